@@ -1,0 +1,5 @@
+"""``python -m entretiens``."""
+
+from entretiens.cli import cli
+
+cli()

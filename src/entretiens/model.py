@@ -1,0 +1,306 @@
+"""Typed values for a show, its episodes and their audio: what every stage reads, with no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .errors import Problem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Source:
+    """Where a value was written: the file and the 1-based line, for error messages."""
+
+    path: Path
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owner:
+    """Who Apple contacts about the show. RSS: <itunes:owner>."""
+
+    name: str
+    #: Published in the feed (Apple needs it); also the owner of <podcast:locked>.
+    email: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person:
+    """A host or a guest. RSS: <podcast:person>; pages: a guest card."""
+
+    name: str
+    #: Registry id (``guests/<id>.yaml``), or None for a person written inline.
+    id: str | None = None
+    #: Podcasting 2.0 taxonomy role and group, lower case ("guest", "cast").
+    role: str = "guest"
+    group: str = "cast"
+    #: Markdown.
+    bio: str = ""
+    #: The person's own page. RSS: <podcast:person href>.
+    url: str | None = None
+    #: Photo: an absolute URL, or a show-relative file that publish copies.
+    image: str | None = None
+    #: Other profiles (label -> URL), shown on pages.
+    social: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """A resource cited during an interview."""
+
+    title: str
+    url: str
+    source: Source | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chapter:
+    """A moment of the conversation. RSS: JSON chapters, <psc:chapter>; audio: ID3 CHAP."""
+
+    start: float
+    title: str
+    url: str | None = None
+    image: str | None = None
+    source: Source | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Soundbite:
+    """A short excerpt an app may play as a preview. RSS: <podcast:soundbite>."""
+
+    start: float
+    duration: float
+    title: str = ""
+    source: Source | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transcript:
+    """A transcript file of the show folder. RSS: <podcast:transcript>."""
+
+    path: Path
+    #: BCP 47 language; defaults to the show's.
+    language: str
+    source: Source | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Funding:
+    """Where listeners can support the show. RSS: <podcast:funding>."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Category:
+    """An Apple Podcasts category, with at most one subcategory. RSS: <itunes:category>."""
+
+    name: str
+    subcategory: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class License:
+    """RSS: <podcast:license>."""
+
+    identifier: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    """RSS: <podcast:location>."""
+
+    name: str
+    geo: str | None = None
+    osm: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Show:
+    """The podcast itself, read from ``feed.yaml``."""
+
+    #: The folder holding feed.yaml; relative paths in the show resolve against it.
+    root: Path
+    title: str
+    subtitle: str = ""
+    #: Markdown. RSS: <description>, <itunes:summary>.
+    description: str
+    #: ISO 639-1 code with an optional region ("fr", "fr-FR").
+    language: str
+    #: Where public/ is served, always ending in "/".
+    base_url: str
+    #: The show's website. Defaults to base_url.
+    link: str
+    timezone: str = "UTC"
+    author: str
+    owner: Owner
+    #: Square JPEG/PNG, 1400-3000 px: a show-relative path or an absolute URL. RSS: <itunes:image>.
+    cover_image: str
+    categories: tuple[Category, ...]
+    explicit: bool = False
+    #: "episodic" or "serial". RSS: <itunes:type>.
+    show_type: str = "episodic"
+    copyright: str = ""
+    hosts: tuple[Person, ...] = ()
+    funding: tuple[Funding, ...] = ()
+    #: RSS: <podcast:locked>: other platforms may not import the feed.
+    locked: bool = True
+    #: RSS: <podcast:guid>: feed.yaml's `guid:`, else pinned in published.yaml, else computed.
+    podcast_guid: str = ""
+    #: RSS: <podcast:medium>.
+    medium: str = "podcast"
+    license: License | None = None
+    location: Location | None = None
+    #: RSS: <itunes:block>, <itunes:complete>, <itunes:new-feed-url>.
+    block: bool = False
+    complete: bool = False
+    new_feed_url: str | None = None
+    #: Directory pages listeners subscribe from (label -> URL): "apple", "spotify", ...
+    subscribe: tuple[tuple[str, str], ...] = ()
+    #: Write tags, artwork and chapters into the published audio copies.
+    tag_audio: bool = False
+    source: Source | None = field(default=None, compare=False)
+
+    @property
+    def feed_url(self) -> str:
+        """The URL the feed is served at."""
+        return self.base_url + "feed.xml"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Episode:
+    """One interview, read from ``episodes/<slug>.yaml``."""
+
+    slug: str
+    #: The YAML file the episode comes from.
+    path: Path
+    title: str
+    #: tz-aware publication date. RSS: <pubDate>.
+    date: datetime
+    #: A show-relative audio file, or an absolute https URL.
+    audio: str
+    number: int | None = None
+    season: int | None = None
+    season_name: str | None = None
+    #: "full", "trailer" or "bonus". RSS: <itunes:episodeType>.
+    episode_type: str = "full"
+    #: One or two sentences, plain text.
+    summary: str = ""
+    #: Show notes, Markdown.
+    notes: str = ""
+    guests: tuple[Person, ...] = ()
+    links: tuple[Link, ...] = ()
+    #: The sentence to remember from the interview.
+    quote: str = ""
+    chapters: tuple[Chapter, ...] = ()
+    soundbites: tuple[Soundbite, ...] = ()
+    transcripts: tuple[Transcript, ...] = ()
+    #: Episode artwork, same rules as the show's. RSS: <itunes:image>.
+    cover_image: str | None = None
+    #: None inherits the show's value.
+    explicit: bool | None = None
+    #: The GUID: the YAML's `guid:`, else the one pinned in published.yaml, else a new one.
+    guid: str = ""
+    draft: bool = False
+    #: Line numbers of the episode's fields, for messages about them.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def line_of(self, key: str) -> int | None:
+        """The line a top-level field was written on, if known."""
+        return dict(self.lines).get(key)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A loaded show folder: the show and every episode file, oldest first."""
+
+    show: Show
+    episodes: tuple[Episode, ...]
+    #: GUIDs pinned by earlier publishes (published.yaml).
+    state: PublishState
+    #: Warnings met while loading.
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishState:
+    """What earlier publishes pinned: the show's podcast:guid and each episode's GUID."""
+
+    podcast_guid: str | None = None
+    #: slug -> GUID.
+    guids: tuple[tuple[str, str], ...] = ()
+
+    def guid_for(self, slug: str) -> str | None:
+        """The GUID pinned for an episode slug, if any."""
+        return dict(self.guids).get(slug)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmbeddedChapter:
+    """A chapter read from the audio file itself (ID3 CHAP, MP4 chapters)."""
+
+    start: float
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioInfo:
+    """What the audio file really is, measured by the probe."""
+
+    #: Exact size in bytes. RSS: <enclosure length>.
+    size: int
+    #: Measured duration. RSS: <itunes:duration> (rounded to whole seconds).
+    duration: timedelta
+    #: RSS: <enclosure type>: audio/mpeg, audio/x-m4a, audio/ogg, ...
+    mime_type: str
+    #: Short codec name for people: "MP3", "AAC", "Opus", ...
+    codec: str = ""
+    bitrate: int | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    #: How the duration was obtained: "header" (trusted) or "measured" (frames walked).
+    duration_method: str = "header"
+    #: Embedded title/artist/album tags, as read.
+    tags: tuple[tuple[str, str], ...] = ()
+    chapters: tuple[EmbeddedChapter, ...] = ()
+    #: Hex SHA-256 of the file, for caching and change detection.
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishedTranscript:
+    """A transcript file as published: where it is and how the feed announces it."""
+
+    #: Path inside public/.
+    path: str
+    mime_type: str
+    language: str
+    #: "captions" for timed formats (VTT, SRT), None otherwise.
+    rel: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    """An episode ready to publish: the episode, its measured audio and what was derived from both."""
+
+    episode: Episode
+    audio: AudioInfo
+    #: The YAML's chapters, or those embedded in the audio when the YAML has none.
+    chapters: tuple[Chapter, ...] = ()
+    transcripts: tuple[PublishedTranscript, ...] = ()
+    #: The file published at the enclosure URL: the original, or a tagged copy. None for remote audio.
+    audio_file: Path | None = None
+    #: Size of the published audio (differs from audio.size when tags are written into the copy).
+    enclosure_length: int = 0
+    #: Previous and next published episodes' slugs, oldest to newest.
+    previous: str | None = None
+    next: str | None = None
