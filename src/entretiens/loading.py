@@ -1,0 +1,725 @@
+"""feed.yaml, guests/ and episodes/ into a validated Project, with every error located."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import podcast_spec
+from .errors import ConfigError, Problem
+from .model import (
+    Category,
+    Chapter,
+    Episode,
+    Funding,
+    License,
+    Link,
+    Location,
+    Owner,
+    Person,
+    Project,
+    PublishState,
+    Show,
+    Soundbite,
+    Source,
+    Transcript,
+)
+from .state import STATE_FILE, episode_guid_for, is_uuid, read_state
+from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
+
+FEED_FILE = "feed.yaml"
+EPISODES_DIR = "episodes"
+GUESTS_DIR = "guests"
+
+#: Folder names of public/ that an episode slug may not take.
+RESERVED_SLUGS = frozenset({"assets", "audio", "guests", "images", "transcripts"})
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+_SHOW_KEYS = {
+    "title", "subtitle", "description", "language", "base_url", "link", "timezone", "author",
+    "owner", "image", "categories", "explicit", "type", "copyright", "hosts", "funding", "locked",
+    "guid", "medium", "license", "location", "block", "complete", "new_feed_url", "subscribe",
+    "tag_audio",
+}  # fmt: skip
+_EPISODE_KEYS = {
+    "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
+    "guests", "links", "quote", "chapters", "soundbites", "transcript", "image", "explicit",
+    "guid", "draft",
+}  # fmt: skip
+_PERSON_KEYS = {"name", "bio", "url", "image", "role", "group"}
+#: Registry files may also hold contact details, which are read by nobody and never published.
+_REGISTRY_KEYS = _PERSON_KEYS | {"social", "email", "phone", "notes"}
+_REFERENCE_KEYS = {"id", "bio", "role", "group"}
+
+_TRANSCRIPT_SUFFIXES = {".vtt", ".srt", ".json", ".html", ".htm", ".txt"}
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate a show folder.
+
+    :param root: the folder holding ``feed.yaml``.
+    :returns: the show and all its episodes (drafts included), oldest first.
+    :raises ConfigError: listing every error found in every file.
+    """
+    root = root.resolve()
+    problems: list[Problem] = []
+    registry = _load_registry(root, problems)
+    show = _load_show(root, registry, problems)
+    zone = _zone(show.timezone) if show else ZoneInfo("UTC")
+    language = show.language if show else "en"
+    episodes = [
+        episode
+        for path in sorted((root / EPISODES_DIR).glob("*.yaml"))
+        if (episode := _load_episode(root, path, zone, language, registry, problems)) is not None
+    ]
+    state = read_state(root / STATE_FILE, problems)
+    if show is not None:
+        show = replace(show, podcast_guid=show.podcast_guid or state.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url))
+        episodes = [_with_guid(episode, state, show.podcast_guid or "") for episode in episodes]
+    _check_episode_set(episodes, problems)
+    if show is not None and not episodes and not any(p.severity == "error" for p in problems):
+        problems.append(
+            Problem(
+                rule="no-episodes",
+                path=root / EPISODES_DIR,
+                message="the show has no episode",
+                hint="create one with `entretiens new`",
+            )
+        )
+    if show is None or any(p.severity == "error" for p in problems):
+        raise ConfigError(problems, root)
+    episodes.sort(key=lambda e: (e.date, e.slug))
+    return Project(show=show, episodes=tuple(episodes), state=state, warnings=tuple(problems))
+
+
+def _with_guid(episode: Episode, state: PublishState, podcast_guid: str) -> Episode:
+    """Fix the episode's GUID: the YAML's, else the pinned one, else a new one derived from the slug."""
+    if episode.guid:
+        return episode
+    guid = state.guid_for(episode.slug) or episode_guid_for(podcast_guid, episode.slug)
+    return replace(episode, guid=guid)
+
+
+def _read_mapping(path: Path, problems: list[Problem]) -> YamlMap | None:
+    try:
+        data = read_yaml(path)
+    except YamlSyntaxError as exc:
+        problems.append(exc.problem)
+        return None
+    if isinstance(data, YamlMap):
+        return data
+    problems.append(
+        Problem(
+            rule="field-type",
+            path=path,
+            line=1,
+            message="the file must be a mapping of `key: value` lines",
+            hint="see the format in the README",
+        )
+    )
+    return None
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+def _load_registry(root: Path, problems: list[Problem]) -> dict[str, tuple[Person, Path]]:
+    registry: dict[str, tuple[Person, Path]] = {}
+    for path in sorted((root / GUESTS_DIR).glob("*.yaml")):
+        data = _read_mapping(path, problems)
+        if data is None:
+            continue
+        reader = FieldReader(path, problems)
+        reader.check_keys(data, _REGISTRY_KEYS)
+        person = _read_person_fields(reader, data, "", path.stem, default_role="guest")
+        if person is not None:
+            registry[path.stem] = (person, path)
+    return registry
+
+
+def _read_person_fields(
+    reader: FieldReader, data: YamlMap, prefix: str, person_id: str | None, *, default_role: str
+) -> Person | None:
+    name = reader.text(data, "name", prefix, required=True)
+    role = reader.text(data, "role", prefix, default=default_role).lower()
+    group = reader.text(data, "group", prefix, default=_default_group(role) or "cast").lower()
+    _check_taxonomy(reader, data, prefix, role, group)
+    social: list[tuple[str, str]] = []
+    if data.get("social") is not None:
+        links = reader.mapping(data["social"], prefix + "social", reader.line(data, "social"))
+        for label in links or {}:
+            url = reader.url(links, str(label), f"{prefix}social.", https=False) if links else None
+            if url:
+                social.append((str(label), url))
+    if not name:
+        return None
+    return Person(
+        id=person_id,
+        name=name,
+        role=role,
+        group=group,
+        bio=reader.text(data, "bio", prefix),
+        url=reader.url(data, "url", prefix),
+        image=_image(reader, data, "image", prefix),
+        social=tuple(social),
+    )
+
+
+def _default_group(role: str) -> str | None:
+    """The taxonomy group a role belongs to (the first, for roles listed twice such as editor)."""
+    if role in podcast_spec.PERSON_TAXONOMY["cast"]:
+        return "cast"
+    return next((group for group, roles in podcast_spec.PERSON_TAXONOMY.items() if role in roles), None)
+
+
+def _check_taxonomy(reader: FieldReader, data: YamlMap, prefix: str, role: str, group: str) -> None:
+    taxonomy = podcast_spec.PERSON_TAXONOMY
+    if group not in taxonomy:
+        reader.error(
+            "person-taxonomy",
+            prefix + "group",
+            reader.line(data, "group"),
+            f"'{group}' is not a group of the Podcasting 2.0 person taxonomy",
+            f"use one of: {', '.join(sorted(taxonomy))}",
+        )
+    elif role not in taxonomy[group]:
+        known = any(role in roles for roles in taxonomy.values())
+        reader.error(
+            "person-taxonomy",
+            prefix + ("group" if known and "group" in data else "role"),
+            reader.line(data, "role"),
+            f"'{role}' is not a role of the group '{group}'"
+            if known
+            else f"'{role}' is not a role of the Podcasting 2.0 person taxonomy",
+            f"set `group:` to the role's group ({_default_group(role)})"
+            if known
+            else "use host, co-host, guest, producer, editor... (see the README)",
+        )
+
+
+def _read_people(
+    reader: FieldReader,
+    data: YamlMap,
+    key: str,
+    registry: dict[str, tuple[Person, Path]],
+    default_role: str,
+) -> tuple[Person, ...]:
+    def read(value: object, field: str, line: int) -> Person | None:
+        if isinstance(value, str):
+            return _lookup(reader, registry, value.strip(), field, line)
+        item = reader.mapping(value, field, line)
+        if item is None:
+            return None
+        if "id" in item:
+            reader.check_keys(item, _REFERENCE_KEYS, field + ".")
+            person = _lookup(reader, registry, reader.text(item, "id", field + "."), field + ".id", line)
+            if person is None:
+                return None
+            role = reader.text(item, "role", field + ".", default=person.role).lower()
+            group = reader.text(item, "group", field + ".", default=_default_group(role) or "cast")
+            _check_taxonomy(reader, item, field + ".", role, group.lower())
+            return Person(
+                id=person.id,
+                name=person.name,
+                role=role,
+                group=group.lower(),
+                bio=reader.text(item, "bio", field + ".", default=person.bio),
+                url=person.url,
+                image=person.image,
+                social=person.social,
+            )
+        reader.check_keys(item, _PERSON_KEYS, field + ".")
+        return _read_person_fields(reader, item, field + ".", None, default_role=default_role)
+
+    return reader.each(data, key, "", read)
+
+
+def _lookup(
+    reader: FieldReader, registry: dict[str, tuple[Person, Path]], person_id: str, field: str, line: int
+) -> Person | None:
+    if person_id in registry:
+        return registry[person_id][0]
+    close = difflib.get_close_matches(person_id, list(registry), n=1, cutoff=0.5)
+    if close:
+        hint = f"did you mean '{close[0]}'?"
+    elif registry:
+        hint = f"known guests: {', '.join(sorted(registry))}"
+    else:
+        hint = f"create {GUESTS_DIR}/{person_id}.yaml, or write the guest inline with `name:`"
+    reader.error("unknown-guest", field, line, f"no guest '{person_id}' in {GUESTS_DIR}/", hint)
+    return None
+
+
+# -- the show -------------------------------------------------------------------------------------
+
+
+def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: list[Problem]) -> Show | None:
+    path = root / FEED_FILE
+    if not path.is_file():
+        problems.append(
+            Problem(
+                rule="missing-file",
+                path=path,
+                message="no feed.yaml in this folder",
+                hint="run the command inside a show folder, give --show DIR, or create one with `entretiens init`",
+            )
+        )
+        return None
+    data = _read_mapping(path, problems)
+    if data is None:
+        return None
+    reader = FieldReader(path, problems)
+    reader.check_keys(data, _SHOW_KEYS)
+    base_url = reader.url(data, "base_url", required=True) or ""
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    timezone = reader.text(data, "timezone", default="UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.error(
+            "invalid-timezone",
+            "timezone",
+            reader.line(data, "timezone"),
+            f"'{timezone}' is not a time zone name",
+            "use an IANA name such as Europe/Paris or UTC",
+        )
+    language = reader.text(data, "language", required=True)
+    if language and not podcast_spec.is_valid_language(language):
+        reader.error(
+            "invalid-language",
+            "language",
+            reader.line(data, "language"),
+            f"'{language}' is not an ISO 639-1 language code",
+            "write two letters, optionally with a region: fr, fr-FR, en-us",
+        )
+    owner = None
+    if "owner" not in data:
+        reader.missing(data, "owner")
+    elif (owner_data := reader.mapping(data["owner"], "owner", reader.line(data, "owner"))) is not None:
+        reader.check_keys(owner_data, {"name", "email"}, "owner.")
+        owner = Owner(
+            name=reader.text(owner_data, "name", "owner.", required=True),
+            email=reader.email(owner_data, "email", "owner.", required=True),
+        )
+    show_type = reader.choice(data, "type", ("episodic", "serial"), default="episodic")
+    medium = reader.choice(data, "medium", podcast_spec.MEDIUMS, default="podcast")
+    guid = reader.text(data, "guid") or None
+    if guid and not is_uuid(guid):
+        reader.error("invalid-value", "guid", reader.line(data, "guid"), f"'{guid}' is not a UUID", "remove the line to keep the computed one")
+        guid = None
+    show = Show(
+        root=root,
+        title=reader.text(data, "title", required=True),
+        subtitle=reader.text(data, "subtitle"),
+        description=reader.text(data, "description", required=True),
+        language=language,
+        base_url=base_url,
+        link=reader.url(data, "link") or base_url,
+        timezone=timezone,
+        author=reader.text(data, "author", required=True),
+        owner=owner or Owner(name="", email=""),
+        cover_image=_image(reader, data, "image", "", required=True) or "",
+        categories=_categories(reader, data),
+        explicit=reader.boolean(data, "explicit"),
+        show_type=show_type,
+        copyright=reader.text(data, "copyright"),
+        hosts=_read_people(reader, data, "hosts", registry, "host"),
+        funding=reader.each(data, "funding", "", lambda v, f, line: _funding(reader, v, f, line)),
+        locked=reader.boolean(data, "locked", default=True),
+        podcast_guid=guid or "",
+        medium=medium,
+        license=_license(reader, data),
+        location=_location(reader, data),
+        block=reader.boolean(data, "block"),
+        complete=reader.boolean(data, "complete"),
+        new_feed_url=reader.url(data, "new_feed_url"),
+        subscribe=_subscribe(reader, data),
+        tag_audio=reader.boolean(data, "tag_audio"),
+        source=Source(path=path, line=1),
+    )
+    if any(p.severity == "error" and p.path == path for p in problems):
+        return None if not show.title else show
+    return show
+
+
+def _image(reader: FieldReader, data: YamlMap, key: str, prefix: str, *, required: bool = False) -> str | None:
+    text = reader.text(data, key, prefix, required=required)
+    if not text:
+        return None
+    line = reader.line(data, key)
+    if "://" in text:
+        return reader.check_url(text, prefix + key, line)
+    if Path(text).suffix.lower() not in (".jpg", ".jpeg", ".png"):
+        reader.error(
+            "artwork-format",
+            prefix + key,
+            line,
+            f"'{text}' is not a .jpg, .jpeg or .png file",
+            "Apple Podcasts accepts JPEG and PNG artwork only",
+        )
+        return None
+    return _show_file(reader, text, prefix + key, line)
+
+
+def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> str | None:
+    """A file of the show folder, which must exist and stay inside it."""
+    root = _show_root(reader.path)
+    target = (root / text).resolve()
+    if root not in target.parents:
+        reader.error("invalid-path", field, line, f"'{text}' is outside the show folder", "keep media in the show folder")
+        return None
+    if not target.is_file():
+        reader.error("missing-file", field, line, f"file '{text}' not found in the show folder", "check the path and its case")
+        return None
+    return target.relative_to(root).as_posix()
+
+
+def _show_root(path: Path) -> Path:
+    # feed.yaml sits in the show folder; episodes/ and guests/ files one level down.
+    return path.parent if path.name == FEED_FILE else path.parent.parent
+
+
+def _categories(reader: FieldReader, data: YamlMap) -> tuple[Category, ...]:
+    found: list[Category] = []
+    if "categories" not in data:
+        reader.missing(data, "categories")
+        return ()
+
+    def read(value: object, field: str, line: int) -> None:
+        if isinstance(value, str):
+            _category(reader, value, None, field, line, found)
+        elif isinstance(value, dict) and len(value) == 1:
+            ((name, subs),) = value.items()
+            subs = subs if isinstance(subs, list) else [subs]
+            if not subs or subs == [None]:
+                _category(reader, str(name), None, field, line, found)
+            for sub in subs:
+                if sub is not None:
+                    _category(reader, str(name), str(sub), field, line, found)
+        else:
+            reader.wrong_type(field, line, value, "a category name, or `{Category: [Subcategory]}`")
+
+    reader.each(data, "categories", "", read)
+    return tuple(found)
+
+
+def _category(
+    reader: FieldReader, name: str, sub: str | None, field: str, line: int, found: list[Category]
+) -> None:
+    apple = podcast_spec.APPLE_CATEGORIES
+    if name not in apple:
+        close = [c for c in apple if c.lower() == name.lower()] or [
+            c for c in apple if sub is None and name in apple[c]
+        ]
+        hint = f"did you mean '{close[0]}'?" if close else "see Apple's list in the README"
+        reader.error("invalid-category", field, line, f"'{name}' is not an Apple Podcasts category", hint)
+        return
+    if sub is not None and sub not in apple[name]:
+        close = [s for s in apple[name] if s.lower() == sub.lower()]
+        hint = f"did you mean '{close[0]}'?" if close else f"subcategories of {name}: {', '.join(apple[name]) or 'none'}"
+        reader.error("invalid-category", field, line, f"'{sub}' is not a subcategory of '{name}'", hint)
+        return
+    found.append(Category(name=name, subcategory=sub))
+
+
+def _funding(reader: FieldReader, value: object, field: str, line: int) -> Funding | None:
+    item = reader.mapping(value, field, line)
+    if item is None:
+        return None
+    reader.check_keys(item, {"url", "text"}, field + ".")
+    url = reader.url(item, "url", field + ".", required=True)
+    text = reader.text(item, "text", field + ".", required=True)
+    if len(text) > 128:
+        reader.error("invalid-value", field + ".text", reader.line(item, "text"), "is longer than 128 characters")
+    return Funding(url=url, text=text) if url and text else None
+
+
+def _license(reader: FieldReader, data: YamlMap) -> License | None:
+    value = data.get("license")
+    line = reader.line(data, "license")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not podcast_spec.is_known_license(value):
+            reader.error(
+                "invalid-value",
+                "license",
+                line,
+                f"'{value}' is not a known license identifier",
+                "write `license: {id: ..., url: ...}` with the license's URL",
+            )
+            return None
+        return License(identifier=value)
+    item = reader.mapping(value, "license", line)
+    if item is None:
+        return None
+    reader.check_keys(item, {"id", "url"}, "license.")
+    identifier = reader.text(item, "id", "license.", required=True)
+    url = reader.url(item, "url", "license.")
+    if identifier and not url and not podcast_spec.is_known_license(identifier):
+        reader.error("missing-field", "license.url", reader.line(item, "id"), "an unknown license needs its url")
+    return License(identifier=identifier, url=url) if identifier else None
+
+
+def _location(reader: FieldReader, data: YamlMap) -> Location | None:
+    value = data.get("location")
+    if value is None:
+        return None
+    item = reader.mapping(value, "location", reader.line(data, "location"))
+    if item is None:
+        return None
+    reader.check_keys(item, {"name", "geo", "osm", "country"}, "location.")
+    geo = reader.text(item, "geo", "location.") or None
+    if geo and not re.fullmatch(r"geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?(;u=\d+(\.\d+)?)?", geo):
+        reader.error("invalid-value", "location.geo", reader.line(item, "geo"), f"'{geo}' is not a geo: URI", 'write "geo:48.8566,2.3522"')
+    osm = reader.text(item, "osm", "location.") or None
+    if osm and not re.fullmatch(r"[NWR]\d+(#\d+)?", osm):
+        reader.error("invalid-value", "location.osm", reader.line(item, "osm"), f"'{osm}' is not an OpenStreetMap id", "write N, W or R followed by the id: R7444")
+    country = reader.text(item, "country", "location.") or None
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        reader.error("invalid-value", "location.country", reader.line(item, "country"), f"'{country}' is not an ISO 3166-1 alpha-2 code", "write two capital letters: FR")
+    name = reader.text(item, "name", "location.", required=True)
+    return Location(name=name, geo=geo, osm=osm, country=country) if name else None
+
+
+def _subscribe(reader: FieldReader, data: YamlMap) -> tuple[tuple[str, str], ...]:
+    value = data.get("subscribe")
+    if value is None:
+        return ()
+    item = reader.mapping(value, "subscribe", reader.line(data, "subscribe"))
+    if item is None:
+        return ()
+    links = []
+    for label in item:
+        url = reader.url(item, str(label), "subscribe.", https=False)
+        if url:
+            links.append((str(label), url))
+    return tuple(links)
+
+
+# -- episodes -------------------------------------------------------------------------------------
+
+
+def _load_episode(
+    root: Path,
+    path: Path,
+    zone: tzinfo,
+    language: str,
+    registry: dict[str, tuple[Person, Path]],
+    problems: list[Problem],
+) -> Episode | None:
+    data = _read_mapping(path, problems)
+    if data is None:
+        return None
+    reader = FieldReader(path, problems)
+    slug = path.stem
+    if not _SLUG.match(slug):
+        reader.error(
+            "invalid-slug",
+            "file name",
+            None,
+            f"'{slug}' cannot name an episode page",
+            "rename the file with lower-case letters, digits and dashes only, e.g. 012-jane-doe.yaml",
+        )
+    elif slug in RESERVED_SLUGS:
+        reader.error("invalid-slug", "file name", None, f"'{slug}' is reserved for the site's own pages", "rename the file")
+    reader.check_keys(data, _EPISODE_KEYS)
+    before = len(problems)
+    date = reader.moment(data, "date", zone)
+    audio = _audio(reader, data)
+    episode_type = reader.choice(data, "type", ("full", "trailer", "bonus"), default="full")
+    season_name = reader.text(data, "season_name") or None
+    if season_name and len(season_name) > 128:
+        reader.error("invalid-value", "season_name", reader.line(data, "season_name"), "is longer than 128 characters")
+    guid = reader.text(data, "guid") or None
+    episode = Episode(
+        slug=slug,
+        path=path,
+        title=reader.text(data, "title", required=True),
+        date=date,  # type: ignore[arg-type]  # checked below
+        audio=audio or "",
+        number=reader.positive_int(data, "number"),
+        season=reader.positive_int(data, "season"),
+        season_name=season_name,
+        episode_type=episode_type,
+        summary=reader.text(data, "summary"),
+        notes=reader.text(data, "notes"),
+        guests=_read_people(reader, data, "guests", registry, "guest"),
+        links=reader.each(data, "links", "", lambda v, f, line: _link(reader, v, f, line)),
+        quote=reader.text(data, "quote"),
+        chapters=_chapters(reader, data),
+        soundbites=reader.each(data, "soundbites", "", lambda v, f, line: _soundbite(reader, v, f, line)),
+        transcripts=_transcripts(reader, data, language),
+        cover_image=_image(reader, data, "image", ""),
+        explicit=reader.optional_boolean(data, "explicit"),
+        guid=guid or "",
+        draft=reader.boolean(data, "draft"),
+        lines=tuple((str(k), v) for k, v in data.key_lines.items()),
+    )
+    if len(problems) > before and any(p.severity == "error" for p in problems[before:]):
+        return None
+    return episode
+
+
+def _audio(reader: FieldReader, data: YamlMap) -> str | None:
+    text = reader.text(data, "audio", required=True)
+    if not text:
+        return None
+    line = reader.line(data, "audio")
+    if "://" in text:
+        return reader.check_url(text, "audio", line)
+    return _show_file(reader, text, "audio", line)
+
+
+def _link(reader: FieldReader, value: object, field: str, line: int) -> Link | None:
+    item = reader.mapping(value, field, line)
+    if item is None:
+        return None
+    reader.check_keys(item, {"title", "url"}, field + ".")
+    title = reader.text(item, "title", field + ".", required=True)
+    # Cited pages are often older sites: plain http is allowed here.
+    url = reader.url(item, "url", field + ".", required=True, https=False)
+    return Link(title=title, url=url, source=Source(path=reader.path, line=line)) if title and url else None
+
+
+def _chapters(reader: FieldReader, data: YamlMap) -> tuple[Chapter, ...]:
+    def read(value: object, field: str, line: int) -> Chapter | None:
+        item = reader.mapping(value, field, line)
+        if item is None:
+            return None
+        reader.check_keys(item, {"start", "title", "url", "image"}, field + ".")
+        if "start" not in item:
+            reader.missing(item, "start", field + ".")
+            return None
+        start = reader.timestamp(item["start"], field + ".start", reader.line(item, "start"))
+        title = reader.text(item, "title", field + ".", required=True)
+        url = reader.url(item, "url", field + ".", https=False)
+        image = _image(reader, item, "image", field + ".")
+        if start is None or not title:
+            return None
+        return Chapter(start=start, title=title, url=url, image=image, source=Source(path=reader.path, line=line))
+
+    chapters = reader.each(data, "chapters", "", read)
+    for index, (previous, chapter) in enumerate(zip(chapters, chapters[1:]), start=1):
+        if chapter.start <= previous.start:
+            line = chapter.source.line if chapter.source else None
+            reader.error(
+                "chapter-order",
+                f"chapters[{index}].start",
+                line,
+                f"chapter '{chapter.title}' does not start after '{previous.title}'",
+                "list chapters in order, each with its own start time",
+            )
+    return chapters
+
+
+def _soundbite(reader: FieldReader, value: object, field: str, line: int) -> Soundbite | None:
+    item = reader.mapping(value, field, line)
+    if item is None:
+        return None
+    reader.check_keys(item, {"start", "duration", "title"}, field + ".")
+    for key in ("start", "duration"):
+        if key not in item:
+            reader.missing(item, key, field + ".")
+            return None
+    start = reader.timestamp(item["start"], field + ".start", reader.line(item, "start"))
+    duration = reader.timestamp(item["duration"], field + ".duration", reader.line(item, "duration"))
+    title = reader.text(item, "title", field + ".")
+    if len(title) > 128:
+        reader.error("invalid-value", field + ".title", reader.line(item, "title"), "is longer than 128 characters")
+    if duration is not None and duration <= 0:
+        reader.error("invalid-value", field + ".duration", reader.line(item, "duration"), "must be more than 0 seconds")
+        return None
+    if start is None or duration is None:
+        return None
+    return Soundbite(start=start, duration=duration, title=title, source=Source(path=reader.path, line=line))
+
+
+def _transcripts(reader: FieldReader, data: YamlMap, language: str) -> tuple[Transcript, ...]:
+    def read(value: object, field: str, line: int) -> Transcript | None:
+        lang = language
+        if isinstance(value, str):
+            text = value.strip()
+        else:
+            item = reader.mapping(value, field, line)
+            if item is None:
+                return None
+            reader.check_keys(item, {"file", "language"}, field + ".")
+            text = reader.text(item, "file", field + ".", required=True)
+            lang = reader.text(item, "language", field + ".", default=language)
+            if not podcast_spec.is_valid_language(lang):
+                reader.error("invalid-language", field + ".language", reader.line(item, "language"), f"'{lang}' is not a language code", "write fr, en, fr-FR...")
+        if not text:
+            return None
+        if Path(text).suffix.lower() not in _TRANSCRIPT_SUFFIXES:
+            reader.error(
+                "transcript-format",
+                field,
+                line,
+                f"'{text}' is not a transcript format podcast apps read",
+                "use .vtt, .srt, .json (Podcasting 2.0), .html or .txt",
+            )
+            return None
+        found = _show_file(reader, text, field, line)
+        if found is None:
+            return None
+        return Transcript(path=Path(found), language=lang, source=Source(path=reader.path, line=line))
+
+    return reader.each(data, "transcript", "", read)
+
+
+def _check_episode_set(episodes: Iterable[Episode], problems: list[Problem]) -> None:
+    """Rules across episodes: numbers unique per season, GUIDs unique."""
+    numbers: dict[tuple[int | None, int], Episode] = {}
+    guids: dict[str, Episode] = {}
+    for episode in episodes:
+        if episode.number is not None and episode.episode_type == "full":
+            key = (episode.season, episode.number)
+            if key in numbers:
+                other = numbers[key]
+                season = f" of season {episode.season}" if episode.season else ""
+                problems.append(
+                    Problem(
+                        rule="duplicate-number",
+                        path=episode.path,
+                        line=episode.line_of("number"),
+                        field="number",
+                        message=f"episode number {episode.number}{season} is also used by {other.path.name}",
+                        hint="give each episode of a season its own number",
+                    )
+                )
+            else:
+                numbers[key] = episode
+        if not episode.guid:
+            continue
+        if episode.guid in guids:
+            other = guids[episode.guid]
+            explicit = episode.line_of("guid") is not None
+            problems.append(
+                Problem(
+                    rule="duplicate-guid",
+                    path=episode.path,
+                    line=episode.line_of("guid"),
+                    field="guid",
+                    message=f"GUID '{episode.guid}' is also the GUID of {other.path.name}",
+                    hint="every episode needs its own GUID; remove this `guid:` line to get a new one"
+                    if explicit
+                    else f"{STATE_FILE} pinned it for '{episode.slug}'; give {other.path.name} its own GUID",
+                )
+            )
+        else:
+            guids[episode.guid] = episode

@@ -1,0 +1,434 @@
+"""Reading YAML files with line numbers, and checking their fields one by one."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from email.utils import parseaddr
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import Problem
+
+T = TypeVar("T")
+
+
+class YamlMap(dict[object, object]):
+    """A YAML mapping that remembers the line of each key and of itself."""
+
+    line: int = 0
+    key_lines: dict[object, int]
+
+
+class YamlList(list[object]):
+    """A YAML sequence that remembers the line of each item and of itself."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that records lines, refuses duplicate keys, and reads only true/false as booleans."""
+
+
+# YAML 1.1 turns yes/no/on/off into booleans: `language: no` (Norwegian) would become False.
+# Keep only true/false, as YAML 1.2 does.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
+    result = YamlMap()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool, date)) or isinstance(key, list):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the key {key!r} appears twice in this mapping (the first is on line {result.key_lines[key]})",
+                key_node.start_mark,
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
+    result = YamlList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+
+
+class YamlSyntaxError(Exception):
+    """A file is not valid YAML; carries the Problem that says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.format())
+        self.problem = problem
+
+
+def read_yaml(path: Path) -> object:
+    """Parse a YAML file, keeping line numbers on mappings and lists.
+
+    :raises YamlSyntaxError: the file is unreadable or not YAML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlSyntaxError(
+            Problem(
+                rule="yaml-syntax",
+                path=path,
+                message=f"the file is not UTF-8 text (byte {exc.start})",
+                hint="save it as UTF-8",
+            )
+        ) from None
+    except OSError as exc:
+        raise YamlSyntaxError(
+            Problem(rule="yaml-syntax", path=path, message=f"cannot read the file: {exc.strerror}")
+        ) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "invalid YAML"
+        if exc.context and exc.problem:
+            what = f"{exc.context}, {exc.problem}"
+        raise YamlSyntaxError(
+            Problem(
+                rule="yaml-syntax",
+                path=path,
+                line=mark.line + 1 if mark else None,
+                message=f"YAML syntax error: {what}",
+                hint=_syntax_hint(what),
+            )
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(
+            Problem(rule="yaml-syntax", path=path, message=f"YAML syntax error: {exc}")
+        ) from None
+
+
+def _syntax_hint(what: str) -> str:
+    if "appears twice" in what:
+        return "keep only one of them"
+    if "mapping values are not allowed" in what:
+        return "a value containing ': ' must be quoted"
+    if "found character '\\t'" in what:
+        return "indent with spaces, not tabs"
+    return "check the indentation and quote values that contain ':' or '#'"
+
+
+def describe(value: object) -> str:
+    """Name a YAML value's type the way a person writing YAML thinks of it."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"a number ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_WHOLE = re.compile(r"\d+")
+_DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_timestamp(text: str) -> float | None:
+    """Seconds in "SS(.mmm)", "MM:SS(.mmm)" or "HH:MM:SS(.mmm)"; None when malformed."""
+    parts = text.strip().split(":")
+    if len(parts) > 3 or not _DECIMAL.fullmatch(parts[-1]) or not all(_WHOLE.fullmatch(p) for p in parts[:-1]):
+        return None
+    numbers = [float(part) for part in parts]
+    # Only the leading unit may exceed 59: "90:00" is ninety minutes, "1:75" is a typo.
+    if any(number >= 60 for number in numbers[1:]):
+        return None
+    seconds = 0.0
+    for number in numbers:
+        seconds = seconds * 60 + number
+    return seconds
+
+
+class FieldReader:
+    """Reads the fields of one YAML file, collecting a Problem for each defect instead of stopping."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def error(self, rule: str, field: str, line: int | None, message: str, hint: str | None = None) -> None:
+        """Record an error about a field."""
+        self.problems.append(
+            Problem(rule=rule, path=self.path, line=line, field=field, message=message, hint=hint)
+        )
+
+    def warning(self, rule: str, field: str, line: int | None, message: str, hint: str | None = None) -> None:
+        """Record a warning about a field."""
+        self.problems.append(
+            Problem(
+                rule=rule, severity="warning", path=self.path, line=line, field=field, message=message, hint=hint
+            )
+        )
+
+    def wrong_type(self, field: str, line: int | None, value: object, expected: str, hint: str | None = None) -> None:
+        """Record that a field holds the wrong kind of value."""
+        self.error("field-type", field, line, f"expected {expected}, found {describe(value)}", hint)
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def mapping(self, value: object, field: str, line: int | None) -> YamlMap | None:
+        """The value as a mapping, or None (with an error) when it is something else."""
+        if isinstance(value, YamlMap):
+            return value
+        self.wrong_type(field, line, value, "a mapping of `key: value` lines")
+        return None
+
+    def items(self, data: YamlMap, key: str, field: str) -> list[tuple[object, str, int]]:
+        """The items of a list field as (value, dotted field, line); a lone value counts as a list of one."""
+        value = data.get(key)
+        if value is None:
+            return []
+        line = data.key_lines.get(key)
+        if isinstance(value, YamlList):
+            return [(item, f"{field}[{index}]", value.item_lines[index]) for index, item in enumerate(value)]
+        return [(value, field, line or 0)]
+
+    def check_keys(self, data: YamlMap, known: Iterable[str], prefix: str = "", what: str = "field") -> None:
+        """Report unknown keys, suggesting the closest known one."""
+        names = sorted(known)
+        for key, line in data.key_lines.items():
+            if not isinstance(key, str) or key not in names:
+                close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"known {what}s: {', '.join(names)}"
+                self.error("unknown-field", f"{prefix}{key}", line, f"unknown {what} '{key}'", hint)
+
+    def line(self, data: YamlMap, key: str) -> int | None:
+        """The line of a key, or of the mapping when the key is absent."""
+        return data.key_lines.get(key, data.line)
+
+    # -- scalar fields -----------------------------------------------------------------------
+
+    def text(
+        self, data: YamlMap, key: str, prefix: str = "", *, required: bool = False, default: str = ""
+    ) -> str:
+        """A text field, stripped; numbers are accepted as their text."""
+        field = prefix + key
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.missing(data, key, prefix)
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.wrong_type(field, self.line(data, key), value, "text", "quote the value")
+            return default
+        text = str(value).strip()
+        if required and not text:
+            self.error("missing-field", field, self.line(data, key), "must not be empty")
+        return text
+
+    def missing(self, data: YamlMap, key: str, prefix: str = "") -> None:
+        """Record that a required field is absent."""
+        self.error(
+            "missing-field",
+            prefix + key,
+            data.line or None,
+            f"required field '{prefix + key}' is missing",
+            f"add a line `{key}: ...`",
+        )
+
+    def boolean(self, data: YamlMap, key: str, prefix: str = "", *, default: bool = False) -> bool:
+        """A true/false field."""
+        value = data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.wrong_type(prefix + key, self.line(data, key), value, "true or false")
+            return default
+        return value
+
+    def optional_boolean(self, data: YamlMap, key: str, prefix: str = "") -> bool | None:
+        """A true/false field that may be absent."""
+        if data.get(key) is None:
+            return None
+        return self.boolean(data, key, prefix)
+
+    def positive_int(self, data: YamlMap, key: str, prefix: str = "") -> int | None:
+        """A whole number of 1 or more, or None when absent."""
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.wrong_type(prefix + key, self.line(data, key), value, "a whole number of 1 or more")
+            return None
+        return value
+
+    def choice(self, data: YamlMap, key: str, choices: Iterable[str], prefix: str = "", *, default: str) -> str:
+        """A text field restricted to a few values."""
+        options = list(choices)
+        value = self.text(data, key, prefix, default=default)
+        if value not in options:
+            close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else None
+            self.error(
+                "invalid-value",
+                prefix + key,
+                self.line(data, key),
+                f"'{value}' is not one of: {', '.join(options)}",
+                hint,
+            )
+            return default
+        return value
+
+    def url(
+        self,
+        data: YamlMap,
+        key: str,
+        prefix: str = "",
+        *,
+        required: bool = False,
+        https: bool = True,
+    ) -> str | None:
+        """An absolute http(s) URL; https only unless told otherwise."""
+        text = self.text(data, key, prefix, required=required)
+        if not text:
+            return None
+        return self.check_url(text, prefix + key, self.line(data, key), https=https)
+
+    def check_url(self, text: str, field: str, line: int | None, *, https: bool = True) -> str | None:
+        """Validate a URL written in a field; returns it or None."""
+        parts = urlsplit(text)
+        schemes = ("https",) if https else ("http", "https")
+        if parts.scheme not in schemes or not parts.netloc or any(c.isspace() for c in text):
+            expected = "an https:// URL" if https else "an absolute http:// or https:// URL"
+            hint = None
+            if https and parts.scheme == "http":
+                hint = "podcast apps and the Podcasting 2.0 namespace require https"
+            elif not parts.scheme:
+                hint = "write the full address, starting with https://"
+            self.error("invalid-url", field, line, f"'{text}' is not {expected}", hint)
+            return None
+        return text
+
+    def email(self, data: YamlMap, key: str, prefix: str = "", *, required: bool = False) -> str:
+        """An e-mail address."""
+        text = self.text(data, key, prefix, required=required)
+        if text and (not _EMAIL.match(text) or parseaddr(text)[1] != text):
+            self.error(
+                "invalid-email",
+                prefix + key,
+                self.line(data, key),
+                f"'{text}' is not an e-mail address",
+                "write it as name@example.org",
+            )
+        return text
+
+    def timestamp(self, value: object, field: str, line: int | None) -> float | None:
+        """A position in the audio: seconds, "MM:SS" or "HH:MM:SS(.mmm)"."""
+        # PyYAML reads an unquoted 12:30 as the base-60 integer 750, which is already seconds.
+        if isinstance(value, bool):
+            value = None
+        if isinstance(value, (int, float)):
+            if value >= 0:
+                return float(value)
+        elif isinstance(value, str):
+            seconds = parse_timestamp(value)
+            if seconds is not None:
+                return seconds
+        self.error(
+            "invalid-time",
+            field,
+            line,
+            f"'{value}' is not a time in the audio",
+            'write seconds (90), "MM:SS" or "HH:MM:SS", quoted',
+        )
+        return None
+
+    def moment(self, data: YamlMap, key: str, zone: tzinfo, prefix: str = "") -> datetime | None:
+        """A date, or date and time; naive values are placed in the show's time zone."""
+        field = prefix + key
+        value = data.get(key)
+        line = self.line(data, key)
+        if value is None:
+            self.missing(data, key, prefix)
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip())
+            except ValueError:
+                self.error(
+                    "invalid-date",
+                    field,
+                    line,
+                    f"'{value}' is not a date",
+                    "write it as 2011-02-21T09:00:00+01:00 (or a bare date 2011-02-21)",
+                )
+                return None
+        if isinstance(value, datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                value = value.replace(tzinfo=zone)
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time(0, 0), tzinfo=zone)
+        self.wrong_type(field, line, value, "a date such as 2011-02-21T09:00:00+01:00")
+        return None
+
+    def each(
+        self,
+        data: YamlMap,
+        key: str,
+        prefix: str,
+        read: Callable[[object, str, int], T | None],
+    ) -> tuple[T, ...]:
+        """Read every item of a list field with ``read(value, field, line)``, dropping failures."""
+        results = []
+        for value, field, line in self.items(data, key, prefix + key):
+            item = read(value, field, line)
+            if item is not None:
+                results.append(item)
+        return tuple(results)
+
+
+def format_seconds(seconds: float) -> str:
+    """``HH:MM:SS`` (or ``MM:SS`` under an hour) for messages."""
+    whole = int(seconds)
+    text = str(timedelta(seconds=whole))
+    return text[2:] if whole < 3600 else text
