@@ -1,0 +1,105 @@
+"""The feed's own validator: the checklist of FEED_RULES applied to the XML bytes of a feed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lxml import etree
+
+from entretiens.errors import Problem
+from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
+from entretiens.feedlint._context import Context, children, local, namespace
+from entretiens.podcast_spec import (
+    APPLE_CATEGORIES,
+    ATOM_NS,
+    ENCLOSURE_TYPES,
+    MEDIUMS,
+    PERSON_TAXONOMY,
+    TRANSCRIPT_TYPES,
+    is_valid_language,
+    parse_rfc2822,
+    podcast_guid_for,
+)
+
+__all__ = [
+    "APPLE_CATEGORIES",
+    "ENCLOSURE_TYPES",
+    "MEDIUMS",
+    "PERSON_TAXONOMY",
+    "TRANSCRIPT_TYPES",
+    "is_valid_language",
+    "lint_feed",
+    "parse_rfc2822",
+    "podcast_guid_for",
+]
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def lint_feed(
+    xml: bytes,
+    *,
+    base_dir: Path | None = None,
+    feed_url: str | None = None,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """Check a feed the way podcast directories and apps would, and list what they would refuse.
+
+    Reads the XML only. With ``base_dir``, the files the feed links to are looked up there
+    (the longest suffix of each URL's path) and checked too: sizes, audio types, durations,
+    artwork, chapters and transcripts.
+
+    :param xml: the feed, as published.
+    :param base_dir: the folder the feed's files are served from, to check them.
+    :param feed_url: the URL the feed is served at (checked against the self link and the
+        podcast:guid; URLs on its host must map to files under ``base_dir``).
+    :param now: the moment after which dates count as future; default: now, UTC.
+    :returns: the findings, errors first, each in document order.
+    """
+    moment = now or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    problems = _xml.check_document(xml)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, strip_cdata=False, huge_tree=False)
+    try:
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        problems.append(
+            Problem(
+                rule="rss.xml.malformed",
+                message=f"The feed is not well-formed XML: {exc.msg}.",
+                line=exc.lineno or None,
+                hint="fix the XML; no app can read the feed as it is",
+            )
+        )
+        return problems
+    problems.extend(_xml.check_root(root))
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        return problems
+    self_url = _self_url(channel)
+    ctx = Context(
+        channel=channel, now=moment, base_dir=base_dir, feed_url=feed_url, self_url=self_url, problems=problems
+    )
+    _xml.check_namespaces(ctx, root)
+    _xml.check_markup(ctx, root)
+    _rss.check_channel(ctx)
+    _rss.check_items(ctx)
+    _apple.check_channel(ctx)
+    _apple_items.check_items(ctx)
+    _apple.check_stray_tags(ctx)
+    _podcast.check_podcast(ctx)
+    if base_dir is not None:
+        # Imported here: mutagen and Pillow are only needed when files are checked.
+        from entretiens.feedlint._files import check_files
+
+        check_files(ctx)
+    return sorted(problems, key=lambda p: (_SEVERITY_ORDER[p.severity], p.line or 0))
+
+
+def _self_url(channel: etree._Element) -> str | None:
+    for child in children(channel):
+        if namespace(child) == ATOM_NS and local(child) == "link" and child.get("rel") == "self":
+            href = child.get("href")
+            return str(href) if href is not None else None
+    return None

@@ -1,0 +1,184 @@
+"""The state one lint run shares between its checks: findings, names and places of elements."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from entretiens.errors import Problem, Severity
+from entretiens.podcast_spec import ATOM_NS, CONTENT_NS, ITUNES_NS, PODCAST_NS, PSC_NS
+
+#: The prefixes we name elements with, whatever the feed uses.
+PREFIXES = {ITUNES_NS: "itunes", PODCAST_NS: "podcast", ATOM_NS: "atom", CONTENT_NS: "content", PSC_NS: "psc"}
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z0-9-]{2,}")
+_TITLE_SHOWN = 30
+
+
+def qname(element: etree._Element) -> str:
+    """``prefix:local`` (canonical prefix for known namespaces) or the bare local name."""
+    uri = namespace(element)
+    if uri is None:
+        return local(element)
+    prefix = PREFIXES.get(uri, str(element.prefix or ""))
+    return f"{prefix}:{local(element)}" if prefix else local(element)
+
+
+def namespace(element: etree._Element) -> str | None:
+    """The namespace URI of an element, or None."""
+    uri = etree.QName(element).namespace
+    return None if uri is None else str(uri)
+
+
+def local(element: etree._Element) -> str:
+    """The local name of an element."""
+    return str(etree.QName(element).localname)
+
+
+def text_of(element: etree._Element | None) -> str:
+    """All the text of an element (CDATA included), or ``""`` when it is absent."""
+    if element is None:
+        return ""
+    return "".join(str(text) for text in element.itertext())
+
+
+def line_of(element: etree._Element) -> int | None:
+    """The line an element starts on, when the parser knows it."""
+    line = element.sourceline
+    return line if isinstance(line, int) else None
+
+
+def is_web_url(value: str, *, https_only: bool = False) -> bool:
+    """Tell whether ``value`` is an absolute http(s) URL with a host and no whitespace."""
+    if not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    allowed = ("https",) if https_only else ("http", "https")
+    return parts.scheme.lower() in allowed and bool(parts.hostname)
+
+
+def is_email(value: str) -> bool:
+    """Tell whether ``value`` is a plain e-mail address."""
+    return _EMAIL.fullmatch(value.strip()) is not None
+
+
+def is_element(node: object) -> bool:
+    """Tell whether a child node is an element (not a comment or processing instruction)."""
+    return isinstance(node, etree._Element) and isinstance(node.tag, str)
+
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a list written as prose."""
+    return frozenset(text.split())
+
+
+def children(element: etree._Element) -> list[etree._Element]:
+    """The child elements, without comments and processing instructions."""
+    return [child for child in element if is_element(child)]
+
+
+@dataclass(slots=True, kw_only=True)
+class Context:
+    """What every check reads (the feed's options) and writes (the findings)."""
+
+    channel: etree._Element
+    now: datetime
+    base_dir: Path | None = None
+    #: The URL the feed is published at, as the caller knows it (None: unknown).
+    feed_url: str | None = None
+    #: The URL of ``<atom:link rel="self">``, when present.
+    self_url: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    _labels: dict[etree._Element, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        counters: dict[str, int] = {}
+        for child in children(self.channel):
+            name = qname(child)
+            if name not in ("item", "podcast:liveItem"):
+                continue
+            counters[name] = counters.get(name, 0) + 1
+            title = text_of(child.find("title")).strip()
+            shown = title if len(title) <= _TITLE_SHOWN else title[: _TITLE_SHOWN - 1].rstrip() + "…"
+            label = f"{'item' if name == 'item' else 'liveItem'} {counters[name]}"
+            self._labels[child] = f'{label} ("{shown}")' if shown else label
+
+    @property
+    def items(self) -> list[etree._Element]:
+        """The ``<item>`` elements of the channel, in order."""
+        return [child for child in children(self.channel) if qname(child) == "item"]
+
+    def owner(self, element: etree._Element) -> etree._Element | None:
+        """The item or liveItem that holds ``element``, or None for channel-level elements."""
+        node: etree._Element | None = element
+        while node is not None and node is not self.channel:
+            if node in self._labels:
+                return node
+            node = node.getparent()
+        return None
+
+    def where(self, element: etree._Element, attribute: str | None = None) -> str:
+        """Name an element for people: ``item 3 ("Title…") <itunes:duration> attribute x``."""
+        chain: list[str] = []
+        node: etree._Element | None = element
+        while node is not None and node is not self.channel and node not in self._labels:
+            chain.append(f"<{qname(node)}>")
+            node = node.getparent()
+        if node is None:
+            text = f"<{qname(element)}>"
+        else:
+            head = "channel" if node is self.channel else self._labels[node]
+            text = f"{head} {'/'.join(reversed(chain))}" if chain else head
+        return f"{text} attribute {attribute}" if attribute else text
+
+    def field_path(self, element: etree._Element, attribute: str | None = None) -> str:
+        """Path of an element for tools: ``channel/item[3]/itunes:duration@href``."""
+        parts: list[str] = []
+        node: etree._Element | None = element
+        while node is not None and node is not self.channel:
+            parent = node.getparent()
+            name = qname(node)
+            if name in ("item", "podcast:liveItem") and parent is self.channel:
+                same = [c for c in children(self.channel) if qname(c) == name]
+                name = f"{name}[{same.index(node) + 1}]"
+            parts.append(name)
+            node = parent
+        path = "/".join(["channel", *reversed(parts)]) if node is self.channel else "/".join(reversed(parts))
+        return f"{path}@{attribute}" if attribute else path
+
+    def report(
+        self,
+        element: etree._Element,
+        rule: str,
+        severity: Severity,
+        text: str,
+        *,
+        attribute: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """Record a finding about ``element``; ``text`` continues the sentence after its name.
+
+        :param element: the element concerned (gives the line and the field path).
+        :param rule: the stable code, e.g. ``apple.duration.invalid``.
+        :param severity: ``error``, ``warning`` or ``info``.
+        :param text: the rest of the sentence, e.g. ``is "abc", which is not a duration.``
+        :param attribute: the attribute concerned, if any.
+        :param hint: what to do.
+        """
+        self.problems.append(
+            Problem(
+                rule=rule,
+                severity=severity,
+                message=f"{self.where(element, attribute)} {text}",
+                line=line_of(element),
+                field=self.field_path(element, attribute),
+                hint=hint,
+            )
+        )
