@@ -1,0 +1,85 @@
+"""Where every published file lives in public/, and the URL it is served at."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from .model import Episode, Show, Transcript
+
+FEED = PurePosixPath("feed.xml")
+FEED_STYLESHEET = PurePosixPath("feed.xsl")
+INDEX = PurePosixPath("index.html")
+GUESTS_PAGE = PurePosixPath("guests/index.html")
+ASSETS = PurePosixPath("assets")
+
+#: Transcript MIME types, as the Podcasting 2.0 transcript tag lists them.
+TRANSCRIPT_TYPES = {
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".txt": "text/plain",
+}
+
+
+def url_for(show: Show, path: PurePosixPath | str) -> str:
+    """The absolute URL of a file of public/, percent-encoded (spaces, accents)."""
+    return show.base_url + quote(str(path), safe="/")
+
+
+def absolute(show: Show, reference: str) -> str:
+    """A show-relative file or an absolute URL, as an absolute URL with an ASCII path."""
+    if "://" in reference:
+        parts = urlsplit(reference)
+        # Keep existing %XX escapes; encode what a person typed (spaces, accents).
+        path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+    return url_for(show, reference)
+
+
+def copied_file(reference: str | None) -> PurePosixPath | None:
+    """The place in public/ of a show file that is published as is (audio, artwork, photos)."""
+    if reference is None or "://" in reference:
+        return None
+    return PurePosixPath(reference)
+
+
+def episode_dir(episode: Episode) -> PurePosixPath:
+    """The folder of an episode's page and files."""
+    return PurePosixPath(episode.slug)
+
+
+def episode_page(episode: Episode) -> PurePosixPath:
+    """The episode's HTML page."""
+    return episode_dir(episode) / "index.html"
+
+
+def episode_url(show: Show, episode: Episode) -> str:
+    """The episode page's URL (its folder, served as index.html)."""
+    return url_for(show, episode_dir(episode)) + "/"
+
+
+def notes_markdown(episode: Episode) -> PurePosixPath:
+    """The episode's show notes as Markdown."""
+    return episode_dir(episode) / "notes.md"
+
+
+def chapters_file(episode: Episode) -> PurePosixPath:
+    """The episode's JSON chapters."""
+    return episode_dir(episode) / "chapters.json"
+
+
+def transcript_file(episode: Episode, transcript: Transcript, suffix: str | None = None) -> PurePosixPath:
+    """A published transcript of the episode: ``<slug>/transcript[.lang].<ext>``."""
+    ext = suffix or transcript.path.suffix.lower()
+    if ext == ".htm":
+        ext = ".html"
+    name = "transcript" if len(episode.transcripts) < 2 else f"transcript.{transcript.language}"
+    return episode_dir(episode) / f"{name}{ext}"
+
+
+def enclosure_url(show: Show, episode: Episode) -> str:
+    """The URL of the episode's audio as the feed names it."""
+    return absolute(show, episode.audio)

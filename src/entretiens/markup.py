@@ -1,0 +1,73 @@
+"""User-written Markdown into safe HTML and plain text, the only way user text becomes markup."""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+
+#: Tags show notes may use. No forms, media, frames or scripts; headings from h2 down so a page
+#: keeps a single h1 of its own.
+_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "dl", "dt", "em", "h2",
+    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q",
+    "s", "small", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+})  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "abbr": {"title"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # CommonMark, plus tables, strikethrough and bare links turned into links (linkify).
+    return MarkdownIt("commonmark", {"linkify": True, "html": True}).enable(["linkify", "table", "strikethrough"])
+
+
+def sanitize(fragment: str, *, base_url: str | None = None) -> str:
+    """Keep ordinary formatting and links; drop scripts, handlers, styles and unsafe URLs.
+
+    :param base_url: when given, relative links and images are made absolute against it, as
+        feed readers show content away from the site.
+    """
+    relative: object = ("rewrite_with_base", base_url) if base_url else "pass_through"
+    return nh3.clean(
+        fragment,
+        tags=set(_TAGS),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        url_schemes=set(_SCHEMES),
+        link_rel="noopener noreferrer",
+        url_relative=relative,  # type: ignore[arg-type]
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str, *, base_url: str | None = None) -> str:
+    """Markdown (CommonMark) into sanitized HTML."""
+    if not text.strip():
+        return ""
+    # Headings written as "# Title" become h2: the page's own title is its only h1.
+    rendered = _markdown().render(text)
+    rendered = rendered.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    return sanitize(rendered, base_url=base_url).strip()
+
+
+def to_plain_text(text: str) -> str:
+    """Markdown into one line of plain text, for meta descriptions and summaries."""
+    stripped = nh3.clean(render_markdown(text), tags=set(), attributes={})
+    return " ".join(html.unescape(stripped).split())
+
+
+def escape(text: str) -> str:
+    """Plain text into HTML element text (not for attribute values)."""
+    return html.escape(text, quote=False)
