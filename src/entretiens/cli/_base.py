@@ -1,0 +1,83 @@
+"""The command group and what every command shares: options, messages, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_PROBLEMS, EntretiensError, Problem, ProblemsError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+EPILOG = "Exit status: 0 done (warnings may have been printed), 1 problems found or publishing failed, 2 bad usage."
+
+
+def _color() -> bool | None:
+    # click strips colours when stderr is not a terminal; NO_COLOR (no-color.org) is ours to honour.
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def say(message: str = "", *, fg: str | None = None, bold: bool = False) -> None:
+    """A line for people, on stderr."""
+    click.echo(click.style(message, fg=fg, bold=bold) if (fg or bold) else message, err=True, color=_color())
+
+
+def show_option(function: F) -> F:
+    """``--show DIR``: the show folder, default the current one."""
+    return click.option(
+        "--show",
+        "show_dir",
+        type=click.Path(path_type=Path, file_okay=False, exists=True),
+        default=Path(),
+        show_default="current folder",
+        help="The show folder (holding feed.yaml).",
+    )(function)
+
+
+def report_problems(problems: Sequence[Problem], root: Path | None) -> None:
+    """Print problems grouped by file, errors first."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for problem in sorted(problems, key=lambda p: (order[p.severity], str(p.path or ""), p.line or 0)):
+        label = click.style(problem.severity.capitalize(), fg=colours[problem.severity], bold=True)
+        click.echo(f"{label}: {problem.format(root)} [{problem.rule}]", err=True, color=_color())
+
+
+@contextmanager
+def errors_reported() -> Iterator[None]:
+    """Turn our errors into one clear message and exit status 1; anything else is a bug and shows a traceback."""
+    try:
+        yield
+    except ProblemsError as exc:
+        report_problems(exc.problems, exc.root)
+        errors = sum(1 for p in exc.problems if p.severity == "error")
+        say(f"{errors} error{'s' if errors != 1 else ''}: nothing was published.", fg="red", bold=True)
+        sys.exit(EXIT_PROBLEMS)
+    except EntretiensError as exc:
+        click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True, color=_color())
+        sys.exit(EXIT_PROBLEMS)
+
+
+def with_errors_reported(function: F) -> F:
+    """Decorator form of :func:`errors_reported`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        with errors_reported():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+@click.version_option(__version__, package_name="entretiens", prog_name="entretiens")
+def cli() -> None:
+    """Publish an interview podcast: a folder of YAML and audio becomes a feed and a website."""

@@ -1,0 +1,121 @@
+"""``entretiens publish``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_PROBLEMS
+from ..publish import PublishResult, publish
+from ._base import cli, report_problems, say, show_option, with_errors_reported
+
+#: Below this many episodes, probing is too quick for a progress bar to help.
+PROGRESS_THRESHOLD = 8
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+@cli.command("publish")
+@show_option
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the site and feed.  [default: public/ in the show folder]",
+)
+@click.option("--include-future", is_flag=True, help="Also publish episodes dated in the future.")
+@click.option("--dry-run", is_flag=True, help="Check and build everything, write nothing.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@click.option(
+    "--tag-audio/--no-tag-audio",
+    default=None,
+    help="Write tags, artwork and chapters into the published MP3/M4A copies (never into audio/).  "
+    "[default: feed.yaml's tag_audio]",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@with_errors_reported
+def publish_command(
+    show_dir: Path,
+    out_dir: Path | None,
+    include_future: bool,
+    dry_run: bool,
+    strict: bool,
+    tag_audio: bool | None,
+    quiet: bool,
+) -> None:
+    """Build the feed and the site of a show into public/.
+
+    Reads feed.yaml and episodes/*.yaml, measures every audio file, and replaces the output
+    folder in one step: if anything is wrong, nothing is written and the previous output stays.
+
+    \b
+    Example:
+        entretiens publish
+        entretiens publish --show ~/shows/entretiens --output /srv/www/podcast
+    """
+    progress = None
+    bar = None
+    if sys.stderr.isatty() and not quiet:
+
+        def progress(done: int, total: int, _name: str) -> None:
+            nonlocal bar
+            if total < PROGRESS_THRESHOLD:
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label="Measuring audio", file=sys.stderr)
+                bar.__enter__()
+            bar.update(1)
+            if done == total:
+                bar.__exit__(None, None, None)
+
+    result = publish(
+        show_dir,
+        out_dir,
+        include_future=include_future,
+        dry_run=dry_run or strict,
+        tag_audio=tag_audio,
+        progress=progress,
+    )
+    if result.warnings and not quiet:
+        report_problems(result.warnings, result.project.show.root)
+    if strict and any(p.severity == "warning" for p in result.warnings):
+        say("Warnings found and --strict given: nothing was published.", fg="red", bold=True)
+        sys.exit(EXIT_PROBLEMS)
+    if strict and not dry_run:
+        result = publish(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)
+    if not quiet:
+        _summary(result, dry_run=dry_run)
+
+
+def _summary(result: PublishResult, *, dry_run: bool) -> None:
+    count = len(result.releases)
+    line = f"{count} episode{'s' if count != 1 else ''} ({_duration(result.total_duration.total_seconds())})"
+    skipped = []
+    if result.drafts:
+        skipped.append(f"{len(result.drafts)} draft{'s' if len(result.drafts) != 1 else ''}")
+    if result.scheduled:
+        dates = ", ".join(e.date.strftime("%Y-%m-%d") for e in result.scheduled)
+        skipped.append(f"{len(result.scheduled)} scheduled ({dates})")
+    left_out = f" Left out: {', '.join(skipped)}." if skipped else ""
+    if dry_run:
+        say(f"Dry run: {line}; {len(result.files)} files would be written to {result.out_dir}.{left_out}")
+        return
+    report = result.report
+    if report is not None and not report.changed:
+        say(f"Up to date: {line} in {result.out_dir} (nothing changed).{left_out}", fg="green")
+        return
+    changes = ""
+    if report is not None:
+        changes = f" ({len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed)"
+    say(f"Published {line} to {result.out_dir}{changes}.{left_out}", fg="green", bold=True)
+    say(f"Feed: {result.project.show.feed_url}")
+    if result.state_written:
+        say("GUIDs pinned in published.yaml: commit it with the show.")

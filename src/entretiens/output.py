@@ -1,0 +1,182 @@
+"""Safe writes into the output folder: all or nothing, and untouched files stay untouched."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import filecmp
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .errors import OutputError
+
+#: A file's future content: bytes, or an existing file whose bytes are published unchanged.
+Content = bytes | Path
+
+
+@dataclass(slots=True)
+class WriteReport:
+    """What a write changed, relative to the previous output."""
+
+    written: list[PurePosixPath] = field(default_factory=list)
+    unchanged: list[PurePosixPath] = field(default_factory=list)
+    removed: list[PurePosixPath] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the output differs from before."""
+        return bool(self.written or self.removed)
+
+
+def check_target(out_dir: Path, protected: Path) -> None:
+    """Refuse an output folder that would destroy something: the show itself, or a foreign folder.
+
+    :raises OutputError: out_dir is the show folder or one of its parents, or a non-empty
+        folder that holds no earlier output (no feed.xml).
+    """
+    out = out_dir.resolve()
+    show = protected.resolve()
+    if out == show or out in show.parents:
+        msg = f"{out_dir}: the output folder cannot be the show folder or one of its parents"
+        raise OutputError(msg + " (choose a new folder, e.g. public/)")
+    if out.is_dir() and any(out.iterdir()) and not (out / "feed.xml").is_file():
+        msg = f"{out_dir}: this folder has files but no feed.xml from an earlier publish"
+        raise OutputError(msg + "; publish replaces the whole folder, so choose an empty or new one")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder")
+
+
+def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
+    """Make ``out_dir`` hold exactly ``files``, atomically.
+
+    The new tree is staged beside ``out_dir`` and swapped in at the end, so a failure at any
+    point leaves the previous output as it was. Files whose bytes did not change are carried
+    over as the same file (hard link), keeping their modification time; when nothing changed,
+    nothing is written at all.
+
+    :raises OutputError: a path escapes the folder, or the disk refuses a write.
+    """
+    for path in files:
+        _check_relative(path)
+    report = _compare(out_dir, files)
+    if not report.changed and out_dir.is_dir():
+        return report
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
+    try:
+        for path, content in sorted(files.items()):
+            _stage(staging, out_dir, path, content, path in report.unchanged)
+        staging.chmod(0o755)
+        _swap(staging, out_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{out_dir}: writing the output failed, the previous output is untouched: {exc}") from exc
+    return report
+
+
+def write_file(path: Path, data: bytes) -> bool:
+    """Atomically replace one file (temp file + rename) unless it already holds ``data``.
+
+    :returns: whether the file was written.
+    """
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+    return True
+
+
+def _check_relative(path: PurePosixPath) -> None:
+    if path.is_absolute() or not path.parts or any(part in ("", ".", "..") for part in path.parts):
+        raise OutputError(f"{path}: refusing to write outside the output folder")
+
+
+def _compare(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
+    report = WriteReport()
+    for path, content in sorted(files.items()):
+        target = out_dir / path
+        if target.is_file() and _same(target, content):
+            report.unchanged.append(path)
+        else:
+            report.written.append(path)
+    if out_dir.is_dir():
+        wanted = {str(path) for path in files}
+        for existing in sorted(out_dir.rglob("*")):
+            relative = existing.relative_to(out_dir).as_posix()
+            if existing.is_file() and relative not in wanted:
+                report.removed.append(PurePosixPath(relative))
+    return report
+
+
+def _same(target: Path, content: Content) -> bool:
+    if isinstance(content, bytes):
+        return target.stat().st_size == len(content) and target.read_bytes() == content
+    if target.stat().st_size != content.stat().st_size:
+        return False
+    return os.path.samefile(target, content) or filecmp.cmp(target, content, shallow=False)
+
+
+def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, unchanged: bool) -> None:
+    target = staging / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if unchanged:
+        # Same inode as before: mtime kept, so uploaders that compare times skip it.
+        os.link(out_dir / path, target)
+    elif isinstance(content, bytes):
+        target.write_bytes(content)
+        target.chmod(0o644)
+    else:
+        # A copy, never a link to the show's file: re-exporting an episode over its source must
+        # not change what is already published.
+        shutil.copyfile(content, target)
+        target.chmod(0o644)
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    """Put the staged tree in place of the old one, with no moment where both are half there."""
+    if not out_dir.exists():
+        os.replace(staging, out_dir)
+        return
+    if _exchange(staging, out_dir):
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    # No atomic exchange on this system: two renames; out_dir is missing only between them.
+    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=staging.parent))
+    os.replace(out_dir, old / "previous")
+    try:
+        os.replace(staging, out_dir)
+    except OSError:
+        os.replace(old / "previous", out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unavailable."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return bool(result == 0)

@@ -1,0 +1,66 @@
+"""The output writer: all or nothing, unchanged files untouched, nothing outside the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from entretiens.errors import OutputError
+from entretiens.output import write_file, write_tree
+
+
+def test_writes_replaces_and_removes(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    source = tmp_path / "source.bin"
+    source.write_bytes(b"audio bytes")
+    report = write_tree(out, {PurePosixPath("a.txt"): b"A", PurePosixPath("sub/b.bin"): source})
+    assert sorted(map(str, report.written)) == ["a.txt", "sub/b.bin"]
+    assert (out / "sub" / "b.bin").read_bytes() == b"audio bytes"
+    # A copy, not a link: rewriting the source in place must not change what is published.
+    source.write_bytes(b"re-exported")
+    assert (out / "sub" / "b.bin").read_bytes() == b"audio bytes"
+
+    inode = (out / "a.txt").stat().st_ino
+    report = write_tree(out, {PurePosixPath("a.txt"): b"A", PurePosixPath("c.txt"): b"C"})
+    assert [str(p) for p in report.unchanged] == ["a.txt"]
+    assert [str(p) for p in report.removed] == ["sub/b.bin"]
+    assert (out / "a.txt").stat().st_ino == inode
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["a.txt", "c.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".public.")], "no staging folder left behind"
+
+
+def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("a.txt"): b"A"})
+    before = (out / "a.txt").stat()
+    report = write_tree(out, {PurePosixPath("a.txt"): b"A"})
+    assert not report.changed
+    after = (out / "a.txt").stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+@pytest.mark.parametrize("bad", ["../escape.txt", "/etc/passwd", "a/../../b", "."])
+def test_paths_cannot_escape(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(OutputError, match="outside the output folder"):
+        write_tree(tmp_path / "public", {PurePosixPath(bad): b"x"})
+    assert not (tmp_path / "public").exists()
+
+
+def test_a_failed_write_keeps_the_previous_tree(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("feed.xml"): b"old"})
+    missing = tmp_path / "vanished.mp3"
+    with pytest.raises(OutputError, match="previous output is untouched"):
+        write_tree(out, {PurePosixPath("feed.xml"): b"new", PurePosixPath("audio/x.mp3"): missing})
+    assert (out / "feed.xml").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_write_file_is_atomic_and_skips_identical(tmp_path: Path) -> None:
+    path = tmp_path / "state.yaml"
+    assert write_file(path, b"one")
+    assert not write_file(path, b"one")
+    assert write_file(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.yaml"]

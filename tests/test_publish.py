@@ -1,0 +1,220 @@
+"""Publishing end to end: what listeners' apps see, atomic output, reproducible bytes, stable GUIDs."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from audiogen import write_mp3
+from entretiens.errors import ProblemsError
+from entretiens.publish import publish
+from podcast_clients import normalized, parse_with_podcastparser
+from showbuilder import BASE_URL, episode, make_show, tree, write_yaml
+
+NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
+
+
+def _feed(out: Path) -> bytes:
+    return (out / "feed.xml").read_bytes()
+
+
+def test_podcast_apps_see_every_episode_as_published(tmp_path: Path) -> None:
+    root = make_show(
+        tmp_path / "show",
+        {
+            "001-cbr": episode(1),
+            "002-vbr": episode(2, audio="audio/vbr file.mp3"),
+            "003-mpeg2": episode(3),
+        },
+    )
+    write_mp3(root / "audio" / "vbr file.mp3", seconds=7.0, vbr=True)
+    write_mp3(root / "audio" / "003.mp3", seconds=5.0, mpeg_version=2, sample_rate=22050, bitrate=32)
+    out = tmp_path / "public"
+    publish(root, out, now=NOW)
+    xml = _feed(out)
+    expected_urls = {
+        "001-cbr": BASE_URL + "audio/001.mp3",
+        "002-vbr": BASE_URL + "audio/vbr%20file.mp3",
+        "003-mpeg2": BASE_URL + "audio/003.mp3",
+    }
+    sizes = {
+        slug: (root / "audio" / name).stat().st_size
+        for slug, name in (("001-cbr", "001.mp3"), ("002-vbr", "vbr file.mp3"), ("003-mpeg2", "003.mp3"))
+    }
+    durations = {"001-cbr": 3, "002-vbr": 7, "003-mpeg2": 5}
+    guids = yaml.safe_load((root / "published.yaml").read_text())["episodes"]
+    views = normalized(xml, BASE_URL + "feed.xml")
+    assert set(views) >= {"podcastparser", "feedparser"}
+    expected_dates = [int(datetime.fromisoformat(f"2024-03-0{n}T10:00:00+01:00").timestamp()) for n in (1, 2, 3)]
+    for client, view in views.items():
+        episodes = view.episodes
+        assert [e.title for e in episodes] == ["Conversation 1", "Conversation 2", "Conversation 3"], client
+        for slug, seen in zip(("001-cbr", "002-vbr", "003-mpeg2"), episodes, strict=False):
+            assert seen.guid == guids[slug], client
+            assert seen.enclosure is not None, client
+            assert seen.enclosure.url == expected_urls[slug], client
+            assert seen.enclosure.length == sizes[slug], client
+            assert seen.enclosure.type == "audio/mpeg", client
+            assert seen.duration == durations[slug], (client, slug)
+        assert [e.published for e in episodes] == expected_dates, client
+    # Every client read the same thing.
+    assert len(set(views.values())) == 1
+    # The audio is published unchanged, at the URL the feed names.
+    assert (out / "audio" / "vbr file.mp3").read_bytes() == (root / "audio" / "vbr file.mp3").read_bytes()
+    assert (out / "artwork.png").read_bytes() == (root / "artwork.png").read_bytes()
+
+
+def test_drafts_and_future_episodes_are_left_out(tmp_path: Path) -> None:
+    root = make_show(
+        tmp_path / "show",
+        {
+            "001-a": episode(1),
+            "002-draft": episode(2, draft=True),
+            "003-later": episode(3, date="2030-01-01T09:00:00+01:00"),
+        },
+    )
+    result = publish(root, tmp_path / "out", now=NOW)
+    assert [r.episode.slug for r in result.releases] == ["001-a"]
+    assert [e.slug for e in result.drafts] == ["002-draft"]
+    assert [e.slug for e in result.scheduled] == ["003-later"]
+    feed = parse_with_podcastparser(_feed(tmp_path / "out"), BASE_URL + "feed.xml")
+    assert [e["title"] for e in feed["episodes"]] == ["Conversation 1"]
+    assert not (tmp_path / "out" / "002-draft").exists()
+    assert not (tmp_path / "out" / "audio" / "002.mp3").exists()
+    # Not pinned either: a GUID is fixed when listeners first get it.
+    pinned = yaml.safe_load((root / "published.yaml").read_text())["episodes"]
+    assert list(pinned) == ["001-a"]
+
+    result = publish(root, tmp_path / "out", now=NOW, include_future=True)
+    assert [r.episode.slug for r in result.releases] == ["001-a", "003-later"]
+
+
+def test_same_input_same_bytes_and_nothing_rewritten(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    before = tree(out)
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    (copy / "published.yaml").unlink()
+    publish(copy, tmp_path / "out2", now=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    # A fresh clone without published.yaml builds byte-identical output (GUIDs are derived, not random).
+    assert {k: v[2] for k, v in tree(tmp_path / "out2").items()} == {k: v[2] for k, v in before.items()}
+    result = publish(root, out, now=NOW)
+    assert result.report is not None and not result.report.changed
+    assert tree(out) == before  # same inodes and mtimes: nothing was rewritten
+
+
+def test_removed_episode_leaves_no_stale_file(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    assert (out / "audio" / "002.mp3").exists()
+    (root / "episodes" / "002-second.yaml").unlink()
+    result = publish(root, out, now=NOW)
+    assert not (out / "audio" / "002.mp3").exists()
+    assert result.report is not None and "audio/002.mp3" in {str(p) for p in result.report.removed}
+    assert b"Conversation 2" not in _feed(out)
+
+
+def test_failed_publish_leaves_previous_output_untouched(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    before = tree(out)
+    (root / "audio" / "001.mp3").write_bytes(b"this is not audio at all\n" * 10)
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, out, now=NOW)
+    (problem,) = caught.value.problems
+    assert problem.path == root / "episodes" / "001-first.yaml"
+    assert problem.field == "audio"
+    assert "001.mp3" in problem.message
+    assert tree(out) == before
+
+
+def test_output_folder_must_not_be_the_show_or_a_foreign_folder(tmp_path: Path) -> None:
+    from entretiens.errors import OutputError
+
+    root = make_show(tmp_path / "show")
+    with pytest.raises(OutputError, match="cannot be the show folder"):
+        publish(root, root, now=NOW)
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "thesis.odt").write_bytes(b"precious")
+    with pytest.raises(OutputError, match=r"no feed\.xml"):
+        publish(root, foreign, now=NOW)
+    assert (foreign / "thesis.odt").read_bytes() == b"precious"
+
+
+def _guids(root: Path, out: Path) -> dict[str, str]:
+    feed = parse_with_podcastparser(_feed(out), BASE_URL + "feed.xml")
+    return {e["title"]: e["guid"] for e in feed["episodes"]}
+
+
+def test_guids_survive_every_edit_but_the_slug(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    first = yaml.safe_load((root / "published.yaml").read_text())
+    original = dict(first["episodes"].items())
+
+    # Title, date, notes, audio file name and the show's base_url all change.
+    path = root / "episodes" / "001-first.yaml"
+    data = yaml.safe_load(path.read_text())
+    (root / "audio" / "001.mp3").rename(root / "audio" / "renamed.mp3")
+    data.update(title="A new title", date="2024-02-01T08:00:00+01:00", notes="New notes.", audio="audio/renamed.mp3")
+    write_yaml(path, data)
+    show = yaml.safe_load((root / "feed.yaml").read_text())
+    show["base_url"] = "https://elsewhere.example.net/podcast/"
+    write_yaml(root / "feed.yaml", show)
+    publish(root, out, now=NOW)
+
+    xml = _feed(out)
+    feed = parse_with_podcastparser(xml, "https://elsewhere.example.net/podcast/feed.xml")
+    guids = {e["title"]: e["guid"] for e in feed["episodes"]}
+    assert guids == {"A new title": original["001-first"], "Conversation 2": original["002-second"]}
+    state = yaml.safe_load((root / "published.yaml").read_text())
+    assert state["podcast_guid"] == first["podcast_guid"]
+    assert f"<podcast:guid>{first['podcast_guid']}</podcast:guid>".encode() in xml
+
+
+def test_explicit_guid_wins_and_renamed_file_can_keep_its_guid(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    old = yaml.safe_load((root / "published.yaml").read_text())["episodes"]["001-first"]
+    data = yaml.safe_load((root / "episodes" / "001-first.yaml").read_text())
+    (root / "episodes" / "001-first.yaml").unlink()
+    write_yaml(root / "episodes" / "001-renamed.yaml", {**data, "guid": old})
+    publish(root, out, now=NOW)
+    assert _guids(root, out)["Conversation 1"] == old
+
+    write_yaml(root / "episodes" / "001-renamed.yaml", {**data, "guid": "urn:example:episode-one"})
+    publish(root, out, now=NOW)
+    assert _guids(root, out)["Conversation 1"] == "urn:example:episode-one"
+
+
+def test_nothing_to_publish_is_an_error(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", {"001-a": episode(1, draft=True)})
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    assert [p.rule for p in caught.value.problems] == ["no-episodes"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_chapter_after_the_end_of_the_audio(tmp_path: Path) -> None:
+    root = make_show(
+        tmp_path / "show",
+        {"001-a": episode(1, chapters=[{"start": 0, "title": "A"}, {"start": "00:10", "title": "Late"}])},
+    )
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    (problem,) = [p for p in caught.value.problems if p.severity == "error"]
+    assert problem.rule == "chapter-after-end"
+    assert problem.field == "chapters[1].start"
+    lines = (root / "episodes" / "001-a.yaml").read_text().splitlines()
+    assert problem.line is not None and "Late" in "\n".join(lines[problem.line - 1 : problem.line + 1])
