@@ -1,0 +1,128 @@
+"""Chapters in every form apps read: Podcasting 2.0 JSON chapters, from the YAML or the audio itself."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+from . import layout
+from .errors import Problem
+from .model import AudioInfo, Chapter, Episode, Show
+from .yamlfile import format_seconds
+
+#: The JSON chapters format version we write (Podcasting 2.0 jsonChapters.md).
+JSON_CHAPTERS_VERSION = "1.2"
+
+
+def chapters_for(episode: Episode, audio: AudioInfo) -> tuple[tuple[Chapter, ...], list[Problem]]:
+    """The chapters to publish: the YAML's, else those embedded in the audio.
+
+    :returns: the chapters, by start time; a ``chapters-disagree`` warning when the YAML and
+        the audio both have chapters and they differ; a ``chapter-order`` error when chapters
+        embedded in the audio (used for want of YAML ones) share a start.
+    """
+    embedded = embedded_chapters(audio)
+    problems: list[Problem] = []
+    if not episode.chapters:
+        for previous, chapter in pairwise(embedded):
+            if chapter.start - previous.start < 0.001:
+                problems.append(
+                    Problem(
+                        rule="chapter-order",
+                        path=episode.path,
+                        line=episode.line_of("audio"),
+                        field="audio",
+                        message=f"two chapters embedded in {episode.audio} start at "
+                        f"{format_seconds(chapter.start)}: '{previous.title}' and '{chapter.title}'",
+                        hint="fix them in the audio file, or list the chapters in the YAML, which then replace them",
+                    )
+                )
+        return embedded, problems
+    if embedded and differ(episode.chapters, embedded):
+        problems.append(
+            Problem(
+                rule="chapters-disagree",
+                severity="warning",
+                path=episode.path,
+                line=episode.line_of("chapters"),
+                field="chapters",
+                message=f"the chapters differ from the {len(embedded)} embedded in {episode.audio}; "
+                "the YAML's are published",
+                hint="update one of them so listeners see the same chapters everywhere",
+            )
+        )
+    return episode.chapters, problems
+
+
+def embedded_chapters(audio: AudioInfo) -> tuple[Chapter, ...]:
+    """The chapters the audio file holds, by start time."""
+    # A CTOC may list chapters in any order; every format we write needs them by start time.
+    found = (Chapter(start=c.start, title=c.title, url=c.url) for c in audio.chapters)
+    return tuple(sorted(found, key=lambda c: c.start))
+
+
+def differ(first: tuple[Chapter, ...], second: tuple[Chapter, ...]) -> bool:
+    """Whether two chapter lists would show listeners something different (starts within 1 s agree)."""
+    if len(first) != len(second):
+        return True
+    pairs = zip(first, second, strict=True)
+    return any(abs(a.start - b.start) > 1 or a.title.strip() != b.title.strip() for a, b in pairs)
+
+
+def timing_problems(episode: Episode, chapters: tuple[Chapter, ...], audio: AudioInfo) -> list[Problem]:
+    """Errors for chapters and soundbites that do not fit in the audio."""
+    end = audio.duration.total_seconds()
+    problems = []
+    for index, chapter in enumerate(chapters):
+        if chapter.start >= end:
+            problems.append(
+                Problem(
+                    rule="chapter-after-end",
+                    path=episode.path,
+                    line=chapter.source.line if chapter.source else episode.line_of("chapters"),
+                    field=f"chapters[{index}].start",
+                    message=f"chapter '{chapter.title}' starts at {format_seconds(chapter.start)}, "
+                    f"after the end of the audio ({format_seconds(end)})",
+                    hint="fix its start time, or the audio file",
+                )
+            )
+    for index, soundbite in enumerate(episode.soundbites):
+        if soundbite.start + soundbite.duration > end + 0.5:
+            problems.append(
+                Problem(
+                    rule="soundbite-after-end",
+                    path=episode.path,
+                    line=soundbite.source.line if soundbite.source else episode.line_of("soundbites"),
+                    field=f"soundbites[{index}]",
+                    message=f"the soundbite ends at {format_seconds(soundbite.start + soundbite.duration)}, "
+                    f"after the end of the audio ({format_seconds(end)})",
+                    hint="shorten it or move its start",
+                )
+            )
+    return problems
+
+
+def chapter_ends(chapters: tuple[Chapter, ...], audio: AudioInfo) -> tuple[float, ...]:
+    """Where each chapter ends: where the next one starts, and the last one with the audio."""
+    duration = audio.duration.total_seconds()
+    return tuple(chapter.start for chapter in chapters[1:]) + ((duration,) if chapters else ())
+
+
+def json_chapters(show: Show, chapters: tuple[Chapter, ...], audio: AudioInfo) -> bytes:
+    """The Podcasting 2.0 JSON chapters file (``application/json+chapters``)."""
+    items = []
+    for chapter, end in zip(chapters, chapter_ends(chapters, audio), strict=True):
+        item: dict[str, object] = {"startTime": _number(chapter.start), "title": chapter.title}
+        item["endTime"] = _number(end)
+        if chapter.url:
+            item["url"] = chapter.url
+        if chapter.image:
+            item["img"] = layout.absolute(show, chapter.image)
+        items.append(item)
+    document = {"version": JSON_CHAPTERS_VERSION, "chapters": items}
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _number(seconds: float) -> float | int:
+    rounded = round(seconds, 3)
+    return int(rounded) if rounded == int(rounded) else rounded

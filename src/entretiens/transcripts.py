@@ -1,0 +1,184 @@
+"""Transcripts: which files an episode publishes, their checks against the audio, and the converted copies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from . import layout
+from .captions import WRITERS, Cue, TranscriptError, clock, decode, parse, parse_text, segment_lines
+from .errors import Problem, ProblemsError
+from .model import AudioInfo, Episode, PublishedTranscript, Release, Show, Transcript
+
+#: Timed formats that apps can show as captions (podcast:transcript rel="captions").
+CAPTION_SUFFIXES = frozenset({".vtt", ".srt"})
+#: How far (seconds) a cue may run past the end of the audio: caption tools round cue ends
+#: up, and encoders pad the last frame.
+TIMING_TOLERANCE = 2.0
+#: Timing errors listed per file; a transcript made for another edit of the recording would
+#: otherwise bury every other message.
+MAX_TIMING_PROBLEMS = 5
+
+
+def check_file(path: Path, suffix: str, duration: float) -> list[Problem]:
+    """Every problem of one transcript file: encoding, syntax, then timing against the audio."""
+    try:
+        text = decode(path.read_bytes())
+        cues = parse_text(suffix, text)
+    except TranscriptError as exc:
+        return [Problem(rule=exc.rule, path=path, line=exc.line, message=exc.message, hint=exc.hint)]
+    except OSError as exc:
+        return [Problem(rule="transcript-syntax", path=path, message=f"cannot read the file: {exc.strerror}")]
+    if cues is None:
+        return []
+    problems = check_timing(path, cues, duration)
+    if problems and suffix == ".json":
+        problems = check_timing(path, cues, duration, segment_lines(text))
+    return problems
+
+
+# -- timing ----------------------------------------------------------------------------------------
+
+
+def _timing_messages(cues: Sequence[Cue], duration: float) -> list[tuple[int, str]]:
+    """(cue index, message) for cues whose times are backwards, out of order or past the audio."""
+    found: list[tuple[int, str]] = []
+    for index, cue in enumerate(cues):
+        if cue.end < cue.start:
+            found.append((index, f"the cue ends ({clock(cue.end)}) before it starts ({clock(cue.start)})"))
+        if index and cue.start < cues[index - 1].start:
+            previous = cues[index - 1].start
+            found.append((index, f"the cue starts at {clock(cue.start)}, before the previous one ({clock(previous)})"))
+        if cue.end > duration + TIMING_TOLERANCE:
+            found.append((index, f"the cue ends at {clock(cue.end)}, after the end of the audio ({clock(duration)})"))
+    return found
+
+
+def check_timing(
+    path: Path, cues: Sequence[Cue], duration: float, lines: dict[int, int] | None = None
+) -> list[Problem]:
+    """``transcript-timing`` errors: cues must start before they end, in order, inside the audio.
+
+    :param lines: the line of each cue by index, when the cues do not carry it (JSON).
+    """
+    found = _timing_messages(cues, duration)
+    problems = [
+        Problem(
+            rule="transcript-timing",
+            path=path,
+            line=lines.get(index) if lines is not None else cues[index].line,
+            message=message,
+            hint="cues are listed in time order, each within the recording",
+        )
+        for index, message in found[:MAX_TIMING_PROBLEMS]
+    ]
+    if len(found) > MAX_TIMING_PROBLEMS:
+        problems.append(
+            Problem(
+                rule="transcript-timing",
+                path=path,
+                message=f"{len(found) - MAX_TIMING_PROBLEMS} more timing errors in this file",
+                hint="is the transcript made for this version of the recording?",
+            )
+        )
+    return problems
+
+
+# -- publishing ------------------------------------------------------------------------------------
+
+
+def _suffix(transcript: Transcript) -> str:
+    suffix = transcript.path.suffix.lower()
+    return ".html" if suffix == ".htm" else suffix
+
+
+def _outputs(episode: Episode) -> list[tuple[Transcript, str]]:
+    """Every file published for the episode's transcripts: (source, suffix), originals first.
+
+    A caption file also goes out in the other caption format and as JSON, unless the episode
+    gives that format itself in the same language.
+    """
+    given = {(t.language, _suffix(t)) for t in episode.transcripts}
+    outputs = [(t, _suffix(t)) for t in episode.transcripts]
+    for transcript in episode.transcripts:
+        suffix = _suffix(transcript)
+        if suffix in CAPTION_SUFFIXES:
+            other = ".srt" if suffix == ".vtt" else ".vtt"
+            outputs += [(transcript, s) for s in (other, ".json") if (transcript.language, s) not in given]
+    return outputs
+
+
+def _show_root(episode: Episode) -> Path:
+    # Episode files live in episodes/ of the show folder; transcript paths are show-relative.
+    return episode.path.parent.parent
+
+
+def plan(episode: Episode, audio: AudioInfo) -> tuple[tuple[PublishedTranscript, ...], list[Problem]]:
+    """The transcripts an episode publishes, and the problems found in their files.
+
+    :returns: one entry per published file, originals first, then the conversions; and the
+        errors (``transcript-encoding``, ``transcript-syntax``, ``transcript-timing``,
+        ``transcript-duplicate``) that stop the publish.
+    """
+    root = _show_root(episode)
+    problems: list[Problem] = []
+    invalid: set[Path] = set()
+    for transcript in episode.transcripts:
+        found = check_file(root / transcript.path, _suffix(transcript), audio.duration.total_seconds())
+        if any(p.rule != "transcript-timing" for p in found):
+            invalid.add(transcript.path)
+        problems += found
+    published: dict[str, PublishedTranscript] = {}
+    for transcript, suffix in _outputs(episode):
+        target = str(layout.transcript_file(episode, transcript, suffix))
+        if target in published:
+            if suffix == _suffix(transcript):
+                problems.append(
+                    Problem(
+                        rule="transcript-duplicate",
+                        path=episode.path,
+                        line=transcript.source.line if transcript.source else episode.line_of("transcript"),
+                        field="transcript",
+                        message=f"two {suffix} transcripts in '{transcript.language}'",
+                        hint="give each transcript of the same format its own `language:`",
+                    )
+                )
+            continue
+        if transcript.path in invalid:
+            continue
+        published[target] = PublishedTranscript(
+            path=target,
+            mime_type=layout.TRANSCRIPT_TYPES[suffix],
+            language=transcript.language,
+            rel="captions" if suffix in CAPTION_SUFFIXES else None,
+        )
+    return tuple(published.values()), problems
+
+
+def files(show: Show, release: Release) -> dict[PurePosixPath, bytes]:
+    """The transcript files of a release, by path in public/: originals as written, conversions generated.
+
+    :raises ProblemsError: a transcript file changed into an invalid one since :func:`plan`.
+    """
+    wanted = {transcript.path for transcript in release.transcripts}
+    parsed: dict[Path, tuple[bytes, tuple[Cue, ...] | None]] = {}
+    result: dict[PurePosixPath, bytes] = {}
+    for transcript, suffix in _outputs(release.episode):
+        target = str(layout.transcript_file(release.episode, transcript, suffix))
+        if target not in wanted or PurePosixPath(target) in result:
+            continue
+        if transcript.path not in parsed:
+            data = (show.root / transcript.path).read_bytes()
+            try:
+                parsed[transcript.path] = (data, parse(_suffix(transcript), data))
+            except TranscriptError as exc:
+                problem = Problem(
+                    rule=exc.rule, path=show.root / transcript.path, line=exc.line, message=exc.message, hint=exc.hint
+                )
+                raise ProblemsError([problem], show.root) from None
+        data, cues = parsed[transcript.path]
+        if suffix == _suffix(transcript) or cues is None:
+            result[PurePosixPath(target)] = data
+        else:
+            result[PurePosixPath(target)] = WRITERS[suffix](cues)
+    return result
