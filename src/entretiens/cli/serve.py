@@ -1,0 +1,98 @@
+"""``entretiens serve``."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from entretiens.cli._base import cli, report_problems, say, show_option, with_errors_reported
+from entretiens.errors import EntretiensError, ProblemsError
+from entretiens.publish import PublishResult
+from entretiens.serve import DEFAULT_PORT, Preview
+
+
+@cli.command("serve")
+@show_option
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="Port on 127.0.0.1; 0 picks a free one.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Build into this folder and keep it.  [default: a temporary folder]",
+)
+@click.option("--include-future", is_flag=True, help="Also show episodes dated in the future.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every request.")
+@with_errors_reported
+def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_future: bool, verbose: bool) -> None:
+    """Preview the site and the feed on 127.0.0.1, rebuilt on every change.
+
+    Builds the show as publish does (without pinning GUIDs in published.yaml), serves it on
+    127.0.0.1 only, and rebuilds when a YAML file, a template, an audio file or any other
+    file of the show folder changes. Links between pages are relative, so the preview works
+    although its address differs from base_url.
+
+    \b
+    Example:
+        entretiens serve
+        entretiens serve --show ~/shows/entretiens --port 8080
+    """
+
+    def built(result: PublishResult) -> None:
+        if result.warnings:
+            report_problems(result.warnings, result.project.show.root)
+        report = result.report
+        changed = len(report.written) + len(report.removed) if report else 0
+        say(f"Rebuilt: {changed} file{'s' if changed != 1 else ''} changed.", fg="green")
+
+    def failed(error: EntretiensError) -> None:
+        if isinstance(error, ProblemsError):
+            report_problems(error.problems, error.root)
+        else:
+            say(f"Error: {error}", fg="red", bold=True)
+        say("The previous build is still served; fix the show and save again.", fg="yellow")
+
+    preview = Preview(
+        show_dir, out_dir, port=port, include_future=include_future, on_build=built, on_error=failed,
+        log=(lambda line: say(line)) if verbose else None,
+    )  # fmt: skip
+    result = preview.start()
+    previous = _stop_on_terminate()
+    try:
+        if result.warnings:
+            report_problems(result.warnings, result.project.show.root)
+        count = len(result.releases)
+        say(
+            f"Serving {result.project.show.title} ({count} episode{'s' if count != 1 else ''}) at {preview.url}",
+            bold=True,
+        )
+        say("Watching the show folder for changes. Press Ctrl+C to stop.")
+        preview.wait()
+    except KeyboardInterrupt:
+        say("Stopped.")
+    finally:
+        preview.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_terminate() -> signal.Handlers | Callable[..., object] | int | None:
+    """Make SIGTERM stop the preview as Ctrl+C does, so that its temporary folder is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)

@@ -1,0 +1,389 @@
+"""A local preview: build a show into a folder, serve it on 127.0.0.1 and rebuild when the show changes."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+from .errors import EntretiensError
+from .model import Project
+from .output import write_tree
+from .publish import PublishResult, publish
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+#: Seconds between two looks at the show's files. Polling costs a few stat() calls per file,
+#: works on every file system (network shares, containers) and needs no extra dependency.
+POLL_INTERVAL = 0.5
+#: Folders whose every file is a source of the show (the YAML files beside feed.yaml too).
+WATCHED_FOLDERS = ("episodes", "guests", "templates")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".xml": "application/xml",
+    ".xsl": "text/xsl",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+    ".wav": "audio/wav",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
+_CHUNK = 64 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+class RangeNotSatisfiable(Exception):
+    """A Range header that asks for bytes the file does not have."""
+
+
+def build(show_dir: Path, out_dir: Path, *, include_future: bool = False, now: datetime | None = None) -> PublishResult:
+    """Build a show into ``out_dir`` for preview. Unlike a publish, no GUID gets pinned in published.yaml.
+
+    :raises EntretiensError: the show has errors; ``out_dir`` keeps its previous build.
+    """
+    result = publish(show_dir, out_dir, dry_run=True, include_future=include_future, now=now)
+    result.report = write_tree(out_dir, result.files)
+    return result
+
+
+def referenced_files(project: Project) -> set[Path]:
+    """The files a show's YAML points to: audio, artwork, photos, transcripts, chapter images."""
+    show = project.show
+    references: list[str | None] = [show.cover_image, *(person.image for person in show.hosts)]
+    found: set[Path] = set()
+    for episode in project.episodes:
+        references += [episode.audio, episode.cover_image]
+        references += [person.image for person in episode.guests]
+        references += [chapter.image for chapter in episode.chapters]
+        found.update(show.root / transcript.path for transcript in episode.transcripts)
+    found.update(show.root / reference for reference in references if reference and "://" not in reference)
+    return found
+
+
+def snapshot(show_dir: Path, files: Iterable[Path] = ()) -> Snapshot:
+    """Modification time and size of the show's sources: the YAML files, the episodes, guests
+    and templates folders, and the given files (those the YAML refers to)."""
+    paths = {*show_dir.glob("*.yaml"), *show_dir.glob("*.yml"), *files}
+    for name in WATCHED_FOLDERS:
+        paths.update(path for path in (show_dir / name).rglob("*") if not path.name.startswith("."))
+    return _stats(paths)
+
+
+def _stats(paths: Iterable[Path]) -> Snapshot:
+    found: Snapshot = {}
+    for path in sorted(paths):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # Missing (or removed while we looked): its absence is the state.
+        if not path.is_dir():
+            found[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte a ``Range`` header asks for, or None for the whole file.
+
+    Only single ranges are honoured; a multi-range request gets the whole file, as RFC 9110 allows.
+
+    :raises RangeNotSatisfiable: the range starts past the end of the file.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        # "bytes=-500": the last 500 bytes.
+        length = int(last)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable(header)
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(header)
+    return start, end
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves the files of one folder, with byte ranges so that audio players can seek."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "entretiens"
+    root: Path
+    log: Callable[[str], None] | None = None
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.log is not None:
+            self.log(format % args)
+
+    def _serve(self, *, send_body: bool) -> None:
+        url_path = unquote(urlsplit(self.path).path)
+        normalized = posixpath.normpath(url_path)
+        parts = [part for part in normalized.split("/") if part]
+        if any(part in ("..", ".") or part.startswith(".") or "\\" in part for part in parts):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        target = self.root.joinpath(*parts)
+        if target.is_dir():
+            if not url_path.endswith("/"):
+                self._redirect(url_path + "/")
+                return
+            target = target / "index.html"
+        if not target.is_file():
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        self._send_file(target, send_body=send_body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send_file(self, path: Path, *, send_body: bool) -> None:
+        try:
+            stream = path.open("rb")
+        except OSError:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        with stream:
+            size = os.fstat(stream.fileno()).st_size
+            try:
+                wanted = byte_range(self.headers.get("Range"), size)
+            except RangeNotSatisfiable:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start, end = wanted if wanted is not None else (0, size - 1)
+            self.send_response(HTTPStatus.PARTIAL_CONTENT if wanted is not None else HTTPStatus.OK)
+            self.send_header("Content-Type", CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"))
+            self.send_header("Content-Length", str(end - start + 1))
+            self.send_header("Accept-Ranges", "bytes")
+            if wanted is not None:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            # A preview changes under the browser's feet: never reuse a stale copy.
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            if send_body:
+                self._copy(stream, start, end - start + 1)
+
+    def _copy(self, stream: BinaryIO, start: int, length: int) -> None:
+        stream.seek(start)
+        try:
+            while length > 0:
+                chunk = stream.read(min(_CHUNK, length))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                length -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            # Players drop a request as soon as they have what they need, e.g. after a seek.
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+def make_server(
+    root: Path, port: int = DEFAULT_PORT, *, log: Callable[[str], None] | None = None
+) -> ThreadingHTTPServer:
+    """An HTTP server for the files under ``root`` on 127.0.0.1 (port 0 picks a free port).
+
+    :raises EntretiensError: the port is taken or cannot be used.
+    """
+    handler = type("Handler", (_Handler,), {"root": root, "log": staticmethod(log) if log else None})
+    try:
+        return _Server((HOST, port), handler)
+    except OSError as exc:
+        msg = f"cannot serve on {HOST}:{port} ({exc.strerror}); choose another port with --port"
+        raise EntretiensError(msg) from exc
+
+
+class Preview:
+    """A show built into a folder and served, rebuilt whenever one of its files changes.
+
+    :param out_dir: where to build; by default a temporary folder removed by :meth:`stop`.
+    :param on_build: called after each successful rebuild (not the first build, which
+        :meth:`start` returns).
+    :param on_error: called when a rebuild fails; the previous build keeps being served.
+    """
+
+    def __init__(
+        self,
+        show_dir: Path,
+        out_dir: Path | None = None,
+        *,
+        port: int = DEFAULT_PORT,
+        include_future: bool = False,
+        interval: float = POLL_INTERVAL,
+        on_build: Callable[[PublishResult], None] | None = None,
+        on_error: Callable[[EntretiensError], None] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.show_dir = show_dir
+        self._temporary = out_dir is None
+        self.out_dir = out_dir if out_dir is not None else Path(tempfile.mkdtemp(prefix="entretiens-serve-")) / "public"
+        self.port = port
+        self.include_future = include_future
+        self.interval = interval
+        self.on_build = on_build
+        self.on_error = on_error
+        self._log = log
+        self._server: ThreadingHTTPServer | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sources: Snapshot = {}
+        self._referenced: set[Path] = set()
+        self._pending: Snapshot | None = None
+
+    @property
+    def url(self) -> str:
+        """The preview's address."""
+        port = self._server.server_address[1] if self._server else self.port
+        return f"http://{HOST}:{port}/"
+
+    def start(self) -> PublishResult:
+        """Build, then serve and watch in background threads.
+
+        :raises EntretiensError: the first build failed or the port is taken; nothing is served.
+        """
+        try:
+            # The port first: a taken port is reported before a long build, not after.
+            self._server = make_server(self.out_dir, self.port, log=self._log)
+            before = self._snapshot()
+            result = build(self.show_dir, self.out_dir, include_future=self.include_future)
+            self._built(before, result.project)
+        except BaseException:
+            if self._server is not None:
+                self._server.server_close()
+                self._server = None
+            self._cleanup()
+            raise
+        server = self._server
+        self._threads = [
+            threading.Thread(
+                target=lambda: server.serve_forever(poll_interval=0.1), name="entretiens-serve", daemon=True
+            ),
+            threading.Thread(target=self._watch, name="entretiens-watch", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return result
+
+    def check(self) -> bool:
+        """Look at the show's files once; rebuild when they changed and then stayed still.
+
+        Waiting for one quiet interval lets an editor finish saving several files.
+
+        :returns: whether a rebuild was attempted.
+        """
+        current = self._snapshot()
+        if current == self._sources:
+            self._pending = None
+            return False
+        if current != self._pending:
+            self._pending = current
+            return False
+        self._sources, self._pending = current, None
+        try:
+            result = build(self.show_dir, self.out_dir, include_future=self.include_future)
+        except EntretiensError as exc:
+            if self.on_error:
+                self.on_error(exc)
+            return True
+        self._built(current, result.project)
+        if self.on_build:
+            self.on_build(result)
+        return True
+
+    def wait(self) -> None:
+        """Block until :meth:`stop` is called from another thread (or Ctrl+C)."""
+        while not self._stop.wait(0.2):
+            pass
+
+    def stop(self) -> None:
+        """Stop serving and watching; remove the temporary build folder."""
+        self._stop.set()
+        if self._server is not None:
+            if self._threads:
+                # shutdown() waits for serve_forever(), so only once it runs.
+                self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._cleanup()
+
+    def __enter__(self) -> Preview:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+
+    def _built(self, before: Snapshot, project: Project) -> None:
+        """Watch the files the new build refers to (new episodes bring new audio); a failed build
+        keeps watching the old ones. Files seen before the build keep their old state, so that an
+        edit made during the build triggers the next one."""
+        referenced = referenced_files(project)
+        added = _stats(referenced - self._referenced)
+        self._referenced = referenced
+        self._sources = {**added, **before}
+
+    def _snapshot(self) -> Snapshot:
+        return snapshot(self.show_dir, self._referenced)
+
+    def _cleanup(self) -> None:
+        if self._temporary:
+            shutil.rmtree(self.out_dir.parent, ignore_errors=True)

@@ -1,0 +1,519 @@
+"""The show's website: home, episode and guests pages, feed stylesheet, sitemap and Markdown notes."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+from PIL import Image, ImageOps
+
+from . import layout, notes
+from .markup import sanitize, to_plain_text
+from .model import Person, Project, Release, Show
+
+SITEMAP = PurePosixPath("sitemap.xml")
+ROBOTS = PurePosixPath("robots.txt")
+STYLESHEET = layout.ASSETS / "site.css"
+SCRIPT = layout.ASSETS / "player.js"
+#: Pixel sizes of the generated images: twice their largest size on the pages, for sharp screens.
+COVER_SIZE = 480
+ICON_SIZE = 180
+PHOTO_SIZE = 192
+#: Meta descriptions are cut around this many characters, as search engines do.
+DESCRIPTION_LENGTH = 200
+#: A pause this long (seconds) between two transcript cues starts a new paragraph.
+PARAGRAPH_PAUSE = 1.0
+PARAGRAPH_LENGTH = 400
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Picture:
+    """An image shown on a page: a path inside public/, or an absolute URL."""
+
+    src: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guest:
+    """A guest as the guests page lists them: newest details, every appearance newest first."""
+
+    person: Person
+    #: The id of the guest's entry on the guests page.
+    anchor: str
+    photo: Picture | None
+    releases: tuple[Release, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Paragraph:
+    """A paragraph of a transcript, with the moment it starts when the format tells it."""
+
+    start: float | None
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TranscriptText:
+    """A transcript as a page shows it: timed paragraphs, or sanitized HTML."""
+
+    paragraphs: tuple[Paragraph, ...] = ()
+    #: An HTML transcript, sanitized.
+    html: Markup | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """What every page shares."""
+
+    releases: tuple[Release, ...]
+    guests: tuple[Guest, ...]
+    cover: Picture
+    icon: Picture | None
+    feed: str = str(layout.FEED)
+    stylesheet: str = str(STYLESHEET)
+    script: str = str(SCRIPT)
+    guests_page: str = str(layout.GUESTS_PAGE.parent) + "/"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageMeta:
+    """A page's head: title, description, canonical URL, social cards and structured data."""
+
+    kind: str
+    title: str
+    social_title: str
+    description: str
+    canonical: str
+    image: str
+    image_alt: str
+    json_ld: Markup
+    og_type: str = "website"
+    locale: str | None = None
+    audio: str | None = None
+    audio_type: str | None = None
+
+
+def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosixPath, bytes]:
+    """Every page and asset of the site, by path in public/."""
+    show = project.show
+    files: dict[PurePosixPath, bytes] = {}
+    images = _Images(show, files)
+    ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
+    guests, guest_of = _guests(ordered, images)
+    site = Site(
+        releases=ordered,
+        guests=guests,
+        cover=images.thumbnail(show.cover_image, layout.ASSETS / "artwork.jpg", COVER_SIZE)
+        or Picture(src=show.cover_image),
+        icon=images.thumbnail(show.cover_image, layout.ASSETS / "icon.png", ICON_SIZE, local_only=True),
+    )
+    files.update(assets(show))
+
+    def render(name: str, page: PurePosixPath, meta: PageMeta, **context: Any) -> None:
+        href = _linker(page)
+        files[page] = notes.render(
+            show, name, site=site, page=meta, href=href, guest_of=guest_of,
+            episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
+        ).encode("utf-8")  # fmt: skip
+
+    render("index.html.j2", layout.INDEX, _home_meta(show, site))
+    if guests:
+        render("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))
+    by_slug = {release.episode.slug: release for release in ordered}
+    for release in ordered:
+        episode = release.episode
+        cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
+        render(
+            "episode.html.j2",
+            layout.episode_page(episode),
+            _episode_meta(show, release),
+            release=release,
+            episode=episode,
+            cover=cover or site.cover,
+            audio_src=_media(show, episode.audio),
+            guests=[(person, guest_of(person)) for person in episode.guests],
+            transcript=transcript_text(show, release),
+            previous=by_slug.get(release.previous or ""),
+            next=by_slug.get(release.next or ""),
+        )
+        files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
+    files[layout.FEED_STYLESHEET] = notes.render(
+        show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET)
+    ).encode("utf-8")
+    files[SITEMAP] = notes.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
+    files[ROBOTS] = notes.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
+    return files
+
+
+def assets(show: Show) -> dict[PurePosixPath, bytes]:
+    """The stylesheet and script shipped with the package, then the show's ``templates/assets/``.
+
+    A show file of the same name replaces the shipped one; other files are added.
+    """
+    found: dict[PurePosixPath, bytes] = {}
+    shipped = resources.files("entretiens").joinpath("assets")
+    for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
+        if entry.is_file() and not entry.name.startswith("."):
+            found[layout.ASSETS / entry.name] = entry.read_bytes()
+    own = show.root / "templates" / "assets"
+    if own.is_dir():
+        for path in sorted(own.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                found[layout.ASSETS / PurePosixPath(path.relative_to(own).as_posix())] = path.read_bytes()
+    return found
+
+
+def transcript_text(show: Show, release: Release) -> TranscriptText | None:
+    """The transcript shown on the episode page: the show's language first; None without one."""
+    transcripts = release.episode.transcripts
+    if not transcripts:
+        return None
+    language = show.language.split("-")[0].lower()
+    chosen = next((t for t in transcripts if t.language.lower().startswith(language)), transcripts[0])
+    try:
+        text = (show.root / chosen.path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return TranscriptText()
+    suffix = chosen.path.suffix.lower()
+    if suffix in (".vtt", ".srt"):
+        return TranscriptText(paragraphs=paragraphs(_timed_cues(text)))
+    if suffix == ".json":
+        return TranscriptText(paragraphs=paragraphs(_json_cues(text)))
+    if suffix in (".html", ".htm"):
+        return TranscriptText(html=Markup(sanitize(text)))  # noqa: S704  (sanitized)
+    blocks = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
+    return TranscriptText(paragraphs=tuple(Paragraph(start=None, speaker="", text=b) for b in blocks if b))
+
+
+Cue = tuple[float, float, str, str]
+
+
+def paragraphs(cues: Iterable[Cue]) -> tuple[Paragraph, ...]:
+    """Join timed cues (start, end, speaker, text) into paragraphs.
+
+    A paragraph ends when the speaker changes, after a pause, or once it is long enough.
+    """
+    result: list[Paragraph] = []
+    current: list[str] = []
+    start = end = 0.0
+    speaker = ""
+    for cue_start, cue_end, cue_speaker, text in cues:
+        if current and (
+            (cue_speaker and cue_speaker != speaker)
+            or cue_start - end >= PARAGRAPH_PAUSE
+            or sum(len(part) for part in current) >= PARAGRAPH_LENGTH
+        ):
+            result.append(Paragraph(start=start, speaker=speaker, text=" ".join(current)))
+            current = []
+        if not current:
+            start, speaker = cue_start, cue_speaker or speaker
+        current.append(text)
+        end = cue_end
+    if current:
+        result.append(Paragraph(start=start, speaker=speaker, text=" ".join(current)))
+    return tuple(result)
+
+
+_CUE_TIMES = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)\s*-->\s*((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _seconds(stamp: str) -> float:
+    total = 0.0
+    for part in stamp.replace(",", ".").split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+def _timed_cues(text: str) -> Iterator[Cue]:
+    """Cues of a WebVTT or SubRip file; notes, styles and cue settings are skipped."""
+    for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = block.strip("\n").split("\n")
+        for index, line in enumerate(lines):
+            match = _CUE_TIMES.match(line)
+            if match:
+                body = " ".join(lines[index + 1 :])
+                voice = _VOICE.search(body)
+                words = " ".join(html.unescape(_TAG.sub("", body)).split())
+                if words:
+                    yield _seconds(match[1]), _seconds(match[2]), voice[1].strip() if voice else "", words
+                break
+
+
+def _json_cues(text: str) -> Iterator[Cue]:
+    """Segments of a Podcasting 2.0 JSON transcript."""
+    try:
+        segments = json.loads(text).get("segments", [])
+    except (ValueError, AttributeError):
+        return
+    for segment in segments if isinstance(segments, list) else []:
+        if isinstance(segment, dict) and isinstance(segment.get("startTime"), (int, float)):
+            start = float(segment["startTime"])
+            end = segment.get("endTime")
+            words = " ".join(str(segment.get("body", "")).split())
+            if words:
+                end_time = float(end) if isinstance(end, (int, float)) else start
+                yield start, end_time, str(segment.get("speaker") or ""), words
+
+
+def _linker(page: PurePosixPath) -> Callable[[str], str]:
+    """A function giving each public/ path as a link relative to ``page``, which keeps the site
+    working wherever it is served (a preview server, a sub-folder)."""
+    root = "../" * (len(page.parts) - 1)
+
+    def href(target: str) -> str:
+        if "://" in target:
+            # Remote files (audio, artwork) stay absolute; only web schemes may reach a page.
+            return notes.safe_url(target) or ""
+        return (root + quote(target, safe="/#")) or "./"
+
+    return href
+
+
+def _media(show: Show, reference: str) -> str:
+    """A show file as published (a path of public/), or a remote file's absolute URL."""
+    copied = layout.copied_file(reference)
+    return str(copied) if copied is not None else layout.absolute(show, reference)
+
+
+class _Images:
+    """Small copies of the artwork and photos for the pages, made once each."""
+
+    def __init__(self, show: Show, files: dict[PurePosixPath, bytes]) -> None:
+        self._show = show
+        self._files = files
+        self._made: dict[tuple[str, PurePosixPath], Picture | None] = {}
+
+    def thumbnail(
+        self, reference: str | None, target: PurePosixPath, size: int, *, square: bool = False, local_only: bool = False
+    ) -> Picture | None:
+        """A copy of an image at most ``size`` pixels wide, saved at ``target``.
+
+        Remote images are linked as they are (or not at all with ``local_only``); an image
+        Pillow cannot read is linked as published.
+        """
+        if not reference:
+            return None
+        if "://" in reference:
+            return None if local_only else Picture(src=layout.absolute(self._show, reference))
+        key = (reference, target)
+        if key not in self._made:
+            self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)
+        return self._made[key]
+
+    def _make(
+        self, reference: str, target: PurePosixPath, size: int, *, square: bool, local_only: bool
+    ) -> Picture | None:
+        try:
+            with Image.open(self._show.root / reference) as original:
+                image = ImageOps.exif_transpose(original)
+                image = ImageOps.fit(image, (size, size)) if square else image.copy()
+                image.thumbnail((size, size), Image.Resampling.LANCZOS)
+                if image.mode not in ("RGB", "L"):
+                    background = Image.new("RGB", image.size, (255, 255, 255))
+                    background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[3])
+                    image = background
+                buffer = io.BytesIO()
+                if target.suffix == ".png":
+                    # An icon needs few colours: a palette makes it half the size.
+                    image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+                else:
+                    image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None if local_only else Picture(src=reference)
+        self._files[target] = buffer.getvalue()
+        return Picture(src=str(target))
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for sorting and anchors."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def slugify(text: str) -> str:
+    """An ASCII id for a name: "Jérémi Lepetit" -> "jeremi-lepetit"."""
+    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-") or "guest"
+
+
+def _guests(ordered: tuple[Release, ...], images: _Images) -> tuple[tuple[Guest, ...], Callable[[Person], Guest]]:
+    """Every guest, alphabetically, and a lookup from an episode's person to their entry."""
+
+    def key(person: Person) -> str:
+        return f"id:{person.id}" if person.id else f"name:{_fold(' '.join(person.name.split()))}"
+
+    appearances: dict[str, list[tuple[Release, Person]]] = {}
+    for release in ordered:
+        for person in release.episode.guests:
+            entries = appearances.setdefault(key(person), [])
+            if not entries or entries[-1][0] is not release:
+                entries.append((release, person))
+    by_key: dict[str, Guest] = {}
+    used: set[str] = set()
+    for guest_key, entries in sorted(appearances.items(), key=lambda item: (_fold(item[1][0][1].name), item[0])):
+        person = entries[0][1]
+        anchor = base = slugify(person.id or person.name)
+        counter = 2
+        while anchor in used:
+            anchor, counter = f"{base}-{counter}", counter + 1
+        used.add(anchor)
+        photo_ref = next((p.image for _, p in entries if p.image), None)
+        photo = images.thumbnail(photo_ref, layout.ASSETS / "people" / f"{anchor}.jpg", PHOTO_SIZE, square=True)
+        by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
+    return tuple(by_key.values()), lambda person: by_key[key(person)]
+
+
+def excerpt(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
+    """Plain text cut at a word boundary near ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """Structured data for a ``<script type="application/ld+json">``: no text can close the tag."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # JSON escapes keep the same string values while no "</script>" or "<!--" can appear.
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S704
+
+
+def _locale(language: str) -> str | None:
+    parts = language.replace("_", "-").split("-")
+    return f"{parts[0].lower()}_{parts[1].upper()}" if len(parts) > 1 else None
+
+
+def _series(show: Show) -> dict[str, Any]:
+    return {"@type": "PodcastSeries", "name": show.title, "url": show.base_url, "webFeed": show.feed_url}
+
+
+def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
+    found = []
+    for person in people:
+        entry: dict[str, Any] = {"@type": "Person", "name": person.name}
+        if notes.safe_url(person.url):
+            entry["url"] = person.url
+        if person.image:
+            entry["image"] = layout.absolute(show, person.image)
+        found.append(entry)
+    return found
+
+
+def _home_meta(show: Show, site: Site) -> PageMeta:
+    words = notes.strings(show.language)
+    description = excerpt(to_plain_text(show.description))
+    image = layout.absolute(show, show.cover_image)
+    data = {
+        "@context": "https://schema.org",
+        **_series(show),
+        "description": description,
+        "image": image,
+        "inLanguage": show.language,
+        "author": {"@type": "Person", "name": show.author},
+    }
+    if show.hosts:
+        data["actor"] = _people(show, show.hosts)
+    return PageMeta(
+        kind="home",
+        title=f"{show.title} – {show.subtitle}" if show.subtitle else show.title,
+        social_title=show.title,
+        description=description,
+        canonical=show.base_url,
+        image=image,
+        image_alt=words["artwork"].format(title=show.title),
+        locale=_locale(show.language),
+        json_ld=json_ld(data),
+    )
+
+
+def _guests_meta(show: Show, site: Site) -> PageMeta:
+    words = notes.strings(show.language)
+    canonical = layout.url_for(show, site.guests_page)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "name": f"{words['guests']} · {show.title}",
+        "url": canonical,
+        "isPartOf": _series(show),
+        "about": _people(show, (g.person for g in site.guests)),
+    }
+    return PageMeta(
+        kind="guests",
+        title=f"{words['guests']} · {show.title}",
+        social_title=f"{words['guests']} · {show.title}",
+        description=words["guests_intro"],
+        canonical=canonical,
+        image=layout.absolute(show, show.cover_image),
+        image_alt=words["artwork"].format(title=show.title),
+        locale=_locale(show.language),
+        json_ld=json_ld(data),
+    )
+
+
+def _episode_meta(show: Show, release: Release) -> PageMeta:
+    words = notes.strings(show.language)
+    episode = release.episode
+    canonical = layout.episode_url(show, episode)
+    description = excerpt(episode.summary or to_plain_text(episode.notes) or episode.title)
+    image = layout.absolute(show, episode.cover_image or show.cover_image)
+    audio_url = layout.enclosure_url(show, episode)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "PodcastEpisode",
+        "url": canonical,
+        "name": episode.title,
+        "datePublished": episode.date.isoformat(),
+        "description": description,
+        "image": image,
+        "inLanguage": show.language,
+        "partOfSeries": _series(show),
+        "associatedMedia": {
+            "@type": "AudioObject",
+            "contentUrl": audio_url,
+            "encodingFormat": release.audio.mime_type,
+            "duration": notes.iso_duration(release.audio.duration),
+        },
+    }
+    if episode.number is not None:
+        data["episodeNumber"] = episode.number
+    if episode.season is not None:
+        season: dict[str, Any] = {"@type": "PodcastSeason", "seasonNumber": episode.season}
+        if episode.season_name:
+            season["name"] = episode.season_name
+        data["partOfSeason"] = season
+    if episode.guests or show.hosts:
+        data["actor"] = _people(show, (*show.hosts, *episode.guests))
+    return PageMeta(
+        kind="episode",
+        title=f"{episode.title} · {show.title}",
+        social_title=episode.title,
+        description=description,
+        canonical=canonical,
+        image=image,
+        image_alt=words["artwork"].format(title=episode.title if episode.cover_image else show.title),
+        locale=_locale(show.language),
+        audio=audio_url,
+        audio_type=release.audio.mime_type,
+        json_ld=json_ld(data),
+    )
+
+
+def _sitemap(show: Show, site: Site) -> list[tuple[str, str]]:
+    newest = site.releases[0].episode.date.date().isoformat() if site.releases else None
+    entries = [(show.base_url, newest)]
+    if site.guests:
+        entries.append((layout.url_for(show, site.guests_page), newest))
+    entries += [(layout.episode_url(show, r.episode), r.episode.date.date().isoformat()) for r in site.releases]
+    return [(url, date) for url, date in entries if date]
