@@ -67,7 +67,7 @@ def make_show(
     """Write a complete show folder.
 
     :param episodes: slug -> episode fields (default: two episodes). Every local ``audio``
-        file named is generated as a real MP3 of ``seconds`` seconds.
+        file named is generated as a real MP3 of ``seconds`` seconds (none when 0).
     """
     root.mkdir(parents=True, exist_ok=True)
     data = dict(SHOW)
@@ -79,7 +79,7 @@ def make_show(
     for slug, fields in episodes.items():
         write_yaml(root / "episodes" / f"{slug}.yaml", fields)
         audio = fields.get("audio")
-        if isinstance(audio, str) and "://" not in audio and not (root / audio).exists():
+        if seconds and isinstance(audio, str) and "://" not in audio and not (root / audio).exists():
             (root / audio).parent.mkdir(parents=True, exist_ok=True)
             write_mp3(root / audio, seconds=seconds, bitrate=32, sample_rate=22050, mpeg_version=2, channels=1)
     return root

@@ -262,6 +262,7 @@ CASES = [
     Case("apple.item.required", "error", {ITEM_TITLE: "<title> </title>"}),
     Case("apple.pubdate.missing", "error", {f"<pubDate>{PUB_DATE}</pubDate>\n": ""}),
     Case("apple.enclosure.type", "error", {'type="audio/mpeg"': 'type="audio/mp3"'}),
+    Case("apple.enclosure.unsupported", "warning", {'type="audio/mpeg"': 'type="audio/ogg"', "001.mp3": "001.ogg"}),
     Case("apple.enclosure.mismatch", "warning", {'type="audio/mpeg"': 'type="audio/x-m4a"'}),
     Case("apple.enclosure.ascii", "error", {"audio/001.mp3": "audio/001-é.mp3"}),
     Case("apple.enclosure.duplicate", "error", item=SECOND_ITEM.replace("002.mp3", "001.mp3")),

@@ -218,3 +218,51 @@ def test_chapter_after_the_end_of_the_audio(tmp_path: Path) -> None:
     assert problem.field == "chapters[1].start"
     lines = (root / "episodes" / "001-a.yaml").read_text().splitlines()
     assert problem.line is not None and "Late" in "\n".join(lines[problem.line - 1 : problem.line + 1])
+
+
+def test_every_supported_format_publishes_with_its_real_duration(tmp_path: Path) -> None:
+    from audiogen import ffprobe_duration, write_flac, write_m4a, write_ogg_vorbis, write_opus, write_wav
+
+    root = make_show(
+        tmp_path / "show",
+        {
+            "001-m4a": episode(1, audio="audio/a.m4a"),
+            "002-mp4": episode(2, audio="audio/b.mp4"),
+            "003-vorbis": episode(3, audio="audio/c.ogg"),
+            "004-opus": episode(4, audio="audio/d.opus"),
+            "005-flac": episode(5, audio="audio/e.flac"),
+            "006-wav": episode(6, audio="audio/f.wav"),
+        },
+        seconds=0,
+    )
+    (root / "audio").mkdir()
+    write_m4a(root / "audio" / "a.m4a", 6.0)
+    write_m4a(root / "audio" / "b.mp4", 7.0)
+    write_ogg_vorbis(root / "audio" / "c.ogg", 8.0)
+    write_opus(root / "audio" / "d.opus", 9.0)
+    write_flac(root / "audio" / "e.flac", 10.0)
+    write_wav(root / "audio" / "f.wav", 11.0)
+    result = publish(root, tmp_path / "out", now=NOW)
+    # Apple plays only MP3 and AAC: the others publish, with a warning located at the episode.
+    warned = sorted(p.path.name for p in result.warnings if p.rule == "audio-format" and p.path)
+    assert warned == ["003-vorbis.yaml", "004-opus.yaml", "005-flac.yaml", "006-wav.yaml"]
+    assert not [p for p in result.warnings if p.rule.startswith("apple.enclosure")]
+    feed = parse_with_podcastparser(_feed(tmp_path / "out"), BASE_URL + "feed.xml")
+    seen = {e["title"]: e for e in feed["episodes"]}
+    expected = {
+        1: ("a.m4a", "audio/x-m4a"),
+        2: ("b.mp4", "audio/mp4"),
+        3: ("c.ogg", "audio/ogg"),
+        4: ("d.opus", "audio/ogg"),
+        5: ("e.flac", "audio/flac"),
+        6: ("f.wav", "audio/wav"),
+    }
+    for number, (name, mime) in expected.items():
+        item = seen[f"Conversation {number}"]
+        (enclosure,) = item["enclosures"]
+        source = root / "audio" / name
+        assert enclosure["mime_type"] == mime
+        assert enclosure["file_size"] == source.stat().st_size
+        real = ffprobe_duration(source)
+        assert real is not None
+        assert abs(item["total_time"] - real) <= 1, (name, item["total_time"], real)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
@@ -218,14 +218,14 @@ def publish(
     infos = probe_all(project, episodes, progress=progress)
     releases, warnings = prepare(project, episodes, infos, tag_audio=show.tag_audio if tag_audio is None else tag_audio)
     # The same rules as `entretiens check`: publish refuses what check calls an error.
-    warnings += checks.run_checks(project, releases)
+    warnings += checks.run_checks(project, releases, now=moment)
     if any(p.severity == "error" for p in warnings):
         raise ProblemsError(warnings, show.root)
     files = build_files(project, releases)
-    feed_problems = feedlint.lint_feed(_bytes(files[layout.FEED]), base_dir=None, feed_url=show.feed_url, now=moment)
+    lint = feedlint.lint_feed(_bytes(files[layout.FEED]), base_dir=None, feed_url=show.feed_url, now=moment)
+    feed_problems = checks.merge_feed_lint(warnings, lint, target / layout.FEED)
     if any(p.severity == "error" for p in feed_problems):
-        located = [replace(p, path=target / layout.FEED) for p in feed_problems]
-        raise ProblemsError(located, show.root)
+        raise ProblemsError(feed_problems, show.root)
     result = PublishResult(
         project=project,
         out_dir=target,

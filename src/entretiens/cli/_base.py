@@ -20,14 +20,15 @@ F = TypeVar("F", bound=Callable[..., object])
 EPILOG = "Exit status: 0 done (warnings may have been printed), 1 problems found or publishing failed, 2 bad usage."
 
 
-def _color() -> bool | None:
+def color() -> bool | None:
+    """Whether to colour output: None lets click decide (terminals only); False under NO_COLOR."""
     # click strips colours when stderr is not a terminal; NO_COLOR (no-color.org) is ours to honour.
     return False if os.environ.get("NO_COLOR") else None
 
 
 def say(message: str = "", *, fg: str | None = None, bold: bool = False) -> None:
     """A line for people, on stderr."""
-    click.echo(click.style(message, fg=fg, bold=bold) if (fg or bold) else message, err=True, color=_color())
+    click.echo(click.style(message, fg=fg, bold=bold) if (fg or bold) else message, err=True, color=color())
 
 
 def show_option(function: F) -> F:
@@ -48,7 +49,7 @@ def report_problems(problems: Sequence[Problem], root: Path | None) -> None:
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     for problem in sorted(problems, key=lambda p: (order[p.severity], str(p.path or ""), p.line or 0)):
         label = click.style(problem.severity.capitalize(), fg=colours[problem.severity], bold=True)
-        click.echo(f"{label}: {problem.format(root)} [{problem.rule}]", err=True, color=_color())
+        click.echo(f"{label}: {problem.format(root)} [{problem.rule}]", err=True, color=color())
 
 
 @contextmanager
@@ -62,7 +63,7 @@ def errors_reported() -> Iterator[None]:
         say(f"{errors} error{'s' if errors != 1 else ''}: nothing was published.", fg="red", bold=True)
         sys.exit(EXIT_PROBLEMS)
     except EntretiensError as exc:
-        click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True, color=_color())
+        click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True, color=color())
         sys.exit(EXIT_PROBLEMS)
 
 

@@ -84,10 +84,27 @@ def check_items(ctx: Context) -> None:
         check_common(ctx, item)
 
 
+#: Audio types other apps play, outside Apple's list.
+_PLAYED_ELSEWHERE = frozenset(
+    {"audio/ogg", "audio/opus", "audio/flac", "audio/wav", "audio/x-wav", "audio/aac", "audio/webm"}
+)
+
+
 def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, etree._Element]) -> None:
     url = enclosure.get("url", "")
     kind = (enclosure.get("type") or "").split(";")[0].strip().lower()
-    if kind and kind not in ENCLOSURE_TYPES:
+    if kind in _PLAYED_ELSEWHERE:
+        # Real audio that Podcasting 2.0 apps play (AntennaPod, Pocket Casts...) but Apple does not:
+        # a legitimate choice for a show, so a warning rather than a failed feed.
+        ctx.report(
+            enclosure,
+            "apple.enclosure.unsupported",
+            "warning",
+            f'is "{kind}", which Apple Podcasts does not play.',
+            attribute="type",
+            hint="publish MP3 (audio/mpeg) or AAC (audio/x-m4a) to reach Apple Podcasts listeners",
+        )
+    elif kind and kind not in ENCLOSURE_TYPES:
         ctx.report(
             enclosure,
             "apple.enclosure.type",

@@ -1,0 +1,50 @@
+"""Editorial and technical checks over a loaded show and its measured audio: what `entretiens check` reports."""
+
+from __future__ import annotations
+
+from entretiens.checks._episodes import NOTES_LIMIT, SCHEDULE_LIMIT, SUMMARY_LIMIT
+from entretiens.checks._lines import FieldLines
+from entretiens.checks._media import (
+    ARTWORK_MAX,
+    ARTWORK_MAX_BYTES,
+    ARTWORK_MIN,
+    HIGH_BITRATE,
+    LOW_BITRATE,
+    MAX_SAMPLE_RATE,
+    MIN_DURATION,
+    MIN_SAMPLE_RATE,
+)
+from entretiens.checks._rules import (
+    DESCRIPTION_LIMIT,
+    FEED_EPISODE_LIMIT,
+    FEED_SIZE_LIMIT,
+    feed_problems,
+    run_checks,
+    show_problems,
+)
+from entretiens.checks._run import FEED_PATH, CheckReport, check_show, merge_feed_lint
+
+__all__ = [
+    "ARTWORK_MAX",
+    "ARTWORK_MAX_BYTES",
+    "ARTWORK_MIN",
+    "DESCRIPTION_LIMIT",
+    "FEED_EPISODE_LIMIT",
+    "FEED_PATH",
+    "FEED_SIZE_LIMIT",
+    "HIGH_BITRATE",
+    "LOW_BITRATE",
+    "MAX_SAMPLE_RATE",
+    "MIN_DURATION",
+    "MIN_SAMPLE_RATE",
+    "NOTES_LIMIT",
+    "SCHEDULE_LIMIT",
+    "SUMMARY_LIMIT",
+    "CheckReport",
+    "FieldLines",
+    "check_show",
+    "feed_problems",
+    "merge_feed_lint",
+    "run_checks",
+    "show_problems",
+]

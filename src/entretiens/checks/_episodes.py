@@ -1,0 +1,217 @@
+"""Editorial rules on episodes: titles, summaries, guests, numbering and dates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from entretiens.checks._lines import FieldLines
+from entretiens.errors import Problem, Severity
+from entretiens.markup import render_markdown
+from entretiens.model import Episode, Show
+
+#: "One or two sentences": apps show two or three lines of it under the title.
+SUMMARY_LIMIT = 600
+#: Apple's limit for an episode's <description>, in bytes; longer notes are left out of it.
+NOTES_LIMIT = 4000
+#: Scheduling reaches a few weeks ahead; a date further out is most likely a typo in the year.
+SCHEDULE_LIMIT = timedelta(days=90)
+
+# Apple's guideline: no episode number in the title, apps show it from <itunes:episode>.
+_NUMBER_IN_TITLE = (
+    re.compile(r"(?<!\w)(?:[eé]pisode|[eé]p|eps)\s*\.?\s*(?:n[°º]\s*)?#?\s*\d+"),
+    re.compile(r"(?<![\w&])#\s*\d+"),
+    re.compile(r"(?<!\w)s\d{1,2}\s*[-:.]?\s*e\d{1,3}(?!\w)"),
+)
+
+
+def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Problem]:
+    """The rules on one episode's own fields."""
+    problems: list[Problem] = []
+
+    def report(rule: str, severity: Severity, field: str, line: int | None, message: str, hint: str) -> None:
+        problems.append(
+            Problem(rule=rule, severity=severity, path=episode.path, line=line, field=field, message=message, hint=hint)
+        )
+
+    title_line = episode.line_of("title")
+    if _names_show(show.title, episode.title):
+        report(
+            "episode-title-show-name",
+            "warning",
+            "title",
+            title_line,
+            f"the title repeats the show's name, '{show.title}'",
+            "Apple asks for titles without the show's name: apps show it beside every episode",
+        )
+    if _numbers_itself(episode.title, episode.number):
+        report(
+            "episode-title-number",
+            "warning",
+            "title",
+            title_line,
+            f"the title '{episode.title}' carries an episode number",
+            "remove it and set `number:` instead: apps show the number themselves (Apple's guideline)",
+        )
+    top = _first_line(episode)
+    if not episode.summary and not episode.notes:
+        report(
+            "episode-description-missing",
+            "warning",
+            "summary",
+            top,
+            "the episode has neither summary nor notes: apps show nothing but its title",
+            "add `summary:` (one or two sentences) and `notes:` (Markdown)",
+        )
+    elif not episode.summary:
+        report(
+            "episode-summary-missing",
+            "info",
+            "summary",
+            top,
+            "the episode has no summary: apps show the start of the notes under its title",
+            "add `summary:` with one or two sentences",
+        )
+    elif len(episode.summary) > SUMMARY_LIMIT:
+        report(
+            "episode-summary-long",
+            "warning",
+            "summary",
+            episode.line_of("summary"),
+            f"the summary is {len(episode.summary)} characters long; apps show two or three lines of it",
+            f"keep it under {SUMMARY_LIMIT} characters and move the rest to `notes:`",
+        )
+    size = len(render_markdown(episode.notes).encode("utf-8")) if episode.notes else 0
+    if size > NOTES_LIMIT:
+        report(
+            "episode-notes-long",
+            "warning",
+            "notes",
+            episode.line_of("notes"),
+            f"the notes are {size} bytes once rendered; Apple takes {NOTES_LIMIT} at most in an episode's "
+            "description, so the feed's <description> carries the summary only",
+            "shorten the notes, or accept that apps reading <description> only show the summary",
+        )
+    for index, guest in enumerate(episode.guests):
+        if not guest.bio.strip():
+            where = f"guests/{guest.id}.yaml or " if guest.id else ""
+            report(
+                "guest-bio-missing",
+                "warning",
+                f"guests[{index}].bio",
+                lines.line(episode.path, f"guests[{index}]"),
+                f"guest {guest.name} has no bio",
+                f"add `bio:` to {where}the guest in this episode: one or two sentences on who they are",
+            )
+    if show.show_type == "serial" and episode.episode_type == "full" and episode.number is None:
+        report(
+            "serial-number-missing",
+            "error",
+            "number",
+            top,
+            "the show is serial, but this full episode has no number",
+            "add `number:`: Apple Podcasts lists the episodes of a serial show by number",
+        )
+    return problems
+
+
+def _names_show(show_title: str, title: str) -> bool:
+    name = show_title.strip().casefold()
+    if sum(ch.isalnum() for ch in name) < 3:
+        return False  # A name that short appears in ordinary words.
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", title.casefold()) is not None
+
+
+def _numbers_itself(title: str, number: int | None) -> bool:
+    text = title.casefold()
+    if any(pattern.search(text) for pattern in _NUMBER_IN_TITLE):
+        return True
+    if number is None:
+        return False
+    # "12 - Title", "012. Title", "[12] Title" or "Title (12)": the episode's own number.
+    lead = rf"^\s*[\[(]?0*{number}[\])]?\s*(?:[-–—.:|/)]|$)"
+    tail = rf"[(\[]\s*0*{number}\s*[)\]]\s*$"
+    return re.search(lead, text) is not None or re.search(tail, text) is not None
+
+
+def _first_line(episode: Episode) -> int | None:
+    """The line of the episode file's first field: where a missing field is reported, as the loader does."""
+    return min((line for _, line in episode.lines), default=None)
+
+
+def numbering_problems(episodes: Iterable[Episode]) -> list[Problem]:
+    """Notes on gaps in the numbers of each season (drafts count: their number is taken)."""
+    seasons: dict[int | None, dict[int, Episode]] = {}
+    for episode in episodes:
+        if episode.number is not None and episode.episode_type == "full":
+            seasons.setdefault(episode.season, {}).setdefault(episode.number, episode)
+    problems = []
+    previous_end = 0
+    for season in sorted(seasons, key=lambda s: -1 if s is None else s):
+        numbered = seasons[season]
+        numbers = sorted(numbered)
+        # A season may go on from the last number of the one before, or start again at 1.
+        expected = [1, previous_end + 1]
+        steps: list[tuple[int | None, int]] = [(None, numbers[0]), *pairwise(numbers)]
+        for before, number in steps:
+            if (before is None and number in expected) or (before is not None and number == before + 1):
+                continue
+            first = 1 if before is None else before + 1
+            missing = f"{first}" if number - first == 1 else f"{first} to {number - 1}"
+            of_season = f" of season {season}" if season is not None else ""
+            message = (
+                f"the episode numbers{of_season} start at {number}: {missing} missing"
+                if before is None
+                else f"episode {number}{of_season} comes after episode {before}: {missing} missing"
+            )
+            episode = numbered[number]
+            problems.append(
+                Problem(
+                    rule="number-gap",
+                    severity="info",
+                    path=episode.path,
+                    line=episode.line_of("number"),
+                    field="number",
+                    message=message,
+                    hint="listeners may think an episode is missing: check the numbers",
+                )
+            )
+        previous_end = numbers[-1]
+    return problems
+
+
+def date_problems(episodes: Iterable[Episode], now: datetime) -> list[Problem]:
+    """Episodes dated in the future: a note when scheduled soon, a warning when far off."""
+    problems = []
+    for episode in episodes:
+        if episode.draft or episode.date <= now:
+            continue
+        ahead = episode.date - now
+        when = episode.date.strftime("%Y-%m-%d %H:%M %z")
+        if ahead > SCHEDULE_LIMIT:
+            problems.append(
+                Problem(
+                    rule="episode-date-future",
+                    severity="warning",
+                    path=episode.path,
+                    line=episode.line_of("date"),
+                    field="date",
+                    message=f"the episode is dated {when}, {ahead.days} days ahead; publish leaves it out until then",
+                    hint="check the year; to keep an episode out on purpose, set `draft: true`",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    rule="episode-scheduled",
+                    severity="info",
+                    path=episode.path,
+                    line=episode.line_of("date"),
+                    field="date",
+                    message=f"scheduled: publish leaves the episode out until {when}",
+                    hint="run publish again after that date (or publish --include-future)",
+                )
+            )
+    return problems

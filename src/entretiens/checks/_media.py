@@ -1,0 +1,255 @@
+"""Rules on the files a show publishes as they are: artwork, photos and the audio's measured format."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from entretiens.errors import Problem, Severity
+from entretiens.model import Release
+from entretiens.podcast_spec import ENCLOSURE_TYPES
+
+#: Apple Podcasts: square artwork, 1400 to 3000 pixels a side (podcasters.apple.com/support/896).
+ARTWORK_MIN = 1400
+ARTWORK_MAX = 3000
+#: Apple states no limit; hosts, Spotify and NPR One ask for 512 KB at most, and apps download
+#: the artwork again and again.
+ARTWORK_MAX_BYTES = 512 * 1024
+#: Modes Apple refuses (it wants RGB), and modes it may take but flattens unpredictably.
+_GREYSCALE_OR_PRINT = frozenset(
+    {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F", "CMYK", "LAB", "HSV"}
+)
+_ALPHA_OR_PALETTE = frozenset({"RGBA", "RGBa", "P", "PA"})
+_FORMAT_OF_SUFFIX = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+#: Shorter audio is a failed or wrong export (a click, a cut file), not even a teaser.
+MIN_DURATION = 2.0
+#: Kilobits per second below which speech sounds poor: (mono, stereo), for MP3 and for the
+#: codecs that do more with fewer bits (AAC, Opus, Vorbis).
+LOW_BITRATE = {"MP3": (24, 48), "efficient": (16, 32)}
+#: Above these, a spoken show only makes the downloads bigger: (mono, stereo).
+HIGH_BITRATE = (128, 192)
+#: Measured averages wander a little around the encoder's nominal rate.
+_BITRATE_TOLERANCE = 0.05
+MIN_SAMPLE_RATE = 22050
+MAX_SAMPLE_RATE = 48000
+_EFFICIENT_CODECS = frozenset({"AAC", "Opus", "Vorbis"})
+_LOSSLESS_TYPES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/flac", "audio/x-flac"})
+
+
+def artwork_problems(
+    root: Path, reference: str, *, path: Path, line: int | None, field: str, whose: str
+) -> list[Problem]:
+    """Apple's artwork rules on a show file: JPEG or PNG, square, 1400-3000 px, RGB, not too heavy.
+
+    :param reference: the show-relative file; URLs are left to the link check.
+    :param path: the YAML file that names the artwork, and ``line``, ``field`` where.
+    :param whose: "the show's artwork", "the episode's artwork".
+    """
+    if "://" in reference:
+        return []
+    problems: list[Problem] = []
+
+    def report(rule: str, severity: Severity, message: str, hint: str) -> None:
+        problems.append(
+            Problem(
+                rule=rule, severity=severity, path=path, line=line, field=field, message=f"{whose} {message}", hint=hint
+            )
+        )
+
+    file = root / reference
+    opened = _open_image(file)
+    if isinstance(opened, str):
+        report("artwork-format", "error", f"{reference} {opened}", "export it again as JPEG (.jpg) or PNG (.png)")
+        return problems
+    kind, width, height, mode = opened
+    expected = _FORMAT_OF_SUFFIX.get(file.suffix.lower())
+    if kind not in ("JPEG", "PNG"):
+        report(
+            "artwork-format",
+            "error",
+            f"{reference} is a {kind} image; Apple Podcasts takes JPEG or PNG only",
+            "save it as JPEG (.jpg) or PNG (.png)",
+        )
+    elif expected is not None and kind != expected:
+        report(
+            "artwork-format",
+            "error",
+            f"{reference} is a {kind} image with a {file.suffix} name; Apple wants the extension to match",
+            f"rename it to {file.with_suffix('.png' if kind == 'PNG' else '.jpg').name}, or convert it",
+        )
+    if width != height:
+        report("artwork-square", "error", f"{reference} is {width}×{height} pixels, not square", "crop it to a square")
+    if not (ARTWORK_MIN <= width <= ARTWORK_MAX and ARTWORK_MIN <= height <= ARTWORK_MAX):
+        report(
+            "artwork-size",
+            "error",
+            f"{reference} is {width}×{height} pixels; Apple needs {ARTWORK_MIN} to {ARTWORK_MAX} pixels a side",
+            "export it at 3000×3000 pixels (Apple's preferred size) or at least 1400×1400",
+        )
+    if mode in _GREYSCALE_OR_PRINT:
+        report(
+            "artwork-colorspace",
+            "error",
+            f"{reference} is in the {mode} colour mode; Apple Podcasts needs RGB",
+            "convert it to RGB",
+        )
+    elif mode in _ALPHA_OR_PALETTE:
+        what = "a colour palette" if mode.startswith("P") else "an alpha channel (transparency)"
+        report(
+            "artwork-alpha",
+            "warning",
+            f"{reference} has {what}; Apple asks for plain RGB",
+            "flatten it and save it as RGB without transparency",
+        )
+    size = file.stat().st_size
+    if size > ARTWORK_MAX_BYTES:
+        report(
+            "artwork-file-size",
+            "warning",
+            f"{reference} weighs {size / 1024:.0f} KB; keep it under {ARTWORK_MAX_BYTES // 1024} KB",
+            "save it as JPEG at quality 80 to 90: apps download the artwork often",
+        )
+    return problems
+
+
+def image_problems(
+    root: Path, reference: str | None, *, path: Path, line: int | None, field: str, whose: str
+) -> list[Problem]:
+    """A warning when a photo or chapter image of the show folder is not a readable JPEG or PNG."""
+    if not reference or "://" in reference:
+        return []
+    opened = _open_image(root / reference)
+    if isinstance(opened, str):
+        reason = opened
+    elif opened[0] not in ("JPEG", "PNG"):
+        reason = f"is a {opened[0]} image, which some apps do not show"
+    else:
+        return []
+    return [
+        Problem(
+            rule="image-invalid",
+            severity="warning",
+            path=path,
+            line=line,
+            field=field,
+            message=f"{whose}: {reference} {reason}",
+            hint="export it again as JPEG or PNG",
+        )
+    ]
+
+
+def _open_image(file: Path) -> tuple[str, int, int, str] | str:
+    """(format, width, height, mode) of an image, or why it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            # Huge images are reported by size below; Pillow's guard against them is not needed.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                kind, (width, height), mode = str(image.format), image.size, image.mode
+                if max(width, height) <= ARTWORK_MAX:
+                    image.load()  # Decode it: a cut file opens fine but fails here.
+    except FileNotFoundError:
+        return "is missing"
+    except UnidentifiedImageError:
+        return "is not an image"
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        return f"is damaged ({exc})"
+    return kind, width, height, mode
+
+
+def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Problem]:
+    """Warnings on the recording as measured: length, format, bit rate, sample rate, channels."""
+    info = release.audio
+    problems: list[Problem] = []
+    name = release.episode.audio
+
+    def report(rule: str, message: str, hint: str) -> None:
+        problems.append(
+            Problem(
+                rule=rule,
+                severity="warning",
+                path=path,
+                line=line,
+                field="audio",
+                message=f"{name}: {message}",
+                hint=hint,
+            )
+        )
+
+    seconds = info.duration.total_seconds()
+    if seconds < MIN_DURATION:
+        report("audio-too-short", f"the audio lasts {seconds:.1f} s", "is it the right file? export the episode again")
+    codec = info.codec or info.mime_type
+    if info.mime_type not in ENCLOSURE_TYPES:
+        report(
+            "audio-format",
+            f"{codec} audio ({info.mime_type}) does not play in Apple Podcasts",
+            "publish MP3 or AAC (M4A), e.g. ffmpeg -i FILE -c:a libmp3lame -b:a 96k episode.mp3",
+        )
+    channels = info.channels or 1
+    stereo = 1 if channels >= 2 else 0
+    lossless = info.mime_type in _LOSSLESS_TYPES or codec.startswith("PCM") or codec == "FLAC"
+    if info.bitrate and not lossless:
+        kbps = info.bitrate / 1000
+        low = LOW_BITRATE["efficient" if codec in _EFFICIENT_CODECS else "MP3"][stereo]
+        high = HIGH_BITRATE[stereo]
+        layout = "stereo" if stereo else "mono"
+        if kbps < low * (1 - _BITRATE_TOLERANCE):
+            report(
+                "audio-bitrate-low",
+                f"{kbps:.0f} kbps is very low for {layout} {codec}: voices will sound poor",
+                f"encode at {low} kbps or more",
+            )
+        elif kbps > high * (1 + _BITRATE_TOLERANCE):
+            report(
+                "audio-bitrate-high",
+                f"{kbps:.0f} kbps is more than speech needs in {layout}",
+                f"{high} kbps or less sounds the same and downloads faster",
+            )
+    rate = info.sample_rate
+    if rate and rate < MIN_SAMPLE_RATE:
+        report(
+            "audio-sample-rate-low",
+            f"a sample rate of {rate} Hz muffles voices",
+            f"resample to 44100 Hz (at least {MIN_SAMPLE_RATE})",
+        )
+    elif rate and rate > MAX_SAMPLE_RATE:
+        report(
+            "audio-sample-rate-high",
+            f"a sample rate of {rate} Hz only makes the file bigger",
+            "resample to 44100 or 48000 Hz",
+        )
+    if channels > 2:
+        report(
+            "audio-channels", f"{channels} channels; podcast apps play mono or stereo", "mix it down to stereo or mono"
+        )
+    return problems
+
+
+def channel_problems(releases: Sequence[Release], lines: dict[Path, int | None]) -> list[Problem]:
+    """Notes on episodes whose channel count (mono, stereo) differs from most of the show's."""
+    counts = Counter(r.audio.channels for r in releases if r.audio.channels in (1, 2))
+    if len(counts) < 2:
+        return []
+    usual = counts.most_common(1)[0][0]
+    names = {1: "mono", 2: "stereo"}
+    return [
+        Problem(
+            rule="audio-channels-mixed",
+            severity="info",
+            path=release.episode.path,
+            line=lines.get(release.episode.path),
+            field="audio",
+            message=f"{release.episode.audio} is {names[channels]}, while most episodes are {names[usual]}",
+            hint="speech needs no stereo: mono halves the file size at the same quality"
+            if usual == 1
+            else "listeners hear a jump in loudness and width between episodes",
+        )
+        for release in releases
+        if (channels := release.audio.channels) in (1, 2) and channels != usual
+    ]

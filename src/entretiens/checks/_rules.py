@@ -1,0 +1,143 @@
+"""The rules over a loaded show and its measured audio, and over the feed built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from entretiens.checks._episodes import date_problems, episode_problems, numbering_problems
+from entretiens.checks._lines import FieldLines
+from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
+from entretiens.errors import Problem
+from entretiens.markup import to_plain_text
+from entretiens.model import Person, Project, Release, Show
+
+#: Apple: "the maximum amount of text allowed for this tag is 4000 bytes" (<description>).
+DESCRIPTION_LIMIT = 4000
+#: Apps download the whole feed at every refresh, often hourly; FeedBurner stopped reading
+#: feeds over 1 MB, and other services cut them too.
+FEED_SIZE_LIMIT = 1024 * 1024
+#: Apple Podcasts long listed only the newest 300 episodes of a feed.
+FEED_EPISODE_LIMIT = 300
+
+_FEED_FILE = "feed.yaml"
+_GUESTS_DIR = "guests"
+
+
+def run_checks(project: Project, releases: Sequence[Release], *, now: datetime | None = None) -> list[Problem]:
+    """Every problem the rules find in the show and in the episodes of ``releases``.
+
+    Never raises for a defect: each becomes a Problem. Errors are what directories refuse;
+    warnings are what they accept but listeners or apps suffer from; info is for the record.
+
+    :param releases: the episodes to check, with their measured audio.
+    :param now: the moment that decides which dates are in the future (default: the clock).
+    :returns: the problems, in no particular order, each once.
+    """
+    moment = now or datetime.now(timezone.utc)
+    show = project.show
+    lines = FieldLines()
+    problems = show_problems(show, lines)
+    for release in releases:
+        episode = release.episode
+        problems += episode_problems(show, episode, lines)
+        if episode.cover_image:
+            problems += artwork_problems(
+                show.root,
+                episode.cover_image,
+                path=episode.path,
+                line=episode.line_of("image"),
+                field="image",
+                whose="the episode's artwork",
+            )
+        problems += audio_problems(release, path=episode.path, line=episode.line_of("audio"))
+        problems += _photo_problems(show.root, episode.guests, episode.path, "guests", lines)
+        for index, chapter in enumerate(episode.chapters):
+            problems += image_problems(
+                show.root,
+                chapter.image,
+                path=episode.path,
+                line=lines.line(episode.path, f"chapters[{index}].image"),
+                field=f"chapters[{index}].image",
+                whose=f"the image of chapter '{chapter.title}'",
+            )
+    problems += channel_problems(releases, {r.episode.path: r.episode.line_of("audio") for r in releases})
+    problems += numbering_problems(project.episodes)
+    problems += date_problems(project.episodes, moment)
+    return list(dict.fromkeys(problems))
+
+
+def show_problems(show: Show, lines: FieldLines) -> list[Problem]:
+    """The rules on feed.yaml: artwork, description, hosts' photos."""
+    feed = show.root / _FEED_FILE
+    problems = artwork_problems(
+        show.root,
+        show.cover_image,
+        path=feed,
+        line=lines.line(feed, "image"),
+        field="image",
+        whose="the show's artwork",
+    )
+    size = len(to_plain_text(show.description).encode("utf-8"))
+    if size > DESCRIPTION_LIMIT:
+        problems.append(
+            Problem(
+                rule="show-description-length",
+                path=feed,
+                line=lines.line(feed, "description"),
+                field="description",
+                message=f"the description is {size} bytes once rendered; Apple accepts {DESCRIPTION_LIMIT} at most",
+                hint="shorten it: say what the show is about, and leave the rest to the website",
+            )
+        )
+    problems += _photo_problems(show.root, show.hosts, feed, "hosts", lines)
+    return problems
+
+
+def _photo_problems(root: Path, people: Sequence[Person], path: Path, key: str, lines: FieldLines) -> list[Problem]:
+    problems = []
+    for index, person in enumerate(people):
+        where, field = path, f"{key}[{index}].image"
+        if person.id is not None:
+            where, field = root / _GUESTS_DIR / f"{person.id}.yaml", "image"
+        problems += image_problems(
+            root,
+            person.image,
+            path=where,
+            line=lines.line(where, field),
+            field=field,
+            whose=f"the photo of {person.name}",
+        )
+    return problems
+
+
+def feed_problems(feed: bytes, episodes: int, *, path: Path) -> list[Problem]:
+    """Rules on the generated feed as a whole: its size and its number of episodes.
+
+    :param feed: the feed's bytes.
+    :param episodes: how many episodes it lists.
+    :param path: where the feed is written, to name it in messages.
+    """
+    problems = []
+    if len(feed) > FEED_SIZE_LIMIT:
+        problems.append(
+            Problem(
+                rule="feed-size",
+                severity="warning",
+                path=path,
+                message=f"the feed weighs {len(feed) / 1024 / 1024:.1f} MB; apps download all of it at every refresh",
+                hint=f"keep it under {FEED_SIZE_LIMIT // 1024 // 1024} MB: shorten the show notes of old episodes",
+            )
+        )
+    if episodes > FEED_EPISODE_LIMIT:
+        problems.append(
+            Problem(
+                rule="feed-episode-count",
+                severity="info",
+                path=path,
+                message=f"the feed lists {episodes} episodes; some directories show the last {FEED_EPISODE_LIMIT} only",
+                hint="nothing to fix: listeners still reach older episodes from the website",
+            )
+        )
+    return problems

@@ -1,0 +1,318 @@
+"""``entretiens check``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from entretiens.checks import FEED_PATH, CheckReport, check_show
+from entretiens.errors import Problem
+from entretiens.links import RULES, LinkOptions, LinkReport
+
+from ._base import cli, color, say, show_option, with_errors_reported
+
+#: Identifies the JSON document; the number changes only when a field changes meaning or goes.
+JSON_FORMAT = "entretiens-check"
+JSON_VERSION = 1
+
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+_NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("note", "notes")}
+
+EPILOG = (
+    "Exit status: 0 no errors (warnings and notes may have been printed), 1 errors found "
+    "(or warnings, with --strict), 2 bad usage."
+)
+
+
+@cli.command("check", epilog=EPILOG)
+@show_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json also writes a report for tools on stdout (its schema is in docs/rules.md).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too (notes never fail).")
+@click.option("--links", "links", is_flag=True, help="Also check every web address the show cites (uses the network).")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="With --links: requests in flight at most (one at a time per host).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="With --links: seconds to wait for a server to connect or answer.",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="With --links: seconds for the whole link check; links not done by then are reported as link-timeout.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Measure the audio and check the links again, ignoring the last day's results."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
+@with_errors_reported
+def check_command(
+    show_dir: Path,
+    output_format: str,
+    strict: bool,
+    links: bool,
+    jobs: int,
+    timeout: float,
+    deadline: float,
+    no_cache: bool,
+    quiet: bool,
+) -> None:
+    """Report every problem of a show, as Apple, Spotify and podcast apps would see it.
+
+    Loads the show, measures the audio, runs the rules on the show, the episodes and the
+    audio, then builds the feed in memory and validates it with the rules publish uses.
+    Nothing is written to public/. What check calls an error, publish refuses to publish.
+    The rules are listed in docs/rules.md.
+
+    \b
+    Example:
+        entretiens check
+        entretiens check --strict --format json > check.json
+        entretiens check --links --jobs 4 --deadline 120
+    """
+    options = LinkOptions(jobs=jobs, timeout=timeout, deadline=deadline) if links else None
+    progress, finish = _progress_bar(enabled=sys.stderr.isatty() and not quiet)
+    report = check_show(show_dir, use_cache=not no_cache, links=options, link_progress=progress)
+    finish()
+    status = report.exit_status(strict=strict)
+    shown = [p for p in report.problems if p.severity == "error"] if quiet else report.problems
+    _print_grouped(shown, report.root)
+    if not quiet:
+        _print_audio(report)
+        if report.links is not None:
+            _print_links(report.links)
+        _print_summary(report, strict=strict, failed=bool(status))
+    if output_format == "json":
+        click.echo(json.dumps(json_document(report, strict=strict), ensure_ascii=False, indent=2))
+    sys.exit(status)
+
+
+def _progress_bar(*, enabled: bool) -> tuple[Callable[[int, int, str], None] | None, Callable[[], None]]:
+    """A progress callback drawing a bar on stderr, and the function that closes the bar."""
+    if not enabled:
+        return None, lambda: None
+    bar: Any = None
+    shown = 0
+
+    def progress(done: int, total: int, url: str) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=total, label="Checking links", file=sys.stderr, color=color())
+            bar.__enter__()
+        bar.update(done - shown, url)
+        shown = done
+
+    def finish() -> None:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+    return progress, finish
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _group_key(name: str | None) -> tuple[int, str]:
+    if name == "feed.yaml":
+        return (0, "")
+    if name is None:
+        return (4, "")
+    if name == FEED_PATH.as_posix():
+        return (3, name)
+    return (1 if name.endswith((".yaml", ".yml")) else 2, name)
+
+
+def _print_grouped(problems: Sequence[Problem], root: Path) -> None:
+    """Problems under the name of their file, in line order."""
+    groups: dict[str | None, list[Problem]] = {}
+    for problem in problems:
+        groups.setdefault(_relative(problem.path, root), []).append(problem)
+    colour = color()
+    for name in sorted(groups, key=_group_key):
+        title = name or "the show"
+        if name == FEED_PATH.as_posix():
+            title += " (as publish would write it)"
+        click.echo(click.style(title, bold=True), err=True, color=colour)
+        for problem in sorted(groups[name], key=lambda p: (p.line or 0, _ORDER[p.severity], p.rule)):
+            label = click.style(problem.severity, fg=_COLOURS[problem.severity], bold=True)
+            where = f"{problem.line}: " if problem.line else ""
+            what = f"{problem.field}: " if problem.field else ""
+            click.echo(f"  {where}{label}: {what}{problem.message} [{problem.rule}]", err=True, color=colour)
+            if problem.hint:
+                click.echo(click.style(f"      hint: {problem.hint}", dim=True), err=True, color=colour)
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def _print_audio(report: CheckReport) -> None:
+    """One line on the audio: the formats met, mono or stereo, and the total length."""
+    if not report.releases:
+        return
+    kinds: Counter[str] = Counter()
+    for release in report.releases:
+        info = release.audio
+        parts = [info.codec or info.mime_type]
+        if info.bitrate:
+            parts.append(f"{info.bitrate / 1000:.0f} kbps")
+        parts.append({1: "mono", 2: "stereo"}.get(info.channels or 0, f"{info.channels} channels"))
+        if info.sample_rate:
+            parts.append(f"{info.sample_rate / 1000:g} kHz")
+        kinds[" ".join(parts)] += 1
+    total = sum((r.audio.duration for r in report.releases), timedelta()).total_seconds()
+    described = ", ".join(f"{kind} ({count})" if len(kinds) > 1 else kind for kind, count in kinds.most_common())
+    count = len(report.releases)
+    say(f"Audio: {count} file{'s' if count != 1 else ''}, {_duration(total)} in all: {described}.")
+
+
+def _print_links(links: LinkReport) -> None:
+    """The summary table of the link check."""
+    places = len(links.places)
+    cached = f", {links.from_cache} from the cache" if links.from_cache else ""
+    say(
+        f"Links: {len(links.results)} address{'es' if len(links.results) != 1 else ''} in {places} "
+        f"place{'s' if places != 1 else ''}, checked in {links.elapsed:.1f} s{cached}."
+    )
+    if not links.results:
+        return
+    say(f"  {'outcome':<14} {'links':>5}  rule")
+    for status, count in links.counts().items():
+        colour = "green" if status == "ok" else "yellow"
+        say(click.style(f"  {status:<14} {count:>5}  {RULES.get(status, '')}".rstrip(), fg=colour))
+
+
+def _print_summary(report: CheckReport, *, strict: bool, failed: bool) -> None:
+    counts = [(report.count(s), _NOUNS[s]) for s in ("error", "warning", "info")]
+    found = ", ".join(f"{n} {one if n == 1 else many}" for n, (one, many) in counts if n)
+    if report.project is None:
+        say(f"The show could not be loaded: {found}.", fg="red", bold=True)
+        return
+    checked = len(report.releases)
+    scope = f"Checked {checked} episode{'s' if checked != 1 else ''}"
+    if report.drafts:
+        scope += f" ({report.drafts} draft{'s' if report.drafts != 1 else ''} left out)"
+    if not found:
+        say(f"{scope}: no problems.", fg="green", bold=True)
+        return
+    tail = " (--strict: warnings fail too)" if strict and report.count("warning") else ""
+    colour = "red" if failed else ("yellow" if report.count("warning") else "green")
+    say(f"{scope}: {found}{tail}.", fg=colour, bold=True)
+
+
+def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
+    """The ``--format json`` report (schema documented in docs/rules.md)."""
+    root = report.root
+    status = report.exit_status(strict=strict)
+    problems = sorted(
+        report.problems,
+        key=lambda p: (_group_key(_relative(p.path, root)), p.line or 0, _ORDER[p.severity], p.rule),
+    )
+    document: dict[str, object] = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "show": str(root),
+        "ok": status == 0,
+        "exit_status": status,
+        "strict": strict,
+        "counts": {severity: report.count(severity) for severity in ("error", "warning", "info")},
+        "episodes": {
+            "checked": len(report.releases),
+            "drafts": report.drafts,
+            "scheduled": report.scheduled,
+        },
+        "problems": [
+            {
+                "rule": p.rule,
+                "severity": p.severity,
+                "file": _relative(p.path, root),
+                "line": p.line,
+                "field": p.field,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in problems
+        ],
+        "audio": [
+            {
+                "episode": r.episode.slug,
+                "file": r.episode.audio,
+                "mime_type": r.audio.mime_type,
+                "codec": r.audio.codec,
+                "duration": round(r.audio.duration.total_seconds(), 3),
+                "bitrate": r.audio.bitrate,
+                "sample_rate": r.audio.sample_rate,
+                "channels": r.audio.channels,
+            }
+            for r in report.releases
+        ],
+        "feed": None
+        if report.feed_size is None
+        else {"file": FEED_PATH.as_posix(), "size": report.feed_size, "episodes": report.feed_episodes},
+        "links": None if report.links is None else _links_document(report.links, root),
+    }
+    return document
+
+
+def _links_document(links: LinkReport, root: Path) -> dict[str, object]:
+    places: dict[str, list[dict[str, object]]] = {}
+    for place in links.places:
+        places.setdefault(place.url, []).append(
+            {"file": _relative(place.path, root), "line": place.line, "field": place.field}
+        )
+    return {
+        "elapsed": round(links.elapsed, 3),
+        "from_cache": links.from_cache,
+        "counts": links.counts(),
+        "results": [
+            {
+                "url": result.url,
+                "status": result.status,
+                "rule": RULES.get(result.status),
+                "http_status": result.http_status,
+                "final_url": result.final_url,
+                "moved_to": result.moved_to,
+                "method": result.method,
+                "attempts": result.attempts,
+                "elapsed": result.elapsed,
+                "cached": result.cached,
+                "detail": result.detail,
+                "places": places.get(result.url, []),
+            }
+            for result in links.results.values()
+        ],
+    }
