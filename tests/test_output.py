@@ -64,3 +64,25 @@ def test_write_file_is_atomic_and_skips_identical(tmp_path: Path) -> None:
     assert write_file(path, b"two")
     assert path.read_bytes() == b"two"
     assert [p.name for p in tmp_path.iterdir()] == ["state.yaml"]
+
+
+def test_an_unchanged_copy_is_recognised_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import filecmp
+
+    source = tmp_path / "episode.mp3"
+    source.write_bytes(b"x" * 1000)
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("audio/episode.mp3"): source})
+    assert (out / "audio" / "episode.mp3").stat().st_mtime_ns == source.stat().st_mtime_ns
+
+    def no_reading(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("the copy was read again")
+
+    monkeypatch.setattr(filecmp, "cmp", no_reading)
+    assert not write_tree(out, {PurePosixPath("audio/episode.mp3"): source}).changed
+    monkeypatch.undo()
+    # A re-exported source (new mtime, same size) is compared byte for byte and published.
+    source.write_bytes(b"y" * 1000)
+    report = write_tree(out, {PurePosixPath("audio/episode.mp3"): source})
+    assert [str(p) for p in report.written] == ["audio/episode.mp3"]
+    assert (out / "audio" / "episode.mp3").read_bytes() == b"y" * 1000

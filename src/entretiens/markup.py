@@ -52,8 +52,12 @@ def sanitize(fragment: str, *, base_url: str | None = None) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str, *, base_url: str | None = None) -> str:
-    """Markdown (CommonMark) into sanitized HTML."""
+    """Markdown (CommonMark) into sanitized HTML.
+
+    Cached: the same notes are rendered for the feed, the page and notes.md.
+    """
     if not text.strip():
         return ""
     # Headings written as "# Title" become h2: the page's own title is its only h1.

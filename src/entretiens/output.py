@@ -126,9 +126,14 @@ def _compare(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRepo
 def _same(target: Path, content: Content) -> bool:
     if isinstance(content, bytes):
         return target.stat().st_size == len(content) and target.read_bytes() == content
-    if target.stat().st_size != content.stat().st_size:
+    published, source = target.stat(), content.stat()
+    if published.st_size != source.st_size:
         return False
-    return os.path.samefile(target, content) or filecmp.cmp(target, content, shallow=False)
+    # Copies keep their source's mtime, so the same size and mtime mean the same bytes (rsync's
+    # quick check): an unchanged show does not read its whole audio again.
+    if published.st_mtime_ns == source.st_mtime_ns:
+        return True
+    return filecmp.cmp(target, content, shallow=False)
 
 
 def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, unchanged: bool) -> None:
@@ -142,9 +147,11 @@ def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, 
         target.chmod(0o644)
     else:
         # A copy, never a link to the show's file: re-exporting an episode over its source must
-        # not change what is already published.
+        # not change what is already published. The mtime is kept for the quick check above.
         shutil.copyfile(content, target)
         target.chmod(0o644)
+        source = content.stat()
+        os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
 
 
 def _swap(staging: Path, out_dir: Path) -> None:
