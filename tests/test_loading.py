@@ -148,7 +148,11 @@ def test_show_field_errors(tmp_path: Path, changes: dict[str, object], rule: str
         ({"number": 0}, "field-type", "number"),
         ({"number": "three"}, "field-type", "number"),
         ({"type": "Full"}, "invalid-value", "type"),
-        ({"chapters": [{"start": "00:10", "title": "B"}, {"start": "00:05", "title": "A"}]}, "chapter-order", "chapters[1].start"),
+        (
+            {"chapters": [{"start": "00:10", "title": "B"}, {"start": "00:05", "title": "A"}]},
+            "chapter-order",
+            "chapters[1].start",
+        ),
         ({"chapters": [{"start": "1:75", "title": "A"}]}, "invalid-time", "chapters[0].start"),
         ({"chapters": [{"title": "A"}]}, "missing-field", "chapters[0].start"),
         ({"links": [{"title": "A", "url": "javascript:alert(1)"}]}, "invalid-url", "links[0].url"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +36,8 @@ class Problem:
             return ""
         path = self.path
         if root is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 path = path.relative_to(root)
-            except ValueError:
-                pass
         return f"{path}:{self.line}" if self.line else str(path)
 
     def format(self, root: Path | None = None) -> str:

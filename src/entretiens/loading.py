@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -80,7 +81,9 @@ def load_project(root: Path) -> Project:
     ]
     state = read_state(root / STATE_FILE, problems)
     if show is not None:
-        show = replace(show, podcast_guid=show.podcast_guid or state.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url))
+        show = replace(
+            show, podcast_guid=show.podcast_guid or state.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url)
+        )
         episodes = [_with_guid(episode, state, show.podcast_guid or "") for episode in episodes]
     _check_episode_set(episodes, problems)
     if show is not None and not episodes and not any(p.severity == "error" for p in problems):
@@ -319,7 +322,13 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
     medium = reader.choice(data, "medium", podcast_spec.MEDIUMS, default="podcast")
     guid = reader.text(data, "guid") or None
     if guid and not is_uuid(guid):
-        reader.error("invalid-value", "guid", reader.line(data, "guid"), f"'{guid}' is not a UUID", "remove the line to keep the computed one")
+        reader.error(
+            "invalid-value",
+            "guid",
+            reader.line(data, "guid"),
+            f"'{guid}' is not a UUID",
+            "remove the line to keep the computed one",
+        )
         guid = None
     show = Show(
         root=root,
@@ -380,10 +389,14 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
     root = _show_root(reader.path)
     target = (root / text).resolve()
     if root not in target.parents:
-        reader.error("invalid-path", field, line, f"'{text}' is outside the show folder", "keep media in the show folder")
+        reader.error(
+            "invalid-path", field, line, f"'{text}' is outside the show folder", "keep media in the show folder"
+        )
         return None
     if not target.is_file():
-        reader.error("missing-file", field, line, f"file '{text}' not found in the show folder", "check the path and its case")
+        reader.error(
+            "missing-file", field, line, f"file '{text}' not found in the show folder", "check the path and its case"
+        )
         return None
     return target.relative_to(root).as_posix()
 
@@ -417,9 +430,7 @@ def _categories(reader: FieldReader, data: YamlMap) -> tuple[Category, ...]:
     return tuple(found)
 
 
-def _category(
-    reader: FieldReader, name: str, sub: str | None, field: str, line: int, found: list[Category]
-) -> None:
+def _category(reader: FieldReader, name: str, sub: str | None, field: str, line: int, found: list[Category]) -> None:
     apple = podcast_spec.APPLE_CATEGORIES
     if name not in apple:
         close = [c for c in apple if c.lower() == name.lower()] or [
@@ -430,7 +441,9 @@ def _category(
         return
     if sub is not None and sub not in apple[name]:
         close = [s for s in apple[name] if s.lower() == sub.lower()]
-        hint = f"did you mean '{close[0]}'?" if close else f"subcategories of {name}: {', '.join(apple[name]) or 'none'}"
+        hint = (
+            f"did you mean '{close[0]}'?" if close else f"subcategories of {name}: {', '.join(apple[name]) or 'none'}"
+        )
         reader.error("invalid-category", field, line, f"'{sub}' is not a subcategory of '{name}'", hint)
         return
     found.append(Category(name=name, subcategory=sub))
@@ -485,13 +498,31 @@ def _location(reader: FieldReader, data: YamlMap) -> Location | None:
     reader.check_keys(item, {"name", "geo", "osm", "country"}, "location.")
     geo = reader.text(item, "geo", "location.") or None
     if geo and not re.fullmatch(r"geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?(;u=\d+(\.\d+)?)?", geo):
-        reader.error("invalid-value", "location.geo", reader.line(item, "geo"), f"'{geo}' is not a geo: URI", 'write "geo:48.8566,2.3522"')
+        reader.error(
+            "invalid-value",
+            "location.geo",
+            reader.line(item, "geo"),
+            f"'{geo}' is not a geo: URI",
+            'write "geo:48.8566,2.3522"',
+        )
     osm = reader.text(item, "osm", "location.") or None
     if osm and not re.fullmatch(r"[NWR]\d+(#\d+)?", osm):
-        reader.error("invalid-value", "location.osm", reader.line(item, "osm"), f"'{osm}' is not an OpenStreetMap id", "write N, W or R followed by the id: R7444")
+        reader.error(
+            "invalid-value",
+            "location.osm",
+            reader.line(item, "osm"),
+            f"'{osm}' is not an OpenStreetMap id",
+            "write N, W or R followed by the id: R7444",
+        )
     country = reader.text(item, "country", "location.") or None
     if country and not re.fullmatch(r"[A-Z]{2}", country):
-        reader.error("invalid-value", "location.country", reader.line(item, "country"), f"'{country}' is not an ISO 3166-1 alpha-2 code", "write two capital letters: FR")
+        reader.error(
+            "invalid-value",
+            "location.country",
+            reader.line(item, "country"),
+            f"'{country}' is not an ISO 3166-1 alpha-2 code",
+            "write two capital letters: FR",
+        )
     name = reader.text(item, "name", "location.", required=True)
     return Location(name=name, geo=geo, osm=osm, country=country) if name else None
 
@@ -536,7 +567,9 @@ def _load_episode(
             "rename the file with lower-case letters, digits and dashes only, e.g. 012-jane-doe.yaml",
         )
     elif slug in RESERVED_SLUGS:
-        reader.error("invalid-slug", "file name", None, f"'{slug}' is reserved for the site's own pages", "rename the file")
+        reader.error(
+            "invalid-slug", "file name", None, f"'{slug}' is reserved for the site's own pages", "rename the file"
+        )
     reader.check_keys(data, _EPISODE_KEYS)
     before = len(problems)
     date = reader.moment(data, "date", zone)
@@ -614,7 +647,7 @@ def _chapters(reader: FieldReader, data: YamlMap) -> tuple[Chapter, ...]:
         return Chapter(start=start, title=title, url=url, image=image, source=Source(path=reader.path, line=line))
 
     chapters = reader.each(data, "chapters", "", read)
-    for index, (previous, chapter) in enumerate(zip(chapters, chapters[1:]), start=1):
+    for index, (previous, chapter) in enumerate(itertools.pairwise(chapters), start=1):
         if chapter.start <= previous.start:
             line = chapter.source.line if chapter.source else None
             reader.error(
@@ -662,7 +695,13 @@ def _transcripts(reader: FieldReader, data: YamlMap, language: str) -> tuple[Tra
             text = reader.text(item, "file", field + ".", required=True)
             lang = reader.text(item, "language", field + ".", default=language)
             if not podcast_spec.is_valid_language(lang):
-                reader.error("invalid-language", field + ".language", reader.line(item, "language"), f"'{lang}' is not a language code", "write fr, en, fr-FR...")
+                reader.error(
+                    "invalid-language",
+                    field + ".language",
+                    reader.line(item, "language"),
+                    f"'{lang}' is not a language code",
+                    "write fr, en, fr-FR...",
+                )
         if not text:
             return None
         if Path(text).suffix.lower() not in _TRANSCRIPT_SUFFIXES:

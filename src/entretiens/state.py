@@ -37,7 +37,15 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
     if data is None:
         return PublishState()
     if not isinstance(data, YamlMap):
-        problems.append(Problem(rule="state-file", path=path, line=1, message="must be a mapping", hint="restore it from version control"))
+        problems.append(
+            Problem(
+                rule="state-file",
+                path=path,
+                line=1,
+                message="must be a mapping",
+                hint="restore it from version control",
+            )
+        )
         return PublishState()
     show_guid = data.get("podcast_guid")
     if show_guid is not None and not (isinstance(show_guid, str) and is_uuid(show_guid)):

@@ -24,8 +24,6 @@ __all__ = ["CACHE_VERSION", "Container", "ProbeCache", "mime_type_for", "probe"]
 Container = Literal["mp3", "mp4", "vorbis", "opus", "flac", "wav"]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class _Format:
     name: str
@@ -158,7 +156,6 @@ def _describe_unknown(head: bytes) -> tuple[str, str]:
             return "this is an HTML page, not audio", "a download probably failed: fetch the file again"
         return "this is a text file, not audio", "replace it with the recording"
     return "not audio in a format entretiens reads (MP3, M4A/MP4, Ogg Vorbis, Ogg Opus, FLAC, WAV)", _HINT_CONVERT
-
 
 
 _PROBES: Final[dict[Container, Callable[[Path, _Reader, int], AudioInfo]]] = {

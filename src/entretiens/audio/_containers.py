@@ -321,5 +321,3 @@ def _riff_info(data: bytes) -> Iterator[tuple[str, str]]:
             if value:
                 yield _RIFF_INFO[key], value
         pos += 8 + size + (size & 1)
-
-

@@ -64,8 +64,6 @@ def _sha256(stream: BufferedReader) -> str:
     return digest.hexdigest()
 
 
-
-
 def _load(path: Path, loader: Callable[[Path], Any], what: str) -> Any:
     """Run a mutagen loader, turning its errors into ours; None for a file without ID3 tag."""
     try:

@@ -169,8 +169,6 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
     )
 
 
-
-
 def _id3_tags(path: Path) -> tuple[tuple[tuple[str, str], ...], tuple[EmbeddedChapter, ...]]:
     id3 = _load(path, ID3, "ID3 tag")
     if id3 is None:
@@ -214,5 +212,3 @@ def _id3_chapters(id3: Any) -> tuple[EmbeddedChapter, ...]:
             )
         )
     return tuple(chapters)
-
-
