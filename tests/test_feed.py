@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -36,8 +37,8 @@ def _text(feed: etree._Element, path: str) -> list[str]:
 
 
 @pytest.fixture
-def feed(tmp_path: Path) -> etree._Element:
-    root = make_show(
+def show_root(tmp_path: Path) -> Path:
+    return make_show(
         tmp_path / "show",
         {
             "001-first": episode(1, chapters=[{"start": "00:00", "title": "Hello"}, {"start": 1, "title": "Next"}]),
@@ -52,7 +53,11 @@ def feed(tmp_path: Path) -> etree._Element:
         },
         show={"funding": [{"url": "https://example.org/support", "text": "Support us"}]},
     )
-    return _feed(root)
+
+
+@pytest.fixture
+def feed(show_root: Path) -> etree._Element:
+    return _feed(show_root)
 
 
 def test_channel_has_every_apple_tag(feed: etree._Element) -> None:
@@ -76,7 +81,9 @@ def test_channel_has_every_apple_tag(feed: etree._Element) -> None:
 
 
 def test_channel_podcast_namespace(feed: etree._Element) -> None:
-    assert len(_text(feed, "/rss/channel/podcast:guid/text()")[0]) == 36
+    # UUIDv5 of the feed URL without its scheme, in the namespace's own UUID (podcast:guid spec).
+    expected = uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "podcast.example.org/show/feed.xml")
+    assert _text(feed, "/rss/channel/podcast:guid/text()") == [str(expected)]
     assert _text(feed, "/rss/channel/podcast:locked/text()") == ["yes"]
     assert _text(feed, "/rss/channel/podcast:locked/@owner") == ["alex@example.org"]
     assert _text(feed, "/rss/channel/podcast:funding/@url") == ["https://example.org/support"]
@@ -94,7 +101,7 @@ def test_items_newest_first_with_rfc2822_dates(feed: etree._Element) -> None:
     assert _text(feed, "/rss/channel/lastBuildDate/text()") == ["Sun, 03 Mar 2024 10:00:00 +0100"]
 
 
-def test_item_tags(feed: etree._Element) -> None:
+def test_item_tags(feed: etree._Element, show_root: Path) -> None:
     second = feed.xpath("//item[title='Conversation 2']", namespaces=NS)[0]
 
     def one(path: str) -> str:
@@ -105,7 +112,7 @@ def test_item_tags(feed: etree._Element) -> None:
     assert one("link/text()") == "https://podcast.example.org/show/002-second/"
     assert one("enclosure/@url") == "https://podcast.example.org/show/audio/002.mp3"
     assert one("enclosure/@type") == "audio/mpeg"
-    assert int(one("enclosure/@length")) > 0
+    assert int(one("enclosure/@length")) == (show_root / "audio" / "002.mp3").stat().st_size
     assert one("itunes:duration/text()") == "3"
     assert one("itunes:explicit/text()") == "true"
     assert one("itunes:episode/text()") == "2"
@@ -210,3 +217,15 @@ def test_guest_contact_details_are_never_published(tmp_path: Path) -> None:
             assert b"12 34 56" not in data, path
     assert result.releases[0].episode.guests[0].name == "Jane"
     assert "email" not in repr(load_project(root).episodes[0].guests[0])
+
+
+def test_subcategories_of_one_category_nest_under_one_parent(tmp_path: Path) -> None:
+    root = make_show(
+        tmp_path / "show", show={"categories": [{"Business": ["Marketing", "Entrepreneurship"]}, "Technology"]}
+    )
+    feed = _feed(root)
+    assert _text(feed, "/rss/channel/itunes:category/@text") == ["Business", "Technology"]
+    assert _text(feed, "/rss/channel/itunes:category[@text='Business']/itunes:category/@text") == [
+        "Marketing",
+        "Entrepreneurship",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -83,6 +84,33 @@ def test_an_unchanged_copy_is_recognised_without_reading_it(tmp_path: Path, monk
     monkeypatch.undo()
     # A re-exported source (new mtime, same size) is compared byte for byte and published.
     source.write_bytes(b"y" * 1000)
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     report = write_tree(out, {PurePosixPath("audio/episode.mp3"): source})
     assert [str(p) for p in report.written] == ["audio/episode.mp3"]
     assert (out / "audio" / "episode.mp3").read_bytes() == b"y" * 1000
+
+
+def test_a_symlinked_output_folder_is_updated_where_it_points(tmp_path: Path) -> None:
+    served = tmp_path / "www" / "podcast"
+    write_tree(served, {PurePosixPath("feed.xml"): b"old"})
+    link = tmp_path / "public"
+    link.symlink_to(served, target_is_directory=True)
+    write_tree(link, {PurePosixPath("feed.xml"): b"new"})
+    assert link.is_symlink()
+    assert (served / "feed.xml").read_bytes() == b"new"
+    assert sorted(p.name for p in (tmp_path / "www").iterdir()) == ["podcast"]
+
+
+def test_unchanged_files_are_copied_where_hard_links_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("a.txt"): b"A"})
+    mtime = (out / "a.txt").stat().st_mtime_ns
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refuse)
+    write_tree(out, {PurePosixPath("a.txt"): b"A", PurePosixPath("b.txt"): b"B"})
+    assert (out / "a.txt").read_bytes() == b"A"
+    assert (out / "a.txt").stat().st_mtime_ns == mtime

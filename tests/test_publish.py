@@ -182,20 +182,81 @@ def test_guids_survive_every_edit_but_the_slug(tmp_path: Path) -> None:
     assert f"<podcast:guid>{first['podcast_guid']}</podcast:guid>".encode() in xml
 
 
-def test_explicit_guid_wins_and_renamed_file_can_keep_its_guid(tmp_path: Path) -> None:
+def test_a_renamed_file_keeps_its_guid_when_told(tmp_path: Path) -> None:
     root = make_show(tmp_path / "show")
     out = tmp_path / "out"
     publish(root, out, now=NOW)
     old = yaml.safe_load((root / "published.yaml").read_text())["episodes"]["001-first"]
     data = yaml.safe_load((root / "episodes" / "001-first.yaml").read_text())
     (root / "episodes" / "001-first.yaml").unlink()
+    write_yaml(root / "episodes" / "001-renamed.yaml", data)
+    # Renamed without its GUID: published, but with a warning naming the lost one.
+    result = publish(root, out, now=NOW, dry_run=True)
+    (warning,) = [p for p in result.warnings if p.rule == "guid-orphaned"]
+    assert warning.path == root / "episodes" / "001-renamed.yaml"
+    assert "001-first" in warning.message
+
     write_yaml(root / "episodes" / "001-renamed.yaml", {**data, "guid": old})
-    publish(root, out, now=NOW)
+    result = publish(root, out, now=NOW)
+    assert not [p for p in result.warnings if p.rule == "guid-orphaned"]
     assert _guids(root, out)["Conversation 1"] == old
 
-    write_yaml(root / "episodes" / "001-renamed.yaml", {**data, "guid": "urn:example:episode-one"})
+
+def test_an_explicit_guid_is_used_but_never_replaces_a_published_one(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", {"001-a": episode(1, guid="urn:example:episode-one")})
+    out = tmp_path / "out"
     publish(root, out, now=NOW)
     assert _guids(root, out)["Conversation 1"] == "urn:example:episode-one"
+    before = tree(out)
+
+    write_yaml(root / "episodes" / "001-a.yaml", episode(1, guid="urn:example:something-else"))
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, out, now=NOW)
+    (problem,) = caught.value.problems
+    assert (problem.rule, problem.field) == ("guid-changed", "guid")
+    assert problem.line is not None and "urn:example:episode-one" in problem.message
+    assert tree(out) == before
+
+
+def test_the_show_guid_cannot_change_once_published(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    publish(root, tmp_path / "out", now=NOW)
+    show = yaml.safe_load((root / "feed.yaml").read_text())
+    write_yaml(root / "feed.yaml", {**show, "guid": "c2a54c0a-4d34-5b2c-8a4b-0d3b6f4e2f11"})
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    assert [(p.rule, p.path) for p in caught.value.problems] == [("guid-changed", root / "feed.yaml")]
+
+
+def test_guids_are_pinned_before_the_output_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from entretiens import publish as publishing
+    from entretiens.errors import OutputError
+
+    root = make_show(tmp_path / "show")
+
+    def failing(out_dir: Path, files: object) -> None:
+        assert (root / "published.yaml").is_file(), "the GUIDs must be saved before the feed goes out"
+        raise OutputError("disk full")
+
+    monkeypatch.setattr(publishing, "write_tree", failing)
+    with pytest.raises(OutputError):
+        publish(root, tmp_path / "out", now=NOW)
+
+
+def test_strict_builds_once_and_writes_nothing_on_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from entretiens import publish as publishing
+    from entretiens.errors import StrictError
+
+    root = make_show(tmp_path / "show", {"001-a": episode(1, guests=[{"name": "No Bio"}])})
+    calls = []
+    load = publishing.load_project
+    monkeypatch.setattr(publishing, "load_project", lambda path: calls.append(path) or load(path))
+    with pytest.raises(StrictError) as caught:
+        publish(root, tmp_path / "out", now=NOW, strict=True)
+    assert [p.rule for p in caught.value.problems if p.severity == "warning"] == ["guest-bio-missing"]
+    assert len(calls) == 1
+    assert not (tmp_path / "out").exists()
+    assert not (root / "published.yaml").exists()
 
 
 def test_nothing_to_publish_is_an_error(tmp_path: Path) -> None:

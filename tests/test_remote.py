@@ -80,3 +80,26 @@ def test_unreachable_remote_audio_is_an_error(tmp_path: Path, monkeypatch: pytes
         publish(root, tmp_path / "out")
     (problem,) = caught.value.problems
     assert problem.field == "audio" and "cdn.example.net/x.mp3" in problem.message
+
+
+def test_a_cached_copy_is_used_when_the_server_is_unreachable(
+    httpserver: HTTPServer, tmp_path: Path, mp3: bytes
+) -> None:
+    httpserver.expect_request("/ep.mp3").respond_with_data(mp3, headers={"ETag": '"v1"'})
+    url = httpserver.url_for("/ep.mp3")
+    first = remote.fetch_audio(url, tmp_path)
+    httpserver.stop()
+    try:
+        assert remote.fetch_audio(url, tmp_path) == first
+    finally:
+        httpserver.start()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".download-")] == []
+
+
+def test_the_size_is_that_of_the_bytes_served_even_when_compressed(httpserver: HTTPServer, tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(b"\0" * 5000)
+    httpserver.expect_request("/ep.mp3").respond_with_data(packed, headers={"Content-Encoding": "gzip"})
+    copy = remote.fetch_audio(httpserver.url_for("/ep.mp3"), tmp_path)
+    assert copy.read_bytes() == packed

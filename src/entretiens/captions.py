@@ -8,6 +8,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .timecodes import clock as clock  # the WebVTT form, also used by the SubRip writer
+from .timecodes import json_seconds
+
 #: The Podcasting 2.0 JSON transcript version we write.
 JSON_TRANSCRIPT_VERSION = "1.0.0"
 
@@ -404,12 +407,6 @@ def parse_text(suffix: str, text: str) -> tuple[Cue, ...] | None:
     return None
 
 
-def clock(seconds: float) -> str:
-    """``HH:MM:SS.mmm``, the WebVTT form (SubRip writes a comma for the dot)."""
-    millis = round(seconds * 1000)
-    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
-
-
 # -- writing ---------------------------------------------------------------------------------------
 
 
@@ -461,7 +458,7 @@ def write_json(cues: Sequence[Cue]) -> bytes:
             segment: dict[str, object] = {}
             if run.speaker:
                 segment["speaker"] = run.speaker
-            segment.update(startTime=_number(cue.start), endTime=_number(cue.end), body=body)
+            segment.update(startTime=json_seconds(cue.start), endTime=json_seconds(cue.end), body=body)
             segments.append(segment)
     document = {"version": JSON_TRANSCRIPT_VERSION, "segments": segments}
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
@@ -472,11 +469,6 @@ def _styled(text: str, styles: frozenset[str]) -> str:
         return text
     ordered = [style for style in _STYLES if style in styles]
     return "".join(f"<{s}>" for s in ordered) + text + "".join(f"</{s}>" for s in reversed(ordered))
-
-
-def _number(seconds: float) -> float | int:
-    rounded = round(seconds, 3)
-    return int(rounded) if rounded == int(rounded) else rounded
 
 
 #: Writers by file suffix.

@@ -8,7 +8,7 @@ from itertools import pairwise
 from . import layout
 from .errors import Problem
 from .model import AudioInfo, Chapter, Episode, Show
-from .yamlfile import format_seconds
+from .timecodes import json_seconds, timecode
 
 #: The JSON chapters format version we write (Podcasting 2.0 jsonChapters.md).
 JSON_CHAPTERS_VERSION = "1.2"
@@ -33,7 +33,7 @@ def chapters_for(episode: Episode, audio: AudioInfo) -> tuple[tuple[Chapter, ...
                         line=episode.line_of("audio"),
                         field="audio",
                         message=f"two chapters embedded in {episode.audio} start at "
-                        f"{format_seconds(chapter.start)}: '{previous.title}' and '{chapter.title}'",
+                        f"{timecode(chapter.start)}: '{previous.title}' and '{chapter.title}'",
                         hint="fix them in the audio file, or list the chapters in the YAML, which then replace them",
                     )
                 )
@@ -81,8 +81,8 @@ def timing_problems(episode: Episode, chapters: tuple[Chapter, ...], audio: Audi
                     path=episode.path,
                     line=chapter.source.line if chapter.source else episode.line_of("chapters"),
                     field=f"chapters[{index}].start",
-                    message=f"chapter '{chapter.title}' starts at {format_seconds(chapter.start)}, "
-                    f"after the end of the audio ({format_seconds(end)})",
+                    message=f"chapter '{chapter.title}' starts at {timecode(chapter.start)}, "
+                    f"after the end of the audio ({timecode(end)})",
                     hint="fix its start time, or the audio file",
                 )
             )
@@ -94,8 +94,8 @@ def timing_problems(episode: Episode, chapters: tuple[Chapter, ...], audio: Audi
                     path=episode.path,
                     line=soundbite.source.line if soundbite.source else episode.line_of("soundbites"),
                     field=f"soundbites[{index}]",
-                    message=f"the soundbite ends at {format_seconds(soundbite.start + soundbite.duration)}, "
-                    f"after the end of the audio ({format_seconds(end)})",
+                    message=f"the soundbite ends at {timecode(soundbite.start + soundbite.duration)}, "
+                    f"after the end of the audio ({timecode(end)})",
                     hint="shorten it or move its start",
                 )
             )
@@ -112,8 +112,8 @@ def json_chapters(show: Show, chapters: tuple[Chapter, ...], audio: AudioInfo) -
     """The Podcasting 2.0 JSON chapters file (``application/json+chapters``)."""
     items = []
     for chapter, end in zip(chapters, chapter_ends(chapters, audio), strict=True):
-        item: dict[str, object] = {"startTime": _number(chapter.start), "title": chapter.title}
-        item["endTime"] = _number(end)
+        item: dict[str, object] = {"startTime": json_seconds(chapter.start), "title": chapter.title}
+        item["endTime"] = json_seconds(end)
         if chapter.url:
             item["url"] = chapter.url
         if chapter.image:
@@ -121,8 +121,3 @@ def json_chapters(show: Show, chapters: tuple[Chapter, ...], audio: AudioInfo) -
         items.append(item)
     document = {"version": JSON_CHAPTERS_VERSION, "chapters": items}
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def _number(seconds: float) -> float | int:
-    rounded = round(seconds, 3)
-    return int(rounded) if rounded == int(rounded) else rounded

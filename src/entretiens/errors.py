@@ -72,6 +72,15 @@ class ProblemsError(EntretiensError):
         super().__init__(f"{count} {noun} in the show:\n" + "\n".join(f"  {line}" for line in lines))
 
 
+class StrictError(ProblemsError):
+    """Only warnings were found, but the user asked for them to count as errors."""
+
+    def __init__(self, problems: Iterable[Problem], root: Path | None = None) -> None:
+        super().__init__(problems, root)
+        count = sum(1 for p in self.problems if p.severity == "warning")
+        self.args = (f"{count} warning{'s' if count != 1 else ''} and --strict given",)
+
+
 class ConfigError(ProblemsError):
     """feed.yaml or an episode file is invalid."""
 

@@ -19,16 +19,6 @@ from .model import Person, Release, Show
 GENERATOR = f"entretiens {__version__}"
 
 
-def explicit_flag(value: bool) -> bool:
-    """The explicit flag as Apple reads it.
-
-    Apple's guide (2019 onwards) takes ``true``/``false``; the ``yes``/``no``/``clean`` that
-    feedgen's bundled extension writes are legacy values. ``ItunesExtension`` writes the words;
-    this is the one place that decides what an unset value means: not explicit.
-    """
-    return bool(value)
-
-
 def duration_seconds(release: Release) -> int:
     """Whole seconds for ``itunes:duration``, never 0 for real audio."""
     return max(1, round(release.audio.duration.total_seconds()))
@@ -77,7 +67,7 @@ def _build(show: Show, releases: Sequence[Release], build_date: datetime, *, sty
     itunes.set_owner(show.owner.name, show.owner.email)
     itunes.set_image(artwork)
     itunes.set_categories([(c.name, c.subcategory) for c in show.categories])
-    itunes.set_explicit(explicit_flag(show.explicit))
+    itunes.set_explicit(show.explicit)
     itunes.set_type(show.show_type)
     itunes.set_block(show.block)
     itunes.set_complete(show.complete)
@@ -127,7 +117,7 @@ def _add_item(fg: FeedGenerator, show: Show, release: Release) -> None:
     itunes.set_title(episode.title)
     itunes.set_duration(duration_seconds(release))
     itunes.set_image(layout.absolute(show, episode.cover_image or show.cover_image))
-    itunes.set_explicit(explicit_flag(show.explicit if episode.explicit is None else episode.explicit))
+    itunes.set_explicit(show.explicit if episode.explicit is None else episode.explicit)
     if episode.number is not None:
         itunes.set_episode(episode.number)
     if episode.season is not None:

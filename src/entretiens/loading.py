@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import tzinfo
@@ -81,10 +82,7 @@ def load_project(root: Path) -> Project:
     ]
     state = read_state(root / STATE_FILE, problems)
     if show is not None:
-        show = replace(
-            show, podcast_guid=show.podcast_guid or state.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url)
-        )
-        episodes = [_with_guid(episode, state, show.podcast_guid or "") for episode in episodes]
+        show, episodes = _pin_guids(show, episodes, state, problems)
     _check_episode_set(episodes, problems)
     if show is not None and not episodes and not any(p.severity == "error" for p in problems):
         problems.append(
@@ -101,12 +99,66 @@ def load_project(root: Path) -> Project:
     return Project(show=show, episodes=tuple(episodes), state=state, warnings=tuple(problems))
 
 
-def _with_guid(episode: Episode, state: PublishState, podcast_guid: str) -> Episode:
-    """Fix the episode's GUID: the YAML's, else the pinned one, else a new one derived from the slug."""
-    if episode.guid:
-        return episode
-    guid = state.guid_for(episode.slug) or episode_guid_for(podcast_guid, episode.slug)
-    return replace(episode, guid=guid)
+def _pin_guids(
+    show: Show, episodes: list[Episode], state: PublishState, problems: list[Problem]
+) -> tuple[Show, list[Episode]]:
+    """Give the show and every episode their GUID, refusing to change one that was published.
+
+    Order of precedence: what published.yaml pinned at the first publish, else the YAML's
+    ``guid:``, else a new one derived from the show's GUID and the slug. A YAML ``guid:``
+    that contradicts the pinned one is an error: apps would take the episode for a new one.
+    """
+    pinned_show = state.podcast_guid
+    if show.podcast_guid and pinned_show and show.podcast_guid != pinned_show:
+        problems.append(
+            _guid_changed(
+                show.root / FEED_FILE,
+                show.line_of("guid"),
+                "the show",
+                pinned_show,
+                "remove this `guid:` line; a new podcast:guid makes the show another show for the Podcast Index. "
+                f"To change it all the same, delete podcast_guid from {STATE_FILE}",
+            )
+        )
+    podcast_guid = pinned_show or show.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url)
+    show = replace(show, podcast_guid=podcast_guid)
+    pinned = dict(state.guids)
+    slugs = {episode.slug for episode in episodes}
+    gone = sorted(slug for slug in pinned if slug not in slugs)
+    result = []
+    for episode in episodes:
+        known = pinned.get(episode.slug)
+        if episode.guid and known and episode.guid != known:
+            problems.append(_guid_changed(episode.path, episode.line_of("guid"), f"'{episode.slug}'", known))
+        if gone and not known and not episode.guid:
+            problems.append(
+                Problem(
+                    rule="guid-orphaned",
+                    severity="warning",
+                    path=episode.path,
+                    field="guid",
+                    message=f"this episode is new, and {STATE_FILE} holds the GUIDs of episodes whose file is gone "
+                    f"({', '.join(gone)})",
+                    hint="if this file is one of them renamed, copy its GUID from "
+                    f"{STATE_FILE} here as `guid:`, or apps will show it again as a new episode",
+                )
+            )
+        guid = known or episode.guid or episode_guid_for(podcast_guid, episode.slug)
+        result.append(replace(episode, guid=guid))
+    return show, result
+
+
+def _guid_changed(path: Path, line: int | None, what: str, pinned: str, hint: str | None = None) -> Problem:
+    return Problem(
+        rule="guid-changed",
+        path=path,
+        line=line,
+        field="guid",
+        message=f"differs from the GUID {what} was published with ({pinned})",
+        hint=hint
+        or "remove this `guid:` line; a new GUID makes every app show the episode again. To change it "
+        f"all the same, delete its entry from {STATE_FILE}",
+    )
 
 
 def _read_mapping(path: Path, problems: list[Problem]) -> YamlMap | None:
@@ -320,16 +372,18 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         )
     show_type = reader.choice(data, "type", ("episodic", "serial"), default="episodic")
     medium = reader.choice(data, "medium", podcast_spec.MEDIUMS, default="podcast")
-    guid = reader.text(data, "guid") or None
-    if guid and not is_uuid(guid):
+    guid = _guid(reader, data)
+    if guid and not is_uuid(guid, version=5):
         reader.error(
             "invalid-value",
             "guid",
             reader.line(data, "guid"),
-            f"'{guid}' is not a UUID",
-            "remove the line to keep the computed one",
+            f"'{guid}' is not a version 5 UUID, which the Podcasting 2.0 namespace requires",
+            "remove the line: the GUID is then computed from the feed URL, as the namespace specifies",
         )
         guid = None
+    elif guid:
+        guid = str(uuid.UUID(guid))
     show = Show(
         root=root,
         title=reader.text(data, "title", required=True),
@@ -359,10 +413,22 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         subscribe=_subscribe(reader, data),
         tag_audio=reader.boolean(data, "tag_audio"),
         source=Source(path=path, line=1),
+        lines=tuple((str(k), v) for k, v in data.key_lines.items()),
     )
     if any(p.severity == "error" and p.path == path for p in problems):
         return None if not show.title else show
     return show
+
+
+def _guid(reader: FieldReader, data: YamlMap) -> str | None:
+    """A GUID written in the YAML: text only, as YAML would turn `guid: 0123` into the number 83."""
+    value = data.get("guid")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        reader.wrong_type("guid", reader.line(data, "guid"), value, "text", 'quote it: guid: "..."')
+        return None
+    return value.strip()
 
 
 def _image(reader: FieldReader, data: YamlMap, key: str, prefix: str, *, required: bool = False) -> str | None:
@@ -578,7 +644,7 @@ def _load_episode(
     season_name = reader.text(data, "season_name") or None
     if season_name and len(season_name) > 128:
         reader.error("invalid-value", "season_name", reader.line(data, "season_name"), "is longer than 128 characters")
-    guid = reader.text(data, "guid") or None
+    guid = _guid(reader, data)
     episode = Episode(
         slug=slug,
         path=path,

@@ -168,6 +168,12 @@ class Show:
     #: Write tags, artwork and chapters into the published audio copies.
     tag_audio: bool = False
     source: Source | None = field(default=None, compare=False)
+    #: Line numbers of feed.yaml's fields, for messages about them.
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def line_of(self, key: str) -> int | None:
+        """The line a top-level field of feed.yaml was written on, if known."""
+        return dict(self.lines).get(key)
 
     @property
     def feed_url(self) -> str:

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from . import layout
 from .markup import escape, render_markdown, sanitize, to_plain_text
 from .model import Release, Show
+from .timecodes import timecode as timecode  # a template filter and the description's form
 
 #: Apple truncates longer descriptions; FEED_RULES warns above 4000 bytes.
 DESCRIPTION_LIMIT = 4000
@@ -93,14 +94,6 @@ def strings(language: str) -> Mapping[str, str]:
     """The fixed page strings for a show language ("fr-CA" uses "fr"), falling back to English."""
     code = language.split("-")[0].split("_")[0].lower()
     return MappingProxyType({**_STRINGS["en"], **_STRINGS.get(code, {})})
-
-
-def timecode(seconds: float) -> str:
-    """``MM:SS`` or ``H:MM:SS``, the form apps turn into seek links in descriptions."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def long_date(moment: datetime, language: str) -> str:
@@ -239,6 +232,11 @@ def feed_description(show: Show, release: Release) -> str:
 
     Kept under Apple's 4000-byte limit by leaving out the notes, then the chapters.
     """
+    return description_parts(show, release)[0]
+
+
+def description_parts(show: Show, release: Release) -> tuple[str, tuple[str, ...]]:
+    """The item ``<description>`` and what had to be left out of it ("notes", "chapters", "summary")."""
     episode = release.episode
     summary = f"<p>{escape(episode.summary)}</p>" if episode.summary else ""
     body = render_markdown(episode.notes, base_url=layout.episode_url(show, episode))
@@ -246,11 +244,15 @@ def feed_description(show: Show, release: Release) -> str:
     if release.chapters:
         lines = "<br>".join(f"{timecode(c.start)} {escape(c.title)}" for c in release.chapters)
         chapters = f"<p>{lines}</p>"
-    for parts in ((summary, body, chapters), (summary, chapters), (summary,)):
-        text = "\n".join(p for p in parts if p)
+    named = {"summary": summary, "notes": body, "chapters": chapters}
+    for kept in (("summary", "notes", "chapters"), ("summary", "chapters"), ("summary",)):
+        text = "\n".join(named[name] for name in kept if named[name])
         if len(text.encode("utf-8")) <= DESCRIPTION_LIMIT:
-            return text or escape(episode.title)
-    return summary.encode("utf-8")[: DESCRIPTION_LIMIT - 4].decode("utf-8", "ignore") + "…</p>"
+            dropped = tuple(name for name in named if named[name] and name not in kept)
+            return text or escape(episode.title), dropped
+    # Cut the plain text, not the HTML, so that no entity or tag is split.
+    cut = episode.summary.encode("utf-8")[: DESCRIPTION_LIMIT - 100].decode("utf-8", "ignore").rstrip()
+    return f"<p>{escape(cut)}…</p>", tuple(name for name in named if named[name])
 
 
 def feed_content(show: Show, release: Release) -> str:

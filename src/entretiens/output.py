@@ -62,6 +62,9 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     """
     for path in files:
         _check_relative(path)
+    # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
+    # the link itself would leave the served folder stale.
+    out_dir = out_dir.resolve()
     report = _compare(out_dir, files)
     if not report.changed and out_dir.is_dir():
         return report
@@ -141,17 +144,26 @@ def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, 
     target.parent.mkdir(parents=True, exist_ok=True)
     if unchanged:
         # Same inode as before: mtime kept, so uploaders that compare times skip it.
-        os.link(out_dir / path, target)
+        try:
+            os.link(out_dir / path, target)
+        except OSError:
+            # File systems without hard links (some network mounts): a copy with the same mtime.
+            _copy(out_dir / path, target)
     elif isinstance(content, bytes):
         target.write_bytes(content)
         target.chmod(0o644)
     else:
         # A copy, never a link to the show's file: re-exporting an episode over its source must
-        # not change what is already published. The mtime is kept for the quick check above.
-        shutil.copyfile(content, target)
-        target.chmod(0o644)
-        source = content.stat()
-        os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
+        # not change what is already published.
+        _copy(content, target)
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy bytes and modification time (for the quick check in :func:`_same`)."""
+    shutil.copyfile(source, target)
+    target.chmod(0o644)
+    stat = source.stat()
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

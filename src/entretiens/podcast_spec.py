@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 
 def _words(text: str) -> frozenset[str]:
@@ -494,3 +495,15 @@ def parse_rfc2822(text: str) -> datetime | None:
     if moment.weekday() != _DAYS.index(weekday):
         return None
     return moment
+
+
+def is_web_url(value: str, *, https_only: bool = False) -> bool:
+    """Tell whether ``value`` is an absolute http(s) URL with a host and no whitespace."""
+    if not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    allowed = ("https",) if https_only else ("http", "https")
+    return parts.scheme.lower() in allowed and bool(parts.hostname)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
 from . import audio, chapters, checks, feed, feedlint, layout, site, state, tagging, transcripts
-from .errors import AudioError, EntretiensError, NetworkError, Problem, ProblemsError
+from .errors import AudioError, EntretiensError, NetworkError, OutputError, Problem, ProblemsError, StrictError
 from .loading import load_project
 from .model import AudioInfo, Episode, Project, Release
 from .output import Content, WriteReport, check_target, write_file, write_tree
@@ -54,12 +55,12 @@ def select(
     return published, drafts, scheduled
 
 
-def probe_all(
+def probe_each(
     project: Project, episodes: list[Episode], *, progress: Progress | None = None, use_cache: bool = True
-) -> dict[str, AudioInfo]:
-    """Measure every episode's audio; all failures are gathered into one error.
+) -> tuple[dict[str, AudioInfo], list[Problem]]:
+    """Measure every episode's audio: what was measured, and a problem per file that could not be.
 
-    :raises ProblemsError: one problem per unreadable, missing or unreachable file.
+    An unwritable probe cache costs time on the next run, never this run.
     """
     root = project.show.root
     cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
@@ -68,24 +69,41 @@ def probe_all(
     for done, episode in enumerate(episodes, start=1):
         try:
             results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
-        except (AudioError, NetworkError) as exc:
-            problems.append(
-                Problem(
-                    rule="audio-invalid",
-                    path=episode.path,
-                    line=episode.line_of("audio"),
-                    field="audio",
-                    message=str(exc),
-                    hint=getattr(exc, "hint", None),
-                )
-            )
+        except AudioError as exc:
+            # Named as the YAML names it (a show-relative path or the URL), not as a cache file.
+            problems.append(_audio_problem(episode, f"{episode.audio}: {exc.message}", exc.hint))
+        except NetworkError as exc:
+            problems.append(_audio_problem(episode, str(exc), "check the address, or publish the file from audio/"))
         if progress:
             progress(done, len(episodes), Path(episode.audio).name)
     if cache:
-        cache.save()
+        with contextlib.suppress(OutputError):
+            cache.save()
+    return results, problems
+
+
+def probe_all(
+    project: Project, episodes: list[Episode], *, progress: Progress | None = None, use_cache: bool = True
+) -> dict[str, AudioInfo]:
+    """Measure every episode's audio; all failures are gathered into one error.
+
+    :raises ProblemsError: one problem per unreadable, missing or unreachable file.
+    """
+    results, problems = probe_each(project, episodes, progress=progress, use_cache=use_cache)
     if problems:
-        raise ProblemsError(problems, root)
+        raise ProblemsError(problems, project.show.root)
     return results
+
+
+def _audio_problem(episode: Episode, message: str, hint: str | None) -> Problem:
+    return Problem(
+        rule="audio-invalid",
+        path=episode.path,
+        line=episode.line_of("audio"),
+        field="audio",
+        message=message,
+        hint=hint,
+    )
 
 
 def _local_audio(project: Project, episode: Episode) -> Path:
@@ -157,7 +175,7 @@ def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePos
     for release in releases:
         episode = release.episode
         if release.audio_file is not None:
-            files[PurePosixPath(episode.audio)] = release.audio_file
+            add(PurePosixPath(episode.audio), release.audio_file)
         if release.chapters:
             add(layout.chapters_file(episode), chapters.json_chapters(show, release.chapters, release.audio))
         for path, content in transcripts.files(show, release).items():
@@ -186,6 +204,7 @@ def publish(
     now: datetime | None = None,
     include_future: bool = False,
     dry_run: bool = False,
+    strict: bool = False,
     tag_audio: bool | None = None,
     progress: Progress | None = None,
 ) -> PublishResult:
@@ -193,8 +212,10 @@ def publish(
 
     :param now: the moment that decides which scheduled episodes are out (default: the clock).
     :param dry_run: run every stage but write nothing.
+    :param strict: treat warnings as errors: write nothing when there is any.
     :param tag_audio: write tags into the published audio copies; None follows feed.yaml.
     :raises ProblemsError: the show, its audio or the feed has errors; nothing is written.
+    :raises StrictError: ``strict`` and there are warnings; nothing is written.
     :raises OutputError: the output cannot be written; the previous output is untouched.
     """
     project = load_project(show_dir)
@@ -222,24 +243,32 @@ def publish(
     if any(p.severity == "error" for p in warnings):
         raise ProblemsError(warnings, show.root)
     files = build_files(project, releases)
-    lint = feedlint.lint_feed(_bytes(files[layout.FEED]), base_dir=None, feed_url=show.feed_url, now=moment)
-    feed_problems = checks.merge_feed_lint(warnings, lint, target / layout.FEED)
+    feed_bytes = _bytes(files[layout.FEED])
+    feed_path = target / layout.FEED
+    lint = feedlint.lint_feed(feed_bytes, base_dir=None, feed_url=show.feed_url, now=moment)
+    feed_problems = checks.feed_problems(feed_bytes, len(releases), path=feed_path)
+    feed_problems += checks.merge_feed_lint(warnings, lint, feed_path)
     if any(p.severity == "error" for p in feed_problems):
         raise ProblemsError(feed_problems, show.root)
+    all_warnings = [*project.warnings, *warnings, *feed_problems]
+    if strict and any(p.severity == "warning" for p in all_warnings):
+        raise StrictError(all_warnings, show.root)
     result = PublishResult(
         project=project,
         out_dir=target,
         releases=releases,
         drafts=tuple(drafts),
         scheduled=tuple(scheduled),
-        warnings=[*project.warnings, *warnings, *feed_problems],
+        warnings=all_warnings,
         files=files,
     )
     if dry_run:
         return result
-    result.report = write_tree(target, files)
+    # GUIDs are pinned before the feed that carries them goes out: pins for a build that then
+    # fails to be written are harmless, a live feed whose GUIDs were never saved is not.
     pinned = state.merged_guids(project.state, ((r.episode.slug, r.episode.guid) for r in releases))
     result.state_written = write_file(show.root / state.STATE_FILE, state.render_state(show.podcast_guid, pinned))
+    result.report = write_tree(target, files)
     return result
 
 

@@ -40,6 +40,9 @@ def fetch_audio(url: str, cache_dir: Path, *, session: requests.Session | None =
             headers["If-None-Match"] = meta["etag"]
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
+    # The bytes as the server stores them: a transparently decompressed body would make the
+    # enclosure length wrong.
+    headers["Accept-Encoding"] = "identity"
     http = session or requests.Session()
     try:
         with http.get(url, headers=headers, stream=True, timeout=TIMEOUT, allow_redirects=True) as response:
@@ -48,11 +51,7 @@ def fetch_audio(url: str, cache_dir: Path, *, session: requests.Session | None =
             if response.status_code != 200:
                 msg = f"{url}: the server answered {response.status_code} {response.reason}"
                 raise NetworkError(msg)
-            fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".download-")
-            with os.fdopen(fd, "wb") as stream:
-                for chunk in response.iter_content(chunk_size=1 << 20):
-                    stream.write(chunk)
-            os.replace(temporary, body)
+            _download(response, body, cache_dir)
             meta = {
                 "url": url,
                 "etag": response.headers.get("ETag", ""),
@@ -60,6 +59,22 @@ def fetch_audio(url: str, cache_dir: Path, *, session: requests.Session | None =
             }
             meta_path.write_text(json.dumps(meta), encoding="utf-8")
     except requests.RequestException as exc:
+        if body.is_file() and meta:
+            # Offline, or the server is down: the copy fetched last time is what listeners get.
+            return body
         msg = f"{url}: cannot download the audio ({exc.__class__.__name__}: {exc})"
         raise NetworkError(msg) from exc
     return body
+
+
+def _download(response: requests.Response, body: Path, cache_dir: Path) -> None:
+    """Stream the raw body into the cache, replacing the old copy only once complete."""
+    fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".download-")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            for chunk in response.raw.stream(1 << 20, decode_content=False):
+                stream.write(chunk)
+        os.replace(temporary, body)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

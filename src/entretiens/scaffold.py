@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -79,7 +80,7 @@ def new_episode(
     title: str,
     guests: tuple[str, ...] = (),
     audio: str | None = None,
-    date: datetime,
+    date: datetime | None = None,
 ) -> Path:
     """Write ``episodes/<NNN>-<slug>.yaml`` for the next episode number, as a draft.
 
@@ -87,6 +88,10 @@ def new_episode(
     """
     if not (show_dir / FEED_FILE).is_file():
         raise EntretiensError(f"{show_dir / FEED_FILE}: not found; run this in a show folder or give --show DIR")
+    if date is None:
+        # Now, in the show's time zone: the machine's local time read as the show's could land
+        # in the future and leave the episode scheduled.
+        date = datetime.now(_show_zone(show_dir)).replace(microsecond=0)
     number = _next_number(show_dir)
     slug = f"{number:03d}-{slugify(guests[0] if guests else title) or 'episode'}"
     path = show_dir / EPISODES_DIR / f"{slug}.yaml"
@@ -105,6 +110,15 @@ def new_episode(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _show_zone(show_dir: Path) -> ZoneInfo:
+    try:
+        data = read_yaml(show_dir / FEED_FILE)
+        name = data.get("timezone", "UTC") if isinstance(data, YamlMap) else "UTC"
+        return ZoneInfo(str(name))
+    except (YamlSyntaxError, ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _scalar(text: str) -> str:

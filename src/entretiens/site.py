@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
@@ -17,7 +16,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 from PIL import Image, ImageOps
 
-from . import layout, notes
+from . import captions, layout, notes
 from .markup import sanitize, to_plain_text
 from .model import Person, Project, Release, Show
 
@@ -182,14 +181,25 @@ def transcript_text(show: Show, release: Release) -> TranscriptText | None:
     language = show.language.split("-")[0].lower()
     chosen = next((t for t in transcripts if t.language.lower().startswith(language)), transcripts[0])
     try:
-        text = (show.root / chosen.path).read_text(encoding="utf-8", errors="replace")
+        data = (show.root / chosen.path).read_bytes()
     except OSError:
         return TranscriptText()
     suffix = chosen.path.suffix.lower()
-    if suffix in (".vtt", ".srt"):
-        return TranscriptText(paragraphs=paragraphs(_timed_cues(text)))
-    if suffix == ".json":
-        return TranscriptText(paragraphs=paragraphs(_json_cues(text)))
+    try:
+        # publish validated the file already; the same parser reads it for the page.
+        cues = captions.parse(suffix, data)
+    except captions.TranscriptError:
+        return TranscriptText()
+    if cues is not None:
+        return TranscriptText(
+            paragraphs=paragraphs(
+                (cue.start, cue.end, run.speaker or "", " ".join(run.text.split()))
+                for cue in cues
+                for run in cue.runs
+                if run.text.strip()
+            )
+        )
+    text = data.decode("utf-8", errors="replace")
     if suffix in (".html", ".htm"):
         return TranscriptText(html=Markup(sanitize(text)))  # noqa: S704  (sanitized)
     blocks = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
@@ -223,49 +233,6 @@ def paragraphs(cues: Iterable[Cue]) -> tuple[Paragraph, ...]:
     if current:
         result.append(Paragraph(start=start, speaker=speaker, text=" ".join(current)))
     return tuple(result)
-
-
-_CUE_TIMES = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)\s*-->\s*((?:\d+:)?\d{1,2}:\d{2}(?:[.,]\d+)?)")
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _seconds(stamp: str) -> float:
-    total = 0.0
-    for part in stamp.replace(",", ".").split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def _timed_cues(text: str) -> Iterator[Cue]:
-    """Cues of a WebVTT or SubRip file; notes, styles and cue settings are skipped."""
-    for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = block.strip("\n").split("\n")
-        for index, line in enumerate(lines):
-            match = _CUE_TIMES.match(line)
-            if match:
-                body = " ".join(lines[index + 1 :])
-                voice = _VOICE.search(body)
-                words = " ".join(html.unescape(_TAG.sub("", body)).split())
-                if words:
-                    yield _seconds(match[1]), _seconds(match[2]), voice[1].strip() if voice else "", words
-                break
-
-
-def _json_cues(text: str) -> Iterator[Cue]:
-    """Segments of a Podcasting 2.0 JSON transcript."""
-    try:
-        segments = json.loads(text).get("segments", [])
-    except (ValueError, AttributeError):
-        return
-    for segment in segments if isinstance(segments, list) else []:
-        if isinstance(segment, dict) and isinstance(segment.get("startTime"), (int, float)):
-            start = float(segment["startTime"])
-            end = segment.get("endTime")
-            words = " ".join(str(segment.get("body", "")).split())
-            if words:
-                end_time = float(end) if isinstance(end, (int, float)) else start
-                yield start, end_time, str(segment.get("speaker") or ""), words
 
 
 def _linker(page: PurePosixPath) -> Callable[[str], str]:

@@ -106,10 +106,9 @@ def merged_guids(state: PublishState, published: Iterable[tuple[str, str]]) -> d
     """The state's GUIDs plus those of the episodes published now.
 
     Entries of episodes that disappeared are kept: if the file comes back, so does its GUID.
+    A pinned GUID is never replaced.
     """
-    guids = dict(state.guids)
-    guids.update(published)
-    return guids
+    return {**dict(published), **dict(state.guids)}
 
 
 def episode_guid_for(podcast_guid: str, slug: str) -> str:
@@ -117,10 +116,10 @@ def episode_guid_for(podcast_guid: str, slug: str) -> str:
     return str(uuid.uuid5(uuid.UUID(podcast_guid), slug))
 
 
-def is_uuid(text: str) -> bool:
-    """Whether a text is a UUID in any of its usual spellings."""
+def is_uuid(text: str, *, version: int | None = None) -> bool:
+    """Whether a text is a UUID in any of its usual spellings (of the given version, if any)."""
     try:
-        uuid.UUID(text)
+        value = uuid.UUID(text)
     except ValueError:
         return False
-    return True
+    return version is None or value.version == version

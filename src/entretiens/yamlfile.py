@@ -5,15 +5,15 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, tzinfo
 from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import yaml
 
 from .errors import Problem
+from .podcast_spec import is_web_url
 
 T = TypeVar("T")
 
@@ -334,14 +334,13 @@ class FieldReader:
 
     def check_url(self, text: str, field: str, line: int | None, *, https: bool = True) -> str | None:
         """Validate a URL written in a field; returns it or None."""
-        parts = urlsplit(text)
-        schemes = ("https",) if https else ("http", "https")
-        if parts.scheme not in schemes or not parts.netloc or any(c.isspace() for c in text):
+        if not is_web_url(text, https_only=https):
+            scheme = text.split("://", 1)[0].lower() if "://" in text else ""
             expected = "an https:// URL" if https else "an absolute http:// or https:// URL"
             hint = None
-            if https and parts.scheme == "http":
+            if https and scheme == "http":
                 hint = "podcast apps and the Podcasting 2.0 namespace require https"
-            elif not parts.scheme:
+            elif not scheme:
                 hint = "write the full address, starting with https://"
             self.error("invalid-url", field, line, f"'{text}' is not {expected}", hint)
             return None
@@ -424,10 +423,3 @@ class FieldReader:
             if item is not None:
                 results.append(item)
         return tuple(results)
-
-
-def format_seconds(seconds: float) -> str:
-    """``HH:MM:SS`` (or ``MM:SS`` under an hour) for messages."""
-    whole = int(seconds)
-    text = str(timedelta(seconds=whole))
-    return text[2:] if whole < 3600 else text

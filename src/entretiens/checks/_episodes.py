@@ -9,13 +9,13 @@ from itertools import pairwise
 
 from entretiens.checks._lines import FieldLines
 from entretiens.errors import Problem, Severity
-from entretiens.markup import render_markdown
-from entretiens.model import Episode, Show
+from entretiens.model import Episode, Release, Show
+from entretiens.notes import DESCRIPTION_LIMIT, description_parts
 
+#: Apple's limit for an episode's <description>, in bytes; longer notes are left out of it.
+NOTES_LIMIT = DESCRIPTION_LIMIT
 #: "One or two sentences": apps show two or three lines of it under the title.
 SUMMARY_LIMIT = 600
-#: Apple's limit for an episode's <description>, in bytes; longer notes are left out of it.
-NOTES_LIMIT = 4000
 #: Scheduling reaches a few weeks ahead; a date further out is most likely a typo in the year.
 SCHEDULE_LIMIT = timedelta(days=90)
 
@@ -82,17 +82,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
             episode.line_of("summary"),
             f"the summary is {len(episode.summary)} characters long; apps show two or three lines of it",
             f"keep it under {SUMMARY_LIMIT} characters and move the rest to `notes:`",
-        )
-    size = len(render_markdown(episode.notes).encode("utf-8")) if episode.notes else 0
-    if size > NOTES_LIMIT:
-        report(
-            "episode-notes-long",
-            "warning",
-            "notes",
-            episode.line_of("notes"),
-            f"the notes are {size} bytes once rendered; Apple takes {NOTES_LIMIT} at most in an episode's "
-            "description, so the feed's <description> carries the summary only",
-            "shorten the notes, or accept that apps reading <description> only show the summary",
         )
     for index, guest in enumerate(episode.guests):
         if not guest.bio.strip():
@@ -215,3 +204,24 @@ def date_problems(episodes: Iterable[Episode], now: datetime) -> list[Problem]:
                 )
             )
     return problems
+
+
+def description_problems(show: Show, release: Release) -> list[Problem]:
+    """Warn when the feed's ``<description>`` had to leave the notes out to stay within Apple's limit."""
+    _, dropped = description_parts(show, release)
+    if "notes" not in dropped:
+        return []
+    episode = release.episode
+    return [
+        Problem(
+            rule="episode-notes-long",
+            severity="warning",
+            path=episode.path,
+            line=episode.line_of("notes"),
+            field="notes",
+            message=f"summary, notes and chapters make more than the {NOTES_LIMIT} bytes Apple takes in an "
+            "episode's description, so the feed's <description> leaves the notes out",
+            hint="shorten the notes, or accept that apps reading <description> show the summary and chapters "
+            "only (the full notes stay in content:encoded and on the page)",
+        )
+    ]

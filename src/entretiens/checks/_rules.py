@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from entretiens.checks._episodes import date_problems, episode_problems, numbering_problems
+from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
 from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
 from entretiens.errors import Problem
@@ -42,6 +42,7 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
     for release in releases:
         episode = release.episode
         problems += episode_problems(show, episode, lines)
+        problems += description_problems(show, release)
         if episode.cover_image:
             problems += artwork_problems(
                 show.root,

@@ -145,17 +145,9 @@ def _probe(
     """Measure the audio; a file that fails is reported and the others are measured all the same."""
     from entretiens import publish
 
-    try:
-        return publish.probe_all(project, episodes, use_cache=use_cache)
-    except ProblemsError as exc:
-        problems += exc.problems
-        failed = {problem.path for problem in exc.problems}
-    rest = [episode for episode in episodes if episode.path not in failed]
-    try:
-        return publish.probe_all(project, rest, use_cache=use_cache) if rest else {}
-    except ProblemsError as exc:  # A remote file that failed only the second time.
-        problems += [problem for problem in exc.problems if problem not in problems]
-        return {}
+    infos, failures = publish.probe_each(project, episodes, use_cache=use_cache)
+    problems += failures
+    return infos
 
 
 def _prepare(
@@ -194,19 +186,16 @@ def _prepare(
 
 def _check_feed(project: Project, releases: tuple[Release, ...], now: datetime, report: CheckReport) -> None:
     """Build the feed in memory as publish would, and validate it with the same rules."""
-    from entretiens import feedlint, layout, publish
+    from entretiens import feed as feeds
+    from entretiens import feedlint, publish
 
     root = project.show.root
     try:
-        files = publish.build_files(project, releases)
-    except ProblemsError as exc:
-        report.problems += exc.problems
-        return
+        # The feed alone: the pages and their images add nothing to what is checked here.
+        feed = feeds.build_feed(project.show, releases, build_date=publish.build_date(releases))
     except EntretiensError as exc:
         report.problems.append(Problem(rule="build-error", path=root, message=str(exc)))
         return
-    content = files[layout.FEED]
-    feed = content if isinstance(content, bytes) else content.read_bytes()
     report.feed_size = len(feed)
     report.feed_episodes = len(releases)
     path = root / FEED_PATH

@@ -13,7 +13,7 @@ from typing import TypeVar
 import click
 
 from .. import __version__
-from ..errors import EXIT_PROBLEMS, EntretiensError, Problem, ProblemsError
+from ..errors import EXIT_PROBLEMS, EntretiensError, Problem, ProblemsError, StrictError
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -29,6 +29,14 @@ def color() -> bool | None:
 def say(message: str = "", *, fg: str | None = None, bold: bool = False) -> None:
     """A line for people, on stderr."""
     click.echo(click.style(message, fg=fg, bold=bold) if (fg or bold) else message, err=True, color=color())
+
+
+def length_for_people(seconds: float) -> str:
+    """A total length in the summary lines: "5 min 54 s", "2 h 05 min"."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
 def show_option(function: F) -> F:
@@ -59,8 +67,11 @@ def errors_reported() -> Iterator[None]:
         yield
     except ProblemsError as exc:
         report_problems(exc.problems, exc.root)
-        errors = sum(1 for p in exc.problems if p.severity == "error")
-        say(f"{errors} error{'s' if errors != 1 else ''}: nothing was published.", fg="red", bold=True)
+        if isinstance(exc, StrictError):
+            say(f"{exc}: nothing was published.", fg="red", bold=True)
+        else:
+            errors = sum(1 for p in exc.problems if p.severity == "error")
+            say(f"{errors} error{'s' if errors != 1 else ''}: nothing was published.", fg="red", bold=True)
         sys.exit(EXIT_PROBLEMS)
     except EntretiensError as exc:
         click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True, color=color())

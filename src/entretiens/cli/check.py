@@ -16,7 +16,7 @@ from entretiens.checks import FEED_PATH, CheckReport, check_show
 from entretiens.errors import Problem
 from entretiens.links import RULES, LinkOptions, LinkReport
 
-from ._base import cli, color, say, show_option, with_errors_reported
+from ._base import cli, color, length_for_people, say, show_option, with_errors_reported
 
 #: Identifies the JSON document; the number changes only when a field changes meaning or goes.
 JSON_FORMAT = "entretiens-check"
@@ -173,13 +173,6 @@ def _print_grouped(problems: Sequence[Problem], root: Path) -> None:
                 click.echo(click.style(f"      hint: {problem.hint}", dim=True), err=True, color=colour)
 
 
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
-
-
 def _print_audio(report: CheckReport) -> None:
     """One line on the audio: the formats met, mono or stereo, and the total length."""
     if not report.releases:
@@ -197,7 +190,7 @@ def _print_audio(report: CheckReport) -> None:
     total = sum((r.audio.duration for r in report.releases), timedelta()).total_seconds()
     described = ", ".join(f"{kind} ({count})" if len(kinds) > 1 else kind for kind, count in kinds.most_common())
     count = len(report.releases)
-    say(f"Audio: {count} file{'s' if count != 1 else ''}, {_duration(total)} in all: {described}.")
+    say(f"Audio: {count} file{'s' if count != 1 else ''}, {length_for_people(total)} in all: {described}.")
 
 
 def _print_links(links: LinkReport) -> None:

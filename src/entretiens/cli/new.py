@@ -19,7 +19,7 @@ from ._base import cli, say, show_option, with_errors_reported
 @click.option(
     "--date",
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
-    help="Publication date (the show's time zone).  [default: now]",
+    help="Publication date, in the show's time zone.  [default: now]",
 )
 @with_errors_reported
 def new_command(show_dir: Path, title: str, guests: tuple[str, ...], audio: str | None, date: datetime | None) -> None:
@@ -29,8 +29,7 @@ def new_command(show_dir: Path, title: str, guests: tuple[str, ...], audio: str 
     Example:
         entretiens new "Entretien avec Jane Doe" --guest "Jane Doe" --audio audio/012.mp3
     """
-    moment = date or datetime.now().replace(microsecond=0)
-    path = new_episode(show_dir, title=title, guests=guests, audio=audio, date=moment)
+    path = new_episode(show_dir, title=title, guests=guests, audio=audio, date=date)
     click.echo(str(path))
     say("Fill it in, set `draft: false`, then run `entretiens publish`.")
 

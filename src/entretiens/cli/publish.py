@@ -7,19 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_PROBLEMS
 from ..publish import PublishResult, publish
-from ._base import cli, report_problems, say, show_option, with_errors_reported
+from ._base import cli, length_for_people, report_problems, say, show_option, with_errors_reported
 
 #: Below this many episodes, probing is too quick for a progress bar to help.
 PROGRESS_THRESHOLD = 8
-
-
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
 @cli.command("publish")
@@ -80,24 +72,20 @@ def publish_command(
         show_dir,
         out_dir,
         include_future=include_future,
-        dry_run=dry_run or strict,
+        dry_run=dry_run,
+        strict=strict,
         tag_audio=tag_audio,
         progress=progress,
     )
     if result.warnings and not quiet:
         report_problems(result.warnings, result.project.show.root)
-    if strict and any(p.severity == "warning" for p in result.warnings):
-        say("Warnings found and --strict given: nothing was published.", fg="red", bold=True)
-        sys.exit(EXIT_PROBLEMS)
-    if strict and not dry_run:
-        result = publish(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)
     if not quiet:
         _summary(result, dry_run=dry_run)
 
 
 def _summary(result: PublishResult, *, dry_run: bool) -> None:
     count = len(result.releases)
-    line = f"{count} episode{'s' if count != 1 else ''} ({_duration(result.total_duration.total_seconds())})"
+    line = f"{count} episode{'s' if count != 1 else ''} ({length_for_people(result.total_duration.total_seconds())})"
     skipped = []
     if result.drafts:
         skipped.append(f"{len(result.drafts)} draft{'s' if len(result.drafts) != 1 else ''}")

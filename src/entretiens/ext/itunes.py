@@ -39,7 +39,6 @@ class ItunesExtension(BaseExtension):  # type: ignore[misc]
         self._categories: list[tuple[str, str | None]] = []
         self._explicit: bool | None = None
         self._type: str | None = None
-        self._title: str | None = None
         self._block = False
         self._complete = False
         self._new_feed_url: str | None = None
@@ -73,10 +72,6 @@ class ItunesExtension(BaseExtension):  # type: ignore[misc]
             raise ValueError(f"itunes:type must be episodic or serial, not {show_type!r}")
         self._type = show_type
 
-    def set_title(self, title: str) -> None:
-        """``<itunes:title>`` of the show."""
-        self._title = title
-
     def set_block(self, block: bool) -> None:
         """``<itunes:block>Yes``: hide the show from Apple Podcasts."""
         self._block = block
@@ -91,8 +86,6 @@ class ItunesExtension(BaseExtension):  # type: ignore[misc]
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
         channel = feed[0]
-        if self._title:
-            _element(channel, "title", self._title)
         if self._author:
             _element(channel, "author", self._author)
         if self._owner:
@@ -101,11 +94,14 @@ class ItunesExtension(BaseExtension):  # type: ignore[misc]
             _element(owner, "email", self._owner[1])
         if self._image:
             _element(channel, "image", href=self._image)
+        parents: dict[str, etree._Element] = {}
         for name, sub in self._categories:
-            # The category's name is its `text` attribute, not element text.
-            category = etree.SubElement(channel, f"{{{ITUNES_NS}}}category", {"text": name})
+            # The name is the `text` attribute, not element text; subcategories of one category
+            # nest under a single parent, as in Apple's examples.
+            if name not in parents:
+                parents[name] = etree.SubElement(channel, f"{{{ITUNES_NS}}}category", {"text": name})
             if sub:
-                etree.SubElement(category, f"{{{ITUNES_NS}}}category", {"text": sub})
+                etree.SubElement(parents[name], f"{{{ITUNES_NS}}}category", {"text": sub})
         if self._explicit is not None:
             _element(channel, "explicit", _yes_no(self._explicit))
         if self._type:
@@ -130,7 +126,6 @@ class ItunesEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self._episode: int | None = None
         self._season: int | None = None
         self._episode_type: str | None = None
-        self._block = False
 
     def extend_ns(self) -> dict[str, str]:
         return {"itunes": ITUNES_NS}
@@ -171,10 +166,6 @@ class ItunesEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             raise ValueError(f"itunes:episodeType must be full, trailer or bonus, not {episode_type!r}")
         self._episode_type = episode_type
 
-    def set_block(self, block: bool) -> None:
-        """``<itunes:block>Yes`` for this episode."""
-        self._block = block
-
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self._title:
             _element(item, "title", self._title)
@@ -190,6 +181,4 @@ class ItunesEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             _element(item, "season", str(self._season))
         if self._episode_type:
             _element(item, "episodeType", self._episode_type)
-        if self._block:
-            _element(item, "block", "Yes")
         return item

@@ -5,16 +5,9 @@ from __future__ import annotations
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from ..timecodes import clock
+
 PSC_NS = "http://podlove.org/simple-chapters"
-
-
-def _normal_play_time(seconds: float) -> str:
-    # The spec's Normal Play Time: HH:MM:SS.mmm.
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    whole, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{whole:02d}.{millis:03d}"
 
 
 class PscExtension(BaseExtension):  # type: ignore[misc]
@@ -43,7 +36,7 @@ class PscEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         if self._chapters:
             chapters = etree.SubElement(item, f"{{{PSC_NS}}}chapters", {"version": "1.2"})
             for start, title, href, image in self._chapters:
-                attributes = {"start": _normal_play_time(start), "title": title}
+                attributes = {"start": clock(start), "title": title}
                 if href:
                     attributes["href"] = href
                 if image:

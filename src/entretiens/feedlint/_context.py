@@ -6,12 +6,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from entretiens.errors import Problem, Severity
-from entretiens.podcast_spec import ATOM_NS, CONTENT_NS, ITUNES_NS, PODCAST_NS, PSC_NS
+from entretiens.podcast_spec import (
+    ATOM_NS,
+    CONTENT_NS,
+    ITUNES_NS,
+    PODCAST_NS,
+    PSC_NS,
+)
+from entretiens.podcast_spec import is_web_url as is_web_url  # shared with the loader
 
 #: The prefixes we name elements with, whatever the feed uses.
 PREFIXES = {ITUNES_NS: "itunes", PODCAST_NS: "podcast", ATOM_NS: "atom", CONTENT_NS: "content", PSC_NS: "psc"}
@@ -50,18 +56,6 @@ def line_of(element: etree._Element) -> int | None:
     """The line an element starts on, when the parser knows it."""
     line = element.sourceline
     return line if isinstance(line, int) else None
-
-
-def is_web_url(value: str, *, https_only: bool = False) -> bool:
-    """Tell whether ``value`` is an absolute http(s) URL with a host and no whitespace."""
-    if not value or any(ch.isspace() for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    allowed = ("https",) if https_only else ("http", "https")
-    return parts.scheme.lower() in allowed and bool(parts.hostname)
 
 
 def is_email(value: str) -> bool:
