@@ -7,6 +7,7 @@ import json
 import os
 import random
 import struct
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -23,6 +24,7 @@ from audiogen import (
     flac_clear_total_samples,
     mp3_duration,
     mpeg_frame,
+    require_tool,
     truncate,
     write_m4a,
     write_mp3,
@@ -497,3 +499,30 @@ def test_cached_duration_keeps_microseconds(tmp_path: Path, episode: Path) -> No
     cached = ProbeCache(tmp_path / "probe.json").get(episode)
     assert cached is not None
     assert cached.duration == timedelta(seconds=1, microseconds=7)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_aac_channel_count_comes_from_the_track_configuration(tmp_path: Path, channels: int) -> None:
+    require_tool("ffmpeg")
+    path = tmp_path / "voice.m4a"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-ac",
+            str(channels),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "32k",
+            str(path),
+        ],
+        check=True,
+    )
+    assert probe(path).channels == channels

@@ -528,3 +528,26 @@ def test_every_rule_id_is_documented_in_rules_md() -> None:
 def test_the_readme_lists_every_rule_id() -> None:
     listed = set(re.findall(r"`([a-z0-9]+(?:[-.][a-z0-9_]+)+)`", (REPO / "README.md").read_text(encoding="utf-8")))
     assert sorted(_rule_ids_in_source() - listed) == []
+
+
+def test_a_cut_mp3_is_published_with_its_real_length_and_a_warning(tmp_path: Path) -> None:
+    from audiogen import truncate, write_mp3
+    from entretiens.publish import publish
+    from showbuilder import episode, make_show
+
+    root = make_show(tmp_path / "show", {"001-a": episode(1)})
+    truncate(write_mp3(root / "audio" / "001.mp3", seconds=10, xing="info"), 0.5)
+    result = publish(root, tmp_path / "out", dry_run=True)
+    (release,) = result.releases
+    assert 4.5 < release.audio.duration.total_seconds() < 5.5
+    (problem,) = [p for p in result.warnings if p.rule == "audio-truncated"]
+    assert problem.path == root / "episodes" / "001-a.yaml" and problem.field == "audio"
+    assert re.search(r"announces 00:10 of audio but it holds 00:0[45]", problem.message)
+
+
+def test_a_whole_mp3_has_no_truncation_warning(tmp_path: Path) -> None:
+    from entretiens.publish import publish
+    from showbuilder import make_show
+
+    result = publish(make_show(tmp_path / "show"), tmp_path / "out", dry_run=True)
+    assert not [p for p in result.warnings if p.rule == "audio-truncated"]

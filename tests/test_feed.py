@@ -184,14 +184,14 @@ def test_feed_and_show_notes_never_carry_script(tmp_path: Path) -> None:
                 1, summary=payload, notes=payload, quote=payload, guests=[{"name": payload, "bio": payload}]
             )
         },
-        show={"description": payload},
+        show={"description": payload + " and an escaped &lt;script&gt;alert(4)&lt;/script&gt; in `<code>`"},
     )
     result = publish.publish(root, root / "public", dry_run=True)
     xml = result.files[publish.layout.FEED]
     assert isinstance(xml, bytes)
     feed = etree.fromstring(xml)
-    for field in ("description", "content:encoded"):
-        (html,) = _text(feed, f"//item/{field}/text()")
+    for field in ("item/description", "item/content:encoded", "channel/description"):
+        (html,) = _text(feed, f"//{field}/text()")
         # Apps render these as HTML: parse them as a browser would and look for anything active.
         document = lxml.html.fragment_fromstring(html, create_parent="div")
         assert not document.xpath("//script | //iframe | //object | //embed | //style")

@@ -238,3 +238,53 @@ def test_file_that_is_not_a_mapping(tmp_path: Path) -> None:
     (root / "episodes" / "001-first.yaml").write_text("- just\n- a list\n", encoding="utf-8")
     (problem,) = _errors(root)
     assert (problem.rule, problem.line) == ("field-type", 1)
+
+
+@pytest.mark.parametrize("date", ["2024-02-30", "2024-01-15T25:00:00Z", "2024-01-15T10:00:00+25:00"])
+def test_impossible_dates_are_located_errors(tmp_path: Path, date: str) -> None:
+    root = make_show(tmp_path / "show", {"001-a": episode(1)})
+    path = root / "episodes" / "001-a.yaml"
+    text = path.read_text(encoding="utf-8").replace("date: '2024-03-01T10:00:00+01:00'", f"date: {date}")
+    path.write_text(text.replace("title: Conversation 1", f"title: {date}"), encoding="utf-8")
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.field) == ("invalid-date", "date")
+    assert problem.line == text.splitlines().index(f"date: {date}") + 1
+
+
+def test_url_schemes_are_written_in_lower_case(tmp_path: Path) -> None:
+    root = make_show(
+        tmp_path / "show",
+        {"001-a": episode(1, guests=[{"name": "A", "url": "HTTPS://Guest.example/Page"}])},
+        show={"base_url": "HTTPS://Example.org/podcast/"},
+    )
+    project = load_project(root)
+    assert project.show.base_url == "https://Example.org/podcast/"
+    assert project.episodes[0].guests[0].url == "https://Guest.example/Page"
+
+
+def test_a_malformed_url_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", show={"base_url": "https://[x/"})
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.field) == ("invalid-url", "base_url")
+
+
+def test_two_episodes_with_one_audio_file(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", {"001-a": episode(1), "002-b": episode(2, audio="audio/001.mp3")})
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.path, problem.field) == ("duplicate-audio", root / "episodes" / "002-b.yaml", "audio")
+
+
+def test_a_show_needs_a_category(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", show={"categories": []})
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.field) == ("missing-field", "categories")
+
+
+def test_editor_files_are_ignored_and_yml_is_reported(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    (root / "episodes" / ".#001-first.yaml").symlink_to("user@host.1234")  # an Emacs lock file
+    (root / "episodes" / ".001-first.yaml.swp").write_bytes(b"\0vim")
+    assert len(load_project(root).episodes) == 2
+    (root / "episodes" / "003-third.yml").write_text("title: x\n", encoding="utf-8")
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.path) == ("file-extension", root / "episodes" / "003-third.yml")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -171,3 +172,21 @@ def test_templates_are_overridable(tmp_path: Path) -> None:
     (templates / "feed_content.html.j2").write_text('<p onclick="x()">{{ episode.summary }}</p><script>evil()</script>')
     content = notes.feed_content(project.show, releases[0])
     assert content.startswith("<p>&lt;script&gt;") and "evil" not in content
+
+
+def test_a_huge_summary_is_cut_within_apples_limit_without_breaking_entities(tmp_path: Path) -> None:
+    from entretiens.notes import DESCRIPTION_LIMIT, description_parts
+    from entretiens.publish import publish
+    from showbuilder import episode, make_show
+
+    summary = "x" * 5 + "a&b <c> " * 1300
+    root = make_show(tmp_path / "show", {"001-a": episode(1, summary=summary, notes="Short notes.")})
+    result = publish(root, tmp_path / "out", dry_run=True)
+    (release,) = result.releases
+    text, dropped = description_parts(result.project.show, release)
+    assert len(text.encode("utf-8")) <= DESCRIPTION_LIMIT
+    assert len(text.encode("utf-8")) > DESCRIPTION_LIMIT - 20
+    assert dropped == ("summary", "notes")
+    assert text.endswith("…</p>") and not re.search(r"&[a-z]*…", text)
+    assert "episode-notes-long" not in {p.rule for p in result.warnings}
+    assert "episode-summary-long" in {p.rule for p in result.warnings}

@@ -27,7 +27,11 @@ def test_writes_replaces_and_removes(tmp_path: Path) -> None:
     assert [str(p) for p in report.unchanged] == ["a.txt"]
     assert [str(p) for p in report.removed] == ["sub/b.bin"]
     assert (out / "a.txt").stat().st_ino == inode
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == ["a.txt", "c.txt"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".entretiens-output",  # the marker that lets the next publish replace this folder
+        "a.txt",
+        "c.txt",
+    ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".public.")], "no staging folder left behind"
 
 
@@ -114,3 +118,29 @@ def test_unchanged_files_are_copied_where_hard_links_fail(tmp_path: Path, monkey
     write_tree(out, {PurePosixPath("a.txt"): b"A", PurePosixPath("b.txt"): b"B"})
     assert (out / "a.txt").read_bytes() == b"A"
     assert (out / "a.txt").stat().st_mtime_ns == mtime
+
+
+def test_a_mount_point_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "volume"
+    write_tree(out, {PurePosixPath("feed.xml"): b"old", PurePosixPath("gone/x.txt"): b"x"})
+    # A mount point cannot be renamed away; the writer must work inside it.
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out)
+    renamed: list[str] = []
+    real_replace = os.replace
+
+    def replace(source: object, target: object) -> None:
+        if Path(str(source)) == out:
+            raise OSError(16, "Device or resource busy")
+        renamed.append(str(target))
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    write_tree(out, {PurePosixPath("feed.xml"): b"new", PurePosixPath("audio/a.mp3"): b"a"})
+    assert (out / "feed.xml").read_bytes() == b"new"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        ".entretiens-output",
+        "audio",
+        "audio/a.mp3",
+        "feed.xml",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["volume"]

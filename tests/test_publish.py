@@ -145,9 +145,17 @@ def test_output_folder_must_not_be_the_show_or_a_foreign_folder(tmp_path: Path) 
     foreign = tmp_path / "documents"
     foreign.mkdir()
     (foreign / "thesis.odt").write_bytes(b"precious")
-    with pytest.raises(OutputError, match=r"no feed\.xml"):
+    with pytest.raises(OutputError, match="entretiens did not write"):
         publish(root, foreign, now=NOW)
     assert (foreign / "thesis.odt").read_bytes() == b"precious"
+    # Another tool's feed.xml does not make a folder ours either (a static site's output).
+    site = tmp_path / "site"
+    (site / "blog").mkdir(parents=True)
+    (site / "feed.xml").write_text("<rss/>")
+    (site / "blog" / "post.html").write_text("post")
+    with pytest.raises(OutputError, match="entretiens did not write"):
+        publish(root, site, now=NOW)
+    assert (site / "blog" / "post.html").read_text() == "post"
 
 
 def _guids(root: Path, out: Path) -> dict[str, str]:

@@ -399,3 +399,34 @@ def test_hostile_text_is_neutralized_in_notes_markdown(tmp_path: Path) -> None:
     from markdown_it import MarkdownIt
 
     _assert_inert(MarkdownIt("commonmark", {"html": True}).render(text), "notes.md")
+
+
+def test_file_names_with_hash_and_spaces_link_to_the_file(tmp_path: Path) -> None:
+    import lxml.html
+
+    from entretiens.publish import publish
+    from showbuilder import episode, make_show
+
+    root = make_show(tmp_path / "show", {"001-a": episode(1, audio="audio/take #1 é.mp3")})
+    publish(root, tmp_path / "out")
+    page = lxml.html.fromstring((tmp_path / "out" / "001-a" / "index.html").read_bytes())
+    sources = {element.get("src") for element in page.iter("audio", "source") if element.get("src")}
+    assert sources == {"../audio/take%20%231%20%C3%A9.mp3"}
+    assert (tmp_path / "out" / "audio" / "take #1 é.mp3").is_file()
+
+
+@pytest.mark.parametrize("text", ["{% if %}", "{{ nope.x }}"])
+def test_a_broken_template_override_is_a_clear_error(tmp_path: Path, text: str) -> None:
+    from click.testing import CliRunner
+
+    from entretiens.cli import cli
+    from showbuilder import make_show
+
+    root = make_show(tmp_path / "show")
+    (root / "templates").mkdir()
+    (root / "templates" / "index.html.j2").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["publish", "--show", str(root), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "index.html.j2" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -124,7 +124,8 @@ def test_a_format_given_by_the_author_is_not_generated(tmp_path: Path) -> None:
         ("001-first/transcript.en.json", None),
     ]
     assert files[PurePosixPath("001-first/transcript.en.srt")] == own_srt.encode("utf-8")
-    assert files[PurePosixPath("001-first/transcript.fr.html")] == b"<p>Bienvenue.</p>"
+    # HTML is published cleaned (see test_an_html_transcript_is_published_without_scripts).
+    assert b"<p>Bienvenue.</p>" in files[PurePosixPath("001-first/transcript.fr.html")]
 
 
 def test_two_transcripts_of_one_format_and_language_are_an_error(tmp_path: Path) -> None:
@@ -237,3 +238,22 @@ def test_a_bad_transcript_stops_the_publish_and_keeps_the_old_output(tmp_path: P
 
     assert "transcripts/first.vtt:6: malformed cue timing '00:02.5 --> 00:04.000'" in str(caught.value)
     assert tree(out) == before
+
+
+def test_an_html_transcript_is_published_without_scripts(tmp_path: Path) -> None:
+    import lxml.html
+
+    from entretiens.publish import publish
+    from showbuilder import episode, make_show
+
+    root = make_show(tmp_path / "show", {"001-a": episode(1, transcript="transcripts/001.html")})
+    (root / "transcripts").mkdir()
+    (root / "transcripts" / "001.html").write_text(
+        '<html><body><p onclick="steal()">Bonjour <b>à tous</b></p><script>steal()</script>'
+        '<a href="javascript:steal()">x</a></body></html>',
+        encoding="utf-8",
+    )
+    publish(root, tmp_path / "out")
+    page = lxml.html.fromstring((tmp_path / "out" / "001-a" / "transcript.html").read_bytes())
+    assert page.text_content().strip().startswith("Bonjour à tous")
+    assert not page.xpath("//script | //*[@onclick] | //a[starts-with(@href, 'javascript')]")

@@ -98,6 +98,10 @@ class AudioError(EntretiensError):
         super().__init__(text)
 
 
+class TemplateError(EntretiensError):
+    """A page template cannot be rendered: usually an override in the show's templates/."""
+
+
 class FeedError(EntretiensError):
     """feedgen refused our data: a bug in entretiens, which the message says."""
 

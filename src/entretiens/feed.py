@@ -13,7 +13,7 @@ from .ext.itunes import ItunesEntryExtension, ItunesExtension
 from .ext.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
 from .ext.psc import PscEntryExtension, PscExtension
 from .ext.stylesheet import StylesheetExtension
-from .markup import to_plain_text
+from .markup import escape, render_markdown
 from .model import Person, Release, Show
 
 GENERATOR = f"entretiens {__version__}"
@@ -52,7 +52,9 @@ def _build(show: Show, releases: Sequence[Release], build_date: datetime, *, sty
     # feedgen takes the RSS <link> from the last link given: the website must come last.
     fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=show.link, rel="alternate")
-    fg.description(to_plain_text(show.description) or show.title)
+    # HTML, sanitized like every other field apps render: plain text would let an escaped
+    # "&lt;script&gt;" in the Markdown turn back into a tag in the apps.
+    fg.description(render_markdown(show.description, base_url=show.link) or escape(show.title))
     fg.language(show.language)
     if show.copyright:
         fg.copyright(show.copyright)

@@ -77,7 +77,7 @@ def load_project(root: Path) -> Project:
     language = show.language if show else "en"
     episodes = [
         episode
-        for path in sorted((root / EPISODES_DIR).glob("*.yaml"))
+        for path in yaml_files(root / EPISODES_DIR, problems)
         if (episode := _load_episode(root, path, zone, language, registry, problems)) is not None
     ]
     state = read_state(root / STATE_FILE, problems)
@@ -97,6 +97,30 @@ def load_project(root: Path) -> Project:
         raise ConfigError(problems, root)
     episodes.sort(key=lambda e: (e.date, e.slug))
     return Project(show=show, episodes=tuple(episodes), state=state, warnings=tuple(problems))
+
+
+def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
+    """The YAML files of a folder, in name order.
+
+    Hidden files are an editor's (Emacs lock files, swap files), not the show's; a `.yml`
+    file is an error rather than silently ignored.
+    """
+    found = []
+    for path in sorted(folder.glob("*")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.suffix == ".yaml":
+            found.append(path)
+        elif path.suffix.lower() in (".yml", ".yaml"):
+            problems.append(
+                Problem(
+                    rule="file-extension",
+                    path=path,
+                    message="this file is not read: show files end in .yaml",
+                    hint=f"rename it to {path.stem}.yaml",
+                )
+            )
+    return found
 
 
 def _pin_guids(
@@ -193,7 +217,7 @@ def _zone(name: str) -> tzinfo:
 
 def _load_registry(root: Path, problems: list[Problem]) -> dict[str, tuple[Person, Path]]:
     registry: dict[str, tuple[Person, Path]] = {}
-    for path in sorted((root / GUESTS_DIR).glob("*.yaml")):
+    for path in yaml_files(root / GUESTS_DIR, problems):
         data = _read_mapping(path, problems)
         if data is None:
             continue
@@ -285,7 +309,9 @@ def _read_people(
                 return None
             role = reader.text(item, "role", field + ".", default=person.role).lower()
             group = reader.text(item, "group", field + ".", default=_default_group(role) or "cast")
-            _check_taxonomy(reader, item, field + ".", role, group.lower())
+            if "role" in item or "group" in item:
+                # Only what this reference changes: the registry file reports its own values.
+                _check_taxonomy(reader, item, field + ".", role, group.lower())
             return Person(
                 id=person.id,
                 name=person.name,
@@ -493,6 +519,14 @@ def _categories(reader: FieldReader, data: YamlMap) -> tuple[Category, ...]:
             reader.wrong_type(field, line, value, "a category name, or `{Category: [Subcategory]}`")
 
     reader.each(data, "categories", "", read)
+    if not found and not any(p.rule == "invalid-category" and p.path == reader.path for p in reader.problems):
+        reader.error(
+            "missing-field",
+            "categories",
+            reader.line(data, "categories"),
+            "at least one Apple Podcasts category is required",
+            "add one, e.g. `categories: [Society & Culture]`",
+        )
     return tuple(found)
 
 
@@ -791,6 +825,7 @@ def _check_episode_set(episodes: Iterable[Episode], problems: list[Problem]) -> 
     """Rules across episodes: numbers unique per season, GUIDs unique."""
     numbers: dict[tuple[int | None, int], Episode] = {}
     guids: dict[str, Episode] = {}
+    audio: dict[str, Episode] = {}
     for episode in episodes:
         if episode.number is not None and episode.episode_type == "full":
             key = (episode.season, episode.number)
@@ -809,6 +844,19 @@ def _check_episode_set(episodes: Iterable[Episode], problems: list[Problem]) -> 
                 )
             else:
                 numbers[key] = episode
+        if not episode.draft and episode.audio in audio:
+            problems.append(
+                Problem(
+                    rule="duplicate-audio",
+                    path=episode.path,
+                    line=episode.line_of("audio"),
+                    field="audio",
+                    message=f"{episode.audio} is also the audio of {audio[episode.audio].path.name}",
+                    hint="apps ignore an episode whose enclosure another one already has: give each its own file",
+                )
+            )
+        elif not episode.draft:
+            audio[episode.audio] = episode
         if not episode.guid:
             continue
         if episode.guid in guids:

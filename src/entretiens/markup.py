@@ -52,6 +52,11 @@ def sanitize(fragment: str, *, base_url: str | None = None) -> str:
     )
 
 
+def sanitize_document(page: str) -> str:
+    """A whole HTML page (an HTML transcript) reduced to its safe, readable content."""
+    return '<!doctype html>\n<meta charset="utf-8">\n' + sanitize(page) + "\n"
+
+
 @lru_cache(maxsize=4096)
 def render_markdown(text: str, *, base_url: str | None = None) -> str:
     """Markdown (CommonMark) into sanitized HTML.

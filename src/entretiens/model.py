@@ -275,6 +275,9 @@ class AudioInfo:
     channels: int | None = None
     #: How the duration was obtained: "header" (trusted) or "measured" (frames walked).
     duration_method: str = "header"
+    #: The longer duration the file's own header announced, when the audio present ends
+    #: before it: most likely a cut copy or upload.
+    announced: timedelta | None = None
     #: Embedded title/artist/album tags, as read.
     tags: tuple[tuple[str, str], ...] = ()
     chapters: tuple[EmbeddedChapter, ...] = ()

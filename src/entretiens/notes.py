@@ -15,6 +15,7 @@ import lxml.html
 from markupsafe import Markup
 
 from . import layout
+from .errors import TemplateError
 from .markup import escape, render_markdown, sanitize, to_plain_text
 from .model import Release, Show
 from .timecodes import timecode as timecode  # a template filter and the description's form
@@ -222,9 +223,20 @@ def shift_headings(fragment: str, top: int) -> str:
 
 
 def render(show: Show, name: str, **context: object) -> str:
-    """Render one template of the show (its override if any) with the show's strings."""
-    template = environment(show.root / "templates").get_template(name)
-    return template.render(show=show, t=strings(show.language), **context)
+    """Render one template of the show (its override if any) with the show's strings.
+
+    :raises TemplateError: a template (most likely the show's own override) is broken.
+    """
+    try:
+        template = environment(show.root / "templates").get_template(name)
+        return template.render(show=show, t=strings(show.language), **context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise TemplateError(f"{where}: template syntax error: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        own = (show.root / "templates" / name).is_file()
+        origin = f"templates/{name} (the show's own)" if own else f"the shipped template {name}"
+        raise TemplateError(f"{origin}: {exc.__class__.__name__}: {exc}") from exc
 
 
 def feed_description(show: Show, release: Release) -> str:
@@ -250,9 +262,17 @@ def description_parts(show: Show, release: Release) -> tuple[str, tuple[str, ...
         if len(text.encode("utf-8")) <= DESCRIPTION_LIMIT:
             dropped = tuple(name for name in named if named[name] and name not in kept)
             return text or escape(episode.title), dropped
-    # Cut the plain text, not the HTML, so that no entity or tag is split.
-    cut = episode.summary.encode("utf-8")[: DESCRIPTION_LIMIT - 100].decode("utf-8", "ignore").rstrip()
-    return f"<p>{escape(cut)}…</p>", tuple(name for name in named if named[name])
+    # The summary alone is too long: cut the plain text (so no entity or tag is split) at the
+    # longest length whose escaped form still fits.
+    low, high = 0, len(episode.summary)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(f"<p>{escape(episode.summary[:middle].rstrip())}…</p>".encode()) <= DESCRIPTION_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    cut = f"<p>{escape(episode.summary[:low].rstrip())}…</p>"
+    return cut, tuple(name for name in named if named[name])
 
 
 def feed_content(show: Show, release: Release) -> str:

@@ -17,6 +17,13 @@ from .errors import OutputError
 #: A file's future content: bytes, or an existing file whose bytes are published unchanged.
 Content = bytes | Path
 
+#: Written in every output folder: publish replaces only folders that carry it (or empty ones).
+MARKER = PurePosixPath(".entretiens-output")
+_MARKER_TEXT = (
+    b"This folder is written by `entretiens publish`, which replaces all of its content at every\n"
+    b"publish. Do not keep other files here.\n"
+)
+
 
 @dataclass(slots=True)
 class WriteReport:
@@ -36,15 +43,15 @@ def check_target(out_dir: Path, protected: Path) -> None:
     """Refuse an output folder that would destroy something: the show itself, or a foreign folder.
 
     :raises OutputError: out_dir is the show folder or one of its parents, or a non-empty
-        folder that holds no earlier output (no feed.xml).
+        folder that entretiens did not write (no marker file).
     """
     out = out_dir.resolve()
     show = protected.resolve()
     if out == show or out in show.parents:
         msg = f"{out_dir}: the output folder cannot be the show folder or one of its parents"
         raise OutputError(msg + " (choose a new folder, e.g. public/)")
-    if out.is_dir() and any(out.iterdir()) and not (out / "feed.xml").is_file():
-        msg = f"{out_dir}: this folder has files but no feed.xml from an earlier publish"
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        msg = f"{out_dir}: this folder has files that entretiens did not write"
         raise OutputError(msg + "; publish replaces the whole folder, so choose an empty or new one")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder")
@@ -62,13 +69,17 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     """
     for path in files:
         _check_relative(path)
+    files = {**files, MARKER: _MARKER_TEXT}
     # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
     # the link itself would leave the served folder stale.
     out_dir = out_dir.resolve()
     report = _compare(out_dir, files)
     if not report.changed and out_dir.is_dir():
-        return report
-    parent = out_dir.resolve().parent
+        return _without_marker(report)
+    # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
+    # move the entries in place. Not one atomic step, but each file still appears whole.
+    mounted = out_dir.is_dir() and os.path.ismount(out_dir)
+    parent = out_dir if mounted else out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
@@ -78,11 +89,23 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
         for path, content in sorted(files.items()):
             _stage(staging, out_dir, path, content, path in report.unchanged)
         staging.chmod(0o755)
-        _swap(staging, out_dir)
+        if mounted:
+            _replace_contents(staging, out_dir)
+        else:
+            _swap(staging, out_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"{out_dir}: writing the output failed, the previous output is untouched: {exc}") from exc
-    return report
+    return _without_marker(report)
+
+
+def _without_marker(report: WriteReport) -> WriteReport:
+    """The report as people read it: the marker file is bookkeeping, not content."""
+    return WriteReport(
+        written=[p for p in report.written if p != MARKER],
+        unchanged=[p for p in report.unchanged if p != MARKER],
+        removed=report.removed,
+    )
 
 
 def write_file(path: Path, data: bytes) -> bool:
@@ -176,13 +199,54 @@ def _swap(staging: Path, out_dir: Path) -> None:
         return
     # No atomic exchange on this system: two renames; out_dir is missing only between them.
     old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=staging.parent))
-    os.replace(out_dir, old / "previous")
+    try:
+        os.replace(out_dir, old / "previous")
+    except OSError:
+        old.rmdir()
+        raise
     try:
         os.replace(staging, out_dir)
     except OSError:
         os.replace(old / "previous", out_dir)
+        old.rmdir()
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _replace_contents(staging: Path, out_dir: Path) -> None:
+    """Move the staged entries into ``out_dir`` (staged inside it), removing what is not staged."""
+    staged = {entry.name for entry in staging.iterdir()}
+    for entry in out_dir.iterdir():
+        if entry != staging and entry.name not in staged:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    for name in sorted(staged):
+        _move_into(staging / name, out_dir / name)
+    staging.rmdir()
+
+
+def _move_into(source: Path, target: Path) -> None:
+    """Move a staged file or folder over ``target``, merging folders file by file."""
+    if source.is_dir() and not source.is_symlink():
+        if target.exists() and not (target.is_dir() and not target.is_symlink()):
+            target.unlink()
+        target.mkdir(exist_ok=True)
+        staged = {entry.name for entry in source.iterdir()}
+        for entry in target.iterdir():
+            if entry.name not in staged:
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+        for name in sorted(staged):
+            _move_into(source / name, target / name)
+        source.rmdir()
+    elif target.exists() and os.path.samefile(source, target):
+        # An unchanged file staged as a hard link: rename() would do nothing and keep both names.
+        source.unlink()
+    else:
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(source, target)
 
 
 def _exchange(first: Path, second: Path) -> bool:

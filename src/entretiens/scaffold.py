@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import EntretiensError, ProblemsError
-from .loading import EPISODES_DIR, FEED_FILE, load_project
+from .loading import EPISODES_DIR, FEED_FILE, load_project, yaml_files
 from .model import Episode
 from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
 
@@ -134,7 +134,7 @@ def _next_number(show_dir: Path) -> int:
         numbers = [e.number for e in episodes if e.number]
     except ProblemsError:
         numbers = []
-        for path in (show_dir / EPISODES_DIR).glob("*.yaml"):
+        for path in yaml_files(show_dir / EPISODES_DIR, []):
             try:
                 data = read_yaml(path)
             except YamlSyntaxError:

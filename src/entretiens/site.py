@@ -244,7 +244,8 @@ def _linker(page: PurePosixPath) -> Callable[[str], str]:
         if "://" in target:
             # Remote files (audio, artwork) stay absolute; only web schemes may reach a page.
             return notes.safe_url(target) or ""
-        return (root + quote(target, safe="/#")) or "./"
+        # Every character of a file name is data: a "#" or "?" in it must not start a fragment.
+        return (root + quote(target, safe="/")) or "./"
 
     return href
 

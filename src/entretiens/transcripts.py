@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from . import layout
 from .captions import WRITERS, Cue, TranscriptError, clock, decode, parse, parse_text, segment_lines
 from .errors import Problem, ProblemsError
+from .markup import sanitize_document
 from .model import AudioInfo, Episode, PublishedTranscript, Release, Show, Transcript
 
 #: Timed formats that apps can show as captions (podcast:transcript rel="captions").
@@ -177,7 +178,10 @@ def files(show: Show, release: Release) -> dict[PurePosixPath, bytes]:
                 )
                 raise ProblemsError([problem], show.root) from None
         data, cues = parsed[transcript.path]
-        if suffix == _suffix(transcript) or cues is None:
+        if suffix in (".html", ".htm"):
+            # Served from the show's own site: no script may ride along in a transcript page.
+            result[PurePosixPath(target)] = sanitize_document(data.decode("utf-8")).encode("utf-8")
+        elif suffix == _suffix(transcript) or cues is None:
             result[PurePosixPath(target)] = data
         else:
             result[PurePosixPath(target)] = WRITERS[suffix](cues)

@@ -84,6 +84,16 @@ def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
+    # PyYAML raises a bare ValueError for a well-shaped but impossible date (2024-02-30,
+    # 25:00): keep the text, so that the field's own check reports it at its line.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
 
@@ -344,7 +354,9 @@ class FieldReader:
                 hint = "write the full address, starting with https://"
             self.error("invalid-url", field, line, f"'{text}' is not {expected}", hint)
             return None
-        return text
+        # Schemes are case-insensitive, but feeds and apps compare "https://" literally.
+        scheme, rest = text.split("://", 1)
+        return f"{scheme.lower()}://{rest}"
 
     def email(self, data: YamlMap, key: str, prefix: str = "", *, required: bool = False) -> str:
         """An e-mail address."""

@@ -20,7 +20,7 @@ from ._io import _HINT_EXPORT, _WINDOW, _load, _Reader
 
 
 def _probe_mp4(path: Path, reader: _Reader, start: int) -> AudioInfo:
-    pos, boxes = start, set()
+    pos, boxes, moov = start, set(), (0, 0)
     while pos + 8 <= reader.size:
         head = reader.read(pos, 16)
         size, kind = struct.unpack_from(">I4s", head)
@@ -41,6 +41,8 @@ def _probe_mp4(path: Path, reader: _Reader, start: int) -> AudioInfo:
                 "the header's duration would be wrong: upload or export the file again",
             )
         boxes.add(kind)
+        if kind == b"moov":
+            moov = (pos, pos + size)
         pos += size
     if b"moov" not in boxes:
         raise AudioError(path, "the MP4 file has no 'moov' box: the recording or export did not finish", _HINT_EXPORT)
@@ -59,10 +61,56 @@ def _probe_mp4(path: Path, reader: _Reader, start: int) -> AudioInfo:
         codec="AAC" if info.codec.startswith("mp4a.40") else info.codec_description or info.codec,
         bitrate=info.bitrate or None,
         sample_rate=info.sample_rate or None,
-        channels=info.channels or None,
+        channels=_aac_lc_channels(reader, *moov) or info.channels or None,
         tags=tags,
         chapters=chapters,
     )
+
+
+def _descriptor(data: bytes, pos: int) -> tuple[int, int, int]:
+    """An MPEG-4 descriptor at ``pos``: (tag, offset of its body, body size)."""
+    tag, size, pos = data[pos], 0, pos + 1
+    for _ in range(4):
+        byte = data[pos]
+        pos += 1
+        size = size << 7 | byte & 0x7F
+        if not byte & 0x80:
+            break
+    return tag, pos, size
+
+
+def _aac_lc_channels(reader: _Reader, start: int, end: int) -> int | None:
+    """The channel count an AAC-LC track's own configuration gives, or None.
+
+    mutagen falls back to the sample entry's template count (2, as ffmpeg writes it) when the
+    configuration alone cannot rule out parametric stereo; plain AAC-LC (object type 2) has no
+    parametric stereo, so its channel configuration is the answer.
+    """
+    found = reader.find(b"esds", start, end)
+    if found < 0:
+        return None
+    data = reader.read(found + 8, 256)
+    try:
+        tag, pos, _ = _descriptor(data, 0)
+        if tag != 0x03:
+            return None
+        flags = data[pos + 2]
+        pos += 3 + (2 if flags & 0x80 else 0)  # ES_ID, flags, then dependsOn_ES_ID
+        pos += 1 + data[pos] if flags & 0x40 else 0  # URL
+        pos += 2 if flags & 0x20 else 0  # OCR_ES_Id
+        tag, pos, _ = _descriptor(data, pos)
+        if tag != 0x04:
+            return None
+        tag, pos, size = _descriptor(data, pos + 13)
+        if tag != 0x05 or size < 2:
+            return None
+        config = int.from_bytes(data[pos : pos + 2], "big")
+    except IndexError:
+        return None
+    object_type, frequency, channels = config >> 11, config >> 7 & 0xF, config >> 3 & 0xF
+    if object_type != 2 or frequency == 15 or not 1 <= channels <= 6:
+        return None
+    return channels
 
 
 # --- Ogg ---------------------------------------------------------------------------------------
@@ -249,6 +297,7 @@ def _probe_flac(path: Path, reader: _Reader, start: int) -> AudioInfo:
     # STREAMINFO's total is 0 when the encoder could not seek back to write it, and too large
     # when the file was cut; the last frame header tells the truth in both cases.
     method = "header" if end == info.total_samples else "measured"
+    announced = timedelta(seconds=info.total_samples / info.sample_rate) if info.total_samples > end else None
     comments = flac.tags
     tags = tuple((key, str(comments[key][0])) for key in ("title", "artist", "album") if comments and comments.get(key))
     seconds = end / info.sample_rate
@@ -261,6 +310,7 @@ def _probe_flac(path: Path, reader: _Reader, start: int) -> AudioInfo:
         sample_rate=info.sample_rate,
         channels=info.channels,
         duration_method=method,
+        announced=announced,
         tags=tags,
     )
 
@@ -295,10 +345,13 @@ def _probe_wav(path: Path, reader: _Reader, start: int) -> AudioInfo:
         raise AudioError(path, "the WAV header is damaged: its sample rate or sizes are zero", _HINT_EXPORT)
     offset, declared = data
     present = reader.size - offset
+    announced = None
     if 0 < declared < 0xFFFFFFFF and declared <= present:
         length, method = declared, "header"
     else:
         length, method = present - present % block_align, "measured"
+        if 0 < declared < 0xFFFFFFFF:
+            announced = timedelta(seconds=declared / byte_rate)
     return AudioInfo(
         size=0,
         duration=timedelta(seconds=length / byte_rate),
@@ -308,6 +361,7 @@ def _probe_wav(path: Path, reader: _Reader, start: int) -> AudioInfo:
         sample_rate=rate,
         channels=channels,
         duration_method=method,
+        announced=announced,
         tags=tuple(tags),
     )
 

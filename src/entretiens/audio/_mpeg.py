@@ -144,7 +144,8 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
     frames, stop = _walk_mpeg(reader, first, _mpeg_end(reader))
     version = header >> 19 & 3
     rate = _MPEG_RATES[version][header >> 10 & 3]
-    method, trim, audio_start = "measured", 0, first
+    method, trim, audio_start, announced = "measured", 0, first, None
+    per_frame = 1152 if version == 3 else 576
     vbr = _vbr_header(reader, first, header)
     if vbr is not None:
         # The Xing/VBRI frame carries no audio; decoders skip it.
@@ -153,7 +154,9 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
         claimed, lame_trim = vbr
         if claimed is not None and abs(claimed - frames) <= 1:
             method, trim = "header", lame_trim
-    seconds = max(frames * (1152 if version == 3 else 576) - trim, 0) / rate
+        elif claimed is not None and claimed > frames:
+            announced = timedelta(seconds=claimed * per_frame / rate)
+    seconds = max(frames * per_frame - trim, 0) / rate
     tags, chapters = _id3_tags(path)
     return AudioInfo(
         size=0,
@@ -164,6 +167,7 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
         sample_rate=rate,
         channels=1 if header >> 6 & 3 == 3 else 2,
         duration_method=method,
+        announced=announced,
         tags=tags,
         chapters=chapters,
     )

@@ -15,7 +15,7 @@ from ..errors import OutputError
 from ..model import AudioInfo, EmbeddedChapter
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
-CACHE_VERSION: Final = 1
+CACHE_VERSION: Final = 2
 
 
 class ProbeCache:
@@ -100,6 +100,7 @@ def _info_to_json(info: AudioInfo) -> dict[str, Any]:
         "sample_rate": info.sample_rate,
         "channels": info.channels,
         "duration_method": info.duration_method,
+        "announced_us": None if info.announced is None else info.announced // timedelta(microseconds=1),
         "tags": [list(pair) for pair in info.tags],
         "chapters": [{"start": c.start, "title": c.title, "url": c.url} for c in info.chapters],
         "sha256": info.sha256,
@@ -123,6 +124,7 @@ def _info_from_json(data: dict[str, Any]) -> AudioInfo:
         sample_rate=_typed(data["sample_rate"], int, optional=True),
         channels=_typed(data["channels"], int, optional=True),
         duration_method=_typed(data["duration_method"], str),
+        announced=None if data["announced_us"] is None else timedelta(microseconds=_typed(data["announced_us"], int)),
         tags=tuple((_typed(key, str), _typed(value, str)) for key, value in data["tags"]),
         chapters=tuple(
             EmbeddedChapter(

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from entretiens.errors import Problem, Severity
 from entretiens.model import Release
 from entretiens.podcast_spec import ENCLOSURE_TYPES
+from entretiens.timecodes import timecode
 
 #: Apple Podcasts: square artwork, 1400 to 3000 pixels a side (podcasters.apple.com/support/896).
 ARTWORK_MIN = 1400
@@ -184,6 +185,15 @@ def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Pr
     seconds = info.duration.total_seconds()
     if seconds < MIN_DURATION:
         report("audio-too-short", f"the audio lasts {seconds:.1f} s", "is it the right file? export the episode again")
+    if info.announced is not None:
+        announced = info.announced.total_seconds()
+        if announced - seconds > max(1.0, 0.01 * announced):
+            report(
+                "audio-truncated",
+                f"the file's header announces {timecode(announced)} of audio but it holds {timecode(seconds)}: "
+                "it was probably cut while copied or uploaded (the feed gives the length really present)",
+                "copy or export the file again",
+            )
     codec = info.codec or info.mime_type
     if info.mime_type not in ENCLOSURE_TYPES:
         report(
