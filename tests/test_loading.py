@@ -288,3 +288,10 @@ def test_editor_files_are_ignored_and_yml_is_reported(tmp_path: Path) -> None:
     (root / "episodes" / "003-third.yml").write_text("title: x\n", encoding="utf-8")
     (problem,) = _errors(root)
     assert (problem.rule, problem.path) == ("file-extension", root / "episodes" / "003-third.yml")
+
+
+def test_a_tab_gets_a_hint_about_tabs(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    (root / "episodes" / "001-first.yaml").write_text("title: A\n\tsummary: indented with a tab\n", encoding="utf-8")
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.line, problem.hint) == ("yaml-syntax", 2, "indent with spaces, not tabs")

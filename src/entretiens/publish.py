@@ -247,7 +247,8 @@ def publish(
     feed_path = target / layout.FEED
     lint = feedlint.lint_feed(feed_bytes, base_dir=None, feed_url=show.feed_url, now=moment)
     feed_problems = checks.feed_problems(feed_bytes, len(releases), path=feed_path)
-    feed_problems += checks.merge_feed_lint(warnings, lint, feed_path)
+    guid_pinned = project.state.podcast_guid == show.podcast_guid
+    feed_problems += checks.merge_feed_lint(warnings, lint, feed_path, guid_pinned=guid_pinned)
     if any(p.severity == "error" for p in feed_problems):
         raise ProblemsError(feed_problems, show.root)
     all_warnings = [*project.warnings, *warnings, *feed_problems]

@@ -139,19 +139,21 @@ def read_yaml(path: Path) -> object:
                 path=path,
                 line=mark.line + 1 if mark else None,
                 message=f"YAML syntax error: {what}",
-                hint=_syntax_hint(what),
+                hint=_syntax_hint(
+                    what, text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+                ),
             )
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Problem(rule="yaml-syntax", path=path, message=f"YAML syntax error: {exc}")) from None
 
 
-def _syntax_hint(what: str) -> str:
+def _syntax_hint(what: str, line: str = "") -> str:
     if "appears twice" in what:
         return "keep only one of them"
     if "mapping values are not allowed" in what:
         return "a value containing ': ' must be quoted"
-    if "found character '\\t'" in what:
+    if "tab" in what or ("cannot start any token" in what and "\t" in line):
         return "indent with spaces, not tabs"
     return "check the indentation and quote values that contain ':' or '#'"
 

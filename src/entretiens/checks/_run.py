@@ -28,19 +28,30 @@ _LOCATED_ELSEWHERE = {
 }
 
 
-def merge_feed_lint(problems: list[Problem], lint: list[Problem], path: Path) -> list[Problem]:
+def merge_feed_lint(
+    problems: list[Problem], lint: list[Problem], path: Path, *, guid_pinned: bool = False
+) -> list[Problem]:
     """The feed validator's findings, minus those a rule already reported at their source line.
 
     :param problems: what the show's own rules found.
     :param lint: what :func:`feedlint.lint_feed` found in the built feed.
     :param path: the feed's file, named in the findings that remain.
+    :param guid_pinned: the show's podcast:guid comes from published.yaml: after a move of
+        base_url it no longer matches the feed URL, which is the point of pinning it (a note).
     """
     located = {rule for rule in _LOCATED_ELSEWHERE.values() if any(p.rule == rule for p in problems)}
-    return [
-        replace(problem, path=path) if problem.path is None else problem
-        for problem in lint
-        if _LOCATED_ELSEWHERE.get(problem.rule) not in located
-    ]
+    merged = []
+    for problem in lint:
+        if _LOCATED_ELSEWHERE.get(problem.rule) in located:
+            continue
+        if guid_pinned and problem.rule == "pc20.guid.mismatch":
+            problem = replace(
+                problem,
+                severity="info",
+                hint="expected after a move: the GUID pinned in published.yaml keeps the show's identity",
+            )
+        merged.append(replace(problem, path=path) if problem.path is None else problem)
+    return merged
 
 
 @dataclass(slots=True, kw_only=True)
@@ -201,4 +212,5 @@ def _check_feed(project: Project, releases: tuple[Release, ...], now: datetime, 
     path = root / FEED_PATH
     report.problems += feed_problems(feed, len(releases), path=path)
     lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=now)
-    report.problems += merge_feed_lint(report.problems, lint, path)
+    pinned = project.state.podcast_guid == project.show.podcast_guid
+    report.problems += merge_feed_lint(report.problems, lint, path, guid_pinned=pinned)
