@@ -399,8 +399,9 @@ class NormalizedFeed:
 def normalized(xml: bytes, url: str, clients: Iterable[ClientName] = CLIENTS) -> dict[ClientName, NormalizedFeed]:
     """Parse a feed with each client and bring what they read into one shape.
 
-    Two clients agree when their :class:`NormalizedFeed` values are equal. partytime may
-    skip the test (see :func:`parse_with_partytime`).
+    Two clients agree when their :class:`NormalizedFeed` values are equal. Where partytime is
+    not installed, it is left out of the result, so that the test still runs with the two
+    Python clients (under ENTRETIENS_REQUIRE_TOOLS=1 its absence fails the test instead).
 
     :param xml: the feed document.
     :param url: the feed's URL (podcastparser resolves against it).
@@ -415,7 +416,10 @@ def normalized(xml: bytes, url: str, clients: Iterable[ClientName] = CLIENTS) ->
         elif client == "feedparser":
             feeds[client] = normalize_feedparser(parse_with_feedparser(xml))
         else:
-            feeds[client] = normalize_partytime(parse_with_partytime(xml))
+            try:
+                feeds[client] = normalize_partytime(parse_with_partytime(xml))
+            except pytest.skip.Exception:
+                continue
     return feeds
 
 
