@@ -295,3 +295,26 @@ def test_a_tab_gets_a_hint_about_tabs(tmp_path: Path) -> None:
     (root / "episodes" / "001-first.yaml").write_text("title: A\n\tsummary: indented with a tab\n", encoding="utf-8")
     (problem,) = _errors(root)
     assert (problem.rule, problem.line, problem.hint) == ("yaml-syntax", 2, "indent with spaces, not tabs")
+
+
+@pytest.mark.parametrize(
+    ("location", "field"),
+    [
+        ({"name": "Paris", "geo": "geo:999,2"}, "location.geo"),
+        ({"name": "Paris", "geo": "48.8,2.3"}, "location.geo"),
+        ({"name": "Paris", "osm": "7444"}, "location.osm"),
+        ({"name": "Paris", "country": "XX"}, "location.country"),
+        ({"name": "Paris", "country": "fr"}, "location.country"),
+    ],
+)
+def test_location_values(tmp_path: Path, location: dict[str, str], field: str) -> None:
+    root = make_show(tmp_path / "show", show={"location": location})
+    (problem,) = _errors(root)
+    assert (problem.rule, problem.field) == ("invalid-value", field)
+
+
+def test_a_valid_location(tmp_path: Path) -> None:
+    location = {"name": "Paris", "geo": "geo:48.8566,2.3522", "osm": "R7444", "country": "FR"}
+    root = make_show(tmp_path / "show", show={"location": location})
+    loaded = load_project(root).show.location
+    assert loaded is not None and (loaded.geo, loaded.osm, loaded.country) == ("geo:48.8566,2.3522", "R7444", "FR")

@@ -596,35 +596,34 @@ def _location(reader: FieldReader, data: YamlMap) -> Location | None:
     if item is None:
         return None
     reader.check_keys(item, {"name", "geo", "osm", "country"}, "location.")
-    geo = reader.text(item, "geo", "location.") or None
-    if geo and not re.fullmatch(r"geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?(;u=\d+(\.\d+)?)?", geo):
-        reader.error(
-            "invalid-value",
-            "location.geo",
-            reader.line(item, "geo"),
-            f"'{geo}' is not a geo: URI",
-            'write "geo:48.8566,2.3522"',
-        )
-    osm = reader.text(item, "osm", "location.") or None
-    if osm and not re.fullmatch(r"[NWR]\d+(#\d+)?", osm):
-        reader.error(
-            "invalid-value",
-            "location.osm",
-            reader.line(item, "osm"),
-            f"'{osm}' is not an OpenStreetMap id",
+    rules = {
+        "geo": (_is_geo, "is not a geo: URI of a place on Earth", 'write "geo:48.8566,2.3522" (latitude, longitude)'),
+        "osm": (
+            lambda text: bool(re.fullmatch(r"[NWR]\d+(#\d+)?", text)),
+            "is not an OpenStreetMap id",
             "write N, W or R followed by the id: R7444",
-        )
-    country = reader.text(item, "country", "location.") or None
-    if country and not re.fullmatch(r"[A-Z]{2}", country):
-        reader.error(
-            "invalid-value",
-            "location.country",
-            reader.line(item, "country"),
-            f"'{country}' is not an ISO 3166-1 alpha-2 code",
+        ),
+        "country": (
+            lambda text: text in podcast_spec.COUNTRY_CODES,
+            "is not an ISO 3166-1 alpha-2 country code",
             "write two capital letters: FR",
-        )
+        ),
+    }
+    values: dict[str, str | None] = {}
+    for key, (valid, message, hint) in rules.items():
+        text = reader.text(item, key, "location.") or None
+        if text and not valid(text):
+            reader.error("invalid-value", f"location.{key}", reader.line(item, key), f"'{text}' {message}", hint)
+            text = None
+        values[key] = text
     name = reader.text(item, "name", "location.", required=True)
-    return Location(name=name, geo=geo, osm=osm, country=country) if name else None
+    return Location(name=name, geo=values["geo"], osm=values["osm"], country=values["country"]) if name else None
+
+
+def _is_geo(text: str) -> bool:
+    """A geo: URI (RFC 5870) whose latitude and longitude are on Earth."""
+    match = re.fullmatch(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)(?:,-?\d+(?:\.\d+)?)?(?:;u=\d+(?:\.\d+)?)?", text)
+    return match is not None and abs(float(match[1])) <= 90 and abs(float(match[2])) <= 180
 
 
 def _subscribe(reader: FieldReader, data: YamlMap) -> tuple[tuple[str, str], ...]:
