@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -22,6 +24,15 @@ TRANSCRIPT_TYPES = {
     ".htm": "text/html",
     ".txt": "text/plain",
 }
+
+
+def slugify(text: str, *, limit: int = 60) -> str:
+    """Lower-case ASCII words joined by dashes, for file names and anchors: "Jérémi Lepetit" -> "jeremi-lepetit".
+
+    Accents are dropped, letters such as "ß" folded ("ss"); "" when nothing is left.
+    """
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
 
 
 def url_for(show: Show, path: PurePosixPath | str) -> str:

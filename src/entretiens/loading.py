@@ -478,7 +478,7 @@ def _image(reader: FieldReader, data: YamlMap, key: str, prefix: str, *, require
 
 def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> str | None:
     """A file of the show folder, which must exist and stay inside it."""
-    root = _show_root(reader.path)
+    root = show_root(reader.path)
     target = (root / text).resolve()
     if root not in target.parents:
         reader.error(
@@ -493,8 +493,8 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
     return target.relative_to(root).as_posix()
 
 
-def _show_root(path: Path) -> Path:
-    # feed.yaml sits in the show folder; episodes/ and guests/ files one level down.
+def show_root(path: Path) -> Path:
+    """The show folder of one of its YAML files: feed.yaml sits in it, episodes and guests one level down."""
     return path.parent if path.name == FEED_FILE else path.parent.parent
 
 

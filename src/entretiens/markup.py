@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 #: Tags show notes may use. No forms, media, frames or scripts; headings from h2 down so a page
 #: keeps a single h1 of its own.
@@ -32,6 +33,11 @@ _SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 def _markdown() -> MarkdownIt:
     # CommonMark, plus tables, strikethrough and bare links turned into links (linkify).
     return MarkdownIt("commonmark", {"linkify": True, "html": True}).enable(["linkify", "table", "strikethrough"])
+
+
+def parse_markdown(text: str) -> list[Token]:
+    """The tokens of a Markdown text, as the renderer sees them (links found in bare URLs too)."""
+    return _markdown().parse(text)
 
 
 def sanitize(fragment: str, *, base_url: str | None = None) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from . import audio, chapters, checks, feed, feedlint, layout, site, state, tagging, transcripts
 from .errors import AudioError, EntretiensError, NetworkError, OutputError, Problem, ProblemsError, StrictError
-from .loading import load_project
+from .loading import EPISODES_DIR, load_project
 from .model import AudioInfo, Episode, Project, Release
 from .output import Content, WriteReport, check_target, write_file, write_tree
 
@@ -53,6 +53,16 @@ def select(
         else:
             published.append(episode)
     return published, drafts, scheduled
+
+
+def nothing_to_publish(root: Path) -> Problem:
+    """The error of a show whose every episode is a draft or scheduled."""
+    return Problem(
+        rule="no-episodes",
+        path=root / EPISODES_DIR,
+        message="no episode to publish: every episode is a draft or dated in the future",
+        hint="set `draft: false`, or use publish --include-future to publish scheduled episodes now",
+    )
 
 
 def probe_each(
@@ -225,17 +235,7 @@ def publish(
     moment = now or datetime.now(timezone.utc)
     episodes, drafts, scheduled = select(project, moment, include_future=include_future)
     if not episodes:
-        raise ProblemsError(
-            [
-                Problem(
-                    rule="no-episodes",
-                    path=show.root / "episodes",
-                    message="no episode to publish: every episode is a draft or dated in the future",
-                    hint="set `draft: false`, or use --include-future to publish scheduled episodes now",
-                )
-            ],
-            show.root,
-        )
+        raise ProblemsError([nothing_to_publish(show.root)], show.root)
     infos = probe_all(project, episodes, progress=progress)
     releases, warnings = prepare(project, episodes, infos, tag_audio=show.tag_audio if tag_audio is None else tag_audio)
     # The same rules as `entretiens check`: publish refuses what check calls an error.

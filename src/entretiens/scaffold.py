@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import EntretiensError, ProblemsError
+from .layout import slugify
 from .loading import EPISODES_DIR, FEED_FILE, load_project, yaml_files
 from .model import Episode
 from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
@@ -52,12 +51,6 @@ chapters: []
 quote: ""
 draft: true                                # set to false (or remove) to publish
 """
-
-
-def slugify(text: str) -> str:
-    """Lower-case ASCII words joined by dashes: "Jérémi Lepetit" -> "jeremi-lepetit"."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
 
 
 def init_show(folder: Path, *, title: str, language: str = "en") -> Path:

@@ -311,11 +311,6 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def slugify(text: str) -> str:
-    """An ASCII id for a name: "Jérémi Lepetit" -> "jeremi-lepetit"."""
-    return re.sub(r"[^a-z0-9]+", "-", _fold(text)).strip("-") or "guest"
-
-
 def _guests(ordered: tuple[Release, ...], images: _Images) -> tuple[tuple[Guest, ...], Callable[[Person], Guest]]:
     """Every guest, alphabetically, and a lookup from an episode's person to their entry."""
 
@@ -332,7 +327,7 @@ def _guests(ordered: tuple[Release, ...], images: _Images) -> tuple[tuple[Guest,
     used: set[str] = set()
     for guest_key, entries in sorted(appearances.items(), key=lambda item: (_fold(item[1][0][1].name), item[0])):
         person = entries[0][1]
-        anchor = base = slugify(person.id or person.name)
+        anchor = base = layout.slugify(person.id or person.name) or "guest"
         counter = 2
         while anchor in used:
             anchor, counter = f"{base}-{counter}", counter + 1

@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from . import layout
 from .captions import WRITERS, Cue, TranscriptError, clock, decode, parse, parse_text, segment_lines
 from .errors import Problem, ProblemsError
+from .loading import show_root
 from .markup import sanitize_document
 from .model import AudioInfo, Episode, PublishedTranscript, Release, Show, Transcript
 
@@ -109,11 +110,6 @@ def _outputs(episode: Episode) -> list[tuple[Transcript, str]]:
     return outputs
 
 
-def _show_root(episode: Episode) -> Path:
-    # Episode files live in episodes/ of the show folder; transcript paths are show-relative.
-    return episode.path.parent.parent
-
-
 def plan(episode: Episode, audio: AudioInfo) -> tuple[tuple[PublishedTranscript, ...], list[Problem]]:
     """The transcripts an episode publishes, and the problems found in their files.
 
@@ -121,7 +117,7 @@ def plan(episode: Episode, audio: AudioInfo) -> tuple[tuple[PublishedTranscript,
         errors (``transcript-encoding``, ``transcript-syntax``, ``transcript-timing``,
         ``transcript-duplicate``) that stop the publish.
     """
-    root = _show_root(episode)
+    root = show_root(episode.path)
     problems: list[Problem] = []
     invalid: set[Path] = set()
     for transcript in episode.transcripts:

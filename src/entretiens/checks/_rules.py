@@ -10,6 +10,7 @@ from entretiens.checks._episodes import date_problems, description_problems, epi
 from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
 from entretiens.errors import Problem
+from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
 from entretiens.model import Person, Project, Release, Show
 
@@ -20,9 +21,6 @@ DESCRIPTION_LIMIT = 4000
 FEED_SIZE_LIMIT = 1024 * 1024
 #: Apple Podcasts long listed only the newest 300 episodes of a feed.
 FEED_EPISODE_LIMIT = 300
-
-_FEED_FILE = "feed.yaml"
-_GUESTS_DIR = "guests"
 
 
 def run_checks(project: Project, releases: Sequence[Release], *, now: datetime | None = None) -> list[Problem]:
@@ -71,7 +69,7 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
 
 def show_problems(show: Show, lines: FieldLines) -> list[Problem]:
     """The rules on feed.yaml: artwork, description, hosts' photos."""
-    feed = show.root / _FEED_FILE
+    feed = show.root / FEED_FILE
     problems = artwork_problems(
         show.root,
         show.cover_image,
@@ -101,7 +99,7 @@ def _photo_problems(root: Path, people: Sequence[Person], path: Path, key: str, 
     for index, person in enumerate(people):
         where, field = path, f"{key}[{index}].image"
         if person.id is not None:
-            where, field = root / _GUESTS_DIR / f"{person.id}.yaml", "image"
+            where, field = root / GUESTS_DIR / f"{person.id}.yaml", "image"
         problems += image_problems(
             root,
             person.image,

@@ -124,14 +124,7 @@ def check_show(
     report.releases = releases
     problems += run_checks(project, releases, now=moment)
     if not any(episode.date <= moment for episode in episodes):
-        problems.append(
-            Problem(
-                rule="no-episodes",
-                path=root / "episodes",
-                message="no episode to publish: every episode is a draft or dated in the future",
-                hint="set `draft: false`, or use publish --include-future to publish scheduled episodes now",
-            )
-        )
+        problems.append(publish.nothing_to_publish(root))
     current = tuple(release for release in ready if release.episode.date <= moment)
     if current:
         _check_feed(project, current, moment, report)

@@ -6,15 +6,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from entretiens.checks._lines import FieldLines
 from entretiens.links._model import LinkPlace
+from entretiens.loading import FEED_FILE, GUESTS_DIR
+from entretiens.markup import parse_markdown
 from entretiens.model import Person, Project
-
-_FEED_FILE = "feed.yaml"
-_GUESTS_DIR = "guests"
 
 
 def collect_places(project: Project, *, include_drafts: bool = False) -> list[LinkPlace]:
@@ -27,7 +25,7 @@ def collect_places(project: Project, *, include_drafts: bool = False) -> list[Li
     :returns: one place per URL and field, in file order.
     """
     show = project.show
-    feed = show.root / _FEED_FILE
+    feed = show.root / FEED_FILE
     collector = _Collector(show.root)
     add = collector.add
     if show.link.rstrip("/") != show.base_url.rstrip("/"):
@@ -83,7 +81,7 @@ class _Collector:
         for index, person in enumerate(people):
             where, prefix = path, f"{key}[{index}]."
             if person.id is not None:
-                where, prefix = self.root / _GUESTS_DIR / f"{person.id}.yaml", ""
+                where, prefix = self.root / GUESTS_DIR / f"{person.id}.yaml", ""
             self.add(person.url, where, f"{prefix}url", f"page of {role} {person.name}")
             self.add(person.image, where, f"{prefix}image", f"photo of {role} {person.name}")
             for label, url in person.social:
@@ -101,7 +99,6 @@ class _Collector:
 
 def _markdown_links(text: str) -> list[str]:
     """The absolute http(s) targets of the links of a Markdown text, bare URLs included."""
-    parser = MarkdownIt("commonmark", {"linkify": True}).enable("linkify")
     found: list[str] = []
 
     def walk(tokens: list[Token]) -> None:
@@ -113,5 +110,5 @@ def _markdown_links(text: str) -> list[str]:
             if token.children:
                 walk(token.children)
 
-    walk(parser.parse(text))
+    walk(parse_markdown(text))
     return found
