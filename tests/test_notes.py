@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from markdown_it import MarkdownIt
 
-from entretiens import feed, notes
+from entretiens import feed, markdown_writer, markup, notes, templating, timecodes, wording
 from entretiens.markup import render_markdown
 from showbuilder import BASE_URL
 from site_fixtures import XSS, XSS_URL, feedable, hostile_project
@@ -21,14 +21,14 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
 
 def test_strings_follow_the_show_language() -> None:
-    assert notes.strings("fr")["subscribe"] == "S'abonner"
-    assert notes.strings("fr-CA")["episodes"] == "Épisodes"
-    assert notes.strings("en-us")["episodes"] == "Episodes"
+    assert wording.strings("fr")["subscribe"] == "S'abonner"
+    assert wording.strings("fr-CA")["episodes"] == "Épisodes"
+    assert wording.strings("en-us")["episodes"] == "Episodes"
     # Unknown languages fall back to English, key by key.
-    assert notes.strings("de")["chapters"] == "Chapters"
-    assert set(notes.strings("fr")) == set(notes.strings("en"))
+    assert wording.strings("de")["chapters"] == "Chapters"
+    assert set(wording.strings("fr")) == set(wording.strings("en"))
     # Templates read them as attributes (t.copied): no key may hide behind a mapping method.
-    assert not set(notes.strings("en")) & set(dir(dict))
+    assert not set(wording.strings("en")) & set(dir(dict))
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_strings_follow_the_show_language() -> None:
     ],
 )
 def test_long_date(moment: datetime, language: str, expected: str) -> None:
-    assert notes.long_date(moment, language) == expected
+    assert wording.long_date(moment, language) == expected
 
 
 @pytest.mark.parametrize(
@@ -50,15 +50,15 @@ def test_long_date(moment: datetime, language: str, expected: str) -> None:
      (3723, "1 h 02 min", "PT1H2M3S"), (7200, "2 h 00 min", "PT2H")],
 )  # fmt: skip
 def test_durations(seconds: float, human: str, iso: str) -> None:
-    assert notes.human_duration(timedelta(seconds=seconds)) == human
-    assert notes.iso_duration(timedelta(seconds=seconds)) == iso
+    assert wording.human_duration(timedelta(seconds=seconds)) == human
+    assert wording.iso_duration(timedelta(seconds=seconds)) == iso
 
 
 def test_timecode_and_sizes() -> None:
-    assert [notes.timecode(s) for s in (0, 9.9, 75, 3725)] == ["00:00", "00:09", "01:15", "1:02:05"]
-    assert notes.file_size(181_000, "fr") == "181 ko"
-    assert notes.file_size(12_345_678, "fr") == "12,3 Mo"
-    assert notes.file_size(12_345_678, "en") == "12.3 MB"
+    assert [timecodes.timecode(s) for s in (0, 9.9, 75, 3725)] == ["00:00", "00:09", "01:15", "1:02:05"]
+    assert wording.file_size(181_000, "fr") == "181 ko"
+    assert wording.file_size(12_345_678, "fr") == "12,3 Mo"
+    assert wording.file_size(12_345_678, "en") == "12.3 MB"
 
 
 @pytest.mark.parametrize(
@@ -67,14 +67,14 @@ def test_timecode_and_sizes() -> None:
      "vbscript:x", "data:text/html,<script>alert(1)</script>", "\\\\evil.example/x", "", None],
 )  # fmt: skip
 def test_safe_url_refuses(url: str | None) -> None:
-    assert notes.safe_url(url) is None
+    assert markup.safe_url(url) is None
 
 
 @pytest.mark.parametrize(
     "url", ["https://example.org/a?b=c#d", "http://old.example/", "mailto:a@example.org", "../feed.xml", "#t=00:10"]
 )
 def test_safe_url_keeps(url: str) -> None:
-    assert notes.safe_url(url) == url
+    assert markup.safe_url(url) == url
 
 
 MARKDOWN_SAMPLES = [
@@ -92,24 +92,25 @@ MARKDOWN_SAMPLES = [
 @pytest.mark.parametrize("text", MARKDOWN_SAMPLES)
 def test_html_to_markdown_round_trips(text: str) -> None:
     html = render_markdown(text)
-    written = notes.html_to_markdown(html)
+    written = markdown_writer.html_to_markdown(html)
     assert render_markdown(written) == html, written
 
 
 def test_markdown_text_escapes_formatting() -> None:
     text = "# *Not* [a link](x) <b>bold</b> _under_ `tick` 3. 1. + -"
-    assert render_markdown(notes.markdown_text(text)) == f"<p>{notes.escape(text)}</p>".replace("&#x27;", "'")
+    expected = f"<p>{markup.escape(text)}</p>".replace("&#x27;", "'")
+    assert render_markdown(markdown_writer.markdown_text(text)) == expected
 
 
 def test_html_to_markdown_encodes_link_destinations() -> None:
     html = '<p><a href="https://example.org/a (b)">x</a> <a>no href</a> <img src="x.png" alt="[a]"></p>'
-    assert notes.html_to_markdown(html) == "[x](https://example.org/a%20%28b%29) no href ![\\[a\\]](x.png)"
+    assert markdown_writer.html_to_markdown(html) == "[x](https://example.org/a%20%28b%29) no href ![\\[a\\]](x.png)"
 
 
 def test_headings_shift_under_a_section() -> None:
     html = render_markdown("# One\n\n## Two\n\n###### Six")
-    assert notes.shift_headings(html, 3) == "<h3>One</h3>\n<h3>Two</h3>\n<h6>Six</h6>"
-    assert notes.shift_headings(html, 2) == html
+    assert templating.shift_headings(html, 3) == "<h3>One</h3>\n<h3>Two</h3>\n<h6>Six</h6>"
+    assert templating.shift_headings(html, 2) == html
 
 
 def _document(html: str) -> lxml.html.HtmlElement:

@@ -13,8 +13,9 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from entretiens import feed, layout, notes, publish, site
+from entretiens import feed, layout, publish, site
 from entretiens.loading import load_project
+from entretiens.markup import escape
 from showbuilder import BASE_URL
 from site_fixtures import APPLE, SPOTIFY, XSS, feedable, hostile_project, site_show
 
@@ -384,7 +385,7 @@ def test_hostile_text_is_neutralized_in_pages(tmp_path: Path) -> None:
     _assert_inert(str(transform(etree.fromstring(rss))), "feed.xsl")
     page = _page(files, PurePosixPath("001-hostile/index.html"))
     # The text itself is shown, as text.
-    assert _text(page.xpath("//h1")[0]) == _text(lxml.html.fragment_fromstring(f"<p>{notes.escape(XSS)}</p>"))
+    assert _text(page.xpath("//h1")[0]) == _text(lxml.html.fragment_fromstring(f"<p>{escape(XSS)}</p>"))
     assert page.xpath("//ol[@class='chapters']//a[@class='external']") == []
     assert page.xpath("//ul[@class='links']//a/@href") == ["https://fine.example/"]
     assert _json_ld(page)["name"] == XSS

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -86,3 +88,25 @@ def to_plain_text(text: str) -> str:
 def escape(text: str) -> str:
     """Plain text into HTML element text (not for attribute values)."""
     return html.escape(text, quote=False)
+
+
+#: What a page may link to: the schemes below, or a relative URL.
+_PAGE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: Browsers drop ASCII tabs, newlines and controls inside a URL, so "java\tscript:" is javascript:.
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if a page may link to it (http, https, mailto or relative), else None."""
+    if not url:
+        return None
+    cleaned = _URL_NOISE.sub("", url)
+    try:
+        scheme = urlsplit(cleaned).scheme.lower()
+    except ValueError:
+        return None
+    if scheme and scheme not in _PAGE_SCHEMES:
+        return None
+    # "//host" without a scheme would follow the page's scheme to any host: fine, but a bare
+    # "\\host" is read as "//host" by browsers, so backslashes are refused outright.
+    return None if "\\" in cleaned else url.strip()

@@ -21,6 +21,7 @@ __all__ = [
     "CHAT_PROTOCOLS",
     "CONTENT_NS",
     "COUNTRY_CODES",
+    "DESCRIPTION_LIMIT",
     "ENCLOSURE_TYPES",
     "ENCLOSURE_TYPES_BY_EXTENSION",
     "ITUNES_NS",
@@ -49,6 +50,10 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 #: Podlove Simple Chapters 1.2.
 PSC_NS = "http://podlove.org/simple-chapters"
+
+#: Apple: "the maximum amount of text allowed for this tag is 4000 bytes" (``<description>``,
+#: ``<itunes:summary>``); longer text is cut. FEED_RULES warns above it.
+DESCRIPTION_LIMIT = 4000
 
 #: Apple Podcasts categories since 2019: parent -> subcategories, exact spellings (APPLE-CAT).
 APPLE_CATEGORIES: Mapping[str, tuple[str, ...]] = MappingProxyType(

@@ -16,9 +16,10 @@ from urllib.parse import quote
 from markupsafe import Markup
 from PIL import Image, ImageOps
 
-from . import captions, layout, notes
-from .markup import sanitize, to_plain_text
+from . import captions, layout, notes, templating
+from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show
+from .wording import iso_duration, strings
 
 SITEMAP = PurePosixPath("sitemap.xml")
 ROBOTS = PurePosixPath("robots.txt")
@@ -121,7 +122,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
 
     def render(name: str, page: PurePosixPath, meta: PageMeta, **context: Any) -> None:
         href = _linker(page)
-        files[page] = notes.render(
+        files[page] = templating.render(
             show, name, site=site, page=meta, href=href, guest_of=guest_of,
             episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
         ).encode("utf-8")  # fmt: skip
@@ -147,11 +148,11 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
             next=by_slug.get(release.next or ""),
         )
         files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
-    files[layout.FEED_STYLESHEET] = notes.render(
+    files[layout.FEED_STYLESHEET] = templating.render(
         show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET)
     ).encode("utf-8")
-    files[SITEMAP] = notes.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
-    files[ROBOTS] = notes.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
+    files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
+    files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
 
 
@@ -243,7 +244,7 @@ def _linker(page: PurePosixPath) -> Callable[[str], str]:
     def href(target: str) -> str:
         if "://" in target:
             # Remote files (audio, artwork) stay absolute; only web schemes may reach a page.
-            return notes.safe_url(target) or ""
+            return safe_url(target) or ""
         # Every character of a file name is data: a "#" or "?" in it must not start a fragment.
         return (root + quote(target, safe="/")) or "./"
 
@@ -366,7 +367,7 @@ def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
     found = []
     for person in people:
         entry: dict[str, Any] = {"@type": "Person", "name": person.name}
-        if notes.safe_url(person.url):
+        if safe_url(person.url):
             entry["url"] = person.url
         if person.image:
             entry["image"] = layout.absolute(show, person.image)
@@ -375,7 +376,7 @@ def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
 
 
 def _home_meta(show: Show, site: Site) -> PageMeta:
-    words = notes.strings(show.language)
+    words = strings(show.language)
     description = excerpt(to_plain_text(show.description))
     image = layout.absolute(show, show.cover_image)
     data = {
@@ -402,7 +403,7 @@ def _home_meta(show: Show, site: Site) -> PageMeta:
 
 
 def _guests_meta(show: Show, site: Site) -> PageMeta:
-    words = notes.strings(show.language)
+    words = strings(show.language)
     canonical = layout.url_for(show, site.guests_page)
     data = {
         "@context": "https://schema.org",
@@ -426,7 +427,7 @@ def _guests_meta(show: Show, site: Site) -> PageMeta:
 
 
 def _episode_meta(show: Show, release: Release) -> PageMeta:
-    words = notes.strings(show.language)
+    words = strings(show.language)
     episode = release.episode
     canonical = layout.episode_url(show, episode)
     description = excerpt(episode.summary or to_plain_text(episode.notes) or episode.title)
@@ -446,7 +447,7 @@ def _episode_meta(show: Show, release: Release) -> PageMeta:
             "@type": "AudioObject",
             "contentUrl": audio_url,
             "encodingFormat": release.audio.mime_type,
-            "duration": notes.iso_duration(release.audio.duration),
+            "duration": iso_duration(release.audio.duration),
         },
     }
     if episode.number is not None:

@@ -10,7 +10,8 @@ from itertools import pairwise
 from entretiens.checks._lines import FieldLines
 from entretiens.errors import Problem, Severity
 from entretiens.model import Episode, Release, Show
-from entretiens.notes import DESCRIPTION_LIMIT, description_parts
+from entretiens.notes import description_parts
+from entretiens.podcast_spec import DESCRIPTION_LIMIT
 
 #: Apple's limit for an episode's <description>, in bytes; longer notes are left out of it.
 NOTES_LIMIT = DESCRIPTION_LIMIT

@@ -1,0 +1,129 @@
+"""The words of the pages: fixed UI strings by language, and values written the way people read them.
+
+Templates get these as ``t`` (the strings) and as filters (dates, durations, sizes, hosts); the
+site's structured data uses the same formats so a page and its metadata agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+#: Fixed page strings by language; English is the fallback for missing languages and keys.
+_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "skip": "Skip to content", "home": "Home", "episodes": "Episodes", "guests": "Guests",
+        "guest": "Guest", "subscribe": "Subscribe", "hosted_by": "Hosted by", "with": "With",
+        "season": "Season {n}", "episode": "Episode {n}", "trailer": "Trailer", "bonus": "Bonus",
+        "artwork": "{title} artwork", "photo": "Photo of {name}",
+        "player": "Play the episode: {title}", "download": "Download the audio ({format}, {size})",
+        "notes": "Show notes", "quote": "Quote to remember", "chapters": "Chapters",
+        "play_from": "Play from {time}", "links": "Links and resources", "transcript": "Transcript",
+        "read_transcript": "Read the transcript", "transcript_file": "Download",
+        "previous": "Previous episode", "next": "Next episode", "episode_nav": "More episodes",
+        "subscribe_intro": "Follow the show in your podcast app, or with any app that reads RSS:",
+        "rss": "RSS feed", "feed_address": "Feed address", "copy_address": "Copy", "copied": "Copied",
+        "appears_in": "Appears in", "website": "Website", "support": "Support the show",
+        "guests_intro": "Everyone we have talked with, and the episodes to hear them in.",
+        "episode_count": "{n} episodes", "feed_title": "Podcast feed",
+        "feed_intro": "This page is the show's feed: an address for podcast apps rather than for reading. "
+        "To subscribe, copy the address below into your podcast app (look for “Add a podcast” or "
+        "“Follow a show by URL”), or open one of the apps listed.",
+        "visit_site": "Visit the website", "latest": "Latest episodes",
+        "more_online": "Full show notes and transcript", "made_with": "Published with entretiens",
+        "date": "{month} {day}, {year}", "first_day": "1",
+        "months": "January February March April May June July August September October November December",
+        "megabytes": "MB", "kilobytes": "kB", "decimal": ".", "listen": "Listen to the episode",
+        "colon": ": ", "quoted": "“{}”",
+    },
+    "fr": {
+        "skip": "Aller au contenu", "home": "Accueil", "episodes": "Épisodes", "guests": "Invités",
+        "guest": "Invité", "subscribe": "S'abonner", "hosted_by": "Animé par", "with": "Avec",
+        "season": "Saison {n}", "episode": "Épisode {n}", "trailer": "Bande-annonce", "bonus": "Bonus",
+        "artwork": "Visuel : {title}", "photo": "Photo de {name}",
+        "player": "Écouter l'épisode : {title}", "download": "Télécharger l'audio ({format}, {size})",
+        "notes": "Notes de l'épisode", "quote": "La phrase à retenir", "chapters": "Chapitres",
+        "play_from": "Écouter à partir de {time}", "links": "Liens et ressources", "transcript": "Transcription",
+        "read_transcript": "Lire la transcription", "transcript_file": "Télécharger",
+        "previous": "Épisode précédent", "next": "Épisode suivant", "episode_nav": "Autres épisodes",
+        "subscribe_intro": "Suivez l'émission dans votre application de podcasts, "
+        "ou avec toute application qui lit le RSS :",
+        "rss": "Flux RSS", "feed_address": "Adresse du flux", "copy_address": "Copier", "copied": "Copié",
+        "appears_in": "À écouter dans", "website": "Site web", "support": "Soutenir l'émission",
+        "guests_intro": "Toutes les personnes interviewées, et les épisodes où les écouter.",
+        "episode_count": "{n} épisodes", "feed_title": "Flux du podcast",
+        "feed_intro": "Cette page est le flux de l'émission : une adresse destinée aux applications de podcasts "
+        "plutôt qu'à la lecture. Pour vous abonner, copiez l'adresse ci-dessous dans votre application "
+        "(« Ajouter un podcast » ou « S'abonner par URL »), ou ouvrez l'une des applications proposées.",
+        "visit_site": "Voir le site de l'émission", "latest": "Derniers épisodes",
+        "more_online": "Notes complètes et transcription", "made_with": "Publié avec entretiens",
+        "date": "{day} {month} {year}", "first_day": "1er",
+        "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "megabytes": "Mo", "kilobytes": "ko", "decimal": ",", "listen": "Écouter l'épisode",
+        "colon": "\u00a0: ", "quoted": "«\u00a0{}\u00a0»",
+    },
+}  # fmt: skip
+
+#: How directory names of feed.yaml's ``subscribe:`` are shown; other labels are shown as written.
+DIRECTORY_NAMES = MappingProxyType({
+    "apple": "Apple Podcasts", "spotify": "Spotify", "youtube": "YouTube", "youtube_music": "YouTube Music",
+    "amazon": "Amazon Music", "deezer": "Deezer", "pocketcasts": "Pocket Casts", "overcast": "Overcast",
+    "castbox": "Castbox", "podcastaddict": "Podcast Addict", "antennapod": "AntennaPod",
+    "castro": "Castro", "podcastindex": "Podcast Index", "fountain": "Fountain", "goodpods": "Goodpods",
+})  # fmt: skip
+
+
+def strings(language: str) -> Mapping[str, str]:
+    """The fixed page strings for a show language ("fr-CA" uses "fr"), falling back to English."""
+    code = language.split("-")[0].split("_")[0].lower()
+    return MappingProxyType({**_STRINGS["en"], **_STRINGS.get(code, {})})
+
+
+def long_date(moment: datetime, language: str) -> str:
+    """A date as people write it in the show's language: "14 mars 2011", "March 14, 2011"."""
+    words = strings(language)
+    day = words["first_day"] if moment.day == 1 else str(moment.day)
+    month = words["months"].split()[moment.month - 1]
+    return words["date"].format(day=day, month=month, year=moment.year)
+
+
+def human_duration(duration: timedelta) -> str:
+    """A length for people: "45 s", "52 min", "1 h 05 min"."""
+    seconds = round(duration.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def iso_duration(duration: timedelta) -> str:
+    """ISO 8601 duration ("PT1H5M3S"), for ``<time datetime>`` and schema.org."""
+    hours, rest = divmod(round(duration.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{seconds}S" if seconds or text == "PT" else "")
+
+
+def file_size(size: int, language: str) -> str:
+    """A file size in the show's language: "850 kB", "12.3 MB", "12,3 Mo"."""
+    words = strings(language)
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} {words['kilobytes']}"
+    return f"{size / 1_000_000:.1f}".replace(".", words["decimal"]) + " " + words["megabytes"]
+
+
+def link_host(url: str) -> str:
+    """The site a link leads to, as people read it: "example.org"."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def directory_name(label: str) -> str:
+    """The display name of a ``subscribe:`` entry."""
+    return DIRECTORY_NAMES.get(label.lower().replace(" ", "").replace("-", ""), label)
