@@ -1,0 +1,57 @@
+"""The bundled sample show (the repository root) copied into a test's own folder.
+
+Tests publish a copy, never the repository itself: publishing writes `published.yaml` and a
+probe cache beside the show, and a test must not touch the working tree. What is copied is
+everything at the root except the project's own files, so a folder the show gains later
+(say `static/` or `images/`) is part of the copy without anyone remembering to add it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: Moment at which the sample show is published by tests: long after its 2011 episodes.
+SAMPLE_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+#: Entries of the repository root that belong to the project, not to the show (besides every
+#: dot-entry: git, caches, virtual environments, staging folders of an interrupted publish).
+_NOT_THE_SHOW = frozenset(
+    {
+        "benchmarks",
+        "build",
+        "dist",
+        "docs",
+        "htmlcov",
+        "LICENSE",
+        "public",
+        "pyproject.toml",
+        "README.md",
+        "src",
+        "tests",
+        "tools",
+        "venv",
+    }
+)
+
+
+def copy_sample_show(dest: Path) -> Path:
+    """Copy the sample show into ``dest`` (created) and return it; skip when it is not there.
+
+    An sdist or a packaged test run may hold the tests without the sample show.
+    """
+    if not (REPO / "feed.yaml").is_file():
+        pytest.skip("the bundled sample show is not part of this source tree")
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        if Path(folder) != REPO:
+            return []
+        return [n for n in names if n in _NOT_THE_SHOW or n.startswith(".") or n.endswith(".egg-info")]
+
+    shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
+    return dest
