@@ -13,6 +13,7 @@ from .ext.itunes import ItunesEntryExtension, ItunesExtension
 from .ext.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
 from .ext.psc import PscEntryExtension, PscExtension
 from .ext.stylesheet import StylesheetExtension
+from .ext.websub import WebSubExtension
 from .markup import escape, render_markdown
 from .model import Person, Release, Show
 
@@ -47,6 +48,11 @@ def _build(show: Show, releases: Sequence[Release], build_date: datetime, *, sty
     if stylesheet:
         fg.register_extension("stylesheet", StylesheetExtension, None, atom=False)
         fg.stylesheet.set_href(str(layout.FEED_STYLESHEET))
+
+    if show.websub_hub:
+        # Registered only when used, so a show without a hub keeps exactly the bytes it had.
+        fg.register_extension("websub", WebSubExtension, None, atom=False)
+        fg.websub.set_hub(show.websub_hub)
 
     fg.title(show.title)
     # feedgen takes the RSS <link> from the last link given: the website must come last.

@@ -17,6 +17,7 @@ from .errors import ConfigError, Problem
 from .model import (
     Category,
     Chapter,
+    DeploySettings,
     Episode,
     Funding,
     License,
@@ -47,7 +48,7 @@ _SHOW_KEYS = {
     "title", "subtitle", "description", "language", "base_url", "link", "timezone", "author",
     "owner", "image", "categories", "explicit", "type", "copyright", "hosts", "funding", "locked",
     "guid", "medium", "license", "location", "block", "complete", "new_feed_url", "subscribe",
-    "tag_audio",
+    "tag_audio", "websub_hub", "deploy",
 }  # fmt: skip
 _EPISODE_KEYS = {
     "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
@@ -438,12 +439,32 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         new_feed_url=reader.url(data, "new_feed_url"),
         subscribe=_subscribe(reader, data),
         tag_audio=reader.boolean(data, "tag_audio"),
+        websub_hub=reader.url(data, "websub_hub"),
+        deploy=_deploy_settings(reader, data),
         source=Source(path=path, line=1),
         lines=tuple((str(k), v) for k, v in data.key_lines.items()),
     )
     if any(p.severity == "error" and p.path == path for p in problems):
         return None if not show.title else show
     return show
+
+
+def _deploy_settings(reader: FieldReader, data: YamlMap) -> DeploySettings:
+    """feed.yaml's ``deploy:``: where to upload. Credentials are not accepted here, on purpose."""
+    value = data.get("deploy")
+    if value is None:
+        return DeploySettings()
+    item = reader.mapping(value, "deploy", reader.line(data, "deploy"))
+    if item is None:
+        return DeploySettings()
+    reader.check_keys(item, {"to", "endpoint_url", "region", "podcast_index", "podping"}, "deploy.")
+    return DeploySettings(
+        to=reader.text(item, "to", "deploy.") or None,
+        endpoint_url=reader.url(item, "endpoint_url", "deploy.", https=False),
+        region=reader.text(item, "region", "deploy.") or None,
+        podcast_index=reader.boolean(item, "podcast_index", "deploy.", default=True),
+        podping=reader.url(item, "podping", "deploy."),
+    )
 
 
 def _guid(reader: FieldReader, data: YamlMap) -> str | None:

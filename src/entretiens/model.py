@@ -124,6 +124,21 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeploySettings:
+    """Where ``entretiens deploy`` puts public/, from feed.yaml's ``deploy:``. Never credentials."""
+
+    #: ``s3://BUCKET/PREFIX`` or a folder (absolute, or relative to the show folder).
+    to: str | None = None
+    #: The S3-compatible service's URL (R2, B2, MinIO...); None lets boto3 decide (AWS, AWS_ENDPOINT_URL).
+    endpoint_url: str | None = None
+    region: str | None = None
+    #: Tell the Podcast Index (pubnotify) after each deploy.
+    podcast_index: bool = True
+    #: A Podping HTTP gateway; its token is read from the environment, never from a file.
+    podping: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Show:
     """The podcast itself, read from ``feed.yaml``."""
 
@@ -167,6 +182,9 @@ class Show:
     subscribe: tuple[tuple[str, str], ...] = ()
     #: Write tags, artwork and chapters into the published audio copies.
     tag_audio: bool = False
+    #: A WebSub hub that deploy notifies. RSS: <atom:link rel="hub">.
+    websub_hub: str | None = None
+    deploy: DeploySettings = field(default_factory=DeploySettings)
     source: Source | None = field(default=None, compare=False)
     #: Line numbers of feed.yaml's fields, for messages about them.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
