@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import podcast_spec
@@ -209,7 +210,7 @@ def _read_mapping(path: Path, problems: list[Problem]) -> YamlMap | None:
 def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 
@@ -365,13 +366,11 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         return None
     reader = FieldReader(path, problems)
     reader.check_keys(data, _SHOW_KEYS)
-    base_url = reader.url(data, "base_url", required=True) or ""
-    if base_url and not base_url.endswith("/"):
-        base_url += "/"
+    base_url = _base_url(reader, data)
     timezone = reader.text(data, "timezone", default="UTC")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         reader.error(
             "invalid-timezone",
             "timezone",
@@ -465,6 +464,29 @@ def _deploy_settings(reader: FieldReader, data: YamlMap) -> DeploySettings:
         podcast_index=reader.boolean(item, "podcast_index", "deploy.", default=True),
         podping=reader.url(item, "podping", "deploy."),
     )
+
+
+def _base_url(reader: FieldReader, data: YamlMap) -> str:
+    """The address of the published folder, ending in "/"; every published URL starts with it."""
+    base_url = reader.url(data, "base_url", required=True) or ""
+    parts = urlsplit(base_url)
+    problem = None
+    if parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        problem = "has a '?' or '#' part, which would end up in the middle of every published URL"
+    elif parts.username or parts.password:
+        problem = "holds a user name or password, which the feed would show to every listener"
+    if problem:
+        reader.error(
+            "invalid-url",
+            "base_url",
+            reader.line(data, "base_url"),
+            f"base_url {problem}",
+            "write only the folder's address, such as https://example.org/podcast/",
+        )
+        return ""
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    return base_url
 
 
 def _guid(reader: FieldReader, data: YamlMap) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, tzinfo
@@ -42,9 +43,13 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
 
 
 # YAML 1.1 turns yes/no/on/off into booleans: `language: no` (Norwegian) would become False.
-# Keep only true/false, as YAML 1.2 does.
+# Keep only true/false, as YAML 1.2 does. Its numbers are worse: `010` is octal 8, `0x10` is 16,
+# `0b11` is 3, `1:30` is 90, `1_000` is 1000, `.inf` is infinite, and an episode would be
+# renumbered without a word. Only plain decimal numbers are numbers here; anything else stays
+# text, for the field's own check to report at its line.
+_REPLACED_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _REPLACED_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -52,9 +57,54 @@ _Loader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]{0,17})$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+#: The deepest nesting of lists and mappings read; show files need a handful of levels, and
+#: building Python objects recursively from thousands would overflow the stack.
+MAX_DEPTH = 64
+#: The longest text value, in characters: a 10 MB quote would only be refused much later, in
+#: the feed, far from the line that holds it.
+MAX_TEXT = 100_000
+#: The largest show file read, in bytes.
+MAX_FILE_BYTES = 20_000_000
+#: The largest whole number read: podcast apps store numbers as signed 32-bit integers.
+MAX_WHOLE = 2**31 - 1
+# Characters that XML 1.0 (and so every feed) cannot carry; YAML lets them in through escapes
+# ("\x01", "\ud800" in double quotes).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+class _ValueError(yaml.constructor.ConstructorError):
+    """A value that parsed but cannot be used; reported on its field rather than as a syntax error."""
+
+    def __init__(self, message: str, hint: str, mark: yaml.Mark | None) -> None:
+        super().__init__(None, None, message, mark)
+        self.hint = hint
+        self.field: str | None = None
+
+
+def _nest(outer: str, inner: str | None) -> str:
+    """The dotted field name ("guests[0].bio") of ``inner`` inside ``outer``."""
+    if not inner:
+        return outer
+    return f"{outer}{inner}" if inner.startswith("[") else f"{outer}.{inner}"
+
+
+def _enter(loader: _Loader, node: yaml.Node) -> None:
+    loader.depth = getattr(loader, "depth", 0) + 1
+    if loader.depth > MAX_DEPTH:
+        raise _ValueError(
+            f"lists and mappings are nested more than {MAX_DEPTH} levels deep here",
+            "show files need only a few levels: check the indentation and the brackets",
+            node.start_mark,
+        )
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
+    _enter(loader, node)
     result = YamlMap()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
@@ -72,16 +122,53 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YamlMap:
                 f"the key {key!r} appears twice in this mapping (the first is on line {result.key_lines[key]})",
                 key_node.start_mark,
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except _ValueError as exc:
+            exc.field = _nest(str(key), exc.field)
+            raise
         result.key_lines[key] = key_node.start_mark.line + 1
+    loader.depth -= 1
     return result
 
 
 def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YamlList:
-    result = YamlList(loader.construct_object(child, deep=True) for child in node.value)
+    _enter(loader, node)
+    result = YamlList()
+    for index, child in enumerate(node.value):
+        try:
+            result.append(loader.construct_object(child, deep=True))
+        except _ValueError as exc:
+            exc.field = _nest(f"[{index}]", exc.field)
+            raise
     result.line = node.start_mark.line + 1
     result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    loader.depth -= 1
     return result
+
+
+def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str:
+    text: str = loader.construct_scalar(node)
+    bad = _NOT_XML.search(text)
+    if bad:
+        raise _ValueError(
+            f"the text holds the control character U+{ord(bad.group()):04X}, which feeds and pages cannot carry",
+            "remove it; in double quotes it is written as an escape such as \\x01 or \\u0001",
+            node.start_mark,
+        )
+    if len(text) > MAX_TEXT:
+        raise _ValueError(
+            f"the text is {len(text):,} characters long; the most a show file may hold in one value is {MAX_TEXT:,}",
+            "shorten it: podcast apps show a few thousand characters at most",
+            node.start_mark,
+        )
+    return text
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> object:
+    # Also for an explicit `!!int`: decimal digits only, and nothing longer than any real number.
+    text = loader.construct_scalar(node)
+    return int(text) if _INT.match(text) else text
 
 
 def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
@@ -96,6 +183,8 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 class YamlSyntaxError(Exception):
@@ -112,6 +201,16 @@ def read_yaml(path: Path) -> object:
     :raises YamlSyntaxError: the file is unreadable or not YAML.
     """
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlSyntaxError(
+                Problem(
+                    rule="yaml-syntax",
+                    path=path,
+                    message=f"the file weighs {size:,} bytes; show files are read only up to {MAX_FILE_BYTES:,}",
+                    hint="is it really a show file? Long texts belong in notes or transcript files",
+                )
+            )
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(
@@ -128,6 +227,29 @@ def read_yaml(path: Path) -> object:
         ) from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except _ValueError as exc:
+        mark = exc.problem_mark
+        raise YamlSyntaxError(
+            Problem(
+                rule="invalid-value",
+                path=path,
+                line=mark.line + 1 if mark else None,
+                field=exc.field,
+                message=exc.problem or "invalid value",
+                hint=exc.hint,
+            )
+        ) from None
+    except RecursionError:
+        # The pure-Python parser (without libyaml) recurses while composing, before any
+        # constructor can count the levels.
+        raise YamlSyntaxError(
+            Problem(
+                rule="yaml-syntax",
+                path=path,
+                message="lists and mappings are nested too deeply to read",
+                hint="show files need only a few levels: check the indentation and the brackets",
+            )
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "invalid YAML"
@@ -149,6 +271,8 @@ def read_yaml(path: Path) -> object:
 
 
 def _syntax_hint(what: str, line: str = "") -> str:
+    if "nesting depth" in what:
+        return "show files need only a few levels of lists and mappings: check the brackets"
     if "appears twice" in what:
         return "keep only one of them"
     if "mapping values are not allowed" in what:
@@ -186,6 +310,36 @@ _EMAIL = re.compile(
 )
 _WHOLE = re.compile(r"\d+")
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
+
+
+_FIRST_YEAR = 1900
+_LAST_YEAR = 9998
+# What YAML 1.1 (and so entretiens before it read numbers as YAML 1.2 does) took for a number.
+_LOOKS_NUMERIC = re.compile(r"[-+]?(?:0[bBxXoO]?[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*)")
+
+
+def _number_hint(text: str) -> str:
+    """What to write instead of a number YAML 1.1 read in another base (010, 0x10, 1:30), or too big."""
+    digits = text.lstrip("+-").replace("_", "")
+    if digits.isdigit() and len(digits) > 10:
+        return "a number this big is surely a typo"
+    try:
+        if ":" in digits:
+            old = 0
+            for part in digits.split(":"):
+                old = old * 60 + int(part)
+        elif digits[:2].lower() in ("0b", "0x", "0o"):
+            old = int(digits, 0)
+        elif digits.startswith("0") and set(digits) <= set("01234567"):
+            old = int(digits, 8)
+        else:
+            old = int(digits)
+    except ValueError:
+        return "write it in plain digits, without leading zeros or separators"
+    return (
+        f"earlier versions of entretiens read it as {old}, as YAML 1.1 does;"
+        " write the number listeners know, in plain digits"
+    )
 
 
 def parse_timestamp(text: str) -> float | None:
@@ -307,8 +461,17 @@ class FieldReader:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.wrong_type(prefix + key, self.line(data, key), value, "a whole number of 1 or more")
+        if isinstance(value, str) and _LOOKS_NUMERIC.match(value.strip()):
+            self.error(
+                "field-type",
+                prefix + key,
+                self.line(data, key),
+                f"'{value}' is not a whole number from 1 to {MAX_WHOLE} written in decimal digits",
+                _number_hint(value.strip()),
+            )
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WHOLE:
+            self.wrong_type(prefix + key, self.line(data, key), value, f"a whole number from 1 to {MAX_WHOLE}")
             return None
         return value
 
@@ -379,11 +542,11 @@ class FieldReader:
         if isinstance(value, bool):
             value = None
         if isinstance(value, (int, float)):
-            if value >= 0:
+            if value >= 0 and math.isfinite(value):
                 return float(value)
         elif isinstance(value, str):
             seconds = parse_timestamp(value)
-            if seconds is not None:
+            if seconds is not None and math.isfinite(seconds):
                 return seconds
         self.error(
             "invalid-time",
@@ -414,6 +577,17 @@ class FieldReader:
                     "write it as 2011-02-21T09:00:00+01:00 (or a bare date 2011-02-21)",
                 )
                 return None
+        if isinstance(value, date) and not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+            # Feeds write four-digit years (RFC 2822), and a date near year 1 or 9999 overflows
+            # when moved to UTC.
+            self.error(
+                "invalid-date",
+                field,
+                line,
+                f"the year {value.year} is not between {_FIRST_YEAR} and {_LAST_YEAR}",
+                "check the year",
+            )
+            return None
         if isinstance(value, datetime):
             if value.tzinfo is None or value.utcoffset() is None:
                 value = value.replace(tzinfo=zone)
