@@ -16,7 +16,7 @@ from entretiens import serve
 from site_fixtures import site_show
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,8 @@ ARGS = [
 #: Long enough for chapters far apart: seeking must visibly move the player.
 SECONDS = 40.0
 CHAPTERS = (0.0, 12.0, 24.0)
-PHONE = {"width": 375, "height": 800}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def _missing(what: str) -> None:

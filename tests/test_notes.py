@@ -176,7 +176,8 @@ def test_templates_are_overridable(tmp_path: Path) -> None:
 
 
 def test_a_huge_summary_is_cut_within_apples_limit_without_breaking_entities(tmp_path: Path) -> None:
-    from entretiens.notes import DESCRIPTION_LIMIT, description_parts
+    from entretiens.notes import description_parts
+    from entretiens.podcast_spec import DESCRIPTION_LIMIT
     from entretiens.publish import publish
     from showbuilder import episode, make_show
 

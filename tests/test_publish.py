@@ -257,11 +257,17 @@ def test_guids_are_pinned_before_the_output_is_replaced(tmp_path: Path, monkeypa
 def test_strict_builds_once_and_writes_nothing_on_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from entretiens import publish as publishing
     from entretiens.errors import StrictError
+    from entretiens.loading import load_project
+    from entretiens.model import Project
 
     root = make_show(tmp_path / "show", {"001-a": episode(1, guests=[{"name": "No Bio"}])})
-    calls = []
-    load = publishing.load_project
-    monkeypatch.setattr(publishing, "load_project", lambda path: calls.append(path) or load(path))
+    calls: list[Path] = []
+
+    def counting_load(path: Path) -> Project:
+        calls.append(path)
+        return load_project(path)
+
+    monkeypatch.setattr(publishing, "load_project", counting_load)
     with pytest.raises(StrictError) as caught:
         publish(root, tmp_path / "out", now=NOW, strict=True)
     assert [p.rule for p in caught.value.problems if p.severity == "warning"] == ["guest-bio-missing"]
