@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from audiogen import write_mp3
-from entretiens.checks import check_show
+from entretiens.check import check_show
 from entretiens.errors import Problem
 
 #: The moment the tests run at: every episode of the clean show is in the past.
@@ -153,14 +153,16 @@ def found(problems: list[Problem], rule: str, root: Path) -> list[tuple[str, int
 
 def rules_of(root: Path) -> list[Problem]:
     """The problems of the rules alone, as publish runs them (no feed built): quicker than `check`."""
+    from entretiens import releases
     from entretiens.checks import run_checks
     from entretiens.loading import load_project
-    from entretiens.publish import prepare, probe_all
 
     project = load_project(root)
     episodes = [episode for episode in project.episodes if not episode.draft]
-    releases, warnings = prepare(project, episodes, probe_all(project, episodes))
-    return [*project.warnings, *warnings, *run_checks(project, releases, now=NOW)]
+    infos, failures = releases.probe_each(project, episodes)
+    assert not failures, failures
+    prepared = releases.prepare(project, episodes, infos)
+    return [*project.warnings, *prepared.problems, *run_checks(project, prepared.releases, now=NOW)]
 
 
 # --- A local web server for the link checks --------------------------------------------------

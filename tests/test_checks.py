@@ -24,6 +24,7 @@ from check_fixtures import (
     write_artwork,
 )
 from entretiens import checks
+from entretiens.check import check_show
 from entretiens.errors import Problem, ProblemsError
 from entretiens.publish import publish
 from showbuilder import make_show as make_minimal_show
@@ -43,7 +44,7 @@ def _rules(problems: list[Problem]) -> set[str]:
 
 def test_a_clean_show_has_no_problem_at_all(tmp_path: Path) -> None:
     root = make_show(tmp_path / "show", episodes=3)
-    report = checks.check_show(root, now=NOW)
+    report = check_show(root, now=NOW)
     assert report.problems == []
     assert report.feed_size is not None
     assert report.feed_episodes == 3
@@ -59,14 +60,14 @@ def test_the_bundled_sample_show_is_clean(tmp_path: Path) -> None:
     for folder in ("episodes", "guests", "audio", "transcripts", "templates", "images"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, root / folder)
-    report = checks.check_show(root)
+    report = check_show(root)
     assert [p.format(root) for p in report.problems if p.severity != "info"] == []
     assert report.releases
 
 
 def test_the_minimal_shows_of_the_other_tests_are_clean(tmp_path: Path) -> None:
     root = make_minimal_show(tmp_path / "show")
-    assert [p.format(root) for p in checks.check_show(root, now=NOW).problems] == []
+    assert [p.format(root) for p in check_show(root, now=NOW).problems] == []
 
 
 # --- the show's artwork --------------------------------------------------------------------------
@@ -463,7 +464,7 @@ def test_check_goes_on_after_an_episode_in_error(tmp_path: Path) -> None:
     write_mp3(_audio(root, 1), seconds=1.0, bitrate=64, channels=1)
     replace_in(episode_path(root, 1), "guests:", 'chapters:\n  - {start: "00:30", title: Trop tard}\nguests:')
     (root / "audio" / f"{episode_path(root, 2).stem}.mp3").write_bytes(b"not audio at all" * 100)
-    report = checks.check_show(root, now=NOW)
+    report = check_show(root, now=NOW)
     rules = _rules(report.problems)
     assert {"chapter-after-end", "audio-too-short", "audio-invalid"} <= rules
     assert report.feed_episodes == 1  # The third episode still makes a feed.

@@ -240,7 +240,7 @@ def test_the_show_guid_cannot_change_once_published(tmp_path: Path) -> None:
 
 
 def test_guids_are_pinned_before_the_output_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from entretiens import publish as publishing
+    from entretiens import output
     from entretiens.errors import OutputError
 
     root = make_show(tmp_path / "show")
@@ -249,13 +249,13 @@ def test_guids_are_pinned_before_the_output_is_replaced(tmp_path: Path, monkeypa
         assert (root / "published.yaml").is_file(), "the GUIDs must be saved before the feed goes out"
         raise OutputError("disk full")
 
-    monkeypatch.setattr(publishing, "write_tree", failing)
+    monkeypatch.setattr(output, "write_tree", failing)
     with pytest.raises(OutputError):
         publish(root, tmp_path / "out", now=NOW)
 
 
 def test_strict_builds_once_and_writes_nothing_on_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from entretiens import publish as publishing
+    from entretiens import loading
     from entretiens.errors import StrictError
     from entretiens.loading import load_project
     from entretiens.model import Project
@@ -267,7 +267,7 @@ def test_strict_builds_once_and_writes_nothing_on_warnings(tmp_path: Path, monke
         calls.append(path)
         return load_project(path)
 
-    monkeypatch.setattr(publishing, "load_project", counting_load)
+    monkeypatch.setattr(loading, "load_project", counting_load)
     with pytest.raises(StrictError) as caught:
         publish(root, tmp_path / "out", now=NOW, strict=True)
     assert [p.rule for p in caught.value.problems if p.severity == "warning"] == ["guest-bio-missing"]

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from entretiens import feed, layout, publish, site
+from entretiens import feed, layout, publish, releases, site
 from entretiens.loading import load_project
 from entretiens.markup import escape
 from showbuilder import BASE_URL
@@ -343,9 +343,10 @@ def test_templates_and_assets_can_be_overridden(tmp_path: Path) -> None:
 def test_remote_artwork_is_linked_as_is(tmp_path: Path) -> None:
     root = site_show(tmp_path / "show", show={"image": "https://cdn.example.org/art.png"})
     project = load_project(root)
-    episodes, _, _ = publish.select(project, datetime.now(timezone.utc))
-    releases, _ = publish.prepare(project, episodes, publish.probe_all(project, episodes))
-    files = site.build_site(project, releases)
+    episodes, _, _ = releases.select(project, datetime.now(timezone.utc))
+    infos, failures = releases.probe_each(project, episodes)
+    assert not failures
+    files = site.build_site(project, releases.prepare(project, episodes, infos).releases)
     page = _page(files, layout.INDEX)
     assert page.xpath("//section[@class='hero']/img/@src") == ["https://cdn.example.org/art.png"]
     assert page.xpath("//link[@rel='icon']/@href") == ["data:,"]

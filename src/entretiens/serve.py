@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
+from . import pipeline
 from .errors import EntretiensError
+from .layout import FEED
 from .model import Project
-from .output import write_tree
-from .publish import PublishResult, publish
+from .output import check_target
+from .publish import PublishResult, accept
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -67,12 +69,15 @@ class RangeNotSatisfiable(Exception):
 
 
 def build(show_dir: Path, out_dir: Path, *, include_future: bool = False, now: datetime | None = None) -> PublishResult:
-    """Build a show into ``out_dir`` for preview. Unlike a publish, no GUID gets pinned in published.yaml.
+    """Build a show into ``out_dir`` for preview: a publish that pins no GUID in published.yaml.
 
     :raises EntretiensError: the show has errors; ``out_dir`` keeps its previous build.
     """
-    result = publish(show_dir, out_dir, dry_run=True, include_future=include_future, now=now)
-    result.report = write_tree(out_dir, result.files)
+    root = show_dir.resolve()
+    check_target(out_dir, root)
+    built = pipeline.build(show_dir, now=now, include_future=include_future, feed_path=out_dir / FEED)
+    result = accept(built, out_dir)
+    result.report = pipeline.commit(built, out_dir, pin_guids=False).report
     return result
 
 

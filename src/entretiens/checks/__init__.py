@@ -1,4 +1,4 @@
-"""Editorial and technical checks over a loaded show and its measured audio: what `entretiens check` reports."""
+"""Editorial and technical checks over a loaded show and its measured audio (run by :mod:`entretiens.pipeline`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from entretiens.checks._rules import (
     run_checks,
     show_problems,
 )
-from entretiens.checks._run import FEED_PATH, CheckReport, check_show, merge_feed_lint
+from entretiens.checks._run import FEED_PATH, merge_feed_lint
 
 __all__ = [
     "ARTWORK_MAX",
@@ -40,9 +40,7 @@ __all__ = [
     "NOTES_LIMIT",
     "SCHEDULE_LIMIT",
     "SUMMARY_LIMIT",
-    "CheckReport",
     "FieldLines",
-    "check_show",
     "feed_problems",
     "merge_feed_lint",
     "run_checks",

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from entretiens.checks import FEED_PATH, CheckReport, check_show
+from entretiens.check import CheckReport, check_show
+from entretiens.checks import FEED_PATH
 from entretiens.errors import Problem
 from entretiens.links import RULES, LinkOptions, LinkReport
 

@@ -1,0 +1,163 @@
+"""The orchestrator: the one place that runs the stages, in order, once each.
+
+``build`` runs load -> probe -> prepare -> rules -> files -> feed lint and gathers every
+problem on the way without stopping; ``commit`` writes a build. Every command is a thin
+composition of the two: ``publish`` = build + commit, ``check`` = build (+ links), ``serve`` =
+build + commit without pinning GUIDs. Stages take plain values and return plain values; none
+of them imports this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from . import checks, feedlint, files, layout, loading, output, releases, state
+from .errors import ConfigError, EntretiensError, Problem
+from .model import Episode, Project, Release
+from .output import Content, WriteReport
+from .releases import Progress
+
+
+@dataclass(slots=True, kw_only=True)
+class Build:
+    """One run of the stages over a show: what they made, and every problem they met."""
+
+    root: Path
+    #: The moment that decided which episodes are out.
+    now: datetime
+    problems: list[Problem]
+    #: None when the show could not be loaded (``problems`` says why).
+    project: Project | None = None
+    #: Every measured episode, oldest first, those in error and (with ``check_scheduled``) the
+    #: scheduled ones included: what the rules looked at.
+    checked: tuple[Release, ...] = ()
+    #: The episodes the feed carries, oldest first, tagged when asked.
+    releases: tuple[Release, ...] = ()
+    drafts: tuple[Episode, ...] = ()
+    scheduled: tuple[Episode, ...] = ()
+    #: Every file of public/ by path; empty when no episode could be built.
+    files: dict[PurePosixPath, Content] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that forbid publishing."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def feed(self) -> bytes | None:
+        """The feed as it would be published, or None when none could be built."""
+        content = self.files.get(layout.FEED)
+        if content is None:
+            return None
+        return content if isinstance(content, bytes) else content.read_bytes()
+
+
+def build(
+    show_dir: Path,
+    *,
+    now: datetime | None = None,
+    include_future: bool = False,
+    check_scheduled: bool = False,
+    tag_audio: bool | None = None,
+    use_cache: bool = True,
+    feed_path: Path | None = None,
+    progress: Progress | None = None,
+) -> Build:
+    """Run every stage on a show folder and gather every problem; write nothing but the caches.
+
+    A bad episode does not stop the others from being measured, prepared and checked; the
+    files are built from the episodes that prepared without error.
+
+    :param now: the moment that decides which scheduled episodes are out (default: the clock).
+    :param include_future: publish the episodes dated after ``now`` too.
+    :param check_scheduled: measure and check the scheduled episodes as well, without
+        publishing them (what ``check`` reports).
+    :param tag_audio: tag the published audio copies; None follows feed.yaml. Skipped when
+        there are errors, since such a build is never committed.
+    :param use_cache: read the cached audio measures (fresh ones are saved).
+    :param feed_path: where the feed is said to be in its problems (default: public/feed.xml).
+    :param progress: called after each audio file is measured.
+    :raises OutputError: a cache folder cannot be written (the machine's problem, not the show's).
+    """
+    root = show_dir.resolve()
+    moment = now or datetime.now(timezone.utc)
+    try:
+        project = loading.load_project(root)
+    except ConfigError as exc:
+        return Build(root=root, now=moment, problems=list(exc.problems))
+    problems = list(project.warnings)
+    published, drafts, scheduled = releases.select(project, moment, include_future=include_future)
+    result = Build(root=root, now=moment, problems=problems, project=project, drafts=tuple(drafts))
+    result.scheduled = tuple(scheduled)
+    measured = [*published, *scheduled] if check_scheduled else published
+    # The loader sorts episodes by date: keep that order for everything reported.
+    measured.sort(key=lambda e: (e.date, e.slug))
+    infos, failures = releases.probe_each(project, measured, progress=progress, use_cache=use_cache)
+    problems += failures
+    prepared = releases.prepare(project, measured, infos)
+    problems += prepared.problems
+    result.checked = prepared.releases
+    problems += checks.run_checks(project, prepared.releases, now=moment)
+    if not published:
+        problems.append(releases.nothing_to_publish(root))
+    out = {episode.slug for episode in published}
+    result.releases = releases.link(
+        r for r in prepared.releases if r.episode.slug in prepared.ready and r.episode.slug in out
+    )
+    if not result.releases:
+        return result
+    if (project.show.tag_audio if tag_audio is None else tag_audio) and not result.errors:
+        result.releases, tag_problems = releases.tag(project, result.releases)
+        problems += tag_problems
+    try:
+        result.files = files.build_files(project, result.releases)
+    except EntretiensError as exc:
+        problems.append(Problem(rule="build-error", message=str(exc)))
+        return result
+    _lint(result, project, feed_path or root / checks.FEED_PATH)
+    return result
+
+
+def _lint(result: Build, project: Project, path: Path) -> None:
+    """Validate the built feed with the rules of any feed, minus what a located rule already said."""
+    feed = result.feed
+    if feed is None:
+        return
+    result.problems += checks.feed_problems(feed, len(result.releases), path=path)
+    lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now)
+    pinned = project.state.podcast_guid == project.show.podcast_guid
+    result.problems += checks.merge_feed_lint(result.problems, lint, path, guid_pinned=pinned)
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """What writing a build changed."""
+
+    report: WriteReport
+    #: Whether published.yaml was written (new GUIDs pinned).
+    state_written: bool
+
+
+def commit(result: Build, out_dir: Path, *, pin_guids: bool) -> Commit:
+    """Write a build into ``out_dir``: only changed files, old ones removed, in one step.
+
+    :param pin_guids: save the GUIDs of the published episodes in published.yaml first, as a
+        publish does; a preview does not.
+    :raises EntretiensError: the build has errors (a bug in the caller: commit only clean builds).
+    :raises OutputError: the output cannot be written; the previous output is untouched.
+    """
+    project = result.project
+    if project is None or result.errors or not result.files:
+        msg = "a build with errors cannot be written"
+        raise EntretiensError(msg)
+    state_written = False
+    if pin_guids:
+        # GUIDs are pinned before the feed that carries them goes out: pins for a build that then
+        # fails to be written are harmless, a live feed whose GUIDs were never saved is not.
+        pinned = state.merged_guids(project.state, ((r.episode.slug, r.episode.guid) for r in result.releases))
+        state_written = output.write_file(
+            project.show.root / state.STATE_FILE, state.render_state(project.show.podcast_guid, pinned)
+        )
+    return Commit(report=output.write_tree(out_dir, result.files), state_written=state_written)

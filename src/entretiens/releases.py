@@ -1,0 +1,177 @@
+"""The episode stages: which episodes go out, their measured audio, and each one combined with it.
+
+Each stage gathers a problem per episode and goes on with the others: a bad episode never
+stops the rest of the show from being checked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from . import audio, chapters, remote, tagging, transcripts
+from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
+from .loading import EPISODES_DIR
+from .model import AudioInfo, Episode, Project, Release
+
+#: Called after each audio file is probed: (done, total, file name).
+Progress = Callable[[int, int, str], None]
+
+#: The show's caches (probes, remote audio, tagged copies), never published.
+CACHE_DIR = Path(".entretiens") / "cache"
+
+
+def select(
+    project: Project, now: datetime, *, include_future: bool = False
+) -> tuple[list[Episode], list[Episode], list[Episode]]:
+    """Split episodes into (to publish, drafts, scheduled for later)."""
+    published, drafts, scheduled = [], [], []
+    for episode in project.episodes:
+        if episode.draft:
+            drafts.append(episode)
+        elif episode.date > now and not include_future:
+            scheduled.append(episode)
+        else:
+            published.append(episode)
+    return published, drafts, scheduled
+
+
+def nothing_to_publish(root: Path) -> Problem:
+    """The error of a show whose every episode is a draft or scheduled."""
+    return Problem(
+        rule="no-episodes",
+        path=root / EPISODES_DIR,
+        message="no episode to publish: every episode is a draft or dated in the future",
+        hint="set `draft: false`, or use publish --include-future to publish scheduled episodes now",
+    )
+
+
+def probe_each(
+    project: Project, episodes: list[Episode], *, progress: Progress | None = None, use_cache: bool = True
+) -> tuple[dict[str, AudioInfo], list[Problem]]:
+    """Measure every episode's audio: what was measured, and a problem per file that could not be.
+
+    An unwritable probe cache costs time on the next run, never this run.
+    """
+    root = project.show.root
+    cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
+    results: dict[str, AudioInfo] = {}
+    problems: list[Problem] = []
+    for done, episode in enumerate(episodes, start=1):
+        try:
+            results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
+        except AudioError as exc:
+            # Named as the YAML names it (a show-relative path or the URL), not as a cache file.
+            problems.append(_audio_problem(episode, f"{episode.audio}: {exc.message}", exc.hint))
+        except NetworkError as exc:
+            problems.append(_audio_problem(episode, str(exc), "check the address, or publish the file from audio/"))
+        if progress:
+            progress(done, len(episodes), Path(episode.audio).name)
+    if cache:
+        with contextlib.suppress(OutputError):
+            cache.save()
+    return results, problems
+
+
+def _audio_problem(episode: Episode, message: str, hint: str | None) -> Problem:
+    return Problem(
+        rule="audio-invalid",
+        path=episode.path,
+        line=episode.line_of("audio"),
+        field="audio",
+        message=message,
+        hint=hint,
+    )
+
+
+def _local_audio(project: Project, episode: Episode) -> Path:
+    if "://" in episode.audio:
+        return remote.fetch_audio(episode.audio, project.show.root / CACHE_DIR / "remote")
+    return project.show.root / episode.audio
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Every measured episode combined with its audio, and what did not fit."""
+
+    #: One release per measured episode, oldest first (those in error too: the rules read them).
+    releases: tuple[Release, ...]
+    #: Slugs of the episodes that prepared without an error: those a feed can carry.
+    ready: frozenset[str]
+    problems: list[Problem]
+
+
+def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, AudioInfo]) -> Prepared:
+    """Combine each measured episode with its audio: chapters, transcripts, timing checks.
+
+    An episode whose chapters, soundbites or transcripts do not fit its audio is reported and
+    kept out of :attr:`Prepared.ready`; the others are prepared all the same.
+    """
+    ordered = sorted((e for e in episodes if e.slug in infos), key=lambda e: (e.date, e.slug))
+    problems: list[Problem] = []
+    releases = []
+    ready = set()
+    for episode in ordered:
+        info = infos[episode.slug]
+        found, found_problems = chapters.chapters_for(episode, info)
+        found_problems += chapters.timing_problems(episode, found, info)
+        published_transcripts, transcript_problems = transcripts.plan(episode, info)
+        found_problems += transcript_problems
+        problems += found_problems
+        if any(p.severity == "error" for p in found_problems):
+            # What the YAML says, for the rules; no feed or page is built from it.
+            releases.append(Release(episode=episode, audio=info, chapters=episode.chapters, enclosure_length=info.size))
+            continue
+        ready.add(episode.slug)
+        releases.append(
+            Release(
+                episode=episode,
+                audio=info,
+                chapters=found,
+                transcripts=published_transcripts,
+                audio_file=None if "://" in episode.audio else project.show.root / episode.audio,
+                enclosure_length=info.size,
+            )
+        )
+    return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
+
+
+def link(releases: Iterable[Release]) -> tuple[Release, ...]:
+    """The releases oldest first, each knowing its previous and next one (the pages' pager)."""
+    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
+    return tuple(
+        replace(
+            release,
+            previous=ordered[index - 1].episode.slug if index > 0 else None,
+            next=ordered[index + 1].episode.slug if index + 1 < len(ordered) else None,
+        )
+        for index, release in enumerate(ordered)
+    )
+
+
+def tag(project: Project, releases: tuple[Release, ...]) -> tuple[tuple[Release, ...], list[Problem]]:
+    """The releases with their audio replaced by tagged copies, and a problem per copy that failed.
+
+    Tagging needs the final chapters, so it comes after :func:`prepare`. A copy's size becomes
+    its enclosure length; a copy that cannot be tagged is reported and its release kept as it was.
+
+    :raises OutputError: the cache folder cannot be written.
+    """
+    folder = project.show.root / CACHE_DIR / "tagged"
+    tagged: list[Release] = []
+    problems: list[Problem] = []
+    for release in releases:
+        try:
+            tagged.append(tagging.tag_release(project.show, release, folder))
+        except ProblemsError as exc:
+            problems += exc.problems
+            tagged.append(release)
+    return tuple(tagged), problems
+
+
+def build_date(releases: tuple[Release, ...]) -> datetime:
+    """The feed's lastBuildDate: its newest episode, so that the same show builds the same bytes."""
+    return max(r.episode.date for r in releases)
