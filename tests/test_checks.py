@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import shutil
 from collections.abc import Callable
@@ -483,52 +482,6 @@ def test_publish_refuses_a_show_with_check_errors_and_accepts_warnings(tmp_path:
     write_artwork(root / "artwork.png", mode="RGBA")
     result = publish(root, tmp_path / "out", now=NOW)
     assert "artwork-alpha" in _rules(result.warnings)
-
-
-# --- the rules are documented --------------------------------------------------------------------
-
-_RULE_ID = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9_]+)+$")
-_REPORTERS = {"error", "warning", "report", "_report_artwork", "TranscriptError", "Problem", "_report", "missing"}
-
-
-def _rule_ids_in_source() -> set[str]:
-    """Every rule id the code can report: first string argument of reporting calls, `rule=` keywords."""
-    ids: set[str] = set()
-    for path in (REPO / "src" / "entretiens").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            for keyword in node.keywords:
-                if (
-                    keyword.arg == "rule"
-                    and isinstance(keyword.value, ast.Constant)
-                    and isinstance(keyword.value.value, str)
-                ):
-                    ids.add(keyword.value.value)
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in _REPORTERS:
-                first = next(
-                    (a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)), None
-                )
-                if first is not None and _RULE_ID.match(first):
-                    ids.add(first)
-    from entretiens.links import RULES
-
-    return ids | set(RULES.values())
-
-
-def test_every_rule_id_is_documented_in_rules_md() -> None:
-    documented = set(
-        re.findall(r"`([a-z0-9]+(?:[-.][a-z0-9_]+)+)`", (REPO / "docs" / "rules.md").read_text(encoding="utf-8"))
-    )
-    ids = _rule_ids_in_source()
-    assert {"artwork-size", "link-dead", "invalid-url", "apple.image.size"} <= ids
-    assert sorted(ids - documented) == []
-
-
-def test_the_readme_lists_every_rule_id() -> None:
-    listed = set(re.findall(r"`([a-z0-9]+(?:[-.][a-z0-9_]+)+)`", (REPO / "README.md").read_text(encoding="utf-8")))
-    assert sorted(_rule_ids_in_source() - listed) == []
 
 
 def test_a_cut_mp3_is_published_with_its_real_length_and_a_warning(tmp_path: Path) -> None:

@@ -42,7 +42,6 @@ def chapters_for(episode: Episode, audio: AudioInfo) -> tuple[tuple[Chapter, ...
         problems.append(
             Problem(
                 rule="chapters-disagree",
-                severity="warning",
                 path=episode.path,
                 line=episode.line_of("chapters"),
                 field="chapters",

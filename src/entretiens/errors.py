@@ -3,32 +3,59 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+
+from .rulebook import Severity, rule
 
 #: Exit codes, shared by every command.
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 
-Severity = Literal["error", "warning", "info"]
+__all__ = [
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_USAGE",
+    "AudioError",
+    "ConfigError",
+    "EntretiensError",
+    "FeedError",
+    "NetworkError",
+    "OutputError",
+    "Problem",
+    "ProblemsError",
+    "Severity",
+    "StrictError",
+    "TemplateError",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
-    """One finding about the show: an error, a warning or a piece of information."""
+    """One finding about the show: an error, a warning or a piece of information.
+
+    Its severity is its rule's, from :mod:`entretiens.rulebook`; an id missing there raises
+    ``LookupError`` (a bug in entretiens, which the tests catch).
+    """
 
     #: Stable identifier, e.g. "yaml-syntax", "artwork-size".
     rule: str
     message: str
-    severity: Severity = "error"
+    severity: Severity = dataclasses.field(init=False)
     path: Path | None = None
     line: int | None = None
     #: The field concerned, dotted ("guests[0].bio").
     field: str | None = None
     hint: str | None = None
+    #: Reported as a note whatever the rule's severity, where its finding is expected (a moved
+    #: feed keeps the ``podcast:guid`` that published.yaml pinned).
+    as_note: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", "info" if self.as_note else rule(self.rule).severity)
 
     def location(self, root: Path | None = None) -> str:
         """``file:line`` relative to root when possible, or ``""``."""

@@ -160,7 +160,6 @@ def _pin_guids(
             problems.append(
                 Problem(
                     rule="guid-orphaned",
-                    severity="warning",
                     path=episode.path,
                     field="guid",
                     message=f"this episode is new, and {STATE_FILE} holds the GUIDs of episodes whose file is gone "

@@ -367,14 +367,8 @@ class FieldReader:
     # -- reporting ---------------------------------------------------------------------------
 
     def error(self, rule: str, field: str, line: int | None, message: str, hint: str | None = None) -> None:
-        """Record an error about a field."""
+        """Record a finding about a field (the loader's rules are errors; the rulebook says)."""
         self.problems.append(Problem(rule=rule, path=self.path, line=line, field=field, message=message, hint=hint))
-
-    def warning(self, rule: str, field: str, line: int | None, message: str, hint: str | None = None) -> None:
-        """Record a warning about a field."""
-        self.problems.append(
-            Problem(rule=rule, severity="warning", path=self.path, line=line, field=field, message=message, hint=hint)
-        )
 
     def wrong_type(self, field: str, line: int | None, value: object, expected: str, hint: str | None = None) -> None:
         """Record that a field holds the wrong kind of value."""

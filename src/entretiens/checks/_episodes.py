@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from entretiens.checks._lines import FieldLines
-from entretiens.errors import Problem, Severity
+from entretiens.errors import Problem
 from entretiens.model import Episode, Release, Show
 from entretiens.notes import description_parts
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
@@ -32,16 +32,13 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     """The rules on one episode's own fields."""
     problems: list[Problem] = []
 
-    def report(rule: str, severity: Severity, field: str, line: int | None, message: str, hint: str) -> None:
-        problems.append(
-            Problem(rule=rule, severity=severity, path=episode.path, line=line, field=field, message=message, hint=hint)
-        )
+    def report(rule: str, field: str, line: int | None, message: str, hint: str) -> None:
+        problems.append(Problem(rule=rule, path=episode.path, line=line, field=field, message=message, hint=hint))
 
     title_line = episode.line_of("title")
     if _names_show(show.title, episode.title):
         report(
             "episode-title-show-name",
-            "warning",
             "title",
             title_line,
             f"the title repeats the show's name, '{show.title}'",
@@ -50,7 +47,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     if _numbers_itself(episode.title, episode.number):
         report(
             "episode-title-number",
-            "warning",
             "title",
             title_line,
             f"the title '{episode.title}' carries an episode number",
@@ -60,7 +56,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     if not episode.summary and not episode.notes:
         report(
             "episode-description-missing",
-            "warning",
             "summary",
             top,
             "the episode has neither summary nor notes: apps show nothing but its title",
@@ -69,7 +64,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     elif not episode.summary:
         report(
             "episode-summary-missing",
-            "info",
             "summary",
             top,
             "the episode has no summary: apps show the start of the notes under its title",
@@ -78,7 +72,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     elif len(episode.summary) > SUMMARY_LIMIT:
         report(
             "episode-summary-long",
-            "warning",
             "summary",
             episode.line_of("summary"),
             f"the summary is {len(episode.summary)} characters long; apps show two or three lines of it",
@@ -89,7 +82,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
             where = f"guests/{guest.id}.yaml or " if guest.id else ""
             report(
                 "guest-bio-missing",
-                "warning",
                 f"guests[{index}].bio",
                 lines.line(episode.path, f"guests[{index}]"),
                 f"guest {guest.name} has no bio",
@@ -98,7 +90,6 @@ def episode_problems(show: Show, episode: Episode, lines: FieldLines) -> list[Pr
     if show.show_type == "serial" and episode.episode_type == "full" and episode.number is None:
         report(
             "serial-number-missing",
-            "error",
             "number",
             top,
             "the show is serial, but this full episode has no number",
@@ -160,7 +151,6 @@ def numbering_problems(episodes: Iterable[Episode]) -> list[Problem]:
             problems.append(
                 Problem(
                     rule="number-gap",
-                    severity="info",
                     path=episode.path,
                     line=episode.line_of("number"),
                     field="number",
@@ -184,7 +174,6 @@ def date_problems(episodes: Iterable[Episode], now: datetime) -> list[Problem]:
             problems.append(
                 Problem(
                     rule="episode-date-future",
-                    severity="warning",
                     path=episode.path,
                     line=episode.line_of("date"),
                     field="date",
@@ -196,7 +185,6 @@ def date_problems(episodes: Iterable[Episode], now: datetime) -> list[Problem]:
             problems.append(
                 Problem(
                     rule="episode-scheduled",
-                    severity="info",
                     path=episode.path,
                     line=episode.line_of("date"),
                     field="date",
@@ -217,7 +205,6 @@ def description_problems(show: Show, release: Release) -> list[Problem]:
     return [
         Problem(
             rule="episode-notes-long",
-            severity="warning",
             path=episode.path,
             line=episode.line_of("notes"),
             field="notes",

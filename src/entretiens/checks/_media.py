@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from entretiens.errors import Problem, Severity
+from entretiens.errors import Problem
 from entretiens.model import Release
 from entretiens.podcast_spec import ENCLOSURE_TYPES
 from entretiens.timecodes import timecode
@@ -55,47 +55,39 @@ def artwork_problems(
         return []
     problems: list[Problem] = []
 
-    def report(rule: str, severity: Severity, message: str, hint: str) -> None:
-        problems.append(
-            Problem(
-                rule=rule, severity=severity, path=path, line=line, field=field, message=f"{whose} {message}", hint=hint
-            )
-        )
+    def report(rule: str, message: str, hint: str) -> None:
+        problems.append(Problem(rule=rule, path=path, line=line, field=field, message=f"{whose} {message}", hint=hint))
 
     file = root / reference
     opened = _open_image(file)
     if isinstance(opened, str):
-        report("artwork-format", "error", f"{reference} {opened}", "export it again as JPEG (.jpg) or PNG (.png)")
+        report("artwork-format", f"{reference} {opened}", "export it again as JPEG (.jpg) or PNG (.png)")
         return problems
     kind, width, height, mode = opened
     expected = _FORMAT_OF_SUFFIX.get(file.suffix.lower())
     if kind not in ("JPEG", "PNG"):
         report(
             "artwork-format",
-            "error",
             f"{reference} is a {kind} image; Apple Podcasts takes JPEG or PNG only",
             "save it as JPEG (.jpg) or PNG (.png)",
         )
     elif expected is not None and kind != expected:
         report(
             "artwork-format",
-            "error",
             f"{reference} is a {kind} image with a {file.suffix} name; Apple wants the extension to match",
             f"rename it to {file.with_suffix('.png' if kind == 'PNG' else '.jpg').name}, or convert it",
         )
     if width != height:
-        report("artwork-square", "error", f"{reference} is {width}×{height} pixels, not square", "crop it to a square")
+        report("artwork-square", f"{reference} is {width}×{height} pixels, not square", "crop it to a square")
     if not (ARTWORK_MIN <= width <= ARTWORK_MAX and ARTWORK_MIN <= height <= ARTWORK_MAX):
         report(
             "artwork-size",
-            "error",
             f"{reference} is {width}×{height} pixels; Apple needs {ARTWORK_MIN} to {ARTWORK_MAX} pixels a side",
             "export it at 3000×3000 pixels (Apple's preferred size) or at least 1400×1400",
         )
     if mode in _GREYSCALE_OR_PRINT:
         report(
             "artwork-colorspace",
-            "error",
             f"{reference} is in the {mode} colour mode; Apple Podcasts needs RGB",
             "convert it to RGB",
         )
@@ -103,7 +95,6 @@ def artwork_problems(
         what = "a colour palette" if mode.startswith("P") else "an alpha channel (transparency)"
         report(
             "artwork-alpha",
-            "warning",
             f"{reference} has {what}; Apple asks for plain RGB",
             "flatten it and save it as RGB without transparency",
         )
@@ -111,7 +102,6 @@ def artwork_problems(
     if size > ARTWORK_MAX_BYTES:
         report(
             "artwork-file-size",
-            "warning",
             f"{reference} weighs {size / 1024:.0f} KB; keep it under {ARTWORK_MAX_BYTES // 1024} KB",
             "save it as JPEG at quality 80 to 90: apps download the artwork often",
         )
@@ -134,7 +124,6 @@ def image_problems(
     return [
         Problem(
             rule="image-invalid",
-            severity="warning",
             path=path,
             line=line,
             field=field,
@@ -173,7 +162,6 @@ def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Pr
         problems.append(
             Problem(
                 rule=rule,
-                severity="warning",
                 path=path,
                 line=line,
                 field="audio",
@@ -251,7 +239,6 @@ def channel_problems(releases: Sequence[Release], lines: dict[Path, int | None])
     return [
         Problem(
             rule="audio-channels-mixed",
-            severity="info",
             path=release.episode.path,
             line=lines.get(release.episode.path),
             field="audio",

@@ -123,7 +123,6 @@ def feed_problems(feed: bytes, episodes: int, *, path: Path) -> list[Problem]:
         problems.append(
             Problem(
                 rule="feed-size",
-                severity="warning",
                 path=path,
                 message=f"the feed weighs {len(feed) / 1024 / 1024:.1f} MB; apps download all of it at every refresh",
                 hint=f"keep it under {FEED_SIZE_LIMIT // 1024 // 1024} MB: shorten the show notes of old episodes",
@@ -133,7 +132,6 @@ def feed_problems(feed: bytes, episodes: int, *, path: Path) -> list[Problem]:
         problems.append(
             Problem(
                 rule="feed-episode-count",
-                severity="info",
                 path=path,
                 message=f"the feed lists {episodes} episodes; some directories show the last {FEED_EPISODE_LIMIT} only",
                 hint="nothing to fix: listeners still reach older episodes from the website",

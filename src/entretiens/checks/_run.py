@@ -38,7 +38,7 @@ def merge_feed_lint(
         if guid_pinned and problem.rule == "pc20.guid.mismatch":
             problem = replace(
                 problem,
-                severity="info",
+                as_note=True,
                 hint="expected after a move: the GUID pinned in published.yaml keeps the show's identity",
             )
         merged.append(replace(problem, path=path) if problem.path is None else problem)

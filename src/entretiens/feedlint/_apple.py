@@ -51,7 +51,6 @@ def check_channel(ctx: Context) -> None:
             ctx.report(
                 channel,
                 "apple.channel.required",
-                "error",
                 f"has no {label}, which Apple Podcasts requires.",
                 hint=f"add {label}",
             )
@@ -61,7 +60,6 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             description,
             "apple.description.length",
-            "error",
             f"is {size} bytes long; Apple accepts at most {DESCRIPTION_LIMIT}.",
             hint="shorten the show's description",
         )
@@ -70,7 +68,6 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             language,
             "apple.language.invalid",
-            "error",
             f'is "{text_of(language).strip()}", not an ISO 639-1 code with an optional region.',
             hint='write a code like "fr", "fr-FR" or "en-us"',
         )
@@ -78,7 +75,6 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             channel,
             "apple.author.missing",
-            "warning",
             "has no <itunes:author>, which Apple recommends.",
             hint="name who makes the show in <itunes:author>",
         )
@@ -88,7 +84,6 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             show_type,
             "apple.type.invalid",
-            "error",
             f'is "{text_of(show_type).strip()}"; Apple knows "episodic" and "serial".',
             hint='write "episodic" or "serial"',
         )
@@ -97,7 +92,6 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             new_url,
             "apple.new_feed_url.invalid",
-            "error",
             f'is "{text_of(new_url).strip()}", not an http(s) URL.',
             hint="write the full URL of the new feed",
         )
@@ -106,14 +100,13 @@ def check_channel(ctx: Context) -> None:
         ctx.report(
             complete,
             "apple.complete",
-            "warning",
             "is Yes: Apple Podcasts will treat the show as finished and expect no new episode.",
             hint="remove it if the show goes on",
         )
     for element in channel.findall(f"{{{ITUNES_NS}}}category"):
         check_category(ctx, element, depth=1)
     if not ctx.items:
-        ctx.report(channel, "apple.episodes.none", "error", "has no <item>; Apple refuses a show without episodes.")
+        ctx.report(channel, "apple.episodes.none", "has no <item>; Apple refuses a show without episodes.")
     check_common(ctx, channel)
 
 
@@ -123,7 +116,6 @@ def _check_owner(ctx: Context) -> None:
         ctx.report(
             ctx.channel,
             "apple.owner.missing",
-            "warning",
             "has no <itunes:owner>, which Apple recommends to contact the owner.",
             hint="add <itunes:owner> with <itunes:name> and <itunes:email>",
         )
@@ -132,7 +124,6 @@ def _check_owner(ctx: Context) -> None:
         ctx.report(
             owner,
             "apple.owner.name",
-            "warning",
             "has no <itunes:name>.",
             hint="add the owner's name",
         )
@@ -141,7 +132,6 @@ def _check_owner(ctx: Context) -> None:
         ctx.report(
             email if email is not None else owner,
             "apple.owner.email",
-            "error",
             "has no <itunes:email>." if email is None else f'is "{text_of(email).strip()}", not an e-mail address.',
             hint="give the e-mail address Apple should write to",
         )
@@ -162,7 +152,6 @@ def check_common(ctx: Context, parent: etree._Element) -> None:
             ctx.report(
                 explicit,
                 "apple.explicit.legacy",
-                "warning",
                 f'is "{value}", an old value; Apple now reads "true" or "false".',
                 hint='write "true" or "false"',
             )
@@ -170,7 +159,6 @@ def check_common(ctx: Context, parent: etree._Element) -> None:
             ctx.report(
                 explicit,
                 "apple.explicit.invalid",
-                "error",
                 f'is "{value}"; Apple accepts "true" or "false".',
                 hint='write "true" or "false"',
             )
@@ -179,7 +167,6 @@ def check_common(ctx: Context, parent: etree._Element) -> None:
         ctx.report(
             block,
             "apple.block",
-            "warning",
             "is Yes: Apple Podcasts will hide it.",
             hint="remove it unless hiding is what you want",
         )
@@ -192,7 +179,6 @@ def _check_title(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "apple.title.length",
-            "warning",
             f"is {len(value)} characters long; Apple cuts titles at {_TITLE_LIMIT}.",
             hint="shorten the title",
         )
@@ -200,7 +186,6 @@ def _check_title(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "apple.title.whitespace",
-            "warning",
             "starts or ends with spaces.",
             hint="trim the title",
         )
@@ -212,7 +197,6 @@ def _check_image_href(ctx: Context, image: etree._Element) -> None:
         ctx.report(
             image,
             "apple.image.href",
-            "error",
             "has no href attribute (Apple does not read the text)."
             if href is None
             else f'has href "{href}", which is not an absolute http(s) URL.',
@@ -225,7 +209,6 @@ def _check_image_href(ctx: Context, image: etree._Element) -> None:
         ctx.report(
             image,
             "apple.image.extension",
-            "error",
             f'is "{href}"; Apple needs a URL ending in .jpg, .jpeg or .png.',
             attribute="href",
             hint="serve the artwork as JPEG or PNG with a matching extension",
@@ -250,7 +233,6 @@ def _check_tag_name(ctx: Context, element: etree._Element, allowed: frozenset[st
         ctx.report(
             element,
             "apple.tag.deprecated",
-            "info",
             "is no longer read by Apple Podcasts.",
             hint="it does no harm, but other tags carry this information now",
         )
@@ -258,7 +240,6 @@ def _check_tag_name(ctx: Context, element: etree._Element, allowed: frozenset[st
         ctx.report(
             element,
             "apple.tag.misplaced",
-            "warning",
             "is not read here by Apple Podcasts.",
             hint="move it to where Apple's guide puts it",
         )
@@ -266,7 +247,6 @@ def _check_tag_name(ctx: Context, element: etree._Element, allowed: frozenset[st
         ctx.report(
             element,
             "apple.tag.unknown",
-            "warning",
             "is not an Apple Podcasts tag.",
             hint="check the spelling against Apple's guide",
         )
@@ -289,7 +269,6 @@ def check_stray_tags(ctx: Context) -> None:
         ctx.report(
             element,
             "apple.tag.misplaced",
-            "warning",
             f"sits inside <{qname(parent)}>, where Apple Podcasts does not read it.",
             hint="move it to the channel or an item",
         )

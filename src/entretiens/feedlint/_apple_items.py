@@ -45,7 +45,6 @@ def check_items(ctx: Context) -> None:
             ctx.report(
                 item,
                 "apple.item.required",
-                "error",
                 "has no title, which Apple requires.",
                 hint="give the episode a title",
             )
@@ -54,7 +53,6 @@ def check_items(ctx: Context) -> None:
             ctx.report(
                 item,
                 "apple.item.required",
-                "error",
                 "has no <enclosure>, which Apple requires.",
                 hint="attach the audio file",
             )
@@ -64,7 +62,6 @@ def check_items(ctx: Context) -> None:
             ctx.report(
                 item,
                 "apple.pubdate.missing",
-                "error",
                 "has no <pubDate>; Apple sorts episodic shows by it.",
                 hint="give the episode a publication date",
             )
@@ -75,7 +72,6 @@ def check_items(ctx: Context) -> None:
             ctx.report(
                 item,
                 "apple.duration.missing",
-                "warning",
                 "has no <itunes:duration>, which Apple recommends.",
                 hint="give the length in seconds",
             )
@@ -99,7 +95,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.unsupported",
-            "warning",
             f'is "{kind}", which Apple Podcasts does not play.',
             attribute="type",
             hint="publish MP3 (audio/mpeg) or AAC (audio/x-m4a) to reach Apple Podcasts listeners",
@@ -108,7 +103,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.type",
-            "error",
             f'is "{kind}", which Apple does not accept'
             + (" (audio/mp3 is not a MIME type)." if kind == "audio/mp3" else "."),
             attribute="type",
@@ -120,7 +114,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.mismatch",
-            "warning",
             f'is "{kind}", but the URL ends in {extension} ({" or ".join(fits)}).',
             attribute="type",
             hint="make the type match the file",
@@ -129,7 +122,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.ascii",
-            "error",
             f'is "{url}", which has non-ASCII characters.',
             attribute="url",
             hint="percent-encode the URL or rename the file",
@@ -138,7 +130,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.duplicate",
-            "error",
             f"repeats the audio URL of {ctx.where(seen[url]).rsplit(' <', 1)[0]}; Apple ignores duplicates.",
             attribute="url",
             hint="give each episode its own audio file",
@@ -153,7 +144,6 @@ def _check_description(ctx: Context, item: etree._Element) -> None:
         ctx.report(
             item,
             "apple.item.description.missing",
-            "warning",
             "has no <description>, which Apple recommends.",
             hint="describe the episode in a sentence or two",
         )
@@ -163,7 +153,6 @@ def _check_description(ctx: Context, item: etree._Element) -> None:
         ctx.report(
             description,
             "apple.item.description.length",
-            "warning",
             f"is {size} bytes long; Apple shows at most {DESCRIPTION_LIMIT}.",
             hint="shorten the description",
         )
@@ -177,7 +166,6 @@ def _check_numbers(ctx: Context, item: etree._Element, show_type: str) -> None:
             ctx.report(
                 element,
                 f"apple.{name}.invalid",
-                "error",
                 f'is "{value}"; Apple needs a non-zero whole number.',
                 hint="write 1, 2, 3…",
             )
@@ -187,7 +175,6 @@ def _check_numbers(ctx: Context, item: etree._Element, show_type: str) -> None:
         ctx.report(
             kind,
             "apple.episode_type.invalid",
-            "error",
             f'is "{value}"; Apple knows "full", "trailer" and "bonus" (lower case).',
             hint='write "full", "trailer" or "bonus"',
         )
@@ -195,7 +182,6 @@ def _check_numbers(ctx: Context, item: etree._Element, show_type: str) -> None:
         ctx.report(
             item,
             "apple.serial.episode",
-            "error",
             "has no <itunes:episode>; in a serial show every full episode needs a number.",
             hint="number the episode",
         )
@@ -208,7 +194,6 @@ def _check_duration(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "apple.duration.invalid",
-            "error",
             f'is "{value}", not a duration Apple can read (seconds, MM:SS or HH:MM:SS, not zero).',
             hint="write the length in whole seconds",
         )
@@ -218,7 +203,6 @@ def _check_duration(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "apple.duration.fraction",
-            "warning",
             f'is "{value}", with fractional seconds.',
             hint="round to whole seconds",
         )
@@ -226,7 +210,6 @@ def _check_duration(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "apple.duration.long",
-            "warning",
             f'is "{value}", more than 24 hours.',
             hint="check the duration",
         )

@@ -26,19 +26,17 @@ def check_category(ctx: Context, element: etree._Element, *, depth: int, parent:
         ctx.report(
             element,
             "apple.category.depth",
-            "error",
             f'"{text}" is a third level of category; Apple has only categories and subcategories.',
             hint="keep one subcategory level",
         )
         return
     if text is None:
-        ctx.report(element, "apple.category.invalid", "error", "has no text attribute.", hint='write text="Technology"')
+        ctx.report(element, "apple.category.invalid", "has no text attribute.", hint='write text="Technology"')
     elif parent is None and text not in APPLE_CATEGORIES:
         if text in _PARENT_OF:
             ctx.report(
                 element,
                 "apple.category.nesting",
-                "error",
                 f'"{text}" is a subcategory; it must sit inside <itunes:category text="{_PARENT_OF[text]}">.',
                 attribute="text",
                 hint=f'nest it in "{_PARENT_OF[text]}"',
@@ -50,7 +48,6 @@ def check_category(ctx: Context, element: etree._Element, *, depth: int, parent:
             ctx.report(
                 element,
                 "apple.category.nesting",
-                "error",
                 f'"{text}" is a subcategory of "{_PARENT_OF[text]}", not of "{parent}".',
                 attribute="text",
                 hint=f'nest it in "{_PARENT_OF[text]}"',
@@ -70,7 +67,6 @@ def _report_unknown_category(ctx: Context, element: etree._Element, text: str, c
     ctx.report(
         element,
         "apple.category.invalid",
-        "error",
         f'"{text}" is not one of Apple\'s categories here (names are exact and case-sensitive).',
         attribute="text",
         hint=f'did you mean "{close}"?' if close else "pick a category from Apple's list",

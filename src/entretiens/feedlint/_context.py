@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from entretiens.errors import Problem, Severity
+from entretiens.errors import Problem
 from entretiens.podcast_spec import (
     ATOM_NS,
     CONTENT_NS,
@@ -151,7 +151,6 @@ class Context:
         self,
         element: etree._Element,
         rule: str,
-        severity: Severity,
         text: str,
         *,
         attribute: str | None = None,
@@ -161,7 +160,6 @@ class Context:
 
         :param element: the element concerned (gives the line and the field path).
         :param rule: the stable code, e.g. ``apple.duration.invalid``.
-        :param severity: ``error``, ``warning`` or ``info``.
         :param text: the rest of the sentence, e.g. ``is "abc", which is not a duration.``
         :param attribute: the attribute concerned, if any.
         :param hint: what to do.
@@ -169,7 +167,6 @@ class Context:
         self.problems.append(
             Problem(
                 rule=rule,
-                severity=severity,
                 message=f"{self.where(element, attribute)} {text}",
                 line=line_of(element),
                 field=self.field_path(element, attribute),

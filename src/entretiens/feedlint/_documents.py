@@ -25,7 +25,6 @@ def _read_text(ctx: Context, element: etree._Element, path: Path, rule: str) -> 
         ctx.report(
             element,
             rule,
-            "error",
             f"points to {path.name}, which is not UTF-8 (byte {exc.start}).",
             attribute="url",
             hint="save the file as UTF-8",
@@ -55,7 +54,6 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
         ctx.report(
             element,
             "files.chapters.syntax",
-            "error",
             f"points to {path.name}, which is not valid JSON ({exc}).",
             attribute="url",
             hint="fix the JSON",
@@ -63,7 +61,7 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
         return
     faults = _chapters_faults(data)
     for fault in faults:
-        ctx.report(element, "files.chapters.structure", "error", f"points to {path.name}: {fault}.", attribute="url")
+        ctx.report(element, "files.chapters.structure", f"points to {path.name}: {fault}.", attribute="url")
     if faults:
         return
     previous: float | None = None
@@ -73,7 +71,6 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
             ctx.report(
                 element,
                 "files.chapters.order",
-                "error",
                 f"points to {path.name}, whose chapter {index} starts at {start:g} s, before the one above it.",
                 attribute="url",
                 hint="list chapters in ascending startTime",
@@ -84,7 +81,6 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
             ctx.report(
                 element,
                 "files.chapters.end_time",
-                "error",
                 f"points to {path.name}, whose chapter {index} ends at {end:g} s, not after its start.",
                 attribute="url",
             )
@@ -92,7 +88,6 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
             ctx.report(
                 element,
                 "files.chapters.after_end",
-                "warning",
                 f"points to {path.name}, whose chapter {index} starts at {start:g} s, after the episode's end "
                 f"({duration:.0f} s).",
                 attribute="url",
@@ -165,7 +160,6 @@ def check_transcript_file(ctx: Context, element: etree._Element, path: Path) -> 
         ctx.report(
             element,
             rule,
-            "error",
             f"points to {path.name}, which {fault}.",
             attribute="url",
             hint="export the transcript again",

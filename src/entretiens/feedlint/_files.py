@@ -11,7 +11,6 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from PIL import Image, UnidentifiedImageError
 
-from entretiens.errors import Severity
 from entretiens.feedlint._apple_items import parse_duration
 from entretiens.feedlint._context import Context, is_web_url, text_of
 from entretiens.feedlint._documents import check_chapters_file, check_transcript_file
@@ -62,7 +61,6 @@ def _resolve(ctx: Context, element: etree._Element, attribute: str | None, hosts
         ctx.report(
             element,
             "files.missing",
-            "error",
             f"points to {url}, on the feed's own host, but no such file is under {ctx.base_dir}.",
             attribute=attribute,
             hint="publish the file or fix the URL",
@@ -112,7 +110,6 @@ def _check_item(ctx: Context, item: etree._Element, hosts: set[str]) -> None:
             ctx.report(
                 declared,
                 "files.duration.mismatch",
-                "warning",
                 f'says "{text_of(declared).strip()}" but the audio lasts {duration:.0f} seconds.',
                 hint="write the measured duration",
             )
@@ -138,7 +135,6 @@ def _check_media(ctx: Context, element: etree._Element, path: Path) -> float | N
         ctx.report(
             element,
             "files.enclosure.length",
-            "error",
             f"says {length} bytes, but {path.name} has {size}.",
             attribute="length",
             hint="write the file's exact size",
@@ -159,7 +155,6 @@ def _check_media(ctx: Context, element: etree._Element, path: Path) -> float | N
         ctx.report(
             element,
             "files.audio.unreadable",
-            "error",
             f"points to {path.name}, which {problem}.",
             hint="export the episode again as MP3 or M4A",
         )
@@ -180,7 +175,6 @@ def _report_type(ctx: Context, element: etree._Element, path: Path, kind: str, a
     ctx.report(
         element,
         "files.enclosure.type",
-        "error",
         f'is "{kind}", but {path.name} {actual}.',
         attribute="type",
         hint="write the type that matches the file",
@@ -202,7 +196,6 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             ctx,
             image,
             "apple.image.format",
-            "error",
             f"points to {path.name}, which is not an image.",
             "save it as JPEG or PNG",
         )
@@ -214,21 +207,17 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             ctx,
             image,
             "apple.image.format",
-            "error",
             f"points to {path.name}, a {kind} image; Apple needs JPEG or PNG matching the extension.",
             "save it as JPEG (.jpg) or PNG (.png)",
         )
     if width != height:
-        _report_artwork(
-            ctx, image, "apple.image.square", "error", f"is {width}×{height} pixels, not square.", "crop it square"
-        )
+        _report_artwork(ctx, image, "apple.image.square", f"is {width}×{height} pixels, not square.", "crop it square")
     low, high = _ARTWORK_SIDES
     if not (low <= width <= high and low <= height <= high):
         _report_artwork(
             ctx,
             image,
             "apple.image.size",
-            "error",
             f"is {width}×{height} pixels; Apple needs {low} to {high} pixels a side.",
             f"resize it to between {low} and {high} pixels",
         )
@@ -237,7 +226,6 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             ctx,
             image,
             "apple.image.colorspace",
-            "error",
             f"is in the {mode} colour mode; Apple needs RGB.",
             "convert it to RGB",
         )
@@ -247,11 +235,10 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             ctx,
             image,
             "apple.image.alpha",
-            "warning",
             f"has {what} ({mode}); Apple expects plain RGB.",
             "save it as RGB without transparency",
         )
 
 
-def _report_artwork(ctx: Context, image: etree._Element, rule: str, severity: Severity, text: str, hint: str) -> None:
-    ctx.report(image, rule, severity, text, attribute="href", hint=hint)
+def _report_artwork(ctx: Context, image: etree._Element, rule: str, text: str, hint: str) -> None:
+    ctx.report(image, rule, text, attribute="href", hint=hint)

@@ -97,7 +97,6 @@ def check_podcast(ctx: Context) -> None:
             ctx.report(
                 element,
                 "pc20.tag.unknown",
-                "warning",
                 "is not a Podcasting 2.0 tag.",
                 hint="check the spelling against the namespace's tag list",
             )
@@ -111,7 +110,6 @@ def check_podcast(ctx: Context) -> None:
             ctx.report(
                 element,
                 "pc20.parent",
-                "error",
                 f"sits in <{qname(parent)}>; it belongs in {allowed}.",
                 hint="move it",
             )
@@ -121,7 +119,6 @@ def check_podcast(ctx: Context) -> None:
             ctx.report(
                 element,
                 "pc20.count",
-                "error",
                 f"appears more than once in <{qname(parent)}>; the namespace allows one.",
                 hint="keep a single copy",
             )
@@ -137,7 +134,6 @@ def _check_shape(ctx: Context, element: etree._Element, rule: _Tag) -> None:
             ctx.report(
                 element,
                 "pc20.attribute.missing",
-                "error",
                 "is missing, and the tag requires it.",
                 attribute=attribute,
             )
@@ -146,7 +142,6 @@ def _check_shape(ctx: Context, element: etree._Element, rule: _Tag) -> None:
             ctx.report(
                 element,
                 "pc20.url.https",
-                "error",
                 f'is "{raw!s}"; Podcasting 2.0 URLs must use https.',
                 attribute=str(name),
                 hint="serve it over https and write https://",
@@ -161,14 +156,11 @@ def _check_shape(ctx: Context, element: etree._Element, rule: _Tag) -> None:
             _report_url(ctx, element, attribute, value, "an absolute URI")
     text = text_of(element).strip() if not children(element) else ""
     if rule.named and not text:
-        ctx.report(
-            element, "pc20.text.empty", "error", "is empty; it needs a text value.", hint="write the name or title"
-        )
+        ctx.report(element, "pc20.text.empty", "is empty; it needs a text value.", hint="write the name or title")
     if rule.limit is not None and len(text) > rule.limit:
         ctx.report(
             element,
             "pc20.text.length",
-            "warning",
             f"is {len(text)} characters long; aggregators may cut it at {rule.limit}.",
             hint=f"keep it within {rule.limit} characters",
         )
@@ -186,7 +178,6 @@ def _report_url(ctx: Context, element: etree._Element, attribute: str, value: st
     ctx.report(
         element,
         "pc20.url.invalid",
-        "error",
         f'is "{value}", not {expected}.',
         attribute=attribute,
         hint="write the full URL, starting with https://",

@@ -12,13 +12,12 @@ from entretiens.podcast_spec import CHAT_PROTOCOLS, MEDIUMS, SERVICE_SLUGS, SOCI
 def _block(ctx: Context, element: etree._Element) -> None:
     value = text_of(element).strip()
     if value not in ("yes", "no"):
-        ctx.report(element, "pc20.block.value", "error", f'is "{value}"; it must be "yes" or "no".')
+        ctx.report(element, "pc20.block.value", f'is "{value}"; it must be "yes" or "no".')
     service = element.get("id")
     if service is not None and service not in SERVICE_SLUGS:
         ctx.report(
             element,
             "pc20.block.id",
-            "warning",
             f'is "{service}", not in the namespace\'s list of service slugs.',
             attribute="id",
         )
@@ -30,7 +29,6 @@ def _value(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.value.recipients",
-            "error",
             "has no <podcast:valueRecipient>.",
             hint="list who receives the payments",
         )
@@ -49,7 +47,6 @@ def _value_time_split(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.value.recipients",
-            "error",
             "must hold exactly one <podcast:remoteItem> or one or more <podcast:valueRecipient>.",
         )
 
@@ -60,7 +57,6 @@ def _live_item(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.live_item.status",
-            "error",
             f'is "{status}"; it must be "pending", "live" or "ended".',
             attribute="status",
         )
@@ -70,7 +66,6 @@ def _live_item(ctx: Context, element: etree._Element) -> None:
             ctx.report(
                 element,
                 "pc20.live_item.date",
-                "error",
                 f'is "{value}", not an ISO 8601 date and time.',
                 attribute=attribute,
                 hint='write it like "2024-03-05T10:00:00+01:00"',
@@ -79,7 +74,6 @@ def _live_item(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.live_item.content_link",
-            "error",
             "has no <podcast:contentLink>, which a live item requires as a fallback.",
             hint="link to a page where the stream plays",
         )
@@ -91,12 +85,11 @@ def _social_interact(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.social_interact.protocol",
-            "warning",
             f'is "{protocol}", not in the namespace\'s list of protocols.',
             attribute="protocol",
         )
     if protocol != "disabled" and not element.get("uri"):
-        ctx.report(element, "pc20.attribute.missing", "error", "has no uri, which is required.", attribute="uri")
+        ctx.report(element, "pc20.attribute.missing", "has no uri, which is required.", attribute="uri")
     number(ctx, element, "priority", integer=True)
 
 
@@ -106,7 +99,6 @@ def _chat(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.chat.protocol",
-            "warning",
             f'is "{protocol}", not in the namespace\'s list of chat protocols.',
             attribute="protocol",
         )
@@ -118,13 +110,12 @@ def _remote_item(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.remote_item.guid",
-            "error",
             f'is "{guid}", not a podcast:guid (a UUID).',
             attribute="feedGuid",
         )
     medium = element.get("medium")
     if medium is not None and medium not in MEDIUMS:
-        ctx.report(element, "pc20.medium.invalid", "error", f'is "{medium}", not a known medium.', attribute="medium")
+        ctx.report(element, "pc20.medium.invalid", f'is "{medium}", not a known medium.', attribute="medium")
 
 
 def _podroll(ctx: Context, element: etree._Element) -> None:
@@ -132,7 +123,6 @@ def _podroll(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.podroll.empty",
-            "error",
             "holds no <podcast:remoteItem>.",
             hint="list the podcasts you recommend",
         )
@@ -144,7 +134,6 @@ def _publisher(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.publisher.remote_item",
-            "error",
             'must hold exactly one <podcast:remoteItem medium="publisher">.',
         )
 
@@ -155,7 +144,6 @@ def _update_frequency(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.update_frequency.dtstart",
-            "error",
             f'is "{dtstart}", not an ISO 8601 date.',
             attribute="dtstart",
         )
@@ -164,7 +152,6 @@ def _update_frequency(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.update_frequency.dtstart",
-            "error",
             "has an rrule with COUNT but no dtstart, which it then requires.",
             attribute="dtstart",
         )
@@ -174,7 +161,6 @@ def _images(ctx: Context, element: etree._Element) -> None:
     ctx.report(
         element,
         "pc20.tag.deprecated",
-        "warning",
         "is deprecated.",
         hint="use <podcast:image> instead",
     )

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from lxml import etree
 
-from entretiens.errors import Severity
 from entretiens.feedlint._context import Context, children, is_email, local, namespace, text_of
 from entretiens.feedlint._rss import check_date
 from entretiens.podcast_spec import (
@@ -45,7 +44,6 @@ def number(ctx: Context, element: etree._Element, attribute: str | None, *, inte
         ctx.report(
             element,
             "pc20.number.invalid",
-            "error",
             f'is "{value}", not {"a whole number" if integer else "a decimal number"}.',
             attribute=attribute,
             hint="write digits only" if integer else "write a number such as 12 or 12.5",
@@ -60,7 +58,6 @@ def _length(ctx: Context, element: etree._Element, attribute: str, limit: int) -
         ctx.report(
             element,
             "pc20.text.length",
-            "warning",
             f"is {len(value)} characters long; aggregators may cut it at {limit}.",
             attribute=attribute,
             hint=f"keep it within {limit} characters",
@@ -83,7 +80,6 @@ def _locked(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.locked.value",
-            "error",
             f'is "{value}"; it must be "yes" or "no".',
             hint='write "yes" or "no"',
         )
@@ -92,7 +88,6 @@ def _locked(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.locked.owner",
-            "warning",
             "has no owner e-mail; Podcast Index ignores the lock without it.",
             hint='add owner="you@example.org"',
         )
@@ -100,7 +95,6 @@ def _locked(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.email.invalid",
-            "error",
             f'is "{owner}", not an e-mail address.',
             attribute="owner",
             hint="write the owner's e-mail address",
@@ -111,15 +105,12 @@ def _guid(ctx: Context, element: etree._Element) -> None:
     value = text_of(element).strip()
     match = UUID.fullmatch(value)
     if match is None:
-        ctx.report(
-            element, "pc20.guid.invalid", "error", f'is "{value}", not a UUID.', hint="use the UUIDv5 of the feed URL"
-        )
+        ctx.report(element, "pc20.guid.invalid", f'is "{value}", not a UUID.', hint="use the UUIDv5 of the feed URL")
         return
     if match.group(1) != "5":
         ctx.report(
             element,
             "pc20.guid.version",
-            "error",
             f'is "{value}", a version {match.group(1)} UUID; the namespace asks for UUIDv5.',
             hint="use the UUIDv5 of the feed URL",
         )
@@ -129,7 +120,6 @@ def _guid(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.guid.mismatch",
-            "warning",
             f'is "{value}", not the UUIDv5 of {urls[0]} ({podcast_guid_for(urls[0])}); '
             "that is right only if the feed has moved since the guid was set.",
             hint="keep the guid when moving a feed; otherwise derive it from the feed URL",
@@ -142,7 +132,6 @@ def _transcript(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.transcript.type",
-            "warning",
             f'is "{kind}", a type apps may not read.',
             attribute="type",
             hint="use text/vtt, application/x-subrip, application/json, text/html or text/plain",
@@ -152,7 +141,6 @@ def _transcript(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.language.invalid",
-            "error",
             f'is "{language}", not a BCP 47 language tag.',
             attribute="language",
             hint='write a tag like "fr" or "en-US"',
@@ -162,7 +150,6 @@ def _transcript(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.transcript.rel",
-            "warning",
             f'is "{rel}"; the only value defined is "captions".',
             attribute="rel",
             hint='write rel="captions" or leave it out',
@@ -175,7 +162,6 @@ def _chapters(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.chapters.type",
-            "warning",
             f'is "{kind}"; apps expect JSON chapters (application/json+chapters).',
             attribute="type",
             hint='write type="application/json+chapters"',
@@ -187,11 +173,9 @@ def _person(ctx: Context, element: etree._Element) -> None:
     if found is None:
         return
     kind, explanation = found
-    severity: Severity = "warning" if kind == "role_group" else "error"
     ctx.report(
         element,
         f"pc20.person.{kind}",
-        severity,
         f"says {explanation}.",
         attribute="group" if kind == "group" else "role",
         hint="set group explicitly to the role's group"
@@ -218,7 +202,6 @@ def _soundbite(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.soundbite.duration",
-            "warning",
             f"is {element.get('duration')} seconds; {low:.0f} to {high:.0f} are recommended.",
             attribute="duration",
             hint="pick an excerpt of 15 to 120 seconds",
@@ -228,9 +211,7 @@ def _soundbite(ctx: Context, element: etree._Element) -> None:
 def _medium(ctx: Context, element: etree._Element) -> None:
     value = text_of(element).strip()
     if value not in MEDIUMS:
-        ctx.report(
-            element, "pc20.medium.invalid", "error", f'is "{value}", not a known medium.', hint='write "podcast"'
-        )
+        ctx.report(element, "pc20.medium.invalid", f'is "{value}", not a known medium.', hint='write "podcast"')
 
 
 def _alternate_enclosure(ctx: Context, element: etree._Element) -> None:
@@ -238,7 +219,6 @@ def _alternate_enclosure(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.alternate_enclosure.source",
-            "error",
             "has no <podcast:source>; it needs at least one.",
             hint='add <podcast:source uri="https://…"/>',
         )
@@ -246,7 +226,6 @@ def _alternate_enclosure(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.alternate_enclosure.length",
-            "warning",
             "has no length, which the namespace recommends.",
             attribute="length",
             hint="give the file size in bytes",
@@ -261,7 +240,6 @@ def _integrity(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.integrity.type",
-            "error",
             f'is "{kind}"; it must be "sri" or "pgp-signature".',
             attribute="type",
         )
@@ -274,7 +252,6 @@ def _txt(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.txt.ai_content",
-            "error",
             f'is "{value}"; with purpose="ai-content" it must be "true" or "false".',
             hint='write "true" or "false"',
         )
@@ -286,7 +263,6 @@ def _license(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "pc20.license.url",
-            "error",
             f'is "{value}", not a known license identifier, and has no url.',
             hint="use an SPDX identifier such as CC-BY-4.0, or add url= pointing to the license",
         )
@@ -305,7 +281,6 @@ def _location(ctx: Context, element: etree._Element) -> None:
             ctx.report(
                 element,
                 f"pc20.location.{attribute}",
-                "error",
                 f'is "{value}"; it must be {expected}.',
                 attribute=attribute,
             )

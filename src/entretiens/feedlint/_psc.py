@@ -37,7 +37,6 @@ def check_psc_chapters(ctx: Context, item: etree._Element) -> None:
                 ctx.report(
                     chapter,
                     "psc.chapter.start",
-                    "warning",
                     f'is "{start}", not a time like HH:MM:SS or HH:MM:SS.mmm.',
                     attribute="start",
                     hint='write start="00:05:30.000"',
@@ -47,7 +46,6 @@ def check_psc_chapters(ctx: Context, item: etree._Element) -> None:
                 ctx.report(
                     chapter,
                     "psc.chapters.order",
-                    "warning",
                     f"starts at {start}, before the chapter above it.",
                     attribute="start",
                     hint="list chapters in the order they play",
@@ -57,7 +55,6 @@ def check_psc_chapters(ctx: Context, item: etree._Element) -> None:
                 ctx.report(
                     chapter,
                     "psc.chapter.title",
-                    "warning",
                     "has no title, which Podlove Simple Chapters requires.",
                     attribute="title",
                     hint="give the chapter a title",

@@ -57,7 +57,6 @@ def check_unknown(ctx: Context, parent: etree._Element, allowed: frozenset[str])
             ctx.report(
                 child,
                 "rss.markup_in_text",
-                "error",
                 "is an HTML element standing outside any text element.",
                 hint="put HTML inside a <description> as CDATA",
             )
@@ -65,7 +64,6 @@ def check_unknown(ctx: Context, parent: etree._Element, allowed: frozenset[str])
             ctx.report(
                 child,
                 "rss.element.unknown",
-                "warning",
                 "is not an RSS 2.0 element; apps ignore it.",
                 hint="check the spelling or put it in a namespace",
             )
@@ -88,7 +86,6 @@ def check_duplicates(ctx: Context, parent: etree._Element, single: frozenset[str
             ctx.report(
                 child,
                 "rss.duplicate",
-                "error",
                 "appears more than once; it is allowed once, and apps disagree on which copy wins.",
                 hint="keep a single copy",
             )
@@ -108,7 +105,6 @@ def check_channel(ctx: Context) -> None:
             ctx.report(
                 channel,
                 "rss.channel.required",
-                "error",
                 f"has {'an empty' if element is not None else 'no'} <{name}>, which RSS requires.",
                 hint=f"give the show a <{name}>",
             )
@@ -141,7 +137,6 @@ def check_email_field(ctx: Context, element: etree._Element) -> None:
         ctx.report(
             element,
             "rss.email",
-            "warning",
             f'holds "{value}", which is not an e-mail address.',
             hint="write an e-mail address here and put names in <itunes:author>",
         )
@@ -153,7 +148,6 @@ def _check_url(ctx: Context, element: etree._Element, attribute: str | None = No
         ctx.report(
             element,
             "rss.url.invalid",
-            "error",
             f'is "{value}", which is not an absolute http(s) URL.',
             attribute=attribute,
             hint="write the full URL, starting with https://",
@@ -167,7 +161,6 @@ def _check_image(ctx: Context, image: etree._Element) -> None:
             ctx.report(
                 image,
                 "rss.image.incomplete",
-                "error",
                 f"has no <{name}>; RSS requires <url>, <title> and <link> in <image>.",
                 hint=f"add <{name}> or remove <image>",
             )
@@ -182,7 +175,6 @@ def _check_image(ctx: Context, image: etree._Element) -> None:
             ctx.report(
                 element,
                 "rss.image.size",
-                "error",
                 f'is "{value}"; RSS allows a whole number of pixels up to {limit}.',
                 hint=f"use at most {limit}, or leave it out",
             )
@@ -198,7 +190,6 @@ def _check_self_link(ctx: Context) -> None:
         ctx.report(
             ctx.channel,
             "rss.atom_self.missing",
-            "warning",
             'has no <atom:link rel="self">, so apps cannot tell the feed\'s own URL.',
             hint='add <atom:link rel="self" type="application/rss+xml" href="FEED URL"/>',
         )
@@ -209,7 +200,6 @@ def _check_self_link(ctx: Context) -> None:
         ctx.report(
             link,
             "rss.atom_self.invalid",
-            "warning",
             f'has href "{href}" and type "{link.get("type", "")}"; it needs an absolute URL '
             'and type="application/rss+xml".',
             hint='write <atom:link rel="self" type="application/rss+xml" href="FEED URL"/>',
@@ -218,7 +208,6 @@ def _check_self_link(ctx: Context) -> None:
         ctx.report(
             link,
             "rss.atom_self.mismatch",
-            "warning",
             f"points to {href}, but the feed is published at {ctx.feed_url}.",
             attribute="href",
             hint="make the self link the URL the feed is served from",
@@ -238,7 +227,6 @@ def check_date(ctx: Context, element: etree._Element, value: str, attribute: str
         ctx.report(
             element,
             "rss.date.invalid",
-            "error",
             f'is "{value.strip()}", which is not an RFC 2822 date with English names, a matching '
             "weekday, a four-digit year and a numeric zone.",
             attribute=attribute,
@@ -248,7 +236,6 @@ def check_date(ctx: Context, element: etree._Element, value: str, attribute: str
         ctx.report(
             element,
             "rss.date.future",
-            "warning",
             f'is "{value.strip()}", in the future; apps may hide the episode or show it out of order.',
             attribute=attribute,
             hint="publish the episode when its date has come",
@@ -278,7 +265,6 @@ def check_items(ctx: Context) -> None:
             ctx.report(
                 enclosures[1],
                 "rss.enclosure.multiple",
-                "warning",
                 "is a second enclosure; apps play only one, usually the first.",
                 hint="keep one <enclosure> per item (use podcast:alternateEnclosure for others)",
             )
@@ -295,7 +281,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element) -> None:
         ctx.report(
             enclosure,
             "rss.enclosure.url",
-            "error",
             "has no url." if url is None else f'is "{url}", which is not an absolute http(s) URL.',
             attribute="url",
             hint="give the full URL of the audio file",
@@ -305,7 +290,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element) -> None:
         ctx.report(
             enclosure,
             "rss.enclosure.length",
-            "error",
             "is missing." if length is None else f'is "{length}", not a positive number of bytes.',
             attribute="length",
             hint="write the file size in bytes",
@@ -314,7 +298,6 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element) -> None:
         ctx.report(
             enclosure,
             "rss.enclosure.type",
-            "error",
             "is missing.",
             attribute="type",
             hint="write the file's MIME type, e.g. audio/mpeg",
@@ -328,7 +311,6 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
         ctx.report(
             item,
             "rss.guid.missing",
-            "error",
             f"has {'an empty' if guid is not None else 'no'} <guid>; apps tell episodes apart by it.",
             hint="give every episode a permanent, unique guid",
         )
@@ -337,7 +319,6 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
         ctx.report(
             guid,
             "rss.guid.duplicate",
-            "error",
             f'is "{value}", already used by {ctx.where(guids[value]).rsplit(" <", 1)[0]}; '
             "apps would merge the two episodes.",
             hint="give each episode its own guid",
@@ -349,7 +330,6 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
         ctx.report(
             guid,
             "rss.guid.permalink_value",
-            "error",
             f'is "{permalink}"; it must be "true" or "false".',
             attribute="isPermaLink",
             hint='write isPermaLink="false" unless the guid is the episode\'s URL',
@@ -359,7 +339,6 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
             ctx.report(
                 guid,
                 "rss.guid.not_url",
-                "error",
                 f'says isPermaLink="true", but "{value}" is not a URL.',
                 hint='write isPermaLink="false"',
             )
@@ -367,7 +346,6 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
             ctx.report(
                 guid,
                 "rss.guid.permalink",
-                "warning",
                 f'is "{value}", not a URL, without isPermaLink="false"; RSS then reads it as a URL.',
                 hint='add isPermaLink="false"',
             )

@@ -38,7 +38,6 @@ def check_document(xml: bytes) -> list[Problem]:
         problems.append(
             Problem(
                 rule="rss.xml.bom",
-                severity="warning",
                 message="The feed starts with a UTF-8 byte order mark, which some podcast apps choke on.",
                 line=1,
                 hint="write the feed without a BOM",
@@ -138,7 +137,6 @@ def _check_binding(ctx: Context, element: etree._Element, prefix: str | None, ur
         ctx.report(
             element,
             "rss.namespace.uri",
-            "error",
             f"declares {declared}; it must be exactly {expected}, or every {prefix}: tag is ignored.",
             hint=f'declare xmlns:{prefix}="{expected}"',
         )
@@ -147,7 +145,6 @@ def _check_binding(ctx: Context, element: etree._Element, prefix: str | None, ur
         ctx.report(
             element,
             "rss.namespace.uri",
-            "error",
             f"declares {declared}; the URI is case-sensitive and must be {ITUNES_NS}.",
             hint=f'declare xmlns:itunes="{ITUNES_NS}"',
         )
@@ -157,7 +154,6 @@ def _check_binding(ctx: Context, element: etree._Element, prefix: str | None, ur
             ctx.report(
                 element,
                 "rss.namespace.prefix",
-                "error",
                 f"binds {canonical} to {'prefix ' + prefix if prefix else 'the default namespace'}; "
                 f"podcast directories match the literal prefix {wanted}:.",
                 hint=f'declare xmlns:{wanted}="{canonical}" and write {wanted}: tags',
@@ -181,7 +177,6 @@ def check_markup(ctx: Context, element: etree._Element) -> None:
             ctx.report(
                 child,
                 "rss.markup_in_text",
-                "error",
                 f"contains a raw <{qname(inner[0])}> element; apps read only text here.",
                 hint="put HTML inside <![CDATA[ ... ]]> or escape it",
             )

@@ -117,7 +117,6 @@ def link_problems(
         problems.append(
             Problem(
                 rule=RULES[result.status],
-                severity="warning",
                 path=place.path,
                 line=place.line,
                 field=place.field,
