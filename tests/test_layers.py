@@ -19,7 +19,7 @@ PACKAGE = "entretiens"
 CLI = ("entretiens.cli", "entretiens.__main__")
 COMMANDS = ("entretiens.publish", "entretiens.check", "entretiens.serve")
 ORCHESTRATOR = ("entretiens.pipeline",)
-BOTTOM = ("entretiens.errors", "entretiens.model", "entretiens.podcast_spec")
+BOTTOM = ("entretiens.errors", "entretiens.model", "entretiens.podcast_spec", "entretiens.rulebook")
 LAYERS = ("cli", "commands", "orchestrator", "stages", "bottom")
 
 
