@@ -85,9 +85,11 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
+    # A set: testing each of n paths against a list of n was the quadratic step of a rebuild.
+    unchanged = set(report.unchanged)
     try:
         for path, content in sorted(files.items()):
-            _stage(staging, out_dir, path, content, path in report.unchanged)
+            _stage(staging, out_dir, path, content, path in unchanged)
         staging.chmod(0o755)
         if mounted:
             _replace_contents(staging, out_dir)

@@ -91,6 +91,9 @@ class Context:
     self_url: str | None = None
     problems: list[Problem] = field(default_factory=list)
     _labels: dict[etree._Element, str] = field(default_factory=dict)
+    #: Each item's (and liveItem's) position among its kind, counted once: a warning on each of
+    #: 10,000 items must not count the items again for each.
+    _positions: dict[etree._Element, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         counters: dict[str, int] = {}
@@ -99,6 +102,7 @@ class Context:
             if name not in ("item", "podcast:liveItem"):
                 continue
             counters[name] = counters.get(name, 0) + 1
+            self._positions[child] = counters[name]
             title = text_of(child.find("title")).strip()
             shown = title if len(title) <= _TITLE_SHOWN else title[: _TITLE_SHOWN - 1].rstrip() + "…"
             label = f"{'item' if name == 'item' else 'liveItem'} {counters[name]}"
@@ -140,8 +144,7 @@ class Context:
             parent = node.getparent()
             name = qname(node)
             if name in ("item", "podcast:liveItem") and parent is self.channel:
-                same = [c for c in children(self.channel) if qname(c) == name]
-                name = f"{name}[{same.index(node) + 1}]"
+                name = f"{name}[{self._positions[node]}]"
             parts.append(name)
             node = parent
         path = "/".join(["channel", *reversed(parts)]) if node is self.channel else "/".join(reversed(parts))
