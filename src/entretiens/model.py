@@ -299,8 +299,6 @@ class AudioInfo:
     #: Embedded title/artist/album tags, as read.
     tags: tuple[tuple[str, str], ...] = ()
     chapters: tuple[EmbeddedChapter, ...] = ()
-    #: Hex SHA-256 of the file, for caching and change detection.
-    sha256: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

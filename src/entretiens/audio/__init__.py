@@ -13,7 +13,7 @@ from mutagen.oggvorbis import OggVorbis
 from ..errors import AudioError
 from ..model import AudioInfo
 from ._containers import _probe_flac, _probe_mp4, _probe_ogg, _probe_wav
-from ._io import _HINT_CONVERT, _HINT_EXPORT, _WINDOW, _Reader, _sha256, _skip_id3v2
+from ._io import _HINT_CONVERT, _HINT_EXPORT, _WINDOW, _Reader, _skip_id3v2
 from ._mpeg import _find_mpeg_run, _mpeg_end, _probe_mp3
 from .cache import CACHE_VERSION, ProbeCache
 
@@ -64,7 +64,9 @@ def mime_type_for(path: Path, container: Container) -> str:
 
 
 def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
-    """Read an audio file's size, real duration, MIME type, codec, tags, chapters and SHA-256.
+    """Read an audio file's size, real duration, MIME type, codec, tags and chapters.
+
+    The file is not hashed: nothing published needs its hash, and hashing cost a third of a cold probe.
 
     :param path: the audio file.
     :param cache: answers from earlier runs; used when the file's size and mtime match.
@@ -92,12 +94,11 @@ def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
             container, start = _sniff(path, reader)
             mime_type = mime_type_for(path, container)
             info = _PROBES[container](path, reader, start)
-            digest = _sha256(stream)
     except OSError as exc:
         raise AudioError(path, f"cannot read the file: {exc.strerror or exc}") from exc
     if info.duration.total_seconds() <= 0:
         raise AudioError(path, "the file holds no audio: its duration is zero", "export the recording again")
-    info = replace(info, size=stat.st_size, mime_type=mime_type, sha256=digest)
+    info = replace(info, size=stat.st_size, mime_type=mime_type)
     if cache is not None:
         cache.put(path, info, stat=stat)
     return info

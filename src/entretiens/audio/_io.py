@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from io import BufferedReader
 from pathlib import Path
@@ -14,6 +13,7 @@ from mutagen.id3 import ID3NoHeaderError
 from ..errors import AudioError
 
 _WINDOW: Final = 1 << 20
+_BLOCK: Final = 1 << 14
 _HINT_EXPORT: Final = "the file is damaged or incomplete: export or upload it again"
 _HINT_CONVERT: Final = "convert it to MP3 or M4A, e.g. ffmpeg -i FILE -b:a 128k episode.mp3"
 
@@ -37,8 +37,13 @@ class _Reader:
 
     def read(self, pos: int, count: int) -> bytes:
         """Up to ``count`` bytes from ``pos``."""
-        buffer, base = self.window(pos, count)
-        return buffer[pos - base : pos - base + count]
+        if not (self._base <= pos and pos + count <= self._base + len(self._buffer)):
+            # A header or a tail is read, not walked: a small block, not a whole window, so
+            # that a file probed from its headers reads kilobytes, not megabytes.
+            self._stream.seek(pos)
+            self._buffer = self._stream.read(max(count, _BLOCK))
+            self._base = pos
+        return self._buffer[pos - self._base : pos - self._base + count]
 
     def find(self, needle: bytes, start: int, stop: int) -> int:
         """The offset of ``needle`` in ``[start, stop)``, or -1."""
@@ -52,16 +57,6 @@ class _Reader:
                 return -1
             pos = base + len(buffer) - len(needle) + 1
         return -1
-
-
-def _sha256(stream: BufferedReader) -> str:
-    digest = hashlib.sha256()
-    stream.seek(0)
-    buffer = bytearray(_WINDOW)
-    view = memoryview(buffer)
-    while count := stream.readinto(buffer):
-        digest.update(view[:count])
-    return digest.hexdigest()
 
 
 def _load(path: Path, loader: Callable[[Path], Any], what: str) -> Any:

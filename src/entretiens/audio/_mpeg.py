@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -117,9 +118,20 @@ def _walk_mpeg(reader: _Reader, first: int, end: int) -> tuple[int, int]:
         pos = resume
 
 
-def _vbr_header(reader: _Reader, pos: int, header: int) -> tuple[int | None, int] | None:
-    """The frame count of a Xing/Info or VBRI header in the frame at ``pos``, and the LAME
-    encoder delay plus padding in samples; None when the frame is audio."""
+@dataclass(frozen=True, slots=True)
+class _VbrHeader:
+    """What a Xing/Info or VBRI header in the first frame announces."""
+
+    #: Audio frames after the header's own frame, if given.
+    frames: int | None
+    #: Bytes of the stream from the header's frame to the last frame's end, if given.
+    size: int | None
+    #: The LAME encoder delay plus padding, in samples.
+    trim: int
+
+
+def _vbr_header(reader: _Reader, pos: int, header: int) -> _VbrHeader | None:
+    """The Xing/Info or VBRI header in the frame at ``pos``; None when the frame is audio."""
     mono = header >> 6 & 3 == 3
     side = (17 if mono else 32) if header >> 19 & 3 == 3 else (9 if mono else 17)
     data = reader.read(pos, 4 + side + 160)
@@ -127,21 +139,59 @@ def _vbr_header(reader: _Reader, pos: int, header: int) -> tuple[int | None, int
     if tag in (b"Xing", b"Info") and len(data) >= 16 + side:
         (flags,) = struct.unpack_from(">I", data, 8 + side)
         frames = _U32(data, 12 + side)[0] if flags & 1 else None
-        lame = 12 + side + 4 * (flags & 1) + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
+        size_at = 12 + side + 4 * (flags & 1)
+        size = _U32(data, size_at)[0] if flags & 2 and len(data) >= size_at + 4 else None
+        lame = size_at + 4 * (flags >> 1 & 1) + 100 * (flags >> 2 & 1) + 4 * (flags >> 3 & 1)
         trim = 0
         if data[lame : lame + 4] in (b"LAME", b"Lavf", b"Lavc", b"GOGO") and len(data) >= lame + 24:
             packed = int.from_bytes(data[lame + 21 : lame + 24], "big")
             trim = (packed >> 12) + (packed & 0xFFF)
-        return frames, trim
+        return _VbrHeader(frames, size, trim)
     vbri = reader.read(pos + 36, 18)
     if vbri[:4] == b"VBRI" and len(vbri) == 18:
-        return _U32(vbri, 14)[0], 0
+        return _VbrHeader(_U32(vbri, 14)[0], _U32(vbri, 10)[0], 0)
     return None
+
+
+def _header_fits(reader: _Reader, vbr: _VbrHeader, first: int, audio_start: int, end: int, header: int) -> bool:
+    """Whether a VBR header's counts agree with the file, so that its frames need no walk.
+
+    Three checks, each cheap: the byte count it gives is the size of the stream present (encoders
+    count from the header's frame, some from the file's start); the mean frame length it implies
+    is one this stream can have; and the data ends with whole frames (a preallocated download
+    that never finished has the right size but no frames at its end). Files joined with ``cat``
+    and cut uploads fail the first check; a made-up frame count fails the second.
+    """
+    if not vbr.frames or vbr.size is None:
+        return False
+    if vbr.size not in (end - first, end, reader.size - first, reader.size):
+        return False
+    lengths = [length for length in _mpeg_lengths(header) or () if length]
+    if not lengths or not min(lengths) <= (end - audio_start) / vbr.frames <= max(lengths) + 1:
+        return False
+    return _ends_with_frames(reader, audio_start, end, header & _MPEG_FIXED, max(lengths) + 1)
+
+
+def _ends_with_frames(reader: _Reader, start: int, end: int, fixed: int, longest: int) -> bool:
+    """Whether two chained frames of the stream end exactly at ``end``."""
+    first = max(start, end - 2 * longest - 4)
+    data = reader.read(first, end - first)
+    lengths = _mpeg_lengths(fixed) or ()
+    ends: dict[int, int] = {}
+    pos = data.find(b"\xff")
+    while 0 <= pos <= len(data) - 4:
+        header = _U32(data, pos)[0]
+        length = lengths[header >> 12 & 15] if header & _MPEG_FIXED == fixed else 0
+        if length:
+            ends[first + pos] = first + pos + length + (header >> 9 & 1)
+        pos = data.find(b"\xff", pos + 1)
+    stops = set(ends.values())
+    return any(stop == end and at in stops for at, stop in ends.items())
 
 
 def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
     header = _U32(reader.read(first, 4))[0]
-    frames, stop = _walk_mpeg(reader, first, _mpeg_end(reader))
+    end = _mpeg_end(reader)
     version = header >> 19 & 3
     rate = _MPEG_RATES[version][header >> 10 & 3]
     method, trim, audio_start, announced = "measured", 0, first, None
@@ -149,13 +199,18 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
     vbr = _vbr_header(reader, first, header)
     if vbr is not None:
         # The Xing/VBRI frame carries no audio; decoders skip it.
-        frames -= 1
         audio_start += (_mpeg_lengths(header) or ())[header >> 12 & 15] + (header >> 9 & 1)
-        claimed, lame_trim = vbr
-        if claimed is not None and abs(claimed - frames) <= 1:
-            method, trim = "header", lame_trim
-        elif claimed is not None and claimed > frames:
-            announced = timedelta(seconds=claimed * per_frame / rate)
+    if vbr is not None and vbr.frames and _header_fits(reader, vbr, first, audio_start, end, header):
+        frames, stop, method, trim = vbr.frames, end, "header", vbr.trim
+    else:
+        # No header, or one the file contradicts: every frame is counted.
+        frames, stop = _walk_mpeg(reader, first, end)
+        if vbr is not None:
+            frames -= 1
+            if vbr.frames is not None and abs(vbr.frames - frames) <= 1:
+                method, trim = "header", vbr.trim
+            elif vbr.frames is not None and vbr.frames > frames:
+                announced = timedelta(seconds=vbr.frames * per_frame / rate)
     seconds = max(frames * per_frame - trim, 0) / rate
     tags, chapters = _id3_tags(path)
     return AudioInfo(

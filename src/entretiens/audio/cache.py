@@ -15,7 +15,7 @@ from ..errors import OutputError
 from ..model import AudioInfo, EmbeddedChapter
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
-CACHE_VERSION: Final = 2
+CACHE_VERSION: Final = 3
 
 
 class ProbeCache:
@@ -103,7 +103,6 @@ def _info_to_json(info: AudioInfo) -> dict[str, Any]:
         "announced_us": None if info.announced is None else info.announced // timedelta(microseconds=1),
         "tags": [list(pair) for pair in info.tags],
         "chapters": [{"start": c.start, "title": c.title, "url": c.url} for c in info.chapters],
-        "sha256": info.sha256,
     }
 
 
@@ -134,5 +133,4 @@ def _info_from_json(data: dict[str, Any]) -> AudioInfo:
             )
             for chapter in data["chapters"]
         ),
-        sha256=_typed(data["sha256"], str),
     )
