@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 from lxml import etree
+from PIL import Image
 
 from entretiens import feed, layout, publish, releases, site
 from entretiens.loading import load_project
@@ -434,3 +435,28 @@ def test_a_broken_template_override_is_a_clear_error(tmp_path: Path, text: str) 
     assert "Traceback" not in result.output
     assert "index.html.j2" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_resized_images_come_from_the_cache_until_their_source_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entretiens import thumbnails
+
+    root = site_show(tmp_path / "show")
+    first = _build(root)
+    made: list[Path] = []
+    encode = thumbnails._encode
+
+    def counting(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
+        made.append(source)
+        return encode(source, size, square=square, suffix=suffix)
+
+    monkeypatch.setattr(thumbnails, "_encode", counting)
+    assert _build(root) == first
+    assert made == []
+    # A new photo at the same path is resized again, and only it.
+    Image.new("RGB", (300, 300), (200, 10, 10)).save(root / "images" / "ada.png")
+    second = _build(root)
+    assert {path.name for path in made} == {"ada.png"}
+    photo = PurePosixPath("assets/people/ada-lovelace.jpg")
+    assert second[photo] != first[photo]

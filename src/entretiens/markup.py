@@ -65,11 +65,13 @@ def sanitize_document(page: str) -> str:
     return '<!doctype html>\n<meta charset="utf-8">\n' + sanitize(page) + "\n"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 15)
 def render_markdown(text: str, *, base_url: str | None = None) -> str:
     """Markdown (CommonMark) into sanitized HTML.
 
-    Cached: the same notes are rendered for the feed, the page and notes.md.
+    Cached: the same notes are rendered for the checks, the feed, the page and notes.md, in
+    passes over every episode, so the cache holds a few entries per episode of a big show
+    (10,000 episodes need ~20,000; fewer would be evicted before their second use).
     """
     if not text.strip():
         return ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import unicodedata
@@ -14,11 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
-from PIL import Image, ImageOps
 
 from . import captions, layout, notes, templating
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show
+from .thumbnails import Images, Picture
 from .wording import iso_duration, strings
 
 SITEMAP = PurePosixPath("sitemap.xml")
@@ -34,13 +33,6 @@ DESCRIPTION_LENGTH = 200
 #: A pause this long (seconds) between two transcript cues starts a new paragraph.
 PARAGRAPH_PAUSE = 1.0
 PARAGRAPH_LENGTH = 400
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Picture:
-    """An image shown on a page: a path inside public/, or an absolute URL."""
-
-    src: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +100,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     """Every page and asset of the site, by path in public/."""
     show = project.show
     files: dict[PurePosixPath, bytes] = {}
-    images = _Images(show, files)
+    images = Images(show, files)
     ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
     guests, guest_of = _guests(ordered, images)
     site = Site(
@@ -257,62 +249,13 @@ def _media(show: Show, reference: str) -> str:
     return str(copied) if copied is not None else layout.absolute(show, reference)
 
 
-class _Images:
-    """Small copies of the artwork and photos for the pages, made once each."""
-
-    def __init__(self, show: Show, files: dict[PurePosixPath, bytes]) -> None:
-        self._show = show
-        self._files = files
-        self._made: dict[tuple[str, PurePosixPath], Picture | None] = {}
-
-    def thumbnail(
-        self, reference: str | None, target: PurePosixPath, size: int, *, square: bool = False, local_only: bool = False
-    ) -> Picture | None:
-        """A copy of an image at most ``size`` pixels wide, saved at ``target``.
-
-        Remote images are linked as they are (or not at all with ``local_only``); an image
-        Pillow cannot read is linked as published.
-        """
-        if not reference:
-            return None
-        if "://" in reference:
-            return None if local_only else Picture(src=layout.absolute(self._show, reference))
-        key = (reference, target)
-        if key not in self._made:
-            self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)
-        return self._made[key]
-
-    def _make(
-        self, reference: str, target: PurePosixPath, size: int, *, square: bool, local_only: bool
-    ) -> Picture | None:
-        try:
-            with Image.open(self._show.root / reference) as original:
-                image = ImageOps.exif_transpose(original)
-                image = ImageOps.fit(image, (size, size)) if square else image.copy()
-                image.thumbnail((size, size), Image.Resampling.LANCZOS)
-                if image.mode not in ("RGB", "L"):
-                    background = Image.new("RGB", image.size, (255, 255, 255))
-                    background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[3])
-                    image = background
-                buffer = io.BytesIO()
-                if target.suffix == ".png":
-                    # An icon needs few colours: a palette makes it half the size.
-                    image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
-                else:
-                    image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return None if local_only else Picture(src=reference)
-        self._files[target] = buffer.getvalue()
-        return Picture(src=str(target))
-
-
 def _fold(text: str) -> str:
     """Lower case without accents, for sorting and anchors."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def _guests(ordered: tuple[Release, ...], images: _Images) -> tuple[tuple[Guest, ...], Callable[[Person], Guest]]:
+def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, ...], Callable[[Person], Guest]]:
     """Every guest, alphabetically, and a lookup from an episode's person to their entry."""
 
     def key(person: Person) -> str:

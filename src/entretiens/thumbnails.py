@@ -1,0 +1,115 @@
+"""Small copies of the artwork and photos for the pages, cached between runs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import PIL
+from PIL import Image, ImageOps
+
+from . import layout
+from .model import Show
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Picture:
+    """An image shown on a page: a path inside public/, or an absolute URL."""
+
+    src: str
+
+
+#: Where resized images are kept between runs, in the show folder: making them is the slowest
+#: part of rendering (a 1400 px cover decodes and resizes in ~80 ms), and they rarely change.
+IMAGE_CACHE = Path(".entretiens") / "cache" / "images"
+
+
+class Images:
+    """Small copies of the artwork and photos for the pages, made once each.
+
+    The same source at the same size is encoded once per run (episodes often share a cover),
+    and kept in :data:`IMAGE_CACHE` by the source's path, size and modification time, so that
+    a rebuild reads it back instead of decoding the original again.
+    """
+
+    def __init__(self, show: Show, files: dict[PurePosixPath, bytes]) -> None:
+        self._show = show
+        self._files = files
+        self._made: dict[tuple[str, PurePosixPath], Picture | None] = {}
+        self._encoded: dict[tuple[str, int, bool, str], bytes | None] = {}
+
+    def thumbnail(
+        self, reference: str | None, target: PurePosixPath, size: int, *, square: bool = False, local_only: bool = False
+    ) -> Picture | None:
+        """A copy of an image at most ``size`` pixels wide, saved at ``target``.
+
+        Remote images are linked as they are (or not at all with ``local_only``); an image
+        Pillow cannot read is linked as published.
+        """
+        if not reference:
+            return None
+        if "://" in reference:
+            return None if local_only else Picture(src=layout.absolute(self._show, reference))
+        key = (reference, target)
+        if key not in self._made:
+            self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)
+        return self._made[key]
+
+    def _make(
+        self, reference: str, target: PurePosixPath, size: int, *, square: bool, local_only: bool
+    ) -> Picture | None:
+        encoding = (reference, size, square, target.suffix)
+        if encoding not in self._encoded:
+            self._encoded[encoding] = self._cached(reference, size, square=square, suffix=target.suffix)
+        data = self._encoded[encoding]
+        if data is None:
+            return None if local_only else Picture(src=reference)
+        self._files[target] = data
+        return Picture(src=str(target))
+
+    def _cached(self, reference: str, size: int, *, square: bool, suffix: str) -> bytes | None:
+        """The encoded image, from the cache when its source has not changed since."""
+        source = self._show.root / reference
+        try:
+            stat = source.stat()
+        except OSError:
+            return None
+        key = json.dumps([str(source), stat.st_size, stat.st_mtime_ns, size, square, suffix, PIL.__version__])
+        cached = self._show.root / IMAGE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}{suffix}"
+        with contextlib.suppress(OSError):
+            return cached.read_bytes()
+        data = _encode(source, size, square=square, suffix=suffix)
+        if data is not None:
+            # Only ever saves time: a cache that cannot be written is no error.
+            with contextlib.suppress(OSError):
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                temporary = cached.with_name(f".{cached.name}.tmp")
+                temporary.write_bytes(data)
+                temporary.replace(cached)
+        return data
+
+
+def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
+    """An image at most ``size`` pixels wide as PNG or JPEG bytes; None if Pillow cannot read it."""
+    try:
+        with Image.open(source) as original:
+            image = ImageOps.exif_transpose(original)
+            image = ImageOps.fit(image, (size, size)) if square else image.copy()
+            image.thumbnail((size, size), Image.Resampling.LANCZOS)
+            if image.mode not in ("RGB", "L"):
+                background = Image.new("RGB", image.size, (255, 255, 255))
+                background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[3])
+                image = background
+            buffer = io.BytesIO()
+            if suffix == ".png":
+                # An icon needs few colours: a palette makes it half the size.
+                image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+            else:
+                image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return buffer.getvalue()
