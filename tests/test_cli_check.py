@@ -1,10 +1,8 @@
-"""`entretiens check` on the command line: the report, grouped by file, exit statuses, JSON, colours, links."""
+"""`entretiens check` on the command line: the report, exit statuses, JSON, colours, links."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,6 @@ from click.testing import CliRunner, Result
 
 from check_fixtures import LinkServer, episode_path, line_of, make_show, replace_in, respond, write_artwork
 from entretiens.cli import cli
-from entretiens.cli.check import _progress_bar
 
 
 @pytest.fixture
@@ -46,7 +43,7 @@ def test_a_clean_show_exits_0_and_says_so(runner: CliRunner, tmp_path: Path) -> 
     assert not (root / "public").exists()
 
 
-def test_errors_are_grouped_under_their_file_and_exit_1(runner: CliRunner, tmp_path: Path) -> None:
+def test_problems_are_printed_one_per_line_in_file_order_and_exit_1(runner: CliRunner, tmp_path: Path) -> None:
     root = make_show(tmp_path / "show")
     write_artwork(root / "artwork.png", (1200, 1200))
     path = _drop_bio(root)
@@ -54,13 +51,12 @@ def test_errors_are_grouped_under_their_file_and_exit_1(runner: CliRunner, tmp_p
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     image, guest = line_of(root / "feed.yaml", "image:"), line_of(path, "- name: Lise Moreau")
-    feed_at, episode_at = lines.index("feed.yaml"), lines.index("episodes/002-lise.yaml")
-    assert feed_at < episode_at
-    assert lines[feed_at + 1].startswith(f"  {image}: error: image: the show's artwork artwork.png is 1200×1200 pixels")
-    assert lines[feed_at + 1].endswith("[artwork-size]")
-    assert lines[feed_at + 2].startswith("      hint: ")
-    assert (
-        lines[episode_at + 1] == f"  {guest}: warning: guests[0].bio: guest Lise Moreau has no bio [guest-bio-missing]"
+    # The same lines as publish prints: feed.yaml first, then the episodes.
+    assert lines[0].startswith(f"Error: feed.yaml:{image}: image: the show's artwork artwork.png is 1200×1200 pixels")
+    assert lines[0].endswith(") [artwork-size]")
+    assert lines[1] == (
+        f"Warning: episodes/002-lise.yaml:{guest}: guests[0].bio: guest Lise Moreau has no bio "
+        "(add `bio:` to the guest in this episode: one or two sentences on who they are) [guest-bio-missing]"
     )
     assert lines[-1] == "Checked 2 episodes: 1 error, 1 warning."
 
@@ -135,7 +131,7 @@ def test_loader_errors_are_reported_with_their_line(runner: CliRunner, tmp_path:
     assert [(p["rule"], p["file"], p["line"]) for p in report["problems"]] == [("invalid-url", "feed.yaml", 7)]
     assert report["feed"] is None
     assert report["episodes"]["checked"] == 0
-    assert "  7: error: base_url: " in result.stderr
+    assert "Error: feed.yaml:7: base_url: " in result.stderr
     assert result.stderr.splitlines()[-1] == "The show could not be loaded: 1 error."
 
 
@@ -152,18 +148,6 @@ def test_bad_options_are_usage_errors(runner: CliRunner, tmp_path: Path) -> None
     root = make_show(tmp_path / "show")
     assert runner.invoke(cli, ["check", "--show", str(root), "--jobs", "0"]).exit_code == 2
     assert runner.invoke(cli, ["check", "--show", str(root), "--format", "xml"]).exit_code == 2
-
-
-def test_the_progress_bar_goes_to_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stream)
-    progress, finish = _progress_bar(enabled=True)
-    assert progress is not None
-    progress(1, 3, "https://example.org/a")
-    progress(3, 3, "https://example.org/c")
-    finish()
-    assert "Checking links" in stream.getvalue()
-    assert _progress_bar(enabled=False)[0] is None
 
 
 def test_help_documents_the_options_and_exit_statuses(runner: CliRunner) -> None:

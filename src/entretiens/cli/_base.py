@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from .. import __version__
-from ..errors import EXIT_PROBLEMS, EntretiensError, Problem, ProblemsError, StrictError
+from ..errors import EXIT_PROBLEMS, EntretiensError, ProblemsError, StrictError
+from ._options import show_option
+from ._report import color, print_problems
+
+__all__ = ["cli", "color", "errors_reported", "length_for_people", "say", "show_option", "with_errors_reported"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
 EPILOG = "Exit status: 0 done (warnings may have been printed), 1 problems found or publishing failed, 2 bad usage."
-
-
-def color() -> bool | None:
-    """Whether to colour output: None lets click decide (terminals only); False under NO_COLOR."""
-    # click strips colours when stderr is not a terminal; NO_COLOR (no-color.org) is ours to honour.
-    return False if os.environ.get("NO_COLOR") else None
 
 
 def say(message: str = "", *, fg: str | None = None, bold: bool = False) -> None:
@@ -39,34 +35,13 @@ def length_for_people(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
-def show_option(function: F) -> F:
-    """``--show DIR``: the show folder, default the current one."""
-    return click.option(
-        "--show",
-        "show_dir",
-        type=click.Path(path_type=Path, file_okay=False, exists=True),
-        default=Path(),
-        show_default="current folder",
-        help="The show folder (holding feed.yaml).",
-    )(function)
-
-
-def report_problems(problems: Sequence[Problem], root: Path | None) -> None:
-    """Print problems grouped by file, errors first."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
-    for problem in sorted(problems, key=lambda p: (order[p.severity], str(p.path or ""), p.line or 0)):
-        label = click.style(problem.severity.capitalize(), fg=colours[problem.severity], bold=True)
-        click.echo(f"{label}: {problem.format(root)} [{problem.rule}]", err=True, color=color())
-
-
 @contextmanager
 def errors_reported() -> Iterator[None]:
     """Turn our errors into one clear message and exit status 1; anything else is a bug and shows a traceback."""
     try:
         yield
     except ProblemsError as exc:
-        report_problems(exc.problems, exc.root)
+        print_problems(exc.problems, exc.root)
         if isinstance(exc, StrictError):
             say(f"{exc}: nothing was published.", fg="red", bold=True)
         else:

@@ -5,26 +5,23 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from entretiens.check import CheckReport, check_show
 from entretiens.checks import FEED_PATH
-from entretiens.errors import Problem
 from entretiens.links import RULES, LinkOptions, LinkReport
 
-from ._base import cli, color, length_for_people, say, show_option, with_errors_reported
+from ._base import cli, length_for_people, say, with_errors_reported
+from ._options import quiet_option, show_option, strict_option
+from ._report import print_problems, problem_order, progress_bar, relative
 
 #: Identifies the JSON document; the number changes only when a field changes meaning or goes.
 JSON_FORMAT = "entretiens-check"
 JSON_VERSION = 1
 
-_ORDER = {"error": 0, "warning": 1, "info": 2}
-_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 _NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("note", "notes")}
 
 EPILOG = (
@@ -43,7 +40,7 @@ EPILOG = (
     show_default=True,
     help="json also writes a report for tools on stdout (its schema is in docs/rules.md).",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too (notes never fail).")
+@strict_option("Fail on warnings too (notes never fail).")
 @click.option("--links", "links", is_flag=True, help="Also check every web address the show cites (uses the network).")
 @click.option(
     "-j",
@@ -70,7 +67,7 @@ EPILOG = (
 @click.option(
     "--no-cache", is_flag=True, help="Measure the audio and check the links again, ignoring the last day's results."
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only on stderr.")
+@quiet_option("Print errors only on stderr.")
 @with_errors_reported
 def check_command(
     show_dir: Path,
@@ -97,12 +94,11 @@ def check_command(
         entretiens check --links --jobs 4 --deadline 120
     """
     options = LinkOptions(jobs=jobs, timeout=timeout, deadline=deadline) if links else None
-    progress, finish = _progress_bar(enabled=sys.stderr.isatty() and not quiet)
-    report = check_show(show_dir, use_cache=not no_cache, links=options, link_progress=progress)
-    finish()
+    with progress_bar("Checking links", enabled=sys.stderr.isatty() and not quiet) as progress:
+        report = check_show(show_dir, use_cache=not no_cache, links=options, link_progress=progress)
     status = report.exit_status(strict=strict)
     shown = [p for p in report.problems if p.severity == "error"] if quiet else report.problems
-    _print_grouped(shown, report.root)
+    print_problems(shown, report.root)
     if not quiet:
         _print_audio(report)
         if report.links is not None:
@@ -111,67 +107,6 @@ def check_command(
     if output_format == "json":
         click.echo(json.dumps(json_document(report, strict=strict), ensure_ascii=False, indent=2))
     sys.exit(status)
-
-
-def _progress_bar(*, enabled: bool) -> tuple[Callable[[int, int, str], None] | None, Callable[[], None]]:
-    """A progress callback drawing a bar on stderr, and the function that closes the bar."""
-    if not enabled:
-        return None, lambda: None
-    bar: Any = None
-    shown = 0
-
-    def progress(done: int, total: int, url: str) -> None:
-        nonlocal bar, shown
-        if bar is None:
-            bar = click.progressbar(length=total, label="Checking links", file=sys.stderr, color=color())
-            bar.__enter__()
-        bar.update(done - shown, url)
-        shown = done
-
-    def finish() -> None:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-
-    return progress, finish
-
-
-def _relative(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _group_key(name: str | None) -> tuple[int, str]:
-    if name == "feed.yaml":
-        return (0, "")
-    if name is None:
-        return (4, "")
-    if name == FEED_PATH.as_posix():
-        return (3, name)
-    return (1 if name.endswith((".yaml", ".yml")) else 2, name)
-
-
-def _print_grouped(problems: Sequence[Problem], root: Path) -> None:
-    """Problems under the name of their file, in line order."""
-    groups: dict[str | None, list[Problem]] = {}
-    for problem in problems:
-        groups.setdefault(_relative(problem.path, root), []).append(problem)
-    colour = color()
-    for name in sorted(groups, key=_group_key):
-        title = name or "the show"
-        if name == FEED_PATH.as_posix():
-            title += " (as publish would write it)"
-        click.echo(click.style(title, bold=True), err=True, color=colour)
-        for problem in sorted(groups[name], key=lambda p: (p.line or 0, _ORDER[p.severity], p.rule)):
-            label = click.style(problem.severity, fg=_COLOURS[problem.severity], bold=True)
-            where = f"{problem.line}: " if problem.line else ""
-            what = f"{problem.field}: " if problem.field else ""
-            click.echo(f"  {where}{label}: {what}{problem.message} [{problem.rule}]", err=True, color=colour)
-            if problem.hint:
-                click.echo(click.style(f"      hint: {problem.hint}", dim=True), err=True, color=colour)
 
 
 def _print_audio(report: CheckReport) -> None:
@@ -234,7 +169,7 @@ def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
     status = report.exit_status(strict=strict)
     problems = sorted(
         report.problems,
-        key=lambda p: (_group_key(_relative(p.path, root)), p.line or 0, _ORDER[p.severity], p.rule),
+        key=lambda p: problem_order(p, root),
     )
     document: dict[str, object] = {
         "format": JSON_FORMAT,
@@ -253,7 +188,7 @@ def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
             {
                 "rule": p.rule,
                 "severity": p.severity,
-                "file": _relative(p.path, root),
+                "file": relative(p.path, root),
                 "line": p.line,
                 "field": p.field,
                 "message": p.message,
@@ -286,7 +221,7 @@ def _links_document(links: LinkReport, root: Path) -> dict[str, object]:
     places: dict[str, list[dict[str, object]]] = {}
     for place in links.places:
         places.setdefault(place.url, []).append(
-            {"file": _relative(place.path, root), "line": place.line, "field": place.field}
+            {"file": relative(place.path, root), "line": place.line, "field": place.field}
         )
     return {
         "elapsed": round(links.elapsed, 3),

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from ..publish import PublishResult, publish
-from ._base import cli, length_for_people, report_problems, say, show_option, with_errors_reported
+from ._base import cli, length_for_people, say, with_errors_reported
+from ._options import include_future_option, output_option, quiet_option, show_option, strict_option
+from ._report import print_problems, progress_bar
 
 #: Below this many episodes, probing is too quick for a progress bar to help.
 PROGRESS_THRESHOLD = 8
@@ -16,23 +18,17 @@ PROGRESS_THRESHOLD = 8
 
 @cli.command("publish")
 @show_option
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Where to write the site and feed.  [default: public/ in the show folder]",
-)
-@click.option("--include-future", is_flag=True, help="Also publish episodes dated in the future.")
+@output_option("Where to write the site and feed.  [default: public/ in the show folder]")
+@include_future_option("Also publish episodes dated in the future.")
 @click.option("--dry-run", is_flag=True, help="Check and build everything, write nothing.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@strict_option("Treat warnings as errors (exit 1, nothing written).")
 @click.option(
     "--tag-audio/--no-tag-audio",
     default=None,
     help="Write tags, artwork and chapters into the published MP3/M4A copies (never into audio/).  "
     "[default: feed.yaml's tag_audio]",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@quiet_option("Print errors only.")
 @with_errors_reported
 def publish_command(
     show_dir: Path,
@@ -53,32 +49,19 @@ def publish_command(
         entretiens publish
         entretiens publish --show ~/shows/entretiens --output /srv/www/podcast
     """
-    progress = None
-    bar = None
-    if sys.stderr.isatty() and not quiet:
-
-        def progress(done: int, total: int, _name: str) -> None:
-            nonlocal bar
-            if total < PROGRESS_THRESHOLD:
-                return
-            if bar is None:
-                bar = click.progressbar(length=total, label="Measuring audio", file=sys.stderr)
-                bar.__enter__()
-            bar.update(1)
-            if done == total:
-                bar.__exit__(None, None, None)
-
-    result = publish(
-        show_dir,
-        out_dir,
-        include_future=include_future,
-        dry_run=dry_run,
-        strict=strict,
-        tag_audio=tag_audio,
-        progress=progress,
-    )
+    enabled = sys.stderr.isatty() and not quiet
+    with progress_bar("Measuring audio", enabled=enabled, threshold=PROGRESS_THRESHOLD) as progress:
+        result = publish(
+            show_dir,
+            out_dir,
+            include_future=include_future,
+            dry_run=dry_run,
+            strict=strict,
+            tag_audio=tag_audio,
+            progress=progress,
+        )
     if result.warnings and not quiet:
-        report_problems(result.warnings, result.project.show.root)
+        print_problems(result.warnings, result.project.show.root)
     if not quiet:
         _summary(result, dry_run=dry_run)
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from entretiens.cli._base import cli, report_problems, say, show_option, with_errors_reported
+from entretiens.cli._base import cli, say, with_errors_reported
+from entretiens.cli._options import include_future_option, output_option, show_option
+from entretiens.cli._report import print_problems
 from entretiens.errors import EntretiensError, ProblemsError
 from entretiens.publish import PublishResult
 from entretiens.serve import DEFAULT_PORT, Preview
@@ -25,14 +27,8 @@ from entretiens.serve import DEFAULT_PORT, Preview
     show_default=True,
     help="Port on 127.0.0.1; 0 picks a free one.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Build into this folder and keep it.  [default: a temporary folder]",
-)
-@click.option("--include-future", is_flag=True, help="Also show episodes dated in the future.")
+@output_option("Build into this folder and keep it.  [default: a temporary folder]")
+@include_future_option("Also show episodes dated in the future.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every request.")
 @with_errors_reported
 def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_future: bool, verbose: bool) -> None:
@@ -51,14 +47,14 @@ def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_futur
 
     def built(result: PublishResult) -> None:
         if result.warnings:
-            report_problems(result.warnings, result.project.show.root)
+            print_problems(result.warnings, result.project.show.root)
         report = result.report
         changed = len(report.written) + len(report.removed) if report else 0
         say(f"Rebuilt: {changed} file{'s' if changed != 1 else ''} changed.", fg="green")
 
     def failed(error: EntretiensError) -> None:
         if isinstance(error, ProblemsError):
-            report_problems(error.problems, error.root)
+            print_problems(error.problems, error.root)
         else:
             say(f"Error: {error}", fg="red", bold=True)
         say("The previous build is still served; fix the show and save again.", fg="yellow")
@@ -71,7 +67,7 @@ def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_futur
     previous = _stop_on_terminate()
     try:
         if result.warnings:
-            report_problems(result.warnings, result.project.show.root)
+            print_problems(result.warnings, result.project.show.root)
         count = len(result.releases)
         say(
             f"Serving {result.project.show.title} ({count} episode{'s' if count != 1 else ''}) at {preview.url}",
