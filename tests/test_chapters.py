@@ -270,6 +270,7 @@ def test_check_warns_when_yaml_and_audio_chapters_disagree(tmp_path: Path) -> No
 
     assert result.exit_code == 0, result.output
     assert (
-        "warning: chapters: the chapters differ from the 3 embedded in audio/001.mp3; "
-        "the YAML's are published [chapters-disagree]"
+        "Warning: episodes/001-first.yaml:10: chapters: the chapters differ from the 3 embedded in audio/001.mp3; "
+        "the YAML's are published"
     ) in result.stderr
+    assert result.stderr.splitlines()[0].endswith("[chapters-disagree]")

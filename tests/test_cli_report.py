@@ -36,21 +36,23 @@ def test_a_problem_is_one_line_file_first_rule_last(monkeypatch: pytest.MonkeyPa
     stderr = _terminal(monkeypatch)
     root = tmp_path / "show"
     problems = [
-        Problem(rule="feed-size", severity="warning", path=root / "public" / "feed.xml", message="big"),
-        Problem(rule="b-rule", path=root / "episodes" / "002.yaml", line=9, field="title", message="two", hint="fix"),
-        Problem(rule="a-rule", severity="info", path=root / "episodes" / "002.yaml", line=3, message="one"),
-        Problem(rule="whole", message="the show as a whole"),
-        Problem(rule="lang", path=root / "feed.yaml", line=4, field="language", message="bad"),
-        Problem(rule="cover", severity="warning", path=root / "artwork.png", message="small"),
+        Problem(rule="feed-size", path=root / "public" / "feed.xml", message="big"),
+        Problem(
+            rule="invalid-url", path=root / "episodes" / "002.yaml", line=9, field="url", message="two", hint="fix"
+        ),
+        Problem(rule="number-gap", path=root / "episodes" / "002.yaml", line=3, message="one"),
+        Problem(rule="build-error", message="the show as a whole"),
+        Problem(rule="invalid-language", path=root / "feed.yaml", line=4, field="language", message="bad"),
+        Problem(rule="artwork-file-size", path=root / "artwork.png", message="small"),
     ]
     print_problems(problems, root)
     assert stderr.getvalue().splitlines() == [
-        "Error: feed.yaml:4: language: bad [lang]",
-        "Info: episodes/002.yaml:3: one [a-rule]",
-        "Error: episodes/002.yaml:9: title: two (fix) [b-rule]",
-        "Warning: artwork.png: small [cover]",
+        "Error: feed.yaml:4: language: bad [invalid-language]",
+        "Info: episodes/002.yaml:3: one [number-gap]",
+        "Error: episodes/002.yaml:9: url: two (fix) [invalid-url]",
+        "Warning: artwork.png: small [artwork-file-size]",
         "Warning: public/feed.xml: big [feed-size]",
-        "Error: the show as a whole [whole]",
+        "Error: the show as a whole [build-error]",
     ]
 
 
