@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +27,6 @@ from entretiens.errors import Problem, ProblemsError
 from entretiens.publish import publish
 from showbuilder import make_show as make_minimal_show
 
-REPO = Path(__file__).resolve().parent.parent
 SUMMARY = "raconte son apprentissage et les meubles qu'elle restaure."
 
 Plant = Callable[[Path], object]
@@ -50,15 +48,8 @@ def test_a_clean_show_has_no_problem_at_all(tmp_path: Path) -> None:
     assert not (root / "public").exists()
 
 
-def test_the_bundled_sample_show_is_clean(tmp_path: Path) -> None:
-    root = tmp_path / "sample"
-    root.mkdir()
-    for name in ("feed.yaml", "artwork.png", "published.yaml"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, root / name)
-    for folder in ("episodes", "guests", "audio", "transcripts", "templates", "images"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, root / folder)
+def test_the_bundled_sample_show_is_clean(sample_show: Path) -> None:
+    root = sample_show
     report = check_show(root)
     assert [p.format(root) for p in report.problems if p.severity != "info"] == []
     assert report.releases

@@ -32,7 +32,6 @@ NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
 FEED_URL = BASE_URL + "feed.xml"
 #: podcast:guid is the UUIDv5 of the feed URL without its scheme, in this namespace.
 PODCAST_GUID = str(uuid.uuid5(uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6"), "podcast.example.org/show/feed.xml"))
-SAMPLE_SHOW = Path(__file__).resolve().parent.parent
 PRIVATE_EMAIL = "jane.private@example.net"
 PRIVATE_PHONE = "+33 6 12 34 56 78"
 
@@ -324,19 +323,6 @@ def test_a_bad_value_stops_the_publish_and_keeps_the_old_output(published: Path,
 # -- the bundled sample show -------------------------------------------------------------------------
 
 
-def _sample_copy(tmp_path: Path) -> Path:
-    if not (SAMPLE_SHOW / "feed.yaml").is_file():
-        pytest.skip("the bundled sample show is not part of this source tree")
-    root = tmp_path / "sample"
-    for name in ("feed.yaml", "artwork.png"):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(SAMPLE_SHOW / name, root / name)
-    for folder in ("episodes", "audio", "guests", "transcripts", "templates"):
-        if (SAMPLE_SHOW / folder).is_dir():
-            shutil.copytree(SAMPLE_SHOW / folder, root / folder)
-    return root
-
-
 def _ffprobe_json(*arguments: str) -> dict[str, Any]:
     ffprobe = require_tool("ffprobe")
     result = subprocess.run([ffprobe, "-v", "error", *arguments, "-of", "json"], check=True, capture_output=True)
@@ -344,8 +330,8 @@ def _ffprobe_json(*arguments: str) -> dict[str, Any]:
     return data
 
 
-def test_sample_show_transcripts_convert_to_valid_srt_and_json(tmp_path: Path) -> None:
-    root = _sample_copy(tmp_path)
+def test_sample_show_transcripts_convert_to_valid_srt_and_json(tmp_path: Path, sample_show: Path) -> None:
+    root = sample_show
     out = tmp_path / "public"
 
     result = publish(root, out, now=NOW)
@@ -366,8 +352,8 @@ def test_sample_show_transcripts_convert_to_valid_srt_and_json(tmp_path: Path) -
             assert [round(float(p["pts_time"]), 3) for p in packets] == [c.start for c in original], name
 
 
-def test_sample_show_tagged_copies_carry_their_chapters(tmp_path: Path) -> None:
-    root = _sample_copy(tmp_path)
+def test_sample_show_tagged_copies_carry_their_chapters(tmp_path: Path, sample_show: Path) -> None:
+    root = sample_show
     out = tmp_path / "public"
 
     result = publish(root, out, now=NOW, tag_audio=True)

@@ -117,14 +117,17 @@ def write_file(path: Path, data: bytes) -> bool:
     """
     if path.is_file() and path.read_bytes() == data:
         return False
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = None
     try:
+        # Inside the try: a folder the user cannot write fails here, and is an OutputError too.
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -13,6 +14,8 @@ from .model import PublishState
 from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
 
 STATE_FILE = "published.yaml"
+#: The keys publish writes, in order: anything else is damage.
+_KEYS = ("podcast_guid", "episodes")
 
 _HEADER = """\
 # Written by `entretiens publish`. Keep this file under version control, beside feed.yaml.
@@ -47,6 +50,31 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
             )
         )
         return PublishState()
+    for key in data:
+        if key not in _KEYS:
+            # publish writes no other key: a misspelt `episodes:` would lose every pinned GUID.
+            problems.append(
+                Problem(
+                    rule="state-file",
+                    path=path,
+                    line=data.key_lines.get(key),
+                    field=str(key),
+                    message=f"unknown key '{key}': this file holds only {' and '.join(_KEYS)}",
+                    hint="restore the file from version control",
+                )
+            )
+    if _cut_short(path):
+        problems.append(
+            Problem(
+                rule="state-file",
+                path=path,
+                line=_line_count(path),
+                message="the file does not end with a line break, as publish writes it: it may have been cut "
+                "short, and the last GUID with it",
+                hint="restore the file from version control; if you edited it by hand and its last GUID is "
+                "whole, add the final line break",
+            )
+        )
     show_guid = data.get("podcast_guid")
     if show_guid is not None and not (isinstance(show_guid, str) and is_uuid(show_guid)):
         problems.append(
@@ -61,7 +89,7 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
         )
         show_guid = None
     guids: list[tuple[str, str]] = []
-    episodes = data.get("episodes") or {}
+    episodes = data.get("episodes")
     if not isinstance(episodes, YamlMap):
         problems.append(
             Problem(
@@ -69,7 +97,9 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
                 path=path,
                 line=data.key_lines.get("episodes"),
                 field="episodes",
-                message="must map episode slugs to GUIDs",
+                message="must map episode slugs to GUIDs"
+                if "episodes" in data
+                else "missing: publish always writes the episodes' GUIDs here",
                 hint="restore the file from version control",
             )
         )
@@ -89,6 +119,21 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
             continue
         guids.append((str(slug), guid.strip()))
     return PublishState(podcast_guid=show_guid, guids=tuple(guids))
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether a file that parsed to a mapping (so is not empty) lacks its final line break.
+
+    publish always ends the file with one: without it, the last GUID may have been cut.
+    """
+    with path.open("rb") as stream:
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1) != b"\n"
+
+
+def _line_count(path: Path) -> int:
+    with path.open("rb") as stream:
+        return sum(1 for _ in stream)
 
 
 def render_state(podcast_guid: str, guids: Mapping[str, str]) -> bytes:

@@ -1,0 +1,226 @@
+"""published.yaml: every way it can be damaged is refused with a located error, and nothing
+already published changes (the `state-file` rule guards the GUIDs listeners' apps know)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from audiogen import write_mp3
+from conftest import NOW, DamagedState, PublishedShow
+from entretiens.cli import cli
+from entretiens.errors import ConfigError, Problem, ProblemsError
+from entretiens.loading import load_project
+from entretiens.model import PublishState
+from entretiens.publish import publish
+from entretiens.state import episode_guid_for, is_uuid, merged_guids, read_state, render_state
+from showbuilder import episode, make_show, tree, write_yaml
+
+
+def _found(problems: list[Problem]) -> list[tuple[str, int | None, str | None]]:
+    return [(p.rule, p.line, p.field) for p in problems]
+
+
+def _publish(show: PublishedShow) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["publish", "--show", str(show.root), "--output", str(show.out)])
+    assert isinstance(result.exception, SystemExit | None), result.exception
+    return result.exit_code, result.stderr
+
+
+def _state_bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+# --- each damage, at each level ----------------------------------------------------------------
+
+
+def test_read_state_reports_each_damage_where_it_is(damaged_state: DamagedState) -> None:
+    problems: list[Problem] = []
+    read_state(damaged_state.show.state_file, problems)
+    assert _found(problems) == list(damaged_state.damage.expected)
+    assert all(p.severity == "error" for p in problems)
+    assert all(p.path == damaged_state.show.state_file for p in problems)
+    assert any(damaged_state.damage.says in p.message for p in problems), [p.message for p in problems]
+    state_file_problems = [p for p in problems if p.rule == "state-file"]
+    assert all(p.hint and "restore" in p.hint for p in state_file_problems)
+
+
+def test_loading_a_damaged_state_is_an_error(damaged_state: DamagedState) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_project(damaged_state.show.root)
+    located = [(p.rule, p.line, p.field) for p in caught.value.problems if p.path == damaged_state.show.state_file]
+    assert located == list(damaged_state.damage.expected)
+
+
+def test_publish_refuses_a_damaged_state_and_changes_nothing(damaged_state: DamagedState) -> None:
+    show = damaged_state.show
+    output_before = tree(show.out)
+    state_before = _state_bytes(show.state_file)
+
+    code, stderr = _publish(show)
+
+    assert code == 1
+    assert "Traceback" not in stderr
+    for rule, line, _field in damaged_state.damage.expected:
+        where = f"published.yaml:{line}:" if line is not None else "published.yaml:"
+        assert where in stderr and f"[{rule}]" in stderr, stderr
+    assert "nothing was published" in stderr
+    assert tree(show.out) == output_before
+    assert _state_bytes(show.state_file) == state_before
+
+
+# --- what is not damage ------------------------------------------------------------------------
+
+
+def test_a_missing_state_file_is_a_show_never_published(tmp_path: Path) -> None:
+    problems: list[Problem] = []
+    assert read_state(tmp_path / "published.yaml", problems) == PublishState()
+    assert problems == []
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "podcast_guid: null\nepisodes: {}\n"])
+def test_an_empty_state_file_pins_nothing(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "published.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems: list[Problem] = []
+    assert read_state(path, problems) == PublishState()
+    assert problems == []
+
+
+def test_what_publish_writes_reads_back_the_same(tmp_path: Path) -> None:
+    podcast_guid = str(uuid.uuid4())
+    guids = {"002-b": "urn:imported:2", "001-a": episode_guid_for(podcast_guid, "001-a")}
+    path = tmp_path / "published.yaml"
+    path.write_bytes(render_state(podcast_guid, guids))
+
+    problems: list[Problem] = []
+    state = read_state(path, problems)
+
+    assert problems == []
+    assert state == PublishState(
+        podcast_guid=podcast_guid, guids=(("001-a", guids["001-a"]), ("002-b", "urn:imported:2"))
+    )
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Written by `entretiens publish`")
+    assert text.index("001-a") < text.index("002-b"), "slugs in a stable order, so the file diffs well"
+
+
+def test_spaces_around_a_pinned_guid_are_not_part_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "published.yaml"
+    path.write_text("episodes:\n  001-a: '  urn:x  '\n", encoding="utf-8")
+    problems: list[Problem] = []
+    assert read_state(path, problems).guids == (("001-a", "urn:x"),)
+    assert problems == []
+
+
+def test_two_slugs_may_share_a_guid_when_one_file_was_renamed(published_show: PublishedShow) -> None:
+    """The README's advice for a renamed file (copy the old GUID as `guid:`) leaves the old slug's pin."""
+    root = published_show.root
+    old = yaml.safe_load(published_show.state_file.read_text(encoding="utf-8"))["episodes"]["001-first"]
+    data = yaml.safe_load((root / "episodes" / "001-first.yaml").read_text(encoding="utf-8"))
+    (root / "episodes" / "001-first.yaml").unlink()
+    write_yaml(root / "episodes" / "001-renamed.yaml", {**data, "guid": old})
+
+    publish(root, published_show.out, now=NOW)
+
+    pinned = yaml.safe_load(published_show.state_file.read_text(encoding="utf-8"))["episodes"]
+    assert pinned["001-first"] == pinned["001-renamed"] == old
+
+
+def test_two_present_episodes_pinned_to_one_guid_are_refused(published_show: PublishedShow) -> None:
+    state_file = published_show.state_file
+    pinned = yaml.safe_load(state_file.read_text(encoding="utf-8"))
+    first = pinned["episodes"]["001-first"]
+    state_file.write_text(state_file.read_text(encoding="utf-8").replace(pinned["episodes"]["002-second"], first))
+    output_before = tree(published_show.out)
+
+    with pytest.raises(ProblemsError) as caught:
+        publish(published_show.root, published_show.out, now=NOW)
+
+    assert "duplicate-guid" in [p.rule for p in caught.value.problems]
+    assert tree(published_show.out) == output_before
+
+
+# --- a state file that cannot be written ---------------------------------------------------------
+
+
+def test_a_read_only_state_file_that_need_not_change_is_left_alone(published_show: PublishedShow) -> None:
+    state_file = published_show.state_file
+    state_file.chmod(0o444)
+    before = state_file.stat()
+
+    assert _publish(published_show)[0] == 0
+
+    after = state_file.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_mode) == (before.st_ino, before.st_mtime_ns, before.st_mode)
+
+
+def _as_another_user() -> list[str]:
+    """A command prefix that drops root's right to write anywhere (nothing when not root)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if os.environ.get("ENTRETIENS_REQUIRE_TOOLS") == "1":
+            pytest.fail("setpriv (util-linux) is required to test permissions as root (ENTRETIENS_REQUIRE_TOOLS=1)")
+        pytest.skip("running as root without setpriv: file permissions cannot be tested")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def test_a_state_file_publish_cannot_write_stops_the_publish(world_readable_dir: Path) -> None:
+    """GUIDs are saved before the feed goes out: when they cannot be, nothing goes out."""
+    prefix = _as_another_user()
+    root = make_show(world_readable_dir / "show")
+    out = world_readable_dir / "out"
+    publish(root, out, now=NOW)
+    write_yaml(root / "episodes" / "003-third.yaml", episode(3))
+    write_mp3(root / "audio" / "003.mp3", seconds=2, bitrate=32, sample_rate=22050, mpeg_version=2, channels=1)
+    state_before = (root / "published.yaml").read_bytes()
+    if prefix:
+        for path in [out, *out.rglob("*")]:
+            os.chown(path, 65534, 65534)
+    root.chmod(0o555)
+    output_before = tree(out)
+
+    result = subprocess.run(
+        [*prefix, sys.executable, "-m", "entretiens", "publish", "--show", str(root), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(world_readable_dir), "NO_COLOR": "1"},
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "published.yaml: cannot write" in result.stderr, result.stderr
+    assert (root / "published.yaml").read_bytes() == state_before
+    assert tree(out) == output_before
+
+
+# --- the helpers publish relies on ----------------------------------------------------------------
+
+
+def test_a_pinned_guid_is_never_replaced() -> None:
+    state = PublishState(podcast_guid=None, guids=(("001-a", "pinned"),))
+    assert merged_guids(state, [("001-a", "new"), ("002-b", "fresh")]) == {"001-a": "pinned", "002-b": "fresh"}
+    # An episode whose file is gone keeps its pin: if the file comes back, so does its GUID.
+    assert merged_guids(state, []) == {"001-a": "pinned"}
+
+
+def test_a_new_episode_guid_is_a_uuid5_of_the_show_and_the_slug() -> None:
+    show = "1743692a-74ff-592d-8730-0f4425ef297c"
+    guid = episode_guid_for(show, "001-a")
+    assert guid == str(uuid.uuid5(uuid.UUID(show), "001-a")) == episode_guid_for(show, "001-a")
+    assert guid != episode_guid_for(show, "001-b")
+    assert is_uuid(guid, version=5)
+    assert not is_uuid(guid, version=4)
+    assert is_uuid(guid.upper()) and is_uuid("{" + guid + "}") and is_uuid(guid.replace("-", ""))
+    assert not is_uuid("my-show") and not is_uuid("")
