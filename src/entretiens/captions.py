@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -284,10 +285,27 @@ def parse_json(text: str) -> tuple[Cue, ...]:
     :raises TranscriptError: ``transcript-syntax`` with the line at fault.
     """
     try:
-        document = json.loads(text)
+        document = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         hint = "check the quotes, commas and brackets on this line and the one before"
         raise TranscriptError("transcript-syntax", exc.lineno, f"invalid JSON: {exc.msg}", hint) from None
+    except _NotANumber as exc:
+        where = text.count("\n", 0, max(text.find(exc.literal), 0)) + 1
+        raise TranscriptError(
+            "transcript-syntax",
+            where,
+            f"{exc.literal[:20]} is not a number of seconds",
+            "write seconds as a plain number such as 12.5",
+        ) from None
+    except RecursionError:
+        raise TranscriptError(
+            "transcript-syntax",
+            None,
+            "the JSON is nested too deeply",
+            "a JSON transcript is one object holding a flat list of segments",
+        ) from None
     hint = 'write {"version": "1.0.0", "segments": [{"startTime": 0.5, "endTime": 2.0, "body": "..."}]}'
     if not isinstance(document, dict) or not isinstance(document.get("version"), str):
         raise TranscriptError("transcript-syntax", 1, "a JSON transcript is an object with a `version` string", hint)
@@ -309,6 +327,32 @@ def parse_json(text: str) -> tuple[Cue, ...]:
             )
         )
     return tuple(cues)
+
+
+class _NotANumber(ValueError):
+    """A JSON number no time can be: NaN, Infinity, or too long to be real (5000 digits)."""
+
+    def __init__(self, literal: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+
+
+def _refuse_constant(literal: str) -> float:
+    raise _NotANumber(literal)
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotANumber(literal)
+    return value
+
+
+def _bounded_int(literal: str) -> int:
+    # Python refuses to read integers over 4300 digits (a ValueError); no time needs 16.
+    if len(literal) > 16:
+        raise _NotANumber(literal)
+    return int(literal)
 
 
 def _segment_problem(segment: object) -> str | None:

@@ -857,6 +857,16 @@ def _transcripts(reader: FieldReader, data: YamlMap, language: str) -> tuple[Tra
         found = _show_file(reader, text, field, line)
         if found is None:
             return None
+        if Path(found).suffix.lower() != Path(text).suffix.lower():
+            # A link to another kind of file (a show file, with its private fields) is no transcript.
+            reader.error(
+                "transcript-format",
+                field,
+                line,
+                f"'{text}' is a link to {found}, which is not a {Path(text).suffix} transcript",
+                "put the transcript file itself in transcripts/",
+            )
+            return None
         return Transcript(path=Path(found), language=lang, source=Source(path=reader.path, line=line))
 
     return reader.each(data, "transcript", "", read)

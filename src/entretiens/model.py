@@ -296,6 +296,9 @@ class AudioInfo:
     #: The longer duration the file's own header announced, when the audio present ends
     #: before it: most likely a cut copy or upload.
     announced: timedelta | None = None
+    #: Bytes after the end of the audio that are neither audio nor tags (junk, zeros): apps
+    #: download them for nothing. Measured for MP3.
+    trailing: int = 0
     #: Embedded title/artist/album tags, as read.
     tags: tuple[tuple[str, str], ...] = ()
     chapters: tuple[EmbeddedChapter, ...] = ()

@@ -164,6 +164,8 @@ def tag(project: Project, releases: tuple[Release, ...]) -> tuple[tuple[Release,
     tagged: list[Release] = []
     problems: list[Problem] = []
     for release in releases:
+        if limit := tagging.chapter_limit(release):
+            problems.append(limit)
         try:
             tagged.append(tagging.tag_release(project.show, release, folder))
         except ProblemsError as exc:

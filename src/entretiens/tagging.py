@@ -129,6 +129,10 @@ class TagContent:
     mp4_chapters: bool
 
 
+#: ID3's CTOC frame counts its entries in one byte, as MP4's Nero chapter list does.
+MAX_TAGGED_CHAPTERS = mp4chapters.NERO_MAX
+
+
 def tag_content(show: Show, release: Release) -> TagContent:
     """What the copy of a release's audio will hold.
 
@@ -178,6 +182,24 @@ def _image(show: Show, reference: str | None) -> Image | None:
     except OSError as exc:
         raise OutputError(f"{reference}: cannot read the image to embed: {exc.strerror}") from exc
     return Image(data=data, mime_type="image/png" if data.startswith(b"\x89PNG") else "image/jpeg")
+
+
+def chapter_limit(release: Release) -> Problem | None:
+    """A warning when a tagged copy cannot hold all the chapters: ID3's table of contents and
+    MP4's Nero list count their entries in one byte, so the first 255 go into the file."""
+    chapters = release.chapters
+    if len(chapters) <= MAX_TAGGED_CHAPTERS or TAG_FORMATS.get(release.audio.mime_type) is None:
+        return None
+    source = chapters[MAX_TAGGED_CHAPTERS].source
+    return Problem(
+        rule="tagging-chapter-limit",
+        path=source.path if source else release.episode.path,
+        line=source.line if source else release.episode.line_of("chapters"),
+        field=f"chapters[{MAX_TAGGED_CHAPTERS}]",
+        message=f"{len(chapters)} chapters: the tagged audio holds the first {MAX_TAGGED_CHAPTERS}, "
+        "the most its chapter list can count; the feed's chapters file holds them all",
+        hint=f"merge chapters to keep {MAX_TAGGED_CHAPTERS} or fewer",
+    )
 
 
 def tag_release(show: Show, release: Release, cache_dir: Path) -> Release:
@@ -365,8 +387,9 @@ def _id3_frames(content: TagContent) -> Iterator[Any]:
             desc="",
             data=content.cover.data,
         )
-    ids = [f"chp{index}" for index in range(len(content.chapters))]
-    for element_id, chapter in zip(ids, content.chapters, strict=True):
+    kept = content.chapters[:MAX_TAGGED_CHAPTERS]
+    ids = [f"chp{index}" for index in range(len(kept))]
+    for element_id, chapter in zip(ids, kept, strict=True):
         sub_frames: list[Any] = [_make(TIT2, encoding=utf8, text=[chapter.title])]
         if chapter.url:
             sub_frames.append(_make(WXXX, encoding=utf8, desc="", url=chapter.url))

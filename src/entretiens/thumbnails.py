@@ -13,6 +13,7 @@ import PIL
 from PIL import Image, ImageOps
 
 from . import layout
+from .images import ImageTooLarge, open_image
 from .model import Show
 
 
@@ -66,6 +67,9 @@ class Images:
         if encoding not in self._encoded:
             self._encoded[encoding] = self._cached(reference, size, square=square, suffix=target.suffix)
         data = self._encoded[encoding]
+        if data == _REFUSED:
+            # Too many pixels: reported by the checks; linking it would hand it to every visitor.
+            return None
         if data is None:
             return None if local_only else Picture(src=reference)
         self._files[target] = data
@@ -83,7 +87,7 @@ class Images:
         with contextlib.suppress(OSError):
             return cached.read_bytes()
         data = _encode(source, size, square=square, suffix=suffix)
-        if data is not None:
+        if data:
             # Only ever saves time: a cache that cannot be written is no error.
             with contextlib.suppress(OSError):
                 cached.parent.mkdir(parents=True, exist_ok=True)
@@ -94,9 +98,10 @@ class Images:
 
 
 def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
-    """An image at most ``size`` pixels wide as PNG or JPEG bytes; None if Pillow cannot read it."""
+    """An image at most ``size`` pixels wide as PNG or JPEG bytes; None if Pillow cannot read it,
+    :data:`_REFUSED` if it declares too many pixels to decode."""
     try:
-        with Image.open(source) as original:
+        with open_image(source) as original:
             image = ImageOps.exif_transpose(original)
             image = ImageOps.fit(image, (size, size)) if square else image.copy()
             image.thumbnail((size, size), Image.Resampling.LANCZOS)
@@ -110,6 +115,12 @@ def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | No
                 image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
             else:
                 image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except ImageTooLarge:
+        return _REFUSED
+    except (OSError, ValueError, SyntaxError):
         return None
     return buffer.getvalue()
+
+
+#: What :func:`_encode` gives for an image it refuses to decode (never cached: it is empty).
+_REFUSED = b""

@@ -98,6 +98,14 @@ def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
         raise AudioError(path, f"cannot read the file: {exc.strerror or exc}") from exc
     if info.duration.total_seconds() <= 0:
         raise AudioError(path, "the file holds no audio: its duration is zero", "export the recording again")
+    if stat.st_size * 8 < info.duration.total_seconds() * MIN_BITS_PER_SECOND:
+        # A header may claim anything (an M4A's mdhd can say 136 years); no codec packs
+        # speech into fewer bits than this.
+        raise AudioError(
+            path,
+            f"the file claims to last {_span(info.duration.total_seconds())} but holds only {stat.st_size:,} bytes",
+            _HINT_EXPORT,
+        )
     info = replace(info, size=stat.st_size, mime_type=mime_type)
     if cache is not None:
         cache.put(path, info, stat=stat)
@@ -105,6 +113,12 @@ def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
 
 
 # --- What the file is ------------------------------------------------------------------------
+
+#: Leading ID3 tags larger than this are refused rather than read: artwork and chapters take
+#: a few MB at most, and padding of hundreds of MB would be loaded whole.
+MAX_ID3_BYTES: Final = 32 * 1024 * 1024
+#: Fewer bits per second than any speech codec produces: the duration is not believable.
+MIN_BITS_PER_SECOND: Final = 500
 
 _UNSUPPORTED: Final = {
     b"FORM": "AIFF audio",
@@ -114,10 +128,22 @@ _UNSUPPORTED: Final = {
 }
 
 
+def _span(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days / 365.25:,.0f} years" if days > 730 else f"{days:,.1f} days" if days > 2 else f"{seconds:,.0f} s"
+
+
 def _sniff(path: Path, reader: _Reader) -> tuple[Container, int]:
     """The container, from the content, and where it starts: after leading ID3v2 tags, and at
     the first frame for MP3."""
     start = _skip_id3v2(reader, 0)
+    if start > MAX_ID3_BYTES:
+        # Reading the tags would load all of them into memory (mutagen reads a tag whole).
+        raise AudioError(
+            path,
+            f"the ID3 tags at the start of the file weigh {start:,} bytes (most are a few hundred KB)",
+            "strip them, e.g. ffmpeg -i FILE -map 0:a -c copy -map_metadata -1 clean.mp3, then tag again",
+        )
     head = reader.read(start, 27 + 255 + 8)
     if head[:4] == b"fLaC":
         return "flac", start

@@ -223,6 +223,7 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
         channels=1 if header >> 6 & 3 == 3 else 2,
         duration_method=method,
         announced=announced,
+        trailing=end - stop,
         tags=tags,
         chapters=chapters,
     )

@@ -15,7 +15,7 @@ from ..errors import OutputError
 from ..model import AudioInfo, EmbeddedChapter
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
-CACHE_VERSION: Final = 3
+CACHE_VERSION: Final = 4
 
 
 class ProbeCache:
@@ -101,6 +101,7 @@ def _info_to_json(info: AudioInfo) -> dict[str, Any]:
         "channels": info.channels,
         "duration_method": info.duration_method,
         "announced_us": None if info.announced is None else info.announced // timedelta(microseconds=1),
+        "trailing": info.trailing,
         "tags": [list(pair) for pair in info.tags],
         "chapters": [{"start": c.start, "title": c.title, "url": c.url} for c in info.chapters],
     }
@@ -124,6 +125,7 @@ def _info_from_json(data: dict[str, Any]) -> AudioInfo:
         channels=_typed(data["channels"], int, optional=True),
         duration_method=_typed(data["duration_method"], str),
         announced=None if data["announced_us"] is None else timedelta(microseconds=_typed(data["announced_us"], int)),
+        trailing=_typed(data["trailing"], int),
         tags=tuple((_typed(key, str), _typed(value, str)) for key, value in data["tags"]),
         chapters=tuple(
             EmbeddedChapter(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from entretiens.errors import Problem
+from entretiens.images import HINT as IMAGE_HINT
+from entretiens.images import ImageTooLarge, open_image
 from entretiens.model import Release
 from entretiens.podcast_spec import ENCLOSURE_TYPES
 from entretiens.timecodes import timecode
@@ -27,6 +28,8 @@ _GREYSCALE_OR_PRINT = frozenset(
 _ALPHA_OR_PALETTE = frozenset({"RGBA", "RGBa", "P", "PA"})
 _FORMAT_OF_SUFFIX = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 
+#: Non-audio bytes after the audio worth a warning (also when over a tenth of the file).
+TRAILING_BYTES = 1024 * 1024
 #: Shorter audio is a failed or wrong export (a click, a cut file), not even a teaser.
 MIN_DURATION = 2.0
 #: Kilobits per second below which speech sounds poor: (mono, stereo), for MP3 and for the
@@ -60,7 +63,9 @@ def artwork_problems(
 
     file = root / reference
     opened = _open_image(file)
-    if isinstance(opened, str):
+    if too_large := _too_large(reference, opened, path=path, line=line, field=field, whose=whose):
+        return too_large
+    if isinstance(opened, (str, ImageTooLarge)):
         report("artwork-format", f"{reference} {opened}", "export it again as JPEG (.jpg) or PNG (.png)")
         return problems
     kind, width, height, mode = opened
@@ -115,8 +120,10 @@ def image_problems(
     if not reference or "://" in reference:
         return []
     opened = _open_image(root / reference)
-    if isinstance(opened, str):
-        reason = opened
+    if too_large := _too_large(reference, opened, path=path, line=line, field=field, whose=whose):
+        return too_large
+    if isinstance(opened, (str, ImageTooLarge)):
+        reason = str(opened)
     elif opened[0] not in ("JPEG", "PNG"):
         reason = f"is a {opened[0]} image, which some apps do not show"
     else:
@@ -133,23 +140,40 @@ def image_problems(
     ]
 
 
-def _open_image(file: Path) -> tuple[str, int, int, str] | str:
+def _open_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
     """(format, width, height, mode) of an image, or why it cannot be read."""
     try:
-        with warnings.catch_warnings():
-            # Huge images are reported by size below; Pillow's guard against them is not needed.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(file) as image:
-                kind, (width, height), mode = str(image.format), image.size, image.mode
-                if max(width, height) <= ARTWORK_MAX:
-                    image.load()  # Decode it: a cut file opens fine but fails here.
+        with open_image(file) as image:
+            kind, (width, height), mode = str(image.format), image.size, image.mode
+            if max(width, height) <= ARTWORK_MAX:
+                image.load()  # Decode it: a cut file opens fine but fails here.
     except FileNotFoundError:
         return "is missing"
     except UnidentifiedImageError:
         return "is not an image"
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except ImageTooLarge as exc:
+        return exc
+    except (OSError, SyntaxError, ValueError) as exc:
         return f"is damaged ({exc})"
     return kind, width, height, mode
+
+
+def _too_large(
+    reference: str, opened: object, *, path: Path, line: int | None, field: str, whose: str
+) -> list[Problem]:
+    """An error for an image bomb: publishing would decode it (gigabytes) or link it as it is."""
+    if not isinstance(opened, ImageTooLarge):
+        return []
+    return [
+        Problem(
+            rule="image-too-large",
+            path=path,
+            line=line,
+            field=field,
+            message=f"{whose}: {reference} {opened}",
+            hint=IMAGE_HINT,
+        )
+    ]
 
 
 def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Problem]:
@@ -182,6 +206,13 @@ def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Pr
                 "it was probably cut while copied or uploaded (the feed gives the length really present)",
                 "copy or export the file again",
             )
+    if info.trailing > max(TRAILING_BYTES, info.size // 10):
+        report(
+            "audio-trailing-data",
+            f"{info.trailing:,} bytes after the end of the audio are not audio (zeros or junk): "
+            "every listener downloads them for nothing",
+            "export the file again, or cut the end: ffmpeg -i FILE -c copy clean.mp3",
+        )
     codec = info.codec or info.mime_type
     if info.mime_type not in ENCLOSURE_TYPES:
         report(

@@ -50,7 +50,7 @@ def check_chapters_file(ctx: Context, element: etree._Element, path: Path, durat
         return
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         ctx.report(
             element,
             "files.chapters.syntax",
@@ -191,7 +191,7 @@ def _srt_fault(text: str) -> str | None:
 def _json_fault(text: str) -> str | None:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "is not valid JSON"
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         return 'has no "version" string at the top level'

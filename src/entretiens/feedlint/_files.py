@@ -9,11 +9,13 @@ import mutagen
 from lxml import etree
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from entretiens.feedlint._apple_items import parse_duration
 from entretiens.feedlint._context import Context, is_web_url, text_of
 from entretiens.feedlint._documents import check_chapters_file, check_transcript_file
+from entretiens.images import HINT as IMAGE_HINT
+from entretiens.images import ImageTooLarge, open_image
 from entretiens.podcast_spec import ITUNES_NS, PODCAST_NS, PSC_NS
 
 _MP4_TYPES = frozenset(("audio/mp4", "audio/x-m4a", "video/mp4", "video/x-m4v", "video/quicktime"))
@@ -189,9 +191,12 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
     if path is None:
         return
     try:
-        with Image.open(path) as opened:
+        with open_image(path) as opened:
             kind, (width, height), mode = opened.format, opened.size, opened.mode
-    except (UnidentifiedImageError, OSError):
+    except ImageTooLarge as exc:
+        _report_artwork(ctx, image, "apple.image.format", f"points to {path.name}, which {exc}.", IMAGE_HINT)
+        return
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         _report_artwork(
             ctx,
             image,

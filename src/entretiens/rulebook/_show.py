@@ -52,6 +52,13 @@ ARTWORK: tuple[Row, ...] = (
         "Export it again as JPEG or PNG.",
     ),
     (
+        "image-too-large",
+        "error",
+        "An image (artwork, a photo, a chapter image) declares over 50 million pixels: decoding it would take "
+        "gigabytes. Refused from its header, before any pixel is decoded.",
+        "Export it smaller: 3000×3000 pixels is plenty.",
+    ),
+    (
         "show-description-length",
         "error",
         "The show's description is longer than 4000 bytes once rendered to plain text (Apple's limit for "
@@ -153,6 +160,13 @@ AUDIO: tuple[Row, ...] = (
         "The file's own header (MP3 Xing/Info, WAV data size, FLAC stream info) announces more audio than the file "
         "holds: a cut copy or upload. The feed gives the length really present.",
         "Copy or export the file again.",
+    ),
+    (
+        "audio-trailing-data",
+        "warning",
+        "More than 1 MB (or a tenth of the file) after the end of an MP3's audio is neither audio nor tags: zeros "
+        "or junk that every listener downloads.",
+        "Export the file again, or cut the end.",
     ),
     (
         "audio-format",
@@ -453,5 +467,12 @@ LOADER: tuple[Row, ...] = (
         "error",
         "Tags could not be written into the published copy of the audio (`tag_audio: true`).",
         "Export the file again, or publish without tagging.",
+    ),
+    (
+        "tagging-chapter-limit",
+        "warning",
+        "More than 255 chapters with `tag_audio`: ID3 and MP4 chapter lists count their entries in one byte, so "
+        "the tagged audio holds the first 255 (the JSON chapters file holds them all).",
+        "Merge chapters to keep 255 or fewer.",
     ),
 )
