@@ -263,9 +263,9 @@ def test_strict_builds_once_and_writes_nothing_on_warnings(tmp_path: Path, monke
     root = make_show(tmp_path / "show", {"001-a": episode(1, guests=[{"name": "No Bio"}])})
     calls: list[Path] = []
 
-    def counting_load(path: Path) -> Project:
+    def counting_load(path: Path, previous: Path | None = None) -> Project:
         calls.append(path)
-        return load_project(path)
+        return load_project(path, previous=previous)
 
     monkeypatch.setattr(loading, "load_project", counting_load)
     with pytest.raises(StrictError) as caught:

@@ -6,7 +6,6 @@ import difflib
 import itertools
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import tzinfo
 from pathlib import Path
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import podcast_spec
 from .errors import ConfigError, Problem
+from .layout import FEED
 from .model import (
     Category,
     Chapter,
@@ -33,7 +33,8 @@ from .model import (
     Source,
     Transcript,
 )
-from .state import STATE_FILE, episode_guid_for, is_uuid, read_state
+from .output import MARKER
+from .state import STATE_FILE, LiveFeed, episode_guid_for, is_uuid, read_live_feed, read_state, recover_guids
 from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
 
 FEED_FILE = "feed.yaml"
@@ -64,10 +65,12 @@ _REFERENCE_KEYS = {"id", "bio", "role", "group"}
 _TRANSCRIPT_SUFFIXES = {".vtt", ".srt", ".json", ".html", ".htm", ".txt"}
 
 
-def load_project(root: Path) -> Project:
+def load_project(root: Path, *, previous: Path | None = None) -> Project:
     """Read and validate a show folder.
 
     :param root: the folder holding ``feed.yaml``.
+    :param previous: the output folder publish writes (default ``root/public``): GUIDs that
+        ``published.yaml`` lost are recovered from the feed.xml there, never derived anew.
     :returns: the show and all its episodes (drafts included), oldest first.
     :raises ConfigError: listing every error found in every file.
     """
@@ -77,15 +80,24 @@ def load_project(root: Path) -> Project:
     show = _load_show(root, registry, problems)
     zone = _zone(show.timezone) if show else ZoneInfo("UTC")
     language = show.language if show else "en"
+    episode_files = yaml_files(root / EPISODES_DIR, problems)
     episodes = [
         episode
-        for path in yaml_files(root / EPISODES_DIR, problems)
+        for path in episode_files
         if (episode := _load_episode(root, path, zone, language, registry, problems)) is not None
     ]
+    before = len(problems)
     state = read_state(root / STATE_FILE, problems)
+    if show is not None and not any(p.severity == "error" for p in problems[before:]):
+        output = previous if previous is not None else root / "public"
+        # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
+        if (output / MARKER).is_file():
+            live = read_live_feed(output / FEED)
+            state = _recover_live_guids(root, show, episodes, state, live, problems)
     if show is not None:
-        show, episodes = _pin_guids(show, episodes, state, problems)
-    _check_episode_set(episodes, problems)
+        # A file that failed to load is there all the same: its GUID is not orphaned.
+        show, episodes = _pin_guids(show, episodes, state, problems, {path.stem for path in episode_files})
+    _check_episode_set(episodes, state, problems)
     if show is not None and not episodes and not any(p.severity == "error" for p in problems):
         problems.append(
             Problem(
@@ -125,8 +137,83 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
+def _recover_live_guids(
+    root: Path,
+    show: Show,
+    episodes: list[Episode],
+    state: PublishState,
+    live: LiveFeed | Problem | None,
+    problems: list[Problem],
+) -> PublishState:
+    """Complete a lost, emptied or truncated published.yaml from the feed that is live now.
+
+    Without this, a lost published.yaml and a changed base_url give every episode a new GUID:
+    every app would list the whole show again. A YAML ``guid:`` still wins over a recovered
+    GUID (that is how a host changes one), with a warning; the live feed never silently loses.
+    """
+    if isinstance(live, Problem):
+        # Only dangerous when the show's GUID is lost too: the episodes' are derived from it.
+        if state.podcast_guid is None and not show.podcast_guid:
+            problems.append(live)
+        return state
+    if live is None:
+        return state
+    completed, recovered, show_recovered = recover_guids(state, live, episodes)
+    by_slug = {episode.slug: episode for episode in episodes}
+    shown = _display(live.path, root)
+    for slug, guid in list(recovered.items()):
+        episode = by_slug[slug]
+        if episode.guid and episode.guid != guid:
+            del recovered[slug]
+            problems.append(_guid_replaced(episode.path, episode.line_of("guid"), shown, guid))
+    if show_recovered and show.podcast_guid and show.podcast_guid != completed.podcast_guid:
+        problems.append(_guid_replaced(root / FEED_FILE, show.line_of("guid"), shown, str(completed.podcast_guid)))
+        show_recovered = False
+    if not recovered and not show_recovered:
+        return state
+    what = [f"the show's podcast:guid ({completed.podcast_guid})"] if show_recovered else []
+    names = sorted(recovered)
+    if names:
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        what.append(f"the GUIDs of {len(names)} published episode{'s' if len(names) > 1 else ''} ({listed})")
+    problems.append(
+        Problem(
+            rule="guid-recovered",
+            path=root / STATE_FILE,
+            message=f"lacks {' and '.join(what)}: they were recovered from the live feed {shown}, "
+            "so that apps do not list these episodes again",
+            hint=f"publish writes them into {STATE_FILE}: commit it. If it was lost, restoring it from version "
+            "control is safer",
+        )
+    )
+    return PublishState(
+        podcast_guid=completed.podcast_guid if show_recovered else state.podcast_guid,
+        guids=(*state.guids, *sorted(recovered.items())),
+    )
+
+
+def _display(path: Path, root: Path) -> str:
+    """A path as the host knows it: relative to the show when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _guid_replaced(path: Path, line: int | None, live_feed: str, live_guid: str) -> Problem:
+    return Problem(
+        rule="guid-replaced",
+        path=path,
+        line=line,
+        field="guid",
+        message=f"replaces the GUID the live feed {live_feed} publishes ({live_guid}): apps will take it "
+        "for something new",
+        hint=f"to keep the live GUID, remove this `guid:` line ({STATE_FILE} lost it, so nothing else remembers it)",
+    )
+
+
 def _pin_guids(
-    show: Show, episodes: list[Episode], state: PublishState, problems: list[Problem]
+    show: Show, episodes: list[Episode], state: PublishState, problems: list[Problem], present: set[str]
 ) -> tuple[Show, list[Episode]]:
     """Give the show and every episode their GUID, refusing to change one that was published.
 
@@ -149,8 +236,7 @@ def _pin_guids(
     podcast_guid = pinned_show or show.podcast_guid or podcast_spec.podcast_guid_for(show.feed_url)
     show = replace(show, podcast_guid=podcast_guid)
     pinned = dict(state.guids)
-    slugs = {episode.slug for episode in episodes}
-    gone = sorted(slug for slug in pinned if slug not in slugs)
+    gone = sorted(slug for slug in pinned if slug not in present)
     result = []
     for episode in episodes:
         known = pinned.get(episode.slug)
@@ -872,7 +958,7 @@ def _transcripts(reader: FieldReader, data: YamlMap, language: str) -> tuple[Tra
     return reader.each(data, "transcript", "", read)
 
 
-def _check_episode_set(episodes: Iterable[Episode], problems: list[Problem]) -> None:
+def _check_episode_set(episodes: list[Episode], state: PublishState, problems: list[Problem]) -> None:
     """Rules across episodes: numbers unique per season, GUIDs unique."""
     numbers: dict[tuple[int | None, int], Episode] = {}
     guids: dict[str, Episode] = {}
@@ -908,6 +994,10 @@ def _check_episode_set(episodes: Iterable[Episode], problems: list[Problem]) -> 
             )
         elif not episode.draft:
             audio[episode.audio] = episode
+    # A live (pinned) GUID belongs to its episode: the duplicate to change is the other one,
+    # whichever file name sorts first.
+    pinned = dict(state.guids)
+    for episode in sorted(episodes, key=lambda e: pinned.get(e.slug) != e.guid):
         if not episode.guid:
             continue
         if episode.guid in guids:

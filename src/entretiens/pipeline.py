@@ -63,6 +63,7 @@ def build(
     tag_audio: bool | None = None,
     use_cache: bool = True,
     feed_path: Path | None = None,
+    previous: Path | None = None,
     progress: Progress | None = None,
 ) -> Build:
     """Run every stage on a show folder and gather every problem; write nothing but the caches.
@@ -78,13 +79,15 @@ def build(
         there are errors, since such a build is never committed.
     :param use_cache: read the cached audio measures (fresh ones are saved).
     :param feed_path: where the feed is said to be in its problems (default: public/feed.xml).
+    :param previous: the output folder about to be replaced (default: public/): the GUIDs
+        published.yaml lost are recovered from its feed, never derived anew.
     :param progress: called after each audio file is measured.
     :raises OutputError: a cache folder cannot be written (the machine's problem, not the show's).
     """
     root = show_dir.resolve()
     moment = now or datetime.now(timezone.utc)
     try:
-        project = loading.load_project(root)
+        project = loading.load_project(root, previous=previous)
     except ConfigError as exc:
         return Build(root=root, now=moment, problems=list(exc.problems))
     problems = list(project.warnings)

@@ -64,6 +64,7 @@ def publish(
         include_future=include_future,
         tag_audio=tag_audio,
         feed_path=target / layout.FEED,
+        previous=target,
         progress=progress,
     )
     result = accept(built, target, strict=strict)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import yaml
+from lxml import etree
 
 from .errors import Problem
-from .model import PublishState
+from .model import Episode, PublishState
+from .podcast_spec import ATOM_NS, PODCAST_NS
 from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
 
 STATE_FILE = "published.yaml"
@@ -134,6 +139,134 @@ def _cut_short(path: Path) -> bool:
 def _line_count(path: Path) -> int:
     with path.open("rb") as stream:
         return sum(1 for _ in stream)
+#: The largest previous feed.xml read to recover GUIDs (a 10,000-episode feed is far below).
+MAX_LIVE_FEED_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class LiveItem:
+    """One item of the feed that is live now: its GUID and what tells which episode it is."""
+
+    guid: str
+    link: str
+    enclosure: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFeed:
+    """What the previous ``feed.xml`` promised listeners: the GUIDs that must not change."""
+
+    path: Path
+    podcast_guid: str | None
+    #: The URL the feed was published under, minus ``feed.xml`` ("" when it does not say).
+    base_url: str
+    items: tuple[LiveItem, ...]
+
+
+def read_live_feed(path: Path) -> LiveFeed | Problem | None:
+    """Read the feed that publish is about to replace, to recover GUIDs ``published.yaml`` lost.
+
+    It was written by us, but may have been damaged since: parsed with entities, network and
+    huge trees off, size capped. Nothing there is None; a file that cannot be read is a Problem.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _live_problem(path, f"cannot be read ({exc.strerror})")
+    if not stat.S_ISREG(info.st_mode):
+        return _live_problem(path, "is not a regular file")
+    if info.st_size > MAX_LIVE_FEED_BYTES:
+        return _live_problem(path, f"is larger than {MAX_LIVE_FEED_BYTES // 2**20} MB")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    try:
+        root = etree.fromstring(path.read_bytes(), parser)
+    except (OSError, etree.XMLSyntaxError) as exc:
+        return _live_problem(path, f"cannot be read as a feed ({exc})")
+    channel = root.find("channel")
+    if channel is None:
+        return _live_problem(path, "has no <channel>")
+    self_url = ""
+    for link in channel.iterfind(f"{{{ATOM_NS}}}link"):
+        if link.get("rel") == "self":
+            self_url = link.get("href") or ""
+    base = self_url.rsplit("/", 1)[0] + "/" if "/" in self_url else ""
+    podcast_guid = (channel.findtext(f"{{{PODCAST_NS}}}guid") or "").strip() or None
+    items = []
+    for item in channel.iterfind("item"):
+        guid = (item.findtext("guid") or "").strip()
+        enclosure = item.find("enclosure")
+        if guid:
+            link = (item.findtext("link") or "").strip()
+            url = (enclosure.get("url") or "").strip() if enclosure is not None else ""
+            items.append(LiveItem(guid=guid, link=link, enclosure=url))
+    return LiveFeed(path=path, podcast_guid=podcast_guid, base_url=base, items=tuple(items))
+
+
+def _live_problem(path: Path, what: str) -> Problem:
+    return Problem(
+        rule="guid-unrecoverable",
+        path=path,
+        message=f"{STATE_FILE} holds no podcast_guid and the live feed {what}, so the GUIDs already "
+        "published cannot be recovered from it",
+        hint=f"restore {STATE_FILE} from version control (or restore this feed.xml); if this show was never "
+        "published from here, delete this file",
+    )
+
+
+def recover_guids(
+    state: PublishState, live: LiveFeed, episodes: Iterable[Episode]
+) -> tuple[PublishState, dict[str, str], bool]:
+    """Add to ``state`` the GUIDs that the live feed publishes and ``published.yaml`` lost.
+
+    An item is an episode when its page link or its enclosure URL is the episode's, under the
+    base URL the live feed was published with (which may differ from today's ``base_url``).
+    What ``published.yaml`` pinned always wins: editing it is how a host changes a GUID.
+
+    :returns: the completed state, the recovered slug -> GUID, and whether the show's
+        podcast:guid was recovered.
+    """
+    by_slug = {episode.slug: episode for episode in episodes}
+    by_audio = {episode.audio: episode for episode in by_slug.values()}
+    pinned = dict(state.guids)
+    pinned_values = set(pinned.values())
+    recovered: dict[str, str] = {}
+    for item in live.items:
+        if item.guid in pinned_values:
+            continue
+        episode = by_slug.get(_under(item.link, live.base_url).strip("/")) or _by_enclosure(
+            item.enclosure, live.base_url, by_audio
+        )
+        if episode is not None and episode.slug not in pinned and episode.slug not in recovered:
+            recovered[episode.slug] = item.guid
+    show_guid = state.podcast_guid
+    show_recovered = False
+    if show_guid is None and live.podcast_guid and is_uuid(live.podcast_guid):
+        show_guid, show_recovered = live.podcast_guid, True
+    completed = PublishState(podcast_guid=show_guid, guids=(*state.guids, *sorted(recovered.items())))
+    return completed, recovered, show_recovered
+
+
+def _under(url: str, base: str) -> str:
+    """A URL's path under ``base``; under another base (a moved feed), its path's last part."""
+    if base and url.startswith(base):
+        return url[len(base) :]
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _by_enclosure(url: str, base: str, by_audio: Mapping[str, Episode]) -> Episode | None:
+    """The episode whose audio the enclosure URL serves, under the live base URL or any other."""
+    if not url:
+        return None
+    if url in by_audio:  # remote audio: the URL itself
+        return by_audio[url]
+    parts = unquote(url[len(base) :] if base and url.startswith(base) else urlsplit(url).path).split("/")
+    # The longest tail of the path that is an episode's audio: the base URL may have moved.
+    for start in range(len(parts)):
+        if (episode := by_audio.get("/".join(parts[start:]))) is not None:
+            return episode
+    return None
 
 
 def render_state(podcast_guid: str, guids: Mapping[str, str]) -> bytes:

@@ -420,6 +420,29 @@ LOADER: tuple[Row, ...] = (
         "renamed file, which would get a new GUID.",
         "If it is a rename, copy the old GUID into the file as `guid:`.",
     ),
+    (
+        "guid-recovered",
+        "warning",
+        "`published.yaml` lacks GUIDs (or the show's `podcast:guid`) of episodes the live `public/feed.xml` "
+        "publishes: lost, emptied or cut short. They are taken from that feed (items matched by page link or "
+        "audio file, whatever `base_url` is now) instead of derived anew, and publish writes them back.",
+        "Commit `published.yaml` after this publish; restoring it from version control is safer.",
+    ),
+    (
+        "guid-replaced",
+        "warning",
+        "`published.yaml` lost a GUID, and the `guid:` line of the episode (or of `feed.yaml`) differs from the "
+        "one the live feed publishes: the `guid:` line wins, and apps will take it for a new episode (or show).",
+        "Remove the `guid:` line to keep the live GUID.",
+    ),
+    (
+        "guid-unrecoverable",
+        "error",
+        "`published.yaml` lost the show's GUID, and the live `public/feed.xml` cannot be read (damaged, not a "
+        "regular file, over 256 MB), so the GUIDs already published cannot be recovered.",
+        "Restore `published.yaml` (or the feed) from version control; if the show was never published from "
+        "there, delete that feed.xml.",
+    ),
     ("state-file", "error", "`published.yaml` is damaged.", "Restore it from version control."),
     (
         "audio-invalid",
