@@ -83,7 +83,7 @@ def test_a_renamed_episode_file_is_recognised_by_its_audio(tmp_path: Path) -> No
 
 
 def test_check_recovers_from_the_default_public_folder(tmp_path: Path) -> None:
-    from entretiens.checks import check_show
+    from entretiens.check import check_show
 
     root = make_show(tmp_path / "show")
     publish(root, now=NOW)
