@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import os
 import re
+import stat
 import uuid
 from dataclasses import replace
 from datetime import tzinfo
@@ -117,15 +119,33 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
     """The YAML files of a folder, in name order.
 
     Hidden files are an editor's (Emacs lock files, swap files), not the show's; a `.yml`
-    file is an error rather than silently ignored.
+    file is an error rather than silently ignored, and so is a `.yaml` name that cannot be
+    read safely (a FIFO, a symlink loop, a link out of the show) and an unreadable folder.
     """
+    try:
+        entries = sorted(Path(entry.path) for entry in os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        problems.append(
+            Problem(
+                rule="invalid-path",
+                path=folder,
+                message=f"the folder cannot be read ({exc.strerror})",
+                hint="give yourself the right to read it (chmod u+rx)",
+            )
+        )
+        return []
     found = []
-    for path in sorted(folder.glob("*")):
-        if path.name.startswith(".") or not path.is_file():
+    for path in entries:
+        if path.name.startswith("."):
             continue
         if path.suffix == ".yaml":
-            found.append(path)
-        elif path.suffix.lower() in (".yml", ".yaml"):
+            if (why := unsafe_file(path, folder.parent)) is not None:
+                problems.append(_unsafe_problem(path, why))
+            else:
+                found.append(path)
+        elif path.suffix.lower() in (".yml", ".yaml") and path.is_file():
             problems.append(
                 Problem(
                     rule="file-extension",
@@ -135,6 +155,40 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
                 )
             )
     return found
+
+
+def unsafe_file(path: Path, root: Path) -> str | None:
+    """Why a show file may not be read or published, or None: it must be a regular file inside the show.
+
+    A FIFO would hang the reader; a symlink loop would raise; a link out of the show would
+    publish (or echo in an error message) a file that is not the show's.
+    """
+    try:
+        resolved = path.resolve(strict=True)
+    except FileNotFoundError:
+        return "is a symbolic link to nothing" if path.is_symlink() else "does not exist"
+    except (OSError, RuntimeError):
+        return "is a symbolic link loop"
+    if root.resolve() not in resolved.parents:
+        return "is a symbolic link to a file outside the show folder"
+    try:
+        mode = resolved.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a folder, a FIFO or a device)"
+    return None
+
+
+def _unsafe_problem(path: Path, why: str, *, field: str | None = None, line: int | None = None) -> Problem:
+    return Problem(
+        rule="invalid-path",
+        path=path,
+        line=line,
+        field=field,
+        message=f"this file {why}, so it is not read",
+        hint="make it a plain file inside the show folder",
+    )
 
 
 def _recover_live_guids(
@@ -436,6 +490,9 @@ def _lookup(
 
 def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: list[Problem]) -> Show | None:
     path = root / FEED_FILE
+    if (path.is_symlink() or (path.exists() and not path.is_file())) and (why := unsafe_file(path, root)):
+        problems.append(_unsafe_problem(path, why))
+        return None
     if not path.is_file():
         problems.append(
             Problem(
@@ -604,21 +661,52 @@ def _image(reader: FieldReader, data: YamlMap, key: str, prefix: str, *, require
     return _show_file(reader, text, prefix + key, line)
 
 
+#: Files of the show that are never published, whatever links to them: people's contact
+#: details and notes (guests/*.yaml), the show's own records, the caches.
+_PRIVATE_SUFFIXES = frozenset({".yaml", ".yml"})
+_PRIVATE_FOLDERS = frozenset({".entretiens", ".git"})
+
+
 def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> str | None:
-    """A file of the show folder, which must exist and stay inside it."""
+    """A file of the show folder, which must exist, stay inside it and be what its name says.
+
+    Everything named here is copied into public/: a symlink must not smuggle in a private
+    file (a photo linked to ``guests/x.yaml`` would publish an e-mail address and a phone).
+    """
     root = show_root(reader.path)
-    target = (root / text).resolve()
-    if root not in target.parents:
-        reader.error(
-            "invalid-path", field, line, f"'{text}' is outside the show folder", "keep media in the show folder"
-        )
-        return None
-    if not target.is_file():
+    named = root / text
+    if not named.exists() and not named.is_symlink():
         reader.error(
             "missing-file", field, line, f"file '{text}' not found in the show folder", "check the path and its case"
         )
         return None
-    return target.relative_to(root).as_posix()
+    try:
+        target = named.resolve(strict=True)
+    except (OSError, RuntimeError):
+        target = None
+    if target is None or root not in target.parents:
+        where = "is a broken symbolic link or a loop" if target is None else "is outside the show folder"
+        reader.error("invalid-path", field, line, f"'{text}' {where}", "keep media in the show folder, as plain files")
+        return None
+    if (why := unsafe_file(named, root)) is not None:
+        reader.error("invalid-path", field, line, f"'{text}' {why}", "keep media in the show folder, as plain files")
+        return None
+    relative = target.relative_to(root)
+    if target.suffix.lower() != named.suffix.lower():
+        reader.error(
+            "invalid-path",
+            field,
+            line,
+            f"'{text}' links to {relative.as_posix()}, which is not a {named.suffix or 'such'} file",
+            "link to the file itself, or copy it here",
+        )
+        return None
+    if target.suffix.lower() in _PRIVATE_SUFFIXES or _PRIVATE_FOLDERS & set(relative.parts):
+        reader.error(
+            "invalid-path", field, line, f"'{text}' is a private file of the show, never published", "name a media file"
+        )
+        return None
+    return relative.as_posix()
 
 
 def show_root(path: Path) -> Path:

@@ -45,7 +45,7 @@ def check_target(out_dir: Path, protected: Path) -> None:
     :raises OutputError: out_dir is the show folder or one of its parents, or a non-empty
         folder that entretiens did not write (no marker file).
     """
-    out = out_dir.resolve()
+    out = _resolve(out_dir)
     show = protected.resolve()
     if out == show or out in show.parents:
         msg = f"{out_dir}: the output folder cannot be the show folder or one of its parents"
@@ -55,6 +55,14 @@ def check_target(out_dir: Path, protected: Path) -> None:
         raise OutputError(msg + "; publish replaces the whole folder, so choose an empty or new one")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder")
+
+
+def _resolve(out_dir: Path) -> Path:
+    """The real output folder, through symlinks; a symlink loop is the host's to fix, not a traceback."""
+    try:
+        return out_dir.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise OutputError(f"{out_dir}: is a symbolic link loop ({exc}); remove the link") from None
 
 
 def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
@@ -72,7 +80,7 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     files = {**files, MARKER: _MARKER_TEXT}
     # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
     # the link itself would leave the served folder stale.
-    out_dir = out_dir.resolve()
+    out_dir = _resolve(out_dir)
     report = _compare(out_dir, files)
     if not report.changed and out_dir.is_dir():
         return _without_marker(report)

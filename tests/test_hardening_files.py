@@ -1,0 +1,139 @@
+"""Hardening (issue 13), the file system: links, FIFOs, odd folders and interrupted writes.
+
+The README's promise "nothing private is published" is backed by
+test_a_photo_linked_to_a_guest_file_publishes_no_contact_details; "everything published
+resolves inside the show folder" by test_media_linked_out_of_the_show_is_refused.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from entretiens.errors import EntretiensError, OutputError, ProblemsError
+from entretiens.publish import publish
+from showbuilder import episode, make_show, tree, write_artwork, write_yaml
+
+NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
+
+
+def _problems(root: Path, out: Path) -> list[tuple[str, str, str]]:
+    """(rule, show-relative file, message) of a publish that must fail with located problems."""
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, out, now=NOW)
+    return [(p.rule, p.path.relative_to(root).as_posix() if p.path else "", p.message) for p in caught.value.problems]
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+def test_a_photo_linked_to_a_guest_file_publishes_no_contact_details(tmp_path: Path) -> None:
+    """Nothing private is published: a symlinked photo cannot carry guests/*.yaml into public/."""
+    root = make_show(tmp_path / "show", {"001-a": episode(1, guests=[{"id": "lise"}])})
+    write_yaml(
+        root / "guests" / "lise.yaml",
+        {
+            "name": "Lise",
+            "bio": "Ébéniste.",
+            "email": "lise@private.example",
+            "phone": "+33 6 12 34 56 78",
+            "image": "photos/lise.jpg",
+        },
+    )
+    (root / "photos").mkdir()
+    (root / "photos" / "lise.jpg").symlink_to(root / "guests" / "lise.yaml")
+    out = tmp_path / "out"
+    found = _problems(root, out)
+    assert [(rule, path) for rule, path, _ in found] == [("invalid-path", "guests/lise.yaml")]
+    assert "photos/lise.jpg" in found[0][2]
+    assert not out.exists()
+
+    # A real photo next to it is published; the contact details never are.
+    (root / "photos" / "lise.jpg").unlink()
+    write_artwork(root / "photos" / "lise.jpg", 400)
+    publish(root, out, now=NOW)
+    assert b"private.example" not in _all_bytes(out) and b"12 34 56" not in _all_bytes(out)
+
+
+@pytest.mark.parametrize("field", ["image", "audio"])
+def test_media_linked_out_of_the_show_is_refused(tmp_path: Path, field: str) -> None:
+    """Everything published resolves inside the show folder, and is a file of the type its name says."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.png"
+    write_artwork(secret, 1400)
+    root = make_show(tmp_path / "show")
+    link = root / "media" / ("cover.png" if field == "image" else "001.mp3")
+    link.parent.mkdir()
+    link.symlink_to(secret if field == "image" else root / "feed.yaml")
+    write_yaml(root / "episodes" / "001-first.yaml", episode(1, **{field: f"media/{link.name}"}))
+    found = _problems(root, tmp_path / "out")
+    assert [(rule, path) for rule, path, _ in found] == [("invalid-path", "episodes/001-first.yaml")]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_symlink_loop_in_audio_is_a_located_error(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    (root / "audio" / "001.mp3").unlink()
+    (root / "audio" / "001.mp3").symlink_to(root / "audio" / "001.mp3")
+    found = _problems(root, tmp_path / "out")
+    assert [(rule, path) for rule, path, _ in found] == [("invalid-path", "episodes/001-first.yaml")]
+    assert "loop" in found[0][2]
+
+
+def test_a_show_file_linked_outside_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:top-secret-line\n  : [unclosed\n")
+    root = make_show(tmp_path / "show")
+    (root / "episodes" / "003-link.yaml").symlink_to(secret)
+    with pytest.raises(EntretiensError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    assert "top-secret" not in str(caught.value)
+    (problem,) = caught.value.problems  # type: ignore[attr-defined]
+    assert (problem.rule, problem.path) == ("invalid-path", root / "episodes" / "003-link.yaml")
+    assert "outside the show folder" in problem.message
+
+
+def test_a_fifo_named_yaml_in_episodes_is_a_located_error(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    os.mkfifo(root / "episodes" / "003-pipe.yaml")
+    with pytest.raises(EntretiensError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    (problem,) = caught.value.problems  # type: ignore[attr-defined]
+    assert (problem.rule, problem.path) == ("invalid-path", root / "episodes" / "003-pipe.yaml")
+    assert "not a regular file" in problem.message
+
+
+def test_an_unreadable_episodes_folder_is_not_an_empty_show(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    episodes = root / "episodes"
+    episodes.rename(root / "real-episodes")
+    episodes.symlink_to(episodes)  # a loop: reading the folder fails, whoever runs the test
+    with pytest.raises(EntretiensError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    (problem,) = caught.value.problems  # type: ignore[attr-defined]
+    assert (problem.rule, problem.path) == ("invalid-path", episodes)
+    assert "cannot be read" in problem.message
+
+
+def test_an_output_folder_linked_to_itself_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    public = root / "public"
+    public.symlink_to(public)
+    with pytest.raises(OutputError, match="loop"):
+        publish(root, now=NOW)
+    assert public.is_symlink()
+
+
+def test_media_inside_the_show_may_still_be_links(tmp_path: Path) -> None:
+    """Links that stay inside the show and keep their kind are fine (shared audio folders)."""
+    root = make_show(tmp_path / "show")
+    (root / "audio" / "001.mp3").rename(root / "audio" / "master-001.mp3")
+    (root / "audio" / "001.mp3").symlink_to("master-001.mp3")
+    publish(root, tmp_path / "out", now=NOW)
+    assert (tmp_path / "out" / "audio" / "master-001.mp3").is_file()
+    assert tree(tmp_path / "out")
