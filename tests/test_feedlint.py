@@ -684,7 +684,7 @@ def test_valid_srt_and_json_transcripts(site: tuple[Path, int]) -> None:
     base, size = site
     for target, content in (
         ("srt", SRT),
-        ("json", {"version": "1.0.0", "segments": [{"startTime": 0.5, "body": "Bonjour"}]}),
+        ("json", {"version": "1.0.0", "segments": [{"startTime": 0.5, "endTime": 1.5, "body": "Bonjour"}]}),
     ):
         text = _apply_file_case(base, size, target, content)
         assert lint(text, base_dir=base, feed_url=FEED_URL) == []

@@ -285,9 +285,7 @@ def parse_json(text: str) -> tuple[Cue, ...]:
     :raises TranscriptError: ``transcript-syntax`` with the line at fault.
     """
     try:
-        document = json.loads(
-            text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int
-        )
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         hint = "check the quotes, commas and brackets on this line and the one before"
         raise TranscriptError("transcript-syntax", exc.lineno, f"invalid JSON: {exc.msg}", hint) from None

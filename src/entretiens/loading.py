@@ -36,6 +36,7 @@ from .model import (
     Transcript,
 )
 from .output import MARKER
+from .podcast_spec import ARTWORK_FORMATS, PODCAST_TEXT_LIMIT
 from .state import STATE_FILE, LiveFeed, episode_guid_for, is_uuid, read_live_feed, read_state, recover_guids
 from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
 
@@ -649,7 +650,7 @@ def _image(reader: FieldReader, data: YamlMap, key: str, prefix: str, *, require
     line = reader.line(data, key)
     if "://" in text:
         return reader.check_url(text, prefix + key, line)
-    if Path(text).suffix.lower() not in (".jpg", ".jpeg", ".png"):
+    if Path(text).suffix.lower() not in ARTWORK_FORMATS:
         reader.error(
             "artwork-format",
             prefix + key,
@@ -772,7 +773,7 @@ def _funding(reader: FieldReader, value: object, field: str, line: int) -> Fundi
     reader.check_keys(item, {"url", "text"}, field + ".")
     url = reader.url(item, "url", field + ".", required=True)
     text = reader.text(item, "text", field + ".", required=True)
-    if len(text) > 128:
+    if len(text) > PODCAST_TEXT_LIMIT:
         reader.error("invalid-value", field + ".text", reader.line(item, "text"), "is longer than 128 characters")
     return Funding(url=url, text=text) if url and text else None
 
@@ -891,7 +892,7 @@ def _load_episode(
     audio = _audio(reader, data)
     episode_type = reader.choice(data, "type", ("full", "trailer", "bonus"), default="full")
     season_name = reader.text(data, "season_name") or None
-    if season_name and len(season_name) > 128:
+    if season_name and len(season_name) > PODCAST_TEXT_LIMIT:
         reader.error("invalid-value", "season_name", reader.line(data, "season_name"), "is longer than 128 characters")
     guid = _guid(reader, data)
     episode = Episode(
@@ -987,7 +988,7 @@ def _soundbite(reader: FieldReader, value: object, field: str, line: int) -> Sou
     start = reader.timestamp(item["start"], field + ".start", reader.line(item, "start"))
     duration = reader.timestamp(item["duration"], field + ".duration", reader.line(item, "duration"))
     title = reader.text(item, "title", field + ".")
-    if len(title) > 128:
+    if len(title) > PODCAST_TEXT_LIMIT:
         reader.error("invalid-value", field + ".title", reader.line(item, "title"), "is longer than 128 characters")
     if duration is not None and duration <= 0:
         reader.error("invalid-value", field + ".duration", reader.line(item, "duration"), "must be more than 0 seconds")

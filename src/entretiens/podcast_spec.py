@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from email.utils import parseaddr
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -17,6 +18,11 @@ def _words(text: str) -> frozenset[str]:
 
 __all__ = [
     "APPLE_CATEGORIES",
+    "ARTWORK_ALPHA_MODES",
+    "ARTWORK_FORMATS",
+    "ARTWORK_MAX_SIDE",
+    "ARTWORK_MIN_SIDE",
+    "ARTWORK_NOT_RGB_MODES",
     "ATOM_NS",
     "CHAT_PROTOCOLS",
     "CONTENT_NS",
@@ -31,10 +37,14 @@ __all__ = [
     "PODCAST_GUID_NAMESPACE",
     "PODCAST_INDEX_LICENSES",
     "PODCAST_NS",
+    "PODCAST_TEXT_LIMIT",
+    "PODCAST_TXT_LIMIT",
     "PSC_NS",
     "SERVICE_SLUGS",
     "SOCIAL_PROTOCOLS",
+    "TITLE_LIMIT",
     "TRANSCRIPT_TYPES",
+    "is_email_address",
     "is_known_license",
     "is_valid_language",
     "parse_rfc2822",
@@ -54,6 +64,28 @@ PSC_NS = "http://podlove.org/simple-chapters"
 #: Apple: "the maximum amount of text allowed for this tag is 4000 bytes" (``<description>``,
 #: ``<itunes:summary>``); longer text is cut. FEED_RULES warns above it.
 DESCRIPTION_LIMIT = 4000
+#: Apple cuts show and episode titles longer than this many characters.
+TITLE_LIMIT = 255
+
+#: Apple Podcasts artwork: square, 1400 to 3000 pixels a side (podcasters.apple.com/support/896).
+ARTWORK_MIN_SIDE = 1400
+ARTWORK_MAX_SIDE = 3000
+#: Apple takes JPEG and PNG artwork only, and decides by the extension first: the image format
+#: each extension must hold (lower case, with its dot).
+ARTWORK_FORMATS: Mapping[str, str] = MappingProxyType({".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"})
+#: Apple needs RGB: Pillow's modes that are greyscale, black and white, print or other models.
+ARTWORK_NOT_RGB_MODES = frozenset(
+    {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F", "CMYK", "LAB", "HSV"}
+)
+#: Pillow's modes with transparency or a palette: Apple asks for plain RGB and apps flatten them
+#: unpredictably.
+ARTWORK_ALPHA_MODES = frozenset({"RGBA", "RGBa", "P", "PA"})
+
+#: The Podcasting 2.0 namespace limits most short texts (``podcast:funding``, ``podcast:season
+#: name``, ``podcast:soundbite``, ``podcast:person``...) to this many characters.
+PODCAST_TEXT_LIMIT = 128
+#: ``podcast:txt`` holds at most this many characters.
+PODCAST_TXT_LIMIT = 4000
 
 #: Apple Podcasts categories since 2019: parent -> subcategories, exact spellings (APPLE-CAT).
 APPLE_CATEGORIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -512,3 +544,18 @@ def is_web_url(value: str, *, https_only: bool = False) -> bool:
         return False
     allowed = ("https",) if https_only else ("http", "https")
     return parts.scheme.lower() in allowed and bool(parts.hostname)
+
+
+#: A plain address: no display name, no comment; a host of dot-separated labels.
+_EMAIL = re.compile(
+    r"[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def is_email_address(value: str) -> bool:
+    """Tell whether ``value`` is a plain e-mail address (``name@example.org``).
+
+    The form ``<itunes:email>``, ``podcast:locked owner`` and RSS's ``managingEditor`` carry,
+    and the loader accepts for ``owner.email``: one definition for both sides.
+    """
+    return _EMAIL.fullmatch(value) is not None and parseaddr(value)[1] == value

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from . import captions, layout, notes, templating
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show
+from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
 from .wording import iso_duration, strings
 
@@ -141,7 +142,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
         )
         files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
     files[layout.FEED_STYLESHEET] = templating.render(
-        show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET)
+        show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
     ).encode("utf-8")
     files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")

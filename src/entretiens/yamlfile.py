@@ -7,14 +7,13 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, tzinfo
-from email.utils import parseaddr
 from pathlib import Path
 from typing import TypeVar
 
 import yaml
 
 from .errors import Problem
-from .podcast_spec import is_web_url
+from .podcast_spec import is_email_address, is_web_url
 
 T = TypeVar("T")
 
@@ -305,9 +304,6 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
-_EMAIL = re.compile(
-    r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
 _WHOLE = re.compile(r"\d+")
 _DECIMAL = re.compile(r"\d+(?:\.\d+)?")
 
@@ -520,7 +516,7 @@ class FieldReader:
     def email(self, data: YamlMap, key: str, prefix: str = "", *, required: bool = False) -> str:
         """An e-mail address."""
         text = self.text(data, key, prefix, required=required)
-        if text and (not _EMAIL.match(text) or parseaddr(text)[1] != text):
+        if text and not is_email_address(text):
             self.error(
                 "invalid-email",
                 prefix + key,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from entretiens.checks._episodes import NOTES_LIMIT, SCHEDULE_LIMIT, SUMMARY_LIMIT
+from entretiens.checks._episodes import SCHEDULE_LIMIT, SUMMARY_LIMIT
 from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import (
-    ARTWORK_MAX,
     ARTWORK_MAX_BYTES,
-    ARTWORK_MIN,
     HIGH_BITRATE,
     LOW_BITRATE,
     MAX_SAMPLE_RATE,
@@ -15,7 +13,6 @@ from entretiens.checks._media import (
     MIN_SAMPLE_RATE,
 )
 from entretiens.checks._rules import (
-    DESCRIPTION_LIMIT,
     FEED_EPISODE_LIMIT,
     FEED_SIZE_LIMIT,
     feed_problems,
@@ -25,10 +22,7 @@ from entretiens.checks._rules import (
 from entretiens.checks._run import FEED_PATH, merge_feed_lint
 
 __all__ = [
-    "ARTWORK_MAX",
     "ARTWORK_MAX_BYTES",
-    "ARTWORK_MIN",
-    "DESCRIPTION_LIMIT",
     "FEED_EPISODE_LIMIT",
     "FEED_PATH",
     "FEED_SIZE_LIMIT",
@@ -37,7 +31,6 @@ __all__ = [
     "MAX_SAMPLE_RATE",
     "MIN_DURATION",
     "MIN_SAMPLE_RATE",
-    "NOTES_LIMIT",
     "SCHEDULE_LIMIT",
     "SUMMARY_LIMIT",
     "FieldLines",

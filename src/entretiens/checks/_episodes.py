@@ -13,8 +13,6 @@ from entretiens.model import Episode, Release, Show
 from entretiens.notes import description_parts
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
 
-#: Apple's limit for an episode's <description>, in bytes; longer notes are left out of it.
-NOTES_LIMIT = DESCRIPTION_LIMIT
 #: "One or two sentences": apps show two or three lines of it under the title.
 SUMMARY_LIMIT = 600
 #: Scheduling reaches a few weeks ahead; a date further out is most likely a typo in the year.
@@ -208,7 +206,7 @@ def description_problems(show: Show, release: Release) -> list[Problem]:
             path=episode.path,
             line=episode.line_of("notes"),
             field="notes",
-            message=f"summary, notes and chapters make more than the {NOTES_LIMIT} bytes Apple takes in an "
+            message=f"summary, notes and chapters make more than the {DESCRIPTION_LIMIT} bytes Apple takes in an "
             "episode's description, so the feed's <description> leaves the notes out",
             hint="shorten the notes, or accept that apps reading <description> show the summary and chapters "
             "only (the full notes stay in content:encoded and on the page)",

@@ -12,21 +12,19 @@ from entretiens.errors import Problem
 from entretiens.images import HINT as IMAGE_HINT
 from entretiens.images import ImageTooLarge, open_image
 from entretiens.model import Release
-from entretiens.podcast_spec import ENCLOSURE_TYPES
+from entretiens.podcast_spec import (
+    ARTWORK_ALPHA_MODES,
+    ARTWORK_FORMATS,
+    ARTWORK_MAX_SIDE,
+    ARTWORK_MIN_SIDE,
+    ARTWORK_NOT_RGB_MODES,
+    ENCLOSURE_TYPES,
+)
 from entretiens.timecodes import timecode
 
-#: Apple Podcasts: square artwork, 1400 to 3000 pixels a side (podcasters.apple.com/support/896).
-ARTWORK_MIN = 1400
-ARTWORK_MAX = 3000
 #: Apple states no limit; hosts, Spotify and NPR One ask for 512 KB at most, and apps download
 #: the artwork again and again.
 ARTWORK_MAX_BYTES = 512 * 1024
-#: Modes Apple refuses (it wants RGB), and modes it may take but flattens unpredictably.
-_GREYSCALE_OR_PRINT = frozenset(
-    {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F", "CMYK", "LAB", "HSV"}
-)
-_ALPHA_OR_PALETTE = frozenset({"RGBA", "RGBa", "P", "PA"})
-_FORMAT_OF_SUFFIX = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 
 #: Non-audio bytes after the audio worth a warning (also when over a tenth of the file).
 TRAILING_BYTES = 1024 * 1024
@@ -69,7 +67,7 @@ def artwork_problems(
         report("artwork-format", f"{reference} {opened}", "export it again as JPEG (.jpg) or PNG (.png)")
         return problems
     kind, width, height, mode = opened
-    expected = _FORMAT_OF_SUFFIX.get(file.suffix.lower())
+    expected = ARTWORK_FORMATS.get(file.suffix.lower())
     if kind not in ("JPEG", "PNG"):
         report(
             "artwork-format",
@@ -84,19 +82,20 @@ def artwork_problems(
         )
     if width != height:
         report("artwork-square", f"{reference} is {width}×{height} pixels, not square", "crop it to a square")
-    if not (ARTWORK_MIN <= width <= ARTWORK_MAX and ARTWORK_MIN <= height <= ARTWORK_MAX):
+    low, high = ARTWORK_MIN_SIDE, ARTWORK_MAX_SIDE
+    if not (low <= width <= high and low <= height <= high):
         report(
             "artwork-size",
-            f"{reference} is {width}×{height} pixels; Apple needs {ARTWORK_MIN} to {ARTWORK_MAX} pixels a side",
+            f"{reference} is {width}×{height} pixels; Apple needs {low} to {high} pixels a side",
             "export it at 3000×3000 pixels (Apple's preferred size) or at least 1400×1400",
         )
-    if mode in _GREYSCALE_OR_PRINT:
+    if mode in ARTWORK_NOT_RGB_MODES:
         report(
             "artwork-colorspace",
             f"{reference} is in the {mode} colour mode; Apple Podcasts needs RGB",
             "convert it to RGB",
         )
-    elif mode in _ALPHA_OR_PALETTE:
+    elif mode in ARTWORK_ALPHA_MODES:
         what = "a colour palette" if mode.startswith("P") else "an alpha channel (transparency)"
         report(
             "artwork-alpha",
@@ -145,7 +144,7 @@ def _open_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
     try:
         with open_image(file) as image:
             kind, (width, height), mode = str(image.format), image.size, image.mode
-            if max(width, height) <= ARTWORK_MAX:
+            if max(width, height) <= ARTWORK_MAX_SIDE:
                 image.load()  # Decode it: a cut file opens fine but fails here.
     except FileNotFoundError:
         return "is missing"

@@ -13,9 +13,8 @@ from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
 from entretiens.model import Person, Project, Release, Show
+from entretiens.podcast_spec import DESCRIPTION_LIMIT
 
-#: Apple: "the maximum amount of text allowed for this tag is 4000 bytes" (<description>).
-DESCRIPTION_LIMIT = 4000
 #: Apps download the whole feed at every refresh, often hourly; FeedBurner stopped reading
 #: feeds over 1 MB, and other services cut them too.
 FEED_SIZE_LIMIT = 1024 * 1024

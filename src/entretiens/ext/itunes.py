@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+from ..podcast_spec import ITUNES_NS
 
 
 def _element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:

@@ -1,4 +1,4 @@
-"""feedgen extension for the Podcasting 2.0 namespace (``podcast:``, https://podcastindex.org/namespace/1.0).
+"""feedgen extension for the Podcasting 2.0 namespace (``podcast:``).
 
 Registered under the attribute name ``podcastindex``: feedgen's own iTunes extension already
 takes ``podcast``. The XML prefix stays ``podcast:``, which the Podcast Index parser matches
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+from ..podcast_spec import PODCAST_NS, PODCAST_TEXT_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
 
     def add_funding(self, url: str, text: str) -> None:
         """``<podcast:funding url>text``; text is at most 128 characters."""
-        if len(text) > 128:
+        if len(text) > PODCAST_TEXT_LIMIT:
             raise ValueError("podcast:funding text is limited to 128 characters")
         self._funding.append((_https(url) or url, text))
 
@@ -142,7 +142,7 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
 
     def set_season(self, number: int, name: str | None = None) -> None:
         """``<podcast:season name>number``."""
-        if name is not None and len(name) > 128:
+        if name is not None and len(name) > PODCAST_TEXT_LIMIT:
             raise ValueError("podcast:season name is limited to 128 characters")
         self._season = (number, name)
 

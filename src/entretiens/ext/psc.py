@@ -1,13 +1,12 @@
-"""feedgen extension for Podlove Simple Chapters (``psc:``, http://podlove.org/simple-chapters)."""
+"""feedgen extension for Podlove Simple Chapters (the ``psc:`` namespace)."""
 
 from __future__ import annotations
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from ..podcast_spec import PSC_NS
 from ..timecodes import clock
-
-PSC_NS = "http://podlove.org/simple-chapters"
 
 
 class PscExtension(BaseExtension):  # type: ignore[misc]

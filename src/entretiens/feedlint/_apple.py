@@ -18,16 +18,20 @@ from entretiens.feedlint._context import (
     text_of,
     words,
 )
-from entretiens.podcast_spec import ITUNES_NS, PODCAST_NS, is_valid_language
+from entretiens.podcast_spec import (
+    ARTWORK_FORMATS,
+    DESCRIPTION_LIMIT,
+    ITUNES_NS,
+    PODCAST_NS,
+    TITLE_LIMIT,
+    is_valid_language,
+)
 
 _CHANNEL_TAGS = words("image category explicit author owner title type new-feed-url block complete applepodcastsverify")
 _ITEM_TAGS = words("title episode season episodeType duration image explicit block")
 #: Tags Apple once read and now ignores.
 _DEPRECATED_TAGS = words("summary subtitle keywords order author link")
 _NESTED_TAGS = {"owner": frozenset(("name", "email")), "category": frozenset(("category",))}
-_TITLE_LIMIT = 255
-#: Bytes Apple reads of a description.
-DESCRIPTION_LIMIT = 4000
 
 
 def itunes(parent: etree._Element, name: str) -> etree._Element | None:
@@ -175,11 +179,11 @@ def check_common(ctx: Context, parent: etree._Element) -> None:
 
 def _check_title(ctx: Context, element: etree._Element) -> None:
     value = text_of(element)
-    if len(value) > _TITLE_LIMIT:
+    if len(value) > TITLE_LIMIT:
         ctx.report(
             element,
             "apple.title.length",
-            f"is {len(value)} characters long; Apple cuts titles at {_TITLE_LIMIT}.",
+            f"is {len(value)} characters long; Apple cuts titles at {TITLE_LIMIT}.",
             hint="shorten the title",
         )
     if value.strip() and value != value.strip():
@@ -205,7 +209,7 @@ def _check_image_href(ctx: Context, image: etree._Element) -> None:
         )
         return
     path = urlsplit(href).path.lower()
-    if not path.endswith((".jpg", ".jpeg", ".png")):
+    if not path.endswith(tuple(ARTWORK_FORMATS)):
         ctx.report(
             image,
             "apple.image.extension",

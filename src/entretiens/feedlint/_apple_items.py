@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from entretiens.feedlint._apple import DESCRIPTION_LIMIT, check_common, itunes
+from entretiens.feedlint._apple import check_common, itunes
 from entretiens.feedlint._context import Context, text_of
-from entretiens.podcast_spec import ENCLOSURE_TYPES, ENCLOSURE_TYPES_BY_EXTENSION
+from entretiens.podcast_spec import DESCRIPTION_LIMIT, ENCLOSURE_TYPES, ENCLOSURE_TYPES_BY_EXTENSION
 
 _DURATION = re.compile(r"(?:(?:(\d+):)?(\d{1,2}):)?(\d+)(?:\.(\d+))?")
 _DAY = 24 * 3600

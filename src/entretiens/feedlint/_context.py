@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,12 +15,12 @@ from entretiens.podcast_spec import (
     ITUNES_NS,
     PODCAST_NS,
     PSC_NS,
+    is_email_address,
 )
 from entretiens.podcast_spec import is_web_url as is_web_url  # shared with the loader
 
 #: The prefixes we name elements with, whatever the feed uses.
 PREFIXES = {ITUNES_NS: "itunes", PODCAST_NS: "podcast", ATOM_NS: "atom", CONTENT_NS: "content", PSC_NS: "psc"}
-_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z0-9-]{2,}")
 _TITLE_SHOWN = 30
 
 
@@ -60,7 +59,7 @@ def line_of(element: etree._Element) -> int | None:
 
 def is_email(value: str) -> bool:
     """Tell whether ``value`` is a plain e-mail address."""
-    return _EMAIL.fullmatch(value.strip()) is not None
+    return is_email_address(value.strip())
 
 
 def is_element(node: object) -> bool:

@@ -9,12 +9,11 @@ from typing import TypeGuard
 
 from lxml import etree
 
+from entretiens.captions import TranscriptError, parse_text
 from entretiens.feedlint._context import Context, is_web_url
 
-_VTT_TIMING = re.compile(
-    r"(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}[ \t]+-->[ \t]+(?:\d{2,}:)?[0-5]\d:[0-5]\d\.\d{3}(?:[ \t].*)?"
-)
-_SRT_TIMING = re.compile(r"\d{2,}:[0-5]\d:[0-5]\d[,.]\d{3}[ \t]+-->[ \t]+\d{2,}:[0-5]\d:[0-5]\d[,.]\d{3}[ \t]*")
+#: The timed transcript types, and the suffix whose parser reads them.
+_TIMED_TRANSCRIPTS = {"text/vtt": ".vtt", "application/x-subrip": ".srt", "application/json": ".json"}
 _GEO = re.compile(r"geo:-?\d+(?:\.\d+)?,-?\d+(?:\.\d+)?(?:[,;].*)?")
 
 
@@ -147,60 +146,18 @@ def check_transcript_file(ctx: Context, element: etree._Element, path: Path) -> 
     if text is None:
         return
     kind = (element.get("type") or "").split(";")[0].strip().lower()
-    checks = {
-        "text/vtt": ("files.transcript.vtt", _vtt_fault),
-        "application/x-subrip": ("files.transcript.srt", _srt_fault),
-        "application/json": ("files.transcript.json", _json_fault),
-    }
-    if kind not in checks:
+    suffix = _TIMED_TRANSCRIPTS.get(kind)
+    if suffix is None:
         return
-    rule, check = checks[kind]
-    fault = check(text)
-    if fault is not None:
+    try:
+        # The same parser that checks the show's own transcripts: one definition of each format.
+        parse_text(suffix, text)
+    except TranscriptError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
         ctx.report(
             element,
-            rule,
-            f"points to {path.name}, which {fault}.",
+            f"files.transcript.{suffix[1:]}",
+            f"points to {path.name}, which is not valid {kind}{where}: {exc.message}.",
             attribute="url",
             hint="export the transcript again",
         )
-
-
-def _vtt_fault(text: str) -> str | None:
-    lines = text.splitlines()
-    first = lines[0] if lines else ""
-    if not (first == "WEBVTT" or first.startswith(("WEBVTT ", "WEBVTT\t"))):
-        return 'does not start with "WEBVTT"'
-    if not any(_VTT_TIMING.fullmatch(line.strip()) for line in lines[1:]):
-        return "has no cue (no line like 00:00:01.000 --> 00:00:04.000)"
-    return None
-
-
-def _srt_fault(text: str) -> str | None:
-    blocks = [
-        block.strip().splitlines() for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if block.strip()
-    ]
-    if not blocks:
-        return "has no cue"
-    for index, block in enumerate(blocks, start=1):
-        if not block[0].strip().isdigit() or len(block) < 2 or not _SRT_TIMING.fullmatch(block[1].strip()):
-            return f"has a cue {index} that is not a number followed by a line like 00:00:01,000 --> 00:00:04,000"
-    return None
-
-
-def _json_fault(text: str) -> str | None:
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return "is not valid JSON"
-    if not isinstance(data, dict) or not isinstance(data.get("version"), str):
-        return 'has no "version" string at the top level'
-    segments = data.get("segments")
-    if not isinstance(segments, list):
-        return 'has no "segments" array'
-    for index, segment in enumerate(segments, start=1):
-        if not (
-            isinstance(segment, dict) and _is_number(segment.get("startTime")) and isinstance(segment.get("body"), str)
-        ):
-            return f"has a segment {index} without a numeric startTime and a body"
-    return None

@@ -16,14 +16,18 @@ from entretiens.feedlint._context import Context, is_web_url, text_of
 from entretiens.feedlint._documents import check_chapters_file, check_transcript_file
 from entretiens.images import HINT as IMAGE_HINT
 from entretiens.images import ImageTooLarge, open_image
-from entretiens.podcast_spec import ITUNES_NS, PODCAST_NS, PSC_NS
+from entretiens.podcast_spec import (
+    ARTWORK_ALPHA_MODES,
+    ARTWORK_FORMATS,
+    ARTWORK_MAX_SIDE,
+    ARTWORK_MIN_SIDE,
+    ARTWORK_NOT_RGB_MODES,
+    ITUNES_NS,
+    PODCAST_NS,
+    PSC_NS,
+)
 
 _MP4_TYPES = frozenset(("audio/mp4", "audio/x-m4a", "video/mp4", "video/x-m4v", "video/quicktime"))
-_GREYSCALE_OR_PRINT = frozenset(
-    ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F", "CMYK", "LAB", "HSV")
-)
-_ALPHA_OR_PALETTE = frozenset(("RGBA", "RGBa", "P", "PA"))
-_ARTWORK_SIDES = (1400, 3000)
 _DURATION_SLACK = (2.0, 0.01)
 
 
@@ -206,7 +210,7 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
         )
         return
     extension = urlsplit(href).path.rsplit(".", 1)[-1].lower()
-    expected = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}.get(extension)
+    expected = ARTWORK_FORMATS.get(f".{extension}")
     if kind not in ("JPEG", "PNG") or (expected is not None and kind != expected):
         _report_artwork(
             ctx,
@@ -217,7 +221,7 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
         )
     if width != height:
         _report_artwork(ctx, image, "apple.image.square", f"is {width}×{height} pixels, not square.", "crop it square")
-    low, high = _ARTWORK_SIDES
+    low, high = ARTWORK_MIN_SIDE, ARTWORK_MAX_SIDE
     if not (low <= width <= high and low <= height <= high):
         _report_artwork(
             ctx,
@@ -226,7 +230,7 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             f"is {width}×{height} pixels; Apple needs {low} to {high} pixels a side.",
             f"resize it to between {low} and {high} pixels",
         )
-    if mode in _GREYSCALE_OR_PRINT:
+    if mode in ARTWORK_NOT_RGB_MODES:
         _report_artwork(
             ctx,
             image,
@@ -234,7 +238,7 @@ def _artwork(ctx: Context, image: etree._Element, hosts: set[str]) -> None:
             f"is in the {mode} colour mode; Apple needs RGB.",
             "convert it to RGB",
         )
-    elif mode in _ALPHA_OR_PALETTE:
+    elif mode in ARTWORK_ALPHA_MODES:
         what = "a palette" if mode.startswith("P") else "an alpha channel"
         _report_artwork(
             ctx,

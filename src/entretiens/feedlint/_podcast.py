@@ -10,7 +10,7 @@ from lxml import etree
 
 from entretiens.feedlint import _podcast_others, _podcast_tags
 from entretiens.feedlint._context import Context, children, is_web_url, local, namespace, qname, text_of
-from entretiens.podcast_spec import PODCAST_NS
+from entretiens.podcast_spec import PODCAST_NS, PODCAST_TEXT_LIMIT, PODCAST_TXT_LIMIT
 
 _VALIDATORS = {**_podcast_tags.VALIDATORS, **_podcast_others.VALIDATORS}
 
@@ -37,21 +37,23 @@ _CHANNEL_ITEM = ("channel", "item")
 _TAGS: dict[str, _Tag] = {
     "locked": _Tag(parents=("channel",), single=True),
     "guid": _Tag(parents=("channel",), single=True),
-    "funding": _Tag(parents=_CHANNEL_ITEM, required=("url",), urls=("url",), limit=128),
+    "funding": _Tag(parents=_CHANNEL_ITEM, required=("url",), urls=("url",), limit=PODCAST_TEXT_LIMIT),
     "transcript": _Tag(parents=("item",), required=("url", "type"), urls=("url",)),
     "chapters": _Tag(parents=("item",), single=True, required=("url", "type"), urls=("url",)),
-    "person": _Tag(parents=_CHANNEL_ITEM, urls=("img", "href"), limit=128, named=True),
+    "person": _Tag(parents=_CHANNEL_ITEM, urls=("img", "href"), limit=PODCAST_TEXT_LIMIT, named=True),
     "season": _Tag(parents=("item",), single=True),
     "episode": _Tag(parents=("item",), single=True),
-    "soundbite": _Tag(parents=("item",), required=("startTime", "duration"), limit=128),
+    "soundbite": _Tag(parents=("item",), required=("startTime", "duration"), limit=PODCAST_TEXT_LIMIT),
     "medium": _Tag(parents=("channel",), single=True),
     "alternateEnclosure": _Tag(parents=("item",), required=("type",)),
     "source": _Tag(parents=("alternateEnclosure",), required=("uri",), uris=("uri",)),
     "integrity": _Tag(parents=("alternateEnclosure",), single=True, required=("type", "value")),
-    "txt": _Tag(parents=_CHANNEL_ITEM, limit=4000),
-    "license": _Tag(parents=_CHANNEL_ITEM, single=True, urls=("url",), limit=128, named=True),
-    "location": _Tag(parents=_CHANNEL_ITEM, limit=128, named=True),
-    "trailer": _Tag(parents=("channel",), required=("url", "pubdate"), urls=("url",), limit=128, named=True),
+    "txt": _Tag(parents=_CHANNEL_ITEM, limit=PODCAST_TXT_LIMIT),
+    "license": _Tag(parents=_CHANNEL_ITEM, single=True, urls=("url",), limit=PODCAST_TEXT_LIMIT, named=True),
+    "location": _Tag(parents=_CHANNEL_ITEM, limit=PODCAST_TEXT_LIMIT, named=True),
+    "trailer": _Tag(
+        parents=("channel",), required=("url", "pubdate"), urls=("url",), limit=PODCAST_TEXT_LIMIT, named=True
+    ),
     "block": _Tag(parents=("channel",)),
     "value": _Tag(parents=_CHANNEL_ITEM, required=("type", "method")),
     "valueRecipient": _Tag(parents=("value", "valueTimeSplit"), required=("type", "address", "split")),
@@ -67,7 +69,7 @@ _TAGS: dict[str, _Tag] = {
     ),
     "podroll": _Tag(parents=("channel",), single=True),
     "publisher": _Tag(parents=("channel",), single=True),
-    "updateFrequency": _Tag(parents=("channel",), single=True, limit=128),
+    "updateFrequency": _Tag(parents=("channel",), single=True, limit=PODCAST_TEXT_LIMIT),
     "podping": _Tag(parents=("channel",), single=True),
     "image": _Tag(parents=_CHANNEL_ITEM, required=("href",), urls=("href",)),
     "images": _Tag(parents=_CHANNEL_ITEM, single=True, required=("srcset",)),

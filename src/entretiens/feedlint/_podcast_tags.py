@@ -14,6 +14,7 @@ from entretiens.podcast_spec import (
     COUNTRY_CODES,
     MEDIUMS,
     PODCAST_NS,
+    PODCAST_TEXT_LIMIT,
     TRANSCRIPT_TYPES,
     is_known_license,
     person_role_problem,
@@ -186,7 +187,7 @@ def _person(ctx: Context, element: etree._Element) -> None:
 
 def _season(ctx: Context, element: etree._Element) -> None:
     number(ctx, element, None, integer=True)
-    _length(ctx, element, "name", 128)
+    _length(ctx, element, "name", PODCAST_TEXT_LIMIT)
 
 
 def _episode(ctx: Context, element: etree._Element) -> None:
@@ -246,7 +247,7 @@ def _integrity(ctx: Context, element: etree._Element) -> None:
 
 
 def _txt(ctx: Context, element: etree._Element) -> None:
-    _length(ctx, element, "purpose", 128)
+    _length(ctx, element, "purpose", PODCAST_TEXT_LIMIT)
     value = text_of(element).strip()
     if element.get("purpose") == "ai-content" and value not in ("true", "false"):
         ctx.report(
