@@ -167,6 +167,78 @@ def rules_of(root: Path) -> list[Problem]:
 
 # --- A local web server for the link checks --------------------------------------------------
 
+#: The name of the link checker's worker threads (entretiens.links._engine).
+LINK_WORKER = "entretiens-links"
+#: How long a test waits for the link checker before calling it stuck (a safety net, not a bound).
+STUCK_AFTER = 30.0
+
+
+class ManualClock:
+    """The link checker's clock (``check_urls(clock=...)``), moved only by the test.
+
+    Retry pauses, backoff and the deadline are then checked in the checker's own units, never
+    by measuring how long a run took. The workers read the clock whenever they act (after each
+    answer, and at least every tick while they wait), so a test waits for them to have read it
+    to know they have seen a moment of time: `seen_by_workers`.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._now = 0.0
+        self._worker_reads = 0
+
+    def __call__(self) -> float:
+        with self._cond:
+            if threading.current_thread().name == LINK_WORKER:
+                self._worker_reads += 1
+                self._cond.notify_all()
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._cond:
+            self._now += seconds
+
+    @property
+    def worker_reads(self) -> int:
+        with self._cond:
+            return self._worker_reads
+
+    def seen_by_workers(self, reads: int = 2, *, after: int | None = None) -> None:
+        """Return once the workers have read the clock ``reads`` more times (after ``after`` reads).
+
+        A worker reads it twice only once it has finished acting on what it saw the first time
+        (sending a request it found due, or settling an answer), so afterwards what the server
+        received is final for this moment.
+        """
+        with self._cond:
+            target = (self._worker_reads if after is None else after) + reads
+            if not self._cond.wait_for(lambda: self._worker_reads >= target, timeout=STUCK_AFTER):
+                raise AssertionError("the link checker stopped looking at its clock")
+
+
+def noting_reads(clock: ManualClock, marks: list[int], route: Route) -> Route:
+    """A route that first notes how many times the workers had read ``clock`` (one mark per request).
+
+    A worker is blocked in its request while the server answers, so every read after the mark
+    is the worker's handling of this answer.
+    """
+
+    def noted(handler: ScriptedHandler) -> None:
+        marks.append(clock.worker_reads)
+        route(handler)
+
+    return noted
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (a safety net, not a bound) for something the link checker does on its own."""
+    give_up = time.monotonic() + STUCK_AFTER
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.01)
+
+
 Route = Callable[["ScriptedHandler"], None]
 
 
@@ -324,3 +396,13 @@ def endless_body(handler: ScriptedHandler) -> None:
         handler.wfile.write(b"x" * 16)
         handler.wfile.flush()
         time.sleep(0.05)
+
+
+def until_set(event: threading.Event, route: Route) -> Route:
+    """A route that holds its answer until ``event`` is set (or the safety net runs out)."""
+
+    def held(handler: ScriptedHandler) -> None:
+        event.wait(STUCK_AFTER)
+        route(handler)
+
+    return held

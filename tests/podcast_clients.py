@@ -65,6 +65,16 @@ class PodcastparserPerson(TypedDict):
     img: str | None
 
 
+class PodcastparserChapter(TypedDict, total=False):
+    """A Podlove Simple Chapters ``psc:chapter`` as podcastparser reads it."""
+
+    #: Whole seconds (fractions dropped).
+    start: int
+    title: str
+    href: str
+    image: str
+
+
 class PodcastparserEpisode(TypedDict, total=False):
     title: str
     guid: str
@@ -88,6 +98,8 @@ class PodcastparserEpisode(TypedDict, total=False):
     transcript_url: str
     chapters_json_url: str
     persons: list[PodcastparserPerson]
+    #: Podlove Simple Chapters (``psc:``), read whatever the podcast: namespace URI.
+    chapters: list[PodcastparserChapter]
 
 
 class PodcastparserFeed(TypedDict, total=False):

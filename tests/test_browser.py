@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Chromium as installed on PATH (Debian: chromium; elsewhere often chromium-browser or google-chrome).
+CHROMIUM = next(
+    (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
+)
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -33,7 +36,7 @@ PHONE: ViewportSize = {"width": 375, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
-def _missing(what: str) -> None:
+def _missing(what: str) -> NoReturn:
     if os.environ.get("ENTRETIENS_REQUIRE_TOOLS") == "1":
         pytest.fail(f"{what} is required (ENTRETIENS_REQUIRE_TOOLS=1)")
     pytest.skip(f"{what} is not available")
@@ -59,15 +62,15 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[serve.Preview]
 
 @pytest.fixture(scope="module")
 def context() -> Iterator[BrowserContext]:
-    if not CHROMIUM.exists():
-        _missing(str(CHROMIUM))
+    if CHROMIUM is None:
+        _missing("Chromium (chromium on PATH)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("the playwright package")
     with tempfile.TemporaryDirectory(prefix="entretiens-chromium-") as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=ARGS, viewport=DESKTOP
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS, viewport=DESKTOP
         )
         yield browser
         browser.close()

@@ -20,7 +20,6 @@ from entretiens.errors import ProblemsError
 from entretiens.publish import publish
 from podcast20_specs import json_chapters_errors, json_transcript_errors
 from podcast_clients import (
-    alias_podcast_namespace,
     normalized,
     parse_with_feedparser,
     parse_with_partytime,
@@ -126,16 +125,31 @@ def test_partytime_sees_every_podcast_tag(published: Path) -> None:
     assert second["soundbites"] == []
 
 
-def test_podcastparser_sees_persons_chapters_transcripts_and_funding(published: Path) -> None:
-    feed = parse_with_podcastparser(alias_podcast_namespace(_feed(published)), FEED_URL)
+def test_podcastparser_reads_the_feed_as_published_without_its_podcast_tags(published: Path) -> None:
+    """What gPodder reads from our feed, exactly as we publish it.
 
-    assert feed.get("funding_url") == "https://example.org/support"
-    assert feed.get("import_prohibited") is True
+    podcastparser 0.6 (gPodder's parser) binds `podcast:` only to the Podcast Index's old GitHub
+    URI, not to the canonical namespace URI we publish (and the spec requires): from our feed it
+    reads no person, funding, locked, JSON chapters or transcript. Should a new podcastparser
+    read them, this test fails, and the README can then say gPodder shows them.
+    """
+    feed = parse_with_podcastparser(_feed(published), FEED_URL)
+
+    assert "funding_url" not in feed
+    assert "import_prohibited" not in feed
+    for seen in feed["episodes"]:
+        assert {"persons", "chapters_json_url", "transcript_url"}.isdisjoint(seen), seen["title"]
+
+    # Everything else it reads: the episode, its audio, and chapters through Podlove's psc: tags.
+    state = yaml.safe_load((published.parent / "show" / "published.yaml").read_text(encoding="utf-8"))
     first = next(e for e in feed["episodes"] if e["title"] == "Conversation 1")
-    assert [(p["name"], p["role"]) for p in first["persons"]] == [("Alex Host", "host"), ("Jane Doe", "guest")]
-    assert first["chapters_json_url"] == BASE_URL + "001-first/chapters.json"
-    # podcastparser keeps one transcript: the last tag, the JSON one.
-    assert first["transcript_url"] == BASE_URL + "001-first/transcript.json"
+    assert first["guid"] == state["episodes"]["001-first"]
+    assert first["link"] == BASE_URL + "001-first/"
+    assert [(e["url"], e["mime_type"]) for e in first["enclosures"]] == [(BASE_URL + "audio/001.mp3", "audio/mpeg")]
+    assert first["enclosures"][0]["file_size"] == (published / "audio" / "001.mp3").stat().st_size
+    assert (first["total_time"], first["number"], first["season"]) == (6, 1, 1)
+    # Whole seconds only: the chapter at 2.5 s reads as 2.
+    assert [(c["start"], c["title"]) for c in first["chapters"]] == [(0, "Welcome"), (2, "Jane's story")]
 
 
 def test_feedparser_sees_the_last_tag_of_each_kind(published: Path) -> None:

@@ -174,6 +174,11 @@ def test_podcastparser_reads_the_sample() -> None:
 
 
 def test_podcastparser_reads_podcast_tags_under_the_alias_uri() -> None:
+    """The harness itself: podcastparser reads podcast: tags only under the old GitHub URI.
+
+    Feeds from other hosts still bind it; ours use the canonical URI, which podcastparser
+    ignores (test_podcast20 reads our feed as published and says so).
+    """
     feed = parse_with_podcastparser(alias_podcast_namespace(SAMPLE_FEED), FEED_URL)
 
     assert feed["funding_url"] == "https://example.org/soutenir"
