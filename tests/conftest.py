@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from entretiens.publish import publish
+from s3server import bucket, nothing_live, s3, s3_server  # noqa: F401  (one SeaweedFS per session, a bucket per test)
 from sampleshow import copy_sample_show
 from showbuilder import make_show
 

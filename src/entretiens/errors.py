@@ -139,3 +139,7 @@ class OutputError(EntretiensError):
 
 class NetworkError(EntretiensError):
     """A remote file could not be fetched."""
+
+
+class DeployError(EntretiensError):
+    """Uploading the show failed or was refused; what is live stays consistent."""

@@ -581,7 +581,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         new_feed_url=reader.url(data, "new_feed_url"),
         subscribe=_subscribe(reader, data),
         tag_audio=reader.boolean(data, "tag_audio"),
-        websub_hub=reader.url(data, "websub_hub"),
+        websub_hub=reader.url(data, "websub_hub", https=False),
         deploy=_deploy_settings(reader, data),
         source=Source(path=path, line=1),
         lines=tuple((str(k), v) for k, v in data.key_lines.items()),
