@@ -55,16 +55,27 @@ def problem_order(problem: Problem, root: Path | None) -> tuple[tuple[int, str],
     return (_file_rank(relative(problem.path, root)), problem.line or 0, _ORDER[problem.severity], problem.rule)
 
 
-def print_problems(problems: Sequence[Problem], root: Path | None) -> None:
+def print_problems(problems: Sequence[Problem], root: Path | None, *, source: str | None = None) -> None:
     """Print problems on stderr, one line each: ``Error: file:line: field: message (hint) [rule]``.
 
     The one way every command shows a problem: ``file:line`` comes first so that editors and
     CI logs can jump to it, and the rule id last so that docs/rules.md can be searched for it.
+
+    :param source: what to name as the file of problems that have none (a feed read from a URL).
     """
     colour = color()
     for problem in sorted(problems, key=lambda p: problem_order(p, root)):
         label = click.style(problem.severity.capitalize(), fg=_COLOURS[problem.severity], bold=True)
-        click.echo(f"{label}: {problem.format(root)} [{problem.rule}]", err=True, color=colour)
+        click.echo(f"{label}: {problem_text(problem, root, source)} [{problem.rule}]", err=True, color=colour)
+
+
+def problem_text(problem: Problem, root: Path | None, source: str | None = None) -> str:
+    """``file:line: field: message (hint)``, the file named ``source`` when the problem has none."""
+    text = problem.format(root)
+    if problem.path is None and source:
+        where = f"{source}:{problem.line}" if problem.line else source
+        text = f"{where}: {text}"
+    return text
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from entretiens.check import CheckReport, check_show
+from entretiens import net
+from entretiens.check import CheckReport, FeedReport, check_feed, check_show, is_url
 from entretiens.checks import FEED_PATH
 from entretiens.links import RULES, LinkOptions, LinkReport
 
@@ -26,7 +27,8 @@ _NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "inf
 
 EPILOG = (
     "Exit status: 0 no errors (warnings and notes may have been printed), 1 errors found "
-    "(or warnings, with --strict), 2 bad usage."
+    "(or warnings, with --strict), or the feed given to --feed could not be read (missing, "
+    "unreachable, an error status, a web page), 2 bad usage."
 )
 
 
@@ -68,6 +70,18 @@ EPILOG = (
     "--no-cache", is_flag=True, help="Measure the audio and check the links again, ignoring the last day's results."
 )
 @quiet_option("Print errors only on stderr.")
+@click.option(
+    "--feed",
+    "feed_source",
+    metavar="PATH_OR_URL",
+    help="Check this feed instead of a show: any podcast feed, a file or an http(s) address.",
+)
+@click.option(
+    "--files",
+    "files_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="With --feed: the folder the feed's files are published from; the files it points to are checked too.",
+)
 @with_errors_reported
 def check_command(
     show_dir: Path,
@@ -79,6 +93,8 @@ def check_command(
     deadline: float,
     no_cache: bool,
     quiet: bool,
+    feed_source: str | None,
+    files_dir: Path | None,
 ) -> None:
     """Report every problem of a show, as Apple, Spotify and podcast apps would see it.
 
@@ -87,12 +103,27 @@ def check_command(
     Nothing is written to public/. What check calls an error, publish refuses to publish.
     The rules are listed in docs/rules.md.
 
+    With --feed, checks any podcast feed instead, a file or a URL, with the rules of the
+    feed validator; --files DIR also checks the files it points to (audio, artwork, chapters,
+    transcripts), found in DIR by the end of each URL's path.
+
     \b
     Example:
         entretiens check
         entretiens check --strict --format json > check.json
         entretiens check --links --jobs 4 --deadline 120
+        entretiens check --feed public/feed.xml --files public
+        entretiens check --feed https://podcast.example.org/feed.xml
     """
+    if files_dir is not None and feed_source is None:
+        raise click.UsageError("--files needs --feed: it names where the feed's files are")
+    if feed_source is not None:
+        if links:
+            raise click.UsageError("--links checks a show's links; it cannot be used with --feed")
+        if not is_url(feed_source) and not Path(feed_source).is_file():
+            raise click.BadParameter(f"{feed_source!r}: no such file", param_hint="--feed")
+        _check_feed(feed_source, files_dir, output_format=output_format, strict=strict, quiet=quiet)
+        return
     options = LinkOptions(jobs=jobs, timeout=timeout, deadline=deadline) if links else None
     with progress_bar("Checking links", enabled=sys.stderr.isatty() and not quiet) as progress:
         report = check_show(show_dir, use_cache=not no_cache, links=options, link_progress=progress)
@@ -106,6 +137,23 @@ def check_command(
         _print_summary(report, strict=strict, failed=bool(status))
     if output_format == "json":
         click.echo(json.dumps(json_document(report, strict=strict), ensure_ascii=False, indent=2))
+    sys.exit(status)
+
+
+def _check_feed(source: str, files: Path | None, *, output_format: str, strict: bool, quiet: bool) -> None:
+    """``check --feed``: report on any feed, as a show's own is reported."""
+    report = check_feed(source, files=files)
+    status = report.exit_status(strict=strict)
+    shown = [p for p in report.problems if p.severity == "error"] if quiet else report.problems
+    named = net.shown_url(report.url) if report.url else None
+    print_problems(shown, None, source=named)
+    if not quiet:
+        count = report.episodes
+        scope = f"Checked the feed {named or source} ({count} episode{'s' if count != 1 else ''}"
+        scope += f", files in {files})" if files is not None else ")"
+        _print_found(report, scope, strict=strict, failed=bool(status))
+    if output_format == "json":
+        click.echo(json.dumps(feed_document(report, strict=strict), ensure_ascii=False, indent=2))
     sys.exit(status)
 
 
@@ -146,15 +194,23 @@ def _print_links(links: LinkReport) -> None:
 
 
 def _print_summary(report: CheckReport, *, strict: bool, failed: bool) -> None:
-    counts = [(report.count(s), _NOUNS[s]) for s in ("error", "warning", "info")]
-    found = ", ".join(f"{n} {one if n == 1 else many}" for n, (one, many) in counts if n)
     if report.project is None:
-        say(f"The show could not be loaded: {found}.", fg="red", bold=True)
+        say(f"The show could not be loaded: {_found(report)}.", fg="red", bold=True)
         return
     checked = len(report.releases)
     scope = f"Checked {checked} episode{'s' if checked != 1 else ''}"
     if report.drafts:
         scope += f" ({report.drafts} draft{'s' if report.drafts != 1 else ''} left out)"
+    _print_found(report, scope, strict=strict, failed=failed)
+
+
+def _found(report: CheckReport | FeedReport) -> str:
+    counts = [(report.count(s), _NOUNS[s]) for s in ("error", "warning", "info")]
+    return ", ".join(f"{n} {one if n == 1 else many}" for n, (one, many) in counts if n)
+
+
+def _print_found(report: CheckReport | FeedReport, scope: str, *, strict: bool, failed: bool) -> None:
+    found = _found(report)
     if not found:
         say(f"{scope}: no problems.", fg="green", bold=True)
         return
@@ -215,6 +271,37 @@ def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
         "links": None if report.links is None else _links_document(report.links, root),
     }
     return document
+
+
+def feed_document(report: FeedReport, *, strict: bool) -> dict[str, object]:
+    """The ``--format json`` report of ``check --feed``: the show's schema, without a show."""
+    status = report.exit_status(strict=strict)
+    named = net.shown_url(report.url) if report.url else report.source
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "show": None,
+        "ok": status == 0,
+        "exit_status": status,
+        "strict": strict,
+        "counts": {severity: report.count(severity) for severity in ("error", "warning", "info")},
+        "episodes": None,
+        "problems": [
+            {
+                "rule": p.rule,
+                "severity": p.severity,
+                "file": relative(p.path, None) if p.path is not None else named,
+                "line": p.line,
+                "field": p.field,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in sorted(report.problems, key=lambda p: problem_order(p, None))
+        ],
+        "audio": [],
+        "feed": {"file": named, "size": report.size, "episodes": report.episodes},
+        "links": None,
+    }
 
 
 def _links_document(links: LinkReport, root: Path) -> dict[str, object]:
