@@ -23,7 +23,6 @@ FEED_LIMITS = net.Limits(max_bytes=64 * 1024 * 1024, connect_timeout=10.0, stall
 
 _WEB_SCHEMES = ("http://", "https://")
 _ACCEPT = "application/rss+xml, application/xml;q=0.9, */*;q=0.5"
-_ACCEPT = "application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(slots=True, kw_only=True)
