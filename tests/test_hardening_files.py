@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -137,3 +137,108 @@ def test_media_inside_the_show_may_still_be_links(tmp_path: Path) -> None:
     publish(root, tmp_path / "out", now=NOW)
     assert (tmp_path / "out" / "audio" / "master-001.mp3").is_file()
     assert tree(tmp_path / "out")
+
+
+def test_audio_that_changes_after_it_was_measured_is_not_published(tmp_path: Path) -> None:
+    """An export still writing: the enclosure length must be the published file's."""
+    from entretiens import pipeline
+
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    before = tree(out)
+    built = pipeline.build(root, now=NOW)
+    assert not built.errors
+    with (root / "audio" / "002.mp3").open("ab") as export:  # the export goes on writing
+        export.write(b"\xff" * 4096)
+    with pytest.raises(ProblemsError) as caught:
+        pipeline.commit(built, out, pin_guids=True)
+    (problem,) = caught.value.problems
+    assert (problem.rule, problem.path, problem.field) == ("audio-invalid", root / "episodes/002-second.yaml", "audio")
+    assert "changed after it was measured" in problem.message
+    assert tree(out) == before
+    # Measured again, it publishes with its real length.
+    publish(root, out, now=NOW)
+    size = (root / "audio" / "002.mp3").stat().st_size
+    assert f'length="{size}"'.encode() in (out / "feed.xml").read_bytes()
+    assert (out / "audio" / "002.mp3").stat().st_size == size
+
+
+def test_audio_that_changes_while_it_is_copied_fails_the_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from entretiens import output
+
+    source = tmp_path / "episode.mp3"
+    source.write_bytes(b"\xff\xfb" * 1000)
+    real_clone = output._clone
+
+    def clone_while_writing(src: Path, target: Path) -> bool:
+        done = real_clone(src, target)
+        with src.open("ab") as export:  # the export appends while we copy
+            export.write(b"more")
+        return done
+
+    monkeypatch.setattr(output, "_clone", clone_while_writing)
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="changed while it was copied"):
+        output.write_tree(out, {PurePosixPath("audio/episode.mp3"): source})
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["episode.mp3"]
+
+
+def test_an_interrupted_publish_leaves_no_staging_copy_behind(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    # What a publish killed half-way leaves: a staged copy with our marker, and an empty one.
+    stale = tmp_path / ".out.new-killed"
+    (stale / "audio").mkdir(parents=True)
+    (stale / ".entretiens-output").write_text("ours")
+    (stale / "audio" / "001.mp3").write_bytes(b"\0" * 1000)
+    empty = tmp_path / ".out.new-empty"
+    empty.mkdir()
+    os.utime(empty, (0, 0))
+    # Not ours: a folder without our marker, and another output's staging, are left alone.
+    foreign = tmp_path / ".out.new-foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    other = tmp_path / ".other.new-abc"
+    other.mkdir()
+    (other / ".entretiens-output").write_text("ours")
+
+    write_yaml(root / "episodes" / "001-first.yaml", episode(1, title="Retitled"))
+    publish(root, out, now=NOW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.new-abc", ".out.new-foreign", "out", "show"]
+
+
+def test_a_staging_folder_in_use_is_not_removed(tmp_path: Path) -> None:
+    import fcntl
+
+    from entretiens import output
+
+    busy = tmp_path / ".out.new-busy"
+    busy.mkdir()
+    (busy / ".entretiens-output").write_text("ours")
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another publish, still writing
+        output.write_tree(tmp_path / "out", {PurePosixPath("a.txt"): b"a"})
+        assert busy.is_dir()
+    finally:
+        os.close(fd)
+    output.write_tree(tmp_path / "out", {PurePosixPath("a.txt"): b"b"})
+    assert not busy.exists()
+
+
+def test_a_draft_whose_recording_does_not_exist_yet_blocks_nothing(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    write_yaml(root / "episodes" / "003-next.yaml", episode(3, draft=True, audio="audio/003-next.mp3"))
+    result = publish(root, tmp_path / "out", now=NOW)
+    (note,) = [p for p in result.warnings if p.path == root / "episodes" / "003-next.yaml"]
+    assert (note.rule, note.severity, note.field) == ("missing-file", "info", "audio")
+    assert [e.slug for e in result.drafts] == ["003-next"]
+    # Published without the draft: it is a draft, not an error.
+    assert b"Conversation 3" not in (tmp_path / "out" / "feed.xml").read_bytes()
+    # Not a draft any more: the missing recording is an error again.
+    write_yaml(root / "episodes" / "003-next.yaml", episode(3, audio="audio/003-next.mp3"))
+    found = _problems(root, tmp_path / "out")
+    assert [(rule, path) for rule, path, _ in found] == [("missing-file", "episodes/003-next.yaml")]

@@ -329,6 +329,9 @@ class Release:
     audio_file: Path | None = None
     #: Size of the published audio (differs from audio.size when tags are written into the copy).
     enclosure_length: int = 0
+    #: (size, mtime in ns) of ``audio_file`` when it was measured: publish refuses to copy a file
+    #: that changed since (an export still writing), whose enclosure length would be wrong.
+    audio_stamp: tuple[int, int] | None = None
     #: Previous and next published episodes' slugs, oldest to newest.
     previous: str | None = None
     next: str | None = None

@@ -8,6 +8,7 @@ import filecmp
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -90,7 +91,11 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     parent = out_dir if mounted else out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(parent, out_dir.name)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
+        # Held until this write ends (or the process dies): the next publish then knows this
+        # staging folder is in use, not left over from an interrupted one.
+        lock = _lock(staging)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
     # A set: testing each of n paths against a list of n was the quadratic step of a rebuild.
@@ -106,7 +111,55 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"{out_dir}: writing the output failed, the previous output is untouched: {exc}") from exc
+    finally:
+        if lock is not None:
+            os.close(lock)
     return _without_marker(report)
+
+
+def _lock(folder: Path) -> int | None:
+    """Take an exclusive lock on a folder we are writing; the descriptor to close, or None where locks are unknown."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return None
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+_FRESH_SECONDS = 60
+
+
+def _remove_stale(parent: Path, name: str) -> list[Path]:
+    """Remove the staging folders an interrupted publish left beside the output (up to a full copy).
+
+    Only ours: named as we name them, holding our marker (or nothing at all), and not locked by a
+    publish still running.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return []
+    removed = []
+    for prefix in (f".{name}.new-", f".{name}.old-"):
+        for folder in parent.glob(f"{prefix}*"):
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            # An empty one may be a publish's that has not locked it yet: only old ones.
+            empty = not any(folder.iterdir()) and time.time() - folder.stat().st_mtime > _FRESH_SECONDS
+            if not ((folder / MARKER).is_file() or (folder / "previous" / MARKER).is_file() or empty):
+                continue
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # another publish is writing it now
+            finally:
+                os.close(fd)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _without_marker(report: WriteReport) -> WriteReport:
@@ -201,11 +254,17 @@ def _copy(source: Path, target: Path) -> None:
     copy is a clone: instant and taking no space, yet still a separate file that a rewrite of
     the source in place does not change (a hard link would change the live copy with it).
     """
+    before = source.stat()
     if not _clone(source, target):
         shutil.copyfile(source, target)
+    after = source.stat()
+    # An export still writing the source: the copy would not be the file that was measured.
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+        target.stat().st_size != before.st_size
+    ):
+        raise OSError(f"{source} changed while it was copied; publish again once it is finished")
     target.chmod(0o644)
-    stat = source.stat()
-    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 #: Linux's ioctl that makes a file share another's blocks (copy on write).

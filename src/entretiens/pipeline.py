@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from . import checks, feedlint, files, layout, loading, output, releases, state
-from .errors import ConfigError, EntretiensError, Problem
+from .errors import ConfigError, EntretiensError, Problem, ProblemsError
 from .model import Episode, Project, Release
 from .output import Content, WriteReport
 from .releases import Progress
@@ -155,6 +155,10 @@ def commit(result: Build, out_dir: Path, *, pin_guids: bool) -> Commit:
     if project is None or result.errors or not result.files:
         msg = "a build with errors cannot be written"
         raise EntretiensError(msg)
+    # The audio measured must be the audio copied: an export still writing it would make the
+    # enclosure length lie. Checked on the sources, before anything is written.
+    if changed := releases.changed_audio(result.releases):
+        raise ProblemsError(changed, project.show.root)
     state_written = False
     if pin_guids:
         # GUIDs are pinned before the feed that carries them goes out: pins for a build that then

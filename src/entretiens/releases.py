@@ -125,6 +125,11 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
             # What the YAML says, for the rules; no feed or page is built from it.
             releases.append(Release(episode=episode, audio=info, chapters=episode.chapters, enclosure_length=info.size))
             continue
+        audio_file = None if "://" in episode.audio else project.show.root / episode.audio
+        stamp = stamp_of(audio_file) if audio_file is not None else None
+        if stamp is not None and stamp[0] != info.size:
+            problems.append(_changed(episode))
+            continue
         ready.add(episode.slug)
         releases.append(
             Release(
@@ -132,11 +137,45 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
                 audio=info,
                 chapters=found,
                 transcripts=published_transcripts,
-                audio_file=None if "://" in episode.audio else project.show.root / episode.audio,
+                audio_file=audio_file,
                 enclosure_length=info.size,
+                audio_stamp=stamp,
             )
         )
     return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
+
+
+def stamp_of(path: Path) -> tuple[int, int] | None:
+    """A file's (size, mtime in ns), or None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def changed_audio(releases: Iterable[Release]) -> list[Problem]:
+    """A problem per published audio file that changed since it was measured (an export still writing).
+
+    Checked just before the output is written, on the source itself, so it holds however the
+    file is then copied, cloned or linked.
+    """
+    return [
+        _changed(release.episode)
+        for release in releases
+        if release.audio_file is not None
+        and release.audio_stamp is not None
+        and stamp_of(release.audio_file) != release.audio_stamp
+    ]
+
+
+def _changed(episode: Episode) -> Problem:
+    return _audio_problem(
+        episode,
+        f"{episode.audio} changed after it was measured (is an export still writing it?): the feed would "
+        "announce a wrong length",
+        "publish again once the file is finished",
+    )
 
 
 def link(releases: Iterable[Release]) -> tuple[Release, ...]:
@@ -167,7 +206,10 @@ def tag(project: Project, releases: tuple[Release, ...]) -> tuple[tuple[Release,
         if limit := tagging.chapter_limit(release):
             problems.append(limit)
         try:
-            tagged.append(tagging.tag_release(project.show, release, folder))
+            copy = tagging.tag_release(project.show, release, folder)
+            if copy.audio_file is not None and copy.audio_file != release.audio_file:
+                copy = replace(copy, audio_stamp=stamp_of(copy.audio_file))
+            tagged.append(copy)
         except ProblemsError as exc:
             problems += exc.problems
             tagged.append(release)
