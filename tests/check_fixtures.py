@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -10,11 +9,10 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from PIL import Image
-
-from audiogen import write_mp3
+import showbuilder
 from entretiens.check import check_show
 from entretiens.errors import Problem
+from showbuilder import write_artwork as write_artwork
 
 #: The moment the tests run at: every episode of the clean show is in the past.
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -80,47 +78,28 @@ def slug(number: int) -> str:
     return f"{number:03d}-{GUESTS[number - 1].split()[0].lower()}"
 
 
-def make_show(root: Path, *, episodes: int = 2, seconds: float = 12.0, chapters: bool = True) -> Path:
-    """Write a show that every rule accepts: feed.yaml, episodes, real MP3 files and artwork.
+def make_clean_show(root: Path, *, episodes: int = 2, seconds: float = 12.0, chapters: bool = True) -> Path:
+    """A show that every rule accepts, its YAML written line by line (tests point at its lines).
+
+    Built by the one builder, `showbuilder.make_show`, from the texts above.
 
     :param chapters: give each episode two chapters (the second at 5 s): leave them out to
         plant audio shorter than that.
     """
-    (root / "episodes").mkdir(parents=True)
-    (root / "audio").mkdir()
-    (root / "feed.yaml").write_text(FEED, encoding="utf-8")
-    write_artwork(root / "artwork.png")
-    for number in range(1, episodes + 1):
-        name = slug(number)
-        text = EPISODE.format(guest=GUESTS[number - 1], number=number, slug=name) + (CHAPTERS if chapters else "")
-        (root / "episodes" / f"{name}.yaml").write_text(text, encoding="utf-8")
-        write_mp3(root / "audio" / f"{name}.mp3", seconds=seconds, bitrate=64, sample_rate=44100, channels=1)
-    return root
+    texts = {
+        slug(number): EPISODE.format(guest=GUESTS[number - 1], number=number, slug=slug(number))
+        + (CHAPTERS if chapters else "")
+        for number in range(1, episodes + 1)
+    }
+    audio = {"bitrate": 64, "sample_rate": 44100, "channels": 1}
+    built = showbuilder.make_show(root, texts, show=FEED, seconds=seconds, audio=audio)
+    (root / "audio").mkdir(exist_ok=True)
+    return built
 
 
 def episode_path(root: Path, number: int) -> Path:
     """The YAML file of episode ``number``."""
     return root / "episodes" / f"{slug(number)}.yaml"
-
-
-def write_artwork(
-    path: Path,
-    size: tuple[int, int] = (1400, 1400),
-    *,
-    mode: str = "RGB",
-    image_format: str | None = None,
-    noisy_rows: int = 0,
-) -> Path:
-    """An image file of one colour; ``noisy_rows`` rows of random pixels make it weigh about 4 KB each (PNG)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    colours: dict[str, object] = {"RGB": (180, 90, 40), "RGBA": (180, 90, 40, 128), "CMYK": (0, 50, 80, 10)}
-    image = Image.new(mode, size, colours.get(mode, 128))  # type: ignore[arg-type]
-    if noisy_rows:
-        rng = random.Random(7)  # noqa: S311 - test pixels, not secrets
-        strip = Image.frombytes("RGB", (size[0], noisy_rows), rng.randbytes(size[0] * noisy_rows * 3))
-        image.paste(strip.convert(mode), (0, 0))
-    image.save(path, format=image_format)
-    return path
 
 
 def replace_in(path: Path, old: str, new: str) -> Path:

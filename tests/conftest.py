@@ -1,7 +1,8 @@
 """Shared fixtures: the shows tests start from, and one small show per way a show can be broken.
 
-Shows are built by `showbuilder.make_show` (the one builder; plain functions, so modules that
-need a show outside a fixture import it). Fixtures here give a test a ready folder:
+Shows are built by `showbuilder.make_show`, the one builder (plain functions, so modules that
+need a show outside a fixture import it; `check_fixtures.make_clean_show` is a preset of it,
+written line by line for tests that point at a line). Fixtures here give a test a ready folder:
 
 - ``sample_show``: a copy of the bundled sample show (the repository root);
 - ``published_show``: a two-episode show already published once, with its `published.yaml`;

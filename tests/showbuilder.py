@@ -1,7 +1,8 @@
-"""Small show folders for tests: feed.yaml, episodes and real (generated) audio."""
+"""Show folders for tests, built by one builder (`make_show`): feed.yaml, episodes, artwork and real audio."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,39 +50,75 @@ def write_yaml(path: Path, data: Mapping[str, Any]) -> Path:
     return path
 
 
-def write_artwork(path: Path, size: int = 1400, mode: str = "RGB") -> Path:
-    """A square artwork image (solid colour, small file)."""
+#: Solid colours of the generated artwork, per image mode.
+_COLOURS: dict[str, Any] = {"RGB": (40, 90, 160), "RGBA": (40, 90, 160, 128), "CMYK": (0, 50, 80, 10)}
+
+
+def write_artwork(
+    path: Path,
+    size: int | tuple[int, int] = 1400,
+    mode: str = "RGB",
+    *,
+    image_format: str | None = None,
+    noisy_rows: int = 0,
+) -> Path:
+    """An image file of one colour (square when ``size`` is one number), small unless asked.
+
+    :param image_format: Pillow's format name; by default the file name's extension decides.
+    :param noisy_rows: rows of random pixels at the top, about 4 KB each in a PNG, to make a
+        file heavy on purpose.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    colour: Any = (40, 90, 160) if mode == "RGB" else 128
-    Image.new(mode, (size, size), colour).save(path)
+    width, height = (size, size) if isinstance(size, int) else size
+    image = Image.new(mode, (width, height), _COLOURS.get(mode, 128))
+    if noisy_rows:
+        rng = random.Random(7)  # noqa: S311 - test pixels, not secrets
+        strip = Image.frombytes("RGB", (width, noisy_rows), rng.randbytes(width * noisy_rows * 3))
+        image.paste(strip.convert(mode), (0, 0))
+    image.save(path, format=image_format)
     return path
+
+
+#: The audio every generated episode gets unless told otherwise: small and quick to write.
+SMALL_MP3: dict[str, Any] = {"bitrate": 32, "sample_rate": 22050, "mpeg_version": 2, "channels": 1}
 
 
 def make_show(
     root: Path,
-    episodes: Mapping[str, Mapping[str, Any]] | None = None,
+    episodes: Mapping[str, Mapping[str, Any] | str] | None = None,
     *,
-    show: Mapping[str, Any] | None = None,
+    show: Mapping[str, Any] | str | None = None,
     seconds: float = 3.0,
+    audio: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a complete show folder.
+    """Write a complete show folder: the one show builder of the tests.
 
-    :param episodes: slug -> episode fields (default: two episodes). Every local ``audio``
-        file named is generated as a real MP3 of ``seconds`` seconds (none when 0).
+    :param episodes: slug -> episode fields, or the episode file's YAML text as is (for tests
+        that point at a line); default: two episodes. Every local ``audio`` file named is
+        generated as a real MP3 of ``seconds`` seconds (none when 0).
+    :param show: fields that change `SHOW`, or the whole feed.yaml text as is.
+    :param audio: `write_mp3` arguments for the generated audio (default `SMALL_MP3`).
     """
     root.mkdir(parents=True, exist_ok=True)
-    data = dict(SHOW)
-    data.update(show or {})
-    write_yaml(root / "feed.yaml", data)
+    if isinstance(show, str):
+        (root / "feed.yaml").write_text(show, encoding="utf-8")
+    else:
+        write_yaml(root / "feed.yaml", {**SHOW, **(show or {})})
     write_artwork(root / "artwork.png")
     if episodes is None:
         episodes = {"001-first": episode(1), "002-second": episode(2)}
     for slug, fields in episodes.items():
-        write_yaml(root / "episodes" / f"{slug}.yaml", fields)
-        audio = fields.get("audio")
-        if seconds and isinstance(audio, str) and "://" not in audio and not (root / audio).exists():
-            (root / audio).parent.mkdir(parents=True, exist_ok=True)
-            write_mp3(root / audio, seconds=seconds, bitrate=32, sample_rate=22050, mpeg_version=2, channels=1)
+        path = root / "episodes" / f"{slug}.yaml"
+        if isinstance(fields, str):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(fields, encoding="utf-8")
+            fields = yaml.safe_load(fields)
+        else:
+            write_yaml(path, fields)
+        named = fields.get("audio")
+        if seconds and isinstance(named, str) and "://" not in named and not (root / named).exists():
+            (root / named).parent.mkdir(parents=True, exist_ok=True)
+            write_mp3(root / named, seconds=seconds, **(SMALL_MP3 if audio is None else audio))
     return root
 
 

@@ -15,7 +15,7 @@ from check_fixtures import (
     episode_path,
     found,
     line_of,
-    make_show,
+    make_clean_show,
     problems_of,
     replace_in,
     rules_of,
@@ -40,7 +40,7 @@ def _rules(problems: list[Problem]) -> set[str]:
 
 
 def test_a_clean_show_has_no_problem_at_all(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=3)
+    root = make_clean_show(tmp_path / "show", episodes=3)
     report = check_show(root, now=NOW)
     assert report.problems == []
     assert report.feed_size is not None
@@ -93,7 +93,7 @@ ARTWORK_PROBLEMS: list[tuple[str, str, Plant]] = [
 
 @pytest.mark.parametrize(("rule", "severity", "plant"), ARTWORK_PROBLEMS)
 def test_show_artwork_rules_fire_on_the_image_line(tmp_path: Path, rule: str, severity: str, plant: Plant) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     plant(root)
     problems = rules_of(root)
     assert found(problems, rule, root) == [("feed.yaml", line_of(root / "feed.yaml", "image:"), severity)]
@@ -110,13 +110,13 @@ def test_show_artwork_rules_fire_on_the_image_line(tmp_path: Path, rule: str, se
     ids=["3000px", "1400px", "rgb-jpeg", "under-512kb"],
 )
 def test_show_artwork_within_apples_rules_passes(tmp_path: Path, plant: Plant) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     plant(root)
     assert not {rule for rule in _rules(rules_of(root)) if rule.startswith("artwork-")}
 
 
 def test_episode_artwork_is_held_to_the_same_rules(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     path = episode_path(root, 2)
     replace_in(path, "number: 2\n", "number: 2\nimage: images/cover.png\n")
     write_artwork(root / "images" / "cover.png", (1000, 1000))
@@ -129,7 +129,7 @@ def test_episode_artwork_is_held_to_the_same_rules(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_guest_photo_is_a_warning(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     replace_in(path, "    bio: Ébéniste", "    image: images/jeanne.jpg\n    bio: Ébéniste")
     (root / "images").mkdir()
@@ -145,7 +145,7 @@ def test_an_unreadable_guest_photo_is_a_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("words", "fires"), [(450, True), (440, False)])
 def test_show_description_over_4000_bytes_is_an_error(tmp_path: Path, words: int, fires: bool) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     feed = root / "feed.yaml"
     text = feed.read_text(encoding="utf-8")
     start, end = text.index("description: |"), text.index("language:")
@@ -172,7 +172,7 @@ def test_show_description_over_4000_bytes_is_an_error(tmp_path: Path, words: int
     ],
 )
 def test_titles_repeating_the_show_or_the_number_are_warned(tmp_path: Path, title: str, rule: str) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     replace_in(path, 'title: "Jeanne Roux, ébéniste : le bois et le temps"', f'title: "{title}"')
     assert found(rules_of(root), rule, root) == [("episodes/001-jeanne.yaml", 1, "warning")]
@@ -189,7 +189,7 @@ def test_titles_repeating_the_show_or_the_number_are_warned(tmp_path: Path, titl
     ],
 )
 def test_titles_with_ordinary_numbers_and_words_pass(tmp_path: Path, title: str) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     replace_in(episode_path(root, 1), 'title: "Jeanne Roux, ébéniste : le bois et le temps"', f'title: "{title}"')
     assert not _rules(rules_of(root)) & {"episode-title-number", "episode-title-show-name"}
 
@@ -208,7 +208,7 @@ def _drop_notes(path: Path) -> None:
 
 
 def test_an_episode_without_summary_nor_notes_is_warned_at_its_first_line(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     _drop_summary(path)
     _drop_notes(path)
@@ -218,7 +218,7 @@ def test_an_episode_without_summary_nor_notes_is_warned_at_its_first_line(tmp_pa
 
 
 def test_an_episode_with_notes_but_no_summary_gets_a_note(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     _drop_summary(episode_path(root, 1))
     problems = rules_of(root)
     assert found(problems, "episode-summary-missing", root) == [("episodes/001-jeanne.yaml", 1, "info")]
@@ -226,14 +226,14 @@ def test_an_episode_with_notes_but_no_summary_gets_a_note(tmp_path: Path) -> Non
 
 
 def test_an_episode_with_a_summary_but_no_notes_passes(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     _drop_notes(episode_path(root, 1))
     assert not _rules(rules_of(root)) & {"episode-summary-missing", "episode-description-missing"}
 
 
 @pytest.mark.parametrize(("length", "fires"), [(650, True), (590, False)])
 def test_a_long_summary_is_warned(tmp_path: Path, length: int, fires: bool) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     replace_in(path, f"Jeanne Roux {SUMMARY}", ("Une phrase de plus. " * 40)[:length].strip())
     expected = [("episodes/001-jeanne.yaml", line_of(path, "summary:"), "warning")] if fires else []
@@ -242,7 +242,7 @@ def test_a_long_summary_is_warned(tmp_path: Path, length: int, fires: bool) -> N
 
 @pytest.mark.parametrize(("paragraphs", "fires"), [(125, True), (115, False)])
 def test_notes_longer_than_apple_takes_are_warned(tmp_path: Path, paragraphs: int, fires: bool) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     replace_in(path, "  Une conversation sur le métier d'ébéniste.\n", "  Des copeaux et du vernis.\n\n" * paragraphs)
     expected = [("episodes/001-jeanne.yaml", line_of(path, "notes:"), "warning")] if fires else []
@@ -250,7 +250,7 @@ def test_notes_longer_than_apple_takes_are_warned(tmp_path: Path, paragraphs: in
 
 
 def test_a_guest_without_bio_is_warned_at_the_guest(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     path = episode_path(root, 2)
     replace_in(path, "    bio: Ébéniste à Lyon depuis vingt ans.\n", "")
     problems = rules_of(root)
@@ -261,7 +261,7 @@ def test_a_guest_without_bio_is_warned_at_the_guest(tmp_path: Path) -> None:
 
 
 def test_a_registry_guest_needs_a_bio_there_or_in_the_episode(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     (root / "guests").mkdir()
     (root / "guests" / "jeanne.yaml").write_text("name: Jeanne Roux\n", encoding="utf-8")
     path = episode_path(root, 1)
@@ -277,7 +277,7 @@ def test_a_registry_guest_needs_a_bio_there_or_in_the_episode(tmp_path: Path) ->
 
 
 def test_a_full_episode_without_number_in_a_serial_show_is_an_error(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     (root / "feed.yaml").write_text(
         (root / "feed.yaml").read_text(encoding="utf-8") + "type: serial\n", encoding="utf-8"
     )
@@ -291,7 +291,7 @@ def test_a_full_episode_without_number_in_a_serial_show_is_an_error(tmp_path: Pa
 
 
 def test_a_gap_in_the_numbers_is_noted_at_the_next_episode(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=3)
+    root = make_clean_show(tmp_path / "show", episodes=3)
     path = episode_path(root, 3)
     replace_in(path, "number: 3", "number: 5")
     problems = rules_of(root)
@@ -300,7 +300,7 @@ def test_a_gap_in_the_numbers_is_noted_at_the_next_episode(tmp_path: Path) -> No
 
 
 def test_numbers_that_start_late_are_noted(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     replace_in(episode_path(root, 1), "number: 1", "number: 3")
     replace_in(episode_path(root, 2), "number: 2", "number: 4")
     assert found(rules_of(root), "number-gap", root) == [("episodes/001-jeanne.yaml", 2, "info")]
@@ -308,7 +308,7 @@ def test_numbers_that_start_late_are_noted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("second_season_starts_at", [1, 3])
 def test_a_new_season_may_restart_or_continue_the_numbers(tmp_path: Path, second_season_starts_at: int) -> None:
-    root = make_show(tmp_path / "show", episodes=3)
+    root = make_clean_show(tmp_path / "show", episodes=3)
     path = episode_path(root, 3)
     replace_in(path, "number: 3\nseason: 1", f"number: {second_season_starts_at}\nseason: 2")
     assert "number-gap" not in _rules(rules_of(root))
@@ -322,7 +322,7 @@ def test_a_new_season_may_restart_or_continue_the_numbers(tmp_path: Path, second
     ],
 )
 def test_future_dates_are_reported_at_the_date_line(tmp_path: Path, date: str, rule: str, severity: str) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     path = episode_path(root, 2)
     replace_in(path, "date: 2025-02-03T09:00:00+02:00", f"date: {date}")
     problems = rules_of(root)
@@ -331,7 +331,7 @@ def test_future_dates_are_reported_at_the_date_line(tmp_path: Path, date: str, r
 
 
 def test_a_future_draft_is_not_reported(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     path = episode_path(root, 2)
     replace_in(path, "date: 2025-02-03T09:00:00+02:00", "date: 2099-01-01\ndraft: true")
     assert not _rules(rules_of(root)) & {"episode-date-future", "episode-scheduled"}
@@ -371,7 +371,7 @@ AUDIO_PROBLEMS: list[tuple[str, Plant]] = [
 
 @pytest.mark.parametrize(("rule", "plant"), AUDIO_PROBLEMS)
 def test_audio_rules_fire_on_the_audio_line(tmp_path: Path, rule: str, plant: Plant) -> None:
-    root = make_show(tmp_path / "show", episodes=1, chapters=False)
+    root = make_clean_show(tmp_path / "show", episodes=1, chapters=False)
     plant(root)
     path = episode_path(root, 1)
     assert found(rules_of(root), rule, root) == [("episodes/001-jeanne.yaml", line_of(path, "audio:"), "warning")]
@@ -390,20 +390,20 @@ def test_audio_rules_fire_on_the_audio_line(tmp_path: Path, rule: str, plant: Pl
     ids=["2.5s", "24kbps-mono", "48kbps-stereo", "128kbps-mono", "192kbps-stereo", "22050Hz"],
 )
 def test_audio_fit_for_speech_passes(tmp_path: Path, plant: Plant) -> None:
-    root = make_show(tmp_path / "show", episodes=1, chapters=False)
+    root = make_clean_show(tmp_path / "show", episodes=1, chapters=False)
     plant(root)
     assert not {rule for rule in _rules(rules_of(root)) if rule.startswith("audio-")}
 
 
 def test_a_wav_at_48_khz_is_only_warned_for_its_format(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1, chapters=False)
+    root = make_clean_show(tmp_path / "show", episodes=1, chapters=False)
     _wav(root, sample_rate=48000, channels=2)
     assert {rule for rule in _rules(rules_of(root)) if rule.startswith("audio-")} == {"audio-format"}
 
 
 def test_opus_is_warned_and_aac_passes(tmp_path: Path) -> None:
     require_tool("ffmpeg")
-    root = make_show(tmp_path / "show", episodes=2, chapters=False)
+    root = make_clean_show(tmp_path / "show", episodes=2, chapters=False)
     first, second = episode_path(root, 1), episode_path(root, 2)
     write_opus(root / "audio" / "one.opus", 3.0)
     replace_in(first, f"audio: audio/{first.stem}.mp3", "audio: audio/one.opus")
@@ -414,7 +414,7 @@ def test_opus_is_warned_and_aac_passes(tmp_path: Path) -> None:
 
 
 def test_one_stereo_episode_among_mono_ones_is_noted(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=3)
+    root = make_clean_show(tmp_path / "show", episodes=3)
     assert "audio-channels-mixed" not in _rules(rules_of(root))
     write_mp3(_audio(root, 2), seconds=12, bitrate=128, channels=2)
     path = episode_path(root, 2)
@@ -439,7 +439,7 @@ def test_a_feed_of_more_than_300_episodes_is_noted(tmp_path: Path, count: int, f
 
 
 def test_check_reports_the_feed_validators_findings_once(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     feed = root / "feed.yaml"
     text = feed.read_text(encoding="utf-8")
     start, end = text.index("description: |"), text.index("language:")
@@ -450,7 +450,7 @@ def test_check_reports_the_feed_validators_findings_once(tmp_path: Path) -> None
 
 
 def test_check_goes_on_after_an_episode_in_error(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=3, chapters=False)
+    root = make_clean_show(tmp_path / "show", episodes=3, chapters=False)
     write_mp3(_audio(root, 1), seconds=1.0, bitrate=64, channels=1)
     replace_in(episode_path(root, 1), "guests:", 'chapters:\n  - {start: "00:30", title: Trop tard}\nguests:')
     (root / "audio" / f"{episode_path(root, 2).stem}.mp3").write_bytes(b"not audio at all" * 100)
@@ -464,7 +464,7 @@ def test_check_goes_on_after_an_episode_in_error(tmp_path: Path) -> None:
 
 
 def test_publish_refuses_a_show_with_check_errors_and_accepts_warnings(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=1)
+    root = make_clean_show(tmp_path / "show", episodes=1)
     write_artwork(root / "artwork.png", (1000, 1000))
     with pytest.raises(ProblemsError) as caught:
         publish(root, tmp_path / "out", now=NOW)
@@ -478,9 +478,9 @@ def test_publish_refuses_a_show_with_check_errors_and_accepts_warnings(tmp_path:
 def test_a_cut_mp3_is_published_with_its_real_length_and_a_warning(tmp_path: Path) -> None:
     from audiogen import truncate, write_mp3
     from entretiens.publish import publish
-    from showbuilder import episode, make_show
+    from showbuilder import episode
 
-    root = make_show(tmp_path / "show", {"001-a": episode(1)})
+    root = make_minimal_show(tmp_path / "show", {"001-a": episode(1)})
     truncate(write_mp3(root / "audio" / "001.mp3", seconds=10, xing="info"), 0.5)
     result = publish(root, tmp_path / "out", dry_run=True)
     (release,) = result.releases
@@ -492,7 +492,6 @@ def test_a_cut_mp3_is_published_with_its_real_length_and_a_warning(tmp_path: Pat
 
 def test_a_whole_mp3_has_no_truncation_warning(tmp_path: Path) -> None:
     from entretiens.publish import publish
-    from showbuilder import make_show
 
-    result = publish(make_show(tmp_path / "show"), tmp_path / "out", dry_run=True)
+    result = publish(make_minimal_show(tmp_path / "show"), tmp_path / "out", dry_run=True)
     assert not [p for p in result.warnings if p.rule == "audio-truncated"]

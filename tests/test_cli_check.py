@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from check_fixtures import LinkServer, episode_path, line_of, make_show, replace_in, respond, write_artwork
+from check_fixtures import LinkServer, episode_path, line_of, make_clean_show, replace_in, respond, write_artwork
 from entretiens.cli import cli
 
 
@@ -34,7 +34,7 @@ def _drop_bio(root: Path, number: int = 2) -> Path:
 
 
 def test_a_clean_show_exits_0_and_says_so(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     result = _check(runner, root)
     assert result.exit_code == 0
     assert result.stdout == ""
@@ -44,7 +44,7 @@ def test_a_clean_show_exits_0_and_says_so(runner: CliRunner, tmp_path: Path) -> 
 
 
 def test_problems_are_printed_one_per_line_in_file_order_and_exit_1(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     write_artwork(root / "artwork.png", (1200, 1200))
     path = _drop_bio(root)
     result = _check(runner, root)
@@ -62,7 +62,7 @@ def test_problems_are_printed_one_per_line_in_file_order_and_exit_1(runner: CliR
 
 
 def test_warnings_pass_unless_strict(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _drop_bio(root)
     assert _check(runner, root).exit_code == 0
     strict = _check(runner, root, "--strict")
@@ -71,7 +71,7 @@ def test_warnings_pass_unless_strict(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_notes_never_fail_even_when_strict(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     replace_in(episode_path(root, 2), "number: 2", "number: 4")
     result = _check(runner, root, "--strict")
     assert result.exit_code == 0
@@ -80,7 +80,7 @@ def test_notes_never_fail_even_when_strict(runner: CliRunner, tmp_path: Path) ->
 
 
 def test_quiet_prints_errors_only(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _drop_bio(root)
     assert _check(runner, root, "-q").stderr == ""
     write_artwork(root / "artwork.png", (1200, 1200))
@@ -91,7 +91,7 @@ def test_quiet_prints_errors_only(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_json_goes_to_stdout_with_every_problem_located(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     path = _drop_bio(root)
     result = _check(runner, root, "--format", "json")
     assert result.exit_code == 0
@@ -123,7 +123,7 @@ def test_json_goes_to_stdout_with_every_problem_located(runner: CliRunner, tmp_p
 
 
 def test_loader_errors_are_reported_with_their_line(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     replace_in(root / "feed.yaml", "base_url: https://", "base_url: http://")
     result = _check(runner, root, "--format", "json")
     assert result.exit_code == 1
@@ -136,7 +136,7 @@ def test_loader_errors_are_reported_with_their_line(runner: CliRunner, tmp_path:
 
 
 def test_colours_only_when_wanted(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _drop_bio(root)
     assert "\x1b[" not in _check(runner, root).stderr  # Not a terminal.
     assert "\x1b[" in _check(runner, root, color=True).stderr
@@ -145,7 +145,7 @@ def test_colours_only_when_wanted(runner: CliRunner, tmp_path: Path, monkeypatch
 
 
 def test_bad_options_are_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     assert runner.invoke(cli, ["check", "--show", str(root), "--jobs", "0"]).exit_code == 2
     assert runner.invoke(cli, ["check", "--show", str(root), "--format", "xml"]).exit_code == 2
 
@@ -189,7 +189,7 @@ def _cite(
 
 
 def test_links_are_checked_reported_and_cached(runner: CliRunner, tmp_path: Path, site: LinkServer) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     first, second = _cite(root, site)
     result = _check(runner, root, "--links", "--timeout", "0.5", "--deadline", "10", "--format", "json")
     assert result.exit_code == 0
@@ -228,7 +228,7 @@ def test_links_are_checked_reported_and_cached(runner: CliRunner, tmp_path: Path
 
 
 def test_dead_links_fail_a_strict_check(runner: CliRunner, tmp_path: Path, site: LinkServer) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _cite(root, site, old="/ok", slow="/ok")
     result = _check(runner, root, "--links", "--strict", "--timeout", "1")
     assert result.exit_code == 1
@@ -236,7 +236,7 @@ def test_dead_links_fail_a_strict_check(runner: CliRunner, tmp_path: Path, site:
 
 
 def test_the_deadline_bounds_the_whole_link_check(runner: CliRunner, tmp_path: Path, site: LinkServer) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _cite(root, site)
     result = _check(runner, root, "--links", "--timeout", "5", "--deadline", "0.5", "--format", "json")
     results = json.loads(result.stdout)["links"]["results"]

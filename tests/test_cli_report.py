@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from check_fixtures import NOW, episode_path, make_show, replace_in, write_artwork
+from check_fixtures import NOW, episode_path, make_clean_show, replace_in, write_artwork
 from entretiens.check import check_show
 from entretiens.cli import cli
 from entretiens.cli._report import print_problems, progress_bar
@@ -57,7 +57,7 @@ def test_a_problem_is_one_line_file_first_rule_last(monkeypatch: pytest.MonkeyPa
 
 
 def test_publish_and_check_print_the_same_lines(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     write_artwork(root / "artwork.png", (1200, 1200))
     replace_in(episode_path(root, 2), "    bio: Ébéniste à Lyon depuis vingt ans.\n", "")
     runner = CliRunner(env={"NO_COLOR": "1"})

@@ -29,7 +29,7 @@ from check_fixtures import (
     episode_path,
     in_turn,
     line_of,
-    make_show,
+    make_clean_show,
     noting_reads,
     replace_in,
     respond,
@@ -382,7 +382,7 @@ def test_cached_results_expire_after_a_day_and_damaged_caches_are_ignored(tmp_pa
 
 
 def test_places_cover_what_a_show_cites_at_the_line_it_is_written(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     feed = root / "feed.yaml"
     feed.write_text(
         feed.read_text(encoding="utf-8") + "subscribe:\n  apple: https://podcasts.example.com/atelier\n",
@@ -427,7 +427,7 @@ def test_a_dead_link_is_a_warning_naming_the_episode_file_line_and_url(
     site = _serve(
         servers, {"/gone": respond(410), "/old": respond(301, headers={"Location": "/new"}), "/new": respond(200)}
     )
-    root = make_show(tmp_path / "show", episodes=2)
+    root = make_clean_show(tmp_path / "show", episodes=2)
     first, second = episode_path(root, 1), episode_path(root, 2)
     replace_in(first, "https://example.org/atelier/1", site.url("/gone"))
     replace_in(second, "https://example.org/atelier/2", site.url("/old"))

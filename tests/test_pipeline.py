@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from check_fixtures import NOW, episode_path, make_show, replace_in, write_artwork
+from check_fixtures import NOW, episode_path, make_clean_show, replace_in, write_artwork
 from entretiens import checks, feedlint, files, loading, output, pipeline, releases
 from entretiens.check import check_show
 from entretiens.errors import ConfigError, EntretiensError, Problem, ProblemsError
@@ -45,7 +45,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 def _broken_show(root: Path) -> Path:
     """A show of three episodes, two of them in error in different stages (audio, chapters)."""
-    make_show(root, episodes=3)
+    make_clean_show(root, episodes=3)
     (root / "audio" / "001-jeanne.mp3").write_bytes(b"not audio at all\n" * 64)
     replace_in(episode_path(root, 2), '"00:05"', '"00:50"')
     return root
@@ -61,7 +61,7 @@ def test_check_runs_each_stage_once_even_with_errors_in_several_episodes(tmp_pat
 
 
 def test_publish_runs_each_stage_once(tmp_path: Path, calls: Counter[str]) -> None:
-    root = make_show(tmp_path / "show", episodes=3)
+    root = make_clean_show(tmp_path / "show", episodes=3)
     result = publish(root, tmp_path / "out", now=NOW)
     assert len(result.releases) == 3
     assert calls == Counter({name: 1 for _, name in STAGES})
@@ -101,7 +101,7 @@ def _plant_nothing_to_publish(root: Path) -> None:
 def test_what_check_reports_is_exactly_what_publish_refuses(tmp_path: Path, plant: Callable[[Path], None]) -> None:
     root = tmp_path / "show"
     if plant is not _plant_in_stages:
-        make_show(root)
+        make_clean_show(root)
     plant(root)
     report = check_show(root, now=NOW)
     assert report.count("error")
@@ -112,7 +112,7 @@ def test_what_check_reports_is_exactly_what_publish_refuses(tmp_path: Path, plan
 
 
 def test_a_show_that_cannot_be_loaded_is_refused_as_a_config_error(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     _plant_in_loader(root)
     with pytest.raises(ConfigError):
         publish(root, now=NOW)
@@ -129,7 +129,7 @@ def test_a_build_with_errors_cannot_be_committed(tmp_path: Path) -> None:
 
 
 def test_two_files_at_one_path_are_a_build_error_that_check_and_publish_report(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     # The pages' own small copy of the artwork is published at assets/artwork.jpg.
     write_artwork(root / "assets" / "artwork.jpg", image_format="JPEG")
     replace_in(root / "feed.yaml", "image: artwork.png", "image: assets/artwork.jpg")
@@ -142,7 +142,7 @@ def test_two_files_at_one_path_are_a_build_error_that_check_and_publish_report(t
 
 
 def test_commit_without_pinning_leaves_published_yaml_alone(tmp_path: Path) -> None:
-    root = make_show(tmp_path / "show")
+    root = make_clean_show(tmp_path / "show")
     built = pipeline.build(root, now=NOW)
     written = pipeline.commit(built, tmp_path / "out", pin_guids=False)
     assert written.report.changed
