@@ -8,10 +8,14 @@ published and no traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from entretiens.cli import cli
 from showbuilder import make_show
@@ -151,3 +155,119 @@ def test_infinite_times_are_refused(show: Path, written: str) -> None:
     with (show / EPISODE).open("a", encoding="utf-8") as file:
         file.write(f"chapters:\n- start: 0\n  title: Start\n- start: {written}\n  title: Never\n")
     _refused(show, f"{EPISODE}:", "chapters[1]")
+
+
+# -- fuzz: hostile YAML never ends in a traceback --------------------------------------------------
+
+_EPISODE_KEYS = (
+    "title", "number", "season", "date", "audio", "summary", "notes", "guests", "chapters", "transcript",
+    "image", "draft", "explicit", "type", "links", "quote", "soundbites", "guid",
+)  # fmt: skip
+_SHOW_KEYS = ("title", "description", "language", "base_url", "timezone", "author", "owner", "image", "categories")
+_TRICKY_TEXT = (
+    "010", "0x10", "0b11", "0o7", "1:30", "1_000", ".inf", "-.nan", "1e309", "9" * 5000, "~", "null", "yes",
+    "2024-02-30", "0001-01-01", "9999-12-31T23:59:59-12:00", "https://", "../../etc/passwd", "/dev/zero",
+    "audio/../../x.mp3", "{{ 7 * 7 }}", "<img src=https://tracker.example/p.gif>", "\u202e\u0000\ufffe",
+)  # fmt: skip
+_TRICKY_YAML = (
+    "&a [*a]", "!!python/object/apply:os.system ['true']", "!!binary AAAA", "!!int 0x10", "!!float nan",
+    "*undefined", "{a: 1, a: 2}", "[" * 70 + "]" * 70, "'" + "x" * 200_000 + "'", '"\\x01\\ud800"', "? [a]\n: b",
+    "<<: {a: 1}", "!!set {a, b}", "!!omap [a: 1]", "|\n  \x85text", "\t- tab",
+)  # fmt: skip
+
+
+def _hostile_values() -> st.SearchStrategy[object]:
+    scalars: st.SearchStrategy[object] = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**40), max_value=10**40),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
+        st.sampled_from(_TRICKY_TEXT),
+        st.dates(),
+        st.datetimes(),
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.one_of(st.text(max_size=10), st.sampled_from(_EPISODE_KEYS)), children, max_size=4),
+        ),
+        max_leaves=12,
+    )
+
+
+def _nested(depth: int) -> object:
+    value: object = "deep"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@st.composite
+def _hostile_file(draw: st.DrawFn, original: dict[str, object], keys: tuple[str, ...]) -> str:
+    """A show file: the original with a few fields replaced by hostile values or raw YAML."""
+    data = dict(original)
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        key = draw(st.sampled_from(keys))
+        data[key] = draw(st.one_of(_hostile_values(), st.builds(_nested, st.integers(min_value=1, max_value=100))))
+    text = yaml.safe_dump(data, allow_unicode=draw(st.booleans()), sort_keys=False)
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(keys))
+        text += f"{key}: {draw(st.sampled_from(_TRICKY_YAML))}\n"
+    return text
+
+
+_LOCATED = re.compile(r"^(Error|Warning|Info): (feed\.yaml|episodes/|guests/|transcripts/|audio/|templates/)")
+
+
+def _assert_located_or_success(command: str, root: Path, output_dir: Path) -> None:
+    args = [command, "--show", str(root)]
+    if command == "publish":
+        args += ["--output", str(output_dir)]
+    result = CliRunner().invoke(cli, args)
+    output = result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"{command} raised {result.exception!r}\n{output}"
+    )
+    assert "Traceback" not in output and "bug in entretiens" not in output, output
+    assert result.exit_code in (0, 1), output
+    event(f"{command} exit {result.exit_code}")
+    if result.exit_code == 1:
+        errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+        assert errors, output
+        unlocated = [line for line in errors if not _LOCATED.match(line)]
+        assert not unlocated, output
+
+
+@pytest.fixture(scope="module")
+def fuzz_show(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_show(tmp_path_factory.mktemp("fuzz") / "show")
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_fuzz_hostile_yaml_gives_a_located_error_or_success(fuzz_show: Path, data: st.DataObject) -> None:
+    episode_path = fuzz_show / EPISODE
+    feed_path = fuzz_show / "feed.yaml"
+    episode_text = episode_path.read_text(encoding="utf-8")
+    feed_text = feed_path.read_text(encoding="utf-8")
+    try:
+        if data.draw(st.booleans(), label="episode (else feed.yaml)"):
+            original = yaml.safe_load(episode_text)
+            episode_path.write_text(data.draw(_hostile_file(original, _EPISODE_KEYS)), encoding="utf-8")
+        else:
+            original = yaml.safe_load(feed_text)
+            feed_path.write_text(data.draw(_hostile_file(original, _SHOW_KEYS)), encoding="utf-8")
+        for command in ("check", "publish"):
+            _assert_located_or_success(command, fuzz_show, fuzz_show.parent / "out")
+    finally:
+        episode_path.write_text(episode_text, encoding="utf-8")
+        feed_path.write_text(feed_text, encoding="utf-8")

@@ -126,7 +126,14 @@ class AudioError(EntretiensError):
 
 
 class TemplateError(EntretiensError):
-    """A page template cannot be rendered: usually an override in the show's templates/."""
+    """A page template cannot be rendered: usually an override in the show's templates/.
+
+    ``problem`` says where (the template's file and line) when that is known.
+    """
+
+    def __init__(self, message: str, *, problem: Problem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class FeedError(EntretiensError):

@@ -117,7 +117,7 @@ def build(
     try:
         result.files = files.build_files(project, result.releases)
     except EntretiensError as exc:
-        problems.append(Problem(rule="build-error", message=str(exc)))
+        problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         return result
     _lint(result, project, feed_path or root / checks.FEED_PATH)
     return result

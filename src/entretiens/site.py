@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from . import captions, layout, notes, templating
+from . import captions, layout, notes, show_templates, templating
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show
 from .podcast_spec import ATOM_NS, ITUNES_NS
@@ -159,11 +160,11 @@ def assets(show: Show) -> dict[PurePosixPath, bytes]:
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.is_file() and not entry.name.startswith("."):
             found[layout.ASSETS / entry.name] = entry.read_bytes()
-    own = show.root / "templates" / "assets"
-    if own.is_dir():
-        for path in sorted(own.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                found[layout.ASSETS / PurePosixPath(path.relative_to(own).as_posix())] = path.read_bytes()
+    # Only files that stay in the show and are small enough (checked before reading); the
+    # checks report the others.
+    for target, path in show_templates.assets(show)[0].items():
+        with contextlib.suppress(OSError):
+            found[target] = path.read_bytes()
     return found
 
 

@@ -2,21 +2,36 @@
 
 Every page, the feed's ``content:encoded``, ``notes.md``, the sitemap and the feed stylesheet
 are rendered through :func:`render`, so a template error always names the template at fault.
+
+A show's templates are input like its YAML: they run in Jinja's sandbox (no attribute leads
+to Python's internals, ``os.popen`` included), with bounds on loops, repetition, recursion and
+output, and every error (a Python one too) is reported at the template's file and line. A
+template that is a link leading out of the show folder is refused before it is read.
 """
 
 from __future__ import annotations
 
+import operator
 import re
+from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.runtime import Context
+from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
 from markupsafe import Markup
 
-from .errors import TemplateError
+from .errors import Problem, TemplateError
 from .markdown_writer import html_to_markdown, markdown_text, markdown_url
 from .markup import render_markdown, safe_url, to_plain_text
 from .model import Show
+from .show_templates import outside
 from .timecodes import timecode
 from .wording import directory_name, file_size, human_duration, iso_duration, link_host, long_date, strings
 
@@ -34,14 +49,79 @@ def _listing(folder: Path | None) -> tuple[str, ...]:
     return tuple(sorted(str(path.relative_to(folder)) for path in folder.rglob("*.j2")))
 
 
+#: The most characters one rendered file may hold: a home page of 10,000 episodes is a few MB.
+MAX_OUTPUT = 64 * 1024 * 1024
+#: The most numbers ``range()`` may hand out in one rendering, over all its loops.
+MAX_RANGE_ITEMS = 10_000_000
+#: The largest template file read.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+_range_left: ContextVar[list[int]] = ContextVar("range_left")
+
+
+class _Refused(jinja2.TemplateError):
+    """A template file that may not be read; ``path`` is the file."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class _ShowLoader(jinja2.FileSystemLoader):
+    """The show's templates/ folder, refusing a file that leads out of the show or is no file."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self._folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = self._folder.joinpath(*split_template_path(template))
+        if path.is_symlink() or path.exists():
+            if outside(self._folder.parent, path):
+                raise _Refused(path, "this template leads outside the show folder")
+            if not path.is_file():
+                raise _Refused(path, "this template is not a regular file")
+            if path.stat().st_size > MAX_TEMPLATE_BYTES:
+                raise _Refused(path, f"this template weighs over {MAX_TEMPLATE_BYTES:,} bytes")
+        return super().get_source(environment, template)
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, with repetition (``'x' * 10**10``) and powers bounded too."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
+        if op == "*":
+            for sequence, count in ((left, right), (right, left)):
+                sized = isinstance(sequence, (str, list, tuple)) and isinstance(count, int)
+                if sized and len(sequence) * count > MAX_OUTPUT:
+                    raise SecurityError("the template writes too much (a repetition over 64 MB)")
+            return operator.mul(left, right)
+        if op == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("the template computes a power too large")
+        return super().call_binop(context, op, left, right)
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"a range of over {MAX_RANGE:,} numbers")
+    left = _range_left.get(None)
+    if left is not None:
+        left[0] -= len(numbers)
+        if left[0] < 0:
+            raise SecurityError(f"the template's loops run over {MAX_RANGE_ITEMS:,} times")
+    return numbers
+
+
 @lru_cache(maxsize=8)
 def _environment(override_dir: Path | None, listing: tuple[str, ...]) -> jinja2.Environment:
     del listing
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
-        loaders.append(jinja2.FileSystemLoader(override_dir))
+        loaders.append(_ShowLoader(override_dir))
     loaders.append(jinja2.PackageLoader("entretiens", "templates"))
-    env = jinja2.Environment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html", "xml", "html.j2", "xml.j2", "xsl.j2"]),
         trim_blocks=True,
@@ -67,6 +147,7 @@ def _environment(override_dir: Path | None, listing: tuple[str, ...]) -> jinja2.
         ),
         md_url=markdown_url,
     )
+    env.globals["range"] = _bounded_range
     return env
 
 
@@ -85,15 +166,76 @@ def shift_headings(fragment: str, top: int) -> str:
 def render(show: Show, name: str, **context: object) -> str:
     """Render one template of the show (its override if any) with the show's strings.
 
-    :raises TemplateError: a template (most likely the show's own override) is broken.
+    :raises TemplateError: a template (most likely the show's own override) is broken, escapes
+        the sandbox, runs past a bound, or leads outside the show; its ``problem`` says where.
     """
+    token = _range_left.set([MAX_RANGE_ITEMS])
     try:
         template = environment(show.root / "templates").get_template(name)
-        return template.render(show=show, t=strings(show.language), **context)
+        parts: list[str] = []
+        size = 0
+        for part in template.generate(show=show, t=strings(show.language), **context):
+            size += len(part)
+            if size > MAX_OUTPUT:
+                message = f"not allowed in a template: it writes too much (over {MAX_OUTPUT // (1024 * 1024)} MB)"
+                raise _error(show, name, message, Path(template.filename) if template.filename else None, None)
+            parts.append(part)
+        return "".join(parts)
+    except TemplateError:
+        raise
+    except _Refused as exc:
+        hint = "copy the file into templates/ instead of linking to it"
+        raise _error(show, name, str(exc), exc.path, None, hint) from None
     except jinja2.TemplateSyntaxError as exc:
-        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
-        raise TemplateError(f"{where}: template syntax error: {exc.message}") from exc
+        path = Path(exc.filename) if exc.filename else None
+        raise _error(show, name, f"template syntax error: {exc.message}", path, exc.lineno) from None
+    except RecursionError as exc:
+        raise _located(show, name, exc, "the template calls itself without end (recursion)") from None
+    except SecurityError as exc:
+        raise _located(show, name, exc, f"not allowed in a template: {exc}") from None
     except jinja2.TemplateError as exc:
-        own = (show.root / "templates" / name).is_file()
-        origin = f"templates/{name} (the show's own)" if own else f"the shipped template {name}"
-        raise TemplateError(f"{origin}: {exc.__class__.__name__}: {exc}") from exc
+        raise _located(show, name, exc, f"{exc.__class__.__name__}: {exc}") from None
+    except Exception as exc:  # any Python error of a template's own making
+        raise _located(show, name, exc, f"{exc.__class__.__name__}: {exc}") from None
+    finally:
+        _range_left.reset(token)
+
+
+def _located(show: Show, name: str, exc: BaseException, message: str) -> TemplateError:
+    """The error at the template line where ``exc`` happened (the show's own template if any)."""
+    path, line = _template_frame(exc.__traceback__, show.root / "templates")
+    return _error(show, name, message, path, line)
+
+
+def _template_frame(tb: TracebackType | None, own: Path) -> tuple[Path | None, int | None]:
+    # Jinja rewrites tracebacks so that template code shows as frames of the .j2 file itself.
+    found: tuple[Path | None, int | None] = (None, None)
+    mine: tuple[Path | None, int | None] = (None, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (Path(filename), tb.tb_lineno)
+            if Path(filename).is_relative_to(own):
+                mine = found
+        tb = tb.tb_next
+    return mine if mine[0] is not None else found
+
+
+def _error(
+    show: Show, name: str, message: str, path: Path | None, line: int | None, hint: str | None = None
+) -> TemplateError:
+    own = show.root / "templates"
+    if path is not None and not path.is_absolute():
+        path = own / path
+    if path is None and (own / name).is_file():
+        path = own / name
+    if path is None or not path.is_relative_to(own):
+        shipped = path.name if path is not None else name
+        where = f"the shipped template {shipped}" + (f", line {line}" if line else "")
+        problem = Problem(rule="template-error", message=f"{where}: {message}", hint=hint or _HINT)
+    else:
+        problem = Problem(rule="template-error", path=path, line=line, message=message, hint=hint or _HINT)
+    return TemplateError(problem.format(show.root), problem=problem)
+
+
+_HINT = "fix the show's template, or remove it to use the shipped one"

@@ -14,6 +14,7 @@ from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
 from entretiens.model import Person, Project, Release, Show
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
+from entretiens.show_templates import template_problems
 
 #: Apps download the whole feed at every refresh, often hourly; FeedBurner stopped reading
 #: feeds over 1 MB, and other services cut them too.
@@ -36,6 +37,7 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
     show = project.show
     lines = FieldLines()
     problems = show_problems(show, lines)
+    problems += template_problems(show)
     for release in releases:
         episode = release.episode
         problems += episode_problems(show, episode, lines)

@@ -492,6 +492,22 @@ LOADER: tuple[Row, ...] = (
         "Export the file again, or publish without tagging.",
     ),
     (
+        "template-error",
+        "error",
+        "A template of the show's `templates/` cannot be rendered: a syntax error, an error while rendering (a "
+        "Python error, something the sandbox forbids, endless recursion, loops over 10 million steps, output over "
+        "64 MB), or a template or asset that leads outside the show folder, is no regular file, or (an asset) "
+        "weighs over 50 MB. Reported at the template's file and line.",
+        "Fix the template, or remove it to use the shipped one; copy files into the show instead of linking them.",
+    ),
+    (
+        "template-asset-replaces",
+        "warning",
+        "A file of `templates/assets/` has the name of an image entretiens makes (`artwork.jpg`, `icon.png`, "
+        "`episodes/<slug>.jpg`) and replaces it.",
+        "Remove it to publish the generated image, or keep it on purpose.",
+    ),
+    (
         "tagging-chapter-limit",
         "warning",
         "More than 255 chapters with `tag_audio`: ID3 and MP4 chapter lists count their entries in one byte, so "
