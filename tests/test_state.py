@@ -20,8 +20,20 @@ from entretiens.cli import cli
 from entretiens.errors import ConfigError, Problem, ProblemsError
 from entretiens.loading import load_project
 from entretiens.model import PublishState
+from entretiens.podcast_spec import ATOM_NS, PODCAST_NS
 from entretiens.publish import publish
-from entretiens.state import episode_guid_for, is_uuid, merged_guids, read_state, render_state
+from entretiens.state import (
+    MAX_LIVE_FEED_BYTES,
+    LiveFeed,
+    LiveItem,
+    episode_guid_for,
+    is_uuid,
+    merged_guids,
+    read_live_feed,
+    read_state,
+    recover_guids,
+    render_state,
+)
 from showbuilder import episode, make_show, tree, write_yaml
 
 
@@ -224,3 +236,89 @@ def test_a_new_episode_guid_is_a_uuid5_of_the_show_and_the_slug() -> None:
     assert not is_uuid(guid, version=4)
     assert is_uuid(guid.upper()) and is_uuid("{" + guid + "}") and is_uuid(guid.replace("-", ""))
     assert not is_uuid("my-show") and not is_uuid("")
+
+
+# --- the live feed GUIDs are recovered from when published.yaml lost them ------------------------
+
+
+def _live_feed_text(base: str, *items: tuple[str, str, str]) -> str:
+    entries = "".join(
+        f"<item><guid isPermaLink='false'>{guid}</guid><link>{link}</link><enclosure url='{url}'/></item>"
+        for guid, link, url in items
+    )
+    return (
+        f"<rss xmlns:atom='{ATOM_NS}' xmlns:podcast='{PODCAST_NS}'><channel>"
+        f"<atom:link rel='self' href='{base}feed.xml'/><podcast:guid> {PODCAST_GUID} </podcast:guid>"
+        f"{entries}</channel></rss>"
+    )
+
+
+PODCAST_GUID = "1743692a-74ff-592d-8730-0f4425ef297c"
+
+
+def test_what_the_live_feed_promised_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        _live_feed_text("https://old.example/x/", ("g1", " https://old.example/x/001-a/ ", "u1"), ("", "l", "u")),
+        encoding="utf-8",
+    )
+    live = read_live_feed(path)
+    assert isinstance(live, LiveFeed)
+    assert (live.podcast_guid, live.base_url) == (PODCAST_GUID, "https://old.example/x/")
+    assert live.items == (LiveItem(guid="g1", link="https://old.example/x/001-a/", enclosure="u1"),)
+
+
+def _unreadable_live_feeds(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    folder = tmp_path / "a-folder.xml"
+    folder.mkdir()
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as stream:  # Sparse: no disk is used for the bytes past the cap.
+        stream.truncate(MAX_LIVE_FEED_BYTES + 1)
+    not_xml = tmp_path / "not-xml.xml"
+    not_xml.write_text("<rss><channel>", encoding="utf-8")
+    no_channel = tmp_path / "no-channel.xml"
+    no_channel.write_text("<rss/>", encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    return {
+        "a folder": (folder, "is not a regular file"),
+        "over the cap": (huge, "is larger than 256 MB"),
+        "not XML": (not_xml, "cannot be read as a feed"),
+        "no channel": (no_channel, "has no <channel>"),
+        "under a file": (a_file / "feed.xml", "cannot be read (Not a directory)"),
+    }
+
+
+def test_a_live_feed_that_cannot_be_read_says_how_to_recover(tmp_path: Path) -> None:
+    assert read_live_feed(tmp_path / "missing.xml") is None
+    for name, (path, says) in _unreadable_live_feeds(tmp_path).items():
+        problem = read_live_feed(path)
+        assert isinstance(problem, Problem), name
+        assert (problem.rule, problem.severity, problem.path) == ("guid-unrecoverable", "error", path), name
+        assert says in problem.message, (name, problem.message)
+        assert problem.hint and "restore published.yaml" in problem.hint, name
+
+
+def test_live_guids_are_matched_by_page_or_by_audio_even_after_a_move(published_show: PublishedShow) -> None:
+    episodes = load_project(published_show.root).episodes
+    moved = "https://old.example/x/"
+    live = LiveFeed(
+        path=published_show.out / "feed.xml",
+        podcast_guid="not a uuid",
+        base_url=moved,
+        items=(
+            LiveItem(guid="pinned-already", link=moved + "002-second/", enclosure=""),
+            LiveItem(guid="by-page", link=moved + "001-first/", enclosure=""),
+            LiveItem(guid="by-audio", link="", enclosure="https://cdn.example/elsewhere/audio/002.mp3"),
+            LiveItem(guid="nobody", link="https://other.example/999/", enclosure="https://cdn.example/999.mp3"),
+            LiveItem(guid="no-enclosure", link="", enclosure=""),
+        ),
+    )
+    state = PublishState(podcast_guid=None, guids=(("003-gone", "pinned-already"),))
+
+    completed, recovered, show_recovered = recover_guids(state, live, episodes)
+
+    assert recovered == {"001-first": "by-page", "002-second": "by-audio"}
+    assert completed.guids == (("003-gone", "pinned-already"), ("001-first", "by-page"), ("002-second", "by-audio"))
+    # A podcast:guid that is not a UUID is not taken for the show's.
+    assert (completed.podcast_guid, show_recovered) == (None, False)
