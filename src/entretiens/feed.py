@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 
 from feedgen.feed import FeedGenerator
 
 from . import __version__, layout, notes
 from .errors import FeedError
+from .ext.history import FeedHistoryExtension
 from .ext.itunes import ItunesEntryExtension, ItunesExtension
 from .ext.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
 from .ext.psc import PscEntryExtension, PscExtension
@@ -25,29 +28,106 @@ def duration_seconds(release: Release) -> int:
     return max(1, round(release.audio.duration.total_seconds()))
 
 
-def build_feed(show: Show, releases: Sequence[Release], *, build_date: datetime, stylesheet: bool = True) -> bytes:
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """Where one document of an archived feed (RFC 5005) sits among the others."""
+
+    #: This document's own URL (its ``rel="self"``).
+    url: str
+    #: Links to the other documents: (relation, URL).
+    links: tuple[tuple[str, str], ...]
+    archive: bool
+    #: The feed stylesheet, relative to this document.
+    stylesheet: str
+
+
+def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, bytes]:
+    """feed.xml, and with ``feed_limit`` the RFC 5005 archive pages of the older episodes.
+
+    feed.xml keeps the newest ``feed_limit`` episodes. Archive pages hold ``feed_limit``
+    episodes each, counted from the oldest, and only whole pages are published, so that a
+    page, once out, never changes as the show grows (RFC 5005 asks that of archive documents);
+    the newest page may repeat some episodes of feed.xml, which apps merge by GUID.
+
+    :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
+    """
+    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
+    limit = show.feed_limit
+    if limit is None or len(ordered) <= limit:
+        return {layout.FEED: build_feed(show, ordered, build_date=_newest(ordered))}
+    pages = [ordered[start : start + limit] for start in range(0, len(ordered) - limit, limit)]
+    urls = [layout.url_for(show, layout.feed_archive(number)) for number in range(1, len(pages) + 1)]
+    current = ordered[-limit:]
+    files = {
+        layout.FEED: build_feed(
+            show,
+            current,
+            build_date=_newest(current),
+            page=_Page(
+                show.feed_url, (("prev-archive", urls[-1]),), archive=False, stylesheet=str(layout.FEED_STYLESHEET)
+            ),
+        )
+    }
+    for index, page in enumerate(pages):
+        links = [("current", show.feed_url)]
+        if index > 0:
+            links.append(("prev-archive", urls[index - 1]))
+        if index + 1 < len(pages):
+            links.append(("next-archive", urls[index + 1]))
+        stylesheet = "../" + str(layout.FEED_STYLESHEET)
+        files[layout.feed_archive(index + 1)] = build_feed(
+            show,
+            page,
+            build_date=_newest(page),
+            page=_Page(urls[index], tuple(links), archive=True, stylesheet=stylesheet),
+        )
+    return files
+
+
+def _newest(releases: Sequence[Release]) -> datetime:
+    """A document's lastBuildDate: its newest episode, so that the same episodes build the same bytes."""
+    return max(r.episode.date for r in releases)
+
+
+def build_feed(
+    show: Show,
+    releases: Sequence[Release],
+    *,
+    build_date: datetime,
+    stylesheet: bool = True,
+    page: _Page | None = None,
+) -> bytes:
     """Write the RSS feed of the show.
 
     :param releases: the episodes to publish, in any order; the feed lists them newest first.
     :param build_date: written as ``lastBuildDate``: the newest content change, so that an
         unchanged show rebuilds to identical bytes.
+    :param page: this document's place in an archived feed (see :func:`build_feeds`).
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
     try:
-        return _build(show, releases, build_date, stylesheet=stylesheet)
+        return _build(show, releases, build_date, stylesheet=stylesheet, page=page)
     except ValueError as exc:
         msg = f"could not build the feed ({exc}); this is a bug in entretiens, please report it"
         raise FeedError(msg) from exc
 
 
-def _build(show: Show, releases: Sequence[Release], build_date: datetime, *, stylesheet: bool) -> bytes:
+def _build(
+    show: Show, releases: Sequence[Release], build_date: datetime, *, stylesheet: bool, page: _Page | None
+) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
     fg.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False)
     fg.register_extension("psc", PscExtension, PscEntryExtension, atom=False)
     if stylesheet:
         fg.register_extension("stylesheet", StylesheetExtension, None, atom=False)
-        fg.stylesheet.set_href(str(layout.FEED_STYLESHEET))
+        fg.stylesheet.set_href(page.stylesheet if page else str(layout.FEED_STYLESHEET))
+    if page is not None:
+        # Registered only for a capped feed, so other shows keep exactly the bytes they had.
+        fg.register_extension("history", FeedHistoryExtension, None, atom=False)
+        fg.history.set_archive(page.archive)
+        for rel, href in page.links:
+            fg.history.add_link(rel, href)
 
     if show.websub_hub:
         # Registered only when used, so a show without a hub keeps exactly the bytes it had.
@@ -56,7 +136,7 @@ def _build(show: Show, releases: Sequence[Release], build_date: datetime, *, sty
 
     fg.title(show.title)
     # feedgen takes the RSS <link> from the last link given: the website must come last.
-    fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=page.url if page else show.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=show.link, rel="alternate")
     # HTML, sanitized like every other field apps render: plain text would let an escaped
     # "&lt;script&gt;" in the Markdown turn back into a tag in the apps.

@@ -11,7 +11,6 @@ from . import chapters, feed, layout, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release
 from .output import Content
-from .releases import build_date
 
 
 def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePosixPath, Content]:
@@ -29,7 +28,8 @@ def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePos
             raise EntretiensError(msg + "; rename one of them")
         files[path] = content
 
-    add(layout.FEED, feed.build_feed(show, releases, build_date=build_date(releases)))
+    for path, content in feed.build_feeds(show, releases).items():
+        add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)
     for release in releases:

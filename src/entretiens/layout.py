@@ -10,6 +10,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from .model import Episode, Show, Transcript
 
 FEED = PurePosixPath("feed.xml")
+#: RFC 5005 archive pages of a capped feed: ``feed-archive/1.xml`` holds the oldest episodes.
+FEED_ARCHIVE = PurePosixPath("feed-archive")
 FEED_STYLESHEET = PurePosixPath("feed.xsl")
 INDEX = PurePosixPath("index.html")
 GUESTS_PAGE = PurePosixPath("guests/index.html")
@@ -33,6 +35,11 @@ def slugify(text: str, *, limit: int = 60) -> str:
     """
     folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
+
+
+def feed_archive(page: int) -> PurePosixPath:
+    """Archive page ``page`` (1 = oldest episodes) of a feed capped with ``feed_limit``."""
+    return FEED_ARCHIVE / f"{page}.xml"
 
 
 def url_for(show: Show, path: PurePosixPath | str) -> str:

@@ -53,7 +53,7 @@ _SHOW_KEYS = {
     "title", "subtitle", "description", "language", "base_url", "link", "timezone", "author",
     "owner", "image", "categories", "explicit", "type", "copyright", "hosts", "funding", "locked",
     "guid", "medium", "license", "location", "block", "complete", "new_feed_url", "subscribe",
-    "tag_audio", "websub_hub", "deploy",
+    "tag_audio", "websub_hub", "deploy", "feed_limit",
 }  # fmt: skip
 _EPISODE_KEYS = {
     "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
@@ -582,6 +582,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         subscribe=_subscribe(reader, data),
         tag_audio=reader.boolean(data, "tag_audio"),
         websub_hub=reader.url(data, "websub_hub", https=False),
+        feed_limit=reader.positive_int(data, "feed_limit"),
         deploy=_deploy_settings(reader, data),
         source=Source(path=path, line=1),
         lines=tuple((str(k), v) for k, v in data.key_lines.items()),

@@ -184,6 +184,9 @@ class Show:
     tag_audio: bool = False
     #: A WebSub hub that deploy notifies. RSS: <atom:link rel="hub">.
     websub_hub: str | None = None
+    #: The newest this many episodes in feed.xml, the older ones in RFC 5005 archive pages.
+    #: RSS: <atom:link rel="prev-archive">; None: every episode in feed.xml.
+    feed_limit: int | None = None
     deploy: DeploySettings = field(default_factory=DeploySettings)
     source: Source | None = field(default=None, compare=False)
     #: Line numbers of feed.yaml's fields, for messages about them.

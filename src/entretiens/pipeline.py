@@ -128,7 +128,9 @@ def _lint(result: Build, project: Project, path: Path) -> None:
     feed = result.feed
     if feed is None:
         return
-    result.problems += checks.feed_problems(feed, len(result.releases), path=path)
+    limit = project.show.feed_limit
+    listed = len(result.releases) if limit is None else min(limit, len(result.releases))
+    result.problems += checks.feed_problems(feed, listed, path=path)
     lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now)
     pinned = project.state.podcast_guid == project.show.podcast_guid
     result.problems += checks.merge_feed_lint(result.problems, lint, path, guid_pinned=pinned)

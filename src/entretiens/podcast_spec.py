@@ -30,6 +30,7 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "ENCLOSURE_TYPES",
     "ENCLOSURE_TYPES_BY_EXTENSION",
+    "FEED_HISTORY_NS",
     "ITUNES_NS",
     "LANGUAGE_CODES",
     "MEDIUMS",
@@ -57,6 +58,8 @@ ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 #: Podcast Index matches the literal ``podcast:`` prefix, so it must be bound to this URI.
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+#: RFC 5005 (Feed Paging and Archiving): ``<fh:archive/>`` marks an archive document.
+FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 #: Podlove Simple Chapters 1.2.
 PSC_NS = "http://podlove.org/simple-chapters"

@@ -126,7 +126,9 @@ def feed_problems(feed: bytes, episodes: int, *, path: Path) -> list[Problem]:
                 rule="feed-size",
                 path=path,
                 message=f"the feed weighs {len(feed) / 1024 / 1024:.1f} MB; apps download all of it at every refresh",
-                hint=f"keep it under {FEED_SIZE_LIMIT // 1024 // 1024} MB: shorten the show notes of old episodes",
+                hint=f"keep it under {FEED_SIZE_LIMIT // 1024 // 1024} MB: add `feed_limit: "
+                f"{max(1, episodes * FEED_SIZE_LIMIT * 9 // (len(feed) * 10))}` to feed.yaml (the newest "
+                "episodes in feed.xml, the older ones in archive pages), or shorten the notes of old episodes",
             )
         )
     if episodes > FEED_EPISODE_LIMIT:

@@ -212,13 +212,15 @@ FEED: tuple[Row, ...] = (
         "warning",
         "The generated feed is larger than 1 MB: apps download all of it at every refresh, often hourly, and some "
         "services (FeedBurner) stop reading feeds over 1 MB.",
-        "Shorten the notes of old episodes.",
+        "Cap the feed with `feed_limit: N` in feed.yaml: the newest N episodes stay in feed.xml, the "
+        "older ones move to archive pages (RFC 5005). Or shorten the notes of old episodes.",
     ),
     (
         "feed-episode-count",
         "info",
         "More than 300 episodes: some directories (Apple Podcasts long did) list only the newest 300.",
-        "Nothing to fix: the website keeps them all.",
+        "Nothing to fix: the website keeps them all; `feed_limit: 300` in feed.yaml keeps feed.xml to the "
+        "newest 300 and archives the rest.",
     ),
     (
         "no-episodes",
