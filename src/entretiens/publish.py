@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from . import layout, output, pipeline
+from . import buildrecord, layout, output, pipeline, state
 from .errors import ConfigError, Problem, ProblemsError, StrictError
 from .model import Episode, Project, Release
 from .output import Content, WriteReport
@@ -58,6 +58,10 @@ def publish(
     target = out_dir if out_dir is not None else root / "public"
     # Before the build: a wrong output folder is said at once, not after measuring every file.
     output.check_target(target, root)
+    # The inputs as they are before anything is read: a file changed during the build has a
+    # newer mtime than recorded, so the next run rebuilds.
+    taken = buildrecord.now_ns()
+    read = None if dry_run else buildrecord.inputs(root, target)
     built = pipeline.build(
         show_dir,
         now=now,
@@ -67,12 +71,59 @@ def publish(
         previous=target,
         progress=progress,
     )
-    result = accept(built, target, strict=strict)
-    if not dry_run:
+    try:
+        result = accept(built, target, strict=strict)
+    except (ConfigError, ProblemsError, StrictError):
+        if not dry_run:
+            buildrecord.forget(root)
+        raise
+    if read is not None:
+        buildrecord.forget(root)
         written = pipeline.commit(built, target, pin_guids=True)
         result.report = written.report
         result.state_written = written.state_written
+        options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
+        _record(built, result, read, taken, options=options)
     return result
+
+
+def _record(
+    built: pipeline.Build, result: PublishResult, read: buildrecord.Stats, taken: int, *, options: dict[str, object]
+) -> None:
+    """Save what this publish read and wrote, so that an identical next run can stop at once.
+
+    Not for shows with remote audio: what a URL serves can change with no file changing here.
+    """
+    project = result.project
+    if any("://" in release.episode.audio for release in result.releases):
+        return
+    root = project.show.root
+    pinned = root / state.STATE_FILE
+    own: tuple[str, ...] = ()
+    if result.state_written and pinned.exists():
+        # Written by this publish, after the inputs were taken.
+        stat = pinned.stat()
+        read[state.STATE_FILE] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        own = (state.STATE_FILE,)
+    later = [e.date for e in project.episodes if not e.draft and e.date > built.now]
+    summary = buildrecord.Summary(
+        episodes=len(result.releases),
+        seconds=result.total_duration.total_seconds(),
+        drafts=len(result.drafts),
+        scheduled=tuple(e.date.strftime("%Y-%m-%d") for e in result.scheduled),
+        feed_url=project.show.feed_url,
+        problems=result.warnings,
+    )
+    buildrecord.save(
+        root,
+        options=options,
+        taken_ns=taken,
+        read=read,
+        own=own,
+        written=buildrecord.outputs(result.out_dir),
+        valid_until=min(later, default=None),
+        summary=summary,
+    )
 
 
 def accept(built: pipeline.Build, out_dir: Path, *, strict: bool = False) -> PublishResult:

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from click._termui_impl import ProgressBar
 
-from ..checks import FEED_PATH
 from ..errors import Problem
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -45,6 +44,9 @@ def _file_rank(name: str | None) -> tuple[int, str]:
         return (0, "")
     if name is None:
         return (4, "")
+    # Imported here: the checks (and every stage under them) are not needed to start the CLI.
+    from ..checks import FEED_PATH
+
     if name == FEED_PATH.as_posix() or name.endswith("/" + FEED_PATH.name):
         return (3, name)
     return (1 if name.endswith((".yaml", ".yml")) else 2, name)

@@ -7,17 +7,17 @@ import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-
-from entretiens import net
-from entretiens.check import CheckReport, FeedReport, check_feed, check_show, is_url
-from entretiens.checks import FEED_PATH
-from entretiens.links import RULES, LinkOptions, LinkReport
 
 from ._base import cli, length_for_people, say, with_errors_reported
 from ._options import quiet_option, show_option, strict_option
 from ._report import print_problems, problem_order, progress_bar, relative
+
+if TYPE_CHECKING:
+    from entretiens.check import CheckReport, FeedReport
+    from entretiens.links import LinkReport
 
 #: Identifies the JSON document; the number changes only when a field changes meaning or goes.
 JSON_FORMAT = "entretiens-check"
@@ -115,6 +115,11 @@ def check_command(
         entretiens check --feed public/feed.xml --files public
         entretiens check --feed https://podcast.example.org/feed.xml
     """
+    # Imported here, not at the top: every command's module is loaded at start-up, and an
+    # unchanged publish should not pay for the stages it does not run.
+    from entretiens.check import check_show, is_url
+    from entretiens.links import LinkOptions
+
     if files_dir is not None and feed_source is None:
         raise click.UsageError("--files needs --feed: it names where the feed's files are")
     if feed_source is not None:
@@ -142,6 +147,9 @@ def check_command(
 
 def _check_feed(source: str, files: Path | None, *, output_format: str, strict: bool, quiet: bool) -> None:
     """``check --feed``: report on any feed, as a show's own is reported."""
+    from entretiens import net
+    from entretiens.check import check_feed
+
     report = check_feed(source, files=files)
     status = report.exit_status(strict=strict)
     shown = [p for p in report.problems if p.severity == "error"] if quiet else report.problems
@@ -155,6 +163,18 @@ def _check_feed(source: str, files: Path | None, *, output_format: str, strict: 
     if output_format == "json":
         click.echo(json.dumps(feed_document(report, strict=strict), ensure_ascii=False, indent=2))
     sys.exit(status)
+
+
+def _feed_path() -> str:
+    from entretiens.checks import FEED_PATH
+
+    return FEED_PATH.as_posix()
+
+
+def _link_rules() -> dict[str, str]:
+    from entretiens.links import RULES
+
+    return dict(RULES)
 
 
 def _print_audio(report: CheckReport) -> None:
@@ -190,7 +210,7 @@ def _print_links(links: LinkReport) -> None:
     say(f"  {'outcome':<14} {'links':>5}  rule")
     for status, count in links.counts().items():
         colour = "green" if status == "ok" else "yellow"
-        say(click.style(f"  {status:<14} {count:>5}  {RULES.get(status, '')}".rstrip(), fg=colour))
+        say(click.style(f"  {status:<14} {count:>5}  {_link_rules().get(status, '')}".rstrip(), fg=colour))
 
 
 def _print_summary(report: CheckReport, *, strict: bool, failed: bool) -> None:
@@ -267,7 +287,7 @@ def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
         ],
         "feed": None
         if report.feed_size is None
-        else {"file": FEED_PATH.as_posix(), "size": report.feed_size, "episodes": report.feed_episodes},
+        else {"file": _feed_path(), "size": report.feed_size, "episodes": report.feed_episodes},
         "links": None if report.links is None else _links_document(report.links, root),
     }
     return document
@@ -275,6 +295,8 @@ def json_document(report: CheckReport, *, strict: bool) -> dict[str, object]:
 
 def feed_document(report: FeedReport, *, strict: bool) -> dict[str, object]:
     """The ``--format json`` report of ``check --feed``: the show's schema, without a show."""
+    from entretiens import net
+
     status = report.exit_status(strict=strict)
     named = net.shown_url(report.url) if report.url else report.source
     return {
@@ -318,7 +340,7 @@ def _links_document(links: LinkReport, root: Path) -> dict[str, object]:
             {
                 "url": result.url,
                 "status": result.status,
-                "rule": RULES.get(result.status),
+                "rule": _link_rules().get(result.status),
                 "http_status": result.http_status,
                 "final_url": result.final_url,
                 "moved_to": result.moved_to,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..scaffold import init_show, new_episode
 from ._base import cli, say, show_option, with_errors_reported
 
 
@@ -29,6 +28,8 @@ def new_command(show_dir: Path, title: str, guests: tuple[str, ...], audio: str 
     Example:
         entretiens new "Entretien avec Jane Doe" --guest "Jane Doe" --audio audio/012.mp3
     """
+    from ..scaffold import new_episode
+
     path = new_episode(show_dir, title=title, guests=guests, audio=audio, date=date)
     click.echo(str(path))
     say("Fill it in, set `draft: false`, then run `entretiens publish`.")
@@ -46,6 +47,8 @@ def init_command(folder: Path, title: str, language: str) -> None:
     Example:
         entretiens init my-show --title "Entretiens" --language fr
     """
+    from ..scaffold import init_show
+
     path = init_show(folder, title=title, language=language)
     click.echo(str(path))
     say("Add your artwork and audio, edit feed.yaml, then create an episode with `entretiens new`.")

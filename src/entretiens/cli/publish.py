@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..publish import PublishResult, publish
+from ..errors import StrictError
 from ._base import cli, length_for_people, say, with_errors_reported
 from ._options import include_future_option, output_option, quiet_option, show_option, strict_option
 from ._report import print_problems, progress_bar
+
+if TYPE_CHECKING:
+    from ..buildrecord import Summary
+    from ..publish import PublishResult
 
 #: Below this many episodes, probing is too quick for a progress bar to help.
 PROGRESS_THRESHOLD = 8
@@ -49,6 +54,14 @@ def publish_command(
         entretiens publish
         entretiens publish --show ~/shows/entretiens --output /srv/www/podcast
     """
+    # An unchanged show is answered from the build record, before the stages are even imported.
+    from ..buildrecord import unchanged
+
+    if not dry_run and (summary := unchanged(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)):
+        _unchanged(summary, show_dir.resolve(), out_dir or show_dir.resolve() / "public", strict=strict, quiet=quiet)
+        return
+    from ..publish import publish
+
     enabled = sys.stderr.isatty() and not quiet
     with progress_bar("Measuring audio", enabled=enabled, threshold=PROGRESS_THRESHOLD) as progress:
         result = publish(
@@ -64,6 +77,24 @@ def publish_command(
         print_problems(result.warnings, result.project.show.root)
     if not quiet:
         _summary(result, dry_run=dry_run)
+
+
+def _unchanged(summary: Summary, root: Path, out_dir: Path, *, strict: bool, quiet: bool) -> None:
+    """What a publish says when nothing changed since the last one: the same warnings, the same line."""
+    if strict and any(p.severity == "warning" for p in summary.problems):
+        raise StrictError(summary.problems, root)
+    if quiet:
+        return
+    if summary.problems:
+        print_problems(summary.problems, root)
+    line = f"{summary.episodes} episode{'s' if summary.episodes != 1 else ''} ({length_for_people(summary.seconds)})"
+    skipped = []
+    if summary.drafts:
+        skipped.append(f"{summary.drafts} draft{'s' if summary.drafts != 1 else ''}")
+    if summary.scheduled:
+        skipped.append(f"{len(summary.scheduled)} scheduled ({', '.join(summary.scheduled)})")
+    left_out = f" Left out: {', '.join(skipped)}." if skipped else ""
+    say(f"Up to date: {line} in {out_dir} (nothing changed).{left_out}", fg="green")
 
 
 def _summary(result: PublishResult, *, dry_run: bool) -> None:

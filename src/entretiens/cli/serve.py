@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,8 +14,9 @@ from entretiens.cli._base import cli, say, with_errors_reported
 from entretiens.cli._options import include_future_option, output_option, show_option
 from entretiens.cli._report import print_problems
 from entretiens.errors import EntretiensError, ProblemsError
-from entretiens.publish import PublishResult
-from entretiens.serve import DEFAULT_PORT, Preview
+
+if TYPE_CHECKING:
+    from entretiens.publish import PublishResult
 
 
 @cli.command("serve")
@@ -23,15 +25,15 @@ from entretiens.serve import DEFAULT_PORT, Preview
     "-p",
     "--port",
     type=click.IntRange(0, 65535),
-    default=DEFAULT_PORT,
-    show_default=True,
+    default=None,
+    show_default="8000",
     help="Port on 127.0.0.1; 0 picks a free one.",
 )
 @output_option("Build into this folder and keep it.  [default: a temporary folder]")
 @include_future_option("Also show episodes dated in the future.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every request.")
 @with_errors_reported
-def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_future: bool, verbose: bool) -> None:
+def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, include_future: bool, verbose: bool) -> None:
     """Preview the site and the feed on 127.0.0.1, rebuilt on every change.
 
     Builds the show as publish does (without pinning GUIDs in published.yaml), serves it on
@@ -59,9 +61,11 @@ def serve_command(show_dir: Path, port: int, out_dir: Path | None, include_futur
             say(f"Error: {error}", fg="red", bold=True)
         say("The previous build is still served; fix the show and save again.", fg="yellow")
 
+    from entretiens.serve import DEFAULT_PORT, Preview
+
     preview = Preview(
-        show_dir, out_dir, port=port, include_future=include_future, on_build=built, on_error=failed,
-        log=(lambda line: say(line)) if verbose else None,
+        show_dir, out_dir, port=DEFAULT_PORT if port is None else port, include_future=include_future,
+        on_build=built, on_error=failed, log=(lambda line: say(line)) if verbose else None,
     )  # fmt: skip
     result = preview.start()
     previous = _stop_on_terminate()

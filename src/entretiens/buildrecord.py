@@ -1,0 +1,262 @@
+"""The build record: what the last publish read and wrote, so that an unchanged show is not rebuilt.
+
+After a publish, ``.entretiens/build.json`` keeps the size and modification time of every file
+of the show folder (the inputs, as they were when the build began), the state of the output
+folder (every folder's inode and mtime, every file's size, mtime and inode), the options, the
+code that built it, the first moment a scheduled episode comes out, and what the command
+printed (the summary and the warnings). When all of it still holds, the command repeats the
+summary and stops: nothing is read, built or written. Anything else, or a record that cannot be
+read, means a normal build; the record only ever saves time.
+
+Deliberately small: this module imports neither the stages nor anything heavy, since it runs
+before them, while Python is still starting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Final
+
+from . import __version__
+from .errors import Problem
+
+RECORD: Final = Path(".entretiens") / "build.json"
+#: Bump when the record's content changes meaning.
+RECORD_VERSION: Final = 1
+#: Folders of the show folder that are never inputs: caches, version control, staging.
+_SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules", "__pycache__"})
+
+#: A file modified this close (ns) to the moment its stats were taken may change again within
+#: the same timestamp tick (a few ms on Linux, 2 s on FAT) without its stats changing: such a
+#: record is not trusted, as git does with its index.
+RACY_NS: Final = 2_000_000_000
+
+#: path -> (size, mtime_ns, inode); folders of the output have size -1.
+Stats = dict[str, tuple[int, int, int]]
+
+
+def now_ns() -> int:
+    """The clock, in the unit of file modification times; taken before :func:`inputs`."""
+    return time.time_ns()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """What a publish reports, kept to be reported again when nothing changed."""
+
+    episodes: int
+    seconds: float
+    drafts: int
+    #: Dates of the scheduled episodes, as the summary prints them.
+    scheduled: tuple[str, ...]
+    feed_url: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def inputs(root: Path, out_dir: Path) -> Stats:
+    """Size, mtime and inode of every file under the show folder but the output and caches.
+
+    Every file counts, not only those the show names: a new guest photo or transcript is
+    picked up without knowing which file it will be.
+    """
+    return _walk(root, skip={out_dir.resolve()}, folders=False)
+
+
+def outputs(out_dir: Path) -> Stats:
+    """Every file and folder of the output: a file removed, added or replaced shows in them."""
+    return _walk(out_dir.resolve(), skip=set(), folders=True)
+
+
+def _walk(top: Path, *, skip: set[Path], folders: bool) -> Stats:
+    found: Stats = {}
+    stack = [str(top)]
+    prefix = len(str(top)) + 1
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in _SKIPPED or entry.name.startswith((".public.", f".{top.name}.")):
+                        continue
+                    if Path(entry.path) in skip:
+                        continue
+                    stack.append(entry.path)
+                    if folders:
+                        stat = entry.stat(follow_symlinks=False)
+                        found[entry.path[prefix:] + "/"] = (-1, stat.st_mtime_ns, stat.st_ino)
+                    continue
+                stat = entry.stat()
+            except OSError:
+                continue
+            found[entry.path[prefix:]] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return found
+
+
+def code() -> str:
+    """What built the output: entretiens' version and its own files, and Python's version.
+
+    The package's files are included so that a changed template or stage (a development
+    checkout, an upgrade without a version bump) never serves an output it did not build.
+    """
+    package = Path(__file__).resolve().parent
+    newest = max(
+        (
+            entry.stat().st_mtime_ns
+            for entry in _scan_tree(package)
+            if entry.name.endswith((".py", ".j2", ".css", ".js", ".xsl"))
+        ),
+        default=0,
+    )
+    return f"{__version__} {newest} {sys.version.split()[0]}"
+
+
+def _scan_tree(folder: Path) -> list[os.DirEntry[str]]:
+    found: list[os.DirEntry[str]] = []
+    stack = [str(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        stack.append(entry.path)
+                else:
+                    found.append(entry)
+    return found
+
+
+def save(
+    root: Path,
+    *,
+    options: dict[str, Any],
+    taken_ns: int,
+    read: Stats,
+    own: tuple[str, ...] = (),
+    written: Stats,
+    valid_until: datetime | None,
+    summary: Summary,
+) -> None:
+    """Write the record (temporary file, then rename); a record that cannot be written is no error.
+
+    :param own: inputs this publish wrote itself after ``taken_ns`` (published.yaml): their
+        recorded stats are those it left, so they are not suspected of a change in the same tick.
+    """
+    document = {
+        "version": RECORD_VERSION,
+        "code": code(),
+        "options": options,
+        "taken_ns": taken_ns,
+        "own": list(own),
+        "valid_until": valid_until.isoformat() if valid_until else None,
+        "summary": {
+            "episodes": summary.episodes,
+            "seconds": summary.seconds,
+            "drafts": summary.drafts,
+            "scheduled": list(summary.scheduled),
+            "feed_url": summary.feed_url,
+            "problems": [_problem_to_json(p) for p in summary.problems],
+        },
+        "inputs": read,
+        "outputs": written,
+    }
+    path = root / RECORD
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+def forget(root: Path) -> None:
+    """Drop the record (a build that did not end in a commit)."""
+    with contextlib.suppress(OSError):
+        (root / RECORD).unlink(missing_ok=True)
+
+
+def options(out_dir: Path, *, include_future: bool, tag_audio: bool | None) -> dict[str, Any]:
+    """The options a record holds: a publish with other options builds another output."""
+    return {"out_dir": str(out_dir.resolve()), "include_future": include_future, "tag_audio": tag_audio}
+
+
+def unchanged(
+    show_dir: Path, out_dir: Path | None, *, include_future: bool = False, tag_audio: bool | None = None
+) -> Summary | None:
+    """For ``publish``: the last publish's summary if nothing it read or wrote has changed since."""
+    root = show_dir.resolve()
+    target = out_dir if out_dir is not None else root / "public"
+    wanted = options(target, include_future=include_future, tag_audio=tag_audio)
+    return up_to_date(root, target, options=wanted, now=datetime.now(timezone.utc))
+
+
+def up_to_date(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) -> Summary | None:
+    """The last publish's summary if its output is still exactly what the show builds, else None."""
+    try:
+        document = json.loads((root / RECORD).read_text(encoding="utf-8"))
+        if document["version"] != RECORD_VERSION or document["options"] != options:
+            return None
+        until = document["valid_until"]
+        if until is not None and now >= datetime.fromisoformat(until):
+            return None
+        if document["code"] != code():
+            return None
+        if not _same(document["outputs"], outputs(out_dir)):
+            return None
+        read = inputs(root, out_dir)
+        own = set(document["own"])
+        newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
+        if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
+            return None
+        data = document["summary"]
+        return Summary(
+            episodes=int(data["episodes"]),
+            seconds=float(data["seconds"]),
+            drafts=int(data["drafts"]),
+            scheduled=tuple(str(d) for d in data["scheduled"]),
+            feed_url=str(data["feed_url"]),
+            problems=[_problem_from_json(p) for p in data["problems"]],
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _same(recorded: dict[str, list[int]], current: Stats) -> bool:
+    """Whether two walks found the same entries (JSON turned the tuples into lists)."""
+    return len(recorded) == len(current) and all(
+        tuple(recorded.get(path, ())) == stats for path, stats in current.items()
+    )
+
+
+def _problem_to_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "rule": problem.rule,
+        "message": problem.message,
+        "path": None if problem.path is None else str(problem.path),
+        "line": problem.line,
+        "field": problem.field,
+        "hint": problem.hint,
+        "as_note": problem.as_note,
+    }
+
+
+def _problem_from_json(data: dict[str, Any]) -> Problem:
+    return Problem(
+        rule=str(data["rule"]),
+        message=str(data["message"]),
+        path=None if data["path"] is None else Path(data["path"]),
+        line=data["line"],
+        field=data["field"],
+        hint=data["hint"],
+        as_note=bool(data["as_note"]),
+    )

@@ -1,0 +1,135 @@
+"""The build record: an unchanged show is answered at once, and any change is built as before."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from entretiens import buildrecord
+from entretiens.cli import cli
+from showbuilder import episode, make_show, tree, write_yaml
+
+
+def _publish(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["publish", "--show", str(root), *args])
+    return result.exit_code, result.output
+
+
+def _unchanged(root: Path, **options: object) -> buildrecord.Summary | None:
+    return buildrecord.unchanged(root, None, **options)  # type: ignore[arg-type]
+
+
+def _age(root: Path) -> Path:
+    """Date the show's files 10 s back: a file changed in the last 2 s before a build makes its
+    record untrusted (its next change could keep the same timestamp)."""
+    for path in root.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 10_000_000_000))
+    return root
+
+
+@pytest.fixture
+def show(tmp_path: Path) -> Path:
+    root = _age(make_show(tmp_path / "show"))
+    assert _publish(root)[0] == 0
+    return root
+
+
+def test_a_file_changed_just_before_the_build_is_not_trusted(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    assert _publish(root)[0] == 0
+    # The show's files are younger than 2 s at the build: the same size and timestamp could
+    # still hide a second change, so the next publish builds again.
+    assert _unchanged(root) is None
+
+
+def test_an_unchanged_show_is_answered_from_the_record_without_the_stages(show: Path) -> None:
+    before = tree(show / "public")
+    # A fresh interpreter, as a user runs it: the stages are not even imported.
+    code = (
+        "import sys; from entretiens.cli import cli\n"
+        f"try: cli(['publish', '--show', {str(show)!r}])\n"
+        "except SystemExit as exit: assert not exit.code, exit.code\n"
+        "print('loaded' if 'entretiens.pipeline' in sys.modules else 'lean')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "lean"
+    assert "Up to date: 2 episodes" in done.stderr + done.stdout
+    assert tree(show / "public") == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda root: _edit(root, notes="Edited."), id="episode-edited"),
+        pytest.param(lambda root: make_show(root, {"003-third": episode(3)}), id="episode-added"),
+        pytest.param(lambda root: (root / "public" / "feed.xml").unlink(), id="output-file-removed"),
+        pytest.param(lambda root: (root / "public" / "stray.txt").write_text("x"), id="output-file-added"),
+        pytest.param(lambda root: (root / ".entretiens" / "build.json").write_text("{"), id="record-corrupt"),
+    ],
+)
+def test_any_change_is_built(show: Path, change: object) -> None:
+    assert _unchanged(show) is not None
+    change(show)  # type: ignore[operator]
+    assert _unchanged(show) is None
+    assert _publish(show)[0] == 0
+    assert (show / "public" / "feed.xml").is_file() and not (show / "public" / "stray.txt").exists()
+    # A new record (not trusted yet where a file just changed: see the racy test above).
+    assert (show / buildrecord.RECORD).is_file()
+
+
+def test_an_edit_is_published(show: Path) -> None:
+    _edit(show, notes="Edited notes.")
+    code, output = _publish(show)
+    assert code == 0 and "Published 2 episodes" in output
+    assert b"Edited notes." in (show / "public" / "feed.xml").read_bytes()
+
+
+def _edit(root: Path, **changes: object) -> None:
+    path = root / "episodes" / "001-first.yaml"
+    write_yaml(path, {**yaml.safe_load(path.read_text(encoding="utf-8")), **changes})
+    # Same second: the record compares nanoseconds and sizes, not seconds.
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+
+
+def test_other_options_are_another_build(show: Path) -> None:
+    assert _unchanged(show, include_future=True) is None
+    assert _unchanged(show, tag_audio=False) is None
+    assert buildrecord.unchanged(show, show.parent / "elsewhere") is None
+
+
+def test_a_scheduled_episode_coming_out_ends_the_record(tmp_path: Path) -> None:
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    root = _age(make_show(tmp_path / "show", {"001-first": episode(1), "002-later": episode(2, date=soon.isoformat())}))
+    code, output = _publish(root)
+    assert code == 0 and "1 scheduled" in output
+    options = buildrecord.options(root / "public", include_future=False, tag_audio=None)
+    assert buildrecord.up_to_date(root, root / "public", options=options, now=soon - timedelta(minutes=1))
+    assert buildrecord.up_to_date(root, root / "public", options=options, now=soon) is None
+
+
+def test_warnings_are_repeated_and_strict_still_fails(tmp_path: Path) -> None:
+    root = _age(make_show(tmp_path / "show", {"001-first": episode(1, summary=None)}))
+    code, first = _publish(root)
+    assert code == 0 and "Warning" in first
+    code, second = _publish(root)
+    assert code == 0 and "Up to date" in second
+    assert sorted(line for line in second.splitlines() if line.startswith("Warning")) == sorted(
+        line for line in first.splitlines() if line.startswith("Warning")
+    )
+    assert _publish(root, "--strict")[0] != 0
+
+
+def test_a_failed_publish_forgets_the_record(show: Path) -> None:
+    _edit(show, title="")
+    assert _publish(show)[0] != 0
+    assert not (show / buildrecord.RECORD).exists()
