@@ -61,6 +61,7 @@ def test_an_unchanged_show_is_answered_from_the_record_without_the_stages(show: 
         "print('loaded' if 'entretiens.pipeline' in sys.modules else 'lean')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # "loaded": a module of cli/ imports the stages at its top; import them inside the command.
     assert done.stdout.splitlines()[-1] == "lean"
     assert "Up to date: 2 episodes" in done.stderr + done.stdout
     assert tree(show / "public") == before

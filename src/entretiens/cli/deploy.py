@@ -6,17 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import deploy as stage
-from ..deploy import pings
 from ..errors import DeployError
-from ..publish import PublishResult, publish
 from ._base import cli, say, with_errors_reported
 from ._options import include_future_option, output_option, quiet_option, show_option, strict_option
 from ._report import print_problems, progress_bar
+
+if TYPE_CHECKING:
+    from .. import deploy as stage
+    from ..deploy import pings
+    from ..publish import PublishResult
 
 
 @cli.command("deploy")
@@ -87,6 +89,10 @@ def deploy_command(
         entretiens deploy --to /srv/www/podcast --delete
         entretiens deploy --dry-run --format json
     """
+    from .. import deploy as stage
+    from ..deploy import pings
+    from ..publish import publish  # here: the stages are not loaded to start the command line
+
     result = publish(show_dir, out_dir, include_future=include_future, dry_run=dry_run, strict=strict)
     show = result.project.show
     if result.warnings and not quiet and output_format == "text":
@@ -119,6 +125,8 @@ def deploy_command(
 
 
 def _open_target(spec: str, result: PublishResult, endpoint_url: str | None, region: str | None) -> stage.Target:
+    from .. import deploy as stage
+
     parsed = stage.parse_target(spec, base=result.project.show.root)
     if isinstance(parsed, Path):
         show_root = result.project.show.root.resolve()
@@ -135,6 +143,8 @@ def _open_target(spec: str, result: PublishResult, endpoint_url: str | None, reg
 
 def _execute(plan: stage.Plan, target: stage.Target, *, show_progress: bool) -> stage.Outcome:
     """Upload, with a bar counting bytes on a terminal."""
+    from .. import deploy as stage
+
     with progress_bar("Uploading", enabled=show_progress and bool(plan.uploads)) as bar:
         if bar is None:
             return stage.execute(plan, target)
@@ -157,6 +167,9 @@ def _size(count: int) -> str:
 
 
 def _print_plan(plan: stage.Plan, ping_settings: pings.PingSettings, output_format: str, quiet: bool) -> None:
+    from .. import deploy as stage
+    from ..deploy import pings
+
     planned_pings = pings.planned(ping_settings) if plan.uploads else []
     if output_format == "json":
         data = _json_base(plan, dry_run=True)
@@ -229,4 +242,6 @@ def _json_base(plan: stage.Plan, *, dry_run: bool) -> dict[str, Any]:
 
 
 def _upload_json(upload: stage.Upload) -> dict[str, Any]:
+    from .. import deploy as stage
+
     return {"key": upload.key, "bytes": upload.size, "phase": stage.plan.PHASE_NAMES[upload.phase]}
