@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import feedlint, net, pipeline
+from . import declared, feedlint, net, pipeline
 from . import links as linkcheck
 from .errors import EXIT_OK, EXIT_PROBLEMS, EntretiensError, Problem, Severity
 from .model import Project, Release
@@ -64,6 +64,7 @@ def check_show(
     use_cache: bool = True,
     links: linkcheck.LinkOptions | None = None,
     link_progress: linkcheck.Progress | None = None,
+    remote_audio: bool = False,
 ) -> CheckReport:
     """Run every check on a show folder, writing nothing but the caches.
 
@@ -74,6 +75,7 @@ def check_show(
     :param use_cache: read the cached audio measures and link results (fresh ones are saved).
     :param links: how to check the links, or None not to check them.
     :param link_progress: called as ``(done, total, url)`` while links are checked.
+    :param remote_audio: also verify the recordings left at another host (imported shows).
     :returns: the report; ``project`` is None when the show could not be loaded.
     """
     built = pipeline.build(show_dir, now=now, check_scheduled=True, tag_audio=False, use_cache=use_cache)
@@ -88,6 +90,8 @@ def check_show(
         feed_size=None if feed is None else len(feed),
         feed_episodes=len(built.releases) if feed is not None else 0,
     )
+    if remote_audio and built.project is not None:
+        report.problems += declared.verify(built.project)
     if links is not None and built.project is not None:
         report.links = linkcheck.check_links(
             linkcheck.collect_places(built.project),

@@ -9,7 +9,7 @@ import re
 import stat
 import uuid
 from dataclasses import replace
-from datetime import tzinfo
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +20,7 @@ from .layout import FEED
 from .model import (
     Category,
     Chapter,
+    DeclaredAudio,
     DeploySettings,
     Episode,
     Funding,
@@ -891,7 +892,7 @@ def _load_episode(
     before = len(problems)
     date = reader.moment(data, "date", zone)
     draft = reader.boolean(data, "draft")
-    audio = _audio(reader, data, draft=draft)
+    audio, declared = _audio(reader, data, draft=draft)
     episode_type = reader.choice(data, "type", ("full", "trailer", "bonus"), default="full")
     season_name = reader.text(data, "season_name") or None
     if season_name and len(season_name) > PODCAST_TEXT_LIMIT:
@@ -903,6 +904,7 @@ def _load_episode(
         title=reader.text(data, "title", required=True),
         date=date,  # type: ignore[arg-type]  # checked below
         audio=audio or "",
+        declared_audio=declared,
         number=reader.positive_int(data, "number"),
         season=reader.positive_int(data, "season"),
         season_name=season_name,
@@ -926,13 +928,16 @@ def _load_episode(
     return episode
 
 
-def _audio(reader: FieldReader, data: YamlMap, *, draft: bool = False) -> str | None:
+def _audio(reader: FieldReader, data: YamlMap, *, draft: bool = False) -> tuple[str | None, DeclaredAudio | None]:
+    value = data.get("audio")
+    if isinstance(value, dict):
+        return _declared_audio(reader, data)
     text = reader.text(data, "audio", required=True)
     if not text:
-        return None
+        return None, None
     line = reader.line(data, "audio")
     if "://" in text:
-        return reader.check_url(text, "audio", line)
+        return reader.check_url(text, "audio", line), None
     root = show_root(reader.path)
     if draft and not (root / text).exists() and not (root / text).is_symlink():
         # `entretiens new` names the recording before it exists: a draft is not published, so
@@ -948,8 +953,46 @@ def _audio(reader: FieldReader, data: YamlMap, *, draft: bool = False) -> str | 
                 as_note=True,
             )
         )
-        return text
-    return _show_file(reader, text, "audio", line)
+        return text, None
+    return _show_file(reader, text, "audio", line), None
+
+
+def _declared_audio(reader: FieldReader, data: YamlMap) -> tuple[str | None, DeclaredAudio | None]:
+    """``audio: {url, length, type, duration}``: a recording left at another host, as its feed declared it.
+
+    What is live is history: the URL is kept even when it is plain http (a warning says so).
+    """
+    item = reader.mapping(data["audio"], "audio", reader.line(data, "audio"))
+    if item is None:
+        return None, None
+    reader.check_keys(item, {"url", "length", "type", "duration"}, "audio.")
+    url = reader.url(item, "url", "audio.", required=True, https=False)
+    length = reader.positive_int(item, "length", "audio.")
+    if length is None and "length" not in item:
+        reader.missing(item, "length", "audio.")
+    mime = reader.text(item, "type", "audio.", required=True)
+    if mime and not re.fullmatch(r"(audio|video)/[\w.+-]+", mime):
+        reader.error("invalid-value", "audio.type", reader.line(item, "type"), f"'{mime}' is not an audio type",
+                     "write the type the old feed declared, e.g. audio/mpeg")  # fmt: skip
+        mime = ""
+    seconds = reader.timestamp(item.get("duration"), "audio.duration", reader.line(item, "duration"))
+    if "duration" not in item:
+        reader.missing(item, "duration", "audio.")
+    if url and url.lower().startswith("http://"):
+        reader.problems.append(
+            Problem(
+                rule="audio-http",
+                path=reader.path,
+                line=reader.line(item, "url"),
+                field="audio.url",
+                message=f"'{url}' is served over plain http",
+                hint="kept as it is, since subscribers' apps know the episode by it; serve the file over https "
+                "at the old host, or download it into audio/ and publish it from there",
+            )
+        )
+    if not url or length is None or not mime or seconds is None:
+        return url, None
+    return url, DeclaredAudio(length=length, mime_type=mime, duration=timedelta(seconds=seconds))
 
 
 def _link(reader: FieldReader, value: object, field: str, line: int) -> Link | None:
@@ -1068,6 +1111,7 @@ def _transcripts(reader: FieldReader, data: YamlMap, language: str) -> tuple[Tra
 def _check_episode_set(episodes: list[Episode], state: PublishState, problems: list[Problem]) -> None:
     """Rules across episodes: numbers unique per season, GUIDs unique."""
     numbers: dict[tuple[int | None, int], Episode] = {}
+    pinned = dict(state.guids)
     guids: dict[str, Episode] = {}
     audio: dict[str, Episode] = {}
     for episode in episodes:
@@ -1076,14 +1120,18 @@ def _check_episode_set(episodes: list[Episode], state: PublishState, problems: l
             if key in numbers:
                 other = numbers[key]
                 season = f" of season {episode.season}" if episode.season else ""
+                # Both live: an old host let them share it, and what is live is history.
+                live = all(pinned.get(e.slug) == e.guid for e in (episode, other))
                 problems.append(
                     Problem(
-                        rule="duplicate-number",
+                        rule="number-shared" if live else "duplicate-number",
                         path=episode.path,
                         line=episode.line_of("number"),
                         field="number",
                         message=f"episode number {episode.number}{season} is also used by {other.path.name}",
-                        hint="give each episode of a season its own number",
+                        hint="kept as it is: both are live, and apps would show a changed number"
+                        if live
+                        else "give each episode of a season its own number",
                     )
                 )
             else:
@@ -1103,7 +1151,6 @@ def _check_episode_set(episodes: list[Episode], state: PublishState, problems: l
             audio[episode.audio] = episode
     # A live (pinned) GUID belongs to its episode: the duplicate to change is the other one,
     # whichever file name sorts first.
-    pinned = dict(state.guids)
     for episode in sorted(episodes, key=lambda e: pinned.get(e.slug) != e.guid):
         if not episode.guid:
             continue

@@ -19,6 +19,8 @@ _ESCAPED = re.compile(r"([\\`*_\[\]])")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _LINE_START = re.compile(r"^(#{1,6}(?=\s|$)|[>+=-]|\d+(?=[.)]))")
 _BREAK = "\x00"
+#: Web addresses written out in text (linkify links them), minus the punctuation that ends a sentence.
+_BARE_URL = re.compile(r"(https?://[^\s<>\[\]`*\\]*[^\s<>\[\]`*\\.,;:!?)'\"])")
 
 
 def markdown_text(text: str) -> str:
@@ -36,7 +38,9 @@ def html_to_markdown(fragment: str) -> str:
 
 def _escape(text: str) -> str:
     text = _ENTITY.sub("&amp;", text).replace("<", "&lt;")
-    return _ESCAPED.sub(r"\\\1", text)
+    # A bare web address is linked as it is written: a backslash in it would be shown, not read.
+    parts = _BARE_URL.split(text)
+    return "".join(part if index % 2 else _ESCAPED.sub(r"\\\1", part) for index, part in enumerate(parts))
 
 
 def _squash(text: str) -> str:

@@ -203,6 +203,20 @@ class Show:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredAudio:
+    """Audio left at another host, as that host's feed declared it (an imported show).
+
+    Published as declared, without downloading the file: ``check --remote-audio`` verifies it.
+    """
+
+    #: RSS: <enclosure length>.
+    length: int
+    #: RSS: <enclosure type>.
+    mime_type: str
+    duration: timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Episode:
     """One interview, read from ``episodes/<slug>.yaml``."""
 
@@ -212,8 +226,10 @@ class Episode:
     title: str
     #: tz-aware publication date. RSS: <pubDate>.
     date: datetime
-    #: A show-relative audio file, or an absolute https URL.
+    #: A show-relative audio file, or an absolute https URL (http too when ``declared_audio``).
     audio: str
+    #: For audio left at another host: the length, type and duration its feed declared.
+    declared_audio: DeclaredAudio | None = None
     number: int | None = None
     season: int | None = None
     season_name: str | None = None

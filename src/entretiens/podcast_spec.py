@@ -57,6 +57,8 @@ __all__ = [
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 #: Podcast Index matches the literal ``podcast:`` prefix, so it must be bound to this URI.
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+#: The namespace's first URI, its documentation page, still bound by many feeds (read, never written).
+PODCAST_NS_GITHUB = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: RFC 5005 (Feed Paging and Archiving): ``<fh:archive/>`` marks an archive document.
 FEED_HISTORY_NS = "http://purl.org/syndication/history/1.0"

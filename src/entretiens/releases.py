@@ -15,7 +15,7 @@ from pathlib import Path
 from . import audio, chapters, remote, tagging, transcripts
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
-from .model import AudioInfo, Episode, Project, Release
+from .model import AudioInfo, DeclaredAudio, Episode, Project, Release
 
 #: Called after each audio file is probed: (done, total, file name).
 Progress = Callable[[int, int, str], None]
@@ -61,6 +61,12 @@ def probe_each(
     results: dict[str, AudioInfo] = {}
     problems: list[Problem] = []
     for done, episode in enumerate(episodes, start=1):
+        if episode.declared_audio is not None:
+            # Left at the old host: published as its feed declared it, without a download.
+            results[episode.slug] = declared_info(episode.declared_audio)
+            if progress:
+                progress(done, len(episodes), Path(episode.audio).name)
+            continue
         try:
             results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
         except AudioError as exc:
@@ -74,6 +80,13 @@ def probe_each(
         with contextlib.suppress(OutputError):
             cache.save()
     return results, problems
+
+
+def declared_info(declared: DeclaredAudio) -> AudioInfo:
+    """What a remote recording is, as the feed that first published it declared."""
+    return AudioInfo(
+        size=declared.length, duration=declared.duration, mime_type=declared.mime_type, duration_method="declared"
+    )
 
 
 def _audio_problem(episode: Episode, message: str, hint: str | None) -> Problem:

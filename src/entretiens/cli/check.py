@@ -67,6 +67,11 @@ EPILOG = (
     help="With --links: seconds for the whole link check; links not done by then are reported as link-timeout.",
 )
 @click.option(
+    "--remote-audio",
+    is_flag=True,
+    help="Also check that audio left at another host (an imported show) answers with the declared length and type.",
+)
+@click.option(
     "--no-cache", is_flag=True, help="Measure the audio and check the links again, ignoring the last day's results."
 )
 @quiet_option("Print errors only on stderr.")
@@ -92,6 +97,7 @@ def check_command(
     timeout: float,
     deadline: float,
     no_cache: bool,
+    remote_audio: bool,
     quiet: bool,
     feed_source: str | None,
     files_dir: Path | None,
@@ -131,7 +137,9 @@ def check_command(
         return
     options = LinkOptions(jobs=jobs, timeout=timeout, deadline=deadline) if links else None
     with progress_bar("Checking links", enabled=sys.stderr.isatty() and not quiet) as progress:
-        report = check_show(show_dir, use_cache=not no_cache, links=options, link_progress=progress)
+        report = check_show(
+            show_dir, use_cache=not no_cache, links=options, link_progress=progress, remote_audio=remote_audio
+        )
     status = report.exit_status(strict=strict)
     shown = [p for p in report.problems if p.severity == "error"] if quiet else report.problems
     print_problems(shown, report.root)
@@ -187,7 +195,8 @@ def _print_audio(report: CheckReport) -> None:
         parts = [info.codec or info.mime_type]
         if info.bitrate:
             parts.append(f"{info.bitrate / 1000:.0f} kbps")
-        parts.append({1: "mono", 2: "stereo"}.get(info.channels or 0, f"{info.channels} channels"))
+        if info.channels:
+            parts.append({1: "mono", 2: "stereo"}.get(info.channels, f"{info.channels} channels"))
         if info.sample_rate:
             parts.append(f"{info.sample_rate / 1000:g} kHz")
         kinds[" ".join(parts)] += 1

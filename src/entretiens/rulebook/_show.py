@@ -149,6 +149,14 @@ EPISODES: tuple[Row, ...] = (
 
 AUDIO: tuple[Row, ...] = (
     (
+        "audio-http",
+        "warning",
+        "An imported episode's recording, left at the old host, is served over plain `http://`. It is published as "
+        "it is: subscribers' apps know the episode by this URL.",
+        "Serve the file over https at the old host, or download it (`import --download-audio`, or by hand into "
+        "`audio/`) and publish it from the show.",
+    ),
+    (
         "audio-too-short",
         "warning",
         "The audio lasts less than 2 seconds: a failed or wrong export.",
@@ -237,6 +245,24 @@ FEED: tuple[Row, ...] = (
 )
 
 LINKS: tuple[Row, ...] = (
+    (
+        "remote-audio-unreachable",
+        "warning",
+        "`check --remote-audio`: a recording left at the old host does not answer (gone, moved, refused).",
+        "Download it while you can, or point `audio.url` at where it is now.",
+    ),
+    (
+        "remote-audio-mismatch",
+        "warning",
+        "`check --remote-audio`: a recording left at the old host is not what `audio.length` or `audio.type` declare.",
+        "Write the real values, or download the file into `audio/` to publish it measured.",
+    ),
+    (
+        "remote-audio-range",
+        "warning",
+        "`check --remote-audio`: the old host does not answer a byte-range request with 206.",
+        "Serve the file from a host that honours byte ranges; Apple Podcasts requires them.",
+    ),
     (
         "link-moved",
         "warning",
@@ -394,6 +420,13 @@ LOADER: tuple[Row, ...] = (
         "List chapters in order, each with its own start.",
     ),
     ("duplicate-number", "error", "Two full episodes of the same season share a number.", "Give each its own number."),
+    (
+        "number-shared",
+        "warning",
+        "Two episodes that are already live (pinned in `published.yaml`) share a number, often a trailer or a "
+        "rerun at the old host. Kept as it is: what is live is history.",
+        "Nothing to do; give new episodes numbers of their own.",
+    ),
     (
         "file-extension",
         "error",

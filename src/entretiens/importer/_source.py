@@ -1,0 +1,168 @@
+"""Getting a feed from another host: its bytes (from a file or over the network) and its XML tree.
+
+A feed from elsewhere is untrusted input. It is read through :mod:`entretiens.net` (size cap,
+stall timeout, deadline, checked redirects) and parsed with defusedxml, which refuses entity
+declarations (the "billion laughs" bomb) and external entities or DTDs (which would read local
+files or reach other hosts) instead of expanding them.
+"""
+
+from __future__ import annotations
+
+import html.entities
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import defusedxml
+import defusedxml.ElementTree
+
+from .. import net
+from ..errors import EntretiensError, NetworkError
+from ..podcast_spec import PODCAST_NS, PODCAST_NS_GITHUB
+
+#: A podcast feed of 10,000 episodes with long notes is 20-40 MB; past this it is something else.
+FEED_SIZE_CAP = 64 * 1024 * 1024
+_FEED_LIMITS = net.Limits(max_bytes=FEED_SIZE_CAP, stall_timeout=30.0, deadline=180.0)
+#: The five entities XML itself defines; any other named entity comes from HTML.
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+
+
+class ImportError_(EntretiensError):
+    """The source cannot be imported at all: unreachable, not a feed, not a podcast, hostile."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A feed's bytes, where they came from, and what happened on the way."""
+
+    #: What the host typed: a URL or a file path.
+    given: str
+    #: The feed's own URL after redirects (None for a local file).
+    url: str | None
+    data: bytes
+    #: One line per redirect followed, for the report.
+    redirects: tuple[str, ...] = ()
+
+
+def is_url(source: str) -> bool:
+    """Whether a SOURCE argument names a URL rather than a file."""
+    return source.lower().startswith(("http://", "https://"))
+
+
+def read_source(source: str) -> Source:
+    """The feed's bytes from a URL or a file.
+
+    :raises ImportError_: unreachable, a 404, an empty answer, a file that cannot be read.
+    """
+    if not is_url(source):
+        path = Path(source)
+        try:
+            if path.stat().st_size > FEED_SIZE_CAP:
+                raise ImportError_(f"{source}: larger than {net.size_text(FEED_SIZE_CAP)}: not a podcast feed")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImportError_(f"{source}: cannot be read ({exc.strerror or exc})") from None
+        return Source(given=source, url=None, data=data)
+    try:
+        answer = net.fetch(
+            source, limits=_FEED_LIMITS, headers={"Accept": "application/rss+xml, application/xml;q=0.9"}
+        )
+    except NetworkError as exc:
+        raise ImportError_(f"{net.shown_url(source)}: {exc}") from None
+    if answer.status >= 400:
+        hint = " (the feed is not at this address: copy the RSS address from the old host's settings)"
+        raise ImportError_(
+            f"{net.shown_url(source)}: the server answered {answer.status}{hint if answer.status in (404, 410) else ''}"
+        )
+    redirects = tuple(f"{status} -> {net.shown_url(target)}" for status, target in answer.redirects)
+    return Source(given=source, url=answer.url, data=answer.body, redirects=redirects)
+
+
+def parse_feed(source: Source) -> tuple[ElementTree.Element, list[str]]:
+    """The feed's ``<channel>`` element, and notes on what reading it took.
+
+    :raises ImportError_: not XML, hostile XML, an HTML page, an Atom feed, or not RSS.
+    """
+    where = net.shown_url(source.url) if source.url else source.given
+    data = source.data
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not data.strip():
+        raise ImportError_(f"{where}: empty: no feed there")
+    if head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<rss" not in head):
+        raise ImportError_(
+            f"{where}: a web page, not a feed. Open the page, look for its RSS or podcast feed "
+            "address (the old host shows it in the show's settings) and import that"
+        )
+    notes: list[str] = []
+    if data[:1].isspace():
+        # White space before the XML declaration is an error in XML, tolerated by every app.
+        data = data.lstrip()
+        notes.append("the feed starts with white space before its XML declaration; read without it")
+    try:
+        root = _parse(data)
+    except defusedxml.DefusedXmlException as exc:
+        raise ImportError_(
+            f"{where}: refused: the XML declares entities or external references ({type(exc).__name__}); "
+            "a podcast feed has no reason to, and expanding them could exhaust memory or read local files"
+        ) from None
+    except ElementTree.ParseError as exc:
+        if "undefined entity" not in str(exc):
+            raise ImportError_(f"{where}: not well-formed XML ({exc})") from None
+        # HTML entities (&nbsp; &eacute;) are common in feeds written by hand or by old tools:
+        # read them as the characters they stand for, as podcast apps do.
+        fixed, count = _html_entities_to_numeric(data)
+        try:
+            root = _parse(fixed)
+        except (ElementTree.ParseError, defusedxml.DefusedXmlException) as again:
+            raise ImportError_(f"{where}: not well-formed XML ({again})") from None
+        notes.append(f"the feed uses {count} HTML entities that XML does not define; read as their characters")
+    _one_podcast_namespace(root)
+    tag = _local(root.tag)
+    if tag == "feed":
+        raise ImportError_(f"{where}: an Atom feed; podcast apps and entretiens read RSS 2.0 feeds (with <enclosure>)")
+    if tag != "rss":
+        raise ImportError_(f"{where}: XML, but not an RSS feed (its root element is <{tag}>)")
+    channel = root.find("channel")
+    if channel is None:
+        raise ImportError_(f"{where}: an RSS document without <channel>: not a podcast feed")
+    if not any(item.find("enclosure") is not None for item in channel.iter("item")):
+        raise ImportError_(f"{where}: an RSS feed without any audio (<enclosure>): a blog feed, not a podcast")
+    return channel, notes
+
+
+def _one_podcast_namespace(root: ElementTree.Element) -> None:
+    """Read tags under the Podcasting 2.0 namespace's older URI as the same tags."""
+    old = "{" + PODCAST_NS_GITHUB + "}"
+    new = "{" + PODCAST_NS + "}"
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith(old):
+            element.tag = new + element.tag[len(old) :]
+
+
+def _parse(data: bytes) -> ElementTree.Element:
+    root: ElementTree.Element = defusedxml.ElementTree.fromstring(
+        data, forbid_dtd=False, forbid_entities=True, forbid_external=True
+    )
+    return root
+
+
+def _html_entities_to_numeric(data: bytes) -> tuple[bytes, int]:
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        name = match.group(1)
+        if name in _XML_ENTITIES or name not in html.entities.name2codepoint:
+            return match.group(0)
+        count += 1
+        return f"&#{html.entities.name2codepoint[name]};"
+
+    # latin-1 maps every byte to one character and back, so the other bytes are untouched.
+    text = _NAMED_ENTITY.sub(replace, data.decode("latin-1"))
+    return text.encode("latin-1"), count
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
