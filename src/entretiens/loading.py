@@ -59,7 +59,7 @@ _SHOW_KEYS = {
 _EPISODE_KEYS = {
     "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
     "guests", "links", "quote", "chapters", "soundbites", "transcript", "image", "explicit",
-    "guid", "draft",
+    "guid", "draft", "imported",
 }  # fmt: skip
 _PERSON_KEYS = {"name", "bio", "url", "image", "role", "group"}
 #: Registry files may also hold contact details, which are read by nobody and never published.
@@ -921,6 +921,7 @@ def _load_episode(
         explicit=reader.optional_boolean(data, "explicit"),
         guid=guid or "",
         draft=draft,
+        imported=reader.boolean(data, "imported"),
         lines=tuple((str(k), v) for k, v in data.key_lines.items()),
     )
     if len(problems) > before and any(p.severity == "error" for p in problems[before:]):
@@ -1120,8 +1121,8 @@ def _check_episode_set(episodes: list[Episode], state: PublishState, problems: l
             if key in numbers:
                 other = numbers[key]
                 season = f" of season {episode.season}" if episode.season else ""
-                # Both live: an old host let them share it, and what is live is history.
-                live = all(pinned.get(e.slug) == e.guid for e in (episode, other))
+                # Both imported and live: the old host let them share it, and what is live is history.
+                live = all(e.imported and pinned.get(e.slug) == e.guid for e in (episode, other))
                 problems.append(
                     Problem(
                         rule="number-shared" if live else "duplicate-number",

@@ -253,6 +253,8 @@ class Episode:
     #: The GUID: the YAML's `guid:`, else the one pinned in published.yaml, else a new one.
     guid: str = ""
     draft: bool = False
+    #: Written by ``import``: the episode was live at another host before (its number may be shared).
+    imported: bool = False
     #: Line numbers of the episode's fields, for messages about them.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 

@@ -375,7 +375,7 @@ def _item(
     if not title:
         title = f"Episode of {moment.date().isoformat()}"
         report.add("approx", where, "title", f"no title: '{title}' written")
-    data: dict[str, Any] = {"title": title, "date": moment.isoformat()}
+    data: dict[str, Any] = {"title": title, "date": moment.isoformat(), "imported": True}
     extra: dict[str, Any] = {}
     for key, tag, alternative in (("number", "episode", _PC + "episode"), ("season", "season", _PC + "season")):
         raw = text(_IT + tag) or text(alternative)

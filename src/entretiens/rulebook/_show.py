@@ -423,8 +423,8 @@ LOADER: tuple[Row, ...] = (
     (
         "number-shared",
         "warning",
-        "Two episodes that are already live (pinned in `published.yaml`) share a number, often a trailer or a "
-        "rerun at the old host. Kept as it is: what is live is history.",
+        "Two imported episodes (`imported: true`) that are live (pinned in `published.yaml`) share a number, often "
+        "a trailer or a rerun at the old host. Kept as it is: what is live is history.",
         "Nothing to do; give new episodes numbers of their own.",
     ),
     (
