@@ -221,7 +221,11 @@ def _download_audio(draft: Draft, root: Path, report: Report, progress: Progress
         report.downloaded += 1
 
 
-class _Dumper(yaml.SafeDumper):
+#: libyaml's emitter when PyYAML was built with it (ten times faster on thousands of files).
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_SafeDumper):  # type: ignore[misc,valid-type]
     """Safe YAML whose long texts are blocks that people can edit."""
 
 
