@@ -65,7 +65,8 @@ def write_feed(path: Path, items: int) -> None:
         )
         parts.append(
             f'<item><title>Episode {n}: a title</title><guid isPermaLink="false">bench-{n}</guid>'
-            f"<pubDate>{date}</pubDate><itunes:episode>{n}</itunes:episode><itunes:season>{1 + n // 100}</itunes:season>"
+            f"<pubDate>{date}</pubDate><itunes:episode>{n}</itunes:episode>"
+            f"<itunes:season>{1 + n // 100}</itunes:season>"
             f'<enclosure url="https://cdn.example.org/e/{n}.mp3" length="{20_000_000 + n}" type="audio/mpeg"/>'
             f"<itunes:duration>{1800 + n % 600}</itunes:duration>"
             f'<podcast:person role="guest" href="https://example.org/p/{n % 50}">Guest {n % 50}</podcast:person>'
