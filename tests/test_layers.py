@@ -139,3 +139,17 @@ def test_imports_inside_functions_count(tmp_path: Path) -> None:
     module.write_text("def f():\n    from . import pipeline\n    from entretiens.cli import cli\n")
     known = {"entretiens.pipeline", "entretiens.cli", "entretiens.stage"}
     assert imports("entretiens.stage", module, known) == {"entretiens.pipeline", "entretiens.cli"}
+
+
+def test_the_readme_shows_every_module() -> None:
+    # The README's "How it works" is the map of the house: a module it does not name is lost.
+    readme = (SOURCE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    package = SOURCE / PACKAGE
+    names = {
+        f"`{path.name}/`" if path.is_dir() else f"`{path.name}`"
+        for path in package.iterdir()
+        if not path.name.startswith(("_", "."))
+        and (path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").is_file()))
+    }
+    assert sorted(name for name in names if name not in section) == []
