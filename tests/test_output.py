@@ -144,3 +144,22 @@ def test_a_mount_point_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.M
         "feed.xml",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["volume"]
+
+
+def test_atomic_write_replaces_the_file_whole_or_not_at_all(tmp_path: Path) -> None:
+    from entretiens.output import atomic_write
+
+    target = tmp_path / "feed.xml"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_write(target) as temporary:
+        temporary.write_bytes(b"half of the new")
+        assert target.read_bytes() == b"old"  # Nothing is visible until the block ends.
+        raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"old"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["feed.xml"]
+    with atomic_write(target) as temporary:
+        assert temporary.parent == tmp_path and temporary.suffix == ".xml" and temporary.name.startswith(".")
+        temporary.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["feed.xml"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import stat
 import struct
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+from .output import atomic_write
 
 #: The chapter count and each title's length fit in one byte.
 NERO_MAX = 255
@@ -34,15 +35,11 @@ def write_nero_chapters(path: Path, chapters: Sequence[tuple[int, str]]) -> None
         moov = stream.read(moov_size)
     new_moov = bytearray(_moov_with_chapters(moov, _nero_box(chapters)))
     _shift_chunk_offsets(new_moov, moov_at + moov_size, len(new_moov) - moov_size)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "wb") as output, path.open("rb") as source:
-            _copy_range(source, output, 0, moov_at)
-            output.write(new_moov)
-            _copy_range(source, output, moov_at + moov_size, size)
-        Path(name).replace(path)
-    finally:
-        Path(name).unlink(missing_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    with atomic_write(path, mode=mode) as temporary, temporary.open("wb") as output, path.open("rb") as source:
+        _copy_range(source, output, 0, moov_at)
+        output.write(new_moov)
+        _copy_range(source, output, moov_at + moov_size, size)
 
 
 def _locate_moov(stream: BinaryIO, size: int) -> tuple[int, int]:

@@ -9,7 +9,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -171,24 +172,40 @@ def _without_marker(report: WriteReport) -> WriteReport:
     )
 
 
+@contextmanager
+def atomic_write(path: Path, *, mode: int = 0o644) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it, whole, when the block ends without error.
+
+    The one way the tool writes a file in place: readers see the old file or the new one, never
+    half of one, and the temporary file is removed on every way out (an error, Ctrl-C). The
+    block writes to the yielded path as it likes (bytes, a copy, tags written by mutagen); its
+    name keeps the suffix of ``path``, for libraries that go by extension.
+
+    :param mode: the permissions the file gets (``mkstemp`` creates it private).
+    :raises OSError: the folder cannot be written, or the rename fails.
+    """
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        temporary.chmod(mode)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_file(path: Path, data: bytes) -> bool:
-    """Atomically replace one file (temp file + rename) unless it already holds ``data``.
+    """Atomically replace one file unless it already holds ``data``.
 
     :returns: whether the file was written.
     """
     if path.is_file() and path.read_bytes() == data:
         return False
-    temporary = None
     try:
-        # Inside the try: a folder the user cannot write fails here, and is an OutputError too.
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        with atomic_write(path) as temporary:
+            temporary.write_bytes(data)
     except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
     return True
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import requests
 
 from . import __version__
 from .errors import NetworkError
+from .output import atomic_write
 
 USER_AGENT = f"entretiens/{__version__} (podcast publisher)"
 TIMEOUT = (10, 60)
@@ -69,12 +68,6 @@ def fetch_audio(url: str, cache_dir: Path, *, session: requests.Session | None =
 
 def _download(response: requests.Response, body: Path, cache_dir: Path) -> None:
     """Stream the raw body into the cache, replacing the old copy only once complete."""
-    fd, temporary = tempfile.mkstemp(dir=cache_dir, prefix=".download-")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            for chunk in response.raw.stream(1 << 20, decode_content=False):
-                stream.write(chunk)
-        os.replace(temporary, body)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(body) as temporary, temporary.open("wb") as stream:
+        for chunk in response.raw.stream(1 << 20, decode_content=False):
+            stream.write(chunk)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import timezone
@@ -56,6 +54,7 @@ from . import mp4chapters
 from .errors import OutputError, Problem, ProblemsError
 from .markup import to_plain_text
 from .model import Release, Show
+from .output import atomic_write
 
 #: Bump when what we write changes, so that copies cached by an older version are rebuilt.
 TAGGING_VERSION = 1
@@ -271,19 +270,12 @@ def _digest(content: TagContent, release: Release, source: Path) -> str:
 
 def _build(source: Path, target: Path, content: TagContent, kind: str) -> None:
     """Copy, tag, then rename into place: a copy under its final name is always complete."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
-    os.close(handle)
-    temporary = Path(name)
-    try:
+    with atomic_write(target) as temporary:
         shutil.copyfile(source, temporary)
         if kind == "id3":
             _write_id3(temporary, content)
         else:
             _write_mp4(temporary, content)
-        temporary.chmod(0o644)
-        temporary.replace(target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _prune(cache_dir: Path, slug: str, keep: Path) -> None:

@@ -15,6 +15,7 @@ from PIL import Image, ImageOps
 from . import layout
 from .images import ImageTooLarge, open_image
 from .model import Show
+from .output import atomic_write
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,9 +92,8 @@ class Images:
             # Only ever saves time: a cache that cannot be written is no error.
             with contextlib.suppress(OSError):
                 cached.parent.mkdir(parents=True, exist_ok=True)
-                temporary = cached.with_name(f".{cached.name}.tmp")
-                temporary.write_bytes(data)
-                temporary.replace(cached)
+                with atomic_write(cached) as temporary:
+                    temporary.write_bytes(data)
         return data
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -13,6 +12,7 @@ import mutagen
 
 from ..errors import OutputError
 from ..model import AudioInfo, EmbeddedChapter
+from ..output import atomic_write
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
 CACHE_VERSION: Final = 4
@@ -77,14 +77,8 @@ class ProbeCache:
         document = {"version": CACHE_VERSION, "mutagen": mutagen.version_string, "entries": entries}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(document, stream, sort_keys=True)
-                Path(temporary).replace(self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            with atomic_write(self.path) as temporary:
+                temporary.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write the audio cache: {exc.strerror or exc}") from exc
         self._changed = False

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from entretiens.links._model import LinkResult
+from entretiens.output import atomic_write
 
 #: Outcomes that say something lasting about the page; timeouts, 429 and 5xx may change within minutes.
 CACHEABLE = frozenset({"ok", "moved", "dead", "denied", "redirect-loop"})
@@ -70,11 +69,6 @@ class LinkCache:
             if isinstance(checked := entry.get("checked_at"), (int, float)) and now - checked < self.max_age
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".links-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                json.dump({"version": 1, "links": kept}, stream, ensure_ascii=False, indent=1)
-            Path(temporary).replace(self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_write(self.path) as temporary:
+            text = json.dumps({"version": 1, "links": kept}, ensure_ascii=False, indent=1)
+            temporary.write_text(text, encoding="utf-8")
