@@ -159,6 +159,19 @@ def test_segment_lines_skip_objects_nested_elsewhere() -> None:
     assert segment_lines(text) == {0: 5, 2: 7}
 
 
+def test_segment_lines_read_brackets_inside_strings_as_text() -> None:
+    text = (
+        '{"version": "1.0.0", "note": "a } and a [ \\" {",\n "segments": [\n'
+        '  {"startTime": 0, "endTime": 1, "body": "{[\\"]}, "},\n\n'
+        '  {"startTime": 1, "endTime": 2, "body": "b"}]}'
+    )
+    assert len(json.loads(text)["segments"]) == 2
+    assert segment_lines(text) == {0: 3, 1: 5}
+    # A JSON reader keeps the last of two equal keys, and so do the lines.
+    twice = '{"segments": [{"a": 1}],\n"segments": [1,\n{"b": 2}]}'
+    assert segment_lines(twice) == {1: 3}
+
+
 def test_vtt_written_from_srt_escapes_text_and_keeps_styles() -> None:
     cues = parse_srt(decode(SRT.encode("utf-8")))
 

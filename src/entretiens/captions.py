@@ -22,6 +22,8 @@ _ALMOST_TIMING = re.compile(r"\s*\d+:\d[\d:.,]*\s*-+>?")
 _SRT_TIMESTAMP = r"(\d+):([0-5]\d):([0-5]\d)[,.](\d{3})"
 _SRT_TIMING = re.compile(rf"{_SRT_TIMESTAMP}[ \t]*-->[ \t]*{_SRT_TIMESTAMP}(?:[ \t]+.*)?")
 _VTT_TAG = re.compile(r"<(/?)([a-z]+|\d[\d:.]*)([^>\s]*)(?:[ \t]+([^>]*))?>")
+#: A JSON string (escapes included) or one of the characters that give a document its structure.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 _SRT_TAG = re.compile(r"</?(?:[biu]|font)\b[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
 
 
@@ -368,59 +370,41 @@ def _segment_problem(segment: object) -> str | None:
 
 
 def segment_lines(text: str) -> dict[int, int]:
-    """The line of each segment object of a JSON transcript, by index.
+    """The line of each segment object of a (valid) JSON transcript, by index in ``segments``.
 
-    Slower than :func:`parse_json` (the C parser keeps no positions): called only to locate errors.
+    The json module keeps no positions, so the text is read again as marks: strings whole (a
+    brace inside one is text), and the brackets and separators that give the structure; only
+    the objects opened directly in the root's ``segments`` array are recorded.
     """
-    starts: list[int] = []
-    decoder = json.JSONDecoder()
-    default = decoder.parse_object  # type: ignore[attr-defined]
-
-    def parse_object(state: tuple[str, int], *args: object) -> tuple[object, int]:
-        starts.append(state[1] - 1)
-        return default(state, *args)  # type: ignore[no-any-return]
-
-    decoder.parse_object = parse_object  # type: ignore[attr-defined]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
-    stripped = text.lstrip()
-    try:
-        document, _ = decoder.raw_decode(stripped)
-    except ValueError:
-        return {}
-    offset = len(text) - len(stripped)
-    segments = document.get("segments", []) if isinstance(document, dict) else []
-    # Objects are recorded as they open, in document order: the root first, then depth first.
-    objects = iter(starts[1:])
-    for key, value in document.items():
-        if key == "segments":
-            break
-        for _ in range(_nested_objects(value) + isinstance(value, dict)):
-            next(objects, None)
-    wanted: list[tuple[int, int]] = []
-    for index, segment in enumerate(segments):
-        if not isinstance(segment, dict):
-            continue
-        at = next(objects, None)
-        if at is None:
-            break
-        wanted.append((index, at + offset))
-        for _ in range(_nested_objects(segment)):
-            next(objects, None)
     lines: dict[int, int] = {}
-    line, position = 1, 0
-    for index, at in wanted:
-        line += text.count("\n", position, at)
-        position = at
-        lines[index] = line
+    open_containers: list[str] = []
+    key: object = None  # the root object's key whose value is being read
+    last_string = ""
+    index = position = 0
+    line = 1
+    for match in _JSON_TOKEN.finditer(text):
+        mark = match.group()
+        depth = len(open_containers)
+        in_segments = depth == 2 and open_containers[1] == "[" and key == "segments"
+        if mark.startswith('"'):
+            if depth == 1:
+                last_string = mark
+        elif mark == ":":
+            if depth == 1:
+                key = json.loads(last_string)
+        elif mark == ",":
+            index += in_segments
+        elif mark in "{[":
+            if in_segments and mark == "{":
+                line += text.count("\n", position, match.start())
+                position = match.start()
+                lines[index] = line
+            elif depth == 1 and mark == "[" and key == "segments":
+                lines, index = {}, 0  # a repeated key: JSON readers keep the last one
+            open_containers.append(mark)
+        elif open_containers:
+            open_containers.pop()
     return lines
-
-
-def _nested_objects(value: object) -> int:
-    if isinstance(value, dict):
-        return sum(_nested_objects(v) + isinstance(v, dict) for v in value.values())
-    if isinstance(value, list):
-        return sum(_nested_objects(v) + isinstance(v, dict) for v in value)
-    return 0
 
 
 def _clip(text: str, length: int = 60) -> str:
