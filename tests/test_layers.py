@@ -152,4 +152,5 @@ def test_the_readme_shows_every_module() -> None:
         if not path.name.startswith(("_", "."))
         and (path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").is_file()))
     }
-    assert sorted(name for name in names if name not in section) == []
+    missing = sorted(name for name in names if name not in section)
+    assert missing == [], f"add {', '.join(missing)} to the module table of README.md's 'How it works'"
