@@ -6,23 +6,30 @@ are sparse (they cost no disk) or compress to little, and live under tmp_path.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import mutagen.id3
 import pytest
 from click.testing import CliRunner
+from lxml import etree
+from PIL import Image
 
 from audiogen import write_m4a
 from entretiens.cli import cli
-from showbuilder import episode, make_show
+from hostile_servers import Request, Server, answer, self_signed, serve, tls_context
+from showbuilder import BASE_URL, episode, make_show
 
 EPISODE = "episodes/001-first.yaml"
 # mutagen's classes carry no annotations; reach them through an untyped name.
@@ -54,14 +61,18 @@ def _append(path: Path, text: str) -> None:
 
 def _peak_memory_mb(*args: str) -> tuple[int, str, float]:
     """Run the command line in a fresh process; its exit code, output and peak memory in MB."""
+    # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's (pytest's) high-water mark
+    # across fork and exec into ru_maxrss, while VmHWM belongs to the new program's memory.
     code = (
-        "import resource, sys\n"
+        "import sys\n"
         "from entretiens.cli import cli\n"
         "try:\n"
         "    cli.main(sys.argv[1:], prog_name='entretiens')\n"
         "except SystemExit as exc:\n"
         "    status = exc.code\n"
-        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "with open('/proc/self/status') as status_file:\n"
+        "    peak = [line.split()[1] for line in status_file if line.startswith('VmHWM:')][0]\n"
+        "print('PEAK', peak, file=sys.stderr)\n"
         "sys.exit(status)\n"
     )
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
@@ -203,3 +214,108 @@ def test_image_bombs_as_guest_photos_are_refused_in_bounded_memory(tmp_path: Pat
         assert peak < 250, f"{command}: {peak:.0f} MB"
     assert not (root / "public").exists()
     assert os.path.getsize(root / "bomb.png") < 2_000_000
+
+
+# -- images from other hosts -----------------------------------------------------------------------
+
+_REMOTE = "https://tracker.example/pixel.gif"
+
+
+def _loaded_from_elsewhere(folder: Path, own: str) -> list[str]:
+    """Every address a published page or the feed's show notes would load from another host."""
+    found = []
+    for page in sorted(folder.rglob("*.html")):
+        document = lxml.html.document_fromstring(page.read_bytes())
+        for address in document.xpath("//img/@src | //script/@src | //source/@src | //link[@rel!='alternate']/@href"):
+            if "://" in address and not address.startswith(own):
+                found.append(f"{page.relative_to(folder)}: {address}")
+    feed = etree.fromstring((folder / "feed.xml").read_bytes())
+    for encoded in feed.iter("{http://purl.org/rss/1.0/modules/content/}encoded", "description"):
+        fragment = lxml.html.fragment_fromstring(encoded.text or "<p></p>", create_parent="div")
+        found += [f"feed.xml: {src}" for src in fragment.xpath("//img/@src") if not src.startswith(own)]
+    return found
+
+
+def test_images_from_other_hosts_in_text_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", {"001-first": episode(1)})
+    path = root / EPISODE
+    text = path.read_text(encoding="utf-8").replace(
+        "bio: Bio of guest 1.", f'bio: "Hello ![pixel]({_REMOTE}) <img src=//tracker.example/b.png>"'
+    )
+    text += f'notes: "Notes <img src=\\"{_REMOTE}\\" alt=x> and ![local](artwork.png)"\n'
+    text += "transcript: transcripts/t.html\n"
+    path.write_text(text, encoding="utf-8")
+    (root / "transcripts").mkdir()
+    (root / "transcripts" / "t.html").write_text(f'<p>Words</p><img src="{_REMOTE}">\n', encoding="utf-8")
+    code, output = _run("publish", "--show", str(root))
+    assert code == 0, output
+    assert _located(output, EPISODE, 10, "notes") and "[remote-image]" in output, output
+    assert _located(output, EPISODE, 9, "guests[0].bio"), output
+    assert "transcripts/t.html" in output and "//tracker.example/b.png" in output, output
+    public = root / "public"
+    assert _loaded_from_elsewhere(public, BASE_URL) == []
+    assert "tracker.example" not in (public / "001-first" / "index.html").read_text(encoding="utf-8")
+    assert "tracker.example" not in (public / "feed.xml").read_text(encoding="utf-8")
+    published = [p for p in public.rglob("*.html") if "t" in p.name and "tracker.example" in p.read_text("utf-8")]
+    assert published == []
+
+
+def _photo(size: int = 600) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 40, 40)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def photo_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """An https server on 127.0.0.1 serving /photo.jpg, /missing, /page.html and /bomb.png."""
+    (tmp_path / "tls").mkdir()
+    cert, key = self_signed(tmp_path / "tls")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    bomb = _png_bomb(tmp_path / "bomb.png", 20_000).read_bytes()
+    routes = {
+        "/photo.jpg": ("200 OK", _photo(), "image/jpeg"),
+        "/page.html": ("200 OK", b"<html>not an image</html>", "text/html"),
+        "/bomb.png": ("200 OK", bomb, "image/png"),
+    }
+
+    def handler(server: Server, request: Request, conn: socket.socket) -> None:
+        del server
+        status, body, kind = routes.get(request.path, ("404 Not Found", b"", "text/plain"))
+        answer(conn, status, body, {"Content-Type": kind})
+
+    with serve(handler, tls=tls_context(cert, key)) as server:
+        yield server
+
+
+def test_a_remote_guest_photo_is_downloaded_and_served_from_the_site(tmp_path: Path, photo_server: Server) -> None:
+    url = photo_server.url("/photo.jpg")
+    root = make_show(tmp_path / "show", {"001-first": episode(1, guests=[{"name": "Ada", "image": url}])})
+    code, output = _run("publish", "--show", str(root))
+    assert code == 0, output
+    public = root / "public"
+    assert _loaded_from_elsewhere(public, BASE_URL) == []
+    page = lxml.html.document_fromstring((public / "001-first" / "index.html").read_bytes())
+    (src,) = [s for s in page.xpath("//img/@src") if "people" in s]
+    assert (public / "001-first" / src).resolve().is_file()
+    assert len(photo_server.requests) == 1  # fetched once, for the checks and the pages
+    code, output = _run("publish", "--show", str(root))
+    assert code == 0, output
+    assert len(photo_server.requests) == 1  # and kept in the show's cache
+
+
+@pytest.mark.parametrize(
+    ("path", "words"), [("/missing", "404"), ("/page.html", "not an image"), ("/bomb.png", "pixels")]
+)
+def test_a_remote_guest_photo_that_fails_is_left_out_with_a_warning(
+    tmp_path: Path, photo_server: Server, path: str, words: str
+) -> None:
+    url = photo_server.url(path)
+    root = make_show(tmp_path / "show", {"001-first": episode(1, guests=[{"name": "Ada", "image": url}])})
+    code, output = _run("publish", "--show", str(root))
+    assert code == 0, output
+    assert _located(output, EPISODE, 9, "guests[0].image") and words in output, output
+    assert "[remote-image-failed]" in output
+    public = root / "public"
+    assert _loaded_from_elsewhere(public, BASE_URL) == []
+    assert not list((root / ".entretiens" / "cache" / "remote-images").glob("*"))

@@ -85,7 +85,7 @@ MARKDOWN_SAMPLES = [
     "```\ncode <b>kept</b> ``` inside\n```",
     "| a | b |\n| --- | --- |\n| 1 | 2 |",
     "1986\\. was a year. # not a heading; 5 * 3 = 15; snake_case_word; a <em>tag</em> &amp; &lt;x&gt;",
-    "![alt text](https://example.org/i.png) and https://bare.example/link",
+    "![alt text](images/i.png) and https://bare.example/link",
 ]
 
 

@@ -341,7 +341,7 @@ def test_templates_and_assets_can_be_overridden(tmp_path: Path) -> None:
     assert b"<h1>Test Talks</h1>" in files[layout.INDEX]
 
 
-def test_remote_artwork_is_linked_as_is(tmp_path: Path) -> None:
+def test_remote_artwork_that_cannot_be_fetched_is_not_linked(tmp_path: Path) -> None:
     root = site_show(tmp_path / "show", show={"image": "https://cdn.example.org/art.png"})
     project = load_project(root)
     episodes, _, _ = releases.select(project, datetime.now(timezone.utc))
@@ -349,9 +349,10 @@ def test_remote_artwork_is_linked_as_is(tmp_path: Path) -> None:
     assert not failures
     files = site.build_site(project, releases.prepare(project, episodes, infos).releases)
     page = _page(files, layout.INDEX)
-    assert page.xpath("//section[@class='hero']/img/@src") == ["https://cdn.example.org/art.png"]
+    # Pages load nothing from other hosts: a grey square served from the site stands in.
+    assert page.xpath("//section[@class='hero']/img/@src") == ["assets/artwork.jpg"]
     assert page.xpath("//link[@rel='icon']/@href") == ["data:,"]
-    assert layout.ASSETS / "artwork.jpg" not in files
+    assert files[layout.ASSETS / "artwork.jpg"].startswith(b"\xff\xd8")
 
 
 # -- Hostile text ---------------------------------------------------------------------------------

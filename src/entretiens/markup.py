@@ -49,7 +49,7 @@ def sanitize(fragment: str, *, base_url: str | None = None) -> str:
         feed readers show content away from the site.
     """
     relative: object = ("rewrite_with_base", base_url) if base_url else "pass_through"
-    return nh3.clean(
+    cleaned = nh3.clean(
         fragment,
         tags=set(_TAGS),
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
@@ -58,6 +58,42 @@ def sanitize(fragment: str, *, base_url: str | None = None) -> str:
         url_relative=relative,  # type: ignore[arg-type]
         strip_comments=True,
     )
+    # Pages and the feed load nothing from other hosts: an image from elsewhere is a tracking
+    # pixel for every reader. The checks warn about each one dropped (remote_images()).
+    return _IMG.sub(lambda match: "" if _remote_src(match[0], base_url) else match[0], cleaned)
+
+
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r'\ssrc="([^"]*)"', re.IGNORECASE)
+
+
+def _remote_src(tag: str, base_url: str | None) -> str | None:
+    """The address of an ``<img>`` (as cleaned by nh3) when it is on another host, else None."""
+    found = _SRC.search(tag)
+    if found is None:
+        return None
+    src = html.unescape(found[1]).strip()
+    if base_url and src.startswith(base_url):
+        return None  # one of the site's own files, made absolute for the feed
+    try:
+        parts = urlsplit(src)
+    except ValueError:
+        return src
+    return src if parts.scheme or parts.netloc else None
+
+
+def remote_images(text: str, *, markdown: bool = True) -> list[str]:
+    """The images on other hosts that a Markdown text (or an HTML page) shows, which
+    :func:`sanitize` drops: for the checks to name them."""
+    fragment = _markdown().render(text) if markdown else text
+    cleaned = nh3.clean(
+        fragment,
+        tags={"img"},
+        attributes={"img": {"src"}},
+        url_schemes=set(_SCHEMES),
+        url_relative="pass_through",
+    )
+    return [src for tag in _IMG.findall(cleaned) if (src := _remote_src(tag, None))]
 
 
 def sanitize_document(page: str) -> str:

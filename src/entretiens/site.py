@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import unicodedata
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
+from PIL import Image
 
 from . import captions, layout, notes, show_templates, templating
 from .markup import safe_url, sanitize, to_plain_text
@@ -109,7 +111,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
         releases=ordered,
         guests=guests,
         cover=images.thumbnail(show.cover_image, layout.ASSETS / "artwork.jpg", COVER_SIZE)
-        or Picture(src=show.cover_image),
+        or _unfetched_cover(show, files),
         icon=images.thumbnail(show.cover_image, layout.ASSETS / "icon.png", ICON_SIZE, local_only=True),
     )
     files.update(assets(show))
@@ -148,6 +150,18 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
+
+
+def _unfetched_cover(show: Show, files: dict[PurePosixPath, bytes]) -> Picture:
+    """The cover when no copy could be made: the file as published, or for artwork on another
+    host that could not be fetched (the checks say why), a plain grey square served from the
+    site rather than a link to that host."""
+    if "://" not in show.cover_image:
+        return Picture(src=show.cover_image)
+    buffer = io.BytesIO()
+    Image.new("RGB", (COVER_SIZE, COVER_SIZE), (221, 221, 221)).save(buffer, format="JPEG", quality=60)
+    files[layout.ASSETS / "artwork.jpg"] = buffer.getvalue()
+    return Picture(src=str(layout.ASSETS / "artwork.jpg"))
 
 
 def assets(show: Show) -> dict[PurePosixPath, bytes]:

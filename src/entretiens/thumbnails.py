@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 import PIL
 from PIL import Image, ImageOps
 
-from . import layout
+from . import remote_images
 from .images import ImageTooLarge, open_image
 from .model import Show
 from .output import atomic_write
@@ -55,7 +55,11 @@ class Images:
         if not reference:
             return None
         if "://" in reference:
-            return None if local_only else Picture(src=layout.absolute(self._show, reference))
+            # Served from the site, made from a downloaded copy; never linked from its host.
+            copy = remote_images.local_copy(self._show.root, reference)
+            if not isinstance(copy, Path):
+                return None  # the checks say why
+            reference, local_only = str(copy), True
         key = (reference, target)
         if key not in self._made:
             self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)

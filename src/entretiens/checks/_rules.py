@@ -9,6 +9,7 @@ from pathlib import Path
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
 from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
+from entretiens.checks._remote import remote_problems
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
@@ -38,6 +39,7 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
     lines = FieldLines()
     problems = show_problems(show, lines)
     problems += template_problems(show)
+    problems += remote_problems(show, releases, lines)
     for release in releases:
         episode = release.episode
         problems += episode_problems(show, episode, lines)

@@ -59,6 +59,21 @@ ARTWORK: tuple[Row, ...] = (
         "Export it smaller: 3000×3000 pixels is plenty.",
     ),
     (
+        "remote-image",
+        "warning",
+        "An image on another host in Markdown text (show or episode notes, a bio) or an HTML transcript: pages and "
+        "the feed load nothing from other hosts (it would be a tracking pixel for every reader), so it is left out.",
+        "Put the image in the show folder and name it by its path, or leave it out.",
+    ),
+    (
+        "remote-image-failed",
+        "warning",
+        "An image field holding a URL (artwork, a photo) could not be downloaded (10 MB at most, 60 s) or is not an "
+        "image browsers show (JPEG, PNG, GIF, WebP; 50 million pixels at most): the pages leave it out. The feed "
+        "still names the URL.",
+        "Check the address, or put the image in the show folder and name it by its path.",
+    ),
+    (
         "show-description-length",
         "error",
         "The show's description is longer than 4000 bytes once rendered to plain text (Apple's limit for "
