@@ -185,6 +185,7 @@ def test_changed_tags_make_a_new_copy_and_the_old_one_goes(tmp_path: Path) -> No
         audio=release.audio,
         chapters=release.chapters,
         audio_file=release.audio_file,
+        enclosure_length=release.enclosure_length,
     )
 
     second = tagging.tag_release(show, renamed, tmp_path / "cache")

@@ -68,7 +68,9 @@ def test_files_copy_the_original_and_convert_the_others(tmp_path: Path) -> None:
     published, _ = transcripts.plan(first, info)
     project = load_project(root)
 
-    files = transcripts.files(project.show, Release(episode=first, audio=info, transcripts=published))
+    files = transcripts.files(
+        project.show, Release(episode=first, audio=info, transcripts=published, enclosure_length=info.size)
+    )
 
     assert set(files) == {PurePosixPath(f"001-first/transcript.{ext}") for ext in ("vtt", "srt", "json")}
     assert files[PurePosixPath("001-first/transcript.vtt")] == original
@@ -91,7 +93,9 @@ def test_an_srt_file_also_goes_out_as_vtt_and_json(tmp_path: Path) -> None:
     published, problems = transcripts.plan(first, info)
     project = load_project(root)
 
-    files = transcripts.files(project.show, Release(episode=first, audio=info, transcripts=published))
+    files = transcripts.files(
+        project.show, Release(episode=first, audio=info, transcripts=published, enclosure_length=info.size)
+    )
 
     assert problems == []
     assert [(p.path, p.language) for p in published] == [
@@ -114,7 +118,9 @@ def test_a_format_given_by_the_author_is_not_generated(tmp_path: Path) -> None:
     published, problems = transcripts.plan(first, info)
     project = load_project(root)
 
-    files = transcripts.files(project.show, Release(episode=first, audio=info, transcripts=published))
+    files = transcripts.files(
+        project.show, Release(episode=first, audio=info, transcripts=published, enclosure_length=info.size)
+    )
 
     assert problems == []
     assert [(p.path, p.rel) for p in published] == [

@@ -540,7 +540,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
             name=reader.text(owner_data, "name", "owner.", required=True),
             email=reader.email(owner_data, "email", "owner.", required=True),
         )
-    show_type = reader.choice(data, "type", ("episodic", "serial"), default="episodic")
+    show_type = reader.choice(data, "type", podcast_spec.SHOW_TYPES, default="episodic")
     medium = reader.choice(data, "medium", podcast_spec.MEDIUMS, default="podcast")
     guid = _guid(reader, data)
     if guid and not is_uuid(guid, version=5):
@@ -893,7 +893,7 @@ def _load_episode(
     date = reader.moment(data, "date", zone)
     draft = reader.boolean(data, "draft")
     audio, declared = _audio(reader, data, draft=draft)
-    episode_type = reader.choice(data, "type", ("full", "trailer", "bonus"), default="full")
+    episode_type = reader.choice(data, "type", podcast_spec.EPISODE_TYPES, default="full")
     season_name = reader.text(data, "season_name") or None
     if season_name and len(season_name) > PODCAST_TEXT_LIMIT:
         reader.error("invalid-value", "season_name", reader.line(data, "season_name"), "is longer than 128 characters")

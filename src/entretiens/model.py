@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from .errors import Problem
+from .podcast_spec import EpisodeType, ShowType
+
+#: How a duration was obtained: "header" (the container's own, trusted), "measured" (frames
+#: walked, or the audio present when the header announces more), or "declared" (a remote
+#: recording, as the feed that first published it said).
+DurationMethod = Literal["header", "measured", "declared"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,7 +169,7 @@ class Show:
     categories: tuple[Category, ...]
     explicit: bool = False
     #: "episodic" or "serial". RSS: <itunes:type>.
-    show_type: str = "episodic"
+    show_type: ShowType = "episodic"
     copyright: str = ""
     hosts: tuple[Person, ...] = ()
     funding: tuple[Funding, ...] = ()
@@ -234,7 +241,7 @@ class Episode:
     season: int | None = None
     season_name: str | None = None
     #: "full", "trailer" or "bonus". RSS: <itunes:episodeType>.
-    episode_type: str = "full"
+    episode_type: EpisodeType = "full"
     #: One or two sentences, plain text.
     summary: str = ""
     #: Show notes, Markdown.
@@ -312,8 +319,8 @@ class AudioInfo:
     bitrate: int | None = None
     sample_rate: int | None = None
     channels: int | None = None
-    #: How the duration was obtained: "header" (trusted) or "measured" (frames walked).
-    duration_method: str = "header"
+    #: How the duration was obtained.
+    duration_method: DurationMethod = "header"
     #: The longer duration the file's own header announced, when the audio present ends
     #: before it: most likely a cut copy or upload.
     announced: timedelta | None = None
@@ -348,8 +355,9 @@ class Release:
     transcripts: tuple[PublishedTranscript, ...] = ()
     #: The file published at the enclosure URL: the original, or a tagged copy. None for remote audio.
     audio_file: Path | None = None
-    #: Size of the published audio (differs from audio.size when tags are written into the copy).
-    enclosure_length: int = 0
+    #: Size of the published audio in bytes (differs from audio.size when tags are written into
+    #: the copy). RSS: <enclosure length>. No default: a 0 would be a lie apps believe.
+    enclosure_length: int
     #: (size, mtime in ns) of ``audio_file`` when it was measured: publish refuses to copy a file
     #: that changed since (an export still writing), whose enclosure length would be wrong.
     audio_stamp: tuple[int, int] | None = None

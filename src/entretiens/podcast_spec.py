@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
 from types import MappingProxyType
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 
@@ -30,6 +31,7 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "ENCLOSURE_TYPES",
     "ENCLOSURE_TYPES_BY_EXTENSION",
+    "EPISODE_TYPES",
     "FEED_HISTORY_NS",
     "ITUNES_NS",
     "LANGUAGE_CODES",
@@ -42,9 +44,12 @@ __all__ = [
     "PODCAST_TXT_LIMIT",
     "PSC_NS",
     "SERVICE_SLUGS",
+    "SHOW_TYPES",
     "SOCIAL_PROTOCOLS",
     "TITLE_LIMIT",
     "TRANSCRIPT_TYPES",
+    "EpisodeType",
+    "ShowType",
     "is_email_address",
     "is_known_license",
     "is_valid_language",
@@ -91,6 +96,13 @@ ARTWORK_ALPHA_MODES = frozenset({"RGBA", "RGBa", "P", "PA"})
 PODCAST_TEXT_LIMIT = 128
 #: ``podcast:txt`` holds at most this many characters.
 PODCAST_TXT_LIMIT = 4000
+
+#: ``<itunes:type>``: Apple lists episodic shows newest first, serial ones by number.
+ShowType = Literal["episodic", "serial"]
+SHOW_TYPES: tuple[ShowType, ...] = get_args(ShowType)
+#: ``<itunes:episodeType>``.
+EpisodeType = Literal["full", "trailer", "bonus"]
+EPISODE_TYPES: tuple[EpisodeType, ...] = get_args(EpisodeType)
 
 #: Apple Podcasts categories since 2019: parent -> subcategories, exact spellings (APPLE-CAT).
 APPLE_CATEGORIES: Mapping[str, tuple[str, ...]] = MappingProxyType(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +16,8 @@ from .errors import Problem
 from .podcast_spec import is_email_address, is_web_url
 
 T = TypeVar("T")
+#: A closed set of texts, such as a ``Literal``.
+C = TypeVar("C", bound=str)
 
 
 class YamlMap(dict[object, object]):
@@ -465,8 +467,8 @@ class FieldReader:
             return None
         return value
 
-    def choice(self, data: YamlMap, key: str, choices: Iterable[str], prefix: str = "", *, default: str) -> str:
-        """A text field restricted to a few values."""
+    def choice(self, data: YamlMap, key: str, choices: Sequence[C], prefix: str = "", *, default: C) -> C:
+        """A text field restricted to a few values (a ``Literal``'s, typically), typed as them."""
         options = list(choices)
         value = self.text(data, key, prefix, default=default)
         if value not in options:
@@ -480,7 +482,7 @@ class FieldReader:
                 hint,
             )
             return default
-        return value
+        return options[options.index(value)]
 
     def url(
         self,

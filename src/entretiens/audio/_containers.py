@@ -15,7 +15,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from ..errors import AudioError
-from ..model import AudioInfo, EmbeddedChapter
+from ..model import AudioInfo, DurationMethod, EmbeddedChapter
 from ._io import _HINT_EXPORT, _WINDOW, _load, _Reader
 
 
@@ -296,7 +296,7 @@ def _probe_flac(path: Path, reader: _Reader, start: int) -> AudioInfo:
         raise AudioError(path, "no FLAC audio frames found: the file is cut or damaged", _HINT_EXPORT)
     # STREAMINFO's total is 0 when the encoder could not seek back to write it, and too large
     # when the file was cut; the last frame header tells the truth in both cases.
-    method = "header" if end == info.total_samples else "measured"
+    method: DurationMethod = "header" if end == info.total_samples else "measured"
     announced = timedelta(seconds=info.total_samples / info.sample_rate) if info.total_samples > end else None
     comments = flac.tags
     tags = tuple((key, str(comments[key][0])) for key in ("title", "artist", "album") if comments and comments.get(key))
@@ -346,6 +346,7 @@ def _probe_wav(path: Path, reader: _Reader, start: int) -> AudioInfo:
     offset, declared = data
     present = reader.size - offset
     announced = None
+    method: DurationMethod
     if 0 < declared < 0xFFFFFFFF and declared <= present:
         length, method = declared, "header"
     else:

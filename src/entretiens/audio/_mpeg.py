@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from mutagen.id3 import ID3, CTOCFlags
 
-from ..model import AudioInfo, EmbeddedChapter
+from ..model import AudioInfo, DurationMethod, EmbeddedChapter
 from ._io import _load, _Reader, _skip_id3v2
 
 _MPEG1_KBPS: Final = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0)
@@ -194,7 +194,8 @@ def _probe_mp3(path: Path, reader: _Reader, first: int) -> AudioInfo:
     end = _mpeg_end(reader)
     version = header >> 19 & 3
     rate = _MPEG_RATES[version][header >> 10 & 3]
-    method, trim, audio_start, announced = "measured", 0, first, None
+    method: DurationMethod = "measured"
+    trim, audio_start, announced = 0, first, None
     per_frame = 1152 if version == 3 else 576
     vbr = _vbr_header(reader, first, header)
     if vbr is not None:

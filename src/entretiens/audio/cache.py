@@ -6,12 +6,12 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast, get_args
 
 import mutagen
 
 from ..errors import OutputError
-from ..model import AudioInfo, EmbeddedChapter
+from ..model import AudioInfo, DurationMethod, EmbeddedChapter
 from ..output import atomic_write
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
@@ -107,6 +107,12 @@ def _typed(value: object, kind: type[Any] | tuple[type[Any], ...], *, optional: 
     raise TypeError(value)
 
 
+def _method(value: object) -> DurationMethod:
+    if value not in get_args(DurationMethod):
+        raise ValueError(value)
+    return cast(DurationMethod, value)
+
+
 def _info_from_json(data: dict[str, Any]) -> AudioInfo:
     """Rebuild an AudioInfo; TypeError, KeyError or ValueError for anything malformed."""
     return AudioInfo(
@@ -117,7 +123,7 @@ def _info_from_json(data: dict[str, Any]) -> AudioInfo:
         bitrate=_typed(data["bitrate"], int, optional=True),
         sample_rate=_typed(data["sample_rate"], int, optional=True),
         channels=_typed(data["channels"], int, optional=True),
-        duration_method=_typed(data["duration_method"], str),
+        duration_method=_method(data["duration_method"]),
         announced=None if data["announced_us"] is None else timedelta(microseconds=_typed(data["announced_us"], int)),
         trailing=_typed(data["trailing"], int),
         tags=tuple((_typed(key, str), _typed(value, str)) for key, value in data["tags"]),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-from ..podcast_spec import ITUNES_NS
+from ..podcast_spec import EPISODE_TYPES, ITUNES_NS, SHOW_TYPES, EpisodeType, ShowType
 
 
 def _element(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> etree._Element:
@@ -66,9 +66,9 @@ class ItunesExtension(BaseExtension):  # type: ignore[misc]
         """``<itunes:explicit>``."""
         self._explicit = explicit
 
-    def set_type(self, show_type: str) -> None:
+    def set_type(self, show_type: ShowType) -> None:
         """``<itunes:type>``: "episodic" or "serial"."""
-        if show_type not in ("episodic", "serial"):
+        if show_type not in SHOW_TYPES:
             raise ValueError(f"itunes:type must be episodic or serial, not {show_type!r}")
         self._type = show_type
 
@@ -160,9 +160,9 @@ class ItunesEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             raise ValueError("itunes:season must be 1 or more")
         self._season = number
 
-    def set_episode_type(self, episode_type: str) -> None:
+    def set_episode_type(self, episode_type: EpisodeType) -> None:
         """``<itunes:episodeType>``: full, trailer or bonus."""
-        if episode_type not in ("full", "trailer", "bonus"):
+        if episode_type not in EPISODE_TYPES:
             raise ValueError(f"itunes:episodeType must be full, trailer or bonus, not {episode_type!r}")
         self._episode_type = episode_type
 

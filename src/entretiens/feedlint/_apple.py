@@ -23,6 +23,7 @@ from entretiens.podcast_spec import (
     DESCRIPTION_LIMIT,
     ITUNES_NS,
     PODCAST_NS,
+    SHOW_TYPES,
     TITLE_LIMIT,
     is_valid_language,
 )
@@ -84,7 +85,7 @@ def check_channel(ctx: Context) -> None:
         )
     _check_owner(ctx)
     show_type = itunes(channel, "type")
-    if show_type is not None and text_of(show_type).strip() not in ("episodic", "serial"):
+    if show_type is not None and text_of(show_type).strip() not in SHOW_TYPES:
         ctx.report(
             show_type,
             "apple.type.invalid",

@@ -9,7 +9,7 @@ from lxml import etree
 
 from entretiens.feedlint._apple import check_common, itunes
 from entretiens.feedlint._context import Context, text_of
-from entretiens.podcast_spec import DESCRIPTION_LIMIT, ENCLOSURE_TYPES, ENCLOSURE_TYPES_BY_EXTENSION
+from entretiens.podcast_spec import DESCRIPTION_LIMIT, ENCLOSURE_TYPES, ENCLOSURE_TYPES_BY_EXTENSION, EPISODE_TYPES
 
 _DURATION = re.compile(r"(?:(?:(\d+):)?(\d{1,2}):)?(\d+)(?:\.(\d+))?")
 _DAY = 24 * 3600
@@ -171,7 +171,7 @@ def _check_numbers(ctx: Context, item: etree._Element, show_type: str) -> None:
             )
     kind = itunes(item, "episodeType")
     value = text_of(kind).strip()
-    if kind is not None and value not in ("full", "trailer", "bonus"):
+    if kind is not None and value not in EPISODE_TYPES:
         ctx.report(
             kind,
             "apple.episode_type.invalid",
