@@ -90,7 +90,7 @@ def serve(handler: Handler, *, tls: ssl.SSLContext | None = None) -> Iterator[Se
                 if request is None:
                     return
                 server.requests.append(request)
-                handler(server, request, conn)
+                server.handler(server, request, conn)
                 if request.headers.get("connection", "").lower() == "close":
                     return
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -55,9 +56,9 @@ def test_publish_measures_remote_audio(
     fetch = remote.fetch_audio
 
     # The feed names the https URL; the test server stands in for the CDN on 127.0.0.1.
-    def local_fetch(url: str, cache_dir: Path) -> Path:
+    def local_fetch(url: str, cache_dir: Path, **options: Any) -> Path:
         assert url == public_url
-        return fetch(httpserver.url_for("/files/ep.mp3"), cache_dir)
+        return fetch(httpserver.url_for("/files/ep.mp3"), cache_dir, **options)
 
     monkeypatch.setattr(remote, "fetch_audio", local_fetch)
     root = make_show(tmp_path / "show", {"001-a": episode(1, audio=public_url)})
@@ -71,7 +72,7 @@ def test_publish_measures_remote_audio(
 
 
 def test_unreachable_remote_audio_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def failing(url: str, cache_dir: Path) -> Path:
+    def failing(url: str, cache_dir: Path, **options: Any) -> Path:
         raise NetworkError(f"{url}: cannot download the audio (ConnectionError)")
 
     monkeypatch.setattr(remote, "fetch_audio", failing)

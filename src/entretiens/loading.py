@@ -31,6 +31,7 @@ from .model import (
     Person,
     Project,
     PublishState,
+    RemoteAudioSettings,
     Show,
     Soundbite,
     Source,
@@ -54,7 +55,7 @@ _SHOW_KEYS = {
     "title", "subtitle", "description", "language", "base_url", "link", "timezone", "author",
     "owner", "image", "categories", "explicit", "type", "copyright", "hosts", "funding", "locked",
     "guid", "medium", "license", "location", "block", "complete", "new_feed_url", "subscribe",
-    "tag_audio", "websub_hub", "deploy", "feed_limit",
+    "tag_audio", "websub_hub", "deploy", "feed_limit", "remote_audio",
 }  # fmt: skip
 _EPISODE_KEYS = {
     "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
@@ -585,6 +586,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         websub_hub=reader.url(data, "websub_hub", https=False),
         feed_limit=reader.positive_int(data, "feed_limit"),
         deploy=_deploy_settings(reader, data),
+        remote_audio=_remote_audio_settings(reader, data),
         source=Source(path=path, line=1),
         lines=tuple((str(k), v) for k, v in data.key_lines.items()),
     )
@@ -632,6 +634,50 @@ def _base_url(reader: FieldReader, data: YamlMap) -> str:
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     return base_url
+
+
+_SIZE = re.compile(r"^\s*(\d{1,15}(?:\.\d{1,6})?)\s*([kmgt]i?b|b|bytes)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_SIZE_UNITS.update({"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40})
+
+
+def _remote_audio_settings(reader: FieldReader, data: YamlMap) -> RemoteAudioSettings:
+    """feed.yaml's ``remote_audio:``: how big and how slow a remote recording may be."""
+    value = data.get("remote_audio")
+    if value is None:
+        return RemoteAudioSettings()
+    item = reader.mapping(value, "remote_audio", reader.line(data, "remote_audio"))
+    if item is None:
+        return RemoteAudioSettings()
+    reader.check_keys(item, {"max_size", "deadline"}, "remote_audio.")
+    max_size: int | None = None
+    deadline: float | None = None
+    if "max_size" in item:
+        raw = item["max_size"]
+        match = _SIZE.match(str(raw)) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else None
+        if match and float(match.group(1)) > 0:
+            max_size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()])
+        else:
+            reader.error(
+                "invalid-value",
+                "remote_audio.max_size",
+                reader.line(item, "max_size"),
+                f"'{raw}' is not a size",
+                "write a number of bytes or a size with its unit: 500 MB, 2 GiB",
+            )
+    if "deadline" in item:
+        raw = item["deadline"]
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= 7 * 86400:
+            deadline = float(raw)
+        else:
+            reader.error(
+                "invalid-value",
+                "remote_audio.deadline",
+                reader.line(item, "deadline"),
+                f"'{raw}' is not a number of seconds",
+                "write the seconds one download may take, e.g. 3600 for an hour",
+            )
+    return RemoteAudioSettings(max_size=max_size, deadline=deadline)
 
 
 def _guid(reader: FieldReader, data: YamlMap) -> str | None:

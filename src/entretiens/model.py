@@ -131,6 +131,16 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteAudioSettings:
+    """Bounds of remote audio downloads, from feed.yaml's ``remote_audio:``; None means the default."""
+
+    #: Largest file downloaded, in bytes (default 2 GiB, see remote.py).
+    max_size: int | None = None
+    #: Seconds one file may take to download (default 30 minutes).
+    deadline: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeploySettings:
     """Where ``entretiens deploy`` puts public/, from feed.yaml's ``deploy:``. Never credentials."""
 
@@ -195,6 +205,7 @@ class Show:
     #: RSS: <atom:link rel="prev-archive">; None: every episode in feed.xml.
     feed_limit: int | None = None
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    remote_audio: RemoteAudioSettings = field(default_factory=RemoteAudioSettings)
     source: Source | None = field(default=None, compare=False)
     #: Line numbers of feed.yaml's fields, for messages about them.
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)

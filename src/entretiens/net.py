@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import socket
 import tempfile
 import threading
@@ -94,6 +95,26 @@ class Response:
             return self.body.decode(encoding, errors="replace")
         except LookupError:
             return self.body.decode("utf-8", errors="replace")
+
+
+class TooLarge(NetworkError):
+    """The body is larger than the size cap."""
+
+
+class TooSlow(NetworkError):
+    """The deadline passed, or the server stalled."""
+
+
+class Refused(NetworkError):
+    """We refused to go on: a redirect to plain http, a loop, too many redirects, an unusable URL."""
+
+
+class BadStatus(NetworkError):
+    """:func:`download` got an answer other than 200, 206 or 304."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # -- what people read ---------------------------------------------------------------------------
@@ -283,9 +304,7 @@ class _Clock:
         return self.watchdog.expired or time.monotonic() - self.started >= self.limits.deadline - 0.01
 
     def late(self) -> NetworkError:
-        return NetworkError(
-            f"{shown_url(self.url)}: no complete answer within the deadline of {self.limits.deadline:g} s"
-        )
+        return TooSlow(f"{shown_url(self.url)}: no complete answer within the deadline of {self.limits.deadline:g} s")
 
     def timeouts(self) -> tuple[float, float]:
         left = self.remaining()
@@ -352,6 +371,45 @@ def download(
 
     :raises NetworkError: as :func:`fetch`, and for any answer other than 200, 206 or 304.
     """
+    with _terminate_as_interrupt():
+        return _download(url, dest, limits, resume, progress, session, headers)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While downloading, let SIGTERM and SIGHUP unwind like Ctrl+C, so the temporary file goes.
+
+    Only from the main thread (the only one that may set handlers), and only when the
+    signals still have their default, process-killing handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    replaced: list[tuple[signal.Signals, Any]] = []
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            replaced.append((number, signal.signal(number, interrupt)))
+    try:
+        yield
+    finally:
+        for number, previous in replaced:
+            signal.signal(number, previous)
+
+
+def _download(
+    url: str,
+    dest: Path,
+    limits: Limits,
+    resume: bool,
+    progress: Callable[[int, int | None], None] | None,
+    session: requests.Session | None,
+    headers: Mapping[str, str] | None,
+) -> Response:
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f"{DOWNLOAD_PREFIX}{os.getpid()}-")
     temporary = Path(name)
@@ -394,7 +452,7 @@ def download(
                 return response
             if response.status not in (200, 206):
                 label = printable(f"{response.status} {response.reason}".strip())
-                raise NetworkError(f"{shown_url(url)}: the server answered {label}")
+                raise BadStatus(f"{shown_url(url)}: the server answered {label}", response.status)
         os.replace(temporary, dest)
         return response
     finally:
@@ -498,14 +556,14 @@ def _failure(url: str, exc: BaseException, limits: Limits) -> NetworkError:
     where = shown_url(url)
     host = printable(urlsplit(url).hostname or "") if "://" in url else ""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return NetworkError(f"{where}: no connection to {host} within {limits.connect_timeout:g} s")
+        return TooSlow(f"{where}: no connection to {host} within {limits.connect_timeout:g} s")
     if isinstance(exc, (requests.exceptions.ReadTimeout, socket.timeout, urllib3.exceptions.ReadTimeoutError)):
-        return NetworkError(f"{where}: the server sent nothing for {limits.stall_timeout:g} s")
+        return TooSlow(f"{where}: the server sent nothing for {limits.stall_timeout:g} s")
     if isinstance(exc, requests.exceptions.SSLError):
         return NetworkError(f"{where}: the secure connection to {host} failed: {describe(exc)}")
     bad_url = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)
     if isinstance(exc, (*bad_url, urllib3.exceptions.LocationParseError, ValueError)):
-        return NetworkError(f"{where}: not a valid web address ({describe(exc)})")
+        return Refused(f"{where}: not a valid web address ({describe(exc)})")
     if isinstance(exc, requests.ConnectionError):
         return NetworkError(f"{where}: cannot reach {host}: {describe(exc)}")
     return NetworkError(f"{where}: the request failed: {describe(exc)}")
@@ -516,11 +574,11 @@ def _check_url(url: str) -> None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError on a bad port
     except ValueError as exc:
-        raise NetworkError(f"{shown_url(url)}: not a valid web address ({printable(str(exc))})") from None
+        raise Refused(f"{shown_url(url)}: not a valid web address ({printable(str(exc))})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NetworkError(f"{shown_url(url)}: not a web address (it must start with https:// or http://)")
+        raise Refused(f"{shown_url(url)}: not a web address (it must start with https:// or http://)")
     if _CONTROL.search(url) or " " in url:
-        raise NetworkError(f"{shown_url(url)}: not a valid web address (it holds spaces or control characters)")
+        raise Refused(f"{shown_url(url)}: not a valid web address (it holds spaces or control characters)")
 
 
 def _follow(
@@ -559,11 +617,11 @@ def _follow(
                         f"{shown_url(url)}: the server redirects to plain http ({shown_url(target)}); "
                         "refused, as it would drop the encryption"
                     )
-                    raise NetworkError(msg)
+                    raise Refused(msg)
                 if target in visited:
-                    raise NetworkError(f"{shown_url(clock.url)}: redirects in a loop (back to {shown_url(target)})")
+                    raise Refused(f"{shown_url(clock.url)}: redirects in a loop (back to {shown_url(target)})")
                 if len(redirects) >= MAX_REDIRECTS:
-                    raise NetworkError(f"{shown_url(clock.url)}: redirects more than {MAX_REDIRECTS} times")
+                    raise Refused(f"{shown_url(clock.url)}: redirects more than {MAX_REDIRECTS} times")
                 redirects.append((answer.status_code, target))
                 visited.add(target)
                 status = answer.status_code
@@ -607,6 +665,10 @@ def _read_body(answer: requests.Response, clock: _Clock, sink: Sink, offset: int
     length_header = answer.headers.get("Content-Length", "")
     expected = int(length_header) if length_header.strip().isdigit() and len(length_header) < 20 else None
     encoding = answer.headers.get("Content-Encoding", "identity").strip().lower()
+    if stream is not None:
+        # A download keeps the bytes as the server stores them: a file's length is what a
+        # podcast app's enclosure length must match, compressed or not.
+        encoding = "identity"
     validator = _validator(answer.headers) if encoding in ("", "identity") else None
     done = 0
     if stream is not None:
@@ -620,7 +682,7 @@ def _read_body(answer: requests.Response, clock: _Clock, sink: Sink, offset: int
             stream.seek(0)
             stream.truncate()
     total_size = done + expected if expected is not None and encoding in ("", "identity") else None
-    too_big = NetworkError(f"{where}: the file is larger than the limit of {size_text(limits.max_bytes)}")
+    too_big = TooLarge(f"{where}: the file is larger than the limit of {size_text(limits.max_bytes)}")
     if total_size is not None and total_size > limits.max_bytes:
         raise too_big
     decoder = _decoder(encoding, where)
@@ -633,7 +695,7 @@ def _read_body(answer: requests.Response, clock: _Clock, sink: Sink, offset: int
             if clock.past():
                 raise clock.late() from None
             if isinstance(exc, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
-                raise NetworkError(f"{where}: the server sent nothing for {limits.stall_timeout:g} s") from None
+                raise TooSlow(f"{where}: the server sent nothing for {limits.stall_timeout:g} s") from None
             if expected is not None:
                 got = f"{size_text(raw_count)} of {size_text(expected)}"
             else:

@@ -102,7 +102,9 @@ def _audio_problem(episode: Episode, message: str, hint: str | None) -> Problem:
 
 def _local_audio(project: Project, episode: Episode) -> Path:
     if "://" in episode.audio:
-        return remote.fetch_audio(episode.audio, project.show.root / CACHE_DIR / "remote")
+        settings = project.show.remote_audio
+        bounds = remote.limits(settings.max_size, settings.deadline)
+        return remote.fetch_audio(episode.audio, project.show.root / CACHE_DIR / "remote", bounds=bounds)
     return project.show.root / episode.audio
 
 

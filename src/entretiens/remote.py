@@ -1,73 +1,95 @@
-"""Audio published from another server: fetched once with requests and kept in the show's cache."""
+"""Audio published from another server: downloaded within limits and kept in the show's cache.
+
+A remote file is bounded like every request (see :mod:`entretiens.net`): a size cap (2 GiB
+unless feed.yaml's ``remote_audio: max_size`` says otherwise), a stall timeout and an
+overall deadline per file (``remote_audio: deadline``). The download goes to a temporary
+file beside the cached copy, replaced only once complete; a temporary file left by a killed
+run is removed at the next one.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import requests
 
-from . import __version__
+from . import net
 from .errors import NetworkError
-from .output import atomic_write
 
-USER_AGENT = f"entretiens/{__version__} (podcast publisher)"
-TIMEOUT = (10, 60)
+USER_AGENT = net.USER_AGENT
+#: The largest remote audio file downloaded, unless feed.yaml says otherwise: 2 GiB holds
+#: about 9 hours of 128 kbit/s MP3, far more than an interview.
+DEFAULT_MAX_SIZE = 2 * 1024**3
+#: Seconds one remote file may take, unless feed.yaml says otherwise: 2 GiB at 2 MB/s.
+DEFAULT_DEADLINE = 1800.0
+#: Seconds without a byte before giving up on a server.
+STALL_TIMEOUT = 60.0
 
 
-def fetch_audio(url: str, cache_dir: Path, *, session: requests.Session | None = None) -> Path:
+def limits(max_size: int | None = None, deadline: float | None = None) -> net.Limits:
+    """The limits of one remote audio download: feed.yaml's values, else the defaults."""
+    return net.Limits(
+        max_bytes=DEFAULT_MAX_SIZE if max_size is None else max_size,
+        stall_timeout=STALL_TIMEOUT,
+        deadline=DEFAULT_DEADLINE if deadline is None else deadline,
+    )
+
+
+def fetch_audio(
+    url: str, cache_dir: Path, *, bounds: net.Limits | None = None, session: requests.Session | None = None
+) -> Path:
     """A local copy of a remote audio file, downloaded again only when the server says it changed.
 
     The probe then measures the copy, so the feed's length and duration are those of the
-    bytes the server really sends.
+    bytes the server really sends. When the server cannot be reached, the copy fetched last
+    time is used.
 
-    :raises NetworkError: the server cannot be reached or does not answer 200.
+    :raises NetworkError: no copy could be fetched (unreachable, too big, too slow, https
+        redirected to http, an answer other than 200), in a sentence naming the URL.
     """
+    bounds = bounds or limits()
     cache_dir.mkdir(parents=True, exist_ok=True)
+    net.remove_stale_downloads(cache_dir)
     key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
-    body = cache_dir / f"{key}{Path(url.split('?')[0]).suffix.lower()}"
+    suffix = Path(url.split("?")[0].split("#")[0]).suffix.lower()
+    body = cache_dir / f"{key}{suffix if re.fullmatch(r'[.][a-z0-9]{1,6}', suffix) else ''}"
     meta_path = cache_dir / f"{key}.json"
-    headers = {"User-Agent": USER_AGENT}
+    headers: dict[str, str] = {}
     meta: dict[str, str] = {}
     if body.is_file() and meta_path.is_file():
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
             meta = {}
         if meta.get("etag"):
             headers["If-None-Match"] = meta["etag"]
         if meta.get("last_modified"):
             headers["If-Modified-Since"] = meta["last_modified"]
-    # The bytes as the server stores them: a transparently decompressed body would make the
-    # enclosure length wrong.
-    headers["Accept-Encoding"] = "identity"
-    http = session or requests.Session()
     try:
-        with http.get(url, headers=headers, stream=True, timeout=TIMEOUT, allow_redirects=True) as response:
-            if response.status_code == 304 and body.is_file():
-                return body
-            if response.status_code != 200:
-                msg = f"{url}: the server answered {response.status_code} {response.reason}"
-                raise NetworkError(msg)
-            _download(response, body, cache_dir)
-            meta = {
-                "url": url,
-                "etag": response.headers.get("ETag", ""),
-                "last_modified": response.headers.get("Last-Modified", ""),
-            }
-            meta_path.write_text(json.dumps(meta), encoding="utf-8")
-    except requests.RequestException as exc:
-        if body.is_file() and meta:
+        response = net.download(url, body, limits=bounds, session=session, headers=headers)
+    except NetworkError as exc:
+        if body.is_file() and meta and not isinstance(exc, (net.TooLarge, net.Refused, net.BadStatus)):
             # Offline, or the server is down: the copy fetched last time is what listeners get.
             return body
-        msg = f"{url}: cannot download the audio ({exc.__class__.__name__}: {exc})"
-        raise NetworkError(msg) from exc
+        message = str(exc)
+        if isinstance(exc, net.TooLarge):
+            message += " (if the file is right, raise `remote_audio: max_size` in feed.yaml)"
+        elif isinstance(exc, net.TooSlow):
+            message += " (if the server is just slow, raise `remote_audio: deadline` in feed.yaml)"
+        raise NetworkError(message) from None
+    if response.status == 304:
+        return body
+    meta = {
+        "url": url,
+        "etag": response.headers.get("ETag", ""),
+        "last_modified": response.headers.get("Last-Modified", ""),
+    }
+    try:
+        meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    except OSError:
+        meta_path.unlink(missing_ok=True)
     return body
-
-
-def _download(response: requests.Response, body: Path, cache_dir: Path) -> None:
-    """Stream the raw body into the cache, replacing the old copy only once complete."""
-    with atomic_write(body) as temporary, temporary.open("wb") as stream:
-        for chunk in response.raw.stream(1 << 20, decode_content=False):
-            stream.write(chunk)
