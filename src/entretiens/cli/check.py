@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections import Counter
 from datetime import timedelta
@@ -32,6 +33,13 @@ EPILOG = (
 )
 
 
+def _finite(param: click.Parameter, value: float) -> float:
+    """Refuse nan and inf, which click's FloatRange lets through (nan compares false with its bounds)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds.", param=param)
+    return value
+
+
 @cli.command("check", epilog=EPILOG)
 @show_option
 @click.option(
@@ -55,6 +63,7 @@ EPILOG = (
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
+    callback=lambda ctx, param, value: _finite(param, value),
     default=10.0,
     show_default=True,
     help="With --links: seconds to wait for a server to connect or answer.",
@@ -62,6 +71,7 @@ EPILOG = (
 @click.option(
     "--deadline",
     type=click.FloatRange(min=0.1),
+    callback=lambda ctx, param, value: _finite(param, value),
     default=60.0,
     show_default=True,
     help="With --links: seconds for the whole link check; links not done by then are reported as link-timeout.",

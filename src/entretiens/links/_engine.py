@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from http.client import HTTPException
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from urllib3.exceptions import LocationParseError
 
 from entretiens.links._model import LinkOptions, LinkResult, LinkStatus
+from entretiens.net import describe, printable
 
 Progress = Callable[[int, int, str], None]
 
@@ -25,6 +30,8 @@ _PERMANENT = frozenset({301, 308})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: How long a waiting thread sleeps at most between looks at the clock.
 _TICK = 0.2
+#: Characters a URL may not hold raw: controls, spaces, and the C1 range a terminal obeys.
+_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f]+")
 
 
 @dataclass(slots=True)
@@ -135,7 +142,10 @@ class _Run:
         session.headers["User-Agent"] = self.options.user_agent
         try:
             while (task := self._take()) is not None:
-                answer = _request(session, task, self.options.timeout)
+                try:
+                    answer = _request(session, task, self.options.timeout)
+                except Exception as exc:  # a worker that dies would leave every link unchecked
+                    answer = _Answer(status=None, failure="unreachable", reason=describe(exc))
                 self._settle(task, answer)
         finally:
             session.close()
@@ -237,7 +247,7 @@ class _Run:
             method=task.method,
             attempts=task.attempts,
             elapsed=round(self.clock() - task.started, 3),
-            detail=detail,
+            detail=printable(detail),
         )
 
 
@@ -249,36 +259,32 @@ def _request(session: requests.Session, task: _Task, timeout: float) -> _Answer:
         else:
             response = session.get(task.current, timeout=(timeout, timeout), allow_redirects=False, stream=True)
         with response:
+            location = response.headers.get("Location")
             return _Answer(
                 status=response.status_code,
-                reason=response.reason or "",
-                location=response.headers.get("Location"),
+                reason=printable(response.reason or ""),
+                location=_quote_controls(location) if location is not None else None,
                 retry_after=response.headers.get("Retry-After"),
             )
     except requests.Timeout:
         return _Answer(status=None, failure="timeout")
     except requests.exceptions.SSLError as exc:
-        return _Answer(status=None, failure="unreachable", reason=f"TLS error ({_root_cause(exc)})")
+        return _Answer(status=None, failure="unreachable", reason=f"TLS error ({describe(exc)})")
     except requests.ConnectionError as exc:
-        return _Answer(status=None, failure="unreachable", reason=_root_cause(exc))
+        return _Answer(status=None, failure="unreachable", reason=describe(exc))
+    except (requests.exceptions.InvalidURL, LocationParseError, ValueError) as exc:
+        # urllib3 raises LocationParseError (outside requests' tree) for hosts like "a..b".
+        return _Answer(status=None, failure="unreachable", reason=f"not a valid web address ({describe(exc)})")
     except requests.RequestException as exc:
-        return _Answer(status=None, failure="unreachable", reason=f"{exc.__class__.__name__}: {exc}")
+        return _Answer(status=None, failure="unreachable", reason=printable(f"{exc.__class__.__name__}: {exc}"))
+    except (urllib3.exceptions.HTTPError, HTTPException, OSError) as exc:
+        return _Answer(status=None, failure="unreachable", reason=describe(exc))
 
 
-def _root_cause(exc: BaseException) -> str:
-    """The innermost error, which says what really happened (refused, unknown host...)."""
-    seen: BaseException = exc
-    for _ in range(10):
-        inner = seen.__cause__ or seen.__context__
-        if inner is None:
-            break
-        seen = inner
-    text = str(seen)
-    if "Name or service not known" in text or "getaddrinfo failed" in text or "nodename nor servname" in text:
-        return "unknown host name"
-    if "Connection refused" in text or "actively refused" in text:
-        return "connection refused"
-    return text or seen.__class__.__name__
+def _quote_controls(location: str) -> str:
+    """A Location header with its control characters and spaces percent-encoded, as a browser would
+    request it: what a hostile server puts there is never printed raw."""
+    return _CONTROL.sub(lambda m: "".join(f"%{byte:02X}" for byte in m.group(0).encode("utf-8")), location.strip())
 
 
 def _retry_delay(header: str | None, options: LinkOptions, retries: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,14 @@ class LinkOptions:
     max_retry_after: float = 30.0
     max_redirects: int = 10
     user_agent: str = USER_AGENT
+
+    def __post_init__(self) -> None:
+        # A NaN deadline compares false with every clock reading: the check would never end.
+        for name in ("timeout", "deadline", "backoff", "max_retry_after"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0 or (value == 0 and name in ("timeout", "deadline")):
+                msg = f"LinkOptions.{name} must be a finite positive number of seconds, not {value!r}"
+                raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
