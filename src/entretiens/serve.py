@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
@@ -9,13 +10,14 @@ import shutil
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
-from urllib.parse import unquote, urlsplit
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote, urlsplit
 
 from . import pipeline
 from .errors import EntretiensError
@@ -60,8 +62,44 @@ CONTENT_TYPES = {
 }
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+#: Seconds a connection may stay silent before the server hangs up: a browser's keep-alive
+#: connection costs a thread while open.
+IDLE_TIMEOUT = 30.0
+#: Connections served at once; more are answered 503 at once rather than queued.
+MAX_CONNECTIONS = 64
+#: Digits beyond which a byte position is taken as "past any file" (and int() is never asked
+#: to parse thousands of digits).
+_MAX_DIGITS = 18
+
+#: Characters no served name holds: controls (CR/LF would end a header line).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 
 Snapshot = dict[str, tuple[int, int]]
+
+
+class BuildCrashed(EntretiensError):
+    """A rebuild failed with an error that is not ours: said where, when a show file is to blame."""
+
+    def __init__(self, error: BaseException, show_dir: Path) -> None:
+        self.error = error
+        where = _where_in_show(error, show_dir)
+        text = f"{type(error).__name__}: {error}"
+        super().__init__(f"{where}: {text}" if where else f"the build failed ({text})")
+
+
+def _where_in_show(error: BaseException, show_dir: Path) -> str:
+    """``templates/x.j2:3``: the innermost frame of the traceback in a file of the show, if any."""
+    try:
+        root = show_dir.resolve()
+        frames = traceback.extract_tb(error.__traceback__)
+    except (OSError, RecursionError):
+        return ""
+    for frame in reversed(frames):
+        with contextlib.suppress(OSError, ValueError):
+            path = Path(frame.filename).resolve()
+            if path.is_relative_to(root):
+                return f"{path.relative_to(root).as_posix()}:{frame.lineno}"
+    return ""
 
 
 class RangeNotSatisfiable(Exception):
@@ -133,15 +171,21 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     if not first:
         # "bytes=-500": the last 500 bytes.
-        length = int(last)
+        length = _position(last)
         if length == 0 or size == 0:
             raise RangeNotSatisfiable(header)
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
     if start >= size or end < start:
         raise RangeNotSatisfiable(header)
     return start, end
+
+
+def _position(digits: str) -> int:
+    """A byte position from a Range header; a huge one stands for "beyond any file"."""
+    stripped = digits.lstrip("0") or "0"
+    return int(stripped) if len(stripped) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -151,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "entretiens"
     root: Path
     log: Callable[[str], None] | None = None
+    #: Socket timeout (StreamRequestHandler): an idle or stalled connection is closed.
+    timeout = IDLE_TIMEOUT
 
     def do_GET(self) -> None:
         self._serve(send_body=True)
@@ -166,16 +212,24 @@ class _Handler(BaseHTTPRequestHandler):
         url_path = unquote(urlsplit(self.path).path)
         normalized = posixpath.normpath(url_path)
         parts = [part for part in normalized.split("/") if part]
-        if any(part in ("..", ".") or part.startswith(".") or "\\" in part for part in parts):
+        if any(part in ("..", ".") or part.startswith(".") or "\\" in part or _UNSAFE.search(part) for part in parts):
             self.send_error(HTTPStatus.NOT_FOUND)
             return
         target = self.root.joinpath(*parts)
-        if target.is_dir():
-            if not url_path.endswith("/"):
-                self._redirect(url_path + "/")
-                return
-            target = target / "index.html"
-        if not target.is_file():
+        try:
+            is_dir = target.is_dir()
+            if is_dir:
+                if not url_path.endswith("/"):
+                    # Rebuilt from the checked parts, never from the request: no CR/LF into the
+                    # header, and always one leading slash (never "//host", another site).
+                    self._redirect("/" + "".join(quote(part) + "/" for part in parts))
+                    return
+                target = target / "index.html"
+            found = target.is_file()
+        except (OSError, ValueError):
+            # A name too long for the file system, a NUL byte...: nothing is served by that name.
+            found = False
+        if not found:
             self.send_error(HTTPStatus.NOT_FOUND)
             return
         self._send_file(target, send_body=send_body)
@@ -230,7 +284,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` at once."""
+
     daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            # Full: say so at once rather than queue a connection that may never be served.
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
@@ -239,15 +318,27 @@ class _Server(ThreadingHTTPServer):
 
 
 def make_server(
-    root: Path, port: int = DEFAULT_PORT, *, log: Callable[[str], None] | None = None
+    root: Path,
+    port: int = DEFAULT_PORT,
+    *,
+    log: Callable[[str], None] | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> ThreadingHTTPServer:
     """An HTTP server for the files under ``root`` on 127.0.0.1 (port 0 picks a free port).
 
+    Each connection is closed after ``idle_timeout`` seconds of silence, and at most
+    ``max_connections`` are served at once, so idle or slow clients cannot pile up threads.
+
     :raises EntretiensError: the port is taken or cannot be used.
     """
-    handler = type("Handler", (_Handler,), {"root": root, "log": staticmethod(log) if log else None})
+    handler = type(
+        "Handler",
+        (_Handler,),
+        {"root": root, "log": staticmethod(log) if log else None, "timeout": idle_timeout},
+    )
     try:
-        return _Server((HOST, port), handler)
+        return _Server((HOST, port), handler, max_connections)
     except OSError as exc:
         msg = f"cannot serve on {HOST}:{port} ({exc.strerror}); choose another port with --port"
         raise EntretiensError(msg) from exc
@@ -345,6 +436,12 @@ class Preview:
             if self.on_error:
                 self.on_error(exc)
             return True
+        except Exception as exc:
+            # A TypeError in a template, a RecursionError from deep input...: a bug somewhere,
+            # but the preview must outlive it, keep the last good build and retry at the next change.
+            if self.on_error:
+                self.on_error(BuildCrashed(exc, self.show_dir))
+            return True
         self._built(current, result.project)
         if self.on_build:
             self.on_build(result)
@@ -375,7 +472,12 @@ class Preview:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            self.check()
+            try:
+                self.check()
+            except Exception as exc:  # the watcher must outlive anything, or rebuilds stop for good
+                if self.on_error:
+                    with contextlib.suppress(Exception):
+                        self.on_error(BuildCrashed(exc, self.show_dir))
 
     def _built(self, before: Snapshot, project: Project) -> None:
         """Watch the files the new build refers to (new episodes bring new audio); a failed build

@@ -67,8 +67,17 @@ def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, includ
         show_dir, out_dir, port=DEFAULT_PORT if port is None else port, include_future=include_future,
         on_build=built, on_error=failed, log=(lambda line: say(line)) if verbose else None,
     )  # fmt: skip
-    result = preview.start()
+    # Before the first build, so that a signal during it also removes the temporary folder.
     previous = _stop_on_terminate()
+    try:
+        result = preview.start()
+    except KeyboardInterrupt:
+        _restore(previous)
+        say("Stopped.")
+        return
+    except BaseException:
+        _restore(previous)
+        raise
     try:
         if result.warnings:
             print_problems(result.warnings, result.project.show.root)
@@ -83,16 +92,30 @@ def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, includ
         say("Stopped.")
     finally:
         preview.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        _restore(previous)
 
 
-def _stop_on_terminate() -> signal.Handlers | Callable[..., object] | int | None:
-    """Make SIGTERM stop the preview as Ctrl+C does, so that its temporary folder is removed."""
+Handlers = dict[int, "signal.Handlers | Callable[..., object] | int | None"]
+
+
+def _stop_on_terminate() -> Handlers:
+    """Make SIGTERM and SIGHUP (a closed terminal) stop the preview as Ctrl+C does, so that its
+    temporary folder is removed."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return {}
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    previous: Handlers = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, interrupt)
+    return previous
+
+
+def _restore(previous: Handlers) -> None:
+    for number, handler in previous.items():
+        if handler is not None:
+            signal.signal(number, handler)
