@@ -98,11 +98,11 @@ def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, includ
 Handlers = dict[int, "signal.Handlers | Callable[..., object] | int | None"]
 
 
-def _stop_on_terminate() -> Handlers:
+def _stop_on_terminate() -> Handlers | None:
     """Make SIGTERM and SIGHUP (a closed terminal) stop the preview as Ctrl+C does, so that its
     temporary folder is removed."""
     if threading.current_thread() is not threading.main_thread():
-        return {}
+        return None
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -115,7 +115,7 @@ def _stop_on_terminate() -> Handlers:
     return previous
 
 
-def _restore(previous: Handlers) -> None:
-    for number, handler in previous.items():
+def _restore(previous: Handlers | None) -> None:
+    for number, handler in (previous or {}).items():
         if handler is not None:
             signal.signal(number, handler)
