@@ -54,7 +54,7 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
     limit = show.feed_limit
     if limit is None or len(ordered) <= limit:
-        return {layout.FEED: build_feed(show, ordered, build_date=_newest(ordered))}
+        return {layout.FEED: build_feed(show, ordered, build_date=_newest(ordered), stylesheet=show.feed_stylesheet)}
     pages = [ordered[start : start + limit] for start in range(0, len(ordered) - limit, limit)]
     urls = [layout.url_for(show, layout.feed_archive(number)) for number in range(1, len(pages) + 1)]
     current = ordered[-limit:]
@@ -63,6 +63,7 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
             show,
             current,
             build_date=_newest(current),
+            stylesheet=show.feed_stylesheet,
             page=_Page(
                 show.feed_url, (("prev-archive", urls[-1]),), archive=False, stylesheet=str(layout.FEED_STYLESHEET)
             ),
@@ -79,6 +80,7 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
             show,
             page,
             build_date=_newest(page),
+            stylesheet=show.feed_stylesheet,
             page=_Page(urls[index], tuple(links), archive=True, stylesheet=stylesheet),
         )
     return files

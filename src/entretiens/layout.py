@@ -15,6 +15,8 @@ FEED_ARCHIVE = PurePosixPath("feed-archive")
 FEED_STYLESHEET = PurePosixPath("feed.xsl")
 INDEX = PurePosixPath("index.html")
 GUESTS_PAGE = PurePosixPath("guests/index.html")
+SUBSCRIBE_PAGE = PurePosixPath("subscribe/index.html")
+NOT_FOUND_PAGE = PurePosixPath("404.html")
 ASSETS = PurePosixPath("assets")
 
 #: Transcript MIME types, as the Podcasting 2.0 transcript tag lists them.

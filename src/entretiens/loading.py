@@ -55,7 +55,7 @@ _SHOW_KEYS = {
     "title", "subtitle", "description", "language", "base_url", "link", "timezone", "author",
     "owner", "image", "categories", "explicit", "type", "copyright", "hosts", "funding", "locked",
     "guid", "medium", "license", "location", "block", "complete", "new_feed_url", "subscribe",
-    "tag_audio", "websub_hub", "deploy", "feed_limit", "remote_audio",
+    "tag_audio", "websub_hub", "deploy", "feed_limit", "remote_audio", "feed_stylesheet",
 }  # fmt: skip
 _EPISODE_KEYS = {
     "title", "date", "audio", "number", "season", "season_name", "type", "summary", "notes",
@@ -583,6 +583,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         new_feed_url=reader.url(data, "new_feed_url"),
         subscribe=_subscribe(reader, data),
         tag_audio=reader.boolean(data, "tag_audio"),
+        feed_stylesheet=reader.boolean(data, "feed_stylesheet"),
         websub_hub=reader.url(data, "websub_hub", https=False),
         feed_limit=reader.positive_int(data, "feed_limit"),
         deploy=_deploy_settings(reader, data),

@@ -199,6 +199,8 @@ class Show:
     subscribe: tuple[tuple[str, str], ...] = ()
     #: Write tags, artwork and chapters into the published audio copies.
     tag_audio: bool = False
+    #: Ask browsers to show feed.xml through feed.xsl (XSLT, which browsers are removing).
+    feed_stylesheet: bool = False
     #: A WebSub hub that deploy notifies. RSS: <atom:link rel="hub">.
     websub_hub: str | None = None
     #: The newest this many episodes in feed.xml, the older ones in RFC 5005 archive pages.

@@ -32,6 +32,7 @@ categories:
 explicit: false
 hosts:
   - name: Your Name
+tag_audio: true                            # title, artwork and chapters inside the published audio
 """
 
 _EPISODE_TEMPLATE = """\

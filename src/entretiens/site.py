@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 from PIL import Image
@@ -22,7 +22,7 @@ from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
-from .wording import iso_duration, strings
+from .wording import iso_duration, strings, subscribe_apps
 
 SITEMAP = PurePosixPath("sitemap.xml")
 ROBOTS = PurePosixPath("robots.txt")
@@ -80,6 +80,7 @@ class Site:
     stylesheet: str = str(STYLESHEET)
     script: str = str(SCRIPT)
     guests_page: str = str(layout.GUESTS_PAGE.parent) + "/"
+    subscribe_page: str = str(layout.SUBSCRIBE_PAGE.parent) + "/"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,8 +117,10 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     )
     files.update(assets(show))
 
-    def render(name: str, page: PurePosixPath, meta: PageMeta, **context: Any) -> None:
-        href = _linker(page)
+    def render(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> None:
+        # A 404 page is served at any address: its links start from the site's root instead.
+        root = urlsplit(show.base_url).path
+        href = (lambda target: root + target) if from_root else _linker(page)
         files[page] = templating.render(
             show, name, site=site, page=meta, href=href, guest_of=guest_of,
             episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
@@ -126,6 +129,9 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     render("index.html.j2", layout.INDEX, _home_meta(show, site))
     if guests:
         render("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))
+    subscribe = _plain_meta(show, site, "subscribe")
+    render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
+    render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
     for release in ordered:
         episode = release.episode
@@ -144,9 +150,10 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
             next=by_slug.get(release.next or ""),
         )
         files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
-    files[layout.FEED_STYLESHEET] = templating.render(
-        show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
-    ).encode("utf-8")
+    if show.feed_stylesheet:
+        files[layout.FEED_STYLESHEET] = templating.render(
+            show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
+        ).encode("utf-8")
     files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
@@ -285,7 +292,9 @@ def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, 
                 entries.append((release, person))
     by_key: dict[str, Guest] = {}
     used: set[str] = set()
-    for guest_key, entries in sorted(appearances.items(), key=lambda item: (_fold(item[1][0][1].name), item[0])):
+    for guest_key, entries in sorted(
+        appearances.items(), key=lambda item: (_family_first(item[1][0][1].name), item[0])
+    ):
         person = entries[0][1]
         anchor = base = layout.slugify(person.id or person.name) or "guest"
         counter = 2
@@ -332,6 +341,32 @@ def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
             entry["image"] = layout.absolute(show, person.image)
         found.append(entry)
     return found
+
+
+def _family_first(name: str) -> str:
+    """A sort key that orders people by family name (the last word), then given names, ignoring case and accents."""
+    words = name.split()
+    if len(words) < 2:
+        return _fold(name)
+    return _fold(words[-1]) + "\x00" + _fold(" ".join(words[:-1]))
+
+
+def _plain_meta(show: Show, site: Site, kind: str) -> PageMeta:
+    """The head of a page of the site's own (subscribe, not found): the show's card, no structured data."""
+    words = strings(show.language)
+    title = words["subscribe_title"].format(title=show.title) if kind == "subscribe" else words["not_found_title"]
+    page = layout.SUBSCRIBE_PAGE.parent if kind == "subscribe" else layout.NOT_FOUND_PAGE
+    return PageMeta(
+        kind=kind,
+        title=f"{title} – {show.title}" if kind != "subscribe" else title,
+        social_title=title,
+        description=excerpt(to_plain_text(show.description)),
+        canonical=layout.url_for(show, f"{page}/" if kind == "subscribe" else page),
+        image=layout.absolute(show, show.cover_image),
+        image_alt=words["artwork"].format(title=show.title),
+        locale=_locale(show.language),
+        json_ld=json_ld({"@context": "https://schema.org", "@type": "WebPage", "name": title}),
+    )
 
 
 def _home_meta(show: Show, site: Site) -> PageMeta:

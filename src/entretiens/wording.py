@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 #: Fixed page strings by language; English is the fallback for missing languages and keys.
 _STRINGS: dict[str, dict[str, str]] = {
@@ -37,6 +37,15 @@ _STRINGS: dict[str, dict[str, str]] = {
         "months": "January February March April May June July August September October November December",
         "megabytes": "MB", "kilobytes": "kB", "decimal": ".", "listen": "Listen to the episode",
         "colon": ": ", "quoted": "“{}”",
+        "subscribe_title": "Subscribe to {title}",
+        "subscribe_lead": "Open the show in your podcast app with one tap, or copy its address into any other app.",
+        "subscribe_apps": "In your podcast app", "subscribe_directories": "In a directory",
+        "subscribe_other": "Any other app",
+        "subscribe_howto": "Copy the address above, then in your app look for “Add a podcast”, “Add by URL” or "
+        "“Follow a show by RSS”, and paste it. Every podcast app can follow a show this way.",
+        "not_found_title": "Page not found",
+        "not_found_text": "There is nothing at this address. The episode may have moved: "
+        "the list of episodes is below.",
     },
     "fr": {
         "skip": "Aller au contenu", "home": "Accueil", "episodes": "Épisodes", "guests": "Invités",
@@ -63,8 +72,38 @@ _STRINGS: dict[str, dict[str, str]] = {
         "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
         "megabytes": "Mo", "kilobytes": "ko", "decimal": ",", "listen": "Écouter l'épisode",
         "colon": "\u00a0: ", "quoted": "«\u00a0{}\u00a0»",
+        "subscribe_title": "S'abonner à {title}",
+        "subscribe_lead": "Ouvrez l'émission dans votre application de podcasts d'un geste, "
+        "ou copiez son adresse dans n'importe quelle autre application.",
+        "subscribe_apps": "Dans votre application", "subscribe_directories": "Dans un annuaire",
+        "subscribe_other": "Toute autre application",
+        "subscribe_howto": "Copiez l'adresse ci-dessus, puis cherchez dans votre application « Ajouter un podcast », "
+        "« Ajouter par URL » ou « S'abonner par RSS », et collez-la. "
+        "Toutes les applications de podcasts le permettent.",
+        "not_found_title": "Page introuvable",
+        "not_found_text": "Il n'y a rien à cette adresse. L'épisode a peut-être changé de place : "
+        "la liste des épisodes est ci-dessous.",
     },
 }  # fmt: skip
+
+
+def subscribe_apps(feed_url: str) -> tuple[tuple[str, str], ...]:
+    """(app, link) for the podcast apps that open a feed from a link, by the schemes they document.
+
+    Apple Podcasts, Pocket Casts, Castro and Podcast Addict take the feed's address without its
+    scheme; Overcast takes it whole and percent-encoded; AntennaPod has a web link that opens it.
+    """
+    bare = feed_url.split("://", 1)[-1]
+    encoded = quote(feed_url, safe="")
+    return (
+        ("Apple Podcasts", f"podcast://{bare}"),
+        ("Overcast", f"overcast://x-callback-url/add?url={encoded}"),
+        ("Pocket Casts", f"pktc://subscribe/{bare}"),
+        ("Castro", f"castros://subscribe/{bare}"),
+        ("AntennaPod", f"https://antennapod.org/deeplink/subscribe?url={encoded}"),
+        ("Podcast Addict", f"podcastaddict://{bare}"),
+    )
+
 
 #: How directory names of feed.yaml's ``subscribe:`` are shown; other labels are shown as written.
 DIRECTORY_NAMES = MappingProxyType({
