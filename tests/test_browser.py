@@ -163,16 +163,16 @@ def test_deep_link_starts_there(page: tuple[Page, Watch], preview: serve.Preview
     assert watch.errors == []
 
 
-def test_feed_opens_as_a_page(page: tuple[Page, Watch], preview: serve.Preview) -> None:
-    browser, _ = page
-    browser.goto(preview.url + "feed.xml", wait_until="load")
-    if not browser.evaluate("typeof XSLTProcessor !== 'undefined'"):
-        _missing("XSLT in this Chromium")
-    assert browser.locator("h1").inner_text() == "Test Talks"
-    text = " ".join((browser.locator("main").text_content() or "").split())
-    assert "Podcast feed" in text and "copy the address below into your podcast app" in text
+def test_subscribe_page_is_where_rss_leads(page: tuple[Page, Watch], preview: serve.Preview) -> None:
+    browser, watch = page
+    browser.goto(preview.url, wait_until="load")
+    browser.locator("footer a", has_text="RSS feed").click()
+    browser.wait_for_url("**/subscribe/")
+    assert browser.locator("h1").inner_text() == "Subscribe to Test Talks"
     assert browser.locator("#feed-url").input_value() == "https://podcast.example.org/show/feed.xml"
-    assert browser.locator(".episode-card h3").all_inner_texts() == ["Compilers", "Analytical engines"]
-    browser.locator(".episode-card h3 a", has_text="Compilers").click()
-    browser.wait_for_url("**/002-compilers/")
-    assert browser.locator("h1").inner_text() == "Compilers"
+    apps = browser.locator("section[aria-labelledby=apps-title] a").all_inner_texts()
+    assert "Overcast" in apps and "Apple Podcasts" in apps
+    # The feed itself is served as a feed, not dressed as a page.
+    answer = browser.request.get(preview.url + "feed.xml")
+    assert answer.ok and b"xml-stylesheet" not in answer.body()
+    assert watch.errors == []

@@ -74,8 +74,11 @@ def test_a_capped_feed_keeps_the_newest_episodes_and_archives_the_rest(tmp_path:
     assert sorted(seen.values()) == sorted(f"Conversation {n}" for n in range(1, 8))
     assert _links(documents[layout.feed_archive(1)])["next-archive"] == BASE_URL + "feed-archive/2.xml"
     assert "next-archive" not in _links(documents[layout.feed_archive(2)])
-    # The pages use the stylesheet at the top of the site.
-    assert b'href="../feed.xsl"' in documents[layout.feed_archive(1)]
+    # No stylesheet unless the show asks; then the pages use the one at the top of the site.
+    assert b"xml-stylesheet" not in documents[layout.feed_archive(1)]
+    styled = _documents(_show(tmp_path / "styled", 7, feed_limit=3, feed_stylesheet=True))
+    assert b'href="../feed.xsl"' in styled[layout.feed_archive(1)]
+    assert b'href="feed.xsl"' in styled[layout.FEED]
 
 
 def _guids(document: bytes) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
@@ -60,10 +61,12 @@ def _text(element: lxml.html.HtmlElement) -> str:
 
 def test_site_files(files: dict[PurePosixPath, bytes]) -> None:
     expected = """index.html guests/index.html 001-engines/index.html 001-engines/notes.md 002-compilers/index.html
-        feed.xsl sitemap.xml robots.txt assets/site.css assets/player.js assets/artwork.jpg assets/icon.png
-        assets/people/ada-lovelace.jpg"""
+        subscribe/index.html 404.html sitemap.xml robots.txt assets/site.css assets/player.js assets/artwork.jpg
+        assets/icon.png assets/people/ada-lovelace.jpg"""
     for path in expected.split():
         assert PurePosixPath(path) in files, path
+    # The feed asks for no stylesheet unless the show does (feed_stylesheet: true).
+    assert layout.FEED_STYLESHEET not in files
     # Drafts and future episodes are nowhere.
     everything = b"".join(files.values())
     assert b"Unfinished draft" not in everything and b"Draft Guest" not in everything
@@ -143,7 +146,7 @@ def test_episode_page_navigation_and_subscribe(files: dict[PurePosixPath, bytes]
     assert [(a.get("href"), _text(a)) for a in buttons] == [
         (APPLE, "Apple Podcasts"),
         (SPOTIFY, "Spotify"),
-        ("../feed.xml", "RSS feed"),
+        ("../subscribe/", "RSS feed"),
     ]
     assert first.xpath("//input[@id='feed-url']/@value") == [BASE_URL + "feed.xml"]
 
@@ -205,21 +208,24 @@ def test_home_page(files: dict[PurePosixPath, bytes]) -> None:
 def test_guests_page(files: dict[PurePosixPath, bytes]) -> None:
     page = _page(files, layout.GUESTS_PAGE)
     entries = page.xpath("//ul[@class='guest-list']/li")
-    assert [e.get("id") for e in entries] == ["ada-lovelace", "grace-hopper"]
-    ada = entries[0]
+    # By family name: Hopper before Lovelace.
+    assert [e.get("id") for e in entries] == ["grace-hopper", "ada-lovelace"]
+    ada = entries[1]
     assert _text(ada.xpath(".//h2")[0]) == "Ada Lovelace"
     assert ada.xpath(".//ul[@class='appearances']//a/@href") == ["../002-compilers/", "../001-engines/"]
     assert ada.xpath(".//img/@src") == ["../assets/people/ada-lovelace.jpg"]
     # The newest appearance's details are shown.
     assert "Back for a second talk." in _text(ada)
-    assert entries[1].xpath(".//span[contains(@class, 'initials')]/text()") == ["GH"]
+    assert entries[0].xpath(".//span[contains(@class, 'initials')]/text()") == ["GH"]
 
 
 def test_every_page_is_accessible_and_self_contained(files: dict[PurePosixPath, bytes]) -> None:
     pages = [path for path in files if path.suffix == ".html"]
-    assert len(pages) == 4
+    assert len(pages) == 6
     for path in pages:
         page = _page(files, path)
+        # 404.html is served at any address: its links start from the site's root, on purpose.
+        local = "/show/" if path == layout.NOT_FOUND_PAGE else ""
         assert len(page.xpath("//h1")) == 1, path
         levels = [int(h.tag[1]) for h in page.iter("h1", "h2", "h3", "h4", "h5", "h6")]
         assert all(later <= earlier + 1 for earlier, later in pairwise(levels)), (path, levels)
@@ -229,7 +235,7 @@ def test_every_page_is_accessible_and_self_contained(files: dict[PurePosixPath, 
         for url in page.xpath(
             "//link[@rel='stylesheet']/@href | //script/@src | //img/@src | //link[@rel='icon']/@href"
         ):
-            assert "://" not in url and not url.startswith("/"), (path, url)
+            assert "://" not in url and (url.startswith(local) if local else not url.startswith("/")), (path, url)
         assert b"<style" not in files[path] and b" style=" not in files[path]
 
 
@@ -241,6 +247,11 @@ def test_relative_links_resolve(files: dict[PurePosixPath, bytes]) -> None:
             parts = urlsplit(url)
             if parts.scheme or url.startswith(("#", "//")):
                 continue
+            if path == layout.NOT_FOUND_PAGE:
+                # Served at any address, 404.html links from the site's root (/show/ here).
+                assert url.startswith("/show/"), (path, url)
+                url = parts.path.removeprefix("/show/") or "./"
+                parts = urlsplit(url)
             assert not url.startswith("/"), (path, url)
             target = posixpath.normpath(posixpath.join(str(path.parent), unquote(parts.path)))
             if parts.path.endswith("/") or parts.path in ("", "./"):
@@ -259,7 +270,11 @@ def test_notes_markdown_file(files: dict[PurePosixPath, bytes]) -> None:
     assert "00:00 Welcome  \n00:02 The engine  \n00:04 Patterns\n" in text
 
 
-def test_feed_stylesheet_renders_the_feed(files: dict[PurePosixPath, bytes]) -> None:
+def test_feed_stylesheet_renders_the_feed(tmp_path: Path) -> None:
+    root = site_show(tmp_path / "show")
+    with (root / "feed.yaml").open("a", encoding="utf-8") as feed_yaml:
+        feed_yaml.write("feed_stylesheet: true\n")
+    files = _build(root)
     assert b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>' in files[layout.FEED]
     transform = etree.XSLT(etree.fromstring(files[layout.FEED_STYLESHEET]))
     result = lxml.html.document_fromstring(str(transform(etree.fromstring(files[layout.FEED]))))
@@ -380,13 +395,15 @@ def test_hostile_text_is_neutralized_in_pages(tmp_path: Path) -> None:
     project, releases = hostile_project(tmp_path / "show")
     files = site.build_site(project, releases)
     pages = [path for path in files if path.suffix == ".html"]
-    assert len(pages) == 4
+    assert len(pages) == 6
     for path in pages:
         _assert_inert(files[path].decode(), path)
-    # The feed page a browser makes of feed.xml through feed.xsl.
+    # The feed page a browser makes of feed.xml through feed.xsl, for a show that asks for it.
     project, releases = feedable(project, releases)
+    project = replace(project, show=replace(project.show, feed_stylesheet=True))
+    styled = site.build_site(project, releases)
     rss = feed.build_feed(project.show, releases, build_date=releases[-1].episode.date)
-    transform = etree.XSLT(etree.fromstring(files[layout.FEED_STYLESHEET]))
+    transform = etree.XSLT(etree.fromstring(styled[layout.FEED_STYLESHEET]))
     _assert_inert(str(transform(etree.fromstring(rss))), "feed.xsl")
     page = _page(files, PurePosixPath("001-hostile/index.html"))
     # The text itself is shown, as text.
@@ -395,7 +412,7 @@ def test_hostile_text_is_neutralized_in_pages(tmp_path: Path) -> None:
     assert page.xpath("//ul[@class='links']//a/@href") == ["https://fine.example/"]
     assert _json_ld(page)["name"] == XSS
     # The directory whose URL is unsafe is left out; the one with a hostile label is shown as text.
-    assert page.xpath("//section[@id='subscribe']//a/@href") == ["https://directory.example/show", "../feed.xml"]
+    assert page.xpath("//section[@id='subscribe']//a/@href") == ["https://directory.example/show", "../subscribe/"]
 
 
 def test_hostile_text_is_neutralized_in_notes_markdown(tmp_path: Path) -> None:
