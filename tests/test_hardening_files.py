@@ -242,3 +242,49 @@ def test_a_draft_whose_recording_does_not_exist_yet_blocks_nothing(tmp_path: Pat
     write_yaml(root / "episodes" / "003-next.yaml", episode(3, audio="audio/003-next.mp3"))
     found = _problems(root, tmp_path / "out")
     assert [(rule, path) for rule, path, _ in found] == [("missing-file", "episodes/003-next.yaml")]
+
+
+def test_files_a_host_adds_to_the_output_are_named_and_static_keeps_them(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from entretiens.cli import cli
+
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    (out / "CNAME").write_text("podcast.example.org\n")
+    (out / ".htaccess").write_text("Options -Indexes\n")
+    write_yaml(root / "episodes" / "001-first.yaml", episode(1, title="Retitled"))
+    result = CliRunner().invoke(cli, ["publish", "--show", str(root), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Removed: .htaccess, CNAME" in result.output and "static/" in result.output
+    assert not (out / "CNAME").exists()
+
+    # The documented way to keep them: static/, copied as is (hidden files too, sub-folders too).
+    (root / "static" / ".well-known").mkdir(parents=True)
+    (root / "static" / "CNAME").write_text("podcast.example.org\n")
+    (root / "static" / ".htaccess").write_text("Options -Indexes\n")
+    (root / "static" / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.org\n")
+    publish(root, out, now=NOW)
+    assert (out / "CNAME").read_text() == "podcast.example.org\n"
+    assert (out / ".htaccess").read_text() == "Options -Indexes\n"
+    assert (out / ".well-known" / "security.txt").is_file()
+    again = publish(root, out, now=NOW)
+    assert again.report is not None and not again.report.changed
+
+
+@pytest.mark.parametrize("bad", ["feed.xml", "outside-link", "fifo"])
+def test_static_files_are_regular_files_of_static_and_never_replace_ours(tmp_path: Path, bad: str) -> None:
+    root = make_show(tmp_path / "show")
+    static = root / "static"
+    static.mkdir()
+    if bad == "feed.xml":
+        (static / "feed.xml").write_text("<rss/>")
+    elif bad == "outside-link":
+        (static / "contacts.txt").symlink_to(root / "feed.yaml")
+    else:
+        os.mkfifo(static / "pipe")
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, tmp_path / "out", now=NOW)
+    assert [p.rule for p in caught.value.problems] == ["build-error"]
+    assert not (tmp_path / "out").exists()

@@ -5,12 +5,17 @@ Nothing here touches the output folder: :mod:`entretiens.output` writes what thi
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import os
+import stat
+from pathlib import Path, PurePosixPath
 
 from . import chapters, feed, layout, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release
-from .output import Content
+from .output import MARKER, Content
+
+#: Files the host wants in public/ as they are (CNAME, .htaccess, robots.txt, a favicon).
+STATIC_DIR = "static"
 
 
 def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePosixPath, Content]:
@@ -42,7 +47,45 @@ def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePos
             add(path, content)
     for path, content in site.build_site(project, releases).items():
         add(path, content)
+    # Last: a static file may not replace a generated one (add() refuses a clash).
+    for path, source in static_files(show.root).items():
+        add(path, source)
     return files
+
+
+def static_files(root: Path) -> dict[PurePosixPath, Content]:
+    """The files of ``static/``, hidden ones included, by their path in public/.
+
+    Publish replaces the whole output folder, so a file a host needs there (a CNAME for GitHub
+    Pages, an .htaccess) lives in static/. Each must be a regular file resolving inside static/.
+
+    :raises EntretiensError: a link leaving static/, a FIFO or device, or our marker's name.
+    """
+    folder = root / STATIC_DIR
+    if not folder.is_dir():
+        return {}
+    base = folder.resolve()
+    found: dict[PurePosixPath, Content] = {}
+    for directory, _subdirs, names in os.walk(folder, onerror=_walk_error):
+        for name in names:
+            source = Path(directory) / name
+            relative = PurePosixPath(source.relative_to(folder).as_posix())
+            try:
+                resolved = source.resolve(strict=True)
+                regular = stat.S_ISREG(resolved.stat().st_mode)
+            except (OSError, RuntimeError):
+                resolved, regular = source, False
+            if base not in resolved.parents or not regular:
+                msg = f"{STATIC_DIR}/{relative}: not a regular file inside {STATIC_DIR}/ (a link out of it, a loop, "
+                raise EntretiensError(msg + "a FIFO or a device); copy the file itself there")
+            if relative == MARKER:
+                raise EntretiensError(f"{STATIC_DIR}/{relative}: this name is entretiens' own; remove the file")
+            found[relative] = resolved
+    return found
+
+
+def _walk_error(error: OSError) -> None:
+    raise EntretiensError(f"{error.filename}: the folder cannot be read ({error.strerror})")
 
 
 def _copied_media(project: Project, releases: tuple[Release, ...]) -> list[str]:

@@ -118,6 +118,11 @@ def _summary(result: PublishResult, *, dry_run: bool) -> None:
     if report is not None:
         changes = f" ({len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed)"
     say(f"Published {line} to {result.out_dir}{changes}.{left_out}", fg="green", bold=True)
+    if report is not None and report.removed:
+        # By name: a CNAME or .htaccess the host put there would otherwise vanish unnoticed.
+        names = [str(path) for path in report.removed]
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        say(f"Removed: {', '.join(names[:10])}{more} (to keep a file of your own in the output, put it in static/).")
     say(f"Feed: {result.project.show.feed_url}")
     if result.state_written:
         say("GUIDs pinned in published.yaml: commit it with the show.")
