@@ -288,3 +288,81 @@ def test_static_files_are_regular_files_of_static_and_never_replace_ours(tmp_pat
         publish(root, tmp_path / "out", now=NOW)
     assert [p.rule for p in caught.value.problems] == ["build-error"]
     assert not (tmp_path / "out").exists()
+
+
+def test_publishing_into_a_mount_point_moves_the_feed_last_and_removes_old_files_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mount point cannot be swapped: apps must never read a feed whose files are not there yet."""
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    (root / "episodes" / "002-second.yaml").unlink()  # its page and audio must go, after the feed
+    make_show(root, {"003-third": episode(3)})
+    events: list[str] = []
+    real_replace, real_unlink = os.replace, Path.unlink
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        events.append("put " + Path(target).relative_to(out).as_posix() if out in Path(target).parents else "")
+        real_replace(source, target)
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if out in self.parents and ".out.new-" not in str(self):
+            events.append("remove " + self.relative_to(out).as_posix())
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    publish(root, out, now=NOW)
+    monkeypatch.undo()
+    events = [e for e in events if e]
+    feed = events.index("put feed.xml")
+    assert "put audio/003.mp3" in events[:feed] and "put 003-third/index.html" in events[:feed]
+    assert "remove audio/002.mp3" in events[feed:] and "remove 002-second/index.html" in events[feed:]
+    assert not any(e.startswith("remove") for e in events[:feed])
+    assert not (out / "002-second").exists() and (out / "003-third" / "index.html").is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(".out.new-")]
+
+
+def test_published_yaml_through_a_symlink_is_written_where_it_points(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    kept = tmp_path / "records" / "talks-published.yaml"
+    kept.parent.mkdir()
+    kept.write_text("")
+    (root / "published.yaml").symlink_to(kept)
+    publish(root, tmp_path / "out", now=NOW)
+    assert (root / "published.yaml").is_symlink()
+    assert "001-first" in kept.read_text()
+
+
+def test_a_read_only_published_yaml_is_respected_with_a_clear_error(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show")
+    publish(root, tmp_path / "out", now=NOW)
+    state = root / "published.yaml"
+    before = state.read_bytes()
+    state.chmod(0o444)
+    make_show(root, {"003-third": episode(3)})
+    with pytest.raises(OutputError, match=r"published.yaml: the file is read-only.*chmod u\+w"):
+        publish(root, tmp_path / "out", now=NOW)
+    assert state.read_bytes() == before and (state.stat().st_mode & 0o777) == 0o444
+    assert not (tmp_path / "out" / "003-third").exists()
+    # Nothing new to pin: a read-only file is fine.
+    (root / "episodes" / "003-third.yaml").unlink()
+    publish(root, tmp_path / "out", now=NOW)
+
+
+@pytest.mark.parametrize("fifo", ["published.yaml", ".entretiens/cache/probe.json"])
+def test_a_fifo_as_the_state_or_the_probe_cache_does_not_hang(tmp_path: Path, fifo: str) -> None:
+    root = make_show(tmp_path / "show")
+    (root / fifo).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(root / fifo)
+    if fifo == "published.yaml":
+        with pytest.raises(EntretiensError) as caught:
+            publish(root, tmp_path / "out", now=NOW)
+        (problem,) = caught.value.problems  # type: ignore[attr-defined]
+        assert (problem.rule, problem.path) == ("state-file", root / "published.yaml")
+        assert "not a regular file" in problem.message
+    else:
+        publish(root, tmp_path / "out", now=NOW)  # the cache is only a cache: rebuilt
+        assert (root / fifo).is_file()

@@ -60,7 +60,7 @@ def check_target(out_dir: Path, protected: Path) -> None:
 
 
 def _resolve(out_dir: Path) -> Path:
-    """The real output folder, through symlinks; a symlink loop is the host's to fix, not a traceback."""
+    """The real path of an output, through symlinks; a symlink loop is the host's to fix, not a traceback."""
     try:
         return out_dir.resolve()
     except (OSError, RuntimeError) as exc:
@@ -202,8 +202,17 @@ def write_file(path: Path, data: bytes) -> bool:
     """
     if path.is_file() and path.read_bytes() == data:
         return False
+    # Through a symlink (published.yaml kept elsewhere), the file it points to is replaced,
+    # not the link; a read-only file is the host saying "do not change": refuse, clearly.
+    target = _resolve(path) if path.is_symlink() else path
+    mode = 0o644
+    if target.exists():
+        mode = target.stat().st_mode & 0o7777
+        if not mode & 0o200:
+            msg = f"{path}: the file is read-only, and publish must write it (new GUIDs to pin)"
+            raise OutputError(msg + "; make it writable (chmod u+w) and publish again")
     try:
-        with atomic_write(path) as temporary:
+        with atomic_write(target, mode=mode) as temporary:
             temporary.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
@@ -327,32 +336,44 @@ def _swap(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+#: Moved last into a mount point: apps read the feed, so everything it points to is in place first.
+_LAST = "feed.xml"
+
+
 def _replace_contents(staging: Path, out_dir: Path) -> None:
-    """Move the staged entries into ``out_dir`` (staged inside it), removing what is not staged."""
-    staged = {entry.name for entry in staging.iterdir()}
-    for entry in out_dir.iterdir():
-        if entry != staging and entry.name not in staged:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-    for name in sorted(staged):
-        _move_into(staging / name, out_dir / name)
+    """Move the staged entries into ``out_dir`` (staged inside it), removing what is not staged.
+
+    Not atomic (a mount point cannot be renamed), so ordered for readers: each file appears
+    whole (a rename), every new file is in place before the feed that names it, and old files
+    go only after the new feed is there. A failure half-way leaves the old feed with all its
+    files, or the new one with all of its own.
+    """
+    wanted = {entry.relative_to(staging) for entry in staging.rglob("*")}
+    for entry in sorted(staging.iterdir()):
+        if entry.name != _LAST:
+            _move_into(entry, out_dir / entry.name)
+    if (staging / _LAST).exists():
+        _move_into(staging / _LAST, out_dir / _LAST)
     staging.rmdir()
+    ours = f".{out_dir.name}.new-"
+    for entry in sorted(out_dir.rglob("*"), reverse=True):  # children before their folder
+        relative = entry.relative_to(out_dir)
+        if relative in wanted or relative.parts[0].startswith(ours):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _move_into(source: Path, target: Path) -> None:
-    """Move a staged file or folder over ``target``, merging folders file by file."""
+    """Move a staged file or folder over ``target``, merging folders file by file (nothing removed)."""
     if source.is_dir() and not source.is_symlink():
         if target.exists() and not (target.is_dir() and not target.is_symlink()):
             target.unlink()
         target.mkdir(exist_ok=True)
-        staged = {entry.name for entry in source.iterdir()}
-        for entry in target.iterdir():
-            if entry.name not in staged:
-                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-        for name in sorted(staged):
-            _move_into(source / name, target / name)
+        for entry in sorted(source.iterdir()):
+            _move_into(entry, target / entry.name)
         source.rmdir()
     elif target.exists() and os.path.samefile(source, target):
         # An unchanged file staged as a hard link: rename() would do nothing and keep both names.

@@ -35,7 +35,25 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
     Defects are appended to ``problems`` as errors: a damaged state file could make GUIDs
     change, so it is never silently ignored.
     """
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
+        return PublishState()
+    # A symlink is followed (the file may be kept elsewhere); what it reaches must be a file:
+    # reading a FIFO would hang publish, a loop would raise.
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError as exc:
+        regular, why = False, exc.strerror or "cannot be read"
+    else:
+        why = "is not a regular file (a FIFO, a device or a folder)"
+    if not regular:
+        problems.append(
+            Problem(
+                rule="state-file",
+                path=path,
+                message=f"{why}, so the GUIDs it pins cannot be read",
+                hint="replace it with the published.yaml from version control",
+            )
+        )
         return PublishState()
     try:
         data = read_yaml(path)

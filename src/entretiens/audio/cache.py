@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final, cast, get_args
@@ -31,6 +32,9 @@ class ProbeCache:
         self._entries: dict[str, dict[str, Any]] = {}
         self._changed = False
         try:
+            # Only a regular file: a FIFO here would hang every run (the cache is then rebuilt).
+            if not stat.S_ISREG(path.stat().st_mode):
+                return
             document = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
