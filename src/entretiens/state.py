@@ -40,11 +40,12 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
     # A symlink is followed (the file may be kept elsewhere); what it reaches must be a file:
     # reading a FIFO would hang publish, a loop would raise.
     try:
-        regular = stat.S_ISREG(path.stat().st_mode)
+        mode = path.stat().st_mode
     except OSError as exc:
         regular, why = False, exc.strerror or "cannot be read"
     else:
-        why = "is not a regular file (a FIFO, a device or a folder)"
+        # A folder is reported by the YAML reader, which cannot read it without hanging.
+        regular, why = stat.S_ISREG(mode) or stat.S_ISDIR(mode), "is not a regular file (a FIFO or a device)"
     if not regular:
         problems.append(
             Problem(
