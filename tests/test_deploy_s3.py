@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from audiogen import write_mp3
 from deployshow import BASE_URL, PREFIX, Deployer, deploy_show, digests, edit_episode, report, run_deploy, uploaded
+from entretiens.deploy import s3
 from entretiens.deploy.manifest import MANIFEST_KEY
 from s3server import SECRET_KEY, S3Server
+from showbuilder import episode, make_show
 
 
 @pytest.fixture
@@ -250,3 +253,17 @@ def test_manifest_entries_replaced_by_hand_are_sent_again(show: Path, deployer: 
     deployer.s3.client().put_object(Bucket=deployer.bucket, Key=f"{PREFIX}/001-talk/notes.md", Body=b"broken")
     assert uploaded(run_deploy(show, *deployer.args())) == ["001-talk/notes.md"]
     assert deployer.get("001-talk/notes.md").content == (show / "public" / "001-talk" / "notes.md").read_bytes()
+
+
+def test_large_audio_goes_up_in_parts(tmp_path: Path, deployer: Deployer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # S3's smallest part is 5 MiB: a 6.8 MB recording goes up in two parts at that threshold.
+    monkeypatch.setattr(s3, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
+    show = make_show(tmp_path / "show", {"001-long": episode(1)}, seconds=0)
+    (show / "audio").mkdir()
+    write_mp3(show / "audio" / "001.mp3", seconds=170, bitrate=320, sample_rate=44100, mpeg_version=1, channels=2)
+    result = run_deploy(show, *deployer.args())
+    assert report(result)["verified"] == ["audio/001.mp3"]
+    # A multipart object's ETag is the digest of its parts' digests, followed by the part count.
+    assert deployer.keys()["audio/001.mp3"].strip('"').endswith("-2")
+    assert deployer.get("audio/001.mp3").content == (show / "audio" / "001.mp3").read_bytes()
+    assert uploaded(run_deploy(show, *deployer.args())) == []

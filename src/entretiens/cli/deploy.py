@@ -145,7 +145,8 @@ def _execute(plan: stage.Plan, target: stage.Target, *, show_progress: bool) -> 
     """Upload, with a bar counting bytes on a terminal."""
     from .. import deploy as stage
 
-    with progress_bar("Uploading", enabled=show_progress and bool(plan.uploads)) as bar:
+    label = f"Uploading {len(plan.uploads)} files, {_size(plan.upload_bytes)}"
+    with progress_bar(label, enabled=show_progress and bool(plan.uploads)) as bar:
         if bar is None:
             return stage.execute(plan, target)
         sent = 0
