@@ -101,3 +101,16 @@ def test_unknown_scheme_is_refused(show: Path, nothing_live: str) -> None:
     result = run_deploy(show, "--to", "ftp://host/dir", "--live-feed", nothing_live, "--no-ping")
     assert result.exit_code == 1
     assert "cannot deploy to ftp:// (use s3://BUCKET/PREFIX or a folder)" in result.stderr
+
+
+def test_a_damaged_live_feed_stops_the_deploy_unless_forced(show: Path, tmp_path: Path, nothing_live: str) -> None:
+    web_root = tmp_path / "www"
+    run_deploy(show, *_args(web_root, nothing_live))
+    (web_root / "feed.xml").write_bytes(b"<rss><channel><item>cut off")
+    refused = run_deploy(show, *_args(web_root, nothing_live))
+    assert refused.exit_code == 1
+    assert f"the live feed ({web_root}/feed.xml): not a well-formed feed" in refused.stderr
+    assert (web_root / "feed.xml").read_bytes() == b"<rss><channel><item>cut off"
+    forced = report(run_deploy(show, *_args(web_root, nothing_live, "--force")))
+    assert forced["uploaded"][-1]["key"] == "feed.xml"
+    assert (web_root / "feed.xml").read_bytes() == (show / "public" / "feed.xml").read_bytes()
