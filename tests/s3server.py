@@ -190,6 +190,11 @@ def s3_server() -> Iterator[S3Server]:
         f"-s3.config={config}",
         "-volume.max=300",
         "-master.volumeSizeLimitMB=64",
+        # Off: listeners on fixed ports (two servers on one machine would collide) and the
+        # usage report sent to SeaweedFS's site (tests talk to 127.0.0.1 only).
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.telemetry=false",
     ]
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=workdir)
