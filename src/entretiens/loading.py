@@ -40,7 +40,7 @@ from .model import (
 from .output import MARKER
 from .podcast_spec import ARTWORK_FORMATS, PODCAST_TEXT_LIMIT
 from .state import STATE_FILE, LiveFeed, episode_guid_for, is_uuid, read_live_feed, read_state, recover_guids
-from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
+from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, field_lines, read_yaml
 
 FEED_FILE = "feed.yaml"
 EPISODES_DIR = "episodes"
@@ -369,6 +369,7 @@ def _load_registry(root: Path, problems: list[Problem]) -> dict[str, tuple[Perso
         reader.check_keys(data, _REGISTRY_KEYS)
         person = _read_person_fields(reader, data, "", path.stem, default_role="guest")
         if person is not None:
+            person = replace(person, source=Source(path=path, line=1), lines=field_lines(data))
             registry[path.stem] = (person, path)
     return registry
 
@@ -465,6 +466,8 @@ def _read_people(
                 url=person.url,
                 image=person.image,
                 social=person.social,
+                source=person.source,
+                lines=person.lines,
             )
         reader.check_keys(item, _PERSON_KEYS, field + ".")
         return _read_person_fields(reader, item, field + ".", None, default_role=default_role)
@@ -589,7 +592,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
         deploy=_deploy_settings(reader, data),
         remote_audio=_remote_audio_settings(reader, data),
         source=Source(path=path, line=1),
-        lines=tuple((str(k), v) for k, v in data.key_lines.items()),
+        lines=field_lines(data),
     )
     if any(p.severity == "error" and p.path == path for p in problems):
         return None if not show.title else show
@@ -969,7 +972,7 @@ def _load_episode(
         guid=guid or "",
         draft=draft,
         imported=reader.boolean(data, "imported"),
-        lines=tuple((str(k), v) for k, v in data.key_lines.items()),
+        lines=field_lines(data),
     )
     if len(problems) > before and any(p.severity == "error" for p in problems[before:]):
         return None

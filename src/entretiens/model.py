@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,10 @@ class Person:
     image: str | None = None
     #: Other profiles (label -> URL), shown on pages.
     social: tuple[tuple[str, str], ...] = ()
+    #: The registry file ``guests/<id>.yaml`` and the lines of its fields; None and () inline.
+    #: Out of repr: the lines name private keys (``email``) the model never carries.
+    source: Source | None = field(default=None, compare=False, repr=False)
+    lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,11 +214,11 @@ class Show:
     deploy: DeploySettings = field(default_factory=DeploySettings)
     remote_audio: RemoteAudioSettings = field(default_factory=RemoteAudioSettings)
     source: Source | None = field(default=None, compare=False)
-    #: Line numbers of feed.yaml's fields, for messages about them.
+    #: The line of every field of feed.yaml, nested ones included (``hosts[0].url``).
     lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def line_of(self, key: str) -> int | None:
-        """The line a top-level field of feed.yaml was written on, if known."""
+        """The line a field of feed.yaml was written on (dotted: ``funding[1].url``), if known."""
         return dict(self.lines).get(key)
 
     @property
@@ -377,3 +382,43 @@ class Release:
     #: Previous and next published episodes' slugs, oldest to newest.
     previous: str | None = None
     next: str | None = None
+
+
+_FIELD_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
+
+
+class FieldLines:
+    """Where each field of the show's YAML files was written, from the loader's one parse.
+
+    Covers feed.yaml, every episode file and the registry files of the guests and hosts the
+    show names; no file is read again.
+    """
+
+    def __init__(self, project: Project) -> None:
+        self._files: dict[Path, dict[str, int]] = {}
+        show = project.show
+        if show.source is not None:
+            self._files[show.source.path] = dict(show.lines)
+        for episode in project.episodes:
+            self._files[episode.path] = dict(episode.lines)
+        for person in (*show.hosts, *(guest for episode in project.episodes for guest in episode.guests)):
+            if person.source is not None:
+                self._files[person.source.path] = dict(person.lines)
+
+    def line(self, path: Path, field: str) -> int | None:
+        """The line of the deepest part of ``field`` the file holds (the item, when the key is absent).
+
+        A lone value written where a list is allowed counts as a list of one: ``guests[0].bio``
+        of ``guest: ada`` is the line of ``guest``.
+        """
+        lines = self._files.get(path)
+        if lines is None:
+            return None
+        parts = _FIELD_PART.findall(field)
+        for end in range(len(parts), 0, -1):
+            dotted = "".join(
+                part if part.startswith("[") or not index else f".{part}" for index, part in enumerate(parts[:end])
+            )
+            if dotted in lines:
+                return lines[dotted]
+        return lines.get("")

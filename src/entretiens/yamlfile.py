@@ -355,6 +355,30 @@ def parse_timestamp(text: str) -> float | None:
     return seconds
 
 
+def field_lines(data: YamlMap) -> tuple[tuple[str, int], ...]:
+    """The line of every field of a parsed file, dotted as messages name them (``guests[1].bio``).
+
+    Read from the one parse of the file, so nested values keep their exact line; ``""`` is the
+    line of the file's mapping itself.
+    """
+    found: list[tuple[str, int]] = [("", data.line)] if data.line else []
+
+    def walk(node: object, prefix: str) -> None:
+        if isinstance(node, YamlMap):
+            for key, value in node.items():
+                field = f"{prefix}{key}"
+                found.append((field, node.key_lines[key]))
+                walk(value, f"{field}.")
+        elif isinstance(node, YamlList):
+            base = prefix.removesuffix(".")
+            for index, item in enumerate(node):
+                found.append((f"{base}[{index}]", node.item_lines[index]))
+                walk(item, f"{base}[{index}].")
+
+    walk(data, "")
+    return tuple(found)
+
+
 class FieldReader:
     """Reads the fields of one YAML file, collecting a Problem for each defect instead of stopping."""
 

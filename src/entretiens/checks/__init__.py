@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from entretiens.checks._episodes import SCHEDULE_LIMIT, SUMMARY_LIMIT
-from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import (
     ARTWORK_MAX_BYTES,
     HIGH_BITRATE,
@@ -33,7 +32,6 @@ __all__ = [
     "MIN_SAMPLE_RATE",
     "SCHEDULE_LIMIT",
     "SUMMARY_LIMIT",
-    "FieldLines",
     "feed_problems",
     "merge_feed_lint",
     "run_checks",

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from entretiens.checks._lines import FieldLines
 from entretiens.errors import Problem
-from entretiens.model import Episode, Release, Show
+from entretiens.model import Episode, FieldLines, Release, Show
 from entretiens.notes import description_parts
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
 

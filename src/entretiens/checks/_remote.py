@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from entretiens.checks._lines import FieldLines
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import remote_images
-from entretiens.model import Person, Release, Show
+from entretiens.model import FieldLines, Person, Release, Show
 from entretiens.remote_images import forget, local_copy
 
 _HINT_TEXT = "put the image in the show folder and name it by its path, or leave it out"

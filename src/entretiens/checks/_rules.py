@@ -7,13 +7,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
-from entretiens.checks._lines import FieldLines
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
 from entretiens.checks._remote import remote_problems
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
-from entretiens.model import Person, Project, Release, Show
+from entretiens.model import FieldLines, Person, Project, Release, Show
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
 from entretiens.show_templates import template_problems
 
@@ -36,7 +35,7 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
     """
     moment = now or datetime.now(timezone.utc)
     show = project.show
-    lines = FieldLines()
+    lines = FieldLines(project)
     problems = show_problems(show, lines)
     problems += template_problems(show)
     problems += remote_problems(show, releases, lines)

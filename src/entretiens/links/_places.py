@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 
 from markdown_it.token import Token
 
-from entretiens.checks._lines import FieldLines
 from entretiens.links._model import LinkPlace
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import parse_markdown
-from entretiens.model import Person, Project
+from entretiens.model import FieldLines, Person, Project
 
 
 def collect_places(project: Project, *, include_drafts: bool = False) -> list[LinkPlace]:
@@ -26,7 +25,7 @@ def collect_places(project: Project, *, include_drafts: bool = False) -> list[Li
     """
     show = project.show
     feed = show.root / FEED_FILE
-    collector = _Collector(show.root)
+    collector = _Collector(project)
     add = collector.add
     if show.link.rstrip("/") != show.base_url.rstrip("/"):
         add(show.link, feed, "link", "the show's website")
@@ -59,9 +58,10 @@ def collect_places(project: Project, *, include_drafts: bool = False) -> list[Li
 class _Collector:
     """Places gathered so far, each (URL, file, field) once."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.lines = FieldLines()
+    def __init__(self, project: Project) -> None:
+        self.root = project.show.root
+        self.lines = FieldLines(project)
+        self._text: dict[Path, list[str]] = {}
         self.places: list[LinkPlace] = []
         self._seen: set[tuple[str, Path, str]] = set()
 
@@ -93,8 +93,21 @@ class _Collector:
             return
         start = self.lines.line(path, field)
         for url in _markdown_links(text):
-            line = self.lines.text_line(path, url, start) or start
+            line = self._text_line(path, url, start) or start
             self.add(url, path, field, label, line=line)
+
+    def _text_line(self, path: Path, needle: str, start: int | None) -> int | None:
+        """The first line from ``start`` on whose text holds ``needle`` (a URL inside Markdown:
+        the YAML parse gives the field's line, not the line of each link in its text)."""
+        if path not in self._text:
+            try:
+                self._text[path] = path.read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._text[path] = []
+        for number, text in enumerate(self._text[path][(start or 1) - 1 :], start=start or 1):
+            if needle in text:
+                return number
+        return None
 
 
 def _markdown_links(text: str) -> list[str]:
