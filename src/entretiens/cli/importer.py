@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import importer
-from ..importer import Report
 from ._base import cli, say, with_errors_reported
 from ._report import progress_bar
+
+if TYPE_CHECKING:
+    from ..importer import Report
 
 
 @cli.command("import")
@@ -30,6 +32,9 @@ def import_command(
     live, so that no subscriber gets an episode twice. By default the recordings stay at the
     old host, published with the length, type and duration the feed declared.
     """
+    # Imported here: every command's module is loaded at start-up (requests, lxml).
+    from .. import importer
+
     if base_url is not None and not base_url.startswith("https://"):
         raise click.BadParameter("must be an https:// address", param_hint="--base-url")
     with progress_bar("Downloading audio", enabled=download_audio and sys.stderr.isatty() and not quiet) as bar:
