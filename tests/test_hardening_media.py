@@ -75,7 +75,12 @@ def _peak_memory_mb(*args: str) -> tuple[int, str, float]:
         "print('PEAK', peak, file=sys.stderr)\n"
         "sys.exit(status)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+    # Started from a small Python process: Linux hands a process the resident size of its parent
+    # at fork as its starting peak, so a command spawned straight from pytest (hundreds of MB
+    # after many tests) would report pytest's memory, not its own.
+    launcher = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+    command = [sys.executable, "-c", launcher, sys.executable, "-c", code, *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK ")]
     assert peak, done.stderr
     assert "Traceback" not in done.stderr, done.stderr

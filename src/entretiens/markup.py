@@ -101,13 +101,13 @@ def sanitize_document(page: str) -> str:
     return '<!doctype html>\n<meta charset="utf-8">\n' + sanitize(page) + "\n"
 
 
-@lru_cache(maxsize=1 << 15)
+@lru_cache(maxsize=4096)
 def render_markdown(text: str, *, base_url: str | None = None) -> str:
     """Markdown (CommonMark) into sanitized HTML.
 
-    Cached: the same notes are rendered for the checks, the feed, the page and notes.md, in
-    passes over every episode, so the cache holds a few entries per episode of a big show
-    (10,000 episodes need ~20,000; fewer would be evicted before their second use).
+    Cached: the same notes are rendered for the feed, the page and notes.md. Kept small on
+    purpose: a cache big enough for every episode of a 10,000-episode show would hold tens of
+    MB for the whole life of the process (serve, tests), against a peak-memory goal of 150 MiB.
     """
     if not text.strip():
         return ""
