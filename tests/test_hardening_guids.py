@@ -160,3 +160,22 @@ def test_an_error_in_one_episode_adds_no_orphaned_guid_warning_on_another(tmp_pa
     with pytest.raises(ProblemsError) as caught:
         publish(root, out, now=NOW)
     assert [p.rule for p in caught.value.problems] == ["field-type"]
+
+
+def test_guids_of_episodes_only_in_archive_pages_are_recovered_too(tmp_path: Path) -> None:
+    """A capped feed (feed_limit) lists the newest episodes: the older GUIDs live in feed-archive/."""
+    root = make_show(
+        tmp_path / "show",
+        {f"00{i}-e{i}": episode(i) for i in range(1, 5)},
+        show={"feed_limit": 1},
+    )
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    assert (out / "feed-archive" / "1.xml").is_file()
+    state = yaml.safe_load((root / "published.yaml").read_text())
+    (root / "published.yaml").unlink()
+    _move(root)
+    result = publish(root, out, now=NOW)
+    (warning,) = [p for p in result.warnings if p.rule == "guid-recovered"]
+    assert "4 published episodes" in warning.message
+    assert yaml.safe_load((root / "published.yaml").read_text()) == state

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import podcast_spec
 from .errors import ConfigError, Problem
-from .layout import FEED
+from .layout import FEED, FEED_ARCHIVE
 from .model import (
     Category,
     Chapter,
@@ -97,7 +97,7 @@ def load_project(root: Path, *, previous: Path | None = None) -> Project:
         output = previous if previous is not None else root / "public"
         # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
         if (output / MARKER).is_file():
-            live = read_live_feed(output / FEED)
+            live = _read_live_feeds(output)
             state = _recover_live_guids(root, show, episodes, state, live, problems)
     if show is not None:
         # A file that failed to load is there all the same: its GUID is not orphaned.
@@ -247,6 +247,21 @@ def _recover_live_guids(
         podcast_guid=completed.podcast_guid if show_recovered else state.podcast_guid,
         guids=(*state.guids, *sorted(recovered.items())),
     )
+
+
+def _read_live_feeds(output: Path) -> LiveFeed | Problem | None:
+    """The live feed.xml with the items of its RFC 5005 archive pages (a capped feed lists only the newest)."""
+    live = read_live_feed(output / FEED)
+    if not isinstance(live, LiveFeed):
+        return live
+    items = list(live.items)
+    for page in sorted((output / FEED_ARCHIVE).glob("*.xml")):
+        archived = read_live_feed(page)
+        if isinstance(archived, Problem):
+            return archived
+        if archived is not None:
+            items += archived.items
+    return replace(live, items=tuple(items))
 
 
 def _display(path: Path, root: Path) -> str:
