@@ -76,8 +76,11 @@ def test_a_template_cannot_reach_python(show: Path, payload: str) -> None:
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "loops"),
         ("{{ 'x' * 10000000000 }}", "too much"),
         ("{% macro down(n) %}{{ down(n + 1) }}{% endmacro %}{{ down(0) }}", "recursion"),
+        ("{{ 'x'.ljust(10000000000) }}", "too large"),
+        ("{{ 'x' | center(10000000000) }}", "too large"),
+        ("{{ show.title | indent(10000000000) }}", "too large"),
     ],
-    ids=["output", "silent-loops", "repeat", "recursion"],
+    ids=["output", "silent-loops", "repeat", "recursion", "method", "filter-folded", "filter"],
 )
 def test_templates_are_bounded(show: Path, body: str, words: str) -> None:
     _override(show, "robots.txt.j2", "User-agent: *\n" + body + "\n")

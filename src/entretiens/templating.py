@@ -11,6 +11,7 @@ template that is a link leading out of the show folder is refused before it is r
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -101,6 +102,28 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError("the template computes a power too large")
         return super().call_binop(context, op, left, right)
 
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        # 'x'.ljust(10**10) or str.zfill would allocate gigabytes before the page cap could act.
+        _refuse_huge(args, kwargs)
+        return super().call(context, obj, *args, **kwargs)
+
+
+def _refuse_huge(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_OUTPUT:
+            raise SecurityError(f"the number {value:.0f} is too large for a template")
+
+
+def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that refuses huge numbers (``center(10**10)``), even when Jinja folds it at compile time."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        _refuse_huge(args[1:], kwargs)
+        return function(*args, **kwargs)
+
+    return guarded
+
 
 def _bounded_range(*args: int) -> range:
     numbers = range(*args)
@@ -148,6 +171,8 @@ def _environment(override_dir: Path | None, listing: tuple[str, ...]) -> jinja2.
         md_url=markdown_url,
     )
     env.globals["range"] = _bounded_range
+    for name in ("center", "indent", "truncate", "wordwrap", "batch", "slice"):
+        env.filters[name] = _guarded(env.filters[name])
     return env
 
 
