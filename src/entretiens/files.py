@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from . import chapters, feed, layout, site, transcripts
 from .errors import EntretiensError
-from .model import Project, Release
+from .model import Project, Release, is_local
 from .output import MARKER, Content
 
 #: Files the host wants in public/ as they are (CNAME, .htaccess, robots.txt, a favicon).
@@ -97,4 +97,4 @@ def _copied_media(project: Project, releases: tuple[Release, ...]) -> list[str]:
         references += [episode.cover_image]
         references += [guest.image for guest in episode.guests]
         references += [chapter.image for chapter in release.chapters]
-    return sorted({ref for ref in references if ref and "://" not in ref})
+    return sorted({ref for ref in references if ref and is_local(ref)})

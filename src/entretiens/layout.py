@@ -7,7 +7,7 @@ import unicodedata
 from pathlib import PurePosixPath
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from .model import Episode, Show, Transcript
+from .model import Episode, Show, Transcript, is_local, is_remote
 
 FEED = PurePosixPath("feed.xml")
 #: RFC 5005 archive pages of a capped feed: ``feed-archive/1.xml`` holds the oldest episodes.
@@ -51,7 +51,7 @@ def url_for(show: Show, path: PurePosixPath | str) -> str:
 
 def absolute(show: Show, reference: str) -> str:
     """A show-relative file or an absolute URL, as an absolute URL with an ASCII path."""
-    if "://" in reference:
+    if is_remote(reference):
         parts = urlsplit(reference)
         # Keep existing %XX escapes; encode what a person typed (spaces, accents).
         path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
@@ -61,7 +61,7 @@ def absolute(show: Show, reference: str) -> str:
 
 def copied_file(reference: str | None) -> PurePosixPath | None:
     """The place in public/ of a show file that is published as is (audio, artwork, photos)."""
-    if reference is None or "://" in reference:
+    if not is_local(reference):
         return None
     return PurePosixPath(reference)
 

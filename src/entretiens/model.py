@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from .errors import Problem
 from .podcast_spec import EpisodeType, ShowType
@@ -15,6 +15,22 @@ from .podcast_spec import EpisodeType, ShowType
 #: walked, or the audio present when the header announces more), or "declared" (a remote
 #: recording, as the feed that first published it said).
 DurationMethod = Literal["header", "measured", "declared"]
+
+
+#: A file the show publishes (audio, artwork, a photo, a chapter image): a path relative to the
+#: show folder (``audio/001.mp3``) or an absolute http(s) URL. Which one is told by
+#: :func:`is_remote`, the only place that knows how.
+MediaRef = str
+
+
+def is_remote(reference: MediaRef | None) -> TypeGuard[MediaRef]:
+    """Whether a media reference is a URL (served by another host) rather than a show file."""
+    return reference is not None and "://" in reference
+
+
+def is_local(reference: MediaRef | None) -> TypeGuard[MediaRef]:
+    """Whether a media reference names a file of the show folder (None and "" name nothing)."""
+    return bool(reference) and not is_remote(reference)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +68,7 @@ class Person:
     #: The person's own page. RSS: <podcast:person href>.
     url: str | None = None
     #: Photo: an absolute URL, or a show-relative file that publish copies.
-    image: str | None = None
+    image: MediaRef | None = None
     #: Other profiles (label -> URL), shown on pages.
     social: tuple[tuple[str, str], ...] = ()
     #: The registry file ``guests/<id>.yaml`` and the lines of its fields; None and () inline.
@@ -77,7 +93,7 @@ class Chapter:
     start: float
     title: str
     url: str | None = None
-    image: str | None = None
+    image: MediaRef | None = None
     source: Source | None = field(default=None, compare=False)
 
 
@@ -180,7 +196,7 @@ class Show:
     author: str
     owner: Owner
     #: Square JPEG/PNG, 1400-3000 px: a show-relative path or an absolute URL. RSS: <itunes:image>.
-    cover_image: str
+    cover_image: MediaRef
     categories: tuple[Category, ...]
     explicit: bool = False
     #: "episodic" or "serial". RSS: <itunes:type>.
@@ -252,7 +268,7 @@ class Episode:
     #: tz-aware publication date. RSS: <pubDate>.
     date: datetime
     #: A show-relative audio file, or an absolute https URL (http too when ``declared_audio``).
-    audio: str
+    audio: MediaRef
     #: For audio left at another host: the length, type and duration its feed declared.
     declared_audio: DeclaredAudio | None = None
     number: int | None = None
@@ -272,7 +288,7 @@ class Episode:
     soundbites: tuple[Soundbite, ...] = ()
     transcripts: tuple[Transcript, ...] = ()
     #: Episode artwork, same rules as the show's. RSS: <itunes:image>.
-    cover_image: str | None = None
+    cover_image: MediaRef | None = None
     #: None inherits the show's value.
     explicit: bool | None = None
     #: The GUID: the YAML's `guid:`, else the one pinned in published.yaml, else a new one.

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from . import buildrecord, layout, output, pipeline, state
 from .errors import ConfigError, Problem, ProblemsError, StrictError
-from .model import Episode, Project, Release
+from .model import Episode, Project, Release, is_remote
 from .output import Content, WriteReport
 from .releases import Progress
 
@@ -95,7 +95,7 @@ def _record(
     Not for shows with remote audio: what a URL serves can change with no file changing here.
     """
     project = result.project
-    if any("://" in release.episode.audio for release in result.releases):
+    if any(is_remote(release.episode.audio) for release in result.releases):
         return
     root = project.show.root
     pinned = root / state.STATE_FILE

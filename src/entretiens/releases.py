@@ -15,7 +15,7 @@ from pathlib import Path
 from . import audio, chapters, remote, tagging, transcripts
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
-from .model import AudioInfo, DeclaredAudio, Episode, Project, Release
+from .model import AudioInfo, DeclaredAudio, Episode, Project, Release, is_remote
 
 #: Called after each audio file is probed: (done, total, file name).
 Progress = Callable[[int, int, str], None]
@@ -101,7 +101,7 @@ def _audio_problem(episode: Episode, message: str, hint: str | None) -> Problem:
 
 
 def _local_audio(project: Project, episode: Episode) -> Path:
-    if "://" in episode.audio:
+    if is_remote(episode.audio):
         settings = project.show.remote_audio
         bounds = remote.limits(settings.max_size, settings.deadline)
         return remote.fetch_audio(episode.audio, project.show.root / CACHE_DIR / "remote", bounds=bounds)
@@ -140,7 +140,7 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
             # What the YAML says, for the rules; no feed or page is built from it.
             releases.append(Release(episode=episode, audio=info, chapters=episode.chapters, enclosure_length=info.size))
             continue
-        audio_file = None if "://" in episode.audio else project.show.root / episode.audio
+        audio_file = None if is_remote(episode.audio) else project.show.root / episode.audio
         stamp = stamp_of(audio_file) if audio_file is not None else None
         if stamp is not None and stamp[0] != info.size:
             problems.append(_changed(episode))

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 from . import pipeline
 from .errors import EntretiensError
 from .layout import FEED
-from .model import Project
+from .model import Project, is_local
 from .output import check_target
 from .publish import PublishResult, accept
 
@@ -129,7 +129,7 @@ def referenced_files(project: Project) -> set[Path]:
         references += [person.image for person in episode.guests]
         references += [chapter.image for chapter in episode.chapters]
         found.update(show.root / transcript.path for transcript in episode.transcripts)
-    found.update(show.root / reference for reference in references if reference and "://" not in reference)
+    found.update(show.root / reference for reference in references if reference and is_local(reference))
     return found
 
 

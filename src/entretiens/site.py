@@ -19,7 +19,7 @@ from PIL import Image
 
 from . import captions, layout, notes, show_templates, templating
 from .markup import safe_url, sanitize, to_plain_text
-from .model import Person, Project, Release, Show
+from .model import Person, Project, Release, Show, is_remote
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
 from .wording import iso_duration, strings, subscribe_apps
@@ -163,7 +163,7 @@ def _unfetched_cover(show: Show, files: dict[PurePosixPath, bytes]) -> Picture:
     """The cover when no copy could be made: the file as published, or for artwork on another
     host that could not be fetched (the checks say why), a plain grey square served from the
     site rather than a link to that host."""
-    if "://" not in show.cover_image:
+    if not is_remote(show.cover_image):
         return Picture(src=show.cover_image)
     buffer = io.BytesIO()
     Image.new("RGB", (COVER_SIZE, COVER_SIZE), (221, 221, 221)).save(buffer, format="JPEG", quality=60)

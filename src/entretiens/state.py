@@ -158,6 +158,8 @@ def _cut_short(path: Path) -> bool:
 def _line_count(path: Path) -> int:
     with path.open("rb") as stream:
         return sum(1 for _ in stream)
+
+
 #: The largest previous feed.xml read to recover GUIDs (a 10,000-episode feed is far below).
 MAX_LIVE_FEED_BYTES = 256 * 2**20
 

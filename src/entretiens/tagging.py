@@ -53,7 +53,7 @@ from . import chapters as chapter_rules
 from . import mp4chapters
 from .errors import OutputError, Problem, ProblemsError
 from .markup import to_plain_text
-from .model import Release, Show
+from .model import Release, Show, is_local
 from .output import atomic_write
 
 #: Bump when what we write changes, so that copies cached by an older version are rebuilt.
@@ -174,7 +174,7 @@ def tag_content(show: Show, release: Release) -> TagContent:
 
 def _image(show: Show, reference: str | None) -> Image | None:
     # Remote images are not fetched: the copy is built offline, and apps show the feed's artwork.
-    if not reference or "://" in reference:
+    if not is_local(reference):
         return None
     try:
         data = (show.root / reference).read_bytes()

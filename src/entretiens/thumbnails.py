@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from . import remote_images
 from .images import ImageTooLarge, open_image
-from .model import Show
+from .model import Show, is_remote
 from .output import atomic_write
 
 
@@ -54,7 +54,7 @@ class Images:
         """
         if not reference:
             return None
-        if "://" in reference:
+        if is_remote(reference):
             # Served from the site, made from a downloaded copy; never linked from its host.
             copy = remote_images.local_copy(self._show.root, reference)
             if not isinstance(copy, Path):

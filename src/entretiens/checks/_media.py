@@ -11,7 +11,7 @@ from PIL import UnidentifiedImageError
 from entretiens.errors import Problem
 from entretiens.images import HINT as IMAGE_HINT
 from entretiens.images import ImageTooLarge, open_image
-from entretiens.model import Release
+from entretiens.model import Release, is_local, is_remote
 from entretiens.podcast_spec import (
     ARTWORK_ALPHA_MODES,
     ARTWORK_FORMATS,
@@ -52,7 +52,7 @@ def artwork_problems(
     :param path: the YAML file that names the artwork, and ``line``, ``field`` where.
     :param whose: "the show's artwork", "the episode's artwork".
     """
-    if "://" in reference:
+    if is_remote(reference):
         return []
     problems: list[Problem] = []
 
@@ -116,7 +116,7 @@ def image_problems(
     root: Path, reference: str | None, *, path: Path, line: int | None, field: str, whose: str
 ) -> list[Problem]:
     """A warning when a photo or chapter image of the show folder is not a readable JPEG or PNG."""
-    if not reference or "://" in reference:
+    if not is_local(reference):
         return []
     opened = _open_image(root / reference)
     if too_large := _too_large(reference, opened, path=path, line=line, field=field, whose=whose):

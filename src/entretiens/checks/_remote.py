@@ -13,7 +13,7 @@ from pathlib import Path
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import remote_images
-from entretiens.model import FieldLines, Person, Release, Show
+from entretiens.model import FieldLines, Person, Release, Show, is_remote
 from entretiens.remote_images import forget, local_copy
 
 _HINT_TEXT = "put the image in the show folder and name it by its path, or leave it out"
@@ -58,7 +58,7 @@ def _text(text: str, path: Path, field: str, lines: FieldLines) -> list[Problem]
 
 
 def _field(show: Show, reference: str | None, path: Path, field: str, lines: FieldLines) -> list[Problem]:
-    if not reference or "://" not in reference:
+    if not is_remote(reference):
         return []
     copy = local_copy(show.root, reference)
     if isinstance(copy, Path):

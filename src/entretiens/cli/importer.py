@@ -66,9 +66,7 @@ def _print(report: Report, *, quiet: bool) -> None:
         say(f"  {step}. Set base_url in {folder / 'feed.yaml'} to where the show will be served.")
         step += 1
     say(f"  {step}. cd {folder} && entretiens check, then entretiens publish (and commit published.yaml).")
-    say(
-        f"  {step + 1}. Put public/ online (entretiens deploy), then check it: entretiens check --feed URL."
-    )
+    say(f"  {step + 1}. Put public/ online (entretiens deploy), then check it: entretiens check --feed URL.")
     say(
         f"  {step + 2}. At the old host, redirect the old feed address to the new one with a 301, or set its "
         "new feed URL (itunes:new-feed-url) if it offers that; keep it until the apps have followed."
