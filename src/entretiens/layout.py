@@ -76,6 +76,11 @@ def episode_page(episode: Episode) -> PurePosixPath:
     return episode_dir(episode) / "index.html"
 
 
+def embed_page(episode: Episode) -> PurePosixPath:
+    """The episode's embeddable player, a page made to sit in another site's <iframe>."""
+    return episode_dir(episode) / "embed" / "index.html"
+
+
 def episode_url(show: Show, episode: Episode) -> str:
     """The episode page's URL (its folder, served as index.html)."""
     return url_for(show, episode_dir(episode)) + "/"

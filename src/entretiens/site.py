@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import re
@@ -126,7 +127,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
             episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
         ).encode("utf-8")  # fmt: skip
 
-    render("index.html.j2", layout.INDEX, _home_meta(show, site))
+    render("index.html.j2", layout.INDEX, _home_meta(show, site), audio_src=lambda e: _media(show, e.audio))
     if guests:
         render("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))
     subscribe = _plain_meta(show, site, "subscribe")
@@ -136,18 +137,30 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
+        embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
+        meta = _episode_meta(show, release)
         render(
             "episode.html.j2",
             layout.episode_page(episode),
-            _episode_meta(show, release),
+            meta,
             release=release,
             episode=episode,
             cover=cover or site.cover,
             audio_src=_media(show, episode.audio),
+            embed_code=_embed_code(embed_url, strings(show.language)["embed_title"].format(title=episode.title)),
             guests=[(person, guest_of(person)) for person in episode.guests],
             transcript=transcript_text(show, release),
             previous=by_slug.get(release.previous or ""),
             next=by_slug.get(release.next or ""),
+        )
+        render(
+            "embed.html.j2",
+            layout.embed_page(episode),
+            meta,
+            release=release,
+            episode=episode,
+            cover=cover or site.cover,
+            audio_src=_media(show, episode.audio),
         )
         files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
     if show.feed_stylesheet:
@@ -157,6 +170,14 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
+
+
+def _embed_code(url: str, title: str) -> str:
+    """The <iframe> a guest pastes into their own site to play the episode there."""
+    return (
+        f'<iframe src="{html.escape(url)}" title="{html.escape(title)}" width="100%" height="200"'
+        ' loading="lazy"></iframe>'
+    )
 
 
 def _unfetched_cover(show: Show, files: dict[PurePosixPath, bytes]) -> Picture:

@@ -46,6 +46,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "not_found_title": "Page not found",
         "not_found_text": "There is nothing at this address. The episode may have moved: "
         "the list of episodes is below.",
+        "play": "Play", "pause": "Pause", "back": "Back 15 seconds", "forward": "Forward 30 seconds",
+        "about": "About the show", "speed": "Speed", "position": "Position", "remaining": "remaining",
+        "now_playing": "Chapter: {title}",
+        "shortcuts": "Keyboard: space or K plays and pauses, J or ← goes back 15 s, L or → forward 30 s.",
+        "embed": "Embed this episode", "embed_code": "Code to paste into your page",
+        "embed_title": "{title}, player",
     },
     "fr": {
         "skip": "Aller au contenu", "home": "Accueil", "episodes": "Épisodes", "guests": "Invités",
@@ -83,6 +89,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "not_found_title": "Page introuvable",
         "not_found_text": "Il n'y a rien à cette adresse. L'épisode a peut-être changé de place : "
         "la liste des épisodes est ci-dessous.",
+        "play": "Lecture", "pause": "Pause", "back": "Reculer de 15 secondes", "forward": "Avancer de 30 secondes",
+        "about": "À propos de l'émission", "speed": "Vitesse", "position": "Position", "remaining": "restant",
+        "now_playing": "Chapitre\u00a0: {title}",
+        "shortcuts": "Clavier\u00a0: espace ou K lance et met en pause, J ou ← recule de 15 s, L ou → avance de 30 s.",
+        "embed": "Intégrer cet épisode", "embed_code": "Code à coller dans votre page",
+        "embed_title": "{title}, lecteur",
     },
 }  # fmt: skip
 
