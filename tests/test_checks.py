@@ -128,16 +128,21 @@ def test_episode_artwork_is_held_to_the_same_rules(tmp_path: Path) -> None:
     assert "artwork-size" not in _rules(rules_of(root))
 
 
-def test_an_unreadable_guest_photo_is_a_warning(tmp_path: Path) -> None:
+def test_a_guest_photo_that_is_no_image_is_an_error_and_a_damaged_one_a_warning(tmp_path: Path) -> None:
     root = make_clean_show(tmp_path / "show", episodes=1)
     path = episode_path(root, 1)
     replace_in(path, "    bio: Ébéniste", "    image: images/jeanne.jpg\n    bio: Ébéniste")
     (root / "images").mkdir()
     (root / "images" / "jeanne.jpg").write_text("<html>not found</html>")
     problems = rules_of(root)
-    assert found(problems, "image-invalid", root) == [("episodes/001-jeanne.yaml", line_of(path, "image:"), "warning")]
+    line = line_of(path, "image:")
+    assert found(problems, "image-not-image", root) == [("episodes/001-jeanne.yaml", line, "error")]
     write_artwork(root / "images" / "jeanne.jpg", (300, 300), image_format="JPEG")
-    assert "image-invalid" not in _rules(rules_of(root))
+    cut = (root / "images" / "jeanne.jpg").read_bytes()
+    (root / "images" / "jeanne.jpg").write_bytes(cut[: len(cut) // 2])
+    assert found(rules_of(root), "image-invalid", root) == [("episodes/001-jeanne.yaml", line, "warning")]
+    write_artwork(root / "images" / "jeanne.jpg", (300, 300), image_format="JPEG")
+    assert not {"image-invalid", "image-not-image"} & _rules(rules_of(root))
 
 
 # --- the show's description --------------------------------------------------------------------

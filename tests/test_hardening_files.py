@@ -59,6 +59,20 @@ def test_a_photo_linked_to_a_guest_file_publishes_no_contact_details(tmp_path: P
     assert b"private.example" not in _all_bytes(out) and b"12 34 56" not in _all_bytes(out)
 
 
+def test_a_photo_that_is_a_copy_of_a_guest_file_is_refused(tmp_path: Path) -> None:
+    """Published files are of the type their name says: a copy (not a link) of guests/*.yaml
+    saved as a photo is refused, so the contact details in it never reach public/."""
+    root = make_show(tmp_path / "show", {"001-a": episode(1, guests=[{"id": "lise"}])})
+    guest = {"name": "Lise", "email": "lise@private.example", "phone": "+33 6 12 34 56 78", "image": "photos/lise.jpg"}
+    write_yaml(root / "guests" / "lise.yaml", guest)
+    (root / "photos").mkdir()
+    (root / "photos" / "lise.jpg").write_bytes((root / "guests" / "lise.yaml").read_bytes())
+    out = tmp_path / "out"
+    found = _problems(root, out)
+    assert ("image-not-image", "guests/lise.yaml") in [(rule, path) for rule, path, _ in found]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("field", ["image", "audio"])
 def test_media_linked_out_of_the_show_is_refused(tmp_path: Path, field: str) -> None:
     """Everything published resolves inside the show folder, and is a file of the type its name says."""

@@ -121,6 +121,19 @@ def image_problems(
     opened = _open_image(root / reference)
     if too_large := _too_large(reference, opened, path=path, line=line, field=field, whose=whose):
         return too_large
+    if opened == "is not an image":
+        # Whatever it holds (a page, notes, a copy of a guest file), it is not published under
+        # an image's name: only what is the type its name says leaves the show folder.
+        return [
+            Problem(
+                rule="image-not-image",
+                path=path,
+                line=line,
+                field=field,
+                message=f"{whose}: {reference} is not an image: its content is no image format",
+                hint="put the photo itself there (JPEG or PNG), or remove the `image:` line",
+            )
+        ]
     if isinstance(opened, (str, ImageTooLarge)):
         reason = str(opened)
     elif opened[0] not in ("JPEG", "PNG"):

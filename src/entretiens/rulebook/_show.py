@@ -45,6 +45,13 @@ ARTWORK: tuple[Row, ...] = (
         "Save it as JPEG at quality 80 to 90.",
     ),
     (
+        "image-not-image",
+        "error",
+        "A photo of a host or guest, or a chapter image, holds no image at all (a web page, text, a YAML file): it "
+        "would be published under an image's name.",
+        "Put the image itself there (JPEG or PNG), or remove the `image:` line.",
+    ),
+    (
         "image-invalid",
         "warning",
         "A photo of a host or guest (`image`), or a chapter image, is not a readable JPEG or PNG. Reported where "
