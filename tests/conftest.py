@@ -12,6 +12,7 @@ written line by line for tests that point at a line). Fixtures here give a test 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -209,6 +210,18 @@ def damaged_state(request: pytest.FixtureRequest, published_show: PublishedShow)
     damage: StateDamage = request.param
     damage.apply(published_show.state_file)
     return DamagedState(published_show, damage)
+
+
+def as_another_user() -> list[str]:
+    """A command prefix that drops root's right to write anywhere (nothing when not root)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if os.environ.get("ENTRETIENS_REQUIRE_TOOLS") == "1":
+            pytest.fail("setpriv (util-linux) is required to test permissions as root (ENTRETIENS_REQUIRE_TOOLS=1)")
+        pytest.skip("running as root without setpriv: file permissions cannot be tested")
+    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 
 
 @pytest.fixture

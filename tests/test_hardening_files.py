@@ -8,11 +8,14 @@ resolves inside the show folder" by test_media_linked_out_of_the_show_is_refused
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import pytest
 
+from conftest import as_another_user
 from entretiens.errors import EntretiensError, OutputError, ProblemsError
 from entretiens.publish import publish
 from showbuilder import episode, make_show, tree, write_artwork, write_yaml
@@ -380,3 +383,31 @@ def test_a_fifo_as_the_state_or_the_probe_cache_does_not_hang(tmp_path: Path, fi
     else:
         publish(root, tmp_path / "out", now=NOW)  # the cache is only a cache: rebuilt
         assert (root / fifo).is_file()
+
+
+def test_a_read_only_output_folder_leaves_no_copy_behind(world_readable_dir: Path) -> None:
+    """Atomic output: publishing over a public/ the host made read-only replaces it whole and
+    leaves no previous copy beside it (deleting needs write permission on each folder)."""
+    prefix = as_another_user()
+    root = make_show(world_readable_dir / "show")
+    out = world_readable_dir / "public"
+    for path in [world_readable_dir, *world_readable_dir.rglob("*")]:
+        if prefix:
+            os.chown(path, 65534, 65534)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        command = [*prefix, sys.executable, "-m", "entretiens", "publish", "--show", str(root), "--output", str(out)]
+        env = {**os.environ, "HOME": str(world_readable_dir), "NO_COLOR": "1"}
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    assert run().returncode == 0
+    for path in [out, *out.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+    path = root / "episodes" / "001-first.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Revu, "), encoding="utf-8")
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert b"Revu" in (out / "feed.xml").read_bytes()
+    left = sorted(p.name for p in world_readable_dir.iterdir() if p.name.startswith(".public."))
+    assert left == [], left

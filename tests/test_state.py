@@ -4,7 +4,6 @@ already published changes (the `state-file` rule guards the GUIDs listeners' app
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -15,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from audiogen import write_mp3
-from conftest import NOW, DamagedState, PublishedShow
+from conftest import NOW, DamagedState, PublishedShow, as_another_user
 from entretiens.cli import cli
 from entretiens.errors import ConfigError, Problem, ProblemsError
 from entretiens.loading import load_project
@@ -175,21 +174,9 @@ def test_a_read_only_state_file_that_need_not_change_is_left_alone(published_sho
     assert (after.st_ino, after.st_mtime_ns, after.st_mode) == (before.st_ino, before.st_mtime_ns, before.st_mode)
 
 
-def _as_another_user() -> list[str]:
-    """A command prefix that drops root's right to write anywhere (nothing when not root)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        if os.environ.get("ENTRETIENS_REQUIRE_TOOLS") == "1":
-            pytest.fail("setpriv (util-linux) is required to test permissions as root (ENTRETIENS_REQUIRE_TOOLS=1)")
-        pytest.skip("running as root without setpriv: file permissions cannot be tested")
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-
-
 def test_a_state_file_publish_cannot_write_stops_the_publish(world_readable_dir: Path) -> None:
     """GUIDs are saved before the feed goes out: when they cannot be, nothing goes out."""
-    prefix = _as_another_user()
+    prefix = as_another_user()
     root = make_show(world_readable_dir / "show")
     out = world_readable_dir / "out"
     publish(root, out, now=NOW)

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -158,7 +158,7 @@ def _remove_stale(parent: Path, name: str) -> list[Path]:
                 continue  # another publish is writing it now
             finally:
                 os.close(fd)
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder)
             removed.append(folder)
     return removed
 
@@ -318,7 +318,7 @@ def _swap(staging: Path, out_dir: Path) -> None:
         os.replace(staging, out_dir)
         return
     if _exchange(staging, out_dir):
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)  # the previous output, now under the staging name
         return
     # No atomic exchange on this system: two renames; out_dir is missing only between them.
     old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=staging.parent))
@@ -333,7 +333,19 @@ def _swap(staging: Path, out_dir: Path) -> None:
         os.replace(old / "previous", out_dir)
         old.rmdir()
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_tree(old)
+
+
+def remove_tree(folder: Path) -> None:
+    """Delete a previous output, even one whose folders were made read-only (a host's chmod).
+
+    Deleting a file takes write permission on its folder: the folders are made writable for
+    their owner first, or a read-only public/ would leave its old copy beside the new one.
+    """
+    for directory, _subdirs, _names in os.walk(folder):
+        with suppress(OSError):
+            os.chmod(directory, 0o700)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 #: Moved last into a mount point: apps read the feed, so everything it points to is in place first.
