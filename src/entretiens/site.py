@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, layout, notes, show_templates, templating
+from . import captions, cards, layout, notes, show_templates, templating
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show, is_remote
 from .podcast_spec import ATOM_NS, ITUNES_NS
@@ -97,6 +97,11 @@ class PageMeta:
     image_alt: str
     json_ld: Markup
     og_type: str = "website"
+    #: Set for an image whose size is known (the episode cards): networks lay the card out at once.
+    image_width: int | None = None
+    image_height: int | None = None
+    #: "summary_large_image" for a wide card, "summary" for a square artwork.
+    twitter_card: str = "summary"
     locale: str | None = None
     audio: str | None = None
     audio_type: str | None = None
@@ -139,6 +144,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
         embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
         meta = _episode_meta(show, release)
+        files[cards.card_path(episode)] = cards.card(show, episode)
         render(
             "episode.html.j2",
             layout.episode_page(episode),
@@ -442,7 +448,6 @@ def _guests_meta(show: Show, site: Site) -> PageMeta:
 
 
 def _episode_meta(show: Show, release: Release) -> PageMeta:
-    words = strings(show.language)
     episode = release.episode
     canonical = layout.episode_url(show, episode)
     description = excerpt(episode.summary or to_plain_text(episode.notes) or episode.title)
@@ -480,8 +485,11 @@ def _episode_meta(show: Show, release: Release) -> PageMeta:
         social_title=episode.title,
         description=description,
         canonical=canonical,
-        image=image,
-        image_alt=words["artwork"].format(title=episode.title if episode.cover_image else show.title),
+        image=layout.url_for(show, cards.card_path(episode)),
+        image_alt=" · ".join([episode.title, *(person.name for person in episode.guests), show.title]),
+        image_width=cards.WIDTH,
+        image_height=cards.HEIGHT,
+        twitter_card="summary_large_image",
         locale=_locale(show.language),
         audio=audio_url,
         audio_type=release.audio.mime_type,

@@ -1,0 +1,260 @@
+"""Social cards: a 1200x630 picture per episode (artwork, title, guests) for shared links.
+
+A link to an episode shared on a social network shows ``og:image``; the show's square artwork
+alone says nothing of the interview, so each episode gets a card of the size those networks
+crop to (1.91:1). The text is laid out once by :func:`layout` and drawn from that layout, so
+what tests measure is what is drawn. Fonts are DejaVu from the system (Debian's
+fonts-dejavu-core) when found, else Pillow's own scalable font: never fetched. Cards are
+cached by everything that shapes them, so an unchanged rebuild returns the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import PIL
+from PIL import Image, ImageDraw, ImageFont, ImageOps, features
+
+from . import layout as paths
+from . import remote_images
+from .images import ImageTooLarge, open_image
+from .model import Episode, Show
+from .output import atomic_write
+from .thumbnails import IMAGE_CACHE
+
+WIDTH = 1200
+HEIGHT = 630
+#: Blank space kept around everything drawn.
+MARGIN = 60
+#: The artwork's side: the card's height less the margins.
+ART = HEIGHT - 2 * MARGIN
+BACKGROUND = (29, 43, 79)
+TITLE_COLOUR = (255, 255, 255)
+SHOW_COLOUR = (201, 211, 234)
+GUESTS_COLOUR = (242, 193, 78)
+#: Title sizes tried from the largest, until the title fits; at the smallest it is cut with "…".
+TITLE_SIZES = (64, 56, 48, 40, 34)
+SHOW_SIZE = 30
+GUESTS_SIZE = 34
+GUEST_LINES = 2
+ELLIPSIS = "…"
+#: Where distributions put DejaVu (Debian/Ubuntu first, as CI installs fonts-dejavu-core).
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/TTF"),
+    Path("/usr/local/share/fonts"),
+)
+#: Bumped whenever the drawing changes, so that cached cards are made anew.
+VERSION = 1
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Box = tuple[int, int, int, int]
+
+
+def card_path(episode: Episode) -> PurePosixPath:
+    """Where an episode's card is published."""
+    return paths.ASSETS / "cards" / f"{episode.slug}.jpg"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of text as drawn: its text, font, colour and top-left origin on the card."""
+
+    text: str
+    font: Font
+    colour: tuple[int, int, int]
+    x: int
+    y: int
+
+    @property
+    def bbox(self) -> Box:
+        """The pixels the line can ink, on the card (left, top, right, bottom)."""
+        left, top, right, bottom = self.font.getbbox(self.text)
+        return (self.x + int(left), self.y + int(top), self.x + int(right), self.y + int(bottom))
+
+
+@functools.cache
+def font_file(bold: bool) -> Path | None:
+    """The DejaVu Sans file on this system, or None (Pillow's own font is used then)."""
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return next((d / name for d in FONT_DIRS if (d / name).is_file()), None)
+
+
+@functools.cache
+def font(size: int, *, bold: bool = False) -> Font:
+    """DejaVu Sans at ``size`` pixels, or Pillow's built-in scalable font when DejaVu is missing."""
+    path = font_file(bold)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+def text_box(*, artwork: bool) -> Box:
+    """The part of the card the text may use: right of the artwork, inside the margins."""
+    left = 2 * MARGIN + ART if artwork else MARGIN
+    return (left, MARGIN, WIDTH - MARGIN, HEIGHT - MARGIN)
+
+
+def layout(title: str, guests: Sequence[str], show_title: str, box: Box) -> tuple[Line, ...]:
+    """Every line of a card's text, placed inside ``box``: the show on top, the guests at the
+    bottom, the title between them, wrapped and shrunk to fit, then cut with an ellipsis."""
+    left, top, right, bottom = box
+    width = right - left
+    lines: list[Line] = []
+    show_font = font(SHOW_SIZE)
+    lines.append(Line(_wrap(show_title, show_font, width, 1)[0][0], show_font, SHOW_COLOUR, left, top))
+    y = top + _line_height(show_font) + SHOW_SIZE // 2
+    guest_font = font(GUESTS_SIZE)
+    guest_lines = _wrap(", ".join(guests), guest_font, width, GUEST_LINES)[0] if guests else []
+    guests_top = bottom - len(guest_lines) * _line_height(guest_font)
+    for index, text in enumerate(guest_lines):
+        lines.append(Line(text, guest_font, GUESTS_COLOUR, left, guests_top + index * _line_height(guest_font)))
+    room = guests_top - (GUESTS_SIZE // 2 if guest_lines else 0) - y
+    for size in TITLE_SIZES:
+        title_font = font(size, bold=True)
+        height = _line_height(title_font)
+        most = max(1, room // height)
+        wrapped, cut = _wrap(title, title_font, width, most)
+        if not cut:
+            break
+    lines += [Line(text, title_font, TITLE_COLOUR, left, y + i * height) for i, text in enumerate(wrapped)]
+    return tuple(_aligned(lines, right))
+
+
+def _aligned(lines: list[Line], right: int) -> list[Line]:
+    """Lines of a right-to-left script (Arabic, Hebrew) moved to end at the box's right edge."""
+    placed = []
+    for line in lines:
+        if _right_to_left(line.text):
+            shift = right - line.bbox[2]
+            line = Line(line.text, line.font, line.colour, line.x + max(0, shift), line.y)
+        placed.append(line)
+    return placed
+
+
+def _right_to_left(text: str) -> bool:
+    """Whether the first letter with a direction is written right to left."""
+    for character in text:
+        direction = unicodedata.bidirectional(character)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
+def _line_height(font: Font) -> int:
+    ascent, descent = font.getmetrics()  # type: ignore[union-attr]
+    return int(ascent) + int(descent)
+
+
+def _wrap(text: str, font: Font, width: int, most: int) -> tuple[list[str], bool]:
+    """``text`` in at most ``most`` lines no wider than ``width``, and whether it was cut: broken
+    at spaces, and inside words too long for a line (and scripts written without spaces); the
+    last line of a cut text ends with "…"."""
+    tokens: list[tuple[str, bool]] = []  # (piece, whether a space comes before it)
+    for word in text.split():
+        if font.getlength(word) <= width:
+            tokens.append((word, True))
+        else:
+            # CJK titles and very long words: any character may start a line.
+            tokens += [(character, index == 0) for index, character in enumerate(word)]
+    lines: list[str] = []
+    current = ""
+    for token, spaced in tokens:
+        joined = f"{current} {token}" if current and spaced else current + token
+        if not current or font.getlength(joined) <= width:
+            current = joined
+        else:
+            lines.append(current)
+            current = token
+    lines.append(current)
+    if len(lines) <= most:
+        return lines, False
+    kept = lines[:most]
+    last = kept[-1]
+    while last and font.getlength(last + ELLIPSIS) > width:
+        last = last[:-1]
+    kept[-1] = last.rstrip() + ELLIPSIS
+    return kept, True
+
+
+def render(title: str, guests: Sequence[str], show_title: str, artwork: Image.Image | None) -> Image.Image:
+    """The card as an image; the text is drawn clipped to :func:`text_box`."""
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    if artwork is not None:
+        canvas.paste(artwork, (MARGIN, MARGIN))
+    box = text_box(artwork=artwork is not None)
+    left, top, right, bottom = box
+    # Drawn on a layer the size of the text box: not a pixel can land outside it.
+    layer = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    for line in layout(title, guests, show_title, box):
+        draw.text((line.x - left, line.y - top), line.text, font=line.font, fill=line.colour)
+    canvas.paste(layer, (left, top), layer)
+    return canvas
+
+
+def _artwork(source: Path | None) -> Image.Image | None:
+    if source is None:
+        return None
+    try:
+        with open_image(source) as original:
+            image = ImageOps.fit(ImageOps.exif_transpose(original), (ART, ART), Image.Resampling.LANCZOS)
+            if image.mode != "RGB":
+                rgba = image.convert("RGBA")
+                flat = Image.new("RGB", image.size, (255, 255, 255))
+                flat.paste(rgba, mask=rgba.split()[3])
+                image = flat
+            return image
+    except (ImageTooLarge, OSError, ValueError, SyntaxError):
+        return None  # the checks report unreadable artwork; the card goes without
+
+
+def _source(show: Show, episode: Episode) -> Path | None:
+    reference = episode.cover_image or show.cover_image
+    if "://" in reference:
+        copy = remote_images.local_copy(show.root, reference)
+        return copy if isinstance(copy, Path) else None
+    return show.root / reference
+
+
+def card(show: Show, episode: Episode) -> bytes:
+    """An episode's card as JPEG bytes, from the cache when nothing that shapes it changed."""
+    guests = [person.name for person in episode.guests]
+    source = _source(show, episode)
+    stamp: list[object] = [str(source)]
+    if source is not None:
+        try:
+            stat = source.stat()
+            stamp += [stat.st_size, stat.st_mtime_ns]
+        except OSError:
+            source = None
+    fonts = []
+    for bold in (False, True):
+        path = font_file(bold)
+        fonts.append([str(path), path.stat().st_size if path else 0])
+    engine = features.version("raqm") if features.check_feature("raqm") else None
+    key = json.dumps([VERSION, episode.title, guests, show.title, stamp, fonts, PIL.__version__, engine])
+    cached = show.root / IMAGE_CACHE / f"card-{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
+    with contextlib.suppress(OSError):
+        return cached.read_bytes()
+    buffer = io.BytesIO()
+    render(episode.title, guests, show.title, _artwork(source)).save(buffer, format="JPEG", quality=85, optimize=True)
+    data = buffer.getvalue()
+    # Only ever saves time: a cache that cannot be written is no error.
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(cached) as temporary:
+            temporary.write_bytes(data)
+    return data

@@ -1,0 +1,136 @@
+"""Social cards: a 1200x630 picture per episode, its text inside the card whatever the title."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import lxml.html
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from conftest import NOW
+from entretiens import cards
+from entretiens.publish import publish
+from showbuilder import episode, make_show
+
+LONG_LATIN = ("Une conversation sur la stratégie éditoriale des marques et des médias sociaux, " * 4)[:200]
+LONG_CJK = ("渋谷で語るポッドキャストの未来と音声メディアの可能性について" * 10)[:200]
+LONG_ARABIC = ("حوار طويل عن مستقبل البودكاست والإعلام الصوتي في العالم العربي " * 5)[:200]
+GUESTS = ["Marie-Thérèse de La Rochefoucauld-Montmorency", "山田 太郎", "أحمد بن علي"]
+
+
+@pytest.fixture(params=["dejavu", "pillow-default"])
+def fonts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each test runs with DejaVu, then as on a machine without it (Pillow's own font)."""
+    if request.param == "dejavu":
+        assert cards.font_file(bold=True) is not None, "DejaVu missing: install fonts-dejavu-core"
+    else:
+        monkeypatch.setattr(cards, "FONT_DIRS", ())
+    cards.font_file.cache_clear()
+    cards.font.cache_clear()
+    yield request.param
+    cards.font_file.cache_clear()
+    cards.font.cache_clear()
+
+
+def _artwork() -> Image.Image:
+    return Image.new("RGB", (cards.ART, cards.ART), (240, 120, 80))
+
+
+@pytest.mark.parametrize("title", [LONG_LATIN, LONG_CJK, LONG_ARABIC, "Court"], ids=["latin", "cjk", "arabic", "short"])
+@pytest.mark.parametrize("with_artwork", [True, False], ids=["artwork", "no-artwork"])
+def test_the_text_stays_inside_its_box_and_touches_nothing_else(fonts: str, title: str, with_artwork: bool) -> None:
+    artwork = _artwork() if with_artwork else None
+    box = cards.text_box(artwork=with_artwork)
+    lines = cards.layout(title, GUESTS, "Entretiens, le podcast " * 5, box)
+    assert lines
+    for line in lines:
+        left, top, right, bottom = line.bbox
+        assert box[0] <= left and right <= box[2] and box[1] <= top and bottom <= box[3], (line.text, line.bbox, box)
+    # Lines never overlap: each starts below the one before.
+    ordered = sorted(lines, key=lambda line: line.y)
+    tops = [line.bbox[1] for line in ordered]
+    bottoms = [line.bbox[3] for line in ordered]
+    assert all(bottoms[i] <= tops[i + 1] + 2 for i in range(len(lines) - 1))
+    if len(title) == 200:
+        assert any(line.text.endswith(cards.ELLIPSIS) for line in lines), "a 200-character title is cut"
+    drawn = cards.render(title, GUESTS, "Entretiens, le podcast " * 5, artwork)
+    blank = cards.render("", [], "", artwork)
+    assert drawn.size == (cards.WIDTH, cards.HEIGHT)
+    difference = ImageChops.difference(drawn, blank)
+    assert difference.getbbox() is not None, "the text was drawn"
+    # Outside the lines' boxes, not one pixel differs from the card without text.
+    mask = ImageDraw.Draw(difference)
+    for line in lines:
+        mask.rectangle(line.bbox, fill=(0, 0, 0))
+    assert difference.getbbox() is None
+    if artwork is not None:
+        corner = cards.MARGIN + cards.ART
+        assert drawn.crop((cards.MARGIN, cards.MARGIN, corner, corner)).tobytes() == artwork.tobytes()
+
+
+def test_a_title_that_fits_is_not_cut(fonts: str) -> None:
+    lines = cards.layout("Une heure avec Marie", ["Marie Curie"], "Entretiens", cards.text_box(artwork=True))
+    title = [line for line in lines if line.colour == cards.TITLE_COLOUR]
+    assert " ".join(line.text for line in title) == "Une heure avec Marie"
+    assert title[0].font.size == cards.TITLE_SIZES[0]  # type: ignore[union-attr]
+    assert [line.text for line in lines if line.colour == cards.GUESTS_COLOUR] == ["Marie Curie"]
+
+
+def _published(tmp_path: Path, title: str) -> tuple[Path, Path]:
+    guests = {"guests": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}]}
+    root = make_show(
+        tmp_path / "show", {"001-first": {**episode(1), "title": title, **guests}, "002-second": episode(2)}
+    )
+    out = tmp_path / "out"
+    publish(root, out, now=NOW)
+    return root, out
+
+
+def test_every_episode_page_shares_its_card(tmp_path: Path) -> None:
+    _, out = _published(tmp_path, LONG_LATIN)
+    for slug in ("001-first", "002-second"):
+        card = out / "assets" / "cards" / f"{slug}.jpg"
+        with Image.open(card) as image:
+            assert image.format == "JPEG"
+            assert image.size == (1200, 630)
+        page = lxml.html.fromstring((out / slug / "index.html").read_bytes())
+
+        def meta(key: str, page: lxml.html.HtmlElement = page) -> list[str]:
+            return [str(v) for v in page.xpath(f"//meta[@property='{key}' or @name='{key}']/@content")]
+
+        url = f"https://podcast.example.org/show/assets/cards/{slug}.jpg"
+        assert meta("og:image") == [url]
+        assert meta("twitter:image") == [url]
+        assert meta("twitter:card") == ["summary_large_image"]
+        assert meta("og:image:width") == ["1200"]
+        assert meta("og:image:height") == ["630"]
+    alt = lxml.html.fromstring((out / "001-first" / "index.html").read_bytes()).xpath(
+        "//meta[@property='og:image:alt']/@content"
+    )
+    assert "Ada Lovelace" in alt[0]
+    # The home page keeps the square artwork.
+    home = lxml.html.fromstring((out / "index.html").read_bytes())
+    assert home.xpath("//meta[@name='twitter:card']/@content") == ["summary"]
+
+
+def test_cards_are_the_same_bytes_on_every_build(tmp_path: Path) -> None:
+    root, out = _published(tmp_path, "Même titre")
+    first = (out / "assets" / "cards" / "001-first.jpg").read_bytes()
+    # From the cache, then drawn anew without it: the same bytes both times.
+    publish(root, out, now=NOW)
+    assert (out / "assets" / "cards" / "001-first.jpg").read_bytes() == first
+    for cached in (root / ".entretiens" / "cache" / "images").glob("card-*"):
+        cached.unlink()
+    publish(root, out, now=NOW)
+    assert (out / "assets" / "cards" / "001-first.jpg").read_bytes() == first
+    # A new title makes a new card.
+    path = root / "episodes" / "001-first.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("Même titre", "Autre titre"), encoding="utf-8")
+    publish(root, out, now=NOW)
+    changed = (out / "assets" / "cards" / "001-first.jpg").read_bytes()
+    assert changed != first
+    with Image.open(io.BytesIO(changed)) as image:
+        assert image.size == (1200, 630)
