@@ -55,7 +55,11 @@ def _published_once(tmp_path_factory: pytest.TempPathFactory) -> PublishedShow:
     out = root.parent / "out"
     publish(root, out, now=NOW)
     lines = (root / "published.yaml").read_text(encoding="utf-8").splitlines()
-    assert [line.split(":")[0] for line in lines[3:]] == ["podcast_guid", "episodes", "  001-first", "  002-second"]
+    assert [line.split(":")[0] for line in lines[3:7]] == ["podcast_guid", "episodes", "  001-first", "  002-second"]
+    assert lines[7] == "changes:"
+    # The damages below are written against the GUIDs, line by line: the date record is left out
+    # (a file without it is valid, as older versions wrote it); tests/test_dates.py damages it.
+    (root / "published.yaml").write_text("".join(line + "\n" for line in lines[:7]), encoding="utf-8")
     return PublishedShow(root, out)
 
 

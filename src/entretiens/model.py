@@ -316,13 +316,26 @@ class Project:
     warnings: tuple[Problem, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a publish put out for the show or one episode (a hash), and since when it has been so."""
+
+    hash: str
+    date: datetime
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PublishState:
-    """What earlier publishes pinned: the show's podcast:guid and each episode's GUID."""
+    """What earlier publishes pinned: the show's podcast:guid and each episode's GUID, and when
+    what they published last changed (the feed's lastBuildDate, the sitemap's lastmod)."""
 
     podcast_guid: str | None = None
     #: slug -> GUID.
     guids: tuple[tuple[str, str], ...] = ()
+    #: The whole show's last change, if recorded.
+    show_change: Change | None = None
+    #: slug -> each episode's last change.
+    episode_changes: tuple[tuple[str, Change], ...] = ()
 
     def guid_for(self, slug: str) -> str | None:
         """The GUID pinned for an episode slug, if any."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from . import checks, feedlint, files, layout, loading, output, releases, state
+from . import checks, dates, feedlint, files, layout, loading, output, releases, state
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
-from .model import Episode, Project, Release
+from .model import Change, Episode, Project, PublishState, Release
 from .output import Content, WriteReport
 from .releases import Progress
 
@@ -39,6 +39,8 @@ class Build:
     scheduled: tuple[Episode, ...] = ()
     #: Every file of public/ by path; empty when no episode could be built.
     files: dict[PurePosixPath, Content] = field(default_factory=dict)
+    #: When the show and each episode last changed, to record in published.yaml.
+    changes: dates.Changes | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -116,6 +118,7 @@ def build(
         problems += tag_problems
     try:
         result.files = files.build_files(project, result.releases)
+        result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         return result
@@ -166,7 +169,17 @@ def commit(result: Build, out_dir: Path, *, pin_guids: bool) -> Commit:
         # GUIDs are pinned before the feed that carries them goes out: pins for a build that then
         # fails to be written are harmless, a live feed whose GUIDs were never saved is not.
         pinned = state.merged_guids(project.state, ((r.episode.slug, r.episode.guid) for r in result.releases))
-        state_written = output.write_file(
-            project.show.root / state.STATE_FILE, state.render_state(project.show.podcast_guid, pinned)
+        changes = result.changes
+        text = state.render_state(
+            project.show.podcast_guid,
+            pinned,
+            show_change=changes.show if changes else None,
+            episode_changes=_kept_changes(project.state, changes),
         )
+        state_written = output.write_file(project.show.root / state.STATE_FILE, text)
     return Commit(report=output.write_tree(out_dir, result.files), state_written=state_written)
+
+
+def _kept_changes(recorded: PublishState, changes: dates.Changes | None) -> dict[str, Change]:
+    """This build's changes, plus those recorded for episodes not out now (kept like their GUIDs)."""
+    return {**dict(recorded.episode_changes), **(changes.episodes if changes else {})}

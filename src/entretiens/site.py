@@ -8,8 +8,9 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
@@ -173,7 +174,7 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
         files[layout.FEED_STYLESHEET] = templating.render(
             show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
         ).encode("utf-8")
-    files[SITEMAP] = templating.render(show, "sitemap.xml.j2", entries=_sitemap(show, site)).encode("utf-8")
+    files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
 
@@ -497,10 +498,25 @@ def _episode_meta(show: Show, release: Release) -> PageMeta:
     )
 
 
-def _sitemap(show: Show, site: Site) -> list[tuple[str, str]]:
-    newest = site.releases[0].episode.date.date().isoformat() if site.releases else None
+def sitemap(
+    show: Show,
+    releases: Iterable[Release],
+    *,
+    guests: bool,
+    show_date: datetime | None = None,
+    episode_dates: Mapping[str, datetime] | None = None,
+) -> bytes:
+    """sitemap.xml: the home and guests pages dated by the show's last change, each episode's
+    page by its own (default: the newest episode's date, and each episode's)."""
+    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
+    if not ordered:
+        return templating.render(show, "sitemap.xml.j2", entries=[]).encode("utf-8")
+    newest = (show_date or ordered[0].episode.date).date().isoformat()
     entries = [(show.base_url, newest)]
-    if site.guests:
-        entries.append((layout.url_for(show, site.guests_page), newest))
-    entries += [(layout.episode_url(show, r.episode), r.episode.date.date().isoformat()) for r in site.releases]
-    return [(url, date) for url, date in entries if date]
+    if guests:
+        entries.append((layout.url_for(show, str(layout.GUESTS_PAGE.parent) + "/"), newest))
+    dates = episode_dates or {}
+    for release in ordered:
+        episode = release.episode
+        entries.append((layout.episode_url(show, episode), dates.get(episode.slug, episode.date).date().isoformat()))
+    return templating.render(show, "sitemap.xml.j2", entries=entries).encode("utf-8")

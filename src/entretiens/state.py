@@ -7,6 +7,7 @@ import stat
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -14,13 +15,13 @@ import yaml
 from lxml import etree
 
 from .errors import Problem
-from .model import Episode, PublishState
+from .model import Change, Episode, PublishState
 from .podcast_spec import ATOM_NS, PODCAST_NS
 from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
 
 STATE_FILE = "published.yaml"
 #: The keys publish writes, in order: anything else is damage.
-_KEYS = ("podcast_guid", "episodes")
+_KEYS = ("podcast_guid", "episodes", "changes")
 
 _HEADER = """\
 # Written by `entretiens publish`. Keep this file under version control, beside feed.yaml.
@@ -142,7 +143,69 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
             )
             continue
         guids.append((str(slug), guid.strip()))
-    return PublishState(podcast_guid=show_guid, guids=tuple(guids))
+    show_change, episode_changes = _read_changes(path, data, problems)
+    return PublishState(
+        podcast_guid=show_guid, guids=tuple(guids), show_change=show_change, episode_changes=episode_changes
+    )
+
+
+def _read_changes(
+    path: Path, data: YamlMap, problems: list[Problem]
+) -> tuple[Change | None, tuple[tuple[str, Change], ...]]:
+    """The ``changes:`` record. Unlike GUIDs, a damaged entry costs no listener anything: it is a
+    warning, and the next publish records that part anew (its date becomes the publish's)."""
+    changes = data.get("changes")
+    if changes is None:
+        return None, ()
+
+    def damaged(field: str, line: int | None) -> None:
+        problems.append(
+            Problem(
+                rule="state-dates",
+                path=path,
+                line=line,
+                field=field,
+                message="not a record of what publish wrote (hash and date): the next publish records it anew",
+                hint="restore the file from version control, or leave it to publish",
+            )
+        )
+
+    if not isinstance(changes, YamlMap):
+        damaged("changes", data.key_lines.get("changes"))
+        return None, ()
+    show_change = None
+    if "show" in changes:
+        show_change = _change(changes["show"])
+        if show_change is None:
+            damaged("changes.show", changes.key_lines.get("show"))
+    episodes = changes.get("episodes", YamlMap())
+    if not isinstance(episodes, YamlMap):
+        damaged("changes.episodes", changes.key_lines.get("episodes"))
+        return show_change, ()
+    found: list[tuple[str, Change]] = []
+    for slug, value in episodes.items():
+        change = _change(value)
+        if change is None:
+            damaged(f"changes.episodes.{slug}", episodes.key_lines.get(slug))
+        else:
+            found.append((str(slug), change))
+    return show_change, tuple(found)
+
+
+def _change(value: object) -> Change | None:
+    if not isinstance(value, YamlMap):
+        return None
+    digest, date = value.get("hash"), value.get("date")
+    if not isinstance(digest, str):
+        return None
+    if isinstance(date, str):
+        try:
+            date = datetime.fromisoformat(date)
+        except ValueError:
+            return None
+    if not isinstance(date, datetime) or date.tzinfo is None:
+        return None
+    return Change(hash=digest, date=date)
 
 
 def _cut_short(path: Path) -> bool:
@@ -290,15 +353,32 @@ def _by_enclosure(url: str, base: str, by_audio: Mapping[str, Episode]) -> Episo
     return None
 
 
-def render_state(podcast_guid: str, guids: Mapping[str, str]) -> bytes:
+def render_state(
+    podcast_guid: str,
+    guids: Mapping[str, str],
+    *,
+    show_change: Change | None = None,
+    episode_changes: Mapping[str, Change] | None = None,
+) -> bytes:
     """The text of published.yaml, in a stable order so that it diffs well."""
+    data: dict[str, object] = {"podcast_guid": podcast_guid, "episodes": dict(sorted(guids.items()))}
+    if show_change is not None or episode_changes:
+        changes: dict[str, object] = {}
+        if show_change is not None:
+            changes["show"] = _changed(show_change)
+        changes["episodes"] = {slug: _changed(c) for slug, c in sorted((episode_changes or {}).items())}
+        data["changes"] = changes
     body = yaml.safe_dump(
-        {"podcast_guid": podcast_guid, "episodes": dict(sorted(guids.items()))},
+        data,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
     )
     return (_HEADER + body).encode("utf-8")
+
+
+def _changed(change: Change) -> dict[str, str]:
+    return {"hash": change.hash, "date": change.date.isoformat()}
 
 
 def merged_guids(state: PublishState, published: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -502,6 +502,13 @@ LOADER: tuple[Row, ...] = (
     ),
     ("state-file", "error", "`published.yaml` is damaged.", "Restore it from version control."),
     (
+        "state-dates",
+        "warning",
+        "The `changes:` record of `published.yaml` (when the show and each episode last changed) is damaged: "
+        "the dates of the parts concerned become the next publish's.",
+        "Restore `published.yaml` from version control, or let publish record it anew.",
+    ),
+    (
         "audio-invalid",
         "error",
         "The audio file is missing, empty, unreadable, damaged, not audio, lasts zero seconds, has an extension "

@@ -1,0 +1,104 @@
+"""Truthful dates: the feed's lastBuildDate and each page's sitemap lastmod move when, and only
+when, what was published changed.
+
+A build hashes what it would publish: each episode (its page and its Markdown notes) and the
+show as a whole (every file but the sitemap, the feed without its own lastBuildDate, generated
+images by name only, since their bytes follow the Pillow version, copied files by size). The
+hashes and the moment each last changed are kept in published.yaml (``changes:``), under
+version control beside the GUIDs: a fresh clone or a CI runner keeps the dates, where the build
+record under ``.entretiens/`` is a cache that may vanish at any time, and with it every date
+would jump to the next publish. A part whose hash is unchanged keeps its date, so a rebuild of
+an unchanged show writes the same bytes; one never recorded takes its episode's date (the show:
+its newest episode's), which is what the feed said before dates were recorded.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+
+from . import layout, site
+from .model import Change, PublishState, Release, Show
+from .output import Content
+
+#: Files whose bytes are the show's own words and numbers; others count by name (generated
+#: images) or size (copied audio and artwork).
+_TEXT = frozenset({".xml", ".html", ".md", ".json", ".vtt", ".srt", ".txt", ".xsl", ".css", ".js"})
+_LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Changes:
+    """When the show and each published episode last changed, as this build would record it."""
+
+    show: Change
+    episodes: dict[str, Change] = field(default_factory=dict)
+
+
+def stamp(
+    show: Show, state: PublishState, releases: tuple[Release, ...], files: dict[PurePosixPath, Content], now: datetime
+) -> Changes:
+    """Date the build in ``files`` (the feed's lastBuildDate, the sitemap) from what changed
+    since ``state`` was recorded, and return the record to keep."""
+    recorded = dict(state.episode_changes)
+    episodes: dict[str, Change] = {}
+    for release in releases:
+        episode = release.episode
+        digest = _episode_hash(files, release)
+        before = recorded.get(episode.slug)
+        if before is not None and before.hash == digest:
+            episodes[episode.slug] = before
+        else:
+            episodes[episode.slug] = Change(hash=digest, date=now if before is not None else episode.date)
+    digest = _show_hash(files)
+    before_show = state.show_change
+    if before_show is not None and before_show.hash == digest:
+        show_change = before_show
+    elif before_show is not None:
+        show_change = Change(hash=digest, date=now)
+    else:
+        show_change = Change(hash=digest, date=max(r.episode.date for r in releases))
+    feed = files.get(layout.FEED)
+    if isinstance(feed, bytes):
+        when = email.utils.format_datetime(show_change.date).encode("ascii")
+        files[layout.FEED] = _LAST_BUILD.sub(b"<lastBuildDate>" + when + b"</lastBuildDate>", feed, count=1)
+    files[site.SITEMAP] = site.sitemap(
+        show,
+        releases,
+        guests=layout.GUESTS_PAGE in files,
+        show_date=show_change.date,
+        episode_dates={slug: change.date for slug, change in episodes.items()},
+    )
+    return Changes(show=show_change, episodes=episodes)
+
+
+def _episode_hash(files: Mapping[PurePosixPath, Content], release: Release) -> str:
+    digest = hashlib.sha256()
+    for path in (layout.episode_page(release.episode), layout.notes_markdown(release.episode)):
+        content = files.get(path)
+        digest.update(str(path).encode() + b"\0" + (content if isinstance(content, bytes) else b"") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path == site.SITEMAP:
+            continue
+        content = files[path]
+        if not isinstance(content, bytes):
+            try:
+                part = f"size:{content.stat().st_size}".encode()
+            except OSError:
+                part = b"missing"
+        elif path.suffix in _TEXT:
+            part = hashlib.sha256(_LAST_BUILD.sub(b"", content)).digest()
+        else:
+            part = b"generated"
+        digest.update(str(path).encode() + b"\0" + part + b"\0")
+    return digest.hexdigest()[:32]
