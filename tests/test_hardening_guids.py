@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -65,7 +66,7 @@ def test_a_lost_state_file_and_a_moved_feed_keep_every_live_guid(tmp_path: Path,
     assert warning.severity == "warning" and warning.path == state_file
     assert "out/feed.xml" in warning.message or str(out / "feed.xml") in warning.message
     # published.yaml is whole again: the next publish needs the live feed no more.
-    assert yaml.safe_load(state_file.read_text()) == state
+    assert _guids(state_file) == _without_dates(state)
     assert f"<podcast:guid>{state['podcast_guid']}</podcast:guid>".encode() in (out / "feed.xml").read_bytes()
     again = publish(root, out, now=NOW)
     assert not [p for p in again.warnings if p.rule == "guid-recovered"]
@@ -178,4 +179,13 @@ def test_guids_of_episodes_only_in_archive_pages_are_recovered_too(tmp_path: Pat
     result = publish(root, out, now=NOW)
     (warning,) = [p for p in result.warnings if p.rule == "guid-recovered"]
     assert "4 published episodes" in warning.message
-    assert yaml.safe_load((root / "published.yaml").read_text()) == state
+    assert _guids(root / "published.yaml") == _without_dates(state)
+
+
+def _without_dates(state: dict[str, Any]) -> dict[str, Any]:
+    """published.yaml's GUIDs; its record of when each part changed follows the moved URLs."""
+    return {key: value for key, value in state.items() if key != "changes"}
+
+
+def _guids(path: Path) -> dict[str, Any]:
+    return _without_dates(yaml.safe_load(path.read_text()))

@@ -159,10 +159,11 @@ def test_episode_page_meta(files: dict[PurePosixPath, bytes]) -> None:
     assert page.xpath("//link[@rel='canonical']/@href") == [url]
     assert _meta(page, "og:url") == url
     assert _meta(page, "og:title") == "Analytical engines"
-    assert _meta(page, "og:image") == BASE_URL + "artwork.png"
+    # The episode's social card (tests/test_cards.py), not the square artwork.
+    assert _meta(page, "og:image") == BASE_URL + "assets/cards/001-engines.jpg"
     assert _meta(page, "og:audio") == BASE_URL + "audio/001.mp3"
-    assert _meta(page, "twitter:card") == "summary"
-    assert _meta(page, "twitter:image") == BASE_URL + "artwork.png"
+    assert _meta(page, "twitter:card") == "summary_large_image"
+    assert _meta(page, "twitter:image") == BASE_URL + "assets/cards/001-engines.jpg"
     data = _json_ld(page)
     assert data["@context"] == "https://schema.org" and data["@type"] == "PodcastEpisode"
     assert data["url"] == url and data["name"] == "Analytical engines"
