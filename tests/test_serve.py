@@ -71,7 +71,7 @@ def test_serves_files_and_folders(served: tuple[Path, int]) -> None:
     folder = _get(port, "/ep")
     assert folder.status == 301 and folder.headers["Location"] == "/ep/"
     assert _get(port, "/ep/").body == b"<h1>episode</h1>"  # type: ignore[attr-defined]
-    assert _get(port, "/feed.xml").headers["Content-Type"] == "application/xml"
+    assert _get(port, "/feed.xml").headers["Content-Type"] == "application/xml; charset=utf-8"
     assert _get(port, "/ep/sub/").status == 404
     head = _get(port, "/audio.mp3", method="HEAD")
     assert head.status == 200 and head.headers["Content-Length"] == "10240" and head.body == b""  # type: ignore[attr-defined]

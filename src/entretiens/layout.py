@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import PurePosixPath
+from collections.abc import Mapping
+from pathlib import PurePath, PurePosixPath
+from types import MappingProxyType
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from .model import Episode, Show, Transcript, is_local, is_remote
@@ -28,6 +30,48 @@ TRANSCRIPT_TYPES = {
     ".htm": "text/html",
     ".txt": "text/plain",
 }
+
+#: The type every file of public/ is served with, by extension: one table for `deploy`'s headers
+#: and the preview server (audio as the feed's enclosures announce it).
+CONTENT_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        ".mp3": "audio/mpeg",
+        ".m4a": "audio/x-m4a",
+        ".mp4": "audio/mp4",
+        ".aac": "audio/aac",
+        ".ogg": "audio/ogg",
+        ".oga": "audio/ogg",
+        ".opus": "audio/ogg",
+        ".flac": "audio/flac",
+        ".wav": "audio/wav",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".png": "image/png",
+        ".webp": "image/webp",
+        ".gif": "image/gif",
+        ".svg": "image/svg+xml",
+        ".ico": "image/x-icon",
+        ".css": "text/css",
+        ".js": "text/javascript",
+        ".md": "text/markdown",
+        ".xml": "application/xml",
+        ".xsl": "application/xslt+xml",
+        ".pdf": "application/pdf",
+        **TRANSCRIPT_TYPES,
+    }
+)
+#: Types that are text without saying so in their name: served with their charset.
+_TEXT_TYPES = frozenset({"application/json", "application/xml", "application/xslt+xml", "image/svg+xml"})
+
+
+def content_type(path: PurePath | str, mime: str | None = None) -> str:
+    """The Content-Type of a published file: its type, with UTF-8 for text (every text file we write is).
+
+    :param mime: the type to use instead of the extension's (an enclosure served as announced).
+    """
+    kind = mime or CONTENT_TYPES.get(PurePath(path).suffix.lower(), "application/octet-stream")
+    # Without the charset some browsers read UTF-8 text as Latin-1.
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind in _TEXT_TYPES else kind
 
 
 def slugify(text: str, *, limit: int = 60) -> str:

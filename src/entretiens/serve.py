@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from . import pipeline
 from .errors import EntretiensError
-from .layout import FEED
+from .layout import FEED, content_type
 from .model import Project, is_local
 from .output import check_target
 from .publish import PublishResult, accept
@@ -33,33 +33,6 @@ DEFAULT_PORT = 8000
 POLL_INTERVAL = 0.5
 #: Folders whose every file is a source of the show (the YAML files beside feed.yaml too).
 WATCHED_FOLDERS = ("episodes", "guests", "templates")
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".xml": "application/xml",
-    ".xsl": "text/xsl",
-    ".json": "application/json",
-    ".md": "text/markdown; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".mp4": "audio/mp4",
-    ".aac": "audio/aac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".flac": "audio/flac",
-    ".wav": "audio/wav",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".webp": "image/webp",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-}
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 #: Seconds a connection may stay silent before the server hangs up: a browser's keep-alive
@@ -258,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             start, end = wanted if wanted is not None else (0, size - 1)
             self.send_response(HTTPStatus.PARTIAL_CONTENT if wanted is not None else HTTPStatus.OK)
-            self.send_header("Content-Type", CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream"))
+            self.send_header("Content-Type", content_type(path))
             self.send_header("Content-Length", str(end - start + 1))
             self.send_header("Accept-Ranges", "bytes")
             if wanted is not None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from types import MappingProxyType
 
 from .. import layout
 
@@ -21,35 +19,6 @@ NO_CACHE = "no-cache"
 #: The feed's type: what Apple's and the Podcast Index's crawlers expect.
 FEED_TYPE = "application/rss+xml"
 
-_TYPES: Mapping[str, str] = MappingProxyType(
-    {
-        ".mp3": "audio/mpeg",
-        ".m4a": "audio/x-m4a",
-        ".mp4": "audio/mp4",
-        ".ogg": "audio/ogg",
-        ".oga": "audio/ogg",
-        ".opus": "audio/ogg",
-        ".flac": "audio/flac",
-        ".wav": "audio/wav",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".png": "image/png",
-        ".webp": "image/webp",
-        ".gif": "image/gif",
-        ".svg": "image/svg+xml",
-        ".ico": "image/x-icon",
-        ".css": "text/css",
-        ".js": "text/javascript",
-        ".md": "text/markdown",
-        ".xml": "application/xml",
-        ".xsl": "application/xslt+xml",
-        ".pdf": "application/pdf",
-        **layout.TRANSCRIPT_TYPES,
-    }
-)
-_TEXT_TYPES = frozenset(
-    {"application/json", "application/xml", "application/xslt+xml", FEED_TYPE, "image/svg+xml", "text/javascript"}
-)
 _MEDIA_PREFIXES = ("audio/", "video/", "image/")
 
 
@@ -70,10 +39,8 @@ def headers_for(key: str, *, enclosure_type: str | None = None) -> Headers:
     path = PurePosixPath(key)
     if path == layout.FEED:
         return Headers(f"{FEED_TYPE}; charset=utf-8", SHORT_CACHE)
-    mime = enclosure_type or _TYPES.get(path.suffix.lower(), "application/octet-stream")
-    # Every text file entretiens writes is UTF-8; without the charset some browsers guess Latin-1.
-    text = mime.startswith("text/") or mime in _TEXT_TYPES
-    content_type = f"{mime}; charset=utf-8" if text else mime
+    content_type = layout.content_type(path, enclosure_type)
+    mime = content_type.split(";")[0]
     if mime.startswith(_MEDIA_PREFIXES):
         cache = LONG_CACHE
     elif mime == "application/json" or path.name.startswith("transcript") or path.name == "chapters.json":
