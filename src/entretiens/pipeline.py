@@ -67,6 +67,7 @@ def build(
     feed_path: Path | None = None,
     previous: Path | None = None,
     progress: Progress | None = None,
+    preview_url: str | None = None,
 ) -> Build:
     """Run every stage on a show folder and gather every problem; write nothing but the caches.
 
@@ -84,6 +85,9 @@ def build(
     :param previous: the output folder about to be replaced (default: public/): the GUIDs
         published.yaml lost are recovered from its feed, never derived anew.
     :param progress: called after each audio file is measured.
+    :param preview_url: a preview's address (``serve``): once checked as published, the feeds
+        and sitemap carry it in place of base_url, so that a podcast app can subscribe to the
+        preview. Never for publish.
     :raises OutputError: a cache folder cannot be written (the machine's problem, not the show's).
     """
     root = show_dir.resolve()
@@ -123,6 +127,14 @@ def build(
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         return result
     _lint(result, project, feed_path or root / checks.FEED_PATH)
+    if preview_url is not None and not result.errors:
+        # The checks saw the show as it will be published; only the feeds' addresses move to the
+        # preview. Rewritten as text: an http preview address is refused by the feed builder,
+        # which holds published feeds to https.
+        old, new = project.show.base_url.encode(), preview_url.encode()
+        for path, content in result.files.items():
+            if path.suffix == ".xml" and isinstance(content, bytes):
+                result.files[path] = content.replace(old, new)
     return result
 
 

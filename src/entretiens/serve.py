@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import posixpath
 import re
@@ -79,14 +80,26 @@ class RangeNotSatisfiable(Exception):
     """A Range header that asks for bytes the file does not have."""
 
 
-def build(show_dir: Path, out_dir: Path, *, include_future: bool = False, now: datetime | None = None) -> PublishResult:
+def build(
+    show_dir: Path,
+    out_dir: Path,
+    *,
+    include_future: bool = False,
+    now: datetime | None = None,
+    preview_url: str | None = None,
+) -> PublishResult:
     """Build a show into ``out_dir`` for preview: a publish that pins no GUID in published.yaml.
+
+    :param preview_url: the preview's address, written in place of base_url (feed, enclosures,
+        pages' absolute links) so that a podcast app can subscribe to the preview.
 
     :raises EntretiensError: the show has errors; ``out_dir`` keeps its previous build.
     """
     root = show_dir.resolve()
     check_target(out_dir, root)
-    built = pipeline.build(show_dir, now=now, include_future=include_future, feed_path=out_dir / FEED)
+    built = pipeline.build(
+        show_dir, now=now, include_future=include_future, feed_path=out_dir / FEED, preview_url=preview_url
+    )
     result = accept(built, out_dir)
     result.report = pipeline.commit(built, out_dir, pin_guids=False).report
     return result
@@ -290,15 +303,26 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface
+
+
 def make_server(
     root: Path,
     port: int = DEFAULT_PORT,
     *,
+    host: str = HOST,
     log: Callable[[str], None] | None = None,
     idle_timeout: float = IDLE_TIMEOUT,
     max_connections: int = MAX_CONNECTIONS,
 ) -> ThreadingHTTPServer:
-    """An HTTP server for the files under ``root`` on 127.0.0.1 (port 0 picks a free port).
+    """An HTTP server for the files under ``root`` on ``host`` (port 0 picks a free port).
 
     Each connection is closed after ``idle_timeout`` seconds of silence, and at most
     ``max_connections`` are served at once, so idle or slow clients cannot pile up threads.
@@ -311,9 +335,10 @@ def make_server(
         {"root": root, "log": staticmethod(log) if log else None, "timeout": idle_timeout},
     )
     try:
-        return _Server((HOST, port), handler, max_connections)
-    except OSError as exc:
-        msg = f"cannot serve on {HOST}:{port} ({exc.strerror}); choose another port with --port"
+        return _Server((host, port), handler, max_connections)
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        msg = f"cannot serve on {host}:{port} ({reason}); choose another port with --port, or another --host"
         raise EntretiensError(msg) from exc
 
 
@@ -332,6 +357,7 @@ class Preview:
         out_dir: Path | None = None,
         *,
         port: int = DEFAULT_PORT,
+        host: str = HOST,
         include_future: bool = False,
         interval: float = POLL_INTERVAL,
         on_build: Callable[[PublishResult], None] | None = None,
@@ -342,6 +368,7 @@ class Preview:
         self._temporary = out_dir is None
         self.out_dir = out_dir if out_dir is not None else Path(tempfile.mkdtemp(prefix="entretiens-serve-")) / "public"
         self.port = port
+        self.host = host
         self.include_future = include_future
         self.interval = interval
         self.on_build = on_build
@@ -358,7 +385,7 @@ class Preview:
     def url(self) -> str:
         """The preview's address."""
         port = self._server.server_address[1] if self._server else self.port
-        return f"http://{HOST}:{port}/"
+        return f"http://{self.host}:{port}/"
 
     def start(self) -> PublishResult:
         """Build, then serve and watch in background threads.
@@ -367,9 +394,9 @@ class Preview:
         """
         try:
             # The port first: a taken port is reported before a long build, not after.
-            self._server = make_server(self.out_dir, self.port, log=self._log)
+            self._server = make_server(self.out_dir, self.port, host=self.host, log=self._log)
             before = self._snapshot()
-            result = build(self.show_dir, self.out_dir, include_future=self.include_future)
+            result = build(self.show_dir, self.out_dir, include_future=self.include_future, preview_url=self.url)
             self._built(before, result.project)
         except BaseException:
             if self._server is not None:
@@ -404,7 +431,7 @@ class Preview:
             return False
         self._sources, self._pending = current, None
         try:
-            result = build(self.show_dir, self.out_dir, include_future=self.include_future)
+            result = build(self.show_dir, self.out_dir, include_future=self.include_future, preview_url=self.url)
         except EntretiensError as exc:
             if self.on_error:
                 self.on_error(exc)

@@ -27,24 +27,35 @@ if TYPE_CHECKING:
     type=click.IntRange(0, 65535),
     default=None,
     show_default="8000",
-    help="Port on 127.0.0.1; 0 picks a free one.",
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--host",
+    metavar="ADDRESS",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Give this machine's address on your network (e.g. 192.168.1.20) to "
+    "subscribe to the preview from a phone; anyone on that network can then read it.",
 )
 @output_option("Build into this folder and keep it.  [default: a temporary folder]")
 @include_future_option("Also show episodes dated in the future.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every request.")
 @with_errors_reported
-def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, include_future: bool, verbose: bool) -> None:
+def serve_command(
+    show_dir: Path, port: int | None, host: str, out_dir: Path | None, include_future: bool, verbose: bool
+) -> None:
     """Preview the site and the feed on 127.0.0.1, rebuilt on every change.
 
     Builds the show as publish does (without pinning GUIDs in published.yaml), serves it on
-    127.0.0.1 only, and rebuilds when a YAML file, a template, an audio file or any other
-    file of the show folder changes. Links between pages are relative, so the preview works
-    although its address differs from base_url.
+    127.0.0.1 (or --host), and rebuilds when a YAML file, a template, an audio file or any
+    other file of the show folder changes. The preview's feed and pages point at the preview
+    (base_url is replaced by its address), so a podcast app can subscribe to it.
 
     \b
     Example:
         entretiens serve
         entretiens serve --show ~/shows/entretiens --port 8080
+        entretiens serve --host 192.168.1.20
     """
 
     def built(result: PublishResult) -> None:
@@ -61,10 +72,16 @@ def serve_command(show_dir: Path, port: int | None, out_dir: Path | None, includ
             say(f"Error: {error}", fg="red", bold=True)
         say("The previous build is still served; fix the show and save again.", fg="yellow")
 
-    from entretiens.serve import DEFAULT_PORT, Preview
+    from entretiens.serve import DEFAULT_PORT, Preview, is_loopback
 
+    if not is_loopback(host):
+        click.echo(
+            f"Warning: serving on {host}: anyone who can reach this address can read the preview, "
+            "unpublished episodes included. Use it on a network you trust.",
+            err=True,
+        )
     preview = Preview(
-        show_dir, out_dir, port=DEFAULT_PORT if port is None else port, include_future=include_future,
+        show_dir, out_dir, port=DEFAULT_PORT if port is None else port, host=host, include_future=include_future,
         on_build=built, on_error=failed, log=(lambda line: say(line)) if verbose else None,
     )  # fmt: skip
     # Before the first build, so that a signal during it also removes the temporary folder.
