@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, features
 from . import layout as paths
 from . import remote_images
 from .images import ImageTooLarge, open_image
-from .model import Episode, Show
+from .model import Episode, Show, is_remote
 from .output import atomic_write
 from .thumbnails import IMAGE_CACHE
 
@@ -223,7 +223,7 @@ def _artwork(source: Path | None) -> Image.Image | None:
 
 def _source(show: Show, episode: Episode) -> Path | None:
     reference = episode.cover_image or show.cover_image
-    if "://" in reference:
+    if is_remote(reference):
         copy = remote_images.local_copy(show.root, reference)
         return copy if isinstance(copy, Path) else None
     return show.root / reference
