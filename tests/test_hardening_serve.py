@@ -69,7 +69,10 @@ def raw(port: int, request: bytes) -> bytes:
     """Send bytes as they are (http.client would refuse some) and read the whole answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
+        # A server that answers at once (503 when too busy) may have closed already: its answer
+        # is still there to read.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -131,17 +134,25 @@ def test_an_idle_connection_is_closed_after_the_timeout(public: Path) -> None:
         assert sock.recv(1024) == b""
 
 
+def _status(port: int) -> str:
+    """The status line of GET /, or "" when the connection broke before an answer."""
+    try:
+        return get(port, "/")[0]
+    except OSError:
+        return ""
+
+
 def test_connections_beyond_the_bound_are_turned_away(public: Path) -> None:
     with running(public, max_connections=2) as port:
         idle = [socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) for _ in range(2)]
         try:
             # The server counts a connection once its accepting thread has taken it: under load
             # that can come after our first request, so ask until the bound shows.
-            assert wait_until(lambda: get(port, "/")[0].startswith("HTTP/1.1 503"))
+            assert wait_until(lambda: _status(port).startswith("HTTP/1.1 503"))
         finally:
             for sock in idle:
                 sock.close()
-        assert wait_until(lambda: get(port, "/")[0].startswith("HTTP/1.1 200"))
+        assert wait_until(lambda: _status(port).startswith("HTTP/1.1 200"))
 
 
 def test_the_watcher_survives_errors_that_are_not_entretiens_errors(tmp_path: Path) -> None:
