@@ -91,6 +91,21 @@ def test_publish_refuses_a_damaged_state_and_changes_nothing(damaged_state: Dama
 # --- what is not damage ------------------------------------------------------------------------
 
 
+def test_a_state_file_that_is_no_regular_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    """A FIFO would block the read for ever, a link loop would raise: both are located errors."""
+    fifo = tmp_path / "published.yaml"
+    os.mkfifo(fifo)
+    problems: list[Problem] = []
+    assert read_state(fifo, problems) == PublishState()
+    assert [(p.rule, p.path) for p in problems] == [("state-file", fifo)]
+    assert "FIFO" in problems[0].message
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    problems = []
+    assert read_state(loop, problems) == PublishState()
+    assert [(p.rule, p.path) for p in problems] == [("state-file", loop)]
+
+
 def test_a_missing_state_file_is_a_show_never_published(tmp_path: Path) -> None:
     problems: list[Problem] = []
     assert read_state(tmp_path / "published.yaml", problems) == PublishState()
