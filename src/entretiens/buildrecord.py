@@ -164,7 +164,7 @@ def save(
             "drafts": summary.drafts,
             "scheduled": list(summary.scheduled),
             "feed_url": summary.feed_url,
-            "problems": [_problem_to_json(p) for p in summary.problems],
+            "problems": [problem_to_json(p) for p in summary.problems],
         },
         "inputs": read,
         "outputs": written,
@@ -225,7 +225,7 @@ def up_to_date(root: Path, out_dir: Path, *, options: dict[str, Any], now: datet
             drafts=int(data["drafts"]),
             scheduled=tuple(str(d) for d in data["scheduled"]),
             feed_url=str(data["feed_url"]),
-            problems=[_problem_from_json(p) for p in data["problems"]],
+            problems=[problem_from_json(p) for p in data["problems"]],
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -238,7 +238,8 @@ def _same(recorded: dict[str, list[int]], current: Stats) -> bool:
     )
 
 
-def _problem_to_json(problem: Problem) -> dict[str, Any]:
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """A problem as JSON values, to be read back by :func:`problem_from_json`."""
     return {
         "rule": problem.rule,
         "message": problem.message,
@@ -250,7 +251,11 @@ def _problem_to_json(problem: Problem) -> dict[str, Any]:
     }
 
 
-def _problem_from_json(data: dict[str, Any]) -> Problem:
+def problem_from_json(data: dict[str, Any]) -> Problem:
+    """A problem written by :func:`problem_to_json`.
+
+    :raises KeyError, TypeError, ValueError: not such a record (an unknown rule raises LookupError).
+    """
     return Problem(
         rule=str(data["rule"]),
         message=str(data["message"]),

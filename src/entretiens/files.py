@@ -13,13 +13,18 @@ from . import chapters, feed, layout, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release, is_local
 from .output import MARKER, Content
+from .unitcache import Units
 
 #: Files the host wants in public/ as they are (CNAME, .htaccess, robots.txt, a favicon).
 STATIC_DIR = "static"
 
 
-def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePosixPath, Content]:
+def build_files(
+    project: Project, releases: tuple[Release, ...], units: Units | None = None
+) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
+
+    :param units: the cache of each episode's own pages (see :mod:`entretiens.unitcache`).
 
     :raises EntretiensError: two different files would be published at one path, or a page
         cannot be rendered.
@@ -45,7 +50,7 @@ def build_files(project: Project, releases: tuple[Release, ...]) -> dict[PurePos
             add(layout.chapters_file(episode), chapters.json_chapters(show, release.chapters, release.audio))
         for path, content in transcripts.files(show, release).items():
             add(path, content)
-    for path, content in site.build_site(project, releases).items():
+    for path, content in site.build_site(project, releases, units).items():
         add(path, content)
     # Last: a static file may not replace a generated one (add() refuses a clash).
     for path, source in static_files(show.root).items():

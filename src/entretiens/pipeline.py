@@ -9,13 +9,16 @@ of them imports this module.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from . import checks, dates, feedlint, files, layout, loading, output, releases, state
+from . import buildrecord, checks, dates, feedlint, files, layout, loading, output, releases, state, unitcache
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
-from .model import Change, Episode, Project, PublishState, Release
+from .model import Change, Episode, Project, PublishState, Release, Show, is_local
 from .output import Content, WriteReport
 from .releases import Progress
 
@@ -41,6 +44,8 @@ class Build:
     files: dict[PurePosixPath, Content] = field(default_factory=dict)
     #: When the show and each episode last changed, to record in published.yaml.
     changes: dates.Changes | None = None
+    #: How many per-episode units of each kind were computed rather than read from the cache.
+    computed: dict[str, int] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -108,7 +113,10 @@ def build(
     prepared = releases.prepare(project, measured, infos)
     problems += prepared.problems
     result.checked = prepared.releases
-    problems += checks.run_checks(project, prepared.releases, now=moment)
+    version = buildrecord.code()
+    kept = unitcache.Units(root if use_cache else None, "checks", version=version)
+    problems += checks.run_checks(project, prepared.releases, now=moment, per_episode=_kept_rules(kept, project.show))
+    result.computed["checks"] = kept.computed
     if not published:
         problems.append(releases.nothing_to_publish(root))
     out = {episode.slug for episode in published}
@@ -120,12 +128,16 @@ def build(
     if (project.show.tag_audio if tag_audio is None else tag_audio) and not result.errors:
         result.releases, tag_problems = releases.tag(project, result.releases)
         problems += tag_problems
+    pages = unitcache.Units(root if use_cache else None, "pages", version=version)
     try:
-        result.files = files.build_files(project, result.releases)
+        result.files = files.build_files(project, result.releases, pages)
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         return result
+    result.computed["pages"] = pages.computed
+    pages.prune()
+    kept.prune()
     _lint(result, project, feed_path or root / checks.FEED_PATH)
     if preview_url is not None and not result.errors:
         # The checks saw the show as it will be published; only the feeds' addresses move to the
@@ -136,6 +148,35 @@ def build(
             if path.suffix == ".xml" and isinstance(content, bytes):
                 result.files[path] = content.replace(old, new)
     return result
+
+
+def _kept_rules(units: unitcache.Units, show: Show) -> checks.EpisodeRules:
+    """Each episode's own problems, kept between builds under a digest of what they depend on."""
+
+    def per_episode(release: Release, make: Callable[[], list[Problem]]) -> list[Problem]:
+        episode = release.episode
+        named = [
+            episode.cover_image,
+            *(person.image for person in episode.guests),
+            *(chapter.image for chapter in episode.chapters),
+            *(str(transcript.path) for transcript in episode.transcripts),
+        ]
+        # The lines of a guest's registry file are out of the person's repr (they name private keys).
+        # Its neighbours are not its business: adding an episode does not check the one before again.
+        alone = dataclasses.replace(release, previous=None, next=None)
+        inputs = (show, alone, [(person.source, person.lines) for person in episode.guests])
+        stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
+
+        def made() -> dict[str, bytes]:
+            return {"problems": json.dumps([buildrecord.problem_to_json(p) for p in make()]).encode()}
+
+        unit = units.get(inputs, made, stamps=stamps)
+        try:
+            return [buildrecord.problem_from_json(data) for data in json.loads(unit["problems"])]
+        except (KeyError, TypeError, ValueError, LookupError):
+            return make()
+
+    return per_episode
 
 
 def _lint(result: Build, project: Project, path: Path) -> None:

@@ -19,11 +19,12 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, cards, layout, notes, show_templates, templating
+from . import captions, cards, layout, notes, show_templates, templating, unitcache
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Person, Project, Release, Show, is_remote
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
+from .unitcache import Units
 from .wording import iso_duration, strings, subscribe_apps
 
 SITEMAP = PurePosixPath("sitemap.xml")
@@ -108,9 +109,16 @@ class PageMeta:
     audio_type: str | None = None
 
 
-def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosixPath, bytes]:
-    """Every page and asset of the site, by path in public/."""
+def build_site(
+    project: Project, releases: tuple[Release, ...], units: Units | None = None
+) -> dict[PurePosixPath, bytes]:
+    """Every page and asset of the site, by path in public/.
+
+    :param units: where each episode's own pages (page, embed page, Markdown notes) are kept
+        between builds, under a digest of what they are made from; None renders them all.
+    """
     show = project.show
+    units = units or Units(None, "pages", version="")
     files: dict[PurePosixPath, bytes] = {}
     images = Images(show, files)
     ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
@@ -124,14 +132,17 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     )
     files.update(assets(show))
 
-    def render(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> None:
+    def text(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> bytes:
         # A 404 page is served at any address: its links start from the site's root instead.
         root = urlsplit(show.base_url).path
         href = (lambda target: root + target) if from_root else _linker(page)
-        files[page] = templating.render(
+        return templating.render(
             show, name, site=site, page=meta, href=href, guest_of=guest_of,
             episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
         ).encode("utf-8")  # fmt: skip
+
+    def render(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> None:
+        files[page] = text(name, page, meta, from_root=from_root, **context)
 
     render("index.html.j2", layout.INDEX, _home_meta(show, site), audio_src=lambda e: _media(show, e.audio))
     if guests:
@@ -140,13 +151,69 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
     render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
+    shared = _shared_inputs(show, site, ordered)
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
-        embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
-        meta = _episode_meta(show, release)
         files[cards.card_path(episode)] = cards.card(show, episode)
-        render(
+        previous = by_slug.get(release.previous or "")
+        following = by_slug.get(release.next or "")
+
+        def make(
+            release: Release = release,
+            cover: Picture | None = cover,
+            previous: Release | None = previous,
+            following: Release | None = following,
+        ) -> dict[str, bytes]:
+            return _episode_pages(text, show, site, release, cover, guest_of, previous, following)
+
+        stamps = tuple(unitcache.file_stamp(show.root / t.path) for t in episode.transcripts)
+        inputs = (
+            shared,
+            release,
+            cover,
+            [(person, guest_of(person).anchor, guest_of(person).photo) for person in episode.guests],
+            [(other.episode.slug, other.episode.title, layout.episode_dir(other.episode)) if other else None
+             for other in (previous, following)],
+        )  # fmt: skip
+        for name, content in units.get(inputs, make, stamps=stamps).items():
+            files[PurePosixPath(name)] = content
+    if show.feed_stylesheet:
+        files[layout.FEED_STYLESHEET] = templating.render(
+            show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
+        ).encode("utf-8")
+    files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
+    files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
+    return files
+
+
+def _shared_inputs(show: Show, site: Site, ordered: tuple[Release, ...]) -> tuple[object, ...]:
+    """What every episode's pages depend on beyond the episode, its neighbours and guests.
+
+    A show with its own templates may use anything in them (every episode from ``site``): its
+    units then depend on the whole site, and any change renders every page again.
+    """
+    overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
+    everything = unitcache.digest(site) if overrides else None
+    return (show, site.cover, site.icon, bool(site.guests), overrides, everything)
+
+
+def _episode_pages(
+    text: Callable[..., bytes],
+    show: Show,
+    site: Site,
+    release: Release,
+    cover: Picture | None,
+    guest_of: Callable[[Person], Guest],
+    previous: Release | None,
+    following: Release | None,
+) -> dict[str, bytes]:
+    """One episode's own files: its page, its embeddable player and its Markdown notes."""
+    episode = release.episode
+    embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
+    meta = _episode_meta(show, release)
+    return {
+        str(layout.episode_page(episode)): text(
             "episode.html.j2",
             layout.episode_page(episode),
             meta,
@@ -157,10 +224,10 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
             embed_code=_embed_code(embed_url, strings(show.language)["embed_title"].format(title=episode.title)),
             guests=[(person, guest_of(person)) for person in episode.guests],
             transcript=transcript_text(show, release),
-            previous=by_slug.get(release.previous or ""),
-            next=by_slug.get(release.next or ""),
-        )
-        render(
+            previous=previous,
+            next=following,
+        ),
+        str(layout.embed_page(episode)): text(
             "embed.html.j2",
             layout.embed_page(episode),
             meta,
@@ -168,15 +235,9 @@ def build_site(project: Project, releases: tuple[Release, ...]) -> dict[PurePosi
             episode=episode,
             cover=cover or site.cover,
             audio_src=_media(show, episode.audio),
-        )
-        files[layout.notes_markdown(episode)] = notes.notes_markdown(show, release).encode("utf-8")
-    if show.feed_stylesheet:
-        files[layout.FEED_STYLESHEET] = templating.render(
-            show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
-        ).encode("utf-8")
-    files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
-    files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
-    return files
+        ),
+        str(layout.notes_markdown(episode)): notes.notes_markdown(show, release).encode("utf-8"),
+    }
 
 
 def _embed_code(url: str, title: str) -> str:

@@ -1,0 +1,161 @@
+"""The per-episode cache: what one episode's work produced, kept on disk under a digest of its inputs.
+
+An episode's pages and its own problems are a function of explicit inputs: the episode, its
+measured audio, its neighbours, the show's settings, the files it names (by size, mtime and
+inode), the show's template overrides and the code that builds it. A rebuild after one edit
+recomputes only the units whose digest changed; every other unit is read back from
+``.entretiens/cache/units/``. A unit file that is missing, foreign, truncated or altered (its
+body no longer matches the digest in its header) is ignored and computed again: the cache only
+ever saves time, never decides what is published.
+
+Digests are taken over ``repr`` of the frozen model values: each is a dataclass whose repr
+names every field (what is out of repr, such as a person's YAML lines, is added by the caller).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Final
+
+#: Where the units are kept, in the show folder.
+UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
+_MAGIC: Final = b"entretiens-unit 1\n"
+#: A file modified this close (ns) to the moment it was read may change again without its stats
+#: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept.
+RACY_NS: Final = 2_000_000_000
+
+
+def digest(*parts: object) -> str:
+    """A stable digest of values whose ``repr`` names all they hold."""
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update(repr(part).encode("utf-8", "surrogatepass"))
+        hashed.update(b"\0")
+    return hashed.hexdigest()
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of a file the unit reads, or None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int] | None], ...]:
+    """The stamp of every file under ``folder`` (a show's template overrides), sorted by path."""
+    found: list[tuple[str, tuple[int, int, int] | None]] = []
+    if not folder.is_dir():
+        return ()
+    for directory, _subdirs, names in os.walk(folder):
+        for name in names:
+            path = Path(directory) / name
+            found.append((str(path.relative_to(folder)), file_stamp(path)))
+    return tuple(sorted(found))
+
+
+class Units:
+    """The units of one kind (``pages``, ``checks``) read and written by one build."""
+
+    def __init__(self, root: Path | None, kind: str, *, version: str) -> None:
+        """:param root: the show folder; None keeps nothing (every unit is computed).
+        :param version: the code that builds the units (``buildrecord.code()``), part of every key.
+        """
+        self._folder = None if root is None else root / UNITS_DIR / kind
+        self._version = f"{kind} {version}"
+        self._started = time.time_ns()
+        #: Keys read or written by this build, and how many units were computed.
+        self.used: set[str] = set()
+        self.computed = 0
+
+    def get(
+        self, inputs: tuple[object, ...], make: Callable[[], dict[str, bytes]], *, stamps: Iterable[object] = ()
+    ) -> dict[str, bytes]:
+        """The unit made from ``inputs``: read back, or made by ``make`` and kept.
+
+        :param inputs: everything ``make`` depends on, each value's repr naming all it holds.
+        :param stamps: the stamps of the files ``make`` reads (in ``inputs`` too): a unit that
+            read a file modified just now is not kept (its next change may not show).
+        """
+        stamps = tuple(stamps)
+        key = digest(self._version, *inputs, *stamps)
+        self.used.add(key)
+        found = self._read(key)
+        if found is not None:
+            return found
+        self.computed += 1
+        made = make()
+        if self._folder is not None and not _racy(stamps, self._started):
+            self._write(key, made)
+        return made
+
+    def _path(self, key: str) -> Path:
+        assert self._folder is not None
+        return self._folder / key[:2] / key
+
+    def _read(self, key: str) -> dict[str, bytes] | None:
+        if self._folder is None:
+            return None
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC):
+            return None
+        end = data.find(b"\n", len(_MAGIC))
+        try:
+            header = json.loads(data[len(_MAGIC) : end])
+            body = memoryview(data)[end + 1 :]
+            if header["sha256"] != hashlib.sha256(body).hexdigest():
+                return None
+            files: dict[str, bytes] = {}
+            offset = 0
+            for name, length in header["files"]:
+                files[str(name)] = bytes(body[offset : offset + int(length)])
+                offset += int(length)
+        except (ValueError, KeyError, TypeError):
+            return None
+        return files if offset == len(body) else None
+
+    def _write(self, key: str, files: dict[str, bytes]) -> None:
+        """Keep a unit (temporary file, then rename); one that cannot be written is no error."""
+        body = b"".join(files.values())
+        header = {"files": [[name, len(content)] for name, content in files.items()]}
+        header["sha256"] = hashlib.sha256(body).hexdigest()  # type: ignore[assignment]
+        path = self._path(key)
+        temporary = path.with_name(f".{key}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(_MAGIC + json.dumps(header).encode("utf-8") + b"\n" + body)
+            temporary.replace(path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+    def prune(self) -> None:
+        """Remove the units this build did not use (an edited episode's old unit), keeping the folder small."""
+        if self._folder is None or not self.used:
+            return
+        with contextlib.suppress(OSError):
+            for bucket in os.scandir(self._folder):
+                if not bucket.is_dir(follow_symlinks=False):
+                    continue
+                for entry in os.scandir(bucket.path):
+                    if entry.name not in self.used:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+
+
+def _racy(stamps: Iterable[object], started: int) -> bool:
+    limit = started - RACY_NS
+    for stamp in stamps:
+        if isinstance(stamp, tuple) and len(stamp) == 3 and isinstance(stamp[1], int) and stamp[1] >= limit:
+            return True
+    return False

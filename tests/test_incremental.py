@@ -1,0 +1,156 @@
+"""Incremental rebuilds: after any change, a build that reuses the per-episode cache publishes
+exactly what a cold build of the same show in a fresh folder publishes, with the same problems."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entretiens import pipeline, unitcache
+from entretiens.errors import Problem
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _problems(problems: list[Problem], root: Path) -> list[tuple[object, ...]]:
+    def plain(text: object) -> object:
+        return text.replace(str(root), "<show>") if isinstance(text, str) else text
+
+    return sorted(
+        (p.rule, plain(p.message), None if p.path is None else plain(str(p.path)), p.line, p.field, plain(p.hint))
+        for p in problems
+    )
+
+
+def _built(root: Path) -> tuple[dict[str, bytes], list[tuple[object, ...]], bytes]:
+    """Publish ``root`` and return public/, the warnings and published.yaml."""
+    result = publish(root, now=SAMPLE_NOW)
+    return _files(root / "public"), _problems(result.warnings, root), (root / "published.yaml").read_bytes()
+
+
+def _cold_copy(root: Path, dest: Path) -> Path:
+    """The show as it is now, in a fresh folder: no cache, no previous output."""
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    return dest
+
+
+@pytest.fixture
+def show(tmp_path: Path) -> Path:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    assert (root / unitcache.UNITS_DIR).is_dir()
+    return root
+
+
+def _edit_yaml(path: Path, change: Callable[[dict[str, object]], None]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _edit_notes(root: Path) -> None:
+    _edit_yaml(root / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(notes="Edited **notes**."))
+
+
+def _add_episode(root: Path) -> None:
+    source = yaml.safe_load((root / "episodes" / "006-frederic-bourguet.yaml").read_text(encoding="utf-8"))
+    source.update(title="A new conversation", number=8, date="2011-06-01T09:00:00+02:00", audio="audio/008-new.mp3")
+    shutil.copyfile(root / "audio" / "006-frederic-bourguet.mp3", root / "audio" / "008-new.mp3")
+    (root / "episodes" / "008-new.yaml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+
+
+def _edit_feed(root: Path) -> None:
+    _edit_yaml(root / "feed.yaml", lambda d: d.update(title="Renamed show"))
+
+
+def _edit_guest(root: Path) -> None:
+    _edit_yaml(root / "guests" / "nicolas-sauvage.yaml", lambda d: d.update(bio="A new bio."))
+
+
+def _override_template(root: Path) -> None:
+    shipped = Path(pipeline.__file__).parent / "templates" / "episode.html.j2"
+    text = shipped.read_text(encoding="utf-8").replace(
+        "{% block main %}", "{% block main %}<p>{{ site.releases | length }} episodes</p>", 1
+    )
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "episode.html.j2").write_text(text, encoding="utf-8")
+
+
+def _delete_episode(root: Path) -> None:
+    (root / "episodes" / "004-jerome-serre.yaml").unlink()
+
+
+def _corrupt_cache(root: Path) -> None:
+    units = sorted(p for p in (root / unitcache.UNITS_DIR).rglob("*") if p.is_file())
+    assert units
+    units[0].write_bytes(b"not a unit")
+    units[1].write_bytes(units[1].read_bytes()[:-10])
+    data = bytearray(units[2].read_bytes())
+    data[-1] ^= 1
+    units[2].write_bytes(bytes(data))
+
+
+CHANGES = {
+    "notes": _edit_notes,
+    "added": _add_episode,
+    "feed": _edit_feed,
+    "guest": _edit_guest,
+    "template": _override_template,
+    "deleted": _delete_episode,
+    "corrupt": _corrupt_cache,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_rebuild_after_a_change_publishes_what_a_cold_build_does(show: Path, tmp_path: Path, change: str) -> None:
+    CHANGES[change](show)
+    cold = _cold_copy(show, tmp_path / "cold")
+    assert _built(show) == _built(cold)
+
+
+def test_a_second_change_after_a_template_override_is_picked_up(show: Path, tmp_path: Path) -> None:
+    _override_template(show)
+    publish(show, now=SAMPLE_NOW)
+    _add_episode(show)
+    cold = _cold_copy(show, tmp_path / "cold")
+    assert _built(show) == _built(cold)
+
+
+def _computed(root: Path) -> dict[str, int]:
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert not built.errors
+    return built.computed
+
+
+def test_an_unchanged_show_computes_no_unit(show: Path) -> None:
+    assert _computed(show) == {"pages": 0, "checks": 0}
+
+
+def test_editing_one_episode_computes_its_unit_only(show: Path) -> None:
+    _edit_notes(show)
+    assert _computed(show) == {"pages": 1, "checks": 1}
+
+
+def test_adding_an_episode_computes_it_and_its_neighbour(show: Path) -> None:
+    _add_episode(show)
+    # The new episode's pages, and those of the one before it, which now link to it; the
+    # checks of the new one only.
+    assert _computed(show) == {"pages": 2, "checks": 1}
+
+
+def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
+    _edit_guest(show)
+    assert _computed(show) == {"pages": 1, "checks": 1}
+
+
+def test_without_the_cache_every_unit_is_computed(show: Path) -> None:
+    built = pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
+    assert built.computed == {"pages": len(built.releases), "checks": len(built.checked)}
