@@ -500,3 +500,37 @@ def test_a_whole_mp3_has_no_truncation_warning(tmp_path: Path) -> None:
 
     result = publish(make_minimal_show(tmp_path / "show"), tmp_path / "out", dry_run=True)
     assert not [p for p in result.warnings if p.rule == "audio-truncated"]
+
+
+def test_per_episode_and_show_wide_checks_make_up_run_checks(tmp_path: Path) -> None:
+    """Each episode checked on its own (as a build reusing cached results does), then the show:
+    the same problems in the same order as run_checks, and a URL-named image is never reusable."""
+    from entretiens import releases
+    from entretiens.loading import load_project
+    from entretiens.model import FieldLines
+
+    root = make_clean_show(tmp_path, episodes=4)
+    replace_in(episode_path(root, 1), "Une conversation", "![x](https://elsewhere.example/x.png) Une conversation")
+    replace_in(episode_path(root, 2), "    bio: Ébéniste à Lyon depuis vingt ans.\n", "")
+    replace_in(episode_path(root, 3), "number: 3", "number: 7")
+    replace_in(
+        episode_path(root, 4),
+        "  - name: Marie Blanc\n",
+        "  - name: Marie Blanc\n    image: https://127.0.0.1:9/p.png\n",
+    )
+    project = load_project(root)
+    infos, _ = releases.probe_each(project, list(project.episodes))
+    prepared = releases.prepare(project, list(project.episodes), infos)
+    whole = checks.run_checks(project, prepared.releases, now=NOW)
+
+    checks.start_checks()
+    lines = FieldLines(project)
+    each = {r.episode.slug: checks.episode_checks(project.show, r, lines) for r in reversed(prepared.releases)}
+    split = checks.show_checks(
+        project, prepared.releases, [each[r.episode.slug] for r in prepared.releases], lines=lines, now=NOW
+    )
+
+    assert split == whole
+    assert {"remote-image", "remote-image-failed", "guest-bio-missing", "number-gap"} <= {p.rule for p in whole}
+    assert [each[r.episode.slug].reusable for r in prepared.releases] == [True, True, True, False]
+    assert any(p.rule == "remote-image" for p in each[prepared.releases[0].episode.slug].remote)

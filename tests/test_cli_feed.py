@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from entretiens import net
-from entretiens.check import read_feed
 from entretiens.cli import cli
 from entretiens.errors import EntretiensError, NetworkError
+from entretiens.feedsource import read_feed
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -117,7 +117,8 @@ def test_a_missing_feed_is_a_clear_error(site: str) -> None:
     result = _check("--feed", f"{site}/nothing-here.xml")
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {site}/nothing-here.xml: the server answered 404 File not found, not a feed (check the address)\n"
+        f"Error: {site}/nothing-here.xml: the server answered 404 File not found, not a feed (check the address: "
+        "a podcast host's settings page shows the feed's own RSS address)\n"
     )
 
 

@@ -316,7 +316,7 @@ def test_feed_urls_fail_clearly(httpserver: HTTPServer, tmp_path: Path) -> None:
     httpserver.expect_request("/atom").respond_with_data('<feed xmlns="http://www.w3.org/2005/Atom"/>')
     cases = {
         "/gone.xml": "answered 404",
-        "/page": "a web page, not a feed",
+        "/page": "a web page (HTML), not a podcast feed",
         "/blog.xml": "not a podcast",
         "/atom": "an Atom feed",
     }

@@ -19,7 +19,7 @@ STAGES = (
     (loading, "load_project"),
     (releases, "probe_each"),
     (releases, "prepare"),
-    (checks, "run_checks"),
+    (checks, "show_checks"),
     (files, "build_files"),
     (feedlint, "lint_feed"),
     (output, "write_tree"),

@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
-import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import PIL
 from PIL import Image, ImageDraw, ImageFont, ImageOps, features
 
 from . import layout as paths
 from . import remote_images
 from .images import ImageTooLarge, open_image
 from .model import Episode, Show, is_remote
-from .output import atomic_write
-from .thumbnails import IMAGE_CACHE
+from .thumbnails import cached_image, source_stamp
 
 WIDTH = 1200
 HEIGHT = 630
@@ -201,16 +197,29 @@ def render(title: str, guests: Sequence[str], show_title: str, artwork: Image.Im
     draw = ImageDraw.Draw(layer)
     for line in layout(title, guests, show_title, box):
         draw.text((line.x - left, line.y - top), line.text, font=line.font, fill=line.colour)
-    canvas.paste(layer, (left, top), layer)
+    # Only the part holding ink is blended in: a transparent pixel leaves the canvas as it is,
+    # and blending the whole box cost a fifth of a card.
+    inked = layer.getbbox()
+    if inked is not None:
+        ink = layer.crop(inked)
+        canvas.paste(ink, (left + inked[0], top + inked[1]), ink)
     return canvas
 
 
-def _artwork(source: Path | None) -> Image.Image | None:
-    if source is None:
-        return None
+@functools.lru_cache(maxsize=8)
+def _fitted(path: str, size: int, mtime_ns: int) -> Image.Image | None:
+    """The artwork at ``path`` cropped and resized to the card's square, flattened on white;
+    None when Pillow cannot read it (the checks report why, and the card goes without).
+
+    Most episodes share the show's artwork: decoding and resizing it again for each card was
+    three quarters of a cold build. Kept per process by the file's identity (``size`` and
+    ``mtime_ns`` only make the key), a few at a time: about 1 MB each. Callers must not change
+    the image they get.
+    """
     try:
-        with open_image(source) as original:
-            image = ImageOps.fit(ImageOps.exif_transpose(original), (ART, ART), Image.Resampling.LANCZOS)
+        with open_image(Path(path)) as original:
+            ImageOps.exif_transpose(original, in_place=True)
+            image = ImageOps.fit(original, (ART, ART), Image.Resampling.LANCZOS)
             if image.mode != "RGB":
                 rgba = image.convert("RGBA")
                 flat = Image.new("RGB", image.size, (255, 255, 255))
@@ -218,7 +227,7 @@ def _artwork(source: Path | None) -> Image.Image | None:
                 image = flat
             return image
     except (ImageTooLarge, OSError, ValueError, SyntaxError):
-        return None  # the checks report unreadable artwork; the card goes without
+        return None
 
 
 def _source(show: Show, episode: Episode) -> Path | None:
@@ -233,28 +242,31 @@ def card(show: Show, episode: Episode) -> bytes:
     """An episode's card as JPEG bytes, from the cache when nothing that shapes it changed."""
     guests = [person.name for person in episode.guests]
     source = _source(show, episode)
-    stamp: list[object] = [str(source)]
-    if source is not None:
-        try:
-            stat = source.stat()
-            stamp += [stat.st_size, stat.st_mtime_ns]
-        except OSError:
-            source = None
-    fonts = []
-    for bold in (False, True):
-        path = font_file(bold)
-        fonts.append([str(path), path.stat().st_size if path else 0])
-    engine = features.version("raqm") if features.check_feature("raqm") else None
-    key = json.dumps([VERSION, episode.title, guests, show.title, stamp, fonts, PIL.__version__, engine])
-    cached = show.root / IMAGE_CACHE / f"card-{hashlib.sha256(key.encode()).hexdigest()[:32]}.jpg"
-    with contextlib.suppress(OSError):
-        return cached.read_bytes()
+    artwork = source_stamp(source) if source is not None else None
+    key = [episode.title, guests, show.title, artwork, *_drawing()]
+    make = functools.partial(_draw, episode.title, guests, show.title, artwork)
+    return cached_image(show.root, "card", key, ".jpg", make)
+
+
+def _draw(title: str, guests: list[str], show_title: str, artwork: tuple[str, int, int] | None) -> bytes:
+    fitted = _fitted(*artwork) if artwork is not None else None
     buffer = io.BytesIO()
-    render(episode.title, guests, show.title, _artwork(source)).save(buffer, format="JPEG", quality=85, optimize=True)
-    data = buffer.getvalue()
-    # Only ever saves time: a cache that cannot be written is no error.
-    with contextlib.suppress(OSError):
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(cached) as temporary:
-            temporary.write_bytes(data)
-    return data
+    render(title, guests, show_title, fitted).save(buffer, format="JPEG", quality=85, optimize=True)
+    return buffer.getvalue()
+
+
+def _drawing() -> list[object]:
+    """What shapes every card besides its own text and artwork: this code, the fonts, the
+    text engine (Pillow's version is in every cache key)."""
+    fonts = [[str(path), _size(path) if path else 0] for path in (font_file(False), font_file(True))]
+    return [VERSION, fonts, _engine()]
+
+
+@functools.cache
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+@functools.cache
+def _engine() -> str | None:
+    return features.version("raqm") if features.check_feature("raqm") else None

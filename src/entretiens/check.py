@@ -12,17 +12,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import declared, feedlint, net, pipeline
+from . import declared, feedlint, feedsource, pipeline
 from . import links as linkcheck
-from .errors import EXIT_OK, EXIT_PROBLEMS, EntretiensError, Problem, Severity
+from .errors import EXIT_OK, EXIT_PROBLEMS, Problem, Severity
 from .model import Project, Release
-
-#: What reading a feed from the web may cost. The largest real feeds (decades of daily
-#: episodes with full show notes) weigh a few tens of MB; past that it is not a feed.
-FEED_LIMITS = net.Limits(max_bytes=64 * 1024 * 1024, connect_timeout=10.0, stall_timeout=20.0, deadline=60.0)
-
-_WEB_SCHEMES = ("http://", "https://")
-_ACCEPT = "application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -119,60 +112,18 @@ class FeedReport(_Findings):
     files: Path | None = None
 
 
-def is_url(source: str) -> bool:
-    """Whether ``check --feed`` is given an address rather than a file."""
-    return source.lower().startswith(_WEB_SCHEMES)
-
-
-def read_feed(source: str, *, limits: net.Limits = FEED_LIMITS) -> tuple[bytes, str | None]:
-    """A feed's bytes, from a file or an http(s) URL, and the URL it was served at (None for a file).
-
-    :raises EntretiensError: the file cannot be read, the server cannot be reached or answers
-        with an error status, the feed is over ``limits.max_bytes``, or what came is a web page.
-    """
-    url = None
-    if is_url(source):
-        response = net.fetch(source, limits=limits, headers={"Accept": _ACCEPT})
-        # 4xx and 5xx: the server's answer is an error page, whatever its body.
-        if response.status >= 400:
-            status = f"{response.status} {response.reason}".strip()
-            msg = f"{net.shown_url(response.url)}: the server answered {status}, not a feed"
-            raise EntretiensError(msg + " (check the address)")
-        data, url = response.body, response.url
-    else:
-        path = Path(source)
-        try:
-            size = path.stat().st_size
-            if size > limits.max_bytes:
-                msg = f"{source}: {net.size_text(size)} is too big for a podcast feed"
-                raise EntretiensError(msg + f" (at most {net.size_text(limits.max_bytes)} are read)")
-            data = path.read_bytes()
-        except OSError as exc:
-            msg = f"{source}: cannot read the feed: {exc.strerror or exc}"
-            raise EntretiensError(msg) from None
-    if _is_web_page(data):
-        where = net.shown_url(url) if url else source
-        msg = f"{where}: this is a web page (HTML), not a podcast feed"
-        raise EntretiensError(msg + "; give the feed's own address (a page often links to it as its RSS feed)")
-    return data, url
-
-
-def _is_web_page(data: bytes) -> bool:
-    start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return start.startswith((b"<!doctype html", b"<html"))
-
-
 def check_feed(source: str, *, files: Path | None = None, now: datetime | None = None) -> FeedReport:
     """Validate any podcast feed with the rules the feed of a show is held to.
 
-    :param source: a file, or an http(s) URL fetched within :data:`FEED_LIMITS`.
+    :param source: a file, or an http(s) URL fetched within :data:`feedsource.FEED_LIMITS`.
     :param files: the folder the feed's files are published from: each URL of the feed is
         looked up there by the longest suffix of its path, and the files found are checked
         (sizes, types, durations, artwork, chapters, transcripts).
     :param now: the moment after which dates count as future (default: the clock).
-    :raises EntretiensError: the feed cannot be read (see :func:`read_feed`).
+    :raises EntretiensError: the feed cannot be read (see :func:`feedsource.read_feed`).
     """
-    data, url = read_feed(source)
+    fetched = feedsource.read_feed(source)
+    data, url = fetched.data, fetched.url
     problems = feedlint.lint_feed(data, base_dir=files, feed_url=url, now=now)
     if url is None:
         # Findings in the XML are about the file given; a URL's are named when printed.

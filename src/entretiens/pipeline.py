@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from . import buildrecord, checks, dates, feedlint, files, layout, loading, output, releases, state, unitcache
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
-from .model import Change, Episode, Project, PublishState, Release, Show, is_local
+from .model import Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
 from .output import Content, WriteReport
 from .releases import Progress
 
@@ -115,7 +114,10 @@ def build(
     result.checked = prepared.releases
     version = buildrecord.code()
     kept = unitcache.Units(root if use_cache else None, "checks", version=version)
-    problems += checks.run_checks(project, prepared.releases, now=moment, per_episode=_kept_rules(kept, project.show))
+    checks.start_checks()
+    lines = FieldLines(project)
+    each = [_episode_checks(kept, project.show, release, lines) for release in prepared.releases]
+    problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed
     if not published:
         problems.append(releases.nothing_to_publish(root))
@@ -150,33 +152,37 @@ def build(
     return result
 
 
-def _kept_rules(units: unitcache.Units, show: Show) -> checks.EpisodeRules:
-    """Each episode's own problems, kept between builds under a digest of what they depend on."""
+def _episode_checks(units: unitcache.Units, show: Show, release: Release, lines: FieldLines) -> checks.EpisodeChecks:
+    """One episode's own problems, kept between builds under a digest of what they depend on."""
+    episode = release.episode
+    named = [
+        episode.cover_image,
+        *(person.image for person in episode.guests),
+        *(chapter.image for chapter in episode.chapters),
+        *(str(transcript.path) for transcript in episode.transcripts),
+    ]
+    if any(is_remote(ref) for ref in named):
+        # An image fetched from another host may be found or not from one build to the next.
+        return checks.episode_checks(show, release, lines)
+    # The lines of a guest's registry file are out of the person's repr (they name private
+    # keys); the neighbours are not the episode's business (adding one does not check it again).
+    alone = dataclasses.replace(release, previous=None, next=None)
+    inputs = (show, alone, [(person.source, person.lines) for person in episode.guests])
+    stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
 
-    def per_episode(release: Release, make: Callable[[], list[Problem]]) -> list[Problem]:
-        episode = release.episode
-        named = [
-            episode.cover_image,
-            *(person.image for person in episode.guests),
-            *(chapter.image for chapter in episode.chapters),
-            *(str(transcript.path) for transcript in episode.transcripts),
-        ]
-        # The lines of a guest's registry file are out of the person's repr (they name private keys).
-        # Its neighbours are not its business: adding an episode does not check the one before again.
-        alone = dataclasses.replace(release, previous=None, next=None)
-        inputs = (show, alone, [(person.source, person.lines) for person in episode.guests])
-        stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
+    def made() -> dict[str, bytes]:
+        found = checks.episode_checks(show, release, lines)
+        return {
+            "remote": json.dumps([buildrecord.problem_to_json(p) for p in found.remote]).encode(),
+            "own": json.dumps([buildrecord.problem_to_json(p) for p in found.own]).encode(),
+        }
 
-        def made() -> dict[str, bytes]:
-            return {"problems": json.dumps([buildrecord.problem_to_json(p) for p in make()]).encode()}
-
-        unit = units.get(inputs, made, stamps=stamps)
-        try:
-            return [buildrecord.problem_from_json(data) for data in json.loads(unit["problems"])]
-        except (KeyError, TypeError, ValueError, LookupError):
-            return make()
-
-    return per_episode
+    unit = units.get(inputs, made, stamps=stamps)
+    try:
+        remote, own = ([buildrecord.problem_from_json(data) for data in json.loads(unit[k])] for k in ("remote", "own"))
+        return checks.EpisodeChecks(remote=tuple(remote), own=tuple(own), reusable=True)
+    except (KeyError, TypeError, ValueError, LookupError):
+        return checks.episode_checks(show, release, lines)
 
 
 def _lint(result: Build, project: Project, path: Path) -> None:

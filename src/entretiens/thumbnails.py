@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import PIL
 from PIL import Image, ImageOps
@@ -28,6 +31,47 @@ class Picture:
 #: Where resized images are kept between runs, in the show folder: making them is the slowest
 #: part of rendering (a 1400 px cover decodes and resizes in ~80 ms), and they rarely change.
 IMAGE_CACHE = Path(".entretiens") / "cache" / "images"
+#: What :func:`cached_image` gives: bytes, or None for a source that cannot be read.
+Made = TypeVar("Made", bytes, bytes | None)
+#: What every file of :data:`IMAGE_CACHE` starts with, before the SHA-256 of its key and bytes:
+#: a file cut short, damaged, or left by another version does not match and is made anew.
+_CACHE_MAGIC = b"entretiens image cache 2\n"
+
+
+def source_stamp(source: Path) -> tuple[str, int, int] | None:
+    """What identifies an image file's content for the caches: its path, size and modification
+    time (as the probe cache does); None when it cannot be read."""
+    try:
+        stat = source.stat()
+    except OSError:
+        return None
+    return (str(source), stat.st_size, stat.st_mtime_ns)
+
+
+def cached_image(root: Path, kind: str, key: Sequence[object], suffix: str, make: Callable[[], Made]) -> Made:
+    """``make()``'s bytes, kept in the show's :data:`IMAGE_CACHE` as ``kind-<digest><suffix>``
+    under ``key`` (everything that shapes them, JSON-serialisable; Pillow's version is added).
+
+    The one cache of thumbnails and social cards. An entry is trusted only when it carries the
+    digest of its own key and bytes: a damaged or foreign file is ignored and replaced, never
+    published. Empty or None results are not kept (they are cheap to find again).
+    """
+    identity = json.dumps([kind, PIL.__version__, *key], ensure_ascii=False).encode("utf-8")
+    path = root / IMAGE_CACHE / f"{kind}-{hashlib.sha256(identity).hexdigest()[:32]}{suffix}"
+    header = len(_CACHE_MAGIC) + hashlib.sha256().digest_size
+    with contextlib.suppress(OSError):
+        stored = path.read_bytes()
+        kept = stored[header:]
+        if kept and stored[:header] == _CACHE_MAGIC + hashlib.sha256(identity + kept).digest():
+            return kept
+    data = make()
+    if data:
+        # Only ever saves time: a cache that cannot be written is no error.
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(path) as temporary:
+                temporary.write_bytes(_CACHE_MAGIC + hashlib.sha256(identity + data).digest() + data)
+    return data
 
 
 class Images:
@@ -83,22 +127,11 @@ class Images:
     def _cached(self, reference: str, size: int, *, square: bool, suffix: str) -> bytes | None:
         """The encoded image, from the cache when its source has not changed since."""
         source = self._show.root / reference
-        try:
-            stat = source.stat()
-        except OSError:
+        stamp = source_stamp(source)
+        if stamp is None:
             return None
-        key = json.dumps([str(source), stat.st_size, stat.st_mtime_ns, size, square, suffix, PIL.__version__])
-        cached = self._show.root / IMAGE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}{suffix}"
-        with contextlib.suppress(OSError):
-            return cached.read_bytes()
-        data = _encode(source, size, square=square, suffix=suffix)
-        if data:
-            # Only ever saves time: a cache that cannot be written is no error.
-            with contextlib.suppress(OSError):
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_write(cached) as temporary:
-                    temporary.write_bytes(data)
-        return data
+        make = functools.partial(_encode, source, size, square=square, suffix=suffix)
+        return cached_image(self._show.root, "thumbnail", [*stamp, size, square], suffix, make)
 
 
 def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:

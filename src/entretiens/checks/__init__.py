@@ -14,10 +14,13 @@ from entretiens.checks._media import (
 from entretiens.checks._rules import (
     FEED_EPISODE_LIMIT,
     FEED_SIZE_LIMIT,
-    EpisodeRules,
+    EpisodeChecks,
+    episode_checks,
     feed_problems,
     run_checks,
+    show_checks,
     show_problems,
+    start_checks,
 )
 from entretiens.checks._run import FEED_PATH, merge_feed_lint
 
@@ -33,9 +36,12 @@ __all__ = [
     "MIN_SAMPLE_RATE",
     "SCHEDULE_LIMIT",
     "SUMMARY_LIMIT",
-    "EpisodeRules",
+    "EpisodeChecks",
+    "episode_checks",
     "feed_problems",
     "merge_feed_lint",
     "run_checks",
+    "show_checks",
     "show_problems",
+    "start_checks",
 ]

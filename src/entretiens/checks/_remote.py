@@ -14,46 +14,42 @@ from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import remote_images
 from entretiens.model import FieldLines, Person, Release, Show, is_remote
-from entretiens.remote_images import forget, local_copy
+from entretiens.remote_images import local_copy
 
 _HINT_TEXT = "put the image in the show folder and name it by its path, or leave it out"
 _HINT_FIELD = "check the address, or put the image in the show folder and name it by its path"
 
 
-def remote_problems(show: Show, releases: Sequence[Release], lines: FieldLines) -> list[Problem]:
-    """A warning for each image from another host that the pages will not show: in the show's
-    text, and in every image field (the text of each episode is :func:`episode_remote_text`'s).
+def show_remote_problems(show: Show, lines: FieldLines) -> list[Problem]:
+    """A warning for each image from another host in feed.yaml (description, artwork, hosts).
 
-    Runs first in a build: each build (``serve`` makes many) tries the image URLs afresh once,
-    and the pages then use the same copies.
+    Each build (``serve`` makes many) tries the image URLs afresh once: the caller forgets the
+    last build's attempts (:func:`entretiens.remote_images.forget`) before the first check.
     """
-    forget()
     feed = show.root / FEED_FILE
     problems = _text(show.description, feed, "description", lines)
     problems += _field(show, show.cover_image, feed, "image", lines)
     problems += _people(show, show.hosts, feed, "hosts", lines)
-    for release in releases:
-        episode = release.episode
-        problems += _field(show, episode.cover_image, episode.path, "image", lines)
-        problems += _people(show, episode.guests, episode.path, "guests", lines, text=False)
-    # A guest of several episodes, or a host, is reported once.
-    return list(dict.fromkeys(problems))
+    return problems
 
 
-def episode_remote_text(show: Show, release: Release, lines: FieldLines) -> list[Problem]:
-    """The images from other hosts in one episode's text: its notes, its guests' bios and its
-    HTML transcripts (a function of those alone, unlike the image fields, which are fetched)."""
+def episode_remote_problems(show: Show, release: Release, lines: FieldLines) -> list[Problem]:
+    """The same warnings for one episode: notes, artwork, guests, HTML transcripts."""
     episode = release.episode
     problems = _text(episode.notes, episode.path, "notes", lines)
-    for index, person in enumerate(episode.guests):
-        where, prefix = episode.path, f"guests[{index}]."
-        if person.id is not None:
-            where, prefix = show.root / GUESTS_DIR / f"{person.id}.yaml", ""
-        problems += _text(person.bio, where, f"{prefix}bio", lines)
-    for transcript in episode.transcripts:
+    problems += _field(show, episode.cover_image, episode.path, "image", lines)
+    problems += _people(show, episode.guests, episode.path, "guests", lines)
+    for index, transcript in enumerate(episode.transcripts):
         if transcript.path.suffix.lower() in (".html", ".htm"):
-            problems += _transcript(show.root / transcript.path)
+            problems += _transcript(show.root / transcript.path, index)
     return problems
+
+
+def names_remote_image(show: Show, release: Release) -> bool:
+    """Whether an episode's checks fetched an image from another host (their result may change
+    from one build to the next without any file changing)."""
+    episode = release.episode
+    return is_remote(episode.cover_image) or any(is_remote(guest.image) for guest in episode.guests)
 
 
 def _text(text: str, path: Path, field: str, lines: FieldLines) -> list[Problem]:
@@ -88,21 +84,19 @@ def _field(show: Show, reference: str | None, path: Path, field: str, lines: Fie
     ]
 
 
-def _people(
-    show: Show, people: Sequence[Person], path: Path, key: str, lines: FieldLines, *, text: bool = True
-) -> list[Problem]:
+def _people(show: Show, people: Sequence[Person], path: Path, key: str, lines: FieldLines) -> list[Problem]:
     problems = []
     for index, person in enumerate(people):
         where, prefix = path, f"{key}[{index}]."
         if person.id is not None:
             where, prefix = show.root / GUESTS_DIR / f"{person.id}.yaml", ""
-        if text:
-            problems += _text(person.bio, where, f"{prefix}bio", lines)
+        problems += _text(person.bio, where, f"{prefix}bio", lines)
         problems += _field(show, person.image, where, f"{prefix}image", lines)
     return problems
 
 
-def _transcript(file: Path) -> list[Problem]:
+def _transcript(file: Path, index: int) -> list[Problem]:
+    del index
     try:
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
-from entretiens.checks._remote import episode_remote_text, remote_problems
+from entretiens.checks._remote import episode_remote_problems, names_remote_image, show_remote_problems
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
 from entretiens.markup import to_plain_text
 from entretiens.model import FieldLines, Person, Project, Release, Show
 from entretiens.podcast_spec import DESCRIPTION_LIMIT
+from entretiens.remote_images import forget
 from entretiens.show_templates import template_problems
 
 #: Apps download the whole feed at every refresh, often hourly; FeedBurner stopped reading
@@ -23,57 +25,55 @@ FEED_SIZE_LIMIT = 1024 * 1024
 FEED_EPISODE_LIMIT = 300
 
 
-#: How run_checks gets one episode's own problems: ``make()`` computes them; a caller may hand
-#: back a copy it kept from an earlier build instead (see :mod:`entretiens.unitcache`).
-EpisodeRules = Callable[[Release, Callable[[], list[Problem]]], list[Problem]]
+@dataclass(frozen=True, slots=True)
+class EpisodeChecks:
+    """What the per-episode rules found in one episode, kept apart so a build can reuse it.
+
+    A function of the episode (its YAML, its guests' registry files), its measured audio, the
+    show's settings, and the files it names (artwork, photos, chapter images, HTML transcripts).
+    """
+
+    #: Images from other hosts (reported, for every episode, before the other rules' findings).
+    remote: tuple[Problem, ...]
+    #: Everything else the per-episode rules found.
+    own: tuple[Problem, ...]
+    #: False when the episode names an image by URL: fetching it may succeed or fail from one
+    #: build to the next with no file changed, so the result must not be reused.
+    reusable: bool
 
 
-def run_checks(
-    project: Project,
-    releases: Sequence[Release],
-    *,
-    now: datetime | None = None,
-    per_episode: EpisodeRules | None = None,
-) -> list[Problem]:
+def run_checks(project: Project, releases: Sequence[Release], *, now: datetime | None = None) -> list[Problem]:
     """Every problem the rules find in the show and in the episodes of ``releases``.
 
     Never raises for a defect: each becomes a Problem. Errors are what directories refuse;
     warnings are what they accept but listeners or apps suffer from; info is for the record.
+    The same as :func:`show_checks` over :func:`episode_checks` of each release.
 
     :param releases: the episodes to check, with their measured audio.
     :param now: the moment that decides which dates are in the future (default: the clock).
-    :param per_episode: how each episode's own problems (:func:`episode_rules`) are obtained.
     :returns: the problems, in no particular order, each once.
     """
-    moment = now or datetime.now(timezone.utc)
-    show = project.show
+    start_checks()
     lines = FieldLines(project)
-    problems = show_problems(show, lines)
-    problems += template_problems(show)
-    problems += remote_problems(show, releases, lines)
-    for release in releases:
-
-        def make(release: Release = release) -> list[Problem]:
-            return episode_rules(show, release, lines)
-
-        problems += per_episode(release, make) if per_episode else make()
-    # Show-wide rules, across episodes: linear, on the model only.
-    problems += channel_problems(releases, {r.episode.path: r.episode.line_of("audio") for r in releases})
-    problems += numbering_problems(project.episodes)
-    problems += date_problems(project.episodes, moment)
-    return list(dict.fromkeys(problems))
+    each = [episode_checks(project.show, release, lines) for release in releases]
+    return show_checks(project, releases, each, lines=lines, now=now)
 
 
-def episode_rules(show: Show, release: Release, lines: FieldLines) -> list[Problem]:
-    """The rules on one episode alone: a function of the show's settings, the episode and its
-    audio, the lines of its YAML and of its guests' files, and the files it names (images,
-    transcripts), so that a build may keep them per episode."""
+def start_checks() -> None:
+    """Begin a build's checks: images named by URL are tried afresh (``serve`` builds many times)."""
+    forget()
+
+
+def episode_checks(show: Show, release: Release, lines: FieldLines) -> EpisodeChecks:
+    """The rules on one episode alone (see :class:`EpisodeChecks` for what the result depends on).
+
+    Call :func:`start_checks` once per build first.
+    """
     episode = release.episode
-    problems = episode_problems(show, episode, lines)
-    problems += episode_remote_text(show, release, lines)
-    problems += description_problems(show, release)
+    own = episode_problems(show, episode, lines)
+    own += description_problems(show, release)
     if episode.cover_image:
-        problems += artwork_problems(
+        own += artwork_problems(
             show.root,
             episode.cover_image,
             path=episode.path,
@@ -81,10 +81,10 @@ def episode_rules(show: Show, release: Release, lines: FieldLines) -> list[Probl
             field="image",
             whose="the episode's artwork",
         )
-    problems += audio_problems(release, path=episode.path, line=episode.line_of("audio"))
-    problems += _photo_problems(show.root, episode.guests, episode.path, "guests", lines)
+    own += audio_problems(release, path=episode.path, line=episode.line_of("audio"))
+    own += _photo_problems(show.root, episode.guests, episode.path, "guests", lines)
     for index, chapter in enumerate(episode.chapters):
-        problems += image_problems(
+        own += image_problems(
             show.root,
             chapter.image,
             path=episode.path,
@@ -92,7 +92,35 @@ def episode_rules(show: Show, release: Release, lines: FieldLines) -> list[Probl
             field=f"chapters[{index}].image",
             whose=f"the image of chapter '{chapter.title}'",
         )
-    return problems
+    remote = episode_remote_problems(show, release, lines)
+    return EpisodeChecks(remote=tuple(remote), own=tuple(own), reusable=not names_remote_image(show, release))
+
+
+def show_checks(
+    project: Project,
+    releases: Sequence[Release],
+    each: Sequence[EpisodeChecks],
+    *,
+    lines: FieldLines,
+    now: datetime | None = None,
+) -> list[Problem]:
+    """The show-wide rules (feed.yaml, templates, numbering, dates, channels), merged with the
+    per-episode findings ``each`` (one per release, in the same order) into one list, each once.
+
+    Call :func:`start_checks` once per build first.
+    """
+    moment = now or datetime.now(timezone.utc)
+    show = project.show
+    problems = show_problems(show, lines)
+    problems += template_problems(show)
+    # A guest of several episodes, or a host, has an image from elsewhere reported once.
+    problems += dict.fromkeys([*show_remote_problems(show, lines), *(p for e in each for p in e.remote)])
+    for checked in each:
+        problems += checked.own
+    problems += channel_problems(releases, {r.episode.path: r.episode.line_of("audio") for r in releases})
+    problems += numbering_problems(project.episodes)
+    problems += date_problems(project.episodes, moment)
+    return list(dict.fromkeys(problems))
 
 
 def show_problems(show: Show, lines: FieldLines) -> list[Problem]:

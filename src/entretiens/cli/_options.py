@@ -41,3 +41,15 @@ def quiet_option(help_text: str) -> Callable[[F], F]:
 def include_future_option(help_text: str) -> Callable[[F], F]:
     """``--include-future``: the episodes dated after now are out too."""
     return click.option("--include-future", is_flag=True, help=help_text)
+
+
+def format_option(help_text: str) -> Callable[[F], F]:
+    """``--format text|json``: what the command prints (``output_format``); json is for tools."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._base import cli, length_for_people, say, with_errors_reported
-from ._options import quiet_option, show_option, strict_option
+from ._options import format_option, quiet_option, show_option, strict_option
 from ._report import print_problems, problem_order, progress_bar, relative
 
 if TYPE_CHECKING:
@@ -42,14 +42,7 @@ def _finite(param: click.Parameter, value: float) -> float:
 
 @cli.command("check", epilog=EPILOG)
 @show_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json also writes a report for tools on stdout (its schema is in docs/rules.md).",
-)
+@format_option("json also writes a report for tools on stdout (its schema is in docs/rules.md).")
 @strict_option("Fail on warnings too (notes never fail).")
 @click.option("--links", "links", is_flag=True, help="Also check every web address the show cites (uses the network).")
 @click.option(
@@ -133,7 +126,8 @@ def check_command(
     """
     # Imported here, not at the top: every command's module is loaded at start-up, and an
     # unchanged publish should not pay for the stages it does not run.
-    from entretiens.check import check_show, is_url
+    from entretiens.check import check_show
+    from entretiens.feedsource import is_url
     from entretiens.links import LinkOptions
 
     if files_dir is not None and feed_source is None:

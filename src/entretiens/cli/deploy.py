@@ -12,7 +12,7 @@ import click
 
 from ..errors import DeployError
 from ._base import cli, say, with_errors_reported
-from ._options import include_future_option, output_option, quiet_option, show_option, strict_option
+from ._options import format_option, include_future_option, output_option, quiet_option, show_option, strict_option
 from ._report import print_problems, progress_bar
 
 if TYPE_CHECKING:
@@ -45,14 +45,7 @@ if TYPE_CHECKING:
     help="The Podcast Index's pubnotify endpoint.  [default: the Podcast Index's]",
 )
 @click.option("--podping-url", metavar="URL", help="A Podping HTTP gateway (token from PODPING_TOKEN).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: a report on stdout, for CI.",
-)
+@format_option("json: a report on stdout, for CI.")
 @include_future_option("Also publish episodes dated in the future.")
 @strict_option("Treat warnings as errors (exit 1, nothing published or uploaded).")
 @quiet_option("Print errors only.")

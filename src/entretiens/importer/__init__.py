@@ -22,9 +22,10 @@ import yaml
 
 from .. import net, state
 from ..errors import NetworkError
+from ..feedsource import is_url
 from ._convert import BASE_URL_PLACEHOLDER, Draft, convert
 from ._report import Finding, Report
-from ._source import ImportError_, is_url, parse_feed, read_source
+from ._source import ImportError_, parse_feed, read_source
 
 __all__ = ["BASE_URL_PLACEHOLDER", "Finding", "ImportError_", "Report", "import_show"]
 

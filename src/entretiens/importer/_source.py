@@ -11,19 +11,15 @@ from __future__ import annotations
 import html.entities
 import re
 import xml.etree.ElementTree as ElementTree
-from dataclasses import dataclass
-from pathlib import Path
 
 import defusedxml
 import defusedxml.ElementTree
 
-from .. import net
-from ..errors import EntretiensError, NetworkError
+from .. import feedsource
+from ..errors import EntretiensError
+from ..feedsource import FeedSource
 from ..podcast_spec import PODCAST_NS, PODCAST_NS_GITHUB
 
-#: A podcast feed of 10,000 episodes with long notes is 20-40 MB; past this it is something else.
-FEED_SIZE_CAP = 64 * 1024 * 1024
-_FEED_LIMITS = net.Limits(max_bytes=FEED_SIZE_CAP, stall_timeout=30.0, deadline=180.0)
 #: The five entities XML itself defines; any other named entity comes from HTML.
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
@@ -33,59 +29,24 @@ class ImportError_(EntretiensError):
     """The source cannot be imported at all: unreachable, not a feed, not a podcast, hostile."""
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A feed's bytes, where they came from, and what happened on the way."""
+def read_source(source: str) -> FeedSource:
+    """The feed's bytes from a URL or a file (see :func:`entretiens.feedsource.read_feed`).
 
-    #: What the host typed: a URL or a file path.
-    given: str
-    #: The feed's own URL after redirects (None for a local file).
-    url: str | None
-    data: bytes
-    #: One line per redirect followed, for the report.
-    redirects: tuple[str, ...] = ()
-
-
-def is_url(source: str) -> bool:
-    """Whether a SOURCE argument names a URL rather than a file."""
-    return source.lower().startswith(("http://", "https://"))
-
-
-def read_source(source: str) -> Source:
-    """The feed's bytes from a URL or a file.
-
-    :raises ImportError_: unreachable, a 404, an empty answer, a file that cannot be read.
+    :raises ImportError_: unreachable, an error status, too big, a web page, a file that cannot be read.
     """
-    if not is_url(source):
-        path = Path(source)
-        try:
-            if path.stat().st_size > FEED_SIZE_CAP:
-                raise ImportError_(f"{source}: larger than {net.size_text(FEED_SIZE_CAP)}: not a podcast feed")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ImportError_(f"{source}: cannot be read ({exc.strerror or exc})") from None
-        return Source(given=source, url=None, data=data)
     try:
-        answer = net.fetch(
-            source, limits=_FEED_LIMITS, headers={"Accept": "application/rss+xml, application/xml;q=0.9"}
-        )
-    except NetworkError as exc:
-        raise ImportError_(f"{net.shown_url(source)}: {exc}") from None
-    if answer.status >= 400:
-        hint = " (the feed is not at this address: copy the RSS address from the old host's settings)"
-        raise ImportError_(
-            f"{net.shown_url(source)}: the server answered {answer.status}{hint if answer.status in (404, 410) else ''}"
-        )
-    redirects = tuple(f"{status} -> {net.shown_url(target)}" for status, target in answer.redirects)
-    return Source(given=source, url=answer.url, data=answer.body, redirects=redirects)
+        return feedsource.read_feed(source)
+    except EntretiensError as exc:
+        # NetworkError included: an unreachable source stops the import like any unreadable one.
+        raise ImportError_(str(exc)) from None
 
 
-def parse_feed(source: Source) -> tuple[ElementTree.Element, list[str]]:
+def parse_feed(source: FeedSource) -> tuple[ElementTree.Element, list[str]]:
     """The feed's ``<channel>`` element, and notes on what reading it took.
 
     :raises ImportError_: not XML, hostile XML, an HTML page, an Atom feed, or not RSS.
     """
-    where = net.shown_url(source.url) if source.url else source.given
+    where = source.where
     data = source.data
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not data.strip():

@@ -1,0 +1,156 @@
+"""The image cache of thumbnails and social cards: what it returns is what a cold build makes,
+a damaged or foreign entry is made anew, and a shared artwork is decoded once per build."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from collections import Counter
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+import pytest
+from PIL import Image
+
+from conftest import NOW
+from entretiens import cards, thumbnails
+from entretiens.images import open_image
+from entretiens.loading import load_project
+from entretiens.model import Project
+from entretiens.publish import publish
+from showbuilder import episode, make_show, write_artwork
+from site_fixtures import site_show
+
+CACHE = Path(".entretiens") / "cache" / "images"
+
+
+def _entries(root: Path, kind: str) -> list[Path]:
+    return sorted((root / CACHE).glob(f"{kind}-*"))
+
+
+def _show(root: Path, count: int = 2, covers: tuple[int, ...] = ()) -> Project:
+    episodes = {
+        f"{n:03d}-talk": {**episode(n, date=f"2024-03-01T{n:02d}:00:00+01:00"), "title": f"Talk number {n}"}
+        for n in range(1, count + 1)
+    }
+    for n in covers:
+        write_artwork(root / "covers" / f"{n}.png", size=1400 + n)
+        episodes[f"{n:03d}-talk"]["image"] = f"covers/{n}.png"
+    return load_project(make_show(root, episodes, seconds=0.5))
+
+
+def _refuse(*args: object) -> bytes:
+    raise AssertionError("drawn again: the cache was not used")
+
+
+def test_a_cached_card_is_the_same_bytes_as_a_cold_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _show(tmp_path / "a")
+    show, first = project.show, project.episodes[0]
+    drawn = cards.card(show, first)
+    assert len(_entries(show.root, "card")) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(cards, "_draw", _refuse)
+        assert cards.card(show, first) == drawn
+    # The same show in a fresh folder (no cache, another path): drawn anew, the same bytes.
+    shutil.copytree(show.root, tmp_path / "b", ignore=shutil.ignore_patterns(".entretiens"))
+    fresh = load_project(tmp_path / "b")
+    assert not _entries(fresh.show.root, "card")
+    assert cards.card(fresh.show, fresh.episodes[0]) == drawn
+    with Image.open(io.BytesIO(drawn)) as image:
+        assert image.size == (cards.WIDTH, cards.HEIGHT)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "flipped", "foreign"])
+def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    project = _show(tmp_path / "show")
+    show, first, second = project.show, *project.episodes
+    expected = cards.card(show, first)
+    other = cards.card(show, second)
+    entry, foreign = (
+        next(p for p in _entries(show.root, "card") if p.read_bytes().endswith(data)) for data in (expected, other)
+    )
+    stored = entry.read_bytes()
+    entry.write_bytes(
+        {
+            "garbage": b"\x89PNG not a card at all",
+            "truncated": stored[: len(stored) // 2],
+            "empty": b"",
+            "flipped": stored[:-100] + bytes([stored[-100] ^ 1]) + stored[-99:],
+            "foreign": foreign.read_bytes(),
+        }[damage]
+    )
+    assert cards.card(show, first) == expected
+    assert entry.read_bytes() == stored, "the entry was made anew"
+    with monkeypatch.context() as patch:
+        patch.setattr(cards, "_draw", _refuse)
+        assert cards.card(show, first) == expected
+
+
+def test_a_changed_title_guest_show_name_or_artwork_makes_a_new_card(tmp_path: Path) -> None:
+    project = _show(tmp_path / "show")
+    show, first = project.show, project.episodes[0]
+    seen = {cards.card(show, first)}
+    for changed in (
+        (show, replace(first, title="Another title")),
+        (replace(show, title="Another show"), first),
+        (show, replace(first, guests=())),
+    ):
+        seen.add(cards.card(*changed))
+    assert len(seen) == 4
+    # New pixels in the artwork file (same size in bytes, a later modification time).
+    artwork = show.root / "artwork.png"
+    before = artwork.stat()
+    Image.new("RGB", (1400, 1400), (200, 30, 30)).save(artwork)
+    os.utime(artwork, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    seen.add(cards.card(show, first))
+    assert len(seen) == 5
+    assert len(_entries(show.root, "card")) == 5
+
+
+def test_a_shared_artwork_is_decoded_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _show(tmp_path / "show", count=20, covers=(5, 10))
+    opened: Counter[str] = Counter()
+
+    def counting(source: Path) -> AbstractContextManager[Image.Image]:
+        opened[Path(source).name] += 1
+        return open_image(source)
+
+    monkeypatch.setattr(cards, "open_image", counting)
+    cards._fitted.cache_clear()
+    root = project.show.root
+    publish(root, tmp_path / "out", now=NOW)
+    assert opened == {"artwork.png": 1, "5.png": 1, "10.png": 1}
+    assert len(_entries(root, "card")) == 20
+    # A rebuild in a new process (the decoded artworks forgotten) reads every card back.
+    cards._fitted.cache_clear()
+    opened.clear()
+    publish(root, tmp_path / "out", now=NOW)
+    assert not opened
+
+
+def test_a_damaged_thumbnail_entry_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = site_show(tmp_path / "show")
+    first = publish(root, root / "public", dry_run=True).files
+    photo = PurePosixPath("assets/people/ada-lovelace.jpg")
+    expected = first[photo]
+    assert isinstance(expected, bytes)
+    entries = _entries(root, "thumbnail")
+    assert entries
+    for entry in entries:
+        entry.write_bytes(b"not an image")
+    made: list[str] = []
+    encode = thumbnails._encode
+
+    def counting(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
+        made.append(source.name)
+        return encode(source, size, square=square, suffix=suffix)
+
+    monkeypatch.setattr(thumbnails, "_encode", counting)
+    again = publish(root, root / "public", dry_run=True).files
+    assert again[photo] == expected
+    assert "ada.png" in made
+    assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "thumbnail"))
