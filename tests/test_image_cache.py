@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from conftest import NOW
-from entretiens import cards, thumbnails
+from entretiens import cards, images, thumbnails
 from entretiens.images import open_image
 from entretiens.loading import load_project
 from entretiens.model import Project
@@ -111,7 +111,11 @@ def test_a_changed_title_guest_show_name_or_artwork_makes_a_new_card(tmp_path: P
     assert len(_entries(show.root, "card")) == 5
 
 
-def test_a_shared_artwork_is_decoded_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_image_is_decoded_once_per_build_for_all_its_pictures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The show's artwork makes the page cover, the icon and 18 cards from one decode; an
+    episode's own cover makes its page cover and its card from one decode."""
     project = _show(tmp_path / "show", count=20, covers=(5, 10))
     opened: Counter[str] = Counter()
 
@@ -119,13 +123,15 @@ def test_a_shared_artwork_is_decoded_once_per_build(tmp_path: Path, monkeypatch:
         opened[Path(source).name] += 1
         return open_image(source)
 
-    monkeypatch.setattr(cards, "open_image", counting)
+    monkeypatch.setattr(images, "open_image", counting)
     cards._fitted.cache_clear()
     root = project.show.root
     publish(root, tmp_path / "out", now=NOW)
     assert opened == {"artwork.png": 1, "5.png": 1, "10.png": 1}
     assert len(_entries(root, "card")) == 20
-    # A rebuild in a new process (the decoded artworks forgotten) reads every card back.
+    assert len(_entries(root, "thumbnail")) == 4
+    assert not images._decoded, "nothing decoded is held after the pages are made"
+    # A rebuild in a new process (the decoded artworks forgotten) reads every picture back.
     cards._fitted.cache_clear()
     opened.clear()
     publish(root, tmp_path / "out", now=NOW)

@@ -20,9 +20,9 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, features
 
+from . import images, remote_images
 from . import layout as paths
-from . import remote_images
-from .images import ImageTooLarge, open_image
+from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
 from .thumbnails import cached_image, source_stamp
 
@@ -217,17 +217,15 @@ def _fitted(path: str, size: int, mtime_ns: int) -> Image.Image | None:
     the image they get.
     """
     try:
-        with open_image(Path(path)) as original:
-            ImageOps.exif_transpose(original, in_place=True)
-            image = ImageOps.fit(original, (ART, ART), Image.Resampling.LANCZOS)
-            if image.mode != "RGB":
-                rgba = image.convert("RGBA")
-                flat = Image.new("RGB", image.size, (255, 255, 255))
-                flat.paste(rgba, mask=rgba.split()[3])
-                image = flat
-            return image
+        image = ImageOps.fit(upright(Path(path)), (ART, ART), Image.Resampling.LANCZOS)
     except (ImageTooLarge, OSError, ValueError, SyntaxError):
         return None
+    if image.mode != "RGB":
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.split()[3])
+        image = flat
+    return image
 
 
 def _source(show: Show, episode: Episode) -> Path | None:
@@ -245,7 +243,12 @@ def card(show: Show, episode: Episode) -> bytes:
     artwork = source_stamp(source) if source is not None else None
     key = [episode.title, guests, show.title, artwork, *_drawing()]
     make = functools.partial(_draw, episode.title, guests, show.title, artwork)
-    return cached_image(show.root, "card", key, ".jpg", make)
+    try:
+        return cached_image(show.root, "card", key, ".jpg", make)
+    finally:
+        # The card is an episode's last picture (its cover thumbnail comes first, and shared
+        # the decoded cover): nothing decoded is held beyond it.
+        images.forget()
 
 
 def _draw(title: str, guests: list[str], show_title: str, artwork: tuple[str, int, int] | None) -> bytes:

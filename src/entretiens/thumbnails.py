@@ -16,7 +16,7 @@ import PIL
 from PIL import Image, ImageOps
 
 from . import remote_images
-from .images import ImageTooLarge, open_image
+from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import atomic_write
 
@@ -138,20 +138,19 @@ def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | No
     """An image at most ``size`` pixels wide as PNG or JPEG bytes; None if Pillow cannot read it,
     :data:`_REFUSED` if it declares too many pixels to decode."""
     try:
-        with open_image(source) as original:
-            image = ImageOps.exif_transpose(original)
-            image = ImageOps.fit(image, (size, size)) if square else image.copy()
-            image.thumbnail((size, size), Image.Resampling.LANCZOS)
-            if image.mode not in ("RGB", "L"):
-                background = Image.new("RGB", image.size, (255, 255, 255))
-                background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[3])
-                image = background
-            buffer = io.BytesIO()
-            if suffix == ".png":
-                # An icon needs few colours: a palette makes it half the size.
-                image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
-            else:
-                image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+        original = upright(source)  # shared with the card made next: changed only in copies
+        image = ImageOps.fit(original, (size, size)) if square else original.copy()
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        if image.mode not in ("RGB", "L"):
+            background = Image.new("RGB", image.size, (255, 255, 255))
+            background.paste(image.convert("RGBA"), mask=image.convert("RGBA").split()[3])
+            image = background
+        buffer = io.BytesIO()
+        if suffix == ".png":
+            # An icon needs few colours: a palette makes it half the size.
+            image.quantize(colors=128).save(buffer, format="PNG", optimize=True)
+        else:
+            image.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
     except ImageTooLarge:
         return _REFUSED
     except (OSError, ValueError, SyntaxError):
