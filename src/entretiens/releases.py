@@ -7,7 +7,7 @@ stops the rest of the show from being checked.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -50,36 +50,99 @@ def nothing_to_publish(root: Path) -> Problem:
 
 
 def probe_each(
-    project: Project, episodes: list[Episode], *, progress: Progress | None = None, use_cache: bool = True
+    project: Project,
+    episodes: list[Episode],
+    *,
+    progress: Progress | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
 ) -> tuple[dict[str, AudioInfo], list[Problem]]:
     """Measure every episode's audio: what was measured, and a problem per file that could not be.
 
-    An unwritable probe cache costs time on the next run, never this run.
+    The show's files the cache does not answer for are measured on every core when they are
+    many (:func:`audio.pool_size`), in this process otherwise; the results, the problems, the
+    order of the progress calls and the cache are the same either way. An unwritable probe
+    cache costs time on the next run, never this run.
+
+    :param workers: processes measuring the show's files (1: this one); by default as many as
+        the work is worth.
     """
     root = project.show.root
     cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
+    cached: dict[Path, AudioInfo] = {}
+    unmeasured: dict[Path, None] = {}
+    for episode in episodes:
+        if episode.declared_audio is None and not is_remote(episode.audio):
+            path = root / episode.audio
+            known = cache.get(path) if cache is not None and path not in unmeasured else None
+            if known is not None:
+                cached[path] = known
+            else:
+                unmeasured[path] = None
+    pending = list(unmeasured)
+    if workers is None:
+        workers = audio.pool_size(len(pending), sum(_size(path) for path in pending) if len(pending) > 1 else 0)
+    measuring = audio.measure_each(pending, workers=workers)
+    answers = zip(pending, measuring, strict=True)
+    measured: dict[Path, audio.Measured] = {}
     results: dict[str, AudioInfo] = {}
     problems: list[Problem] = []
-    for done, episode in enumerate(episodes, start=1):
-        if episode.declared_audio is not None:
-            # Left at the old host: published as its feed declared it, without a download.
-            results[episode.slug] = declared_info(episode.declared_audio)
+    try:
+        for done, episode in enumerate(episodes, start=1):
+            try:
+                if episode.declared_audio is not None:
+                    # Left at the old host: published as its feed declared it, without a download.
+                    results[episode.slug] = declared_info(episode.declared_audio)
+                elif is_remote(episode.audio):
+                    results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
+                else:
+                    results[episode.slug] = _answer(root / episode.audio, cached, measured, answers, cache)
+            except AudioError as exc:
+                # Named as the YAML names it (a show-relative path or the URL), not as a cache file.
+                problems.append(_audio_problem(episode, f"{episode.audio}: {exc.message}", exc.hint))
+            except NetworkError as exc:
+                problems.append(_audio_problem(episode, str(exc), "check the address, or publish the file from audio/"))
             if progress:
                 progress(done, len(episodes), Path(episode.audio).name)
-            continue
-        try:
-            results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
-        except AudioError as exc:
-            # Named as the YAML names it (a show-relative path or the URL), not as a cache file.
-            problems.append(_audio_problem(episode, f"{episode.audio}: {exc.message}", exc.hint))
-        except NetworkError as exc:
-            problems.append(_audio_problem(episode, str(exc), "check the address, or publish the file from audio/"))
-        if progress:
-            progress(done, len(episodes), Path(episode.audio).name)
+    finally:
+        measuring.close()  # Stops the workers now, not when the generator is collected.
     if cache:
         with contextlib.suppress(OutputError):
             cache.save()
     return results, problems
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _answer(
+    path: Path,
+    cached: dict[Path, AudioInfo],
+    measured: dict[Path, audio.Measured],
+    answers: Iterator[tuple[Path, audio.Measured]],
+    cache: audio.ProbeCache | None,
+) -> AudioInfo:
+    """A show file's measure: from the cache, or from the measuring, whose answers come in the
+    order the episodes first name the files (so the one wanted is at most the next one);
+    remembered in the cache as :func:`audio.probe` would.
+
+    :raises AudioError: the file could not be measured.
+    """
+    if path in cached:
+        return cached[path]
+    while path not in measured:
+        done, answer = next(answers)
+        measured[done] = answer
+        if cache is not None and not isinstance(answer, AudioError):
+            cache.put(done, answer[0], stat=answer[1])
+    answer = measured[path]
+    if isinstance(answer, AudioError):
+        raise answer
+    return answer[0]
 
 
 def declared_info(declared: DeclaredAudio) -> AudioInfo:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypeAlias, cast
 
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
@@ -15,9 +21,19 @@ from ..model import AudioInfo
 from ._containers import _probe_flac, _probe_mp4, _probe_ogg, _probe_wav
 from ._io import _HINT_CONVERT, _HINT_EXPORT, _WINDOW, _Reader, _skip_id3v2
 from ._mpeg import _find_mpeg_run, _mpeg_end, _probe_mp3
-from .cache import CACHE_VERSION, ProbeCache
+from .cache import CACHE_VERSION, ProbeCache, _info_from_json, _info_to_json
 
-__all__ = ["CACHE_VERSION", "Container", "ProbeCache", "mime_type_for", "probe"]
+__all__ = [
+    "CACHE_VERSION",
+    "Container",
+    "Measured",
+    "ProbeCache",
+    "measure",
+    "measure_each",
+    "mime_type_for",
+    "pool_size",
+    "probe",
+]
 
 
 #: The audio containers the probe reads.
@@ -78,6 +94,18 @@ def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
         known = cache.get(path)
         if known is not None:
             return known
+    info, stat = measure(path)
+    if cache is not None:
+        cache.put(path, info, stat=stat)
+    return info
+
+
+def measure(path: Path) -> tuple[AudioInfo, os.stat_result]:
+    """:func:`probe` without a cache: the facts, and the file's stat when they were read (the
+    key a cache keeps them under, taken before reading so that a file still being written misses).
+
+    :raises AudioError: as :func:`probe`.
+    """
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -106,10 +134,92 @@ def probe(path: Path, *, cache: ProbeCache | None = None) -> AudioInfo:
             f"the file claims to last {_span(info.duration.total_seconds())} but holds only {stat.st_size:,} bytes",
             _HINT_EXPORT,
         )
-    info = replace(info, size=stat.st_size, mime_type=mime_type)
-    if cache is not None:
-        cache.put(path, info, stat=stat)
-    return info
+    return replace(info, size=stat.st_size, mime_type=mime_type), stat
+
+
+# --- Many files, on every core ---------------------------------------------------------------
+
+#: One file measured (:func:`measure`'s answer), or why it could not be.
+Measured: TypeAlias = tuple[AudioInfo, os.stat_result] | AudioError
+
+#: Fewer unmeasured files than this are measured in this process: starting two workers costs
+#: about 50 ms, the time of some 150 header reads (0.35 ms a file), so a pool pays from a few
+#: hundred files on two idle cores.
+POOL_MIN_FILES: Final = 256
+#: ... unless they are this big together (files without a header the probe trusts are walked).
+POOL_MIN_BYTES: Final = 1 << 30
+#: Most worker processes: beyond a few, the disk is the limit, and each one costs memory.
+POOL_MAX_WORKERS: Final = 8
+
+
+def pool_size(files: int, size: int) -> int:
+    """How many processes should measure ``files`` unmeasured files of ``size`` bytes in all
+    (1: this one, no pool)."""
+    if files < 2 or (files < POOL_MIN_FILES and size < POOL_MIN_BYTES):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, POOL_MAX_WORKERS, files))
+
+
+def measure_each(paths: Sequence[Path], *, workers: int = 1) -> Generator[Measured, None, None]:
+    """Measure ``paths`` with ``workers`` processes (1: in this one), answering in their order.
+
+    Each answer comes as soon as it and those before it are ready, so that a caller reporting
+    progress reports it in the same order either way. A pool that cannot start or whose worker
+    dies (killed, out of memory) leaves the files it did not answer to this process.
+    """
+    done = 0
+    if workers > 1 and len(paths) > 1:
+        try:
+            executor = ProcessPoolExecutor(workers, mp_context=_start_method())
+        except (OSError, NotImplementedError, ValueError):
+            executor = None
+        if executor is not None:
+            chunk = max(1, min(16, len(paths) // (workers * 4)))
+            finished = False
+            try:
+                for answer in executor.map(_measure_portably, paths, chunksize=chunk):
+                    done += 1
+                    finished = done == len(paths)
+                    yield _unpack(paths[done - 1], answer)
+            except BrokenProcessPool:
+                finished = False
+            finally:
+                # Waiting for a pool that broke or was left early can hang: its threads may
+                # never hear from the workers again. A finished one is waited for, so that
+                # no worker outlives the call.
+                executor.shutdown(wait=finished, cancel_futures=True)
+    for path in paths[done:]:
+        try:
+            yield measure(path)
+        except AudioError as exc:
+            yield exc
+
+
+def _start_method() -> BaseContext:
+    """fork where it is safe (no other thread whose locks a child could inherit held): workers
+    start in milliseconds with the probe already imported; else a clean interpreter."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _measure_portably(path: Path) -> tuple[dict[str, Any], os.stat_result] | tuple[str, str | None]:
+    """:func:`measure` in a worker, answered in plain data: an AudioError does not survive pickling
+    (it is rebuilt from its message), and the cache's own encoding of an answer is exact."""
+    try:
+        info, stat = measure(path)
+    except AudioError as exc:
+        return exc.message, exc.hint
+    return _info_to_json(info), stat
+
+
+def _unpack(path: Path, answer: tuple[dict[str, Any], os.stat_result] | tuple[str, str | None]) -> Measured:
+    first, second = answer
+    if isinstance(first, str):
+        return AudioError(path, first, second if isinstance(second, str) else None)
+    return _info_from_json(first), cast(os.stat_result, second)
 
 
 # --- What the file is ------------------------------------------------------------------------
