@@ -84,6 +84,13 @@ def _override_template(root: Path) -> None:
     (root / "templates" / "episode.html.j2").write_text(text, encoding="utf-8")
 
 
+def _override_feed_template(root: Path) -> None:
+    shipped = Path(pipeline.__file__).parent / "templates" / "feed_content.html.j2"
+    (root / "templates").mkdir(exist_ok=True)
+    text = shipped.read_text(encoding="utf-8") + "<p>From the show's own template.</p>\n"
+    (root / "templates" / "feed_content.html.j2").write_text(text, encoding="utf-8")
+
+
 def _delete_episode(root: Path) -> None:
     (root / "episodes" / "004-jerome-serre.yaml").unlink()
 
@@ -104,6 +111,7 @@ CHANGES = {
     "feed": _edit_feed,
     "guest": _edit_guest,
     "template": _override_template,
+    "feed template": _override_feed_template,
     "deleted": _delete_episode,
     "corrupt": _corrupt_cache,
 }
@@ -114,6 +122,15 @@ def test_a_rebuild_after_a_change_publishes_what_a_cold_build_does(show: Path, t
     CHANGES[change](show)
     cold = _cold_copy(show, tmp_path / "cold")
     assert _built(show) == _built(cold)
+
+
+def test_a_capped_feed_reuses_its_items_in_its_archive_pages(show: Path, tmp_path: Path) -> None:
+    _edit_yaml(show / "feed.yaml", lambda d: d.update(feed_limit=2))
+    publish(show, now=SAMPLE_NOW)
+    _edit_notes(show)
+    cold = _cold_copy(show, tmp_path / "cold")
+    assert _built(show) == _built(cold)
+    assert any(name.startswith("feed-archive/") for name in _files(show / "public"))
 
 
 def test_a_second_change_after_a_template_override_is_picked_up(show: Path, tmp_path: Path) -> None:
@@ -131,26 +148,26 @@ def _computed(root: Path) -> dict[str, int]:
 
 
 def test_an_unchanged_show_computes_no_unit(show: Path) -> None:
-    assert _computed(show) == {"pages": 0, "checks": 0}
+    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0}
 
 
 def test_editing_one_episode_computes_its_unit_only(show: Path) -> None:
     _edit_notes(show)
-    assert _computed(show) == {"pages": 1, "checks": 1}
+    assert _computed(show) == {"pages": 1, "checks": 1, "items": 1}
 
 
 def test_adding_an_episode_computes_it_and_its_neighbour(show: Path) -> None:
     _add_episode(show)
     # The new episode's pages, and those of the one before it, which now link to it; the
-    # checks of the new one only.
-    assert _computed(show) == {"pages": 2, "checks": 1}
+    # checks and feed item of the new one only.
+    assert _computed(show) == {"pages": 2, "checks": 1, "items": 1}
 
 
 def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
     _edit_guest(show)
-    assert _computed(show) == {"pages": 1, "checks": 1}
+    assert _computed(show) == {"pages": 1, "checks": 1, "items": 1}
 
 
 def test_without_the_cache_every_unit_is_computed(show: Path) -> None:
     built = pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
-    assert built.computed == {"pages": len(built.releases), "checks": len(built.checked)}
+    assert built.computed == {"pages": len(built.releases), "checks": len(built.checked), "items": len(built.releases)}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
-from . import __version__, layout, notes
+from . import __version__, layout, notes, unitcache
 from .errors import FeedError
 from .ext.history import FeedHistoryExtension
 from .ext.itunes import ItunesEntryExtension, ItunesExtension
@@ -19,6 +22,8 @@ from .ext.stylesheet import StylesheetExtension
 from .ext.websub import WebSubExtension
 from .markup import escape, render_markdown
 from .model import Person, Release, Show
+from .show_templates import TEMPLATES_DIR
+from .unitcache import Units
 
 GENERATOR = f"entretiens {__version__}"
 
@@ -41,7 +46,7 @@ class _Page:
     stylesheet: str
 
 
-def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, bytes]:
+def build_feeds(show: Show, releases: Sequence[Release], items: Units | None = None) -> dict[PurePosixPath, bytes]:
     """feed.xml, and with ``feed_limit`` the RFC 5005 archive pages of the older episodes.
 
     feed.xml keeps the newest ``feed_limit`` episodes. Archive pages hold ``feed_limit``
@@ -49,12 +54,18 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
     page, once out, never changes as the show grows (RFC 5005 asks that of archive documents);
     the newest page may repeat some episodes of feed.xml, which apps merge by GUID.
 
+    :param items: where each episode's ``<item>`` is kept between builds (see :func:`build_feed`).
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
+    items = items or Units(None, "items", version="")
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
     limit = show.feed_limit
     if limit is None or len(ordered) <= limit:
-        return {layout.FEED: build_feed(show, ordered, build_date=_newest(ordered), stylesheet=show.feed_stylesheet)}
+        return {
+            layout.FEED: build_feed(
+                show, ordered, build_date=_newest(ordered), stylesheet=show.feed_stylesheet, items=items
+            )
+        }
     pages = [ordered[start : start + limit] for start in range(0, len(ordered) - limit, limit)]
     urls = [layout.url_for(show, layout.feed_archive(number)) for number in range(1, len(pages) + 1)]
     current = ordered[-limit:]
@@ -67,6 +78,7 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
             page=_Page(
                 show.feed_url, (("prev-archive", urls[-1]),), archive=False, stylesheet=str(layout.FEED_STYLESHEET)
             ),
+            items=items,
         )
     }
     for index, page in enumerate(pages):
@@ -82,6 +94,7 @@ def build_feeds(show: Show, releases: Sequence[Release]) -> dict[PurePosixPath, 
             build_date=_newest(page),
             stylesheet=show.feed_stylesheet,
             page=_Page(urls[index], tuple(links), archive=True, stylesheet=stylesheet),
+            items=items,
         )
     return files
 
@@ -98,8 +111,15 @@ def build_feed(
     build_date: datetime,
     stylesheet: bool = True,
     page: _Page | None = None,
+    items: Units | None = None,
 ) -> bytes:
     """Write the RSS feed of the show.
+
+    feedgen writes the channel and each new ``<item>``; an item is kept (in ``items``) as a
+    small document of its own under a digest of what it is made from, and every item, new or
+    kept, is parsed back and appended to the channel by lxml, so that a rebuild writes the
+    same bytes as a cold build while running feedgen and the notes' Markdown for the changed
+    episodes only.
 
     :param releases: the episodes to publish, in any order; the feed lists them newest first.
     :param build_date: written as ``lastBuildDate``: the newest content change, so that an
@@ -108,14 +128,21 @@ def build_feed(
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
     try:
-        return _build(show, releases, build_date, stylesheet=stylesheet, page=page)
+        return _build(
+            show,
+            releases,
+            build_date,
+            stylesheet=stylesheet,
+            page=page,
+            items=items or Units(None, "items", version=""),
+        )
     except ValueError as exc:
         msg = f"could not build the feed ({exc}); this is a bug in entretiens, please report it"
         raise FeedError(msg) from exc
 
 
 def _build(
-    show: Show, releases: Sequence[Release], build_date: datetime, *, stylesheet: bool, page: _Page | None
+    show: Show, releases: Sequence[Release], build_date: datetime, *, stylesheet: bool, page: _Page | None, items: Units
 ) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
@@ -178,11 +205,23 @@ def _build(
         location = show.location
         podcast.set_location(location.name, location.geo, location.osm, location.country)
 
+    # The channel alone, written by feedgen (its items come last in it), then read by lxml.
+    root = etree.fromstring(fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True), _PARSER)
+    channel = root.find("channel")
+    assert channel is not None
+    overrides = unitcache.tree_stamps(show.root / TEMPLATES_DIR)
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
     for release in ordered:
-        _add_item(fg, show, release)
-    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    # feedgen writes the declaration with single quotes; Apple's examples and most validators
+
+        def make(release: Release = release) -> dict[str, bytes]:
+            return {"item": _item(fg, show, release, root.nsmap)}
+
+        # Neighbours are not in an item; the templates of the notes are.
+        alone = dataclasses.replace(release, previous=None, next=None)
+        kept = items.get((show, alone, overrides), make, stamps=[stamp for _, stamp in overrides])["item"]
+        channel.append(etree.fromstring(kept, _PARSER)[0])
+    data = bytes(etree.tostring(root.getroottree(), pretty_print=True, encoding="UTF-8", xml_declaration=True))
+    # lxml writes the declaration with single quotes; Apple's examples and most validators
     # expect the conventional double-quoted form.
     return data.replace(b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
 
@@ -192,9 +231,22 @@ def _person_tag(show: Show, person: Person) -> PersonTag:
     return PersonTag(name=person.name, role=person.role, group=person.group, img=image, href=person.url)
 
 
-def _add_item(fg: FeedGenerator, show: Show, release: Release) -> None:
-    episode = release.episode
+#: Reads back what lxml wrote: CDATA sections (the notes in content:encoded) kept as they are.
+_PARSER = etree.XMLParser(strip_cdata=False, resolve_entities=False, huge_tree=True, no_network=True)
+
+
+def _item(fg: FeedGenerator, show: Show, release: Release, nsmap: Mapping[str | None, str]) -> bytes:
+    """One episode's ``<item>``, written by feedgen, as a document whose root declares the
+    feed's namespaces (so that the item reads back with the same prefixes)."""
     entry = fg.add_entry(order="append")
+    _fill_item(entry, show, release)
+    holder = etree.Element("rss", nsmap=dict(nsmap))
+    holder.append(entry.rss_entry())
+    return bytes(etree.tostring(holder, encoding="utf-8"))
+
+
+def _fill_item(entry: FeedEntry, show: Show, release: Release) -> None:
+    episode = release.episode
     entry.title(episode.title)
     entry.link(href=layout.episode_url(show, episode))
     entry.guid(episode.guid, permalink=False)

@@ -20,11 +20,12 @@ STATIC_DIR = "static"
 
 
 def build_files(
-    project: Project, releases: tuple[Release, ...], units: Units | None = None
+    project: Project, releases: tuple[Release, ...], units: Units | None = None, items: Units | None = None
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
     :param units: the cache of each episode's own pages (see :mod:`entretiens.unitcache`).
+    :param items: the cache of each episode's feed item.
 
     :raises EntretiensError: two different files would be published at one path, or a page
         cannot be rendered.
@@ -38,7 +39,7 @@ def build_files(
             raise EntretiensError(msg + "; rename one of them")
         files[path] = content
 
-    for path, content in feed.build_feeds(show, releases).items():
+    for path, content in feed.build_feeds(show, releases, items).items():
         add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)

@@ -131,14 +131,17 @@ def build(
         result.releases, tag_problems = releases.tag(project, result.releases)
         problems += tag_problems
     pages = unitcache.Units(root if use_cache else None, "pages", version=version)
+    items = unitcache.Units(root if use_cache else None, "items", version=version)
     try:
-        result.files = files.build_files(project, result.releases, pages)
+        result.files = files.build_files(project, result.releases, pages, items)
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         return result
     result.computed["pages"] = pages.computed
+    result.computed["items"] = items.computed
     pages.prune()
+    items.prune()
     kept.prune()
     _lint(result, project, feed_path or root / checks.FEED_PATH)
     if preview_url is not None and not result.errors:

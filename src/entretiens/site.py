@@ -151,7 +151,8 @@ def build_site(
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
     render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
-    shared = _shared_inputs(show, site, ordered)
+    overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
+    shared = _shared_inputs(show, site, overrides)
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
@@ -167,7 +168,8 @@ def build_site(
         ) -> dict[str, bytes]:
             return _episode_pages(text, show, site, release, cover, guest_of, previous, following)
 
-        stamps = tuple(unitcache.file_stamp(show.root / t.path) for t in episode.transcripts)
+        stamps = [unitcache.file_stamp(show.root / t.path) for t in episode.transcripts]
+        stamps += [stamp for _, stamp in overrides]
         inputs = (
             shared,
             release,
@@ -187,13 +189,12 @@ def build_site(
     return files
 
 
-def _shared_inputs(show: Show, site: Site, ordered: tuple[Release, ...]) -> tuple[object, ...]:
+def _shared_inputs(show: Show, site: Site, overrides: tuple[object, ...]) -> tuple[object, ...]:
     """What every episode's pages depend on beyond the episode, its neighbours and guests.
 
     A show with its own templates may use anything in them (every episode from ``site``): its
     units then depend on the whole site, and any change renders every page again.
     """
-    overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
     everything = unitcache.digest(site) if overrides else None
     return (show, site.cover, site.icon, bool(site.guests), overrides, everything)
 
