@@ -210,6 +210,8 @@ def _build(
     channel = root.find("channel")
     assert channel is not None
     overrides = unitcache.tree_stamps(show.root / TEMPLATES_DIR)
+    # Taken once: the repr of the show's settings is long, and every item's key holds it.
+    common = unitcache.digest(show, overrides)
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
     for release in ordered:
 
@@ -218,7 +220,7 @@ def _build(
 
         # Neighbours are not in an item; the templates of the notes are.
         alone = dataclasses.replace(release, previous=None, next=None)
-        kept = items.get((show, alone, overrides), make, stamps=[stamp for _, stamp in overrides])["item"]
+        kept = items.get((common, alone), make, stamps=[stamp for _, stamp in overrides])["item"]
         channel.append(etree.fromstring(kept, _PARSER)[0])
     data = bytes(etree.tostring(root.getroottree(), pretty_print=True, encoding="UTF-8", xml_declaration=True))
     # lxml writes the declaration with single quotes; Apple's examples and most validators

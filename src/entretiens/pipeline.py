@@ -116,7 +116,9 @@ def build(
     kept = unitcache.Units(root if use_cache else None, "checks", version=version)
     checks.start_checks()
     lines = FieldLines(project)
-    each = [_episode_checks(kept, project.show, release, lines) for release in prepared.releases]
+    # The show's settings digested once: their repr is long, and every unit's key holds them.
+    settings = unitcache.digest(project.show)
+    each = [_episode_checks(kept, project.show, settings, release, lines) for release in prepared.releases]
     problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed
     if not published:
@@ -155,7 +157,9 @@ def build(
     return result
 
 
-def _episode_checks(units: unitcache.Units, show: Show, release: Release, lines: FieldLines) -> checks.EpisodeChecks:
+def _episode_checks(
+    units: unitcache.Units, show: Show, settings: str, release: Release, lines: FieldLines
+) -> checks.EpisodeChecks:
     """One episode's own problems, kept between builds under a digest of what they depend on."""
     episode = release.episode
     named = [
@@ -170,7 +174,7 @@ def _episode_checks(units: unitcache.Units, show: Show, release: Release, lines:
     # The lines of a guest's registry file are out of the person's repr (they name private
     # keys); the neighbours are not the episode's business (adding one does not check it again).
     alone = dataclasses.replace(release, previous=None, next=None)
-    inputs = (show, alone, [(person.source, person.lines) for person in episode.guests])
+    inputs = (settings, alone, [(person.source, person.lines) for person in episode.guests])
     stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
 
     def made() -> dict[str, bytes]:

@@ -152,7 +152,8 @@ def build_site(
     render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
     overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
-    shared = _shared_inputs(show, site, overrides)
+    # Taken once: the repr of the show's settings is long, and every unit's key holds it.
+    shared = unitcache.digest(*_shared_inputs(show, site, overrides))
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
