@@ -551,9 +551,13 @@ def parse_rfc2822(text: str) -> datetime | None:
     return moment
 
 
+#: Any whitespace character (the regex's \s is str.isspace, looked for in C).
+_WHITESPACE = re.compile(r"\s")
+
+
 def is_web_url(value: str, *, https_only: bool = False) -> bool:
     """Tell whether ``value`` is an absolute http(s) URL with a host and no whitespace."""
-    if not value or any(ch.isspace() for ch in value):
+    if not value or _WHITESPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
