@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
 from collections import Counter
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -62,7 +63,7 @@ def test_a_cached_card_is_the_same_bytes_as_a_cold_one(tmp_path: Path, monkeypat
         assert image.size == (cards.WIDTH, cards.HEIGHT)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "flipped", "foreign"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "flipped", "foreign", "fifo", "folder"])
 def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
@@ -74,6 +75,17 @@ def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
         next(p for p in _entries(show.root, "card") if p.read_bytes().endswith(data)) for data in (expected, other)
     )
     stored = entry.read_bytes()
+    if damage in ("fifo", "folder"):
+        entry.unlink()
+        os.mkfifo(entry) if damage == "fifo" else entry.mkdir()
+        # In a thread: a build that opened the FIFO for reading would wait for a writer forever.
+        made: list[bytes] = []
+        worker = threading.Thread(target=lambda: made.append(cards.card(show, first)), daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+        assert made == [expected]
+        assert damage == "folder" or entry.read_bytes() == stored, "the FIFO was replaced"
+        return
     entry.write_bytes(
         {
             "garbage": b"\x89PNG not a card at all",

@@ -7,6 +7,8 @@ import functools
 import hashlib
 import io
 import json
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -60,7 +62,7 @@ def cached_image(root: Path, kind: str, key: Sequence[object], suffix: str, make
     path = root / IMAGE_CACHE / f"{kind}-{hashlib.sha256(identity).hexdigest()[:32]}{suffix}"
     header = len(_CACHE_MAGIC) + hashlib.sha256().digest_size
     with contextlib.suppress(OSError):
-        stored = path.read_bytes()
+        stored = _read_entry(path)
         kept = stored[header:]
         if kept and stored[:header] == _CACHE_MAGIC + hashlib.sha256(identity + kept).digest():
             return kept
@@ -72,6 +74,21 @@ def cached_image(root: Path, kind: str, key: Sequence[object], suffix: str, make
             with atomic_write(path) as temporary:
                 temporary.write_bytes(_CACHE_MAGIC + hashlib.sha256(identity + data).digest() + data)
     return data
+
+
+def _read_entry(path: Path) -> bytes:
+    """A cache file's bytes; OSError for anything but a regular file of a sane size (a FIFO
+    must not block the build, nor a link to a huge file fill the memory)."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(handle, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > _LARGEST_ENTRY:
+            raise OSError(f"{path} is not an image cache entry")
+        return file.read()
+
+
+#: Far more than any card or thumbnail takes (a card is about 80 KB).
+_LARGEST_ENTRY = 16 * 1024 * 1024
 
 
 class Images:
