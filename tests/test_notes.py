@@ -192,3 +192,32 @@ def test_a_huge_summary_is_cut_within_apples_limit_without_breaking_entities(tmp
     assert text.endswith("…</p>") and not re.search(r"&[a-z]*…", text)
     assert "episode-notes-long" not in {p.rule for p in result.warnings}
     assert "episode-summary-long" in {p.rule for p in result.warnings}
+
+
+def test_a_build_parses_each_markdown_text_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notes feed the page, the feed's description and content, notes.md and the checks:
+    markdown-it (the costly part) reads each distinct text once per build."""
+    from collections import Counter
+
+    from entretiens.publish import publish
+    from showbuilder import episode, make_show
+
+    notes_of = {
+        n: f"## Topics\n\n- point {n} with a [link](https://example.org/{n})\n- ![a photo](covers/{n}.png)"
+        for n in (1, 2, 3)
+    }
+    show = make_show(tmp_path / "show", {f"{n:03d}-guest": episode(n, notes=notes_of[n]) for n in notes_of}, seconds=1)
+    parsed: Counter[str] = Counter()
+    engine = markup._markdown()
+    real_parse = engine.parse
+
+    def counting_parse(text: str, env: object = None) -> object:
+        parsed[text] += 1
+        return real_parse(text, env)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "parse", counting_parse)
+    publish(show, tmp_path / "public")
+    assert all(text in parsed for text in notes_of.values())
+    assert max(parsed.values()) == 1, parsed.most_common(3)
+    publish(show, tmp_path / "again")  # a new build parses again (what it does not reuse)
+    assert max(parsed.values()) <= 2, parsed.most_common(3)

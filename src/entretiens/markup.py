@@ -85,7 +85,9 @@ def _remote_src(tag: str, base_url: str | None) -> str | None:
 def remote_images(text: str, *, markdown: bool = True) -> list[str]:
     """The images on other hosts that a Markdown text (or an HTML page) shows, which
     :func:`sanitize` drops: for the checks to name them."""
-    fragment = _markdown().render(text) if markdown else text
+    if markdown and "![" not in text and "<" not in text:
+        return []  # Markdown makes an image only from "![...]" or from raw HTML.
+    fragment = _rendered(text) if markdown else text
     cleaned = nh3.clean(
         fragment,
         tags={"img"},
@@ -101,18 +103,42 @@ def sanitize_document(page: str) -> str:
     return '<!doctype html>\n<meta charset="utf-8">\n' + sanitize(page) + "\n"
 
 
+#: Markdown rendered by markdown-it (not yet sanitized) in this build, by text: the same notes
+#: become the page, the feed's description and content, notes.md, and are checked, and
+#: markdown-it is the costly part. Emptied when a build starts (:func:`forget`), so it holds one
+#: build's texts at most; the bound keeps other callers (tests, tools) from growing it forever.
+_memo: dict[str, str] = {}
+_MEMO_ENTRIES = 50_000
+
+
+def _rendered(text: str) -> str:
+    """The HTML markdown-it makes of ``text``, rendered once per build."""
+    found = _memo.get(text)
+    if found is None:
+        if len(_memo) >= _MEMO_ENTRIES:
+            _memo.clear()
+        found = _memo[text] = _markdown().render(text)
+    return found
+
+
+def forget() -> None:
+    """Start a new build: forget the Markdown rendered by the last one (``serve`` builds many times)."""
+    _memo.clear()
+
+
 @lru_cache(maxsize=4096)
 def render_markdown(text: str, *, base_url: str | None = None) -> str:
     """Markdown (CommonMark) into sanitized HTML.
 
-    Cached: the same notes are rendered for the feed, the page and notes.md. Kept small on
-    purpose: a cache big enough for every episode of a 10,000-episode show would hold tens of
-    MB for the whole life of the process (serve, tests), against a peak-memory goal of 150 MiB.
+    Cached: the same notes are sanitized alike for the feed's description and content and for
+    notes.md. Kept small on purpose: a cache big enough for every episode of a 10,000-episode
+    show would hold tens of MB for the whole life of the process (serve, tests), against a
+    peak-memory goal of 150 MiB. Markdown itself is parsed once per text and build (:func:`_rendered`).
     """
     if not text.strip():
         return ""
     # Headings written as "# Title" become h2: the page's own title is its only h1.
-    rendered = _markdown().render(text)
+    rendered = _rendered(text)
     rendered = rendered.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return sanitize(rendered, base_url=base_url).strip()
 

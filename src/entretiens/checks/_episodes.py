@@ -102,16 +102,23 @@ def _names_show(show_title: str, title: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", title.casefold()) is not None
 
 
+#: "12 - Title", "012. Title", "[12] Title" or "Title (12)": a number at either end, which is
+#: the episode's own when it has that value (compiled once, not per episode's number).
+_LEADING_NUMBER = re.compile(r"^\s*[\[(]?([0-9]+)[\])]?\s*(?:[-–—.:|/)]|$)")
+_TRAILING_NUMBER = re.compile(r"[(\[]\s*([0-9]+)\s*[)\]]\s*$")
+
+
 def _numbers_itself(title: str, number: int | None) -> bool:
     text = title.casefold()
     if any(pattern.search(text) for pattern in _NUMBER_IN_TITLE):
         return True
     if number is None:
         return False
-    # "12 - Title", "012. Title", "[12] Title" or "Title (12)": the episode's own number.
-    lead = rf"^\s*[\[(]?0*{number}[\])]?\s*(?:[-–—.:|/)]|$)"
-    tail = rf"[(\[]\s*0*{number}\s*[)\]]\s*$"
-    return re.search(lead, text) is not None or re.search(tail, text) is not None
+    # Leading zeros allowed: "007" is episode 7.
+    return any(
+        (found := pattern.search(text)) is not None and int(found[1]) == number
+        for pattern in (_LEADING_NUMBER, _TRAILING_NUMBER)
+    )
 
 
 def _first_line(episode: Episode) -> int | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from entretiens import markup
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
 from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
 from entretiens.checks._remote import episode_remote_problems, names_remote_image, show_remote_problems
@@ -60,8 +61,10 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
 
 
 def start_checks() -> None:
-    """Begin a build's checks: images named by URL are tried afresh (``serve`` builds many times)."""
+    """Begin a build's checks: images named by URL are tried afresh (``serve`` builds many times),
+    and the Markdown rendered by the last build is let go."""
     forget()
+    markup.forget()
 
 
 def episode_checks(show: Show, release: Release, lines: FieldLines) -> EpisodeChecks:
