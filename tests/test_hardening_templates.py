@@ -60,6 +60,11 @@ def show(tmp_path: Path) -> Path:
         "{{ cycler.__init__.__globals__.os.popen('touch ' ~ marker).read() }}",
         "{{ ''.__class__.__mro__[1].__subclasses__() }}",
         "{{ self._TemplateReference__context.cycler.__init__.__globals__.os.popen('touch ' ~ marker) }}",
+        # Through the show's own objects (dataclasses) and the strings (a read-only mapping).
+        "{{ show.__class__.__mro__[1].__subclasses__() }}",
+        "{{ show.hosts[0].__init__.__globals__ }}",
+        "{{ t.__class__.__mro__ }}",
+        "{{ t._something }}",
     ],
 )
 def test_a_template_cannot_reach_python(show: Path, payload: str) -> None:
