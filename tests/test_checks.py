@@ -534,3 +534,25 @@ def test_per_episode_and_show_wide_checks_make_up_run_checks(tmp_path: Path) -> 
     assert {"remote-image", "remote-image-failed", "guest-bio-missing", "number-gap"} <= {p.rule for p in whole}
     assert [each[r.episode.slug].reusable for r in prepared.releases] == [True, True, True, False]
     assert any(p.rule == "remote-image" for p in each[prepared.releases[0].episode.slug].remote)
+
+
+def test_a_cover_shared_by_episodes_is_decoded_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from entretiens.images import open_image
+
+    root = make_clean_show(tmp_path / "show", episodes=3)
+    for number in (1, 2, 3):
+        replace_in(episode_path(root, number), f"number: {number}\n", f"number: {number}\nimage: images/cover.png\n")
+    write_artwork(root / "images" / "cover.png", (1000, 1000))
+    opened: list[Path] = []
+
+    def counting(file: Path) -> object:
+        opened.append(file)
+        return open_image(file)
+
+    monkeypatch.setattr("entretiens.checks._media.open_image", counting)
+    assert len(found(rules_of(root), "artwork-size", root)) == 3
+    assert opened.count(root / "images" / "cover.png") == 1
+    # The next build looks again, and sees the new file.
+    write_artwork(root / "images" / "cover.png", (2000, 2000))
+    assert "artwork-size" not in _rules(rules_of(root))
+    assert opened.count(root / "images" / "cover.png") == 2

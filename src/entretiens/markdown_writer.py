@@ -16,6 +16,8 @@ from .markup import safe_url
 _BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr", "table", "dl"})
 _MARKS = {"em": "*", "i": "*", "strong": "**", "b": "**", "del": "~~", "s": "~~"}
 _ESCAPED = re.compile(r"([\\`*_\[\]])")
+#: The characters _escape changes or escapes; text without any is returned as it is.
+_SPECIAL = re.compile(r"[&<\\`*_\[\]]")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _LINE_START = re.compile(r"^(#{1,6}(?=\s|$)|[>+=-]|\d+(?=[.)]))")
 _BREAK = "\x00"
@@ -37,6 +39,8 @@ def html_to_markdown(fragment: str) -> str:
 
 
 def _escape(text: str) -> str:
+    if not _SPECIAL.search(text):
+        return text  # most text between tags: nothing below would change it
     text = _ENTITY.sub("&amp;", text).replace("<", "&lt;")
     # A bare web address is linked as it is written: a backslash in it would be shown, not read.
     parts = _BARE_URL.split(text)

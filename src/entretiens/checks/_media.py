@@ -152,8 +152,33 @@ def image_problems(
     ]
 
 
+#: What :func:`_open_image` found in this build, by file and its size and time: a cover shared by
+#: many episodes is decoded once. Emptied when a build's checks start (:func:`forget_images`).
+_opened: dict[tuple[Path, int, int], tuple[str, int, int, str] | str | ImageTooLarge] = {}
+_OPENED_ENTRIES = 10_000
+
+
+def forget_images() -> None:
+    """Start a new build: images are looked at again (``serve`` builds many times)."""
+    _opened.clear()
+
+
 def _open_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
     """(format, width, height, mode) of an image, or why it cannot be read."""
+    try:
+        stat = file.stat()
+    except OSError:
+        return _read_image(file)  # missing or unreadable: said by the attempt to open it
+    key = (file, stat.st_size, stat.st_mtime_ns)
+    found = _opened.get(key)
+    if found is None:
+        if len(_opened) >= _OPENED_ENTRIES:
+            _opened.clear()
+        found = _opened[key] = _read_image(file)
+    return found
+
+
+def _read_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
     try:
         with open_image(file) as image:
             kind, (width, height), mode = str(image.format), image.size, image.mode

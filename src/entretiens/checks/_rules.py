@@ -9,7 +9,7 @@ from pathlib import Path
 
 from entretiens import markup
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
-from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, image_problems
+from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, forget_images, image_problems
 from entretiens.checks._remote import episode_remote_problems, names_remote_image, show_remote_problems
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
@@ -62,9 +62,10 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
 
 def start_checks() -> None:
     """Begin a build's checks: images named by URL are tried afresh (``serve`` builds many times),
-    and the Markdown rendered by the last build is let go."""
+    and the Markdown rendered and the images opened by the last build are let go."""
     forget()
     markup.forget()
+    forget_images()
 
 
 def episode_checks(show: Show, release: Release, lines: FieldLines) -> EpisodeChecks:
