@@ -221,3 +221,17 @@ def test_a_build_parses_each_markdown_text_once(tmp_path: Path, monkeypatch: pyt
     assert max(parsed.values()) == 1, parsed.most_common(3)
     publish(show, tmp_path / "again")  # a new build parses again (what it does not reuse)
     assert max(parsed.values()) <= 2, parsed.most_common(3)
+
+
+def test_the_markdown_kept_for_a_build_stays_within_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markup._Memo, "LIMIT", 200)
+    markup.forget()
+    texts = [f"Paragraph {n} with *emphasis* and a [link](https://example.org/{n})." for n in range(20)]
+    first = [render_markdown(text, base_url=f"https://bound.example/{n}/") for n, text in enumerate(texts)]
+    assert markup._memo.chars <= 200
+    assert sum(map(len, markup._memo.html.values())) == markup._memo.chars
+    markup.forget()
+    assert not markup._memo.html
+    # Forgetting changes nothing but the work done (another base: not from render_markdown's LRU).
+    again = [render_markdown(text, base_url=f"https://other.example/{n}/") for n, text in enumerate(texts)]
+    assert again == first

@@ -103,22 +103,43 @@ def sanitize_document(page: str) -> str:
     return '<!doctype html>\n<meta charset="utf-8">\n' + sanitize(page) + "\n"
 
 
-#: Markdown rendered by markdown-it (not yet sanitized) in this build, by text: the same notes
-#: become the page, the feed's description and content, notes.md, and are checked, and
-#: markdown-it is the costly part. Emptied when a build starts (:func:`forget`), so it holds one
-#: build's texts at most; the bound keeps other callers (tests, tools) from growing it forever.
-_memo: dict[str, str] = {}
-_MEMO_ENTRIES = 50_000
+class _Memo:
+    """Markdown rendered by markdown-it (not yet sanitized) in this build, by text.
+
+    The same notes become the page, the feed's description and content, notes.md, and are
+    checked; markdown-it is the costly part. Emptied when a build starts (:func:`forget`), so
+    it holds one build's texts at most, and bounded in characters (about 2 KB of HTML per
+    episode's notes: 10,000 episodes fit) so that no caller (serve, tests, tools) grows it
+    past ~24 MB.
+    """
+
+    LIMIT = 24_000_000
+
+    def __init__(self) -> None:
+        self.html: dict[str, str] = {}
+        self.chars = 0
+
+    def rendered(self, text: str) -> str:
+        found = self.html.get(text)
+        if found is None:
+            found = _markdown().render(text)
+            if self.chars + len(found) > self.LIMIT:
+                self.clear()
+            self.html[text] = found
+            self.chars += len(found)
+        return found
+
+    def clear(self) -> None:
+        self.html.clear()
+        self.chars = 0
+
+
+_memo = _Memo()
 
 
 def _rendered(text: str) -> str:
     """The HTML markdown-it makes of ``text``, rendered once per build."""
-    found = _memo.get(text)
-    if found is None:
-        if len(_memo) >= _MEMO_ENTRIES:
-            _memo.clear()
-        found = _memo[text] = _markdown().render(text)
-    return found
+    return _memo.rendered(text)
 
 
 def forget() -> None:
