@@ -7,8 +7,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from entretiens import inplace
 from entretiens.errors import OutputError
-from entretiens.output import write_file, write_tree
+from entretiens.output import Content, write_file, write_tree
 
 
 def test_writes_replaces_and_removes(tmp_path: Path) -> None:
@@ -163,3 +164,85 @@ def test_atomic_write_replaces_the_file_whole_or_not_at_all(tmp_path: Path) -> N
     assert target.read_bytes() == b"new"
     assert target.stat().st_mode & 0o777 == 0o644
     assert sorted(path.name for path in tmp_path.iterdir()) == ["feed.xml"]
+
+
+def _large_tree(count: int = inplace.MIN_FILES) -> dict[PurePosixPath, Content]:
+    files: dict[PurePosixPath, Content] = {
+        PurePosixPath(f"ep{i:03d}/index.html"): f"page {i}".encode() for i in range(count)
+    }
+    files[PurePosixPath("feed.xml")] = b"old feed"
+    return files
+
+
+def _state(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_small_change_to_a_large_tree_is_written_in_place(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    files = _large_tree()
+    write_tree(out, files)
+    before, folder = _state(out), out.stat().st_ino
+    files[PurePosixPath("feed.xml")] = b"new feed"
+    files[PurePosixPath("new/index.html")] = b"added"
+    del files[PurePosixPath("ep007/index.html")]
+    report = write_tree(out, files)
+    assert sorted(map(str, report.written)) == ["feed.xml", "new/index.html"]
+    assert [str(p) for p in report.removed] == ["ep007/index.html"]
+    after = _state(out)
+    # In place: the same folder, every unchanged file the same inode with the same time.
+    assert out.stat().st_ino == folder
+    assert {k: v for k, v in before.items() if k not in ("feed.xml", "ep007/index.html")} == {
+        k: v for k, v in after.items() if k not in ("feed.xml", "new/index.html")
+    }
+    assert {k: v[2] for k, v in after.items()} == {str(k): v for k, v in files.items()} | {
+        ".entretiens-output": (out / ".entretiens-output").read_bytes()
+    }
+    # The folder its removed page emptied goes too, and nothing is left beside the output.
+    assert not (out / "ep007").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_a_failure_in_place_puts_every_file_back(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    files = _large_tree()
+    write_tree(out, files)
+    before = _state(out)
+    files[PurePosixPath("ep001/index.html")] = b"changed"
+    files[PurePosixPath("audio/x.mp3")] = tmp_path / "vanished.mp3"
+    with pytest.raises(OutputError, match="previous output is untouched"):
+        write_tree(out, files)
+    assert _state(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
+
+
+def test_a_failure_half_way_in_place_restores_and_stages_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "public"
+    files = _large_tree()
+    write_tree(out, files)
+    files[PurePosixPath("ep001/index.html")] = b"changed"
+    files[PurePosixPath("feed.xml")] = b"new feed"
+    real_replace = os.replace
+    restored: list[str] = []
+
+    def replace(source: object, target: object) -> None:
+        # The page is swapped in, then the feed fails: the page must be put back first.
+        if Path(str(target)).name == "feed.xml" and ".new-" in Path(str(source)).name:
+            raise OSError(28, "No space left on device")
+        if ".old-" in str(source):
+            restored.append(Path(str(target)).relative_to(out).as_posix())
+        real_replace(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    write_tree(out, files)
+    assert restored == ["ep001/index.html"]
+    assert (out / "ep001" / "index.html").read_bytes() == b"changed"
+    assert (out / "feed.xml").read_bytes() == b"new feed"
+    assert not list(out.rglob(".*.new-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]

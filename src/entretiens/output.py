@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import inplace
 from .errors import OutputError
 
 #: A file's future content: bytes, or an existing file whose bytes are published unchanged.
@@ -68,7 +69,8 @@ def _resolve(out_dir: Path) -> Path:
 
 
 def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
-    """Make ``out_dir`` hold exactly ``files``, atomically.
+    """Make ``out_dir`` hold exactly ``files``, atomically (a few changes to a large tree: in place,
+    all or nothing, see :mod:`entretiens.inplace`).
 
     The new tree is staged beside ``out_dir`` and swapped in at the end, so a failure at any
     point leaves the previous output as it was. Files whose bytes did not change are carried
@@ -89,6 +91,20 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
     mounted = out_dir.is_dir() and os.path.ismount(out_dir)
+    if not mounted and out_dir.is_dir() and inplace.worth_it(len(report.written) + len(report.removed), len(files)):
+        try:
+            inplace.update(
+                out_dir,
+                files,
+                report.written,
+                report.removed,
+                write=_write_new,
+                marker=(MARKER, _MARKER_TEXT),
+                lock_folder=_lock,
+            )
+            return _without_marker(report)
+        except OSError:
+            pass  # every file is back as it was: the whole tree is staged instead
     parent = out_dir if mounted else out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +280,12 @@ def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, 
         except OSError:
             # File systems without hard links (some network mounts): a copy with the same mtime.
             _copy(out_dir / path, target)
-    elif isinstance(content, bytes):
+    else:
+        _write_new(target, content)
+
+
+def _write_new(target: Path, content: Content) -> None:
+    if isinstance(content, bytes):
         target.write_bytes(content)
         target.chmod(0o644)
     else:
