@@ -15,11 +15,13 @@ names every field (what is out of repr, such as a person's YAML lines, is added 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Final
 
@@ -29,6 +31,34 @@ _MAGIC: Final = b"entretiens-unit 1\n"
 #: A file modified this close (ns) to the moment it was read may change again without its stats
 #: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept.
 RACY_NS: Final = 2_000_000_000
+
+
+#: The libraries whose output lands in a unit: an upgrade of one changes the bytes it writes
+#: (feedgen and lxml the items, Jinja2 the pages, markdown-it-py, linkify and nh3 the notes,
+#: PyYAML the line records, Pillow the image checks) without changing entretiens' own files.
+LIBRARIES: Final = (
+    "feedgen",
+    "lxml",
+    "Jinja2",
+    "MarkupSafe",
+    "markdown-it-py",
+    "linkify-it-py",
+    "nh3",
+    "PyYAML",
+    "Pillow",
+)
+
+
+@functools.cache
+def libraries() -> str:
+    """The versions of :data:`LIBRARIES`, part of every unit's key."""
+    found = []
+    for name in LIBRARIES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} ?")
+    return ", ".join(found)
 
 
 def digest(*parts: object) -> str:
@@ -69,7 +99,7 @@ class Units:
         :param version: the code that builds the units (``buildrecord.code()``), part of every key.
         """
         self._folder = None if root is None else root / UNITS_DIR / kind
-        self._version = f"{kind} {version}"
+        self._version = f"{kind} {version} {libraries()}"
         self._started = time.time_ns()
         #: Keys read or written by this build, and how many units were computed.
         self.used: set[str] = set()
