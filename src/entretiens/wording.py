@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit
 
@@ -128,7 +129,12 @@ DIRECTORY_NAMES = MappingProxyType({
 
 def strings(language: str) -> Mapping[str, str]:
     """The fixed page strings for a show language ("fr-CA" uses "fr"), falling back to English."""
-    code = language.split("-")[0].split("_")[0].lower()
+    return _strings(language.split("-")[0].split("_")[0].lower())
+
+
+@lru_cache(maxsize=32)
+def _strings(code: str) -> Mapping[str, str]:
+    # Read-only, so one merged mapping serves every page and date of a build (thousands).
     return MappingProxyType({**_STRINGS["en"], **_STRINGS.get(code, {})})
 
 
