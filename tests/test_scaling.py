@@ -84,14 +84,15 @@ def test_rewriting_the_output_is_linear_in_its_files(tmp_path: Path) -> None:
 # --- Publishes, counted in a fresh process each ------------------------------------------------
 
 _WORKCOUNT = Path(__file__).with_name("workcount.py")
-_NOTES = "## Topics\n\n" + "\n".join(f"- point {i}, with a [link](https://example.org/{i})" for i in range(5))
+_NOTES = "## Topics of {}\n\n" + "\n".join(f"- point {i}, with a [link](https://example.org/{i})" for i in range(5))
 
 
 def _fields(n: int) -> dict[str, Any]:
-    """Episode ``n``: notes in Markdown and chapters, so that every stage has work to do."""
+    """Episode ``n``: its own notes in Markdown (a text met twice is parsed once) and chapters,
+    so that every stage has work to do."""
     date = f"2024-{1 + (n - 1) // 28:02d}-{1 + (n - 1) % 28:02d}T10:00:00+01:00"
     chapters = [{"start": 0, "title": "Welcome"}, {"start": 0.5, "title": "The interview"}]
-    return episode(n, date=date, notes=_NOTES, chapters=chapters)
+    return episode(n, date=date, notes=_NOTES.format(n), chapters=chapters)
 
 
 def _settle(path: Path, mtime_ns: int) -> None:
@@ -167,7 +168,9 @@ def test_every_publish_is_linear_in_the_episodes(runs: dict[int, dict[str, dict[
 #: (run, unit) where main's rebuild after one change is already incremental. The others are
 #: checked all the same, as expected failures, not strict (a rebuild made incremental elsewhere
 #: does not fail here): one reported XPASS belongs in this set.
-INCREMENTAL: frozenset[tuple[str, str]] = frozenset({("edit", "files written")})
+INCREMENTAL: frozenset[tuple[str, str]] = frozenset(
+    {("edit", "files written"), ("edit", "template renders"), ("add", "template renders")}
+)
 _NOT_YET = pytest.mark.xfail(reason="issue 11: not incremental yet", strict=False)
 
 
