@@ -14,6 +14,7 @@ import contextlib
 import functools
 import io
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,7 +25,7 @@ from . import images, remote_images
 from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
-from .thumbnails import cached_image, source_stamp
+from .thumbnails import Stamp, cached_image, settled, source_stamp
 
 WIDTH = 1200
 HEIGHT = 630
@@ -206,18 +207,33 @@ def render(title: str, guests: Sequence[str], show_title: str, artwork: Image.Im
     return canvas
 
 
-@functools.lru_cache(maxsize=8)
-def _fitted(path: str, size: int, mtime_ns: int) -> Image.Image | None:
-    """The artwork at ``path`` cropped and resized to the card's square, flattened on white;
+#: Fitted artworks by their file's stamp, the most recently used last.
+_FITTED: OrderedDict[Stamp, Image.Image | None] = OrderedDict()
+#: How many :data:`_FITTED` keeps (about 1 MB each): the show's and a few episodes' own.
+_FITTED_MOST = 8
+
+
+def _fitted(stamp: Stamp) -> Image.Image | None:
+    """The artwork of ``stamp`` cropped and resized to the card's square, flattened on white;
     None when Pillow cannot read it (the checks report why, and the card goes without).
 
     Most episodes share the show's artwork: decoding and resizing it again for each card was
-    three quarters of a cold build. Kept per process by the file's identity (``size`` and
-    ``mtime_ns`` only make the key), a few at a time: about 1 MB each. Callers must not change
-    the image they get.
+    three quarters of a cold build. Kept per process by the file's stamp, a few at a time (even
+    from a file that is not :func:`settled`: a build reads each file once, whatever the time,
+    so that its work does not depend on how fast it runs). Callers must not change the image.
     """
+    if stamp in _FITTED:
+        _FITTED.move_to_end(stamp)
+        return _FITTED[stamp]
+    image = _FITTED[stamp] = _fit(Path(stamp[0]))
+    if len(_FITTED) > _FITTED_MOST:
+        _FITTED.popitem(last=False)
+    return image
+
+
+def _fit(path: Path) -> Image.Image | None:
     try:
-        image = ImageOps.fit(upright(Path(path)), (ART, ART), Image.Resampling.LANCZOS)
+        image = ImageOps.fit(upright(path), (ART, ART), Image.Resampling.LANCZOS)
     except (ImageTooLarge, OSError, ValueError, SyntaxError):
         return None
     if image.mode != "RGB":
@@ -243,16 +259,17 @@ def card(show: Show, episode: Episode) -> bytes:
     artwork = source_stamp(source) if source is not None else None
     key = [episode.title, guests, show.title, artwork, *_drawing()]
     make = functools.partial(_draw, episode.title, guests, show.title, artwork)
+    keep = artwork is None or settled(artwork)
     try:
-        return cached_image(show.root, "card", key, ".jpg", make)
+        return cached_image(show.root, "card", key, ".jpg", make, keep=keep)
     finally:
         # The card is an episode's last picture (its cover thumbnail comes first, and shared
         # the decoded cover): nothing decoded is held beyond it.
         images.forget()
 
 
-def _draw(title: str, guests: list[str], show_title: str, artwork: tuple[str, int, int] | None) -> bytes:
-    fitted = _fitted(*artwork) if artwork is not None else None
+def _draw(title: str, guests: list[str], show_title: str, artwork: Stamp | None) -> bytes:
+    fitted = _fitted(artwork) if artwork is not None else None
     buffer = io.BytesIO()
     render(title, guests, show_title, fitted).save(buffer, format="JPEG", quality=85, optimize=True)
     return buffer.getvalue()

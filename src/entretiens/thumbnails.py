@@ -9,6 +9,7 @@ import io
 import json
 import os
 import stat
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +22,7 @@ from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import atomic_write
+from .unitcache import RACY_NS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,23 +42,38 @@ Made = TypeVar("Made", bytes, bytes | None)
 _CACHE_MAGIC = b"entretiens image cache 2\n"
 
 
-def source_stamp(source: Path) -> tuple[str, int, int] | None:
-    """What identifies an image file's content for the caches: its path, size and modification
-    time (as the probe cache does); None when it cannot be read."""
+#: What identifies an image file's content for the caches: its path, size, modification time
+#: (ns) and inode, as the per-episode units do.
+Stamp = tuple[str, int, int, int]
+
+
+def source_stamp(source: Path) -> Stamp | None:
+    """The :data:`Stamp` of an image file; None when it cannot be read."""
     try:
-        stat = source.stat()
+        status = source.stat()
     except OSError:
         return None
-    return (str(source), stat.st_size, stat.st_mtime_ns)
+    return (str(source), status.st_size, status.st_mtime_ns, status.st_ino)
 
 
-def cached_image(root: Path, kind: str, key: Sequence[object], suffix: str, make: Callable[[], Made]) -> Made:
+def settled(stamp: Stamp) -> bool:
+    """Whether any later change to the file will change its stamp: it was last modified over
+    :data:`~entretiens.unitcache.RACY_NS` ago. A file changed within a timestamp tick of being
+    read can change again with the same stamp, so what is made from it is not kept. Ask before
+    reading the file."""
+    return stamp[2] < time.time_ns() - RACY_NS
+
+
+def cached_image(
+    root: Path, kind: str, key: Sequence[object], suffix: str, make: Callable[[], Made], *, keep: bool = True
+) -> Made:
     """``make()``'s bytes, kept in the show's :data:`IMAGE_CACHE` as ``kind-<digest><suffix>``
     under ``key`` (everything that shapes them, JSON-serialisable; Pillow's version is added).
 
     The one cache of thumbnails and social cards. An entry is trusted only when it carries the
     digest of its own key and bytes: a damaged or foreign file is ignored and replaced, never
-    published. Empty or None results are not kept (they are cheap to find again).
+    published. Empty or None results are not kept (they are cheap to find again), nor any
+    with ``keep`` false (made from a file that is not :func:`settled`).
     """
     identity = json.dumps([kind, PIL.__version__, *key], ensure_ascii=False).encode("utf-8")
     path = root / IMAGE_CACHE / f"{kind}-{hashlib.sha256(identity).hexdigest()[:32]}{suffix}"
@@ -67,7 +84,7 @@ def cached_image(root: Path, kind: str, key: Sequence[object], suffix: str, make
         if kept and stored[:header] == _CACHE_MAGIC + hashlib.sha256(identity + kept).digest():
             return kept
     data = make()
-    if data:
+    if data and keep:
         # Only ever saves time: a cache that cannot be written is no error.
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +165,8 @@ class Images:
         if stamp is None:
             return None
         make = functools.partial(_encode, source, size, square=square, suffix=suffix)
-        return cached_image(self._show.root, "thumbnail", [*stamp, size, square], suffix, make)
+        key = [*stamp, size, square]
+        return cached_image(self._show.root, "thumbnail", key, suffix, make, keep=settled(stamp))
 
 
 def _encode(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
