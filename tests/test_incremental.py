@@ -4,6 +4,7 @@ exactly what a cold build of the same show in a fresh folder publishes, with the
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -178,3 +179,30 @@ def test_another_version_of_a_library_computes_every_unit(show: Path, monkeypatc
     monkeypatch.setattr(unitcache, "libraries", lambda: "feedgen 99")
     built = pipeline.build(show, now=SAMPLE_NOW)
     assert built.computed == {"pages": len(built.releases), "checks": len(built.checked), "items": len(built.releases)}
+
+
+def test_units_made_on_every_core_are_those_made_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cold build of a large show makes its missing units in forked workers; here every build does.
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    # Threads that earlier tests left (a preview server's) would keep this process from forking.
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    made: list[int] = []
+    real = unitcache._in_workers
+
+    def counting(jobs: list[tuple[Path, object, tuple[object, ...], int]]) -> None:
+        made.append(len(jobs))
+        real(jobs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unitcache, "_in_workers", counting)
+    parallel = copy_sample_show(tmp_path / "parallel")
+    alone = copy_sample_show(tmp_path / "alone")
+    with_workers = _built(parallel)
+    if not unitcache._can_fork():
+        pytest.skip("one core, or no fork: units are made in one process")
+    assert made and all(made)
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
+    assert with_workers == _built(alone)
+    # What the workers kept is read back as it is.
+    assert _computed(parallel) == {"pages": 0, "checks": 0, "items": 0}

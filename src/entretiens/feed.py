@@ -213,6 +213,7 @@ def _build(
     # Taken once: the repr of the show's settings is long, and every item's key holds it.
     common = unitcache.digest(show, overrides)
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
+    requests: list[unitcache.Request] = []
     for release in ordered:
 
         def make(release: Release = release) -> dict[str, bytes]:
@@ -220,8 +221,9 @@ def _build(
 
         # Neighbours are not in an item; the templates of the notes are.
         alone = dataclasses.replace(release, previous=None, next=None)
-        kept = items.get((common, alone), make, stamps=[stamp for _, stamp in overrides])["item"]
-        channel.append(etree.fromstring(kept, _PARSER)[0])
+        requests.append(((common, alone), make, [stamp for _, stamp in overrides]))
+    for kept in items.get_many(requests):
+        channel.append(etree.fromstring(kept["item"], _PARSER)[0])
     data = bytes(etree.tostring(root.getroottree(), pretty_print=True, encoding="UTF-8", xml_declaration=True))
     # lxml writes the declaration with single quotes; Apple's examples and most validators
     # expect the conventional double-quoted form.

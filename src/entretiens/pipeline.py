@@ -118,7 +118,7 @@ def build(
     lines = FieldLines(project)
     # The show's settings digested once: their repr is long, and every unit's key holds them.
     settings = unitcache.digest(project.show)
-    each = [_episode_checks(kept, project.show, settings, release, lines) for release in prepared.releases]
+    each = _episode_checks(kept, project.show, settings, prepared.releases, lines)
     problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed
     if not published:
@@ -158,9 +158,30 @@ def build(
 
 
 def _episode_checks(
-    units: unitcache.Units, show: Show, settings: str, release: Release, lines: FieldLines
-) -> checks.EpisodeChecks:
-    """One episode's own problems, kept between builds under a digest of what they depend on."""
+    units: unitcache.Units, show: Show, settings: str, releases: tuple[Release, ...], lines: FieldLines
+) -> list[checks.EpisodeChecks]:
+    """Each episode's own problems, kept between builds under a digest of what they depend on."""
+    requests = [_checks_request(show, settings, release, lines) for release in releases]
+    kept = iter(units.get_many([request for request in requests if request is not None]))
+    each = []
+    for release, request in zip(releases, requests, strict=True):
+        if request is None:
+            # An image fetched from another host may be found or not from one build to the next.
+            each.append(checks.episode_checks(show, release, lines))
+            continue
+        unit = next(kept)
+        try:
+            remote, own = (
+                [buildrecord.problem_from_json(data) for data in json.loads(unit[k])] for k in ("remote", "own")
+            )
+            each.append(checks.EpisodeChecks(remote=tuple(remote), own=tuple(own), reusable=True))
+        except (KeyError, TypeError, ValueError, LookupError):
+            each.append(checks.episode_checks(show, release, lines))
+    return each
+
+
+def _checks_request(show: Show, settings: str, release: Release, lines: FieldLines) -> unitcache.Request | None:
+    """What one episode's own problems are made from, or None when they must be made afresh."""
     episode = release.episode
     named = [
         episode.cover_image,
@@ -169,8 +190,7 @@ def _episode_checks(
         *(str(transcript.path) for transcript in episode.transcripts),
     ]
     if any(is_remote(ref) for ref in named):
-        # An image fetched from another host may be found or not from one build to the next.
-        return checks.episode_checks(show, release, lines)
+        return None
     # The lines of a guest's registry file are out of the person's repr (they name private
     # keys); the neighbours are not the episode's business (adding one does not check it again).
     alone = dataclasses.replace(release, previous=None, next=None)
@@ -184,12 +204,7 @@ def _episode_checks(
             "own": json.dumps([buildrecord.problem_to_json(p) for p in found.own]).encode(),
         }
 
-    unit = units.get(inputs, made, stamps=stamps)
-    try:
-        remote, own = ([buildrecord.problem_from_json(data) for data in json.loads(unit[k])] for k in ("remote", "own"))
-        return checks.EpisodeChecks(remote=tuple(remote), own=tuple(own), reusable=True)
-    except (KeyError, TypeError, ValueError, LookupError):
-        return checks.episode_checks(show, release, lines)
+    return (inputs, made, stamps)
 
 
 def _lint(result: Build, project: Project, path: Path) -> None:

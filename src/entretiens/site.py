@@ -154,6 +154,7 @@ def build_site(
     overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
     # Taken once: the repr of the show's settings is long, and every unit's key holds it.
     shared = unitcache.digest(*_shared_inputs(show, site, overrides))
+    requests: list[unitcache.Request] = []
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
@@ -179,7 +180,10 @@ def build_site(
             [(other.episode.slug, other.episode.title, layout.episode_dir(other.episode)) if other else None
              for other in (previous, following)],
         )  # fmt: skip
-        for name, content in units.get(inputs, make, stamps=stamps).items():
+        requests.append((inputs, make, stamps))
+    # Made on every core when many are missing (a cold build), read back otherwise.
+    for unit in units.get_many(requests):
+        for name, content in unit.items():
             files[PurePosixPath(name)] = content
     if show.feed_stylesheet:
         files[layout.FEED_STYLESHEET] = templating.render(

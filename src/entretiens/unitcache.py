@@ -18,9 +18,12 @@ import contextlib
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -126,6 +129,35 @@ class Units:
             self._write(key, made)
         return made
 
+    def get_many(self, requests: Sequence[Request]) -> list[dict[str, bytes]]:
+        """Like :meth:`get` for each request, in order; many missing units are made on every core.
+
+        Each unit is a function of its inputs alone, so the missing ones of a cold build are
+        made by forked worker processes (:data:`PARALLEL_MIN` of them at least, on a machine
+        with more than one core, in a process running no other thread) that write them to the
+        cache; this process reads them back. A unit a worker could not make or keep is made
+        here, where its error, if any, is raised as usual.
+        """
+        keys = [digest(self._version, *inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
+        found = [self._read(key) for key in keys]
+        missing = [index for index, unit in enumerate(found) if unit is None]
+        if self._folder is not None and len(missing) >= PARALLEL_MIN and _can_fork():
+            jobs = [(self._path(keys[i]), requests[i][1], tuple(requests[i][2]), self._started) for i in missing]
+            _in_workers(jobs)
+            for index in missing:
+                found[index] = self._read(keys[index])
+        results = []
+        for index, (key, unit) in enumerate(zip(keys, found, strict=True)):
+            self.used.add(key)
+            if unit is None:
+                _inputs, make, stamps = requests[index]
+                unit = make()
+                if self._folder is not None and not _racy(stamps, self._started):
+                    _write(self._path(key), unit)
+            results.append(unit)
+        self.computed += len(missing)
+        return results
+
     def _path(self, key: str) -> Path:
         assert self._folder is not None
         return self._folder / key[:2] / key
@@ -155,19 +187,7 @@ class Units:
         return files if offset == len(body) else None
 
     def _write(self, key: str, files: dict[str, bytes]) -> None:
-        """Keep a unit (temporary file, then rename); one that cannot be written is no error."""
-        body = b"".join(files.values())
-        header = {"files": [[name, len(content)] for name, content in files.items()]}
-        header["sha256"] = hashlib.sha256(body).hexdigest()  # type: ignore[assignment]
-        path = self._path(key)
-        temporary = path.with_name(f".{key}.{os.getpid()}.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_bytes(_MAGIC + json.dumps(header).encode("utf-8") + b"\n" + body)
-            temporary.replace(path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        _write(self._path(key), files)
 
     def prune(self) -> None:
         """Remove the units this build did not use (an edited episode's old unit), keeping the folder small."""
@@ -181,6 +201,68 @@ class Units:
                     if entry.name not in self.used:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
+
+
+def _write(path: Path, files: dict[str, bytes]) -> None:
+    """Keep a unit (temporary file, then rename); one that cannot be written is no error."""
+    body = b"".join(files.values())
+    header: dict[str, object] = {"files": [[name, len(content)] for name, content in files.items()]}
+    header["sha256"] = hashlib.sha256(body).hexdigest()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(_MAGIC + json.dumps(header).encode("utf-8") + b"\n" + body)
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+#: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
+Request = tuple[tuple[object, ...], Callable[[], dict[str, bytes]], Sequence[object]]
+#: Fewer missing units than this are made in this process: a worker costs a fork.
+PARALLEL_MIN = 64
+#: Most worker processes used, whatever the number of cores.
+MAX_WORKERS = 8
+#: The jobs of the running pool: set before the fork, so that workers inherit them (closures
+#: over the build's values, which could not be sent to a process otherwise).
+_JOBS: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]] = []
+
+
+def _can_fork() -> bool:
+    """Whether units may be made by forked workers: several cores, Linux, and no
+    other thread in this process (``serve``'s server), whose locks a fork would copy held."""
+    return (
+        (os.cpu_count() or 1) > 1
+        # Linux only: macOS offers fork, but its system libraries are not safe across one.
+        and sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _in_workers(jobs: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]]) -> None:
+    """Make and keep ``jobs`` in forked worker processes; failures are left to the caller."""
+    _JOBS[:] = jobs
+    try:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS, len(jobs))
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_job, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4)))
+    except (OSError, multiprocessing.ProcessError):
+        pass  # no worker could start: the caller makes every unit itself
+    finally:
+        _JOBS.clear()
+
+
+def _job(index: int) -> None:
+    """In a worker: make one unit and keep it (an error leaves it to the parent to raise)."""
+    path, make, stamps, started = _JOBS[index]
+    try:
+        made = make()
+    except Exception:
+        return
+    if not _racy(stamps, started):
+        _write(path, made)
 
 
 def _racy(stamps: Iterable[object], started: int) -> bool:
