@@ -9,10 +9,10 @@ from lxml import etree
 
 from entretiens.errors import Problem
 from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
-from entretiens.feedlint._context import Context, children, local, namespace
+from entretiens.feedlint._context import Context, children, self_link_url
+from entretiens.feedlint._stream import lint_stream
 from entretiens.podcast_spec import (
     APPLE_CATEGORIES,
-    ATOM_NS,
     ENCLOSURE_TYPES,
     MEDIUMS,
     PERSON_TAXONOMY,
@@ -60,6 +60,19 @@ def lint_feed(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     problems = _xml.check_document(xml)
+    if base_dir is None:
+        # The common case streams: bounded memory, the same findings (see _stream).
+        streamed = lint_stream(xml, feed_url=feed_url, now=moment)
+        if streamed is not None:
+            problems.extend(streamed)
+            return _in_order(problems)
+    return _whole_tree(problems, xml, base_dir=base_dir, feed_url=feed_url, now=moment)
+
+
+def _whole_tree(
+    problems: list[Problem], xml: bytes, *, base_dir: Path | None, feed_url: str | None, now: datetime
+) -> list[Problem]:
+    """Lint the feed parsed into one tree: any shape of feed, and the files under ``base_dir``."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, strip_cdata=False, huge_tree=False)
     try:
         root = etree.fromstring(xml, parser)
@@ -77,11 +90,11 @@ def lint_feed(
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         return problems
-    self_url = _self_url(channel)
-    ctx = Context(
-        channel=channel, now=moment, base_dir=base_dir, feed_url=feed_url, self_url=self_url, problems=problems
-    )
-    _xml.check_namespaces(ctx, root)
+    self_url = self_link_url(children(channel))
+    ctx = Context(channel=channel, now=now, base_dir=base_dir, feed_url=feed_url, self_url=self_url, problems=problems)
+    for child in children(channel):
+        ctx.register(child)
+    _xml.check_namespaces(ctx, root.iter())
     _xml.check_markup(ctx, root)
     _rss.check_channel(ctx)
     _rss.check_items(ctx)
@@ -94,12 +107,9 @@ def lint_feed(
         from entretiens.feedlint._files import check_files
 
         check_files(ctx)
+    return _in_order(problems)
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    """Errors first, then warnings, then notes; each in document order (stable for one line)."""
     return sorted(problems, key=lambda p: (_SEVERITY_ORDER[p.severity], p.line or 0))
-
-
-def _self_url(channel: etree._Element) -> str | None:
-    for child in children(channel):
-        if namespace(child) == ATOM_NS and local(child) == "link" and child.get("rel") == "self":
-            href = child.get("href")
-            return str(href) if href is not None else None
-    return None

@@ -110,7 +110,7 @@ def check_channel(ctx: Context) -> None:
         )
     for element in channel.findall(f"{{{ITUNES_NS}}}category"):
         check_category(ctx, element, depth=1)
-    if not ctx.items:
+    if not ctx.counts.get("item"):
         ctx.report(channel, "apple.episodes.none", "has no <item>; Apple refuses a show without episodes.")
     check_common(ctx, channel)
 
@@ -257,12 +257,13 @@ def _check_tag_name(ctx: Context, element: etree._Element, allowed: frozenset[st
         )
 
 
-def check_stray_tags(ctx: Context) -> None:
+def check_stray_tags(ctx: Context, within: etree._Element | None = None) -> None:
     """Report itunes tags outside the channel, its items and their known containers.
 
     :param ctx: the lint run.
+    :param within: the subtree to walk (one item, when streaming); default: the channel.
     """
-    for element in ctx.channel.iter(f"{{{ITUNES_NS}}}*"):
+    for element in (ctx.channel if within is None else within).iter(f"{{{ITUNES_NS}}}*"):
         parent = element.getparent()
         if parent is None or parent is ctx.channel or parent.tag == "item":
             continue

@@ -38,46 +38,57 @@ def check_items(ctx: Context) -> None:
     :param ctx: the lint run.
     """
     show_type = text_of(itunes(ctx.channel, "type")).strip() or "episodic"
-    seen_urls: dict[str, etree._Element] = {}
+    seen_urls: dict[str, str] = {}
     for item in ctx.items:
-        title = item.find("title")
-        if title is None or not text_of(title).strip():
-            ctx.report(
-                item,
-                "apple.item.required",
-                "has no title, which Apple requires.",
-                hint="give the episode a title",
-            )
-        enclosure = item.find("enclosure")
-        if enclosure is None:
-            ctx.report(
-                item,
-                "apple.item.required",
-                "has no <enclosure>, which Apple requires.",
-                hint="attach the audio file",
-            )
-        else:
-            _check_enclosure(ctx, enclosure, seen_urls)
-        if item.find("pubDate") is None and show_type != "serial":
-            ctx.report(
-                item,
-                "apple.pubdate.missing",
-                "has no <pubDate>; Apple sorts episodic shows by it.",
-                hint="give the episode a publication date",
-            )
-        _check_description(ctx, item)
-        _check_numbers(ctx, item, show_type)
-        duration = itunes(item, "duration")
-        if duration is None:
-            ctx.report(
-                item,
-                "apple.duration.missing",
-                "has no <itunes:duration>, which Apple recommends.",
-                hint="give the length in seconds",
-            )
-        else:
-            _check_duration(ctx, duration)
-        check_common(ctx, item)
+        check_item(ctx, item, show_type, seen_urls)
+
+
+def check_item(ctx: Context, item: etree._Element, show_type: str, seen_urls: dict[str, str]) -> None:
+    """Check Apple's episode-level rules on one item.
+
+    :param ctx: the lint run.
+    :param item: the item, complete.
+    :param show_type: the show's ``itunes:type`` (``episodic`` when absent).
+    :param seen_urls: each enclosure URL seen in the items before, with the name of its item.
+    """
+    title = item.find("title")
+    if title is None or not text_of(title).strip():
+        ctx.report(
+            item,
+            "apple.item.required",
+            "has no title, which Apple requires.",
+            hint="give the episode a title",
+        )
+    enclosure = item.find("enclosure")
+    if enclosure is None:
+        ctx.report(
+            item,
+            "apple.item.required",
+            "has no <enclosure>, which Apple requires.",
+            hint="attach the audio file",
+        )
+    else:
+        _check_enclosure(ctx, enclosure, seen_urls)
+    if item.find("pubDate") is None and show_type != "serial":
+        ctx.report(
+            item,
+            "apple.pubdate.missing",
+            "has no <pubDate>; Apple sorts episodic shows by it.",
+            hint="give the episode a publication date",
+        )
+    _check_description(ctx, item)
+    _check_numbers(ctx, item, show_type)
+    duration = itunes(item, "duration")
+    if duration is None:
+        ctx.report(
+            item,
+            "apple.duration.missing",
+            "has no <itunes:duration>, which Apple recommends.",
+            hint="give the length in seconds",
+        )
+    else:
+        _check_duration(ctx, duration)
+    check_common(ctx, item)
 
 
 #: Audio types other apps play, outside Apple's list.
@@ -86,7 +97,7 @@ _PLAYED_ELSEWHERE = frozenset(
 )
 
 
-def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, etree._Element]) -> None:
+def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, str]) -> None:
     url = enclosure.get("url", "")
     kind = (enclosure.get("type") or "").split(";")[0].strip().lower()
     if kind in _PLAYED_ELSEWHERE:
@@ -130,12 +141,12 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element, seen: dict[str, et
         ctx.report(
             enclosure,
             "apple.enclosure.duplicate",
-            f"repeats the audio URL of {ctx.where(seen[url]).rsplit(' <', 1)[0]}; Apple ignores duplicates.",
+            f"repeats the audio URL of {seen[url]}; Apple ignores duplicates.",
             attribute="url",
             hint="give each episode its own audio file",
         )
     elif url:
-        seen[url] = enclosure
+        seen[url] = ctx.where(enclosure).rsplit(" <", 1)[0]
 
 
 def _check_description(ctx: Context, item: etree._Element) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +85,15 @@ def children(element: etree._Element) -> list[etree._Element]:
     return list(element.iterchildren(etree.Element))
 
 
+def self_link_url(channel_children: Iterable[etree._Element]) -> str | None:
+    """The href of the first ``<atom:link rel="self">`` among the channel's children."""
+    for child in channel_children:
+        if namespace(child) == ATOM_NS and local(child) == "link" and child.get("rel") == "self":
+            href = child.get("href")
+            return str(href) if href is not None else None
+    return None
+
+
 @dataclass(slots=True, kw_only=True)
 class Context:
     """What every check reads (the feed's options) and writes (the findings)."""
@@ -101,18 +111,30 @@ class Context:
     #: 10,000 items must not count the items again for each.
     _positions: dict[etree._Element, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        counters: dict[str, int] = {}
-        for child in children(self.channel):
-            name = qname(child)
-            if name not in ("item", "podcast:liveItem"):
-                continue
-            counters[name] = counters.get(name, 0) + 1
-            self._positions[child] = counters[name]
-            title = text_of(child.find("title")).strip()
-            shown = title if len(title) <= _TITLE_SHOWN else title[: _TITLE_SHOWN - 1].rstrip() + "…"
-            label = f"{'item' if name == 'item' else 'liveItem'} {counters[name]}"
-            self._labels[child] = f'{label} ("{shown}")' if shown else label
+    #: How many items and liveItems have been named so far, by qualified name.
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def register(self, child: etree._Element) -> None:
+        """Name a channel child if it is an item or liveItem: its position and label.
+
+        Call it on the channel's children in order, each once it is complete. The whole-tree
+        lint names every child first; the streaming lint names each item when its end tag has
+        been read (its title is known then) and forgets it once checked.
+        """
+        name = qname(child)
+        if name not in ("item", "podcast:liveItem"):
+            return
+        self.counts[name] = self.counts.get(name, 0) + 1
+        self._positions[child] = self.counts[name]
+        title = text_of(child.find("title")).strip()
+        shown = title if len(title) <= _TITLE_SHOWN else title[: _TITLE_SHOWN - 1].rstrip() + "…"
+        label = f"{'item' if name == 'item' else 'liveItem'} {self.counts[name]}"
+        self._labels[child] = f'{label} ("{shown}")' if shown else label
+
+    def forget(self, child: etree._Element) -> None:
+        """Drop what :meth:`register` keeps about ``child``, so that the element can be freed."""
+        self._labels.pop(child, None)
+        self._positions.pop(child, None)
 
     @property
     def items(self) -> list[etree._Element]:

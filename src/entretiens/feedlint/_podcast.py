@@ -86,13 +86,14 @@ def _parent_key(ctx: Context, parent: etree._Element) -> str:
     return qname(parent)
 
 
-def check_podcast(ctx: Context) -> None:
+def check_podcast(ctx: Context, within: etree._Element | None = None) -> None:
     """Check every ``podcast:`` element under the channel.
 
     :param ctx: the lint run.
+    :param within: the subtree to walk (one item, when streaming); default: the channel.
     """
     counts: Counter[tuple[etree._Element, str]] = Counter()
-    for element in ctx.channel.iter(f"{{{PODCAST_NS}}}*"):
+    for element in (ctx.channel if within is None else within).iter(f"{{{PODCAST_NS}}}*"):
         name = local(element)
         rule = _TAGS.get(name)
         if rule is None:

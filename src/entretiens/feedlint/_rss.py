@@ -247,32 +247,43 @@ def check_items(ctx: Context) -> None:
 
     :param ctx: the lint run.
     """
-    guids: dict[str, etree._Element] = {}
+    guids: dict[str, str] = {}
     for item in ctx.items:
-        check_unknown(ctx, item, _ITEM_ELEMENTS)
-        check_duplicates(ctx, item, _ITEM_SINGLE)
-        for name in ("link", "comments"):
-            element = item.find(name)
-            if element is not None:
-                _check_url(ctx, element)
-        author = item.find("author")
-        if author is not None:
-            check_email_field(ctx, author)
-        enclosures = item.findall("enclosure")
-        for enclosure in enclosures:
-            _check_enclosure(ctx, enclosure)
-        if len(enclosures) > 1:
-            ctx.report(
-                enclosures[1],
-                "rss.enclosure.multiple",
-                "is a second enclosure; apps play only one, usually the first.",
-                hint="keep one <enclosure> per item (use podcast:alternateEnclosure for others)",
-            )
-        pub_date = item.find("pubDate")
-        if pub_date is not None:
-            check_date(ctx, pub_date, text_of(pub_date))
-        _check_guid(ctx, item, guids)
-        check_psc_chapters(ctx, item)
+        check_item(ctx, item, guids)
+
+
+def check_item(ctx: Context, item: etree._Element, guids: dict[str, str]) -> None:
+    """Check the RSS 2.0 rules of one ``<item>``.
+
+    :param ctx: the lint run.
+    :param item: the item, complete.
+    :param guids: each guid seen in the items before, with the name of its item; the name
+        is kept rather than the element, so that a streaming lint can free checked items.
+    """
+    check_unknown(ctx, item, _ITEM_ELEMENTS)
+    check_duplicates(ctx, item, _ITEM_SINGLE)
+    for name in ("link", "comments"):
+        element = item.find(name)
+        if element is not None:
+            _check_url(ctx, element)
+    author = item.find("author")
+    if author is not None:
+        check_email_field(ctx, author)
+    enclosures = item.findall("enclosure")
+    for enclosure in enclosures:
+        _check_enclosure(ctx, enclosure)
+    if len(enclosures) > 1:
+        ctx.report(
+            enclosures[1],
+            "rss.enclosure.multiple",
+            "is a second enclosure; apps play only one, usually the first.",
+            hint="keep one <enclosure> per item (use podcast:alternateEnclosure for others)",
+        )
+    pub_date = item.find("pubDate")
+    if pub_date is not None:
+        check_date(ctx, pub_date, text_of(pub_date))
+    _check_guid(ctx, item, guids)
+    check_psc_chapters(ctx, item)
 
 
 def _check_enclosure(ctx: Context, enclosure: etree._Element) -> None:
@@ -304,7 +315,7 @@ def _check_enclosure(ctx: Context, enclosure: etree._Element) -> None:
         )
 
 
-def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Element]) -> None:
+def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, str]) -> None:
     guid = item.find("guid")
     value = text_of(guid).strip()
     if guid is None or not value:
@@ -319,12 +330,11 @@ def _check_guid(ctx: Context, item: etree._Element, guids: dict[str, etree._Elem
         ctx.report(
             guid,
             "rss.guid.duplicate",
-            f'is "{value}", already used by {ctx.where(guids[value]).rsplit(" <", 1)[0]}; '
-            "apps would merge the two episodes.",
+            f'is "{value}", already used by {guids[value]}; apps would merge the two episodes.',
             hint="give each episode its own guid",
         )
     else:
-        guids[value] = guid
+        guids[value] = ctx.where(guid).rsplit(" <", 1)[0]
     permalink = guid.get("isPermaLink")
     if permalink not in (None, "true", "false"):
         ctx.report(
