@@ -21,12 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
+from . import layout
+
 #: In place only in trees of at least this many files, and when at most one file in
 #: ``SHARE`` changes: a small tree stages in no time, and a large change is safer staged.
 MIN_FILES = 200
 SHARE = 20
 #: Put in place last: apps read the feed, so everything it names must be there first.
-_LAST = "feed.xml"
+_LAST = str(layout.FEED)
 
 Content = TypeVar("Content")
 
