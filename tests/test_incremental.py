@@ -3,7 +3,9 @@ exactly what a cold build of the same show in a fresh folder publishes, with the
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -206,3 +208,31 @@ def test_units_made_on_every_core_are_those_made_in_one_process(
     assert with_workers == _built(alone)
     # What the workers kept is read back as it is.
     assert _computed(parallel) == {"pages": 0, "checks": 0, "items": 0}
+
+
+def test_a_worker_killed_while_making_units_leaves_them_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An out-of-memory kill of one worker must neither hang the build nor lose a unit.
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    if not unitcache._can_fork():
+        pytest.skip("one core, or no fork: units are made in one process")
+    parent = os.getpid()
+
+    def maker(index: int) -> Callable[[], dict[str, bytes]]:
+        def make() -> dict[str, bytes]:
+            if index == 3 and os.getpid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return {"page": f"unit {index}".encode()}
+
+        return make
+
+    units = unitcache.Units(tmp_path, "pages", version="test")
+    requests: list[unitcache.Request] = [((index,), maker(index), ()) for index in range(12)]
+    made = units.get_many(requests)
+    assert made == [{"page": f"unit {index}".encode()} for index in range(12)]
+    # Read back by a second build: what was kept is what was made.
+    again = unitcache.Units(tmp_path, "pages", version="test")
+    assert again.get_many(requests) == made
+    assert again.computed == 0

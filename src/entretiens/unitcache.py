@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -244,13 +246,24 @@ def _can_fork() -> bool:
 def _in_workers(jobs: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]]) -> None:
     """Make and keep ``jobs`` in forked worker processes; failures are left to the caller."""
     _JOBS[:] = jobs
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(jobs))
+    finished = False
     try:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS, len(jobs))
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pool.map(_job, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4)))
-    except (OSError, multiprocessing.ProcessError):
-        pass  # no worker could start: the caller makes every unit itself
+        # An executor rather than multiprocessing.Pool: a worker killed (out of memory, a
+        # signal) breaks it at once, where a Pool would wait for the lost task forever.
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ValueError):
+        _JOBS.clear()
+        return  # no worker could start: the caller makes every unit itself
+    try:
+        for _ in executor.map(_job, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4))):
+            pass
+        finished = True
+    except (OSError, BrokenProcessPool):
+        pass  # the units no worker kept are made by the caller
     finally:
+        # A broken pool is not waited for: its threads may never hear from the workers again.
+        executor.shutdown(wait=finished, cancel_futures=True)
         _JOBS.clear()
 
 
