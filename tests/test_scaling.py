@@ -155,6 +155,8 @@ def test_the_counter_sees_the_work_of_every_episode(runs: dict[int, dict[str, di
     cold = runs[SMALL]["cold"]
     for unit in PER_EPISODE:
         assert cold[unit] >= SMALL, (unit, cold)
+    # No pool at the larger size either (tests/workcount.py gives the process one core).
+    assert runs[LARGE]["cold"]["processes"] == 0, runs[LARGE]["cold"]
 
 
 def test_an_unchanged_show_parses_and_renders_nothing(runs: dict[int, dict[str, dict[str, int]]]) -> None:

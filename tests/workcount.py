@@ -9,7 +9,11 @@ ARG...`` and prints, as the last line of its output, one JSON object of work uni
   entretiens starts them (the per-episode stages: loading, notes, pages);
 - ``files read``, ``files written``: files opened under FOLDER (the show and its output);
 - ``bytes read``, ``bytes written``: what the process read and wrote (Linux's /proc/self/io);
-- ``processes``: processes started, whose own work is not counted here (see ``test_scaling``).
+- ``processes``: processes started, whose own work is not counted here.
+
+The process is given one core (its CPU affinity, and ``os.cpu_count``), so that the pools that
+share a large build among the cores keep its work in this process, where it is counted: work
+done by workers would make a larger show look cheaper than a smaller one made in one process.
 
 A fresh process, not a call in the test's own process: what the command caches in memory for
 the rest of a process's life (an LRU of rendered notes, compiled templates) must not make a
@@ -76,6 +80,9 @@ def _io() -> tuple[int, int]:
 
 def count(folder: Path, args: list[str]) -> tuple[int, dict[str, int]]:
     """Run ``entretiens args`` here, counting its work; its exit code and the counts."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    os.cpu_count = lambda: 1
     for module in ("entretiens.pipeline", "entretiens.publish"):  # before counting: see the docstring
         importlib.import_module(module)
     from entretiens.cli import cli
