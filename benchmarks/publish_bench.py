@@ -388,7 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if any(runs[run].timed_out for run in over):
                     value = math.nan
                 checks.append((f"{size}", name, value) if checked else (f"({size})", name, value))
-            shutil.rmtree(folder / str(size), ignore_errors=True)
+            if args.keep is None:
+                shutil.rmtree(folder / str(size), ignore_errors=True)
         if real:
             runs = {
                 "mutagen": measure([sys.executable, "-c", _FLOOR_MUTAGEN, *map(str, real)]),
