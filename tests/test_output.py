@@ -12,6 +12,32 @@ from entretiens.errors import OutputError
 from entretiens.output import Content, write_file, write_tree
 
 
+def test_the_files_found_to_remove_are_those_a_recursive_glob_finds(tmp_path: Path) -> None:
+    # Hidden files, nested folders and links to files are removed; a linked folder is not
+    # entered (its files are not ours) and a broken link is left, as rglob + is_file decide.
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("keep.txt"): b"K"})
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deep").mkdir(parents=True)
+    (elsewhere / "deep" / "x.txt").write_bytes(b"X")
+    (out / "a" / "b" / "c").mkdir(parents=True)
+    (out / "a" / "b" / "c" / "old.html").write_bytes(b"old")
+    (out / "a" / ".hidden").write_bytes(b"h")
+    (out / "a" / "b" / "Z.md").write_bytes(b"z")
+    (out / "linked-folder").symlink_to(elsewhere, target_is_directory=True)
+    (out / "a" / "linked-file").symlink_to(elsewhere / "deep" / "x.txt")
+    (out / "broken").symlink_to(tmp_path / "nowhere")
+    expected = sorted(
+        PurePosixPath(p.relative_to(out).as_posix())
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in ("keep.txt", ".entretiens-output")
+    )
+    assert [str(p) for p in expected] == ["a/.hidden", "a/b/Z.md", "a/b/c/old.html", "a/linked-file"]
+    report = write_tree(out, {PurePosixPath("keep.txt"): b"K"})
+    assert report.removed == expected
+    assert (elsewhere / "deep" / "x.txt").read_bytes() == b"X"
+
+
 def test_writes_replaces_and_removes(tmp_path: Path) -> None:
     out = tmp_path / "public"
     source = tmp_path / "source.bin"
