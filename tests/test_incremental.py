@@ -8,7 +8,7 @@ import shutil
 import signal
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -161,26 +161,42 @@ def test_editing_one_episode_computes_its_unit_only(show: Path) -> None:
 
 def test_adding_an_episode_computes_it_and_its_neighbour(show: Path) -> None:
     _add_episode(show)
-    # The new episode's pages, and those of the one before it, which now link to it; the
-    # checks and feed item of the new one only.
-    assert _computed(show) == {"pages": 2, "checks": 1, "items": 1}
+    # The new episode's pages, those of the one before it, which now link to it, and the guests
+    # page, which lists it under its guest; the checks and feed item of the new one only.
+    assert _computed(show) == {"pages": 3, "checks": 1, "items": 1}
 
 
 def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
     _edit_guest(show)
-    assert _computed(show) == {"pages": 1, "checks": 1, "items": 1}
+    # The episode's pages and the guests page, where the new bio is shown.
+    assert _computed(show) == {"pages": 2, "checks": 1, "items": 1}
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    page = built.files[PurePosixPath("guests/index.html")]
+    assert isinstance(page, bytes) and b"A new bio." in page
+
+
+def test_a_new_episode_title_renders_the_guests_page_again(show: Path, tmp_path: Path) -> None:
+    # The guests page lists each guest's episodes by title: the title is part of its key.
+    _edit_yaml(show / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(title="A renamed conversation"))
+    assert _computed(show) == {"pages": 4, "checks": 1, "items": 1}  # the episode, its neighbours, the guests page
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    page = built.files[PurePosixPath("guests/index.html")]
+    assert isinstance(page, bytes) and b"A renamed conversation" in page
+    assert _built(show) == _built(_cold_copy(show, tmp_path / "cold"))
 
 
 def test_without_the_cache_every_unit_is_computed(show: Path) -> None:
     built = pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
-    assert built.computed == {"pages": len(built.releases), "checks": len(built.checked), "items": len(built.releases)}
+    pages = len(built.releases) + 1  # and the guests page
+    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": len(built.releases)}
 
 
 def test_another_version_of_a_library_computes_every_unit(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # An upgraded Jinja2 or feedgen may write other bytes while entretiens' own files are the same.
     monkeypatch.setattr(unitcache, "libraries", lambda: "feedgen 99")
     built = pipeline.build(show, now=SAMPLE_NOW)
-    assert built.computed == {"pages": len(built.releases), "checks": len(built.checked), "items": len(built.releases)}
+    pages = len(built.releases) + 1  # and the guests page
+    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": len(built.releases)}
 
 
 def test_units_made_on_every_core_are_those_made_in_one_process(

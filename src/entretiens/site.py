@@ -144,16 +144,30 @@ def build_site(
     def render(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> None:
         files[page] = text(name, page, meta, from_root=from_root, **context)
 
+    overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
+    # Taken once: the repr of the show's settings is long, and every unit's key holds it.
+    shared = unitcache.digest(*_shared_inputs(show, site, overrides))
     render("index.html.j2", layout.INDEX, _home_meta(show, site), audio_src=lambda e: _media(show, e.audio))
     if guests:
-        render("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))
+        # A unit too: rendering every guest's bio through Markdown was a tenth of the rebuild
+        # after one edit, which rarely changes a guest or what the page says of their episodes.
+        guests_meta = _guests_meta(show, site)
+        listed = [
+            (guest.person, guest.anchor, guest.photo,
+             [(r.episode.title, r.episode.date, layout.episode_dir(r.episode)) for r in guest.releases])
+            for guest in guests
+        ]  # fmt: skip
+        unit = units.get(
+            (shared, "guests page", guests_meta, listed),
+            lambda: {str(layout.GUESTS_PAGE): text("guests.html.j2", layout.GUESTS_PAGE, guests_meta)},
+            stamps=[stamp for _, stamp in overrides],
+        )
+        for name, content in unit.items():
+            files[PurePosixPath(name)] = content
     subscribe = _plain_meta(show, site, "subscribe")
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
     render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
-    overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
-    # Taken once: the repr of the show's settings is long, and every unit's key holds it.
-    shared = unitcache.digest(*_shared_inputs(show, site, overrides))
     requests: list[unitcache.Request] = []
     for release in ordered:
         episode = release.episode
