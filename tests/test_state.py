@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from conftest import NOW, DamagedState, PublishedShow, as_another_user
 from entretiens.cli import cli
 from entretiens.errors import ConfigError, Problem, ProblemsError
 from entretiens.loading import load_project
-from entretiens.model import PublishState
+from entretiens.model import Change, PublishState
 from entretiens.podcast_spec import ATOM_NS, PODCAST_NS
 from entretiens.publish import publish
 from entretiens.state import (
@@ -325,3 +326,42 @@ def test_live_guids_are_matched_by_page_or_by_audio_even_after_a_move(published_
     assert completed.guids == (("003-gone", "pinned-already"), ("001-first", "by-page"), ("002-second", "by-audio"))
     # A podcast:guid that is not a UUID is not taken for the show's.
     assert (completed.podcast_guid, show_recovered) == (None, False)
+
+
+# fmt: off
+_TRICKY = [
+    "ep-1", "2011-06-01", "123", "0x1f", "0b101", "1_000", "1.5", "1e5", "1:20", "12:30:00", "yes", "No", "TRUE",
+    "off", "null", "Null", "nan", "inf", "a:b", "abc:", "a+b", "+1", "-x", "x-", "x.", "A", "0", "07", "0o7",
+    "2011-06-01T09:00:00+02:00", "2011-06-01 09:00:00", "épisode", "a b", "a#b", "#a", "it's", "a: b", "",
+    "---", "...", "-", "~", "<<", "=", "a" * 101, "a" * 99, "x" * 90 + ":" + "y" * 10,
+    "12345678901234567890123456789012",
+    "3b7a0c1e9f2d4a6b8c0d2e4f6a8b0c2d", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "https://example.com/ep/1",
+    "tag:example.com,2011:1", "ep 1\nnew", "line\u2028sep", "tab\there",
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text", _TRICKY)
+def test_published_yaml_is_written_as_pyyaml_writes_it(text: str) -> None:
+    # render_state writes simple text itself (a tenth of a rebuild was yaml.safe_dump): for any
+    # slug, GUID, hash or date, in any place, the bytes must be PyYAML's.
+    when = datetime(2011, 6, 1, 9, tzinfo=timezone.utc)
+    cases: list[tuple[str, dict[str, str], Change | None, dict[str, Change]]] = [
+        (text, {"ep": "g"}, None, {}),
+        ("g", {text: "guid", "other": text}, None, {}),
+        ("g", {}, Change(hash=text, date=when), {text: Change(hash="h", date=when)}),
+        ("g", {"a": "b"}, None, {"a": Change(hash=text, date=when)}),
+        ("g", {}, None, {}),
+    ]
+    for podcast_guid, guids, show_change, changes in cases:
+        written = render_state(podcast_guid, guids, show_change=show_change, episode_changes=changes)
+        data: dict[str, object] = {"podcast_guid": podcast_guid, "episodes": dict(sorted(guids.items()))}
+        if show_change is not None or changes:
+            section: dict[str, object] = {}
+            if show_change is not None:
+                section["show"] = {"hash": show_change.hash, "date": show_change.date.isoformat()}
+            section["episodes"] = {s: {"hash": c.hash, "date": c.date.isoformat()} for s, c in sorted(changes.items())}
+            data["changes"] = section
+        body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False).encode("utf-8")
+        header = written[: -len(body)]
+        assert written.endswith(body) and all(line.startswith(b"# ") for line in header.splitlines())
