@@ -172,6 +172,11 @@ def unsafe_file(path: Path, root: Path) -> str | None:
         return "is a symbolic link to nothing" if path.is_symlink() else "does not exist"
     except (OSError, RuntimeError):
         return "is a symbolic link loop"
+    return _unsafe_target(resolved, root)
+
+
+def _unsafe_target(resolved: Path, root: Path) -> str | None:
+    """:func:`unsafe_file` for a file whose real path is already known (``resolved``)."""
     if root.resolve() not in resolved.parents:
         return "is a symbolic link to a file outside the show folder"
     try:
@@ -756,7 +761,8 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
         where = "is a broken symbolic link or a loop" if target is None else "is outside the show folder"
         reader.error("invalid-path", field, line, f"'{text}' {where}", "keep media in the show folder, as plain files")
         return None
-    if (why := unsafe_file(named, root)) is not None:
+    # With the real path found above: every media file was resolved twice (one lstat per part).
+    if (why := _unsafe_target(target, root)) is not None:
         reader.error("invalid-path", field, line, f"'{text}' {why}", "keep media in the show folder, as plain files")
         return None
     relative = target.relative_to(root)
