@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,8 +118,9 @@ def build_feed(
 
     feedgen writes the channel and each new ``<item>``; an item is kept (in ``items``) as a
     small document of its own under a digest of what it is made from, and every item, new or
-    kept, is parsed back and appended to the channel by lxml, so that a rebuild writes the
-    same bytes as a cold build while running feedgen and the notes' Markdown for the changed
+    kept, is parsed back and serialised by lxml in its place in the channel (one at a time, so
+    that a long feed is never one tree in memory), so that a rebuild writes the same bytes as a
+    cold build while running feedgen and the notes' Markdown for the changed
     episodes only.
 
     :param releases: the episodes to publish, in any order; the feed lists them newest first.
@@ -222,12 +224,55 @@ def _build(
         # Neighbours are not in an item; the templates of the notes are.
         alone = dataclasses.replace(release, previous=None, next=None)
         requests.append(((common, alone), make, [stamp for _, stamp in overrides]))
-    for kept in items.get_many(requests):
-        channel.append(etree.fromstring(kept["item"], _PARSER)[0])
-    data = bytes(etree.tostring(root.getroottree(), pretty_print=True, encoding="UTF-8", xml_declaration=True))
+
+    # The document is written a piece at a time, never held as one tree (at 10,000 episodes
+    # that tree took hundreds of MiB): lxml pretty-prints the channel around a placeholder,
+    # then each item, one at a time, inside an empty channel of the same namespaces, which
+    # indents it as it would be in the whole document.
+    head, tail = _around_placeholder(root.getroottree(), channel, xml_declaration=True)
     # lxml writes the declaration with single quotes; Apple's examples and most validators
     # expect the conventional double-quoted form.
-    return data.replace(b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
+    head = head.replace(b"<?xml version='1.0' encoding='UTF-8'?>", b'<?xml version="1.0" encoding="UTF-8"?>', 1)
+    wrapper = etree.Element("rss", nsmap=dict(root.nsmap))
+    holder = etree.SubElement(wrapper, "channel")
+    document = wrapper.getroottree()
+    before, after = _around_placeholder(document, holder, xml_declaration=False)
+    out = io.BytesIO()
+    out.write(head)
+    for start in range(0, len(requests), _BATCH):
+        for kept in items.get_many(requests[start : start + _BATCH]):
+            holder.append(etree.fromstring(kept["item"], _PARSER)[0])
+            written = etree.tostring(document, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+            holder.remove(holder[0])
+            if not (written.startswith(before) and written.endswith(after)):
+                msg = "an item did not serialise inside its channel; this is a bug in entretiens, please report it"
+                raise FeedError(msg)
+            out.write(memoryview(written)[len(before) : len(written) - len(after)])
+    out.write(tail)
+    return out.getvalue()
+
+
+#: Items read back from the cache at a time: enough for the cache to make missing ones on every
+#: core (it forks from 64 up), few enough that the kept bytes of a 10,000-episode show are
+#: never all in memory at once.
+_BATCH = 512
+
+#: Stands for the items while the rest of a document is serialised (no RSS element has this name).
+_PLACEHOLDER = "entretiens-items-go-here"
+
+
+def _around_placeholder(
+    document: etree._ElementTree, parent: etree._Element, *, xml_declaration: bool
+) -> tuple[bytes, bytes]:
+    """The pretty-printed bytes of ``document`` before and after the line of a placeholder that
+    is appended to ``parent`` for the time of the call (removed again on return)."""
+    placeholder = etree.SubElement(parent, _PLACEHOLDER)
+    try:
+        whole = etree.tostring(document, pretty_print=True, encoding="UTF-8", xml_declaration=xml_declaration)
+    finally:
+        parent.remove(placeholder)
+    found = whole.index(b"<" + _PLACEHOLDER.encode() + b"/>")
+    return whole[: whole.rindex(b"\n", 0, found) + 1], whole[whole.index(b"\n", found) + 1 :]
 
 
 def _person_tag(show: Show, person: Person) -> PersonTag:
