@@ -343,8 +343,9 @@ _TRICKY = [
 
 @pytest.mark.parametrize("text", _TRICKY)
 def test_published_yaml_is_written_as_pyyaml_writes_it(text: str) -> None:
-    # render_state writes simple text itself (a tenth of a rebuild was yaml.safe_dump): for any
-    # slug, GUID, hash or date, in any place, the bytes must be PyYAML's.
+    # render_state uses libyaml's emitter where it is there (a tenth of a rebuild was the
+    # pure-Python one): for any slug, GUID, hash or date, in any place, it reads back the same
+    # and its bytes are those of yaml.safe_dump (files written before keep diffing cleanly).
     when = datetime(2011, 6, 1, 9, tzinfo=timezone.utc)
     cases: list[tuple[str, dict[str, str], Change | None, dict[str, Change]]] = [
         (text, {"ep": "g"}, None, {}),
@@ -362,6 +363,11 @@ def test_published_yaml_is_written_as_pyyaml_writes_it(text: str) -> None:
                 section["show"] = {"hash": show_change.hash, "date": show_change.date.isoformat()}
             section["episodes"] = {s: {"hash": c.hash, "date": c.date.isoformat()} for s, c in sorted(changes.items())}
             data["changes"] = section
+        assert yaml.safe_load(written) == data
+        if text == "" and (text in guids or text in changes):
+            # An empty key (no episode file has an empty name) is the one place the two emitters
+            # differ: libyaml writes '': where the pure-Python emitter writes ? ''.
+            continue
         body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False).encode("utf-8")
         header = written[: -len(body)]
         assert written.endswith(body) and all(line.startswith(b"# ") for line in header.splitlines())
