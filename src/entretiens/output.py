@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import filecmp
 import os
 import shutil
@@ -446,10 +445,9 @@ def _exchange(first: Path, second: Path) -> bool:
     """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unavailable."""
     if not hasattr(os, "uname") or os.uname().sysname != "Linux":
         return False
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    # The C library the interpreter is already linked to: ctypes.util.find_library would run
+    # ldconfig in a subprocess at every swap.
+    libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False

@@ -231,11 +231,16 @@ MAX_WORKERS = 8
 _JOBS: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]] = []
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _can_fork() -> bool:
     """Whether units may be made by forked workers: several cores, Linux, and no
     other thread in this process (``serve``'s server), whose locks a fork would copy held."""
     return (
-        (os.cpu_count() or 1) > 1
+        _cores() > 1
         # Linux only: macOS offers fork, but its system libraries are not safe across one.
         and sys.platform.startswith("linux")
         and "fork" in multiprocessing.get_all_start_methods()
@@ -246,7 +251,7 @@ def _can_fork() -> bool:
 def _in_workers(jobs: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]]) -> None:
     """Make and keep ``jobs`` in forked worker processes; failures are left to the caller."""
     _JOBS[:] = jobs
-    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(jobs))
+    workers = min(_cores(), MAX_WORKERS, len(jobs))
     finished = False
     try:
         # An executor rather than multiprocessing.Pool: a worker killed (out of memory, a
