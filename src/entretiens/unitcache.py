@@ -119,17 +119,7 @@ class Units:
         :param stamps: the stamps of the files ``make`` reads (in ``inputs`` too): a unit that
             read a file modified just now is not kept (its next change may not show).
         """
-        stamps = tuple(stamps)
-        key = digest(self._version, *inputs, *stamps)
-        self.used.add(key)
-        found = self._read(key)
-        if found is not None:
-            return found
-        self.computed += 1
-        made = make()
-        if self._folder is not None and not _racy(stamps, self._started):
-            self._write(key, made)
-        return made
+        return self.get_many([(inputs, make, tuple(stamps))])[0]
 
     def get_many(self, requests: Sequence[Request]) -> list[dict[str, bytes]]:
         """Like :meth:`get` for each request, in order; many missing units are made on every core.
@@ -187,9 +177,6 @@ class Units:
         except (ValueError, KeyError, TypeError):
             return None
         return files if offset == len(body) else None
-
-    def _write(self, key: str, files: dict[str, bytes]) -> None:
-        _write(self._path(key), files)
 
     def prune(self) -> None:
         """Remove the units this build did not use (an edited episode's old unit), keeping the folder small."""
