@@ -51,7 +51,8 @@ def parse_feed(source: FeedSource) -> tuple[ElementTree.Element, list[str]]:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not data.strip():
         raise ImportError_(f"{where}: empty: no feed there")
-    if head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<rss" not in head):
+    # A page that does not even begin as one (an XML declaration, then <html>) is one too.
+    if feedsource.is_web_page(data) or (b"<html" in head and b"<rss" not in head):
         raise ImportError_(
             f"{where}: a web page, not a feed. Open the page, look for its RSS or podcast feed "
             "address (the old host shows it in the show's settings) and import that"
