@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from entretiens import pipeline, unitcache
+from entretiens import pipeline, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -94,6 +94,20 @@ def _override_feed_template(root: Path) -> None:
     (root / "templates" / "feed_content.html.j2").write_text(text, encoding="utf-8")
 
 
+def _override_macros(root: Path) -> None:
+    # A template every entry of the home page uses: the home page is then rendered whole.
+    shipped = Path(pipeline.__file__).parent / "templates" / "macros.html.j2"
+    meta = "{% macro meta(release) -%}"
+    text = shipped.read_text(encoding="utf-8").replace(meta, meta + "(own)", 1)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "macros.html.j2").write_text(text, encoding="utf-8")
+
+
+def _edit_summary(root: Path) -> None:
+    # An entry of the home page other than the newest (whose entry is rendered at every build).
+    _edit_yaml(root / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(summary="An edited summary."))
+
+
 def _delete_episode(root: Path) -> None:
     (root / "episodes" / "004-jerome-serre.yaml").unlink()
 
@@ -115,6 +129,8 @@ CHANGES = {
     "guest": _edit_guest,
     "template": _override_template,
     "feed template": _override_feed_template,
+    "macros template": _override_macros,
+    "summary": _edit_summary,
     "deleted": _delete_episode,
     "corrupt": _corrupt_cache,
 }
@@ -125,6 +141,25 @@ def test_a_rebuild_after_a_change_publishes_what_a_cold_build_does(show: Path, t
     CHANGES[change](show)
     cold = _cold_copy(show, tmp_path / "cold")
     assert _built(show) == _built(cold)
+
+
+def test_the_home_page_is_made_of_the_kept_entries_of_unchanged_episodes(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    real = templating.render
+
+    def counting(show: object, name: str, **context: object) -> str:
+        rendered.append(name)
+        return real(show, name, **context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(templating, "render", counting)
+    _edit_summary(show)
+    home = _built(show)[0]["index.html"]
+    # The edited episode's entry, made with its pages, and the newest one's.
+    assert rendered.count("episode_entry.html.j2") == 2
+    assert b"An edited summary." in home
+    assert home == _built(_cold_copy(show, tmp_path / "cold"))[0]["index.html"]
 
 
 def test_a_capped_feed_reuses_its_items_in_its_archive_pages(show: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from . import captions, cards, layout, notes, show_templates, templating, unitcache
 from .markup import safe_url, sanitize, to_plain_text
-from .model import Person, Project, Release, Show, is_remote
+from .model import Episode, Person, Project, Release, Show, is_remote
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
 from .unitcache import Units
@@ -132,14 +132,17 @@ def build_site(
     )
     files.update(assets(show))
 
-    def text(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> bytes:
+    def rendered(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> str:
         # A 404 page is served at any address: its links start from the site's root instead.
         root = urlsplit(show.base_url).path
         href = (lambda target: root + target) if from_root else _linker(page)
         return templating.render(
             show, name, site=site, page=meta, href=href, guest_of=guest_of,
             episode_href=lambda episode: href(str(layout.episode_dir(episode)) + "/"), **context,
-        ).encode("utf-8")  # fmt: skip
+        )  # fmt: skip
+
+    def text(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> bytes:
+        return rendered(name, page, meta, from_root=from_root, **context).encode("utf-8")
 
     def render(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> None:
         files[page] = text(name, page, meta, from_root=from_root, **context)
@@ -147,7 +150,26 @@ def build_site(
     overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
     # Taken once: the repr of the show's settings is long, and every unit's key holds it.
     shared = unitcache.digest(*_shared_inputs(show, site, overrides))
-    render("index.html.j2", layout.INDEX, _home_meta(show, site), audio_src=lambda e: _media(show, e.audio))
+    home = _home_meta(show, site)
+
+    def entry(release: Release, first: bool) -> str:
+        """The release's entry in the home page's list."""
+        return rendered("episode_entry.html.j2", layout.INDEX, home, item=release, first=first, audio_src=audio_src)
+
+    def audio_src(episode: Episode) -> str:
+        return _media(show, episode.audio)
+
+    entries: dict[str, str] = {}
+
+    def episode_entry(release: Release, first: bool) -> Markup:
+        kept = None if first else entries.get(release.episode.slug)
+        return Markup(entry(release, first) if kept is None else kept)  # noqa: S704  (rendered by Jinja)
+
+    # A show's own templates may read anything of the site in an entry (and every unit is made
+    # again at any change then): their home page is rendered whole, as they write it, first.
+    entries_kept = not overrides
+    if not entries_kept:
+        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
     if guests:
         # A unit too: rendering every guest's bio through Markdown was a tenth of the rebuild
         # after one edit, which rarely changes a guest or what the page says of their episodes.
@@ -182,7 +204,11 @@ def build_site(
             previous: Release | None = previous,
             following: Release | None = following,
         ) -> dict[str, bytes]:
-            return _episode_pages(text, show, site, release, cover, guest_of, previous, following)
+            made = _episode_pages(text, show, site, release, cover, guest_of, previous, following)
+            if entries_kept:
+                # Rendered as any entry but the first: the newest one's is rendered anew below.
+                made[_ENTRY] = entry(release, False).encode("utf-8")
+            return made
 
         stamps = [unitcache.file_stamp(show.root / t.path) for t in episode.transcripts]
         stamps += [stamp for _, stamp in overrides]
@@ -196,9 +222,15 @@ def build_site(
         )  # fmt: skip
         requests.append((inputs, make, stamps))
     # Made on every core when many are missing (a cold build), read back otherwise.
-    for unit in units.get_many(requests):
+    for release, unit in zip(ordered, units.get_many(requests), strict=True):
         for name, content in unit.items():
-            files[PurePosixPath(name)] = content
+            if name == _ENTRY:
+                entries[release.episode.slug] = content.decode("utf-8")
+            else:
+                files[PurePosixPath(name)] = content
+    if entries_kept:
+        # From the entries kept with each episode's pages (the newest one's rendered anew).
+        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
     if show.feed_stylesheet:
         files[layout.FEED_STYLESHEET] = templating.render(
             show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
@@ -206,6 +238,10 @@ def build_site(
     files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     return files
+
+
+#: The name of a page unit's home page entry (no path of public/ starts with "#").
+_ENTRY = "#home entry"
 
 
 def _shared_inputs(show: Show, site: Site, overrides: tuple[object, ...]) -> tuple[object, ...]:
