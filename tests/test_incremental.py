@@ -9,11 +9,12 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 import yaml
 
-from entretiens import pipeline, templating, unitcache
+from entretiens import cards, pipeline, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -259,6 +260,28 @@ def test_units_made_on_every_core_are_those_made_in_one_process(
     assert with_workers == _built(alone)
     # What the workers kept is read back as it is.
     assert _computed(parallel) == {"pages": 0, "checks": 0, "items": 0}
+
+
+def test_the_workers_of_a_cold_build_draw_the_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cards were four tenths of a cold build, drawn one by one in this process; the workers that
+    # make the pages draw them now, and this process reads them back from the image cache.
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    if not unitcache._can_fork():
+        pytest.skip("one core, or no fork: units are made in one process")
+    drawn: list[str] = []
+    real = cards._draw
+
+    def counting(title: str, *args: Any) -> bytes:
+        drawn.append(title)  # in this process only: a worker's list is its own
+        return real(title, *args)
+
+    monkeypatch.setattr(cards, "_draw", counting)
+    root = copy_sample_show(tmp_path / "show")
+    releases = pipeline.build(root, now=SAMPLE_NOW).releases
+    # Only the cards of episodes with a cover of their own, drawn with their page cover from one decode.
+    assert sorted(drawn) == sorted(r.episode.title for r in releases if r.episode.cover_image)
+    assert len(drawn) < len(releases)
 
 
 def test_a_worker_killed_while_making_units_leaves_them_to_this_process(

@@ -252,6 +252,19 @@ def _source(show: Show, episode: Episode) -> Path | None:
     return show.root / reference
 
 
+def prepare(show: Show) -> None:
+    """Fit the show's artwork for the cards now if it is still decoded (the site's cover and
+    icon are made from it just before): the cards drawn next, in this process or in the forked
+    workers of a cold build, share that one decode. Does nothing otherwise (a rebuild whose
+    pictures all come from the cache decodes nothing)."""
+    reference = show.cover_image
+    source = None if is_remote(reference) else show.root / reference
+    if source is not None and images.holds(source):
+        stamp = source_stamp(source)
+        if stamp is not None:
+            _fitted(stamp)
+
+
 def card(show: Show, episode: Episode) -> bytes:
     """An episode's card as JPEG bytes, from the cache when nothing that shapes it changed."""
     guests = [person.name for person in episode.guests]

@@ -83,6 +83,15 @@ def upright(source: Path) -> Image.Image:
     return image
 
 
+def holds(source: Path) -> bool:
+    """Whether :func:`upright` would answer ``source`` without decoding it."""
+    try:
+        stat = source.stat()
+    except OSError:
+        return False
+    return (str(source), stat.st_size, stat.st_mtime_ns) in _decoded
+
+
 def forget() -> None:
     """Let go of the image :func:`upright` kept (its memory is freed)."""
     _decoded.clear()

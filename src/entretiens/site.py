@@ -131,6 +131,7 @@ def build_site(
         icon=images.thumbnail(show.cover_image, layout.ASSETS / "icon.png", ICON_SIZE, local_only=True),
     )
     files.update(assets(show))
+    cards.prepare(show)
 
     def rendered(name: str, page: PurePosixPath, meta: PageMeta, *, from_root: bool = False, **context: Any) -> str:
         # A 404 page is served at any address: its links start from the site's root instead.
@@ -191,10 +192,14 @@ def build_site(
     render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
     requests: list[unitcache.Request] = []
+    #: The cards drawn by the units made in this process.
+    drawn: dict[str, bytes] = {}
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
-        files[cards.card_path(episode)] = cards.card(show, episode)
+        if episode.cover_image:
+            # Its own cover, just decoded for the thumbnail: the card shares that decode.
+            drawn[episode.slug] = cards.card(show, episode)
         previous = by_slug.get(release.previous or "")
         following = by_slug.get(release.next or "")
 
@@ -205,6 +210,10 @@ def build_site(
             following: Release | None = following,
         ) -> dict[str, bytes]:
             made = _episode_pages(text, show, site, release, cover, guest_of, previous, following)
+            if release.episode.slug not in drawn:
+                # Not part of the unit: drawn here so that a cold build's workers draw the cards
+                # (four tenths of its work) into the image cache, where this process finds them.
+                drawn[release.episode.slug] = cards.card(show, release.episode)
             if entries_kept:
                 # Rendered as any entry but the first: the newest one's is rendered anew below.
                 made[_ENTRY] = entry(release, False).encode("utf-8")
@@ -228,6 +237,9 @@ def build_site(
                 entries[release.episode.slug] = content.decode("utf-8")
             else:
                 files[PurePosixPath(name)] = content
+        # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
+        card = drawn.pop(release.episode.slug, None)
+        files[cards.card_path(release.episode)] = card if card is not None else cards.card(show, release.episode)
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
         render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
