@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta, tzinfo
 from pathlib import Path
@@ -40,7 +41,11 @@ from .model import (
 from .output import MARKER
 from .podcast_spec import ARTWORK_FORMATS, PODCAST_TEXT_LIMIT
 from .state import STATE_FILE, LiveFeed, episode_guid_for, is_uuid, read_live_feed, read_state, recover_guids
+from .yamlcache import ParseCache
 from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, field_lines, read_yaml
+
+#: Reads one YAML file as :func:`~entretiens.yamlfile.read_yaml` does (from the parse cache, or not).
+Reader = Callable[[Path], object]
 
 FEED_FILE = "feed.yaml"
 EPISODES_DIR = "episodes"
@@ -70,27 +75,35 @@ _REFERENCE_KEYS = {"id", "bio", "role", "group"}
 _TRANSCRIPT_SUFFIXES = {".vtt", ".srt", ".json", ".html", ".htm", ".txt"}
 
 
-def load_project(root: Path, *, previous: Path | None = None) -> Project:
+def load_project(root: Path, *, previous: Path | None = None, cache: bool = True) -> Project:
     """Read and validate a show folder.
 
     :param root: the folder holding ``feed.yaml``.
     :param previous: the output folder publish writes (default ``root/public``): GUIDs that
         ``published.yaml`` lost are recovered from the feed.xml there, never derived anew.
+    :param cache: take the parses of unchanged YAML files from the show's parse cache
+        (:mod:`entretiens.yamlcache`) and keep the new ones; False parses every file.
     :returns: the show and all its episodes (drafts included), oldest first.
     :raises ConfigError: listing every error found in every file.
     """
     root = root.resolve()
     problems: list[Problem] = []
-    registry = _load_registry(root, problems)
-    show = _load_show(root, registry, problems)
-    zone = _zone(show.timezone) if show else ZoneInfo("UTC")
-    language = show.language if show else "en"
-    episode_files = yaml_files(root / EPISODES_DIR, problems)
-    episodes = [
-        episode
-        for path in episode_files
-        if (episode := _load_episode(root, path, zone, language, registry, problems)) is not None
-    ]
+    parses = ParseCache(root) if cache else None
+    read: Reader = parses.read_yaml if parses is not None else read_yaml
+    try:
+        registry = _load_registry(root, problems, read)
+        show = _load_show(root, registry, problems, read)
+        zone = _zone(show.timezone) if show else ZoneInfo("UTC")
+        language = show.language if show else "en"
+        episode_files = yaml_files(root / EPISODES_DIR, problems)
+        episodes = [
+            episode
+            for path in episode_files
+            if (episode := _load_episode(path, zone, language, registry, problems, read)) is not None
+        ]
+    finally:
+        if parses is not None:
+            parses.close()
     before = len(problems)
     state = read_state(root / STATE_FILE, problems)
     if show is not None and not any(p.severity == "error" for p in problems[before:]):
@@ -349,9 +362,9 @@ def _guid_changed(path: Path, line: int | None, what: str, pinned: str, hint: st
     )
 
 
-def _read_mapping(path: Path, problems: list[Problem]) -> YamlMap | None:
+def _read_mapping(path: Path, problems: list[Problem], read: Reader = read_yaml) -> YamlMap | None:
     try:
-        data = read_yaml(path)
+        data = read(path)
     except YamlSyntaxError as exc:
         problems.append(exc.problem)
         return None
@@ -379,10 +392,10 @@ def _zone(name: str) -> tzinfo:
 # -- people ---------------------------------------------------------------------------------------
 
 
-def _load_registry(root: Path, problems: list[Problem]) -> dict[str, tuple[Person, Path]]:
+def _load_registry(root: Path, problems: list[Problem], read: Reader) -> dict[str, tuple[Person, Path]]:
     registry: dict[str, tuple[Person, Path]] = {}
     for path in yaml_files(root / GUESTS_DIR, problems):
-        data = _read_mapping(path, problems)
+        data = _read_mapping(path, problems, read)
         if data is None:
             continue
         reader = FieldReader(path, problems)
@@ -514,7 +527,9 @@ def _lookup(
 # -- the show -------------------------------------------------------------------------------------
 
 
-def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: list[Problem]) -> Show | None:
+def _load_show(
+    root: Path, registry: dict[str, tuple[Person, Path]], problems: list[Problem], read: Reader
+) -> Show | None:
     path = root / FEED_FILE
     if (path.is_symlink() or (path.exists() and not path.is_file())) and (why := unsafe_file(path, root)):
         problems.append(_unsafe_problem(path, why))
@@ -529,7 +544,7 @@ def _load_show(root: Path, registry: dict[str, tuple[Person, Path]], problems: l
             )
         )
         return None
-    data = _read_mapping(path, problems)
+    data = _read_mapping(path, problems, read)
     if data is None:
         return None
     reader = FieldReader(path, problems)
@@ -935,14 +950,14 @@ def _subscribe(reader: FieldReader, data: YamlMap) -> tuple[tuple[str, str], ...
 
 
 def _load_episode(
-    root: Path,
     path: Path,
     zone: tzinfo,
     language: str,
     registry: dict[str, tuple[Person, Path]],
     problems: list[Problem],
+    read: Reader,
 ) -> Episode | None:
-    data = _read_mapping(path, problems)
+    data = _read_mapping(path, problems, read)
     if data is None:
         return None
     reader = FieldReader(path, problems)
