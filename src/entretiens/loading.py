@@ -109,7 +109,9 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
     if show is not None and not any(p.severity == "error" for p in problems[before:]):
         output = previous if previous is not None else root / "public"
         # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
-        if (output / MARKER).is_file():
+        # When published.yaml pins the show's GUID and every episode's, the feed has nothing to
+        # give back: it is not read (megabytes at thousands of episodes, on every rebuild).
+        if not _all_pinned(state, episodes) and (output / MARKER).is_file():
             live = _read_live_feeds(output)
             state = _recover_live_guids(root, show, episodes, state, live, problems)
     if show is not None:
@@ -139,7 +141,9 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
     read safely (a FIFO, a symlink loop, a link out of the show) and an unreadable folder.
     """
     try:
-        entries = sorted(Path(entry.path) for entry in os.scandir(folder))
+        with os.scandir(folder) as scan:
+            # One folder: name order is the paths' order.
+            listed = sorted(scan, key=lambda entry: entry.name)
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -153,11 +157,18 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
         )
         return []
     found = []
-    for path in entries:
-        if path.name.startswith("."):
+    inside: bool | None = None
+    for entry in listed:
+        if entry.name.startswith("."):
             continue
+        path = Path(entry.path)
         if path.suffix == ".yaml":
-            if (why := unsafe_file(path, folder.parent)) is not None:
+            if inside is None:
+                real_folder, real_root = folder.resolve(), folder.parent.resolve()
+                inside = real_root == real_folder or real_root in real_folder.parents
+            if inside and _plain_entry(entry):
+                found.append(path)
+            elif (why := unsafe_file(path, folder.parent)) is not None:
                 problems.append(_unsafe_problem(path, why))
             else:
                 found.append(path)
@@ -173,6 +184,15 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
+def _plain_entry(entry: os.DirEntry[str]) -> bool:
+    """Whether a folder's entry is a regular file and no link: then, in a folder inside the show,
+    :func:`unsafe_file` finds nothing to say, without resolving the path part by part."""
+    try:
+        return not entry.is_symlink() and stat.S_ISREG(os.stat(entry.path).st_mode)
+    except OSError:
+        return False
+
+
 def unsafe_file(path: Path, root: Path) -> str | None:
     """Why a show file may not be read or published, or None: it must be a regular file inside the show.
 
@@ -185,12 +205,13 @@ def unsafe_file(path: Path, root: Path) -> str | None:
         return "is a symbolic link to nothing" if path.is_symlink() else "does not exist"
     except (OSError, RuntimeError):
         return "is a symbolic link loop"
-    return _unsafe_target(resolved, root)
+    return _unsafe_target(resolved, root.resolve())
 
 
-def _unsafe_target(resolved: Path, root: Path) -> str | None:
-    """:func:`unsafe_file` for a file whose real path is already known (``resolved``)."""
-    if root.resolve() not in resolved.parents:
+def _unsafe_target(resolved: Path, real_root: Path) -> str | None:
+    """:func:`unsafe_file` for a file whose real path is already known (``resolved``), in the
+    show folder ``real_root`` (resolved too)."""
+    if real_root not in resolved.parents:
         return "is a symbolic link to a file outside the show folder"
     try:
         mode = resolved.stat().st_mode
@@ -265,6 +286,15 @@ def _recover_live_guids(
         podcast_guid=completed.podcast_guid if show_recovered else state.podcast_guid,
         guids=(*state.guids, *sorted(recovered.items())),
     )
+
+
+def _all_pinned(state: PublishState, episodes: list[Episode]) -> bool:
+    """Whether published.yaml holds the show's GUID and that of each episode: then
+    :func:`_recover_live_guids` returns ``state`` as it is, whatever the live feed holds."""
+    if state.podcast_guid is None:
+        return False
+    pinned = {slug for slug, _guid in state.guids}
+    return all(episode.slug in pinned for episode in episodes)
 
 
 def _read_live_feeds(output: Path) -> LiveFeed | Problem | None:
@@ -762,6 +792,8 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
     file (a photo linked to ``guests/x.yaml`` would publish an e-mail address and a phone).
     """
     root = show_root(reader.path)
+    if _plain_media(root, text):
+        return text
     named = root / text
     if not named.exists() and not named.is_symlink():
         reader.error(
@@ -777,7 +809,7 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
         reader.error("invalid-path", field, line, f"'{text}' {where}", "keep media in the show folder, as plain files")
         return None
     # With the real path found above: every media file was resolved twice (one lstat per part).
-    if (why := _unsafe_target(target, root)) is not None:
+    if (why := _unsafe_target(target, root.resolve())) is not None:
         reader.error("invalid-path", field, line, f"'{text}' {why}", "keep media in the show folder, as plain files")
         return None
     relative = target.relative_to(root)
@@ -796,6 +828,30 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
         )
         return None
     return relative.as_posix()
+
+
+def _plain_media(root: Path, text: str) -> bool:
+    """Whether :func:`_show_file` would take ``text`` as it is, known from one ``lstat`` per part.
+
+    True when it names, by plain parts (no empty part, ``.`` or ``..``), a regular file under
+    real folders, none of them a link, and nothing private: then the file is its own real path.
+    Anything else goes the long way, which says what is wrong. ``root`` is real (the loader
+    resolves it).
+    """
+    parts = text.split("/")
+    if text.lower().endswith((".yaml", ".yml")) or any(
+        part in ("", ".", "..") or part in _PRIVATE_FOLDERS for part in parts
+    ):
+        return False
+    path = str(root)
+    try:
+        for part in parts[:-1]:
+            path = f"{path}/{part}"
+            if not stat.S_ISDIR(os.lstat(path).st_mode):
+                return False
+        return stat.S_ISREG(os.lstat(f"{path}/{parts[-1]}").st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def show_root(path: Path) -> Path:

@@ -69,12 +69,14 @@ def probe_each(
     """
     root = project.show.root
     cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
+    # The loader names each show file by its real path inside the real show folder.
+    real = cache is not None and root == root.resolve()
     cached: dict[Path, AudioInfo] = {}
     unmeasured: dict[Path, None] = {}
     for episode in episodes:
         if episode.declared_audio is None and not is_remote(episode.audio):
             path = root / episode.audio
-            known = cache.get(path) if cache is not None and path not in unmeasured else None
+            known = cache.get(path, real=real) if cache is not None and path not in unmeasured else None
             if known is not None:
                 cached[path] = known
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
@@ -355,24 +356,41 @@ def parse_timestamp(text: str) -> float | None:
     return seconds
 
 
+#: (field, line) pairs already made: a loaded show keeps the lines of every file, and its files
+#: mostly share their fields and often their lines (a third of a loaded project's memory).
+_PAIRS: dict[tuple[str, int], tuple[str, int]] = {}
+_PAIRS_MAX = 200_000
+
+
+def _pair(field: str, line: int) -> tuple[str, int]:
+    """``(field, line)``, the same object for equal pairs (and the same text for equal fields)."""
+    pair = (field, line)
+    kept = _PAIRS.get(pair)
+    if kept is None:
+        if len(_PAIRS) >= _PAIRS_MAX:
+            _PAIRS.clear()
+        kept = _PAIRS[pair] = (sys.intern(field), line)
+    return kept
+
+
 def field_lines(data: YamlMap) -> tuple[tuple[str, int], ...]:
     """The line of every field of a parsed file, dotted as messages name them (``guests[1].bio``).
 
     Read from the one parse of the file, so nested values keep their exact line; ``""`` is the
     line of the file's mapping itself.
     """
-    found: list[tuple[str, int]] = [("", data.line)] if data.line else []
+    found: list[tuple[str, int]] = [_pair("", data.line)] if data.line else []
 
     def walk(node: object, prefix: str) -> None:
         if isinstance(node, YamlMap):
             for key, value in node.items():
                 field = f"{prefix}{key}"
-                found.append((field, node.key_lines[key]))
+                found.append(_pair(field, node.key_lines[key]))
                 walk(value, f"{field}.")
         elif isinstance(node, YamlList):
             base = prefix.removesuffix(".")
             for index, item in enumerate(node):
-                found.append((f"{base}[{index}]", node.item_lines[index]))
+                found.append(_pair(f"{base}[{index}]", node.item_lines[index]))
                 walk(item, f"{base}[{index}].")
 
     walk(data, "")

@@ -46,9 +46,13 @@ class ProbeCache:
         ):
             self._entries = {key: value for key, value in document["entries"].items() if isinstance(value, dict)}
 
-    def get(self, audio: Path) -> AudioInfo | None:
-        """The cached answer for ``audio`` if the file has not changed since, else None."""
-        entry = self._entries.get(str(audio.resolve()))
+    def get(self, audio: Path, *, real: bool = False) -> AudioInfo | None:
+        """The cached answer for ``audio`` if the file has not changed since, else None.
+
+        :param real: ``audio`` is its own real path already (the loader resolved it): it is
+            not resolved again, part by part, for each episode of a rebuild.
+        """
+        entry = self._entries.get(str(audio if real else audio.resolve()))
         if entry is None:
             return None
         try:

@@ -1,0 +1,222 @@
+"""The loader's shortcuts answer exactly as the long way does: its path checks (one ``lstat`` per
+part, no resolving) on every kind of name and link a show folder can hold, and the live feed
+left unread when published.yaml already pins every GUID."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from entretiens import loading, state
+from entretiens.errors import ConfigError, Problem
+from entretiens.publish import publish
+from entretiens.yamlfile import FieldReader
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = (tmp_path / "show").resolve()
+    (root / "audio" / "deep").mkdir(parents=True)
+    (root / "audio" / "a.mp3").write_bytes(b"a")
+    (root / "audio" / "deep" / "b.mp3").write_bytes(b"b")
+    (root / "audio" / "notes.yaml").write_text("x: 1\n", encoding="utf-8")
+    (root / "audio" / "dir.mp3").mkdir()
+    os.mkfifo(root / "audio" / "fifo.mp3")
+    (root / "audio" / "link.mp3").symlink_to(root / "audio" / "a.mp3")
+    (root / "audio" / "relative.mp3").symlink_to("deep/b.mp3")
+    (root / "audio" / "other.png").symlink_to(root / "audio" / "a.mp3")
+    outside = tmp_path / "outside.mp3"
+    outside.write_bytes(b"o")
+    (root / "audio" / "out.mp3").symlink_to(outside)
+    (root / "audio" / "broken.mp3").symlink_to(root / "audio" / "nothing.mp3")
+    (root / "audio" / "loop.mp3").symlink_to(root / "audio" / "loop.mp3")
+    (root / "linked").symlink_to(root / "audio")
+    (root / "away").symlink_to(tmp_path)
+    (root / "guests").mkdir()
+    (root / "guests" / "ada.yaml").write_text("name: Ada\n", encoding="utf-8")
+    (root / "guests" / "photo.jpg").symlink_to(root / "guests" / "ada.yaml")
+    (root / ".entretiens" / "cache").mkdir(parents=True)
+    (root / ".entretiens" / "cache" / "c.mp3").write_bytes(b"c")
+    (root / ".git").mkdir()
+    (root / ".git" / "g.mp3").write_bytes(b"g")
+    (root / "episodes").mkdir()
+    (root / "episodes" / "001.yaml").write_text("title: x\n", encoding="utf-8")
+    return root
+
+
+NAMES = [
+    "audio/a.mp3",
+    "audio/deep/b.mp3",
+    "./audio/a.mp3",
+    "audio/./a.mp3",
+    "audio//a.mp3",
+    "audio/../audio/a.mp3",
+    "audio/a.mp3/",
+    "audio/deep/../a.mp3",
+    "AUDIO/a.mp3",
+    "audio/A.mp3",
+    "audio/missing.mp3",
+    "audio/dir.mp3",
+    "audio/fifo.mp3",
+    "audio/link.mp3",
+    "audio/relative.mp3",
+    "audio/other.png",
+    "audio/out.mp3",
+    "audio/broken.mp3",
+    "audio/loop.mp3",
+    "audio/notes.yaml",
+    "audio/notes.YML",
+    "linked/a.mp3",
+    "away/outside.mp3",
+    "away/show/audio/a.mp3",
+    "guests/ada.yaml",
+    "guests/photo.jpg",
+    "episodes/001.yaml",
+    ".entretiens/cache/c.mp3",
+    ".git/g.mp3",
+    "audio/.entretiens",
+    "/etc/hostname",
+    "",
+    ".",
+    "..",
+    "audio",
+    "audio/",
+]
+
+
+def _answer(root: Path, text: str) -> tuple[str | None, list[Problem]]:
+    problems: list[Problem] = []
+    reader = FieldReader(root / "episodes" / "001.yaml", problems)
+    return loading._show_file(reader, text, "audio", 3), problems
+
+
+@pytest.mark.parametrize("text", NAMES)
+def test_a_media_name_is_answered_as_the_long_way_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    root = _tree(tmp_path)
+    quick = _answer(root, text)
+    monkeypatch.setattr(loading, "_plain_media", lambda _root, _text: False)
+    assert quick == _answer(root, text)
+
+
+def test_the_quick_media_path_is_taken_for_plain_files(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    taken = [text for text in NAMES if loading._plain_media(root, text)]
+    assert taken == ["audio/a.mp3", "audio/deep/b.mp3"]
+
+
+def _episode_files(tmp_path: Path, link_folder: str | None) -> Path:
+    root = (tmp_path / "show").resolve()
+    folder = root / "episodes"
+    if link_folder == "inside":
+        (root / "real-episodes").mkdir(parents=True)
+        folder.symlink_to(root / "real-episodes")
+    elif link_folder == "outside":
+        (tmp_path / "elsewhere").mkdir()
+        root.mkdir()
+        folder.symlink_to(tmp_path / "elsewhere")
+    else:
+        folder.mkdir(parents=True)
+    (folder / "001.yaml").write_text("title: a\n", encoding="utf-8")
+    (folder / "002.yaml").write_text("title: b\n", encoding="utf-8")
+    (folder / "003.yaml").symlink_to(folder / "001.yaml")
+    (folder / "004.yaml").symlink_to(tmp_path)
+    (folder / "005.yaml").symlink_to(folder / "nothing.yaml")
+    (folder / "006.yaml").mkdir()
+    os.mkfifo(folder / "007.yaml")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("title: o\n", encoding="utf-8")
+    (folder / "008.yaml").symlink_to(outside)
+    (folder / "009.yml").write_text("title: c\n", encoding="utf-8")
+    (folder / ".hidden.yaml").write_text("title: d\n", encoding="utf-8")
+    (folder / "B.yaml").write_text("title: e\n", encoding="utf-8")
+    (folder / "a.yaml").write_text("title: f\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("link_folder", [None, "inside", "outside"])
+def test_a_folder_of_show_files_is_listed_as_the_long_way_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link_folder: str | None
+) -> None:
+    folder = _episode_files(tmp_path, link_folder)
+    quick_problems: list[Problem] = []
+    quick = loading.yaml_files(folder, quick_problems)
+    monkeypatch.setattr(loading, "_plain_entry", lambda _entry: False)
+    slow_problems: list[Problem] = []
+    assert quick == loading.yaml_files(folder, slow_problems)
+    assert quick_problems == slow_problems
+    assert [path.name for path in quick][:2] == (["001.yaml", "002.yaml"] if link_folder != "outside" else [])
+
+
+def _published(tmp_path: Path, *, drafts: bool = False) -> Path:
+    root = copy_sample_show(tmp_path / "show")
+    if not drafts:
+        # A draft is never pinned: a show with one reads its live feed (the draft may be live).
+        (root / "episodes" / "007-teletravail.yaml").unlink()
+    publish(root, now=SAMPLE_NOW)
+    return root
+
+
+def _outcome(root: Path) -> object:
+    try:
+        project = loading.load_project(root)
+    except ConfigError as exc:
+        return [repr(problem) for problem in exc.problems]
+    return project, project.state, [repr(problem) for problem in project.warnings]
+
+
+def test_the_live_feed_is_not_read_when_every_guid_is_pinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _published(tmp_path)
+    expected = _outcome(root)
+
+    def unread(path: Path) -> None:
+        raise AssertionError(f"{path} read")
+
+    monkeypatch.setattr(loading, "read_live_feed", unread)
+    assert _outcome(root) == expected
+
+
+def test_the_live_feed_is_read_when_an_episode_is_not_pinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _published(tmp_path, drafts=True)
+    read: list[Path] = []
+    original = state.read_live_feed
+
+    def counted(path: Path) -> object:
+        read.append(path)
+        return original(path)
+
+    monkeypatch.setattr(loading, "read_live_feed", counted)
+    _outcome(root)
+    assert read == [root / "public" / "feed.xml"]
+
+
+def _without_shortcut(root: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    with monkeypatch.context() as patched:
+        patched.setattr(loading, "_all_pinned", lambda _state, _episodes: False)
+        return _outcome(root)
+
+
+@pytest.mark.parametrize("drafts", [False, True])
+@pytest.mark.parametrize("damage", ["feed", "one guid lost", "show guid lost", "both"])
+def test_a_lost_guid_or_a_damaged_feed_is_met_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, drafts: bool
+) -> None:
+    root = _published(tmp_path, drafts=drafts)
+    if damage in ("feed", "both"):
+        (root / "public" / "feed.xml").write_bytes(b"<rss><channel><item>")
+    record = root / "published.yaml"
+    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+    if damage in ("one guid lost", "both"):
+        lost = next(index for index, line in enumerate(lines) if line.startswith("  0"))
+        del lines[lost]
+    if damage in ("show guid lost", "both"):
+        lines = [line for line in lines if not line.startswith("podcast_guid:")]
+    record.write_text("".join(lines), encoding="utf-8")
+    assert _outcome(root) == _without_shortcut(root, monkeypatch)
+    if damage == "one guid lost":
+        project = _outcome(root)
+        assert isinstance(project, tuple)
+        assert any("guid-recovered" in problem for problem in project[2])
