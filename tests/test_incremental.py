@@ -16,6 +16,7 @@ import yaml
 
 from entretiens import cards, pipeline, templating, unitcache
 from entretiens.errors import Problem
+from entretiens.output import content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -207,8 +208,7 @@ def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
     # The episode's pages and the guests page, where the new bio is shown.
     assert _computed(show) == {"pages": 2, "checks": 1, "items": 1}
     built = pipeline.build(show, now=SAMPLE_NOW)
-    page = built.files[PurePosixPath("guests/index.html")]
-    assert isinstance(page, bytes) and b"A new bio." in page
+    assert b"A new bio." in content_bytes(built.files[PurePosixPath("guests/index.html")])
 
 
 def test_a_new_episode_title_renders_the_guests_page_again(show: Path, tmp_path: Path) -> None:
@@ -216,8 +216,7 @@ def test_a_new_episode_title_renders_the_guests_page_again(show: Path, tmp_path:
     _edit_yaml(show / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(title="A renamed conversation"))
     assert _computed(show) == {"pages": 4, "checks": 1, "items": 1}  # the episode, its neighbours, the guests page
     built = pipeline.build(show, now=SAMPLE_NOW)
-    page = built.files[PurePosixPath("guests/index.html")]
-    assert isinstance(page, bytes) and b"A renamed conversation" in page
+    assert b"A renamed conversation" in content_bytes(built.files[PurePosixPath("guests/index.html")])
     assert _built(show) == _built(_cold_copy(show, tmp_path / "cold"))
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import posixpath
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from itertools import pairwise
@@ -20,6 +21,7 @@ from PIL import Image
 from entretiens import feed, layout, publish, releases, site
 from entretiens.loading import load_project
 from entretiens.markup import escape
+from entretiens.output import Content, content_bytes
 from showbuilder import BASE_URL
 from site_fixtures import APPLE, SPOTIFY, XSS, feedable, hostile_project, site_show
 
@@ -39,8 +41,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[PurePosixPath, bytes
     return _build(site_show(tmp_path_factory.mktemp("site") / "show"))
 
 
-def _page(files: dict[PurePosixPath, bytes], path: PurePosixPath) -> lxml.html.HtmlElement:
-    return lxml.html.document_fromstring(files[path])
+def _page(files: Mapping[PurePosixPath, Content], path: PurePosixPath) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(content_bytes(files[path]))
 
 
 def _meta(page: lxml.html.HtmlElement, key: str) -> str:
@@ -373,7 +375,7 @@ def test_remote_artwork_that_cannot_be_fetched_is_not_linked(tmp_path: Path) -> 
     # Pages load nothing from other hosts: a grey square served from the site stands in.
     assert page.xpath("//section[@class='hero']/img/@src") == ["assets/artwork.jpg"]
     assert page.xpath("//link[@rel='icon']/@href") == ["data:,"]
-    assert files[layout.ASSETS / "artwork.jpg"].startswith(b"\xff\xd8")
+    assert content_bytes(files[layout.ASSETS / "artwork.jpg"]).startswith(b"\xff\xd8")
 
 
 # -- Hostile text ---------------------------------------------------------------------------------
@@ -404,7 +406,7 @@ def test_hostile_text_is_neutralized_in_pages(tmp_path: Path) -> None:
     # Home, guests, subscribe, 404, and for each of the two episodes its page and its embeddable player.
     assert len(pages) == 8
     for path in pages:
-        _assert_inert(files[path].decode(), path)
+        _assert_inert(content_bytes(files[path]).decode(), path)
     # The feed page a browser makes of feed.xml through feed.xsl, for a show that asks for it.
     project, releases = feedable(project, releases)
     project = replace(project, show=replace(project.show, feed_stylesheet=True))
@@ -424,7 +426,7 @@ def test_hostile_text_is_neutralized_in_pages(tmp_path: Path) -> None:
 
 def test_hostile_text_is_neutralized_in_notes_markdown(tmp_path: Path) -> None:
     project, releases = hostile_project(tmp_path / "show")
-    text = site.build_site(project, releases)[PurePosixPath("001-hostile/notes.md")].decode()
+    text = content_bytes(site.build_site(project, releases)[PurePosixPath("001-hostile/notes.md")]).decode()
     # Pasted into a Markdown renderer that passes HTML through, nothing runs.
     from markdown_it import MarkdownIt
 

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 
 from . import layout, site
 from .model import Change, PublishState, Release, Show
-from .output import Content
+from .output import Content, Stored
 
 #: Files whose bytes are the show's own words and numbers; others count by name (generated
 #: images) or size (copied audio and artwork).
@@ -77,12 +77,65 @@ def stamp(
     return Changes(show=show_change, episodes=episodes)
 
 
+def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
+    """What this module hashes of a unit's files, taken when the unit is made and kept with it
+    (:attr:`entretiens.output.Stored.marks`), so that a build dates pages it did not read.
+
+    Each text file: its part of the show's hash; an episode's page (``<slug>/index.html``) also
+    the episode's hash with the notes beside it, and the notes' SHA-256 it was taken with.
+    """
+    marks: dict[str, str] = {}
+    for name, content in files.items():
+        path = PurePosixPath(name)
+        if path.suffix not in _TEXT:
+            continue
+        marks[name] = _text_part(content).hex()
+        if len(path.parts) == 2 and path.name == "index.html":
+            notes = str(path.parent / layout.NOTES_NAME)
+            page = files[name]
+            beside = files.get(notes)
+            words = b"" if beside is None else beside
+            episode = _episode_digest([(path, page), (PurePosixPath(notes), words)])
+            known = "-" if beside is None else hashlib.sha256(beside).hexdigest()
+            marks[name] += f" {episode} {known}"
+    return marks
+
+
 def _episode_hash(files: Mapping[PurePosixPath, Content], release: Release) -> str:
+    page, notes = layout.episode_page(release.episode), layout.notes_markdown(release.episode)
+    kept = files.get(page)
+    if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 3:
+        beside = files.get(notes)
+        if (marks[2] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[2]):
+            return marks[1]
+    return _episode_digest([(path, _bytes(files.get(path))) for path in (page, notes)])
+
+
+def _episode_digest(parts: list[tuple[PurePosixPath, bytes]]) -> str:
     digest = hashlib.sha256()
-    for path in (layout.episode_page(release.episode), layout.notes_markdown(release.episode)):
-        content = files.get(path)
-        digest.update(str(path).encode() + b"\0" + (content if isinstance(content, bytes) else b"") + b"\0")
+    for path, content in parts:
+        digest.update(str(path).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:32]
+
+
+def _bytes(content: Content | None) -> bytes:
+    """A file's bytes as the episode's hash sees them: a file copied as it is counts as none."""
+    if isinstance(content, bytes):
+        return content
+    return content.read_bytes() if isinstance(content, Stored) else b""
+
+
+def _text_part(content: bytes) -> bytes:
+    """The SHA-256 of a text file without its lastBuildDate, taken over the pieces around each
+    one: the feed is not copied (at 10,000 episodes it is tens of MB)."""
+    digest = hashlib.sha256()
+    view = memoryview(content)
+    start = 0
+    for found in _LAST_BUILD.finditer(content):
+        digest.update(view[start : found.start()])
+        start = found.end()
+    digest.update(view[start:])
+    return digest.digest()
 
 
 def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
@@ -91,13 +144,21 @@ def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
         if path == site.SITEMAP:
             continue
         content = files[path]
-        if not isinstance(content, bytes):
+        if isinstance(content, Stored):
+            # A kept page counts by its bytes, as when it was made; a kept image by its name.
+            if path.suffix not in _TEXT:
+                part = b"generated"
+            elif content.marks:
+                part = bytes.fromhex(content.marks.split()[0])
+            else:
+                part = _text_part(content.read_bytes())
+        elif not isinstance(content, bytes):
             try:
                 part = f"size:{content.stat().st_size}".encode()
             except OSError:
                 part = b"missing"
         elif path.suffix in _TEXT:
-            part = hashlib.sha256(_LAST_BUILD.sub(b"", content)).digest()
+            part = _text_part(content)
         else:
             part = b"generated"
         digest.update(str(path).encode() + b"\0" + part + b"\0")

@@ -51,8 +51,8 @@ def build_files(
             add(layout.chapters_file(episode), chapters.json_chapters(show, release.chapters, release.audio))
         for path, content in transcripts.files(show, release).items():
             add(path, content)
-    for path, content in site.build_site(project, releases, units).items():
-        add(path, content)
+    for path, page in site.build_site(project, releases, units).items():
+        add(path, page)
     # Last: a static file may not replace a generated one (add() refuses a clash).
     for path, source in static_files(show.root).items():
         add(path, source)

@@ -20,6 +20,8 @@ GUESTS_PAGE = PurePosixPath("guests/index.html")
 SUBSCRIBE_PAGE = PurePosixPath("subscribe/index.html")
 NOT_FOUND_PAGE = PurePosixPath("404.html")
 ASSETS = PurePosixPath("assets")
+#: The name of an episode's Markdown notes, in its folder.
+NOTES_NAME = "notes.md"
 
 #: Transcript MIME types, as the Podcasting 2.0 transcript tag lists them.
 TRANSCRIPT_TYPES = {
@@ -132,7 +134,7 @@ def episode_url(show: Show, episode: Episode) -> str:
 
 def notes_markdown(episode: Episode) -> PurePosixPath:
     """The episode's show notes as Markdown."""
-    return episode_dir(episode) / "notes.md"
+    return episode_dir(episode) / NOTES_NAME
 
 
 def chapters_file(episode: Episode) -> PurePosixPath:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import filecmp
+import hashlib
 import os
 import shutil
 import tempfile
@@ -12,12 +13,49 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from . import inplace
 from .errors import OutputError
 
-#: A file's future content: bytes, or an existing file whose bytes are published unchanged.
+#: A file's future content: bytes, or an existing file whose bytes are published unchanged
+#: (a show's file, or a cache's :class:`Stored` file).
 Content = bytes | Path
+
+if TYPE_CHECKING:
+    _ConcretePath = Path
+else:
+    _ConcretePath = type(Path())  # PosixPath: pathlib before 3.12 cannot make a plain Path subclass
+
+
+class Stored(_ConcretePath):
+    """A file of a cache (a page kept between builds, a social card), published as it is.
+
+    A Path like any other content, so that every consumer of a build's files copies or reads
+    it as such, instead of the build holding every page's bytes in memory. The cache checked
+    its bytes against :attr:`sha256` when it handed it over; :func:`write_tree` checks the copy
+    it publishes again, so a cache file changed since is never published. :attr:`marks` are
+    small facts the cache kept about the bytes when they were made (see
+    :func:`entretiens.dates.fingerprints`), so that nothing needs to read them again.
+    """
+
+    __slots__ = ("marks", "sha256", "size")
+    sha256: str
+    size: int
+    marks: str | None
+
+
+def content_bytes(content: Content) -> bytes:
+    """The bytes a file will hold (read from the file for a path)."""
+    return content if isinstance(content, bytes) else content.read_bytes()
+
+
+def stored(path: Path, sha256: str, size: int, marks: str | None = None) -> Stored:
+    """A :class:`Stored` file: ``path``, whose bytes have this SHA-256 (hex) and size."""
+    made = Stored(path)
+    made.sha256, made.size, made.marks = sha256, size, marks
+    return made
+
 
 #: Written in every output folder: publish replaces only folders that carry it (or empty ones).
 MARKER = PurePosixPath(".entretiens-output")
@@ -316,6 +354,25 @@ def _write_new(target: Path, content: Content) -> None:
         # A copy, never a link to the show's file: re-exporting an episode over its source must
         # not change what is already published.
         _copy(content, target)
+        if isinstance(content, Stored) and file_sha256(target) != content.sha256:
+            # Checked when the cache read it; changed since (a disk error, another program).
+            msg = f"{content}: a cache file changed after it was checked; publish again (it will be made anew)"
+            raise OSError(msg)
+
+
+def file_sha256(path: Path | int) -> str:
+    """The SHA-256 (hex) of a file (a path or an open descriptor), read a piece at a time."""
+    hashed = hashlib.sha256()
+    with open(path, "rb", buffering=0, closefd=not isinstance(path, int)) as stream:
+        buffer = bytearray(_PIECE)
+        view = memoryview(buffer)
+        while read := stream.readinto(buffer):
+            hashed.update(view[:read])
+    return hashed.hexdigest()
+
+
+#: What :func:`file_sha256` reads at a time.
+_PIECE = 256 * 1024
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -132,7 +132,11 @@ def build(
     if (project.show.tag_audio if tag_audio is None else tag_audio) and not result.errors:
         result.releases, tag_problems = releases.tag(project, result.releases)
         problems += tag_problems
-    pages = unitcache.Units(root if use_cache else None, "pages", version=version)
+    # Pages are kept as files of their own and handed on as paths: a build of 10,000 episodes
+    # held every page's bytes otherwise. dates finds what it hashes of them in their marks.
+    pages = unitcache.Units(
+        root if use_cache else None, "pages", version=version, stored=True, marks=dates.fingerprints
+    )
     items = unitcache.Units(root if use_cache else None, "items", version=version)
     try:
         result.files = files.build_files(project, result.releases, pages, items)

@@ -22,6 +22,7 @@ from PIL import Image
 from . import captions, cards, layout, notes, show_templates, templating, unitcache
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
+from .output import Content, content_bytes
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
 from .unitcache import Units
@@ -111,7 +112,7 @@ class PageMeta:
 
 def build_site(
     project: Project, releases: tuple[Release, ...], units: Units | None = None
-) -> dict[PurePosixPath, bytes]:
+) -> dict[PurePosixPath, Content]:
     """Every page and asset of the site, by path in public/.
 
     :param units: where each episode's own pages (page, embed page, Markdown notes) are kept
@@ -119,7 +120,7 @@ def build_site(
     """
     show = project.show
     units = units or Units(None, "pages", version="")
-    files: dict[PurePosixPath, bytes] = {}
+    files: dict[PurePosixPath, Content] = {}
     images = Images(show, files)
     ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
     guests, guest_of = _guests(ordered, images)
@@ -180,12 +181,12 @@ def build_site(
              [(r.episode.title, r.episode.date, layout.episode_dir(r.episode)) for r in guest.releases])
             for guest in guests
         ]  # fmt: skip
-        unit = units.get(
+        request: unitcache.Request = (
             (shared, "guests page", guests_meta, listed),
             lambda: {str(layout.GUESTS_PAGE): text("guests.html.j2", layout.GUESTS_PAGE, guests_meta)},
-            stamps=[stamp for _, stamp in overrides],
+            [stamp for _, stamp in overrides],
         )
-        for name, content in unit.items():
+        for name, content in units.get_files([request])[0].items():
             files[PurePosixPath(name)] = content
     subscribe = _plain_meta(show, site, "subscribe")
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
@@ -231,10 +232,10 @@ def build_site(
         )  # fmt: skip
         requests.append((inputs, make, stamps))
     # Made on every core when many are missing (a cold build), read back otherwise.
-    for release, unit in zip(ordered, units.get_many(requests), strict=True):
+    for release, unit in zip(ordered, units.get_files(requests), strict=True):
         for name, content in unit.items():
             if name == _ENTRY:
-                entries[release.episode.slug] = content.decode("utf-8")
+                entries[release.episode.slug] = content_bytes(content).decode("utf-8")
             else:
                 files[PurePosixPath(name)] = content
         # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
@@ -316,7 +317,7 @@ def _embed_code(url: str, title: str) -> str:
     )
 
 
-def _unfetched_cover(show: Show, files: dict[PurePosixPath, bytes]) -> Picture:
+def _unfetched_cover(show: Show, files: dict[PurePosixPath, Content]) -> Picture:
     """The cover when no copy could be made: the file as published, or for artwork on another
     host that could not be fetched (the checks say why), a plain grey square served from the
     site rather than a link to that host."""

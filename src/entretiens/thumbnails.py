@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import atomic_write
+from .output import Content, atomic_write
 from .unitcache import RACY_NS
 
 
@@ -116,7 +116,7 @@ class Images:
     a rebuild reads it back instead of decoding the original again.
     """
 
-    def __init__(self, show: Show, files: dict[PurePosixPath, bytes]) -> None:
+    def __init__(self, show: Show, files: dict[PurePosixPath, Content]) -> None:
         self._show = show
         self._files = files
         self._made: dict[tuple[str, PurePosixPath], Picture | None] = {}

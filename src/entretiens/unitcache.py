@@ -20,15 +20,18 @@ import hashlib
 import json
 import multiprocessing
 import os
+import stat
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from importlib import metadata
 from pathlib import Path
 from typing import Final
+
+from .output import Content, file_sha256, stored
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
@@ -99,13 +102,22 @@ def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int] | None], 
 class Units:
     """The units of one kind (``pages``, ``checks``) read and written by one build."""
 
-    def __init__(self, root: Path | None, kind: str, *, version: str) -> None:
+    def __init__(
+        self, root: Path | None, kind: str, *, version: str, stored: bool = False, marks: Marks | None = None
+    ) -> None:
         """:param root: the show folder; None keeps nothing (every unit is computed).
         :param version: the code that builds the units (``buildrecord.code()``), part of every key.
+        :param stored: keep each file of a unit as a file of its own, handed over as a
+            :class:`~entretiens.output.Stored` path by :meth:`get_files` (pages, published as
+            they are) rather than as bytes held in memory.
+        :param marks: what to note about a stored unit's files when it is made, kept with it
+            (see :attr:`entretiens.output.Stored.marks`).
         """
         self._folder = None if root is None else root / UNITS_DIR / kind
         self._version = f"{kind} {version} {libraries()}"
         self._started = time.time_ns()
+        self._stored = stored
+        self._marks = marks
         #: Keys read or written by this build, and how many units were computed.
         self.used: set[str] = set()
         self.computed = 0
@@ -130,22 +142,38 @@ class Units:
         cache; this process reads them back. A unit a worker could not make or keep is made
         here, where its error, if any, is raised as usual.
         """
+        if self._stored:
+            raise TypeError("the units of a stored kind are read with get_files()")
+        return [{name: _as_bytes(content) for name, content in unit.items()} for unit in self._get(requests)]
+
+    def get_files(self, requests: Sequence[Request]) -> list[dict[str, Content]]:
+        """Like :meth:`get_many`; a kept unit's files come as :class:`~entretiens.output.Stored`
+        paths (checked against their digests) when the kind is ``stored``, as bytes otherwise."""
+        return self._get(requests)
+
+    def _get(self, requests: Sequence[Request]) -> list[dict[str, Content]]:
         keys = [digest(self._version, *inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
         found = [self._read(key) for key in keys]
         missing = [index for index, unit in enumerate(found) if unit is None]
         if self._folder is not None and len(missing) >= PARALLEL_MIN and _can_fork():
-            jobs = [(self._path(keys[i]), requests[i][1], tuple(requests[i][2]), self._started) for i in missing]
+            jobs: list[Job] = [
+                (self._path(keys[i]), requests[i][1], tuple(requests[i][2]), self._started, self._write)
+                for i in missing
+            ]
             _in_workers(jobs)
             for index in missing:
                 found[index] = self._read(keys[index])
-        results = []
+        results: list[dict[str, Content]] = []
         for index, (key, unit) in enumerate(zip(keys, found, strict=True)):
             self.used.add(key)
             if unit is None:
                 _inputs, make, stamps = requests[index]
-                unit = make()
+                made = make()
+                unit = dict(made)
                 if self._folder is not None and not _racy(stamps, self._started):
-                    _write(self._path(key), unit)
+                    kept = self._write(self._path(key), made)
+                    # Handed on as the files just kept: a cold build on one core holds no page.
+                    unit = kept or unit
             results.append(unit)
         self.computed += len(missing)
         return results
@@ -154,9 +182,11 @@ class Units:
         assert self._folder is not None
         return self._folder / key[:2] / key
 
-    def _read(self, key: str) -> dict[str, bytes] | None:
+    def _read(self, key: str) -> dict[str, Content] | None:
         if self._folder is None:
             return None
+        if self._stored:
+            return _read_stored(self._path(key))
         try:
             data = self._path(key).read_bytes()
         except OSError:
@@ -169,7 +199,7 @@ class Units:
             body = memoryview(data)[end + 1 :]
             if header["sha256"] != hashlib.sha256(body).hexdigest():
                 return None
-            files: dict[str, bytes] = {}
+            files: dict[str, Content] = {}
             offset = 0
             for name, length in header["files"]:
                 files[str(name)] = bytes(body[offset : offset + int(length)])
@@ -177,6 +207,12 @@ class Units:
         except (ValueError, KeyError, TypeError):
             return None
         return files if offset == len(body) else None
+
+    def _write(self, path: Path, files: dict[str, bytes]) -> dict[str, Content] | None:
+        if self._stored:
+            return _write_stored(path, files, self._marks)
+        _write(path, files)
+        return None
 
     def prune(self) -> None:
         """Remove the units this build did not use (an edited episode's old unit), keeping the folder small."""
@@ -187,9 +223,15 @@ class Units:
                 if not bucket.is_dir(follow_symlinks=False):
                     continue
                 for entry in os.scandir(bucket.path):
-                    if entry.name not in self.used:
+                    # A stored unit's files are named after its key: <key>.<n>.
+                    if entry.name.partition(".")[0] not in self.used:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
+
+
+def _as_bytes(content: Content) -> bytes:
+    assert isinstance(content, bytes), "only stored kinds hand over files"
+    return content
 
 
 def _write(path: Path, files: dict[str, bytes]) -> None:
@@ -207,15 +249,116 @@ def _write(path: Path, files: dict[str, bytes]) -> None:
             temporary.unlink(missing_ok=True)
 
 
+#: What a stored unit's header starts with; its files are kept beside it as ``<key>.<n>``.
+_STORED_MAGIC: Final = b"entretiens-unit-files 2\n"
+#: What to note about a unit's files when it is made: name -> a short text, kept with the unit.
+Marks = Callable[[Mapping[str, bytes]], Mapping[str, str]]
+#: Larger than any page: a file of another size at a body's name is not read at all.
+_LARGEST_BODY: Final = 64 * 1024 * 1024
+#: A name starting with this is the unit's own data, not a page (site's home page entry): kept
+#: in the header and handed on as bytes.
+INLINE: Final = "#"
+
+
+def _write_stored(path: Path, files: dict[str, bytes], marks: Marks | None) -> dict[str, Content] | None:
+    """Keep a unit as a header (names, sizes, digests, marks, then the :data:`INLINE` files'
+    bytes) and one plain file per other file, bodies first, so that a header found names bodies
+    that were all written. None when it could not be kept (no error: the unit is then handed
+    over as bytes)."""
+    noted = marks(files) if marks is not None else {}
+    entries = []
+    kept: dict[str, Content] = {}
+    written: list[Path] = []
+    inline = [content for name, content in files.items() if name.startswith(INLINE)]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for number, (name, content) in enumerate(files.items()):
+            sha256 = hashlib.sha256(content).hexdigest()
+            entries.append([name, len(content), sha256, noted.get(name)])
+            if name.startswith(INLINE):
+                kept[name] = content
+                continue
+            body = path.with_name(f"{path.name}.{number}")
+            _replace(body, content)
+            written.append(body)
+            kept[name] = stored(body, sha256, len(content), noted.get(name))
+        text = json.dumps({"files": entries}, ensure_ascii=False).encode("utf-8")
+        check = hashlib.sha256(text)
+        for content in inline:
+            check.update(content)
+        _replace(path, b"".join([_STORED_MAGIC, text, b"\n", check.hexdigest().encode(), b"\n", *inline]))
+    except OSError:
+        for body in written:
+            with contextlib.suppress(OSError):
+                body.unlink()
+        return None
+    return kept
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a file whole under a temporary name, then rename it into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+def _read_stored(path: Path) -> dict[str, Content] | None:
+    """A stored unit whose header and every file check out, else None (made anew)."""
+    try:
+        data = path.read_bytes()
+        if not data.startswith(_STORED_MAGIC):
+            return None
+        text, check, inline = data[len(_STORED_MAGIC) :].split(b"\n", 2)
+        digest = hashlib.sha256(text)
+        digest.update(inline)
+        if check.decode("ascii") != digest.hexdigest():
+            return None
+        files: dict[str, Content] = {}
+        offset = 0
+        for number, (name, size, sha256, marks) in enumerate(json.loads(text)["files"]):
+            if str(name).startswith(INLINE):
+                files[str(name)] = inline[offset : offset + int(size)]
+                offset += int(size)
+                continue
+            body = path.with_name(f"{path.name}.{number}")
+            if not _body_holds(body, int(size), str(sha256)):
+                return None
+            files[str(name)] = stored(body, str(sha256), int(size), None if marks is None else str(marks))
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    return files if offset == len(inline) else None
+
+
+def _body_holds(body: Path, size: int, sha256: str) -> bool:
+    """Whether a stored unit's file is a regular file of that size and digest (read a piece at
+    a time: its bytes are not kept). Opened without blocking: a FIFO at its name is no file."""
+    handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
+            return False
+        return file_sha256(handle) == sha256
+    finally:
+        os.close(handle)
+
+
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
 Request = tuple[tuple[object, ...], Callable[[], dict[str, bytes]], Sequence[object]]
+#: A unit for a worker to make: where to keep it, how to make it, the stamps of the files it
+#: reads, when the build started, and how to write it.
+Job = tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int, Callable[[Path, dict[str, bytes]], object]]
 #: Fewer missing units than this are made in this process: a worker costs a fork.
 PARALLEL_MIN = 64
 #: Most worker processes used, whatever the number of cores.
 MAX_WORKERS = 8
 #: The jobs of the running pool: set before the fork, so that workers inherit them (closures
 #: over the build's values, which could not be sent to a process otherwise).
-_JOBS: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]] = []
+_JOBS: list[Job] = []
 
 
 def _cores() -> int:
@@ -235,7 +378,7 @@ def _can_fork() -> bool:
     )
 
 
-def _in_workers(jobs: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int]]) -> None:
+def _in_workers(jobs: list[Job]) -> None:
     """Make and keep ``jobs`` in forked worker processes; failures are left to the caller."""
     _JOBS[:] = jobs
     workers = min(_cores(), MAX_WORKERS, len(jobs))
@@ -261,13 +404,13 @@ def _in_workers(jobs: list[tuple[Path, Callable[[], dict[str, bytes]], tuple[obj
 
 def _job(index: int) -> None:
     """In a worker: make one unit and keep it (an error leaves it to the parent to raise)."""
-    path, make, stamps, started = _JOBS[index]
+    path, make, stamps, started, write = _JOBS[index]
     try:
         made = make()
     except Exception:
         return
     if not _racy(stamps, started):
-        _write(path, made)
+        write(path, made)
 
 
 def _racy(stamps: Iterable[object], started: int) -> bool:

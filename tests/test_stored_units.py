@@ -1,0 +1,128 @@
+"""Pages kept as files: a build hands its pages on as checked cache files, never as bytes held in
+memory, dates them from what the cache noted when it made them, and never publishes a damaged one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from entretiens import buildrecord, layout, pipeline, unitcache
+from entretiens.errors import OutputError
+from entretiens.output import Stored, content_bytes
+from entretiens.publish import publish
+from entretiens.state import STATE_FILE
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _bodies(root: Path) -> list[Path]:
+    """The files of the kept pages (not their headers)."""
+    folder = root / unitcache.UNITS_DIR / "pages"
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "." in p.name and not p.name.startswith("."))
+
+
+def test_pages_are_handed_on_as_checked_cache_files(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    for _ in range(2):  # made and kept, then read back
+        built = pipeline.build(root, now=SAMPLE_NOW)
+        assert not built.errors
+        for release in built.releases:
+            episode = release.episode
+            for path in (layout.episode_page(episode), layout.embed_page(episode), layout.notes_markdown(episode)):
+                content = built.files[path]
+                assert isinstance(content, Stored), path
+                assert content.size == len(content.read_bytes())
+        assert isinstance(built.files[layout.GUESTS_PAGE], Stored)
+
+
+def test_the_changes_recorded_by_earlier_versions_do_not_move(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sample show's published.yaml was written when every page was dated from its bytes.
+    root = copy_sample_show(tmp_path / "show")
+    recorded = (root / STATE_FILE).read_bytes()
+    assert b"changes:" in recorded
+    later = SAMPLE_NOW + timedelta(days=40)
+    publish(root, now=later)
+    assert (root / STATE_FILE).read_bytes() == recorded
+    # Again from the kept pages, without reading one of them: the marks kept with them say it all.
+    buildrecord.forget(root)
+
+    def unread(self: Stored) -> bytes:
+        raise AssertionError(f"{self} was read")
+
+    monkeypatch.setattr(Stored, "read_bytes", unread)
+    built = pipeline.build(root, now=later)
+    monkeypatch.undo()
+    assert built.changes is not None and not built.errors
+    pipeline.commit(built, root / "public", pin_guids=True)
+    assert (root / STATE_FILE).read_bytes() == recorded
+    sitemap = content_bytes(built.files[PurePosixPath("sitemap.xml")])
+    assert b"<lastmod>2011-03-14</lastmod>" in sitemap
+    assert str(later.year).encode() not in sitemap
+
+
+def _headers(root: Path) -> list[Path]:
+    folder = root / unitcache.UNITS_DIR / "pages"
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "." not in p.name)
+
+
+@pytest.mark.parametrize("damage", ["same size", "cut", "removed", "fifo", "header"])
+def test_a_damaged_page_file_is_made_anew_and_never_published(tmp_path: Path, damage: str) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    bodies = _bodies(root)
+    assert bodies
+    if damage == "header":
+        # The home page entry kept in the header, and every header's own text.
+        for header in _headers(root):
+            data = header.read_bytes()
+            header.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+        bodies = []
+    for body in bodies:
+        status = body.stat()
+        data = body.read_bytes()
+        if damage == "same size":
+            body.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+            os.utime(body, ns=(status.st_atime_ns, status.st_mtime_ns))
+        elif damage == "cut":
+            body.write_bytes(data[: len(data) // 2])
+        elif damage == "removed":
+            body.unlink()
+        else:
+            body.unlink()
+            os.mkfifo(body)
+    # The output is written again from scratch, as a publish into a new folder would.
+    shutil.rmtree(root / "public")
+    buildrecord.forget(root)
+    publish(root, now=SAMPLE_NOW)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    publish(fresh, now=SAMPLE_NOW)
+    assert _files(root / "public") == _files(fresh / "public")
+    assert (root / STATE_FILE).read_bytes() == (fresh / STATE_FILE).read_bytes()
+    # And the units were kept anew, whole.
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 0
+
+
+def test_a_page_file_changed_after_its_check_is_not_published(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    page = built.files[PurePosixPath("guests/index.html")]
+    assert isinstance(page, Stored)
+    data = page.read_bytes()
+    page.write_bytes(data.replace(b"<h1", b"<h2", 1))
+    out = tmp_path / "elsewhere"
+    with pytest.raises(OutputError, match="changed after it was checked"):
+        pipeline.commit(built, out, pin_guids=False)
+    assert not out.exists()
+    # The next build notices, and makes the page again.
+    again = pipeline.build(root, now=SAMPLE_NOW)
+    assert again.computed["pages"] == 1
+    assert content_bytes(again.files[PurePosixPath("guests/index.html")]) == data
