@@ -7,15 +7,17 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from entretiens import yamlcache
+from entretiens import loading, yamlcache
 from entretiens.errors import ConfigError, Problem
 from entretiens.loading import load_project
-from entretiens.model import Person, Project
+from entretiens.model import Episode, Person, Project
 from entretiens.yamlfile import YamlList, YamlMap, YamlSyntaxError, read_yaml
 from sampleshow import copy_sample_show
 
@@ -295,14 +297,24 @@ def test_a_cached_load_equals_a_cold_one(tmp_path: Path, monkeypatch: pytest.Mon
     cold = _loaded(root, cache=False)
     assert _loaded(root) == cold
     parsed: list[Path] = []
+    built: list[Path] = []
 
     def counted(path: Path) -> object:
         parsed.append(path)
         return read_yaml(path)
 
+    original = loading._load_episode
+
+    def counted_build(path: Path, *args: Any, **kwargs: Any) -> Episode | None:
+        built.append(path)
+        return original(path, *args, **kwargs)
+
     monkeypatch.setattr(yamlcache, "read_yaml", counted)
+    monkeypatch.setattr(loading, "_load_episode", counted_build)
     assert _loaded(root) == cold
     assert parsed == []
+    # Every episode raised no problem: each is read back as it was built.
+    assert built == []
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -312,8 +324,52 @@ def _edit(path: Path, old: str, new: str) -> None:
     _age(path)
 
 
+def _audio_gone(root: Path) -> None:
+    (root / "audio" / "003-massimo-fubini.mp3").unlink()
+
+
+def _audio_linked(root: Path) -> None:
+    audio = root / "audio" / "003-massimo-fubini.mp3"
+    audio.unlink()
+    audio.symlink_to(root / "audio" / "004-jerome-serre.mp3")
+
+
+def _audio_folder_linked(root: Path) -> None:
+    (root / "audio").rename(root / "recordings")
+    (root / "audio").symlink_to(root / "recordings")
+
+
+def _audio_a_folder(root: Path) -> None:
+    audio = root / "audio" / "003-massimo-fubini.mp3"
+    audio.unlink()
+    audio.mkdir()
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "audio gone": _audio_gone,
+    "audio linked": _audio_linked,
+    "audio folder linked": _audio_folder_linked,
+    "audio a folder": _audio_a_folder,
+    "timezone": lambda root: _edit(root / "feed.yaml", "timezone: Europe/Paris", "timezone: America/New_York"),
+    "language": lambda root: _edit(root / "feed.yaml", "language: fr", "language: en"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_after_a_change_outside_the_episode_files_the_cached_load_equals_a_cold_one(
+    tmp_path: Path, change: str
+) -> None:
+    root = _sample(tmp_path)
+    before = _loaded(root)
+    assert _loaded(root) == before
+    CHANGES[change](root)
+    cached = _loaded(root)
+    assert cached == _loaded(root, cache=False)
+    assert cached != before
+
+
 EDITS = {
-    "title": ("episodes/003-massimo-fubini.yaml", "title: ", "title: Edited "),
+    "title": ("episodes/003-massimo-fubini.yaml", 'title: "', 'title: "Edited '),
     "bad date": ("episodes/003-massimo-fubini.yaml", "date: ", "date: not a date # "),
     "syntax": ("episodes/004-jerome-serre.yaml", "title: ", "title: [unclosed "),
     "unknown field": ("episodes/004-jerome-serre.yaml", "title: ", "titel: "),
@@ -329,6 +385,7 @@ def test_after_an_edit_the_cached_load_equals_a_cold_load_in_a_fresh_folder(tmp_
     name, old, new = EDITS[edit]
     _edit(root / name, old, new)
     cached = _loaded(root)
+    assert isinstance(cached, tuple) == (edit in ("title", "guest", "feed"))
     fresh = tmp_path / "fresh"
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".entretiens"))
     cold = _loaded(fresh, cache=False)
@@ -358,3 +415,48 @@ def test_problems_are_compared_by_file_line_and_field() -> None:
     assert "x.yaml" in text
     assert "line=3" in text
     assert "field='number'" in text
+
+
+def test_the_parses_of_episodes_read_back_stay_for_a_change_of_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every save rewrites the store, with only the entries in use: an episode read back whole
+    # keeps its parse, which a new time zone (every episode built again) needs.
+    monkeypatch.setattr(yamlcache, "_OVERLAY_MIN", 0)
+    monkeypatch.setattr(yamlcache, "_OVERLAY_SHARE", 10**6)
+    root = _sample(tmp_path)
+    _loaded(root)
+    _edit(root / "episodes/003-massimo-fubini.yaml", 'title: "', 'title: "Edited ')
+    assert isinstance(_loaded(root), tuple)
+    _edit(root / "feed.yaml", "timezone: Europe/Paris", "timezone: America/New_York")
+    parsed: list[str] = []
+
+    def counted(path: Path) -> object:
+        parsed.append(path.name)
+        return read_yaml(path)
+
+    monkeypatch.setattr(yamlcache, "read_yaml", counted)
+    assert _loaded(root) == _loaded(root, cache=False)
+    assert parsed == ["feed.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("timezone: Europe/Paris", "timezone: America/New_York"), ("language: fr", "language: en")],
+)
+def test_an_episode_is_built_again_when_the_settings_it_reads_change(tmp_path: Path, old: str, new: str) -> None:
+    # A date without offset is in the show's time zone; a transcript without language in its language.
+    root = _sample(tmp_path)
+    _edit(root / "episodes/003-massimo-fubini.yaml", "date: 2011-01-31T09:00:00+01:00", "date: 2011-01-31 09:00:00")
+    _edit(root / "episodes/003-massimo-fubini.yaml", "title: ", "transcript: transcripts/003.vtt\ntitle: ")
+    (root / "transcripts").mkdir(exist_ok=True)
+    (root / "transcripts" / "003.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    _age(root)
+    _loaded(root)
+    first = load_project(root)
+    _edit(root / "feed.yaml", old, new)
+    again = load_project(root)
+    assert _everything(again) == _everything(load_project(root, cache=False))
+    episode = next(e for e in again.episodes if e.slug == "003-massimo-fubini")
+    before = next(e for e in first.episodes if e.slug == "003-massimo-fubini")
+    assert (episode.date.tzname(), episode.transcripts) != (before.date.tzname(), before.transcripts)

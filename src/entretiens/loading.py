@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import itertools
+import json
 import os
 import re
 import stat
@@ -15,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import podcast_spec
+from . import episodecache, podcast_spec
 from .errors import ConfigError, Problem
 from .layout import FEED, FEED_ARCHIVE
 from .model import (
@@ -41,7 +43,7 @@ from .model import (
 from .output import MARKER
 from .podcast_spec import ARTWORK_FORMATS, PODCAST_TEXT_LIMIT
 from .state import STATE_FILE, LiveFeed, episode_guid_for, is_uuid, read_live_feed, read_state, recover_guids
-from .yamlcache import ParseCache
+from .yamlcache import ParseCache, Stamp
 from .yamlfile import FieldReader, YamlMap, YamlSyntaxError, field_lines, read_yaml
 
 #: Reads one YAML file as :func:`~entretiens.yamlfile.read_yaml` does (from the parse cache, or not).
@@ -96,11 +98,14 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
         zone = _zone(show.timezone) if show else ZoneInfo("UTC")
         language = show.language if show else "en"
         episode_files = yaml_files(root / EPISODES_DIR, problems)
-        episodes = [
-            episode
-            for path in episode_files
-            if (episode := _load_episode(path, zone, language, registry, problems, read)) is not None
-        ]
+        if parses is not None:
+            context = _episode_context(zone, language, registry)
+            found = (
+                _kept_episode(parses, context, root, path, zone, language, registry, problems) for path in episode_files
+            )
+        else:
+            found = (_load_episode(path, zone, language, registry, problems, read) for path in episode_files)
+        episodes = [episode for episode in found if episode is not None]
     finally:
         if parses is not None:
             parses.close()
@@ -793,7 +798,11 @@ def _show_file(reader: FieldReader, text: str, field: str, line: int | None) -> 
     """
     root = show_root(reader.path)
     if _plain_media(root, text):
+        if reader.named is not None:
+            reader.named.append(text)
         return text
+    if reader.named is not None:
+        reader.named.append(None)
     named = root / text
     if not named.exists() and not named.is_symlink():
         reader.error(
@@ -1005,6 +1014,68 @@ def _subscribe(reader: FieldReader, data: YamlMap) -> tuple[tuple[str, str], ...
 # -- episodes -------------------------------------------------------------------------------------
 
 
+def _episode_context(zone: tzinfo, language: str, registry: dict[str, tuple[Person, Path]]) -> str:
+    """A digest of what an episode is built from besides its file: the show's time zone and
+    language, and the guests' registry (people, their files and lines)."""
+    hashed = hashlib.sha256(repr((str(zone), language)).encode("utf-8", "surrogatepass"))
+    for person_id, (person, path) in sorted(registry.items()):
+        hashed.update(repr((person_id, person, person.source, person.lines, path)).encode("utf-8", "surrogatepass"))
+    return hashed.hexdigest()[:32]
+
+
+def _kept_episode(
+    parses: ParseCache,
+    context: str,
+    root: Path,
+    path: Path,
+    zone: tzinfo,
+    language: str,
+    registry: dict[str, tuple[Person, Path]],
+    problems: list[Problem],
+) -> Episode | None:
+    """:func:`_load_episode`, or the episode it built from the same file last time.
+
+    Kept with the files it names: they are checked again (one ``lstat`` per part) before the
+    episode is used. Only an episode whose file raised no problem at all is kept, and only when
+    every file it names went through that quick check; anything else is built as usual.
+    """
+    stamp = parses.stamp(path)
+    key = f"episode {context} {path}"
+    if stamp is not None and (found := parses.get(key, stamp)) is not None:
+        try:
+            entry = found[0]
+            if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
+                raise ValueError("not an entry")
+            episode = episodecache.decode(entry[1])
+            if type(episode) is Episode and all(type(text) is str and _plain_media(root, text) for text in entry[0]):
+                # Its parse stays in the store: a change of the show's settings needs it again.
+                parses.touch(str(path), stamp)
+                return episode
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+            pass
+        parses.forget(key)
+    before = len(problems)
+    checked: list[str | None] = []
+    episode = _load_episode(
+        path, zone, language, registry, problems, lambda file: parses.read_yaml(file, stamp), named=checked
+    )
+    if episode is None or stamp is None or len(problems) != before or None in checked or not parses.keeps(stamp):
+        return episode
+    _keep_episode(parses, key, stamp, episode, checked)
+    return episode
+
+
+def _keep_episode(parses: ParseCache, key: str, stamp: Stamp, episode: Episode, named: list[str | None]) -> None:
+    """Keep an episode when what would be read back is exactly it."""
+    try:
+        data = episodecache.encode(episode)
+        again = episodecache.decode(json.loads(json.dumps(data, ensure_ascii=False)))
+    except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
+        return
+    if episodecache.same(again, episode):
+        parses.put(key, stamp, [named, data])
+
+
 def _load_episode(
     path: Path,
     zone: tzinfo,
@@ -1012,11 +1083,13 @@ def _load_episode(
     registry: dict[str, tuple[Person, Path]],
     problems: list[Problem],
     read: Reader,
+    *,
+    named: list[str | None] | None = None,
 ) -> Episode | None:
     data = _read_mapping(path, problems, read)
     if data is None:
         return None
-    reader = FieldReader(path, problems)
+    reader = FieldReader(path, problems, named=named)
     slug = path.stem
     if not _SLUG.match(slug):
         reader.error(

@@ -307,39 +307,53 @@ class ParseCache:
         #: Files parsed (not found in the cache) by this load.
         self.parsed = 0
 
-    def read_yaml(self, path: Path) -> object:
-        """:func:`~entretiens.yamlfile.read_yaml` of ``path``, from the cache when it holds it.
-
-        :raises YamlSyntaxError: as :func:`~entretiens.yamlfile.read_yaml`.
-        """
-        key = str(path)
+    def stamp(self, path: Path) -> Stamp | None:
+        """The stamp of a show file, or None when it cannot be read; take it before reading the
+        file, so that a change in between makes what is kept stale, never wrong."""
         try:
-            stamp = stamp_of(path.stat())
+            return stamp_of(path.stat())
         except OSError:
-            stamp = None
-        if stamp is not None:
-            for store in (self._overlay, self._store):
-                body = store.body(key, stamp)
-                if body is None:
-                    continue
-                try:
-                    value = decode(json.loads(body))
-                except (ValueError, TypeError, IndexError, KeyError, RecursionError):
-                    continue
-                self._hits[key] = (stamp, store)
-                return value
-        # The stamp is taken before the file is read: a change in between makes it stale, never wrong.
-        value = read_yaml(path)
-        self.parsed += 1
-        if stamp is not None and self._keep and stamp[3] < self._started - RACY_NS:
-            self._put(key, stamp, value)
-        return value
+            return None
 
-    def _put(self, key: str, stamp: Stamp, value: object) -> None:
+    def keeps(self, stamp: Stamp) -> bool:
+        """Whether what is made from a file at ``stamp`` would be kept: not a file modified in
+        the last :data:`~entretiens.unitcache.RACY_NS` (its next change could keep the stamp)."""
+        return self._keep and stamp[3] < self._started - RACY_NS
+
+    def get(self, key: str, stamp: Stamp) -> tuple[object] | None:
+        """The JSON value kept under ``key`` for a file at ``stamp`` (in a 1-tuple), or None."""
+        for store in (self._overlay, self._store):
+            body = store.body(key, stamp)
+            if body is None:
+                continue
+            try:
+                value = json.loads(body)
+            except ValueError:
+                continue
+            self._hits[key] = (stamp, store)
+            return (value,)
+        return None
+
+    def touch(self, key: str, stamp: Stamp) -> None:
+        """Mark the entry under ``key`` for a file at ``stamp`` as in use without reading it, so
+        that rewriting the store keeps it (the parse of a file whose episode was read back)."""
+        for store in (self._overlay, self._store):
+            found = store.index.get(key)
+            if found is not None and found[0] == stamp:
+                self._hits[key] = (stamp, store)
+                return
+
+    def forget(self, key: str) -> None:
+        """Drop the entry :meth:`get` found under ``key`` (its value turned out unusable)."""
+        self._hits.pop(key, None)
+
+    def put(self, key: str, stamp: Stamp, value: object) -> None:
+        """Keep a JSON value under ``key`` for a file at ``stamp``, if :meth:`keeps` says so."""
+        if not self.keeps(stamp):
+            return
         try:
-            body = json.dumps(encode(value, 2 * stamp[2] + 64), ensure_ascii=False, separators=(",", ":"))
-            data = body.encode("utf-8")
-        except (_Unsupported, ValueError, RecursionError):
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except (ValueError, TypeError, RecursionError):
             return
         try:
             if self._writer is None:
@@ -347,6 +361,29 @@ class ParseCache:
             self._writer.add(key, stamp, data, hashlib.sha256(data).hexdigest()[:32])
         except OSError:
             self._give_up()
+
+    def read_yaml(self, path: Path, stamp: Stamp | None = None) -> object:
+        """:func:`~entretiens.yamlfile.read_yaml` of ``path``, from the cache when it holds it.
+
+        :param stamp: the file's :meth:`stamp`, when taken already.
+        :raises YamlSyntaxError: as :func:`~entretiens.yamlfile.read_yaml`.
+        """
+        key = str(path)
+        if stamp is None:
+            stamp = self.stamp(path)
+        if stamp is not None:
+            found = self.get(key, stamp)
+            if found is not None:
+                try:
+                    return decode(found[0])
+                except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+                    self.forget(key)
+        value = read_yaml(path)
+        self.parsed += 1
+        if stamp is not None and self.keeps(stamp):
+            with contextlib.suppress(_Unsupported):
+                self.put(key, stamp, encode(value, 2 * stamp[2] + 64))
+        return value
 
     def _give_up(self) -> None:
         if self._writer is not None:

@@ -362,8 +362,9 @@ _PAIRS: dict[tuple[str, int], tuple[str, int]] = {}
 _PAIRS_MAX = 200_000
 
 
-def _pair(field: str, line: int) -> tuple[str, int]:
-    """``(field, line)``, the same object for equal pairs (and the same text for equal fields)."""
+def line_pair(field: str, line: int) -> tuple[str, int]:
+    """``(field, line)`` as a model keeps it in its lines: one object for equal pairs, one text
+    for equal fields."""
     pair = (field, line)
     kept = _PAIRS.get(pair)
     if kept is None:
@@ -379,18 +380,18 @@ def field_lines(data: YamlMap) -> tuple[tuple[str, int], ...]:
     Read from the one parse of the file, so nested values keep their exact line; ``""`` is the
     line of the file's mapping itself.
     """
-    found: list[tuple[str, int]] = [_pair("", data.line)] if data.line else []
+    found: list[tuple[str, int]] = [line_pair("", data.line)] if data.line else []
 
     def walk(node: object, prefix: str) -> None:
         if isinstance(node, YamlMap):
             for key, value in node.items():
                 field = f"{prefix}{key}"
-                found.append(_pair(field, node.key_lines[key]))
+                found.append(line_pair(field, node.key_lines[key]))
                 walk(value, f"{field}.")
         elif isinstance(node, YamlList):
             base = prefix.removesuffix(".")
             for index, item in enumerate(node):
-                found.append(_pair(f"{base}[{index}]", node.item_lines[index]))
+                found.append(line_pair(f"{base}[{index}]", node.item_lines[index]))
                 walk(item, f"{base}[{index}].")
 
     walk(data, "")
@@ -400,9 +401,12 @@ def field_lines(data: YamlMap) -> tuple[tuple[str, int], ...]:
 class FieldReader:
     """Reads the fields of one YAML file, collecting a Problem for each defect instead of stopping."""
 
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
+    def __init__(self, path: Path, problems: list[Problem], *, named: list[str | None] | None = None) -> None:
+        """:param named: gathers each show file the fields name, as written, when its check was
+        one that can be made again cheaply (None when it was not)."""
         self.path = path
         self.problems = problems
+        self.named = named
 
     # -- reporting ---------------------------------------------------------------------------
 

@@ -1,0 +1,178 @@
+"""An episode as the loader built it from its file, written as JSON and read back exactly.
+
+After the parse (:mod:`entretiens.yamlcache`), building an episode from its values (each field
+checked, each file it names checked) was most of what loading a large show cost on every
+rebuild. The loader keeps the episode it built from a file that raised no problem, beside the
+parse, under the file's stamp and everything else it was built from (the show's time zone and
+language, the guests' registry); it revalidates the files the episode names (one ``lstat`` per
+part) before using it again.
+
+The format is closed: the model's own dataclasses, by name from :data:`CLASSES`, their fields in
+order; tuples, text, numbers, booleans, null, paths, times (with a fixed offset or an IANA zone)
+and durations. An episode is kept only when reading back what was written gives it exactly,
+every field compared, those equality leaves out (lines, sources) included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PosixPath
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
+from .yamlfile import line_pair
+
+#: The model classes an episode is made of, by name.
+CLASSES: Final = {
+    cls.__name__: cls for cls in (Episode, Person, Link, Chapter, Soundbite, Transcript, DeclaredAudio, Source)
+}
+_FIELDS: Final = {name: tuple(field.name for field in dataclasses.fields(cls)) for name, cls in CLASSES.items()}
+
+
+class Unsupported(Exception):
+    """A value this format does not hold: the episode is not kept."""
+
+
+def encode(value: object) -> object:
+    """``value`` (an :class:`~entretiens.model.Episode`, or any part of one) as JSON values.
+
+    :raises Unsupported: it holds something else than what :func:`decode` builds.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        assert isinstance(value, float)
+        if not math.isfinite(value):
+            raise Unsupported("not a finite number")
+        return value
+    if kind is tuple:
+        assert isinstance(value, tuple)
+        return ["T", *(encode(item) for item in value)]
+    name = kind.__name__
+    if CLASSES.get(name) is kind:
+        return ["C", name, *(_encode_field(field, getattr(value, field)) for field in _FIELDS[name])]
+    if kind is PosixPath:
+        return ["P", str(value)]
+    if kind is datetime:
+        assert isinstance(value, datetime)
+        return ["t", *_moment(value)]
+    if kind is timedelta:
+        assert isinstance(value, timedelta)
+        return ["d", value.days, value.seconds, value.microseconds]
+    raise Unsupported(name)
+
+
+def _encode_field(field: str, value: object) -> object:
+    # The lines of a file's fields, flat: (field, line) pairs are most of an episode's values.
+    if field == "lines":
+        assert isinstance(value, tuple)
+        flat: list[object] = ["L"]
+        for name, line in value:
+            if type(name) is not str or type(line) is not int:
+                raise Unsupported("lines")
+            flat += (name, line)
+        return flat
+    return encode(value)
+
+
+def _moment(value: datetime) -> list[object]:
+    zone = value.tzinfo
+    parts: list[object] = [value.year, value.month, value.day, value.hour, value.minute, value.second]
+    parts.append(value.microsecond)
+    if zone is None:
+        parts.append(None)
+    elif type(zone) is ZoneInfo and zone.key and ZoneInfo(zone.key) is zone:
+        parts.append(zone.key)
+    elif type(zone) is timezone and zone.tzname(None) == timezone(zone.utcoffset(None)).tzname(None):
+        parts.append(zone.utcoffset(None) // timedelta(microseconds=1))
+    else:
+        raise Unsupported("time zone")
+    if value.fold:
+        raise Unsupported("fold")
+    return parts
+
+
+def decode(data: object) -> object:
+    """What :func:`encode` was given.
+
+    :raises ValueError, TypeError, IndexError, KeyError, RecursionError: ``data`` is not what
+        :func:`encode` writes.
+    """
+    return _decode(data, {})
+
+
+def _decode(data: object, paths: dict[str, Path]) -> object:
+    # ``paths``: one Path object for every mention of one path (each source names the file).
+    kind = type(data)
+    if kind is not list:
+        if kind is dict:
+            raise TypeError("not an episode")
+        return data
+    assert isinstance(data, list)
+    tag = data[0]
+    if tag == "C":
+        name = data[1]
+        names = _FIELDS[name]
+        if len(data) != len(names) + 2:
+            raise ValueError("not an episode")
+        values: dict[str, Any] = {}
+        for index, field in enumerate(names, start=2):
+            item = data[index]
+            values[field] = _decode(item, paths) if type(item) is list or type(item) is dict else item
+        return CLASSES[name](**values)
+    if tag == "T":
+        return tuple(_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[1:])
+    if tag == "L":
+        fields, lines = data[1::2], data[2::2]
+        if (
+            len(fields) != len(lines)
+            or any(type(f) is not str for f in fields)
+            or any(type(n) is not int for n in lines)
+        ):
+            raise TypeError("not lines")
+        return tuple(map(line_pair, fields, lines))
+    if tag == "P":
+        text = data[1]
+        path = paths.get(text)
+        if path is None:
+            path = paths[text] = Path(text)
+        return path
+    if tag == "t":
+        year, month, day, hour, minute, second, micro, zone = data[1:]
+        tzinfo = None if zone is None else ZoneInfo(zone) if type(zone) is str else _offset(zone)
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tzinfo)
+    if tag == "d":
+        return timedelta(days=data[1], seconds=data[2], microseconds=data[3])
+    raise ValueError("not an episode")
+
+
+@functools.lru_cache(maxsize=64)
+def _offset(microseconds: int) -> timezone:
+    """A fixed-offset zone, one object per offset (a show's dates share a handful)."""
+    return timezone(timedelta(microseconds=microseconds))
+
+
+def same(one: object, other: object) -> bool:
+    """Whether two values are the same in every field, even those equality leaves out."""
+    if type(one) is not type(other):
+        return False
+    if dataclasses.is_dataclass(one):
+        return all(same(getattr(one, f.name), getattr(other, f.name)) for f in dataclasses.fields(one))
+    if isinstance(one, tuple):
+        assert isinstance(other, tuple)
+        return len(one) == len(other) and all(same(a, b) for a, b in zip(one, other, strict=True))
+    if isinstance(one, datetime):
+        assert isinstance(other, datetime)
+        return (
+            one == other
+            and type(one.tzinfo) is type(other.tzinfo)
+            and one.tzinfo == other.tzinfo
+            and one.tzname() == other.tzname()
+            and one.fold == other.fold
+        )
+    return one == other
