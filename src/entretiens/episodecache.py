@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PosixPath
 from typing import Any, Final
@@ -97,13 +98,15 @@ def _moment(value: datetime) -> list[object]:
     return parts
 
 
-def decode(data: object) -> object:
+def decode(data: object, *, paths: Iterable[Path] = ()) -> object:
     """What :func:`encode` was given.
 
+    :param paths: Path objects to use for these paths rather than new equal ones (the
+        episode's own file, which every source names).
     :raises ValueError, TypeError, IndexError, KeyError, RecursionError: ``data`` is not what
         :func:`encode` writes.
     """
-    return _decode(data, {})
+    return _decode(data, {str(path): path for path in paths})
 
 
 def _decode(data: object, paths: dict[str, Path]) -> object:
@@ -120,22 +123,26 @@ def _decode(data: object, paths: dict[str, Path]) -> object:
         names = _FIELDS[name]
         if len(data) != len(names) + 2:
             raise ValueError("not an episode")
-        values: dict[str, Any] = {}
-        for index, field in enumerate(names, start=2):
-            item = data[index]
-            values[field] = _decode(item, paths) if type(item) is list or type(item) is dict else item
+        values: dict[str, Any] = dict(
+            zip(
+                names,
+                [_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[2:]],
+                strict=True,
+            )
+        )
         return CLASSES[name](**values)
     if tag == "T":
         return tuple(_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[1:])
     if tag == "L":
-        fields, lines = data[1::2], data[2::2]
-        if (
-            len(fields) != len(lines)
-            or any(type(f) is not str for f in fields)
-            or any(type(n) is not int for n in lines)
-        ):
-            raise TypeError("not lines")
-        return tuple(map(line_pair, fields, lines))
+        if not len(data) % 2:
+            raise ValueError("not lines")
+        pairs = []
+        for index in range(1, len(data), 2):
+            field, line = data[index], data[index + 1]
+            if type(field) is not str or type(line) is not int:
+                raise TypeError("not lines")
+            pairs.append(line_pair(field, line))
+        return tuple(pairs)
     if tag == "P":
         text = data[1]
         path = paths.get(text)

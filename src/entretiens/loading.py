@@ -1046,7 +1046,7 @@ def _kept_episode(
             entry = found[0]
             if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
                 raise ValueError("not an entry")
-            episode = episodecache.decode(entry[1])
+            episode = episodecache.decode(entry[1], paths=(path,))
             if type(episode) is Episode and all(type(text) is str and _plain_media(root, text) for text in entry[0]):
                 # Its parse stays in the store: a change of the show's settings needs it again.
                 parses.touch(str(path), stamp)

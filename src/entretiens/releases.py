@@ -194,7 +194,11 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
     problems: list[Problem] = []
     releases = []
     ready = set()
-    for episode in ordered:
+    # Each release made with its neighbours, as link() would give them when none is left out
+    # (an audio file that changed since it was measured): link() then replaces none.
+    slugs = [None, *(episode.slug for episode in ordered), None]
+    for position, episode in enumerate(ordered, start=1):
+        previous, following = slugs[position - 1], slugs[position + 1]
         info = infos[episode.slug]
         found, found_problems = chapters.chapters_for(episode, info)
         found_problems += chapters.timing_problems(episode, found, info)
@@ -203,7 +207,16 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
         problems += found_problems
         if any(p.severity == "error" for p in found_problems):
             # What the YAML says, for the rules; no feed or page is built from it.
-            releases.append(Release(episode=episode, audio=info, chapters=episode.chapters, enclosure_length=info.size))
+            releases.append(
+                Release(
+                    episode=episode,
+                    audio=info,
+                    chapters=episode.chapters,
+                    enclosure_length=info.size,
+                    previous=previous,
+                    next=following,
+                )
+            )
             continue
         audio_file = None if is_remote(episode.audio) else project.show.root / episode.audio
         stamp = stamp_of(audio_file) if audio_file is not None else None
@@ -220,6 +233,8 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
                 audio_file=audio_file,
                 enclosure_length=info.size,
                 audio_stamp=stamp,
+                previous=previous,
+                next=following,
             )
         )
     return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
@@ -261,14 +276,15 @@ def _changed(episode: Episode) -> Problem:
 def link(releases: Iterable[Release]) -> tuple[Release, ...]:
     """The releases oldest first, each knowing its previous and next one (the pages' pager)."""
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
-    return tuple(
-        replace(
-            release,
-            previous=ordered[index - 1].episode.slug if index > 0 else None,
-            next=ordered[index + 1].episode.slug if index + 1 < len(ordered) else None,
-        )
-        for index, release in enumerate(ordered)
-    )
+    linked = []
+    for index, release in enumerate(ordered):
+        previous = ordered[index - 1].episode.slug if index > 0 else None
+        following = ordered[index + 1].episode.slug if index + 1 < len(ordered) else None
+        # Replaced only where they differ: a release is a large value, and most already know them.
+        if release.previous != previous or release.next != following:
+            release = replace(release, previous=previous, next=following)
+        linked.append(release)
+    return tuple(linked)
 
 
 def tag(project: Project, releases: tuple[Release, ...]) -> tuple[tuple[Release, ...], list[Problem]]:
