@@ -20,7 +20,8 @@ from conftest import NOW
 from entretiens import cards, images, thumbnails
 from entretiens.images import open_image
 from entretiens.loading import load_project
-from entretiens.model import Project
+from entretiens.model import Episode, Project, Show
+from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
 from showbuilder import episode, make_show, write_artwork
 from site_fixtures import site_show
@@ -53,6 +54,11 @@ def _settle(path: Path, seconds: int = 60) -> None:
     os.utime(path, ns=(then, then))
 
 
+def _card(show: Show, episode: Episode) -> bytes:
+    """The card's bytes (a kept card comes as the cache's file of them)."""
+    return content_bytes(cards.card(show, episode))
+
+
 def _refuse(*args: object) -> bytes:
     raise AssertionError("drawn again: the cache was not used")
 
@@ -60,16 +66,18 @@ def _refuse(*args: object) -> bytes:
 def test_a_cached_card_is_the_same_bytes_as_a_cold_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = _show(tmp_path / "a")
     show, first = project.show, project.episodes[0]
-    drawn = cards.card(show, first)
+    drawn = _card(show, first)
     assert len(_entries(show.root, "card")) == 1
     with monkeypatch.context() as patch:
         patch.setattr(cards, "_draw", _refuse)
-        assert cards.card(show, first) == drawn
+        kept = cards.card(show, first)
+        # Handed on as the cache's file, not as bytes in memory.
+        assert isinstance(kept, Stored) and kept.read_bytes() == drawn
     # The same show in a fresh folder (no cache, another path): drawn anew, the same bytes.
     shutil.copytree(show.root, tmp_path / "b", ignore=shutil.ignore_patterns(".entretiens"))
     fresh = load_project(tmp_path / "b")
     assert not _entries(fresh.show.root, "card")
-    assert cards.card(fresh.show, fresh.episodes[0]) == drawn
+    assert _card(fresh.show, fresh.episodes[0]) == drawn
     with Image.open(io.BytesIO(drawn)) as image:
         assert image.size == (cards.WIDTH, cards.HEIGHT)
 
@@ -80,8 +88,8 @@ def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
 ) -> None:
     project = _show(tmp_path / "show")
     show, first, second = project.show, *project.episodes
-    expected = cards.card(show, first)
-    other = cards.card(show, second)
+    expected = _card(show, first)
+    other = _card(show, second)
     entry, foreign = (
         next(p for p in _entries(show.root, "card") if p.read_bytes().endswith(data)) for data in (expected, other)
     )
@@ -91,7 +99,7 @@ def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
         os.mkfifo(entry) if damage == "fifo" else entry.mkdir()
         # In a thread: a build that opened the FIFO for reading would wait for a writer forever.
         made: list[bytes] = []
-        worker = threading.Thread(target=lambda: made.append(cards.card(show, first)), daemon=True)
+        worker = threading.Thread(target=lambda: made.append(_card(show, first)), daemon=True)
         worker.start()
         worker.join(timeout=60)
         assert made == [expected]
@@ -106,29 +114,29 @@ def test_a_damaged_or_foreign_card_entry_is_drawn_again_and_replaced(
             "foreign": foreign.read_bytes(),
         }[damage]
     )
-    assert cards.card(show, first) == expected
+    assert _card(show, first) == expected
     assert entry.read_bytes() == stored, "the entry was made anew"
     with monkeypatch.context() as patch:
         patch.setattr(cards, "_draw", _refuse)
-        assert cards.card(show, first) == expected
+        assert _card(show, first) == expected
 
 
 def test_a_changed_title_guest_show_name_or_artwork_makes_a_new_card(tmp_path: Path) -> None:
     project = _show(tmp_path / "show")
     show, first = project.show, project.episodes[0]
-    seen = {cards.card(show, first)}
+    seen = {_card(show, first)}
     for changed in (
         (show, replace(first, title="Another title")),
         (replace(show, title="Another show"), first),
         (show, replace(first, guests=())),
     ):
-        seen.add(cards.card(*changed))
+        seen.add(_card(*changed))
     assert len(seen) == 4
     # New pixels in the artwork file (same size in bytes, a later modification time).
     artwork = show.root / "artwork.png"
     Image.new("RGB", (1400, 1400), (200, 30, 30)).save(artwork)
     _settle(artwork, seconds=30)
-    seen.add(cards.card(show, first))
+    seen.add(_card(show, first))
     assert len(seen) == 5
     assert len(_entries(show.root, "card")) == 5
 
@@ -166,8 +174,7 @@ def test_a_damaged_thumbnail_entry_is_made_again(tmp_path: Path, monkeypatch: py
         _settle(image)
     first = publish(root, root / "public", dry_run=True).files
     photo = PurePosixPath("assets/people/ada-lovelace.jpg")
-    expected = first[photo]
-    assert isinstance(expected, bytes)
+    expected = content_bytes(first[photo])
     entries = _entries(root, "thumbnail")
     assert entries
     for entry in entries:
@@ -181,7 +188,7 @@ def test_a_damaged_thumbnail_entry_is_made_again(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(thumbnails, "_encode", counting)
     again = publish(root, root / "public", dry_run=True).files
-    assert again[photo] == expected
+    assert content_bytes(again[photo]) == expected
     assert "ada.png" in made
     assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "thumbnail"))
 
@@ -193,9 +200,9 @@ def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(tm
     show, first = project.show, project.episodes[0]
     (show.root / "artwork.png").touch()
     cards._FITTED.clear()
-    drawn = cards.card(show, first)
+    drawn = _card(show, first)
     assert not _entries(show.root, "card")
     _settle(show.root / "artwork.png")
     cards._FITTED.clear()
-    assert cards.card(show, first) == drawn
+    assert _card(show, first) == drawn
     assert len(_entries(show.root, "card")) == 1

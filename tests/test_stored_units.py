@@ -126,3 +126,27 @@ def test_a_page_file_changed_after_its_check_is_not_published(tmp_path: Path) ->
     again = pipeline.build(root, now=SAMPLE_NOW)
     assert again.computed["pages"] == 1
     assert content_bytes(again.files[PurePosixPath("guests/index.html")]) == data
+
+
+def test_cards_are_handed_on_as_checked_files_and_a_damaged_one_is_drawn_again(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    artwork = root / "artwork.png"
+    then = artwork.stat().st_mtime_ns - 60 * 1_000_000_000
+    os.utime(artwork, ns=(then, then))  # settled: cards made from it are kept
+    publish(root, now=SAMPLE_NOW)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    cards = [path for path in built.files if path.parts[:2] == ("assets", "cards")]
+    assert cards and all(isinstance(built.files[path], Stored) for path in cards)
+    for path in cards:
+        entry = built.files[path]
+        assert isinstance(entry, Stored)
+        status = entry.stat()
+        data = entry.read_bytes()
+        entry.write_bytes(data[:-10] + bytes([data[-10] ^ 1]) + data[-9:])
+        os.utime(entry, ns=(status.st_atime_ns, status.st_mtime_ns))
+    shutil.rmtree(root / "public")
+    buildrecord.forget(root)
+    publish(root, now=SAMPLE_NOW)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    publish(fresh, now=SAMPLE_NOW)
+    assert _files(root / "public") == _files(fresh / "public")

@@ -25,6 +25,7 @@ from . import images, remote_images
 from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
+from .output import Content
 from .thumbnails import Stamp, cached_image, settled, source_stamp
 
 WIDTH = 1200
@@ -265,8 +266,8 @@ def prepare(show: Show) -> None:
             _fitted(stamp)
 
 
-def card(show: Show, episode: Episode) -> bytes:
-    """An episode's card as JPEG bytes, from the cache when nothing that shapes it changed."""
+def card(show: Show, episode: Episode) -> Content:
+    """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed."""
     guests = [person.name for person in episode.guests]
     source = _source(show, episode)
     artwork = source_stamp(source) if source is not None else None

@@ -194,7 +194,7 @@ def build_site(
     by_slug = {release.episode.slug: release for release in ordered}
     requests: list[unitcache.Request] = []
     #: The cards drawn by the units made in this process.
-    drawn: dict[str, bytes] = {}
+    drawn: dict[str, Content] = {}
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import Content, atomic_write
+from .output import Content, Stored, atomic_write, file_sha256, stored
 from .unitcache import RACY_NS
 
 
@@ -35,11 +35,15 @@ class Picture:
 #: Where resized images are kept between runs, in the show folder: making them is the slowest
 #: part of rendering (a 1400 px cover decodes and resizes in ~80 ms), and they rarely change.
 IMAGE_CACHE = Path(".entretiens") / "cache" / "images"
-#: What :func:`cached_image` gives: bytes, or None for a source that cannot be read.
+#: What :func:`cached_image` makes: bytes, or None for a source that cannot be read.
 Made = TypeVar("Made", bytes, bytes | None)
-#: What every file of :data:`IMAGE_CACHE` starts with, before the SHA-256 of its key and bytes:
-#: a file cut short, damaged, or left by another version does not match and is made anew.
-_CACHE_MAGIC = b"entretiens image cache 2\n"
+#: What every check of :data:`IMAGE_CACHE` holds, before the SHA-256 of the entry's key, then
+#: the SHA-256 of its bytes: an entry cut short, damaged, or left by another version does not
+#: match and is made anew.
+_CACHE_MAGIC = b"entretiens image cache 3\n"
+#: Where each entry's check is kept (the entry itself holds the picture's bytes alone, so that
+#: the output can copy it as it is).
+_CHECKS = "checks"
 
 
 #: What identifies an image file's content for the caches: its path, size, modification time
@@ -66,42 +70,58 @@ def settled(stamp: Stamp) -> bool:
 
 def cached_image(
     root: Path, kind: str, key: Sequence[object], suffix: str, make: Callable[[], Made], *, keep: bool = True
-) -> Made:
+) -> Made | Stored:
     """``make()``'s bytes, kept in the show's :data:`IMAGE_CACHE` as ``kind-<digest><suffix>``
     under ``key`` (everything that shapes them, JSON-serialisable; Pillow's version is added).
 
-    The one cache of thumbnails and social cards. An entry is trusted only when it carries the
-    digest of its own key and bytes: a damaged or foreign file is ignored and replaced, never
-    published. Empty or None results are not kept (they are cheap to find again), nor any
-    with ``keep`` false (made from a file that is not :func:`settled`).
+    The one cache of thumbnails and social cards. A kept picture is handed on as a
+    :class:`~entretiens.output.Stored` file, not as bytes (10,000 cards are 250 MB), and only
+    when the file matches the check beside it (the digest of its key, and of its bytes, read
+    now): a damaged or foreign file is ignored and replaced, never published. Empty or None
+    results are not kept (they are cheap to find again), nor any with ``keep`` false (made
+    from a file that is not :func:`settled`).
     """
     identity = json.dumps([kind, PIL.__version__, *key], ensure_ascii=False).encode("utf-8")
-    path = root / IMAGE_CACHE / f"{kind}-{hashlib.sha256(identity).hexdigest()[:32]}{suffix}"
-    header = len(_CACHE_MAGIC) + hashlib.sha256().digest_size
-    with contextlib.suppress(OSError):
-        stored = _read_entry(path)
-        kept = stored[header:]
-        if kept and stored[:header] == _CACHE_MAGIC + hashlib.sha256(identity + kept).digest():
-            return kept
+    name = f"{kind}-{hashlib.sha256(identity).hexdigest()[:32]}{suffix}"
+    path = root / IMAGE_CACHE / name
+    check = root / IMAGE_CACHE / _CHECKS / name
+    with contextlib.suppress(OSError, ValueError):
+        found = _read_entry(path, check, hashlib.sha256(identity).hexdigest())
+        if found is not None:
+            return found
     data = make()
     if data and keep:
         # Only ever saves time: a cache that cannot be written is no error.
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            check.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256(data).hexdigest()
             with atomic_write(path) as temporary:
-                temporary.write_bytes(_CACHE_MAGIC + hashlib.sha256(identity + data).digest() + data)
+                temporary.write_bytes(data)
+            with atomic_write(check) as temporary:
+                text = f"{hashlib.sha256(identity).hexdigest()}\n{digest}\n{len(data)}\n"
+                temporary.write_bytes(_CACHE_MAGIC + text.encode("ascii"))
+            return stored(path, digest, len(data))
     return data
 
 
-def _read_entry(path: Path) -> bytes:
-    """A cache file's bytes; OSError for anything but a regular file of a sane size (a FIFO
-    must not block the build, nor a link to a huge file fill the memory)."""
+def _read_entry(path: Path, check: Path, identity: str) -> Stored | None:
+    """The entry at ``path`` if its check is for this key and its bytes match the check; OSError
+    for anything but a regular file of a sane size (a FIFO must not block the build, nor a link
+    to a huge file fill the memory)."""
+    text = check.read_bytes()
+    if not text.startswith(_CACHE_MAGIC):
+        return None
+    kept, digest, size = text[len(_CACHE_MAGIC) :].decode("ascii").split("\n")[:3]
     handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(handle, "rb") as file:
-        status = os.fstat(file.fileno())
+    try:
+        status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode) or status.st_size > _LARGEST_ENTRY:
             raise OSError(f"{path} is not an image cache entry")
-        return file.read()
+        if kept != identity or status.st_size != int(size) or file_sha256(handle) != digest:
+            return None
+    finally:
+        os.close(handle)
+    return stored(path, digest, int(size))
 
 
 #: Far more than any card or thumbnail takes (a card is about 80 KB).
@@ -120,7 +140,7 @@ class Images:
         self._show = show
         self._files = files
         self._made: dict[tuple[str, PurePosixPath], Picture | None] = {}
-        self._encoded: dict[tuple[str, int, bool, str], bytes | None] = {}
+        self._encoded: dict[tuple[str, int, bool, str], Content | None] = {}
 
     def thumbnail(
         self, reference: str | None, target: PurePosixPath, size: int, *, square: bool = False, local_only: bool = False
@@ -158,7 +178,7 @@ class Images:
         self._files[target] = data
         return Picture(src=str(target))
 
-    def _cached(self, reference: str, size: int, *, square: bool, suffix: str) -> bytes | None:
+    def _cached(self, reference: str, size: int, *, square: bool, suffix: str) -> Content | None:
         """The encoded image, from the cache when its source has not changed since."""
         source = self._show.root / reference
         stamp = source_stamp(source)
