@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import episodecache, podcast_spec
+from . import episodecache, podcast_spec, yamlcache
 from .errors import ConfigError, Problem
 from .layout import FEED, FEED_ARCHIVE
 from .model import (
@@ -1068,12 +1068,12 @@ def _kept_episode(
 def _keep_episode(parses: ParseCache, key: str, stamp: Stamp, episode: Episode, named: list[str | None]) -> None:
     """Keep an episode when what would be read back is exactly it."""
     try:
-        data = episodecache.encode(episode)
-        again = episodecache.decode(json.loads(json.dumps(data, ensure_ascii=False)))
+        text = yamlcache.dumps([named, episodecache.encode(episode)])
+        again = episodecache.decode(json.loads(text)[1], paths=(episode.path,))
     except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
         return
     if episodecache.same(again, episode):
-        parses.put(key, stamp, [named, data])
+        parses.put_json(key, stamp, text)
 
 
 def _load_episode(

@@ -182,6 +182,14 @@ def _line(value: object) -> int:
     return value
 
 
+def dumps(value: object) -> str:
+    """A JSON value as the store keeps it.
+
+    :raises ValueError, TypeError, RecursionError: it is not one.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def stamp_of(status: os.stat_result) -> Stamp:
     """The :data:`Stamp` of a file's status."""
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
@@ -349,11 +357,17 @@ class ParseCache:
 
     def put(self, key: str, stamp: Stamp, value: object) -> None:
         """Keep a JSON value under ``key`` for a file at ``stamp``, if :meth:`keeps` says so."""
+        if self.keeps(stamp):
+            with contextlib.suppress(ValueError, TypeError, RecursionError):
+                self.put_json(key, stamp, dumps(value))
+
+    def put_json(self, key: str, stamp: Stamp, text: str) -> None:
+        """:meth:`put` of a value already written as JSON by :func:`dumps`."""
         if not self.keeps(stamp):
             return
         try:
-            data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        except (ValueError, TypeError, RecursionError):
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
             return
         try:
             if self._writer is None:
