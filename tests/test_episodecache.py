@@ -115,8 +115,22 @@ def test_what_the_format_does_not_hold_is_refused(change: dict[str, object]) -> 
 
 @pytest.mark.parametrize(
     "data",
-    [["C", "Episode"], ["C", "Popen", "ls"], ["X"], {"a": 1}, ["T", {"a": 1}], ["L", "a", "1"], ["P", 3]],
+    [
+        ["C", "Episode"],
+        ["C", "Popen", "ls"],
+        ["X"],
+        {"a": 1},
+        ["T", {"a": 1}],
+        ["L", "a", "1"],
+        ["P", 3],
+        ["t", 2011, 1, 1, 0, 0, 0, 0, 10**40],
+        ["t", 2011, 1, 1, 0, 0, 0, 0, "../../etc/passwd"],
+        ["t", 2011, 1, 1, 0, 0, 0, 0, "No/Such_Zone"],
+        ["t", 2011, 13, 1, 0, 0, 0, 0, None],
+        ["d", 10**40, 0, 0],
+    ],
 )
 def test_what_encode_does_not_write_is_refused(data: object) -> None:
-    with pytest.raises((ValueError, TypeError, IndexError, KeyError)):
+    # What the loader catches around decode: anything else would stop a publish.
+    with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
         episodecache.decode(data)

@@ -3,6 +3,7 @@ same, and what is read back is exactly what parsing it gives (values, types and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -460,3 +461,36 @@ def test_an_episode_is_built_again_when_the_settings_it_reads_change(tmp_path: P
     episode = next(e for e in again.episodes if e.slug == "003-massimo-fubini")
     before = next(e for e in first.episodes if e.slug == "003-massimo-fubini")
     assert (episode.date.tzname(), episode.transcripts) != (before.date.tzname(), before.transcripts)
+
+
+def _forged(tmp_path: Path, entries: list[list[object]], bodies: bytes) -> None:
+    """A store with valid digests and this code's version, whose index says ``entries``."""
+    index = json.dumps({"version": yamlcache.version(), "entries": entries}).encode("utf-8")
+    offset = len(yamlcache._MAGIC) + len(bodies)
+    trailer = b"index %016x %s\n" % (offset, hashlib.sha256(index).hexdigest().encode("ascii"))
+    _store(tmp_path).parent.mkdir(parents=True, exist_ok=True)
+    _store(tmp_path).write_bytes(yamlcache._MAGIC + bodies + index + trailer)
+
+
+@pytest.mark.parametrize(
+    "kind", ["float offset", "negative length", "text stamp", "deep body", "dict body", "huge time offset"]
+)
+def test_a_forged_store_with_valid_digests_is_ignored(tmp_path: Path, kind: str) -> None:
+    paths = _files(tmp_path, 1)
+    stamp = list(yamlcache.stamp_of(paths[0].stat()))
+    start = len(yamlcache._MAGIC)
+    body = {
+        "deep body": b"[" * 100_000 + b"]" * 100_000,
+        "dict body": b'{"m": 1}',
+        "huge time offset": b'["t",2011,1,1,0,0,0,0,' + b"9" * 40 + b"]",
+    }.get(kind, b'"x"')
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    entry: list[object] = [str(paths[0]), *stamp, start, len(body), digest]
+    if kind == "float offset":
+        entry[6] = float(start)
+    elif kind == "negative length":
+        entry[7] = -1
+    elif kind == "text stamp":
+        entry[3] = str(stamp[2])
+    _forged(tmp_path, [entry], body)
+    assert _load(tmp_path, paths) == ([_shape(read_yaml(paths[0]))], 1)

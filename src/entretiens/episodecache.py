@@ -103,8 +103,8 @@ def decode(data: object, *, paths: Iterable[Path] = ()) -> object:
 
     :param paths: Path objects to use for these paths rather than new equal ones (the
         episode's own file, which every source names).
-    :raises ValueError, TypeError, IndexError, KeyError, RecursionError: ``data`` is not what
-        :func:`encode` writes.
+    :raises ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError: ``data``
+        is not what :func:`encode` writes.
     """
     return _decode(data, {str(path): path for path in paths})
 

@@ -1051,7 +1051,7 @@ def _kept_episode(
                 # Its parse stays in the store: a change of the show's settings needs it again.
                 parses.touch(str(path), stamp)
                 return episode
-        except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
             pass
         parses.forget(key)
     before = len(problems)

@@ -131,8 +131,8 @@ def _decode_moment(parts: list[object]) -> datetime:
 def decode(data: object) -> object:
     """What :func:`encode` was given.
 
-    :raises ValueError, TypeError, IndexError, KeyError, RecursionError: ``data`` is not
-        something :func:`encode` wrote.
+    :raises ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError: ``data``
+        is not something :func:`encode` wrote.
     """
     kind = type(data)
     if kind is not list:
@@ -208,7 +208,7 @@ class _Store:
             return
         try:
             index = self._read_index(handle, version)
-        except (OSError, ValueError, TypeError, IndexError, KeyError, OverflowError):
+        except (OSError, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
             index = None
         if index is None:
             os.close(handle)
@@ -238,7 +238,11 @@ class _Store:
             return None
         index: _Index = {}
         for key, dev, ino, size, mtime, ctime, start, count, digest in document["entries"]:
-            if start < len(_MAGIC) or start + count > offset:
+            numbers = (dev, ino, size, mtime, ctime, start, count)
+            # A digest proves the file whole, not that we wrote it: every value is checked.
+            if type(key) is not str or type(digest) is not str or any(type(n) is not int for n in numbers):
+                return None
+            if start < len(_MAGIC) or count < 0 or start + count > offset:
                 return None
             index[key] = ((dev, ino, size, mtime, ctime), start, count, digest)
         return index
@@ -336,7 +340,7 @@ class ParseCache:
                 continue
             try:
                 value = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             self._hits[key] = (stamp, store)
             return (value,)
@@ -390,7 +394,7 @@ class ParseCache:
             if found is not None:
                 try:
                     return decode(found[0])
-                except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+                except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
                     self.forget(key)
         value = read_yaml(path)
         self.parsed += 1
