@@ -64,9 +64,12 @@ def stamp(
     else:
         show_change = Change(hash=digest, date=max(r.episode.date for r in releases))
     feed = files.get(layout.FEED)
-    if isinstance(feed, bytes):
+    if isinstance(feed, bytes) and (found := _LAST_BUILD.search(feed)):
         when = email.utils.format_datetime(show_change.date).encode("ascii")
-        files[layout.FEED] = _LAST_BUILD.sub(b"<lastBuildDate>" + when + b"</lastBuildDate>", feed, count=1)
+        # Joined from a view of the rest: re.sub copied the whole feed twice on the way.
+        dated = b"<lastBuildDate>" + when + b"</lastBuildDate>"
+        if feed[found.start() : found.end()] != dated:
+            files[layout.FEED] = b"".join((feed[: found.start()], dated, memoryview(feed)[found.end() :]))
     files[site.SITEMAP] = site.sitemap(
         show,
         releases,

@@ -321,7 +321,7 @@ def _files_under(top: Path) -> list[str]:
 
 def _same(target: Path, content: Content) -> bool:
     if isinstance(content, bytes):
-        return target.stat().st_size == len(content) and target.read_bytes() == content
+        return target.stat().st_size == len(content) and _holds(target, content)
     published, source = target.stat(), content.stat()
     if published.st_size != source.st_size:
         return False
@@ -330,6 +330,20 @@ def _same(target: Path, content: Content) -> bool:
     if published.st_mtime_ns == source.st_mtime_ns:
         return True
     return filecmp.cmp(target, content, shallow=False)
+
+
+def _holds(target: Path, content: bytes) -> bool:
+    """Whether a file of the right size holds ``content``, read a piece at a time: the old feed
+    (tens of MB at 10,000 episodes) is not read into a second copy beside the new one."""
+    buffer = bytearray(_PIECE)
+    view = memoryview(buffer)
+    offset = 0
+    with target.open("rb", buffering=0) as stream:
+        while read := stream.readinto(buffer):
+            if not content.startswith(view[:read], offset):
+                return False
+            offset += read
+    return offset == len(content)
 
 
 def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, unchanged: bool) -> None:
