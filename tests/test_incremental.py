@@ -3,6 +3,7 @@ exactly what a cold build of the same show in a fresh folder publishes, with the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import yaml
 
 from entretiens import cards, pipeline, templating, unitcache
 from entretiens.errors import Problem
+from entretiens.model import Release
 from entretiens.output import content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -309,3 +311,50 @@ def test_a_worker_killed_while_making_units_leaves_them_to_this_process(
     again = unitcache.Units(tmp_path, "pages", version="test")
     assert again.get_many(requests) == made
     assert again.computed == 0
+
+
+def _differing(releases: tuple[Release, ...], name: str) -> list[object]:
+    """Values of field ``name`` that differ from the first release's, from the other releases and a few of our own."""
+    first = getattr(releases[0], name)
+    found = [getattr(other, name) for other in releases[1:]]
+    if isinstance(first, int):
+        found.append(first + 1)
+    elif isinstance(first, tuple) and first:
+        found.append(first[:-1])
+    elif isinstance(first, Path):
+        found.append(first.with_name("other.mp3"))
+    elif first is None:
+        found.append((1, 2))
+    return [value for value in found if value != first]
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Release) if f.name not in ("previous", "next")])
+def test_every_field_of_a_release_is_in_its_digest(show: Path, name: str) -> None:
+    # The units of pages, items and checks are keyed on this digest: a field left out of it would
+    # serve an old page, item or problem after that field changed.
+    releases = pipeline.build(show, now=SAMPLE_NOW).releases
+    others = _differing(releases, name)
+    assert others, name
+    digests = unitcache.Digests()
+    for value in others:
+        changed = dataclasses.replace(releases[0], **{name: value})  # type: ignore[arg-type]
+        assert digests.release(changed) != digests.release(releases[0]), (name, value)
+
+
+def test_a_release_is_digested_once_whatever_its_neighbours(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = pipeline.build(show, now=SAMPLE_NOW).releases[1]
+    taken: list[object] = []
+    real = unitcache.digest
+
+    def counting(*parts: object) -> str:
+        taken.append(parts)
+        return real(*parts)
+
+    monkeypatch.setattr(unitcache, "digest", counting)
+    digests = unitcache.Digests()
+    first = digests.release(release)
+    assert digests.release(dataclasses.replace(release, previous=None, next="elsewhere")) == first
+    assert len(taken) == 1
+    # The same values in other objects give the same digest (taken again: identities differ).
+    copy = dataclasses.replace(release, episode=dataclasses.replace(release.episode))
+    assert unitcache.Digests().release(copy) == first

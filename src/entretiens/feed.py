@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from .ext.websub import WebSubExtension
 from .markup import escape, render_markdown
 from .model import Person, Release, Show
 from .show_templates import TEMPLATES_DIR
-from .unitcache import Units
+from .unitcache import Digests, Units
 
 GENERATOR = f"entretiens {__version__}"
 
@@ -47,7 +46,9 @@ class _Page:
     stylesheet: str
 
 
-def build_feeds(show: Show, releases: Sequence[Release], items: Units | None = None) -> dict[PurePosixPath, bytes]:
+def build_feeds(
+    show: Show, releases: Sequence[Release], items: Units | None = None, digests: Digests | None = None
+) -> dict[PurePosixPath, bytes]:
     """feed.xml, and with ``feed_limit`` the RFC 5005 archive pages of the older episodes.
 
     feed.xml keeps the newest ``feed_limit`` episodes. Archive pages hold ``feed_limit``
@@ -56,15 +57,22 @@ def build_feeds(show: Show, releases: Sequence[Release], items: Units | None = N
     the newest page may repeat some episodes of feed.xml, which apps merge by GUID.
 
     :param items: where each episode's ``<item>`` is kept between builds (see :func:`build_feed`).
+    :param digests: the releases' digests of this build (shared with the pages and checks).
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
     items = items or Units(None, "items", version="")
+    digests = digests or Digests()
     ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
     limit = show.feed_limit
     if limit is None or len(ordered) <= limit:
         return {
             layout.FEED: build_feed(
-                show, ordered, build_date=_newest(ordered), stylesheet=show.feed_stylesheet, items=items
+                show,
+                ordered,
+                build_date=_newest(ordered),
+                stylesheet=show.feed_stylesheet,
+                items=items,
+                digests=digests,
             )
         }
     pages = [ordered[start : start + limit] for start in range(0, len(ordered) - limit, limit)]
@@ -80,6 +88,7 @@ def build_feeds(show: Show, releases: Sequence[Release], items: Units | None = N
                 show.feed_url, (("prev-archive", urls[-1]),), archive=False, stylesheet=str(layout.FEED_STYLESHEET)
             ),
             items=items,
+            digests=digests,
         )
     }
     for index, page in enumerate(pages):
@@ -96,6 +105,7 @@ def build_feeds(show: Show, releases: Sequence[Release], items: Units | None = N
             stylesheet=show.feed_stylesheet,
             page=_Page(urls[index], tuple(links), archive=True, stylesheet=stylesheet),
             items=items,
+            digests=digests,
         )
     return files
 
@@ -113,6 +123,7 @@ def build_feed(
     stylesheet: bool = True,
     page: _Page | None = None,
     items: Units | None = None,
+    digests: Digests | None = None,
 ) -> bytes:
     """Write the RSS feed of the show.
 
@@ -137,6 +148,7 @@ def build_feed(
             stylesheet=stylesheet,
             page=page,
             items=items or Units(None, "items", version=""),
+            digests=digests or Digests(),
         )
     except ValueError as exc:
         msg = f"could not build the feed ({exc}); this is a bug in entretiens, please report it"
@@ -144,7 +156,14 @@ def build_feed(
 
 
 def _build(
-    show: Show, releases: Sequence[Release], build_date: datetime, *, stylesheet: bool, page: _Page | None, items: Units
+    show: Show,
+    releases: Sequence[Release],
+    build_date: datetime,
+    *,
+    stylesheet: bool,
+    page: _Page | None,
+    items: Units,
+    digests: Digests,
 ) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
@@ -221,9 +240,8 @@ def _build(
         def make(release: Release = release) -> dict[str, bytes]:
             return {"item": _item(fg, show, release, root.nsmap)}
 
-        # Neighbours are not in an item; the templates of the notes are.
-        alone = dataclasses.replace(release, previous=None, next=None)
-        requests.append(((common, alone), make, [stamp for _, stamp in overrides]))
+        # Neighbours are not in an item (out of the release's digest); the templates of the notes are.
+        requests.append(((common, digests.release(release)), make, [stamp for _, stamp in overrides]))
 
     # The document is written a piece at a time, never held as one tree (at 10,000 episodes
     # that tree took hundreds of MiB): lxml pretty-prints the channel around a placeholder,

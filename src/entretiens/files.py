@@ -13,25 +13,31 @@ from . import chapters, feed, layout, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release, is_local
 from .output import MARKER, Content
-from .unitcache import Units
+from .unitcache import Digests, Units
 
 #: Files the host wants in public/ as they are (CNAME, .htaccess, robots.txt, a favicon).
 STATIC_DIR = "static"
 
 
 def build_files(
-    project: Project, releases: tuple[Release, ...], units: Units | None = None, items: Units | None = None
+    project: Project,
+    releases: tuple[Release, ...],
+    units: Units | None = None,
+    items: Units | None = None,
+    digests: Digests | None = None,
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
     :param units: the cache of each episode's own pages (see :mod:`entretiens.unitcache`).
     :param items: the cache of each episode's feed item.
+    :param digests: the releases' digests of this build, shared by every kind of unit.
 
     :raises EntretiensError: two different files would be published at one path, or a page
         cannot be rendered.
     """
     show = project.show
     files: dict[PurePosixPath, Content] = {}
+    digests = digests or Digests()
 
     def add(path: PurePosixPath, content: Content) -> None:
         if path in files and files[path] != content:
@@ -39,7 +45,7 @@ def build_files(
             raise EntretiensError(msg + "; rename one of them")
         files[path] = content
 
-    for path, content in feed.build_feeds(show, releases, items).items():
+    for path, content in feed.build_feeds(show, releases, items, digests).items():
         add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)
@@ -51,7 +57,7 @@ def build_files(
             add(layout.chapters_file(episode), chapters.json_chapters(show, release.chapters, release.audio))
         for path, content in transcripts.files(show, release).items():
             add(path, content)
-    for path, page in site.build_site(project, releases, units).items():
+    for path, page in site.build_site(project, releases, units, digests).items():
         add(path, page)
     # Last: a static file may not replace a generated one (add() refuses a clash).
     for path, source in static_files(show.root).items():

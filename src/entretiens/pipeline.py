@@ -9,7 +9,6 @@ of them imports this module.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -118,7 +117,9 @@ def build(
     lines = FieldLines(project)
     # The show's settings digested once: their repr is long, and every unit's key holds them.
     settings = unitcache.digest(project.show)
-    each = _episode_checks(kept, project.show, settings, prepared.releases, lines)
+    # Each release digested once for the three kinds of units that key on it.
+    digests = unitcache.Digests()
+    each = _episode_checks(kept, project.show, settings, prepared.releases, lines, digests)
     problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed
     if not published:
@@ -139,7 +140,7 @@ def build(
     )
     items = unitcache.Units(root if use_cache else None, "items", version=version)
     try:
-        result.files = files.build_files(project, result.releases, pages, items)
+        result.files = files.build_files(project, result.releases, pages, items, digests)
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
@@ -162,10 +163,15 @@ def build(
 
 
 def _episode_checks(
-    units: unitcache.Units, show: Show, settings: str, releases: tuple[Release, ...], lines: FieldLines
+    units: unitcache.Units,
+    show: Show,
+    settings: str,
+    releases: tuple[Release, ...],
+    lines: FieldLines,
+    digests: unitcache.Digests,
 ) -> list[checks.EpisodeChecks]:
     """Each episode's own problems, kept between builds under a digest of what they depend on."""
-    requests = [_checks_request(show, settings, release, lines) for release in releases]
+    requests = [_checks_request(show, settings, release, lines, digests) for release in releases]
     kept = iter(units.get_many([request for request in requests if request is not None]))
     each = []
     for release, request in zip(releases, requests, strict=True):
@@ -184,7 +190,9 @@ def _episode_checks(
     return each
 
 
-def _checks_request(show: Show, settings: str, release: Release, lines: FieldLines) -> unitcache.Request | None:
+def _checks_request(
+    show: Show, settings: str, release: Release, lines: FieldLines, digests: unitcache.Digests
+) -> unitcache.Request | None:
     """What one episode's own problems are made from, or None when they must be made afresh."""
     episode = release.episode
     named = [
@@ -197,8 +205,7 @@ def _checks_request(show: Show, settings: str, release: Release, lines: FieldLin
         return None
     # The lines of a guest's registry file are out of the person's repr (they name private
     # keys); the neighbours are not the episode's business (adding one does not check it again).
-    alone = dataclasses.replace(release, previous=None, next=None)
-    inputs = (settings, alone, [(person.source, person.lines) for person in episode.guests])
+    inputs = (settings, digests.release(release), [(person.source, person.lines) for person in episode.guests])
     stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
 
     def made() -> dict[str, bytes]:

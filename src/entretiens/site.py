@@ -25,7 +25,7 @@ from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
-from .unitcache import Units
+from .unitcache import Digests, Units
 from .wording import iso_duration, strings, subscribe_apps
 
 SITEMAP = PurePosixPath("sitemap.xml")
@@ -111,15 +111,17 @@ class PageMeta:
 
 
 def build_site(
-    project: Project, releases: tuple[Release, ...], units: Units | None = None
+    project: Project, releases: tuple[Release, ...], units: Units | None = None, digests: Digests | None = None
 ) -> dict[PurePosixPath, Content]:
     """Every page and asset of the site, by path in public/.
 
     :param units: where each episode's own pages (page, embed page, Markdown notes) are kept
         between builds, under a digest of what they are made from; None renders them all.
+    :param digests: the releases' digests of this build (shared with the feed items and checks).
     """
     show = project.show
     units = units or Units(None, "pages", version="")
+    digests = digests or Digests()
     files: dict[PurePosixPath, Content] = {}
     images = Images(show, files)
     ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
@@ -224,7 +226,8 @@ def build_site(
         stamps += [stamp for _, stamp in overrides]
         inputs = (
             shared,
-            release,
+            digests.release(release),
+            (release.previous, release.next),
             cover,
             [(person, guest_of(person).anchor, guest_of(person).photo) for person in episode.guests],
             [(other.episode.slug, other.episode.title, layout.episode_dir(other.episode)) if other else None
