@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from lxml import etree
 
-from entretiens import cards, pipeline, templating, unitcache
+from entretiens import cards, feed, pipeline, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.model import Release
 from entretiens.output import content_bytes
@@ -358,3 +359,21 @@ def test_a_release_is_digested_once_whatever_its_neighbours(show: Path, monkeypa
     # The same values in other objects give the same digest (taken again: identities differ).
     copy = dataclasses.replace(release, episode=dataclasses.replace(release.episode))
     assert unitcache.Digests().release(copy) == first
+
+
+def test_kept_feed_items_are_copied_into_the_feed_as_they_are(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An item is kept as its channel writes it: a rebuild parses the channel and the edited
+    # item, never the items read back (each was parsed and written again by lxml before).
+    parsed: list[bytes] = []
+    real = etree.fromstring
+
+    def counting(text: bytes, parser: etree.XMLParser | None = None, **options: Any) -> etree._Element:
+        if parser is feed._PARSER:
+            parsed.append(text)  # the channel, or an item made in this build
+        return real(text, parser, **options)
+
+    monkeypatch.setattr(etree, "fromstring", counting)
+    _edit_notes(show)
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    assert built.computed["items"] == 1
+    assert len(parsed) == 2, [text[:80] for text in parsed]

@@ -230,19 +230,6 @@ def _build(
     root = etree.fromstring(fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True), _PARSER)
     channel = root.find("channel")
     assert channel is not None
-    overrides = unitcache.tree_stamps(show.root / TEMPLATES_DIR)
-    # Taken once: the repr of the show's settings is long, and every item's key holds it.
-    common = unitcache.digest(show, overrides)
-    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
-    requests: list[unitcache.Request] = []
-    for release in ordered:
-
-        def make(release: Release = release) -> dict[str, bytes]:
-            return {"item": _item(fg, show, release, root.nsmap)}
-
-        # Neighbours are not in an item (out of the release's digest); the templates of the notes are.
-        requests.append(((common, digests.release(release)), make, [stamp for _, stamp in overrides]))
-
     # The document is written a piece at a time, never held as one tree (at 10,000 episodes
     # that tree took hundreds of MiB): lxml pretty-prints the channel around a placeholder,
     # then each item, one at a time, inside an empty channel of the same namespaces, which
@@ -255,17 +242,40 @@ def _build(
     holder = etree.SubElement(wrapper, "channel")
     document = wrapper.getroottree()
     before, after = _around_placeholder(document, holder, xml_declaration=False)
+
+    def placed(item: bytes) -> bytes:
+        """An item's bytes as the document writes them, indented inside its channel."""
+        holder.append(etree.fromstring(item, _PARSER)[0])
+        try:
+            written = etree.tostring(document, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+        finally:
+            holder.remove(holder[0])
+        if not (written.startswith(before) and written.endswith(after)):
+            msg = "an item did not serialise inside its channel; this is a bug in entretiens, please report it"
+            raise FeedError(msg)
+        return bytes(written[len(before) : len(written) - len(after)])
+
+    overrides = unitcache.tree_stamps(show.root / TEMPLATES_DIR)
+    # Taken once: the repr of the show's settings is long, and every item's key holds it. An
+    # item is kept as it is written in its channel, whose namespaces it depends on.
+    common = unitcache.digest(show, overrides, sorted(root.nsmap.items(), key=str))
+    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True)
+    requests: list[unitcache.Request] = []
+    for release in ordered:
+
+        def make(release: Release = release) -> dict[str, bytes]:
+            # Written by feedgen, then placed in its channel by lxml once: a rebuild copies the
+            # kept bytes of every other item as they are.
+            return {"item": placed(_item(fg, show, release, root.nsmap))}
+
+        # Neighbours are not in an item (out of the release's digest); the templates of the notes are.
+        requests.append(((common, digests.release(release)), make, [stamp for _, stamp in overrides]))
+
     out = io.BytesIO()
     out.write(head)
     for start in range(0, len(requests), _BATCH):
         for kept in items.get_many(requests[start : start + _BATCH]):
-            holder.append(etree.fromstring(kept["item"], _PARSER)[0])
-            written = etree.tostring(document, pretty_print=True, encoding="UTF-8", xml_declaration=False)
-            holder.remove(holder[0])
-            if not (written.startswith(before) and written.endswith(after)):
-                msg = "an item did not serialise inside its channel; this is a bug in entretiens, please report it"
-                raise FeedError(msg)
-            out.write(memoryview(written)[len(before) : len(written) - len(after)])
+            out.write(kept["item"])
     out.write(tail)
     return out.getvalue()
 
