@@ -12,7 +12,7 @@ import pytest
 
 from entretiens import buildrecord, layout, pipeline, unitcache
 from entretiens.errors import OutputError
-from entretiens.output import Stored, content_bytes
+from entretiens.output import Stored, content_bytes, file_sha256
 from entretiens.publish import publish
 from entretiens.state import STATE_FILE
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -150,3 +150,37 @@ def test_cards_are_handed_on_as_checked_files_and_a_damaged_one_is_drawn_again(t
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, now=SAMPLE_NOW)
     assert _files(root / "public") == _files(fresh / "public")
+
+
+def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every file counts as settled (RACY_NS 0): those just written are trusted from the next build.
+    monkeypatch.setattr(unitcache, "RACY_NS", 0)
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)  # made and kept
+    pipeline.build(root, now=SAMPLE_NOW)  # read and checked: their stamps kept
+    hashed: list[int] = []
+    digest = file_sha256
+
+    def counting(handle: int) -> str:
+        hashed.append(handle)
+        return digest(handle)
+
+    monkeypatch.setattr(unitcache, "file_sha256", counting)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 0
+    assert hashed == [], "a page file whose stamp did not move was read again"
+    # One page file changed in place, same size and modification time: its ctime moved.
+    body = _bodies(root)[0]
+    status = body.stat()
+    data = body.read_bytes()
+    body.write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    os.utime(body, ns=(status.st_atime_ns, status.st_mtime_ns))
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert len(hashed) == 1
+    assert built.computed["pages"] == 1
+    pipeline.commit(built, tmp_path / "out", pin_guids=False)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)
+    assert _files(tmp_path / "out") == _files(tmp_path / "cold")

@@ -149,6 +149,7 @@ class Units:
             (see :attr:`entretiens.output.Stored.marks`).
         """
         self._folder = None if root is None else root / UNITS_DIR / kind
+        self._checked = Checked(None if self._folder is None or not stored else self._folder.with_suffix(".checked"))
         self._version = f"{kind} {version} {libraries()}"
         self._started = time.time_ns()
         self._stored = stored
@@ -221,7 +222,7 @@ class Units:
         if self._folder is None:
             return None
         if self._stored:
-            return _read_stored(self._path(key))
+            return _read_stored(self._path(key), self._checked)
         try:
             data = self._path(key).read_bytes()
         except OSError:
@@ -250,9 +251,11 @@ class Units:
         return None
 
     def prune(self) -> None:
-        """Remove the units this build did not use (an edited episode's old unit), keeping the folder small."""
+        """Remove the units this build did not use (an edited episode's old unit), keeping the folder
+        small, and keep the stamps of the files checked (see :class:`Checked`)."""
         if self._folder is None or not self.used:
             return
+        self._checked.save()
         with contextlib.suppress(OSError):
             for bucket in os.scandir(self._folder):
                 if not bucket.is_dir(follow_symlinks=False):
@@ -342,7 +345,7 @@ def _replace(path: Path, data: bytes) -> None:
         raise
 
 
-def _read_stored(path: Path) -> dict[str, Content] | None:
+def _read_stored(path: Path, checked: Checked) -> dict[str, Content] | None:
     """A stored unit whose header and every file check out, else None (made anew)."""
     try:
         data = path.read_bytes()
@@ -361,7 +364,7 @@ def _read_stored(path: Path) -> dict[str, Content] | None:
                 offset += int(size)
                 continue
             body = path.with_name(f"{path.name}.{number}")
-            if not _body_holds(body, int(size), str(sha256)):
+            if not checked.holds(body, int(size), str(sha256)):
                 return None
             files[str(name)] = stored(body, str(sha256), int(size), None if marks is None else str(marks))
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
@@ -369,17 +372,64 @@ def _read_stored(path: Path) -> dict[str, Content] | None:
     return files if offset == len(inline) else None
 
 
-def _body_holds(body: Path, size: int, sha256: str) -> bool:
-    """Whether a stored unit's file is a regular file of that size and digest (read a piece at
-    a time: its bytes are not kept). Opened without blocking: a FIFO at its name is no file."""
-    handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        status = os.fstat(handle)
+class Checked:
+    """The files of a cache whose digest was checked, by stamp (size, mtime, ctime, inode), as
+    git's index does: a file whose stamp has not moved since is not read again, so a rebuild
+    reads the files it uses only once they changed, not every page of the show each time.
+
+    Any write to a file moves its ctime (which no program can set back), and a file copied
+    from elsewhere has another inode: a changed or foreign file is always read and checked.
+    A stamp taken within :data:`RACY_NS` of the file's last change is not kept (the file may
+    change again within the same timestamp tick). The ledger is a JSON file beside the cache;
+    one that cannot be read is as none (every file is read again).
+    """
+
+    def __init__(self, ledger: Path | None) -> None:
+        self._ledger = ledger
+        self._known: dict[str, list[object]] = {}
+        self._seen: dict[str, list[object]] = {}
+        self._started = time.time_ns()
+        if ledger is None:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            document = json.loads(ledger.read_bytes())
+            if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
+                self._known = document["files"]
+
+    def holds(self, body: Path, size: int, sha256: str) -> bool:
+        """Whether ``body`` is a regular file of that size and digest: from its stamp when it was
+        checked before and has not moved, else read a piece at a time (its bytes are not kept).
+        Opened without blocking: a FIFO at its name is no file."""
+        name = body.name  # <key>.<n>: unique in the kind's folder
+        status = os.stat(body, follow_symlinks=False)
         if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
             return False
-        return file_sha256(handle) == sha256
-    finally:
-        os.close(handle)
+        stamp: list[object] = [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
+        if self._known.get(name) == stamp:
+            self._seen[name] = stamp
+            return True
+        handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode) or status.st_size != size:
+                return False
+            if file_sha256(handle) != sha256:
+                return False
+        finally:
+            os.close(handle)
+        if max(status.st_mtime_ns, status.st_ctime_ns) < self._started - RACY_NS:
+            self._seen[name] = [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
+        return True
+
+    def save(self) -> None:
+        """Keep the stamps of the files checked or trusted by this build (no error if it cannot)."""
+        if self._ledger is None or self._seen == self._known:
+            return
+        with contextlib.suppress(OSError):
+            _replace(self._ledger, json.dumps({"version": _LEDGER_VERSION, "files": self._seen}).encode("utf-8"))
+
+
+_LEDGER_VERSION: Final = 1
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
