@@ -11,6 +11,7 @@ import pytest
 
 from entretiens import loading, state
 from entretiens.errors import ConfigError, Problem
+from entretiens.loading import _files, _guids
 from entretiens.publish import publish
 from entretiens.yamlfile import FieldReader
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -89,7 +90,7 @@ NAMES = [
 def _answer(root: Path, text: str) -> tuple[str | None, list[Problem]]:
     problems: list[Problem] = []
     reader = FieldReader(root / "episodes" / "001.yaml", problems)
-    return loading._show_file(reader, text, "audio", 3), problems
+    return _files.show_file(reader, text, "audio", 3), problems
 
 
 @pytest.mark.parametrize("text", NAMES)
@@ -98,13 +99,13 @@ def test_a_media_name_is_answered_as_the_long_way_does(
 ) -> None:
     root = _tree(tmp_path)
     quick = _answer(root, text)
-    monkeypatch.setattr(loading, "_plain_media", lambda _root, _text: False)
+    monkeypatch.setattr(_files, "plain_media", lambda _root, _text: False)
     assert quick == _answer(root, text)
 
 
 def test_the_quick_media_path_is_taken_for_plain_files(tmp_path: Path) -> None:
     root = _tree(tmp_path)
-    taken = [text for text in NAMES if loading._plain_media(root, text)]
+    taken = [text for text in NAMES if _files.plain_media(root, text)]
     assert taken == ["audio/a.mp3", "audio/deep/b.mp3"]
 
 
@@ -144,7 +145,7 @@ def test_a_folder_of_show_files_is_listed_as_the_long_way_does(
     folder = _episode_files(tmp_path, link_folder)
     quick_problems: list[Problem] = []
     quick = loading.yaml_files(folder, quick_problems)
-    monkeypatch.setattr(loading, "_plain_entry", lambda _entry: False)
+    monkeypatch.setattr(_files, "_plain_entry", lambda _entry: False)
     slow_problems: list[Problem] = []
     assert quick == loading.yaml_files(folder, slow_problems)
     assert quick_problems == slow_problems
@@ -175,7 +176,7 @@ def test_the_live_feed_is_not_read_when_every_guid_is_pinned(tmp_path: Path, mon
     def unread(path: Path) -> None:
         raise AssertionError(f"{path} read")
 
-    monkeypatch.setattr(loading, "read_live_feed", unread)
+    monkeypatch.setattr(_guids, "read_live_feed", unread)
     assert _outcome(root) == expected
 
 
@@ -188,14 +189,14 @@ def test_the_live_feed_is_read_when_an_episode_is_not_pinned(tmp_path: Path, mon
         read.append(path)
         return original(path)
 
-    monkeypatch.setattr(loading, "read_live_feed", counted)
+    monkeypatch.setattr(_guids, "read_live_feed", counted)
     _outcome(root)
     assert read == [root / "public" / "feed.xml"]
 
 
 def _without_shortcut(root: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patched:
-        patched.setattr(loading, "_all_pinned", lambda _state, _episodes: False)
+        patched.setattr(loading, "all_pinned", lambda _state, _episodes: False)
         return _outcome(root)
 
 

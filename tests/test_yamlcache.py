@@ -17,7 +17,7 @@ import pytest
 
 from entretiens import loading, yamlcache
 from entretiens.errors import ConfigError, Problem
-from entretiens.loading import load_project
+from entretiens.loading import _episode, load_project
 from entretiens.model import Episode, Person, Project
 from entretiens.yamlfile import YamlList, YamlMap, YamlSyntaxError, read_yaml
 from sampleshow import copy_sample_show
@@ -304,14 +304,14 @@ def test_a_cached_load_equals_a_cold_one(tmp_path: Path, monkeypatch: pytest.Mon
         parsed.append(path)
         return read_yaml(path)
 
-    original = loading._load_episode
+    original = _episode.load_episode
 
     def counted_build(path: Path, *args: Any, **kwargs: Any) -> Episode | None:
         built.append(path)
         return original(path, *args, **kwargs)
 
     monkeypatch.setattr(yamlcache, "read_yaml", counted)
-    monkeypatch.setattr(loading, "_load_episode", counted_build)
+    monkeypatch.setattr(loading, "load_episode", counted_build)
     assert _loaded(root) == cold
     assert parsed == []
     # Every episode raised no problem: each is read back as it was built.

@@ -1,0 +1,174 @@
+"""feed.yaml, guests/ and episodes/ into a validated Project, with every error located.
+
+This package is the only place that sees raw YAML. :func:`load_project` drives it: the
+registry of people, then the show, then each episode (or the one the parse cache kept), then
+the GUIDs and the rules across episodes. Each step lives in its own module so that each stays
+readable on its own: ``_files`` (which files are read, and which a show may name),
+``_people``, ``_show``, ``_episode``, ``_guids`` (pinning and live-feed recovery) and
+``_episode_set``. The rest of the package imports what ``__all__`` lists; the ``_`` modules are
+this package's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .. import episodecache, yamlcache
+from ..errors import ConfigError, Problem
+from ..model import Episode, Person, Project
+from ..output import MARKER
+from ..state import STATE_FILE, read_state
+from ..yamlcache import ParseCache, Stamp
+from ..yamlfile import read_yaml
+from ._episode import RESERVED_SLUGS, load_episode
+from ._episode_set import check_episode_set
+from ._files import EPISODES_DIR, FEED_FILE, GUESTS_DIR, Reader, plain_media, show_root, unsafe_file, yaml_files
+from ._guids import all_pinned, pin_guids, read_live_feeds, recover_live_guids
+from ._people import load_registry
+from ._show import load_show
+
+__all__ = [
+    "EPISODES_DIR",
+    "FEED_FILE",
+    "GUESTS_DIR",
+    "RESERVED_SLUGS",
+    "Reader",
+    "load_project",
+    "show_root",
+    "unsafe_file",
+    "yaml_files",
+]
+
+
+def load_project(root: Path, *, previous: Path | None = None, cache: bool = True) -> Project:
+    """Read and validate a show folder.
+
+    :param root: the folder holding ``feed.yaml``.
+    :param previous: the output folder publish writes (default ``root/public``): GUIDs that
+        ``published.yaml`` lost are recovered from the feed.xml there, never derived anew.
+    :param cache: take the parses of unchanged YAML files from the show's parse cache
+        (:mod:`entretiens.yamlcache`) and keep the new ones; False parses every file.
+    :returns: the show and all its episodes (drafts included), oldest first.
+    :raises ConfigError: listing every error found in every file.
+    """
+    root = root.resolve()
+    problems: list[Problem] = []
+    parses = ParseCache(root) if cache else None
+    read: Reader = parses.read_yaml if parses is not None else read_yaml
+    try:
+        registry = load_registry(root, problems, read)
+        show = load_show(root, registry, problems, read)
+        zone = _zone(show.timezone) if show else ZoneInfo("UTC")
+        language = show.language if show else "en"
+        episode_files = yaml_files(root / EPISODES_DIR, problems)
+        if parses is not None:
+            context = _episode_context(zone, language, registry)
+            found = (
+                _kept_episode(parses, context, root, path, zone, language, registry, problems) for path in episode_files
+            )
+        else:
+            found = (load_episode(path, zone, language, registry, problems, read) for path in episode_files)
+        episodes = [episode for episode in found if episode is not None]
+    finally:
+        if parses is not None:
+            parses.close()
+    before = len(problems)
+    state = read_state(root / STATE_FILE, problems)
+    if show is not None and not any(p.severity == "error" for p in problems[before:]):
+        output = previous if previous is not None else root / "public"
+        # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
+        # When published.yaml pins the show's GUID and every episode's, the feed has nothing to
+        # give back: it is not read (megabytes at thousands of episodes, on every rebuild).
+        if not all_pinned(state, episodes) and (output / MARKER).is_file():
+            live = read_live_feeds(output)
+            state = recover_live_guids(root, show, episodes, state, live, problems)
+    if show is not None:
+        # A file that failed to load is there all the same: its GUID is not orphaned.
+        show, episodes = pin_guids(show, episodes, state, problems, {path.stem for path in episode_files})
+    check_episode_set(episodes, state, problems)
+    if show is not None and not episodes and not any(p.severity == "error" for p in problems):
+        problems.append(
+            Problem(
+                rule="no-episodes",
+                path=root / EPISODES_DIR,
+                message="the show has no episode",
+                hint="create one with `entretiens new`",
+            )
+        )
+    if show is None or any(p.severity == "error" for p in problems):
+        raise ConfigError(problems, root)
+    episodes.sort(key=lambda e: (e.date, e.slug))
+    return Project(show=show, episodes=tuple(episodes), state=state, warnings=tuple(problems))
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")
+
+
+def _episode_context(zone: tzinfo, language: str, registry: dict[str, tuple[Person, Path]]) -> str:
+    """A digest of what an episode is built from besides its file: the show's time zone and
+    language, and the guests' registry (people, their files and lines)."""
+    hashed = hashlib.sha256(repr((str(zone), language)).encode("utf-8", "surrogatepass"))
+    for person_id, (person, path) in sorted(registry.items()):
+        hashed.update(repr((person_id, person, person.source, person.lines, path)).encode("utf-8", "surrogatepass"))
+    return hashed.hexdigest()[:32]
+
+
+def _kept_episode(
+    parses: ParseCache,
+    context: str,
+    root: Path,
+    path: Path,
+    zone: tzinfo,
+    language: str,
+    registry: dict[str, tuple[Person, Path]],
+    problems: list[Problem],
+) -> Episode | None:
+    """:func:`load_episode`, or the episode it built from the same file last time.
+
+    Kept with the files it names: they are checked again (one ``lstat`` per part) before the
+    episode is used. Only an episode whose file raised no problem at all is kept, and only when
+    every file it names went through that quick check; anything else is built as usual.
+    """
+    stamp = parses.stamp(path)
+    key = f"episode {context} {path}"
+    if stamp is not None and (found := parses.get(key, stamp)) is not None:
+        try:
+            entry = found[0]
+            if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
+                raise ValueError("not an entry")
+            episode = episodecache.decode(entry[1], paths=(path,))
+            if type(episode) is Episode and all(type(text) is str and plain_media(root, text) for text in entry[0]):
+                # Its parse stays in the store: a change of the show's settings needs it again.
+                parses.touch(str(path), stamp)
+                return episode
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
+            pass
+        parses.forget(key)
+    before = len(problems)
+    checked: list[str | None] = []
+    episode = load_episode(
+        path, zone, language, registry, problems, lambda file: parses.read_yaml(file, stamp), named=checked
+    )
+    if episode is None or stamp is None or len(problems) != before or None in checked or not parses.keeps(stamp):
+        return episode
+    _keep_episode(parses, key, stamp, episode, checked)
+    return episode
+
+
+def _keep_episode(parses: ParseCache, key: str, stamp: Stamp, episode: Episode, named: list[str | None]) -> None:
+    """Keep an episode when what would be read back is exactly it."""
+    try:
+        text = yamlcache.dumps([named, episodecache.encode(episode)])
+        again = episodecache.decode(json.loads(text)[1], paths=(episode.path,))
+    except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
+        return
+    if episodecache.same(again, episode):
+        parses.put_json(key, stamp, text)
