@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from lxml import etree
 
 from entretiens import feedlint, layout, publish
 from entretiens.errors import Problem
-from entretiens.feedlint import _stream, _xml, lint_feed
+from entretiens.feedlint import _pieces, _stream, _xml, lint_feed
 from showbuilder import episode, make_show
 from test_feedlint import CASES, CHANNEL, FEED_URL, HEAD, ITEM, NOW, feed
 
@@ -31,13 +32,26 @@ def whole_tree(xml: bytes, feed_url: str | None) -> list[Problem]:
     return feedlint._whole_tree(_xml.check_document(xml), xml, base_dir=None, feed_url=feed_url, now=NOW)
 
 
-def same(xml: bytes, *, streams: bool | None, feed_url: str | None = FEED_URL) -> list[Problem]:
-    """Lint both ways, assert the same findings, and whether the stream answered."""
+def same(
+    xml: bytes, *, streams: bool | None, feed_url: str | None = FEED_URL, cuts: bool | None = None
+) -> list[Problem]:
+    """Lint every way, assert the same findings, and whether the stream and the cut answered.
+
+    The cut (the items' findings kept between lints, see test_feedlint_kept.py) is run twice:
+    cold, then reading back what the first run kept.
+    """
     got = lint_feed(xml, now=NOW, feed_url=feed_url)
     assert got == whole_tree(xml, feed_url)
     answered = _stream.lint_stream(xml, feed_url=feed_url, now=NOW) is not None
     if streams is not None:
         assert answered is streams
+    with tempfile.TemporaryDirectory() as folder:
+        kept = feedlint.KeptItems(Path(folder) / "items", version="test")
+        assert lint_feed(xml, now=NOW, feed_url=feed_url, kept=kept) == got
+        assert lint_feed(xml, now=NOW, feed_url=feed_url, kept=kept) == got
+    cut = _pieces.lint_pieces(xml, feed_url=feed_url, now=NOW, kept=feedlint.KeptItems(None, version="")) is not None
+    if cuts is not None:
+        assert cut is cuts
     return got
 
 
@@ -63,19 +77,20 @@ def document(channel_before: str = CHANNEL, body: str = "", channel_after: str =
 def test_real_feeds(path: Path, feed_url: str | None) -> None:
     # Acast's copy starts with a blank line before the XML declaration: libxml2 refuses it,
     # and the stream leaves the malformed report to the whole tree.
-    same(path.read_bytes(), streams=not path.name.startswith("acast"), feed_url=feed_url)
+    real = not path.name.startswith("acast")
+    same(path.read_bytes(), streams=real, feed_url=feed_url, cuts=real)
     # The same feed with its channel's elements moved after the items: the stream gives up.
     text = path.read_text(encoding="utf-8")
     start, end = text.find("<item"), text.rfind("</item>") + len("</item>")
     channel = text.index(">", text.index("<channel")) + 1
     if 0 < channel < start < end:
         moved = text[:channel] + text[start:end] + text[channel:start] + text[end:]
-        same(moved.encode(), streams=False, feed_url=feed_url)
+        same(moved.encode(), streams=False, feed_url=feed_url, cuts=False)
 
 
 def test_golden_sample_feed() -> None:
-    same(GOLDEN_FEED.read_bytes(), streams=True, feed_url="https://entretiens.example.org/feed.xml")
-    same(GOLDEN_FEED.read_bytes(), streams=True, feed_url=None)
+    same(GOLDEN_FEED.read_bytes(), streams=True, feed_url="https://entretiens.example.org/feed.xml", cuts=True)
+    same(GOLDEN_FEED.read_bytes(), streams=True, feed_url=None, cuts=True)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.rule for case in CASES])
@@ -98,6 +113,22 @@ def test_most_rule_cases_stream() -> None:
     assert streamed >= len(CASES) - 8, streamed
 
 
+def test_most_rule_cases_are_cut() -> None:
+    cut = sum(
+        _pieces.lint_pieces(
+            feed(c.replace, channel=c.channel, item=c.item)
+            .replace("<item>\n", items(2, first=5) + "<item>\n", 1)
+            .encode(),
+            feed_url=None,
+            now=NOW,
+            kept=feedlint.KeptItems(None, version=""),
+        )
+        is not None
+        for c in CASES
+    )
+    assert cut >= len(CASES) - 30, cut
+
+
 @pytest.fixture(scope="module")
 def built_feed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A feed published by the test suite's show builder, six episodes."""
@@ -118,7 +149,7 @@ def _break(xml: bytes, pattern: str, replacement: str, count: int = 0) -> bytes:
 
 
 def test_built_feed_and_broken_items(built_feed: bytes) -> None:
-    same(built_feed, streams=True)
+    same(built_feed, streams=True, cuts=True)
     guids = re.findall(r"<guid[^>]*>([^<]+)</guid>", built_feed.decode())
     enclosures = re.findall(r'<enclosure url="([^"]+)"', built_feed.decode())
     assert len(guids) == len(enclosures) == 6
@@ -134,7 +165,7 @@ def test_built_feed_and_broken_items(built_feed: bytes) -> None:
         _break(built_feed, r"<guid[^>]*>[^<]*</guid>", "", count=2),
     ]
     for xml in broken:
-        same(xml, streams=True)
+        same(xml, streams=True, cuts=True)
 
 
 HOSTILE_STREAMS = {
@@ -235,10 +266,23 @@ HOSTILE_STREAMS = {
 }
 
 
+#: The hostile feeds whose items can be cut out (see _pieces): the others must not be.
+HOSTILE_CUTS = frozenset(
+    {
+        "item_in_channel_child",
+        "junk_in_item",
+        "namespace_in_items",
+        "namespace_first_in_later_item",
+        "only_items",
+        "live_items",
+    }
+)
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE_STREAMS))
 def test_hostile_feeds(name: str) -> None:
     xml, streams = HOSTILE_STREAMS[name]
-    problems = same(xml, streams=streams)
+    problems = same(xml, streams=streams, cuts=name in HOSTILE_CUTS)
     if name in ("truncated", "garbage_after", "not_rss"):
         assert problems
     if name == "entity_bomb":

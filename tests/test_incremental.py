@@ -191,25 +191,25 @@ def _computed(root: Path) -> dict[str, int]:
 
 
 def test_an_unchanged_show_computes_no_unit(show: Path) -> None:
-    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0}
+    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
 
 
 def test_editing_one_episode_computes_its_unit_only(show: Path) -> None:
     _edit_notes(show)
-    assert _computed(show) == {"pages": 1, "checks": 1, "items": 1}
+    assert _computed(show) == {"pages": 1, "checks": 1, "items": 1, "lint": 1}
 
 
 def test_adding_an_episode_computes_it_and_its_neighbour(show: Path) -> None:
     _add_episode(show)
     # The new episode's pages, those of the one before it, which now link to it, and the guests
     # page, which lists it under its guest; the checks and feed item of the new one only.
-    assert _computed(show) == {"pages": 3, "checks": 1, "items": 1}
+    assert _computed(show) == {"pages": 3, "checks": 1, "items": 1, "lint": 1}
 
 
 def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
     _edit_guest(show)
     # The episode's pages and the guests page, where the new bio is shown.
-    assert _computed(show) == {"pages": 2, "checks": 1, "items": 1}
+    assert _computed(show) == {"pages": 2, "checks": 1, "items": 1, "lint": 1}
     built = pipeline.build(show, now=SAMPLE_NOW)
     assert b"A new bio." in content_bytes(built.files[PurePosixPath("guests/index.html")])
 
@@ -217,7 +217,8 @@ def test_editing_a_guest_computes_the_episodes_naming_them(show: Path) -> None:
 def test_a_new_episode_title_renders_the_guests_page_again(show: Path, tmp_path: Path) -> None:
     # The guests page lists each guest's episodes by title: the title is part of its key.
     _edit_yaml(show / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(title="A renamed conversation"))
-    assert _computed(show) == {"pages": 4, "checks": 1, "items": 1}  # the episode, its neighbours, the guests page
+    # The episode, its neighbours, the guests page.
+    assert _computed(show) == {"pages": 4, "checks": 1, "items": 1, "lint": 1}
     built = pipeline.build(show, now=SAMPLE_NOW)
     assert b"A renamed conversation" in content_bytes(built.files[PurePosixPath("guests/index.html")])
     assert _built(show) == _built(_cold_copy(show, tmp_path / "cold"))
@@ -226,7 +227,8 @@ def test_a_new_episode_title_renders_the_guests_page_again(show: Path, tmp_path:
 def test_without_the_cache_every_unit_is_computed(show: Path) -> None:
     built = pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
     pages = len(built.releases) + 1  # and the guests page
-    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": len(built.releases)}
+    every = len(built.releases)
+    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": every, "lint": every}
 
 
 def test_another_version_of_a_library_computes_every_unit(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,7 +236,8 @@ def test_another_version_of_a_library_computes_every_unit(show: Path, monkeypatc
     monkeypatch.setattr(unitcache, "libraries", lambda: "feedgen 99")
     built = pipeline.build(show, now=SAMPLE_NOW)
     pages = len(built.releases) + 1  # and the guests page
-    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": len(built.releases)}
+    every = len(built.releases)
+    assert built.computed == {"pages": pages, "checks": len(built.checked), "items": every, "lint": every}
 
 
 def test_units_made_on_every_core_are_those_made_in_one_process(
@@ -261,7 +264,7 @@ def test_units_made_on_every_core_are_those_made_in_one_process(
     monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
     assert with_workers == _built(alone)
     # What the workers kept is read back as it is.
-    assert _computed(parallel) == {"pages": 0, "checks": 0, "items": 0}
+    assert _computed(parallel) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
 
 
 def test_the_workers_of_a_cold_build_draw_the_cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,9 @@ from .model import Change, Episode, FieldLines, Project, PublishState, Release, 
 from .output import Content, WriteReport
 from .releases import Progress
 
+#: Where the findings of each feed item are kept between builds (see feedlint.KeptItems).
+LINT_CACHE = releases.CACHE_DIR / "lint" / "feed-items"
+
 
 @dataclass(slots=True, kw_only=True)
 class Build:
@@ -150,7 +153,8 @@ def build(
     pages.prune()
     items.prune()
     kept.prune()
-    _lint(result, project, feed_path or root / checks.FEED_PATH)
+    linted = feedlint.KeptItems(root / LINT_CACHE if use_cache else None, version=f"{version} {unitcache.libraries()}")
+    _lint(result, project, feed_path or root / checks.FEED_PATH, linted)
     if preview_url is not None and not result.errors:
         # The checks saw the show as it will be published; only the feeds' addresses move to the
         # preview. Rewritten as text: an http preview address is refused by the feed builder,
@@ -218,15 +222,19 @@ def _checks_request(
     return (inputs, made, stamps)
 
 
-def _lint(result: Build, project: Project, path: Path) -> None:
-    """Validate the built feed with the rules of any feed, minus what a located rule already said."""
+def _lint(result: Build, project: Project, path: Path, kept: feedlint.KeptItems) -> None:
+    """Validate the built feed with the rules of any feed, minus what a located rule already said.
+
+    Only the items not seen by an earlier build are checked: the others' findings are in ``kept``.
+    """
     feed = result.feed
     if feed is None:
         return
     limit = project.show.feed_limit
     listed = len(result.releases) if limit is None else min(limit, len(result.releases))
     result.problems += checks.feed_problems(feed, listed, path=path)
-    lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now)
+    lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now, kept=kept)
+    result.computed["lint"] = kept.checked
     pinned = project.state.podcast_guid == project.show.podcast_guid
     result.problems += checks.merge_feed_lint(result.problems, lint, path, guid_pinned=pinned)
 

@@ -10,6 +10,8 @@ from lxml import etree
 from entretiens.errors import Problem
 from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
 from entretiens.feedlint._context import Context, children, self_link_url
+from entretiens.feedlint._kept import KeptItems
+from entretiens.feedlint._pieces import lint_pieces
 from entretiens.feedlint._stream import lint_stream
 from entretiens.podcast_spec import (
     APPLE_CATEGORIES,
@@ -28,6 +30,7 @@ __all__ = [
     "MEDIUMS",
     "PERSON_TAXONOMY",
     "TRANSCRIPT_TYPES",
+    "KeptItems",
     "is_valid_language",
     "lint_feed",
     "parse_rfc2822",
@@ -42,6 +45,7 @@ def lint_feed(
     base_dir: Path | None = None,
     feed_url: str | None = None,
     now: datetime | None = None,
+    kept: KeptItems | None = None,
 ) -> list[Problem]:
     """Check a feed the way podcast directories and apps would, and list what they would refuse.
 
@@ -54,12 +58,22 @@ def lint_feed(
     :param feed_url: the URL the feed is served at (checked against the self link and the
         podcast:guid; URLs on its host must map to files under ``base_dir``).
     :param now: the moment after which dates count as future; default: now, UTC.
+    :param kept: the items' findings of earlier lints of this feed, to check only the items
+        not seen before (a feed shaped like ours, without ``base_dir``); updated with this one's.
     :returns: the findings, errors first, each in document order.
     """
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     problems = _xml.check_document(xml)
+    if base_dir is None and kept is not None:
+        # A rebuild: only the items not seen before are parsed and checked (see _pieces).
+        cut = lint_pieces(xml, feed_url=feed_url, now=moment, kept=kept)
+        if cut is not None:
+            problems.extend(cut)
+            return _in_order(problems)
+        # Every item is checked below (counted by their end tags: the feed may not even parse).
+        kept.checked = xml.count(b"</item>")
     if base_dir is None:
         # The common case streams: bounded memory, the same findings (see _stream).
         streamed = lint_stream(xml, feed_url=feed_url, now=moment)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from lxml import etree
@@ -23,6 +23,7 @@ from entretiens.podcast_spec import is_web_url as is_web_url  # shared with the 
 #: The prefixes we name elements with, whatever the feed uses.
 PREFIXES = {ITUNES_NS: "itunes", PODCAST_NS: "podcast", ATOM_NS: "atom", CONTENT_NS: "content", PSC_NS: "psc"}
 _TITLE_SHOWN = 30
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def qname(element: etree._Element) -> str:
@@ -85,6 +86,21 @@ def children(element: etree._Element) -> list[etree._Element]:
     return list(element.iterchildren(etree.Element))
 
 
+def numbered(name: str, position: int) -> str:
+    """How an item or liveItem is named in messages before its title: ``item 3``."""
+    return f"{'item' if name == 'item' else 'liveItem'} {position}"
+
+
+def indexed(name: str, position: int) -> str:
+    """How an item or liveItem is named in field paths: ``item[3]``."""
+    return f"{name}[{position}]"
+
+
+def microseconds(moment: datetime) -> int:
+    """An aware moment as whole microseconds since 1970: compared exactly, kept as a JSON number."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def self_link_url(channel_children: Iterable[etree._Element]) -> str | None:
     """The href of the first ``<atom:link rel="self">`` among the channel's children."""
     for child in channel_children:
@@ -113,6 +129,17 @@ class Context:
 
     #: How many items and liveItems have been named so far, by qualified name.
     counts: dict[str, int] = field(default_factory=dict)
+    #: When not None, each date compared with ``now`` (in microseconds) and whether it was later:
+    #: what an item's findings depend on of the moment, so that kept findings can be reused
+    #: exactly while the same dates are on the same side of it.
+    compared: list[tuple[int, bool]] | None = None
+
+    def after_now(self, moment: datetime) -> bool:
+        """Whether ``moment`` is later than the lint's ``now`` (recorded in :attr:`compared`)."""
+        later = moment > self.now
+        if self.compared is not None:
+            self.compared.append((microseconds(moment), later))
+        return later
 
     def register(self, child: etree._Element) -> None:
         """Name a channel child if it is an item or liveItem: its position and label.
@@ -128,7 +155,7 @@ class Context:
         self._positions[child] = self.counts[name]
         title = text_of(child.find("title")).strip()
         shown = title if len(title) <= _TITLE_SHOWN else title[: _TITLE_SHOWN - 1].rstrip() + "…"
-        label = f"{'item' if name == 'item' else 'liveItem'} {self.counts[name]}"
+        label = numbered(name, self.counts[name])
         self._labels[child] = f'{label} ("{shown}")' if shown else label
 
     def forget(self, child: etree._Element) -> None:
@@ -172,7 +199,7 @@ class Context:
             parent = node.getparent()
             name = qname(node)
             if name in ("item", "podcast:liveItem") and parent is self.channel:
-                name = f"{name}[{self._positions[node]}]"
+                name = indexed(name, self._positions[node])
             parts.append(name)
             node = parent
         path = "/".join(["channel", *reversed(parts)]) if node is self.channel else "/".join(reversed(parts))

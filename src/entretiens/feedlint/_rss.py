@@ -232,7 +232,7 @@ def check_date(ctx: Context, element: etree._Element, value: str, attribute: str
             attribute=attribute,
             hint='write it like "Tue, 05 Mar 2024 10:00:00 +0100"',
         )
-    elif moment > ctx.now:
+    elif ctx.after_now(moment):
         ctx.report(
             element,
             "rss.date.future",

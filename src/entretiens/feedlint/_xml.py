@@ -12,7 +12,8 @@ from entretiens.errors import Problem
 from entretiens.feedlint._context import Context, children, line_of, namespace, qname, words
 from entretiens.podcast_spec import ATOM_NS, CONTENT_NS, ITUNES_NS, PODCAST_NS, PSC_NS
 
-_DECLARATION = re.compile(
+#: The XML declaration Apple asks for (any version 1.x), its encoding captured.
+DECLARATION = re.compile(
     rb"""<\?xml\s+version\s*=\s*["']1\.[0-9]["']"""
     rb"""(?:\s+encoding\s*=\s*["'](?P<encoding>[A-Za-z][A-Za-z0-9._-]*)["'])?"""
     rb"""(?:\s+standalone\s*=\s*["'](?:yes|no)["'])?\s*\?>"""
@@ -46,7 +47,7 @@ def check_document(xml: bytes) -> list[Problem]:
             )
         )
         body = body[len(_BOM) :]
-    match = _DECLARATION.match(body)
+    match = DECLARATION.match(body)
     if match is None or match["encoding"] is None:
         problems.append(
             Problem(

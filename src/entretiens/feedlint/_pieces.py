@@ -1,0 +1,337 @@
+"""The lint of a feed cut into its items: only the items not seen before are parsed and checked.
+
+A rebuild after one edit changes one item of the feed, yet the stream (:mod:`._stream`) parses
+and checks all of them. Here the items are cut out of the bytes, and each one's findings are
+kept (:mod:`._kept`) under a digest of its bytes, in a context that holds everything else an
+item's checks read: the rules' code, the namespaces in scope, the show's ``itunes:type`` and
+the feed's URLs. An item whose digest is known is not parsed again; what its findings say of
+its place (its number, its first line) is written when they are used. The moment of the lint is
+no part of the key: an entry holds the dates its checks compared with ``now`` and which side
+they were on, and is used only while each is still on that side.
+
+What the checks across items need (the guids and audio URLs already seen, for the duplicate
+findings) is kept with the findings. An item whose guid or URL was seen before is checked
+again, with the names of the earlier items, and its findings are not kept; so are the items
+that declare namespaces (their findings depend on the bindings seen before them).
+
+It answers only where it is certain to find what the stream finds, in the same order, which
+is why the feed must look like the ones we write:
+
+- UTF-8, declared, with no DOCTYPE;
+- each channel-level ``<item>`` starts a line, and the items follow one another with only
+  whitespace (and at least one line break) between them; each is cut from ``<item`` to the
+  first ``</item>``, and must read as exactly one ``<item>`` element in a channel declaring
+  the same namespaces (so the cut fell on its real end);
+- the rest, with a marker element where the items were, is one ``<rss>`` with one
+  ``<channel>`` whose last node is the marker (so the items sat between the channel's children
+  and nothing follows them).
+
+The whole document is then well-formed, and its items occupy lines of their own after every
+channel element: the final sort of the findings (by severity, then line) puts each item's
+findings, listed check family after check family, exactly where the stream's family-by-family
+lists put them. Anything else returns None, and the stream (or the whole tree) answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from entretiens.errors import Problem
+from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
+from entretiens.feedlint._context import (
+    Context,
+    children,
+    indexed,
+    microseconds,
+    numbered,
+    qname,
+    self_link_url,
+    text_of,
+)
+from entretiens.feedlint._kept import KeptItems
+
+#: A channel-level item where it must be: at the start of a line.
+_FIRST = re.compile(rb"\n[ \t]*(<item[ \t\r\n>])")
+#: What may separate two items: XML whitespace with at least one line break.
+_GAP = re.compile(rb"[ \t\r]*\n[ \t\r\n]*")
+_END = b"</item>"
+_MARKER = "entretiens-items-were-here"
+#: What an entry holds; changed when its meaning changes.
+_FORMAT = "1"
+#: The findings that name another item: never kept.
+_ACROSS = frozenset({"rss.guid.duplicate", "apple.enclosure.duplicate"})
+
+
+def lint_pieces(xml: bytes, *, feed_url: str | None, now: datetime, kept: KeptItems) -> list[Problem] | None:
+    """The findings after the document checks, or None when the stream must answer.
+
+    :param xml: the feed.
+    :param feed_url: the URL the feed is served at, if known.
+    :param now: the moment after which dates count as future (aware).
+    :param kept: the items' findings of earlier lints; updated with this one's.
+    :returns: the findings in an order that the final sort makes the stream's, or None.
+    """
+    spans = _cut(xml)
+    if spans is None:
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, strip_cdata=False, huge_tree=False)
+    shape = _skeleton(xml, spans, parser)
+    if shape is None:
+        return None
+    root, channel, opening = shape
+    self_url = self_link_url(children(channel))
+    problems = _xml.check_root(root)
+    ctx = Context(channel=channel, now=now, feed_url=feed_url, self_url=self_url, problems=problems)
+    for child in children(channel):
+        ctx.register(child)
+    ctx.counts["item"] = len(spans)
+    seen: set[tuple[str | None, str]] = set()
+    _xml.check_namespaces(ctx, root.iter(), seen)
+    _xml.check_markup(ctx, channel)
+    _rss.check_channel(ctx)
+    _apple.check_channel(ctx)
+    _apple.check_stray_tags(ctx)
+    _podcast.check_podcast(ctx)
+    show_type = text_of(_apple.itunes(channel, "type")).strip() or "episodic"
+    run = _Items(
+        parser=parser,
+        opening=opening,
+        show_type=show_type,
+        now=now,
+        feed_url=feed_url,
+        self_url=self_url,
+        seen=seen,
+        kept=kept,
+    )
+    kept.open(hashlib.sha256(repr(run.context()).encode("utf-8", "surrogatepass")).hexdigest())
+    found = run.check(xml, spans)
+    if found is None:
+        return None
+    kept.save()
+    return problems + found
+
+
+def _cut(xml: bytes) -> list[tuple[int, int]] | None:
+    """Where each channel-level item starts and ends, if the items look like ours."""
+    first = _FIRST.search(xml)
+    if first is None:
+        return None
+    start = first.start(1)
+    spans = []
+    while True:
+        end = xml.find(_END, start)
+        if end < 0:
+            return None
+        end += len(_END)
+        spans.append((start, end))
+        gap = _GAP.match(xml, end)
+        if gap is None:
+            return spans
+        start = gap.end()
+        if not (xml.startswith(b"<item", start) and xml[start + 5 : start + 6] in (b">", b" ", b"\t", b"\r", b"\n")):
+            return spans
+
+
+def _skeleton(
+    xml: bytes, spans: list[tuple[int, int]], parser: etree.XMLParser
+) -> tuple[etree._Element, etree._Element, bytes] | None:
+    """The document without its items, and the opening tag of a channel holding the same namespaces.
+
+    None unless the cut fell between the channel's children and nothing but the items was cut.
+    """
+    if not _utf8(xml):
+        return None
+    head, tail = xml[: spans[0][0]], xml[spans[-1][1] :]
+    marker = _MARKER.encode()
+    if b"<!DOCTYPE" in head or marker in head or marker in tail:
+        return None
+    try:
+        root = etree.fromstring(head + b"<" + marker + b"/>" + tail, parser)
+    except etree.LxmlError:
+        return None
+    channels = children(root)
+    if root.tag != "rss" or len(channels) != 1 or channels[0].tag != "channel":
+        return None
+    channel = channels[0]
+    if not len(channel) or channel[-1].tag != _MARKER:
+        return None
+    channel.remove(channel[-1])
+    if any(qname(child) == "item" for child in children(channel)) or None in channel.nsmap:
+        return None
+    empty = etree.tostring(etree.Element("channel", nsmap=dict(channel.nsmap)))
+    if not empty.endswith(b"/>"):
+        return None
+    return root, channel, empty[:-2] + b">"
+
+
+class _Items:
+    """The items of one lint: each read back from ``kept`` or parsed and checked."""
+
+    def __init__(
+        self,
+        *,
+        parser: etree.XMLParser,
+        opening: bytes,
+        show_type: str,
+        now: datetime,
+        feed_url: str | None,
+        self_url: str | None,
+        seen: set[tuple[str | None, str]],
+        kept: KeptItems,
+    ) -> None:
+        self.parser = parser
+        self.opening = opening
+        self.show_type = show_type
+        self.now = now
+        self.now_us = microseconds(now)
+        self.feed_url = feed_url
+        self.self_url = self_url
+        self.seen = seen
+        self.kept = kept
+        self.guids: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+
+    def context(self) -> tuple[object, ...]:
+        """Everything an item's findings depend on besides its bytes and ``now``."""
+        return (
+            _FORMAT,
+            self.kept.version,
+            etree.LXML_VERSION,
+            etree.LIBXML_VERSION,
+            self.opening,
+            self.show_type,
+            self.feed_url,
+            self.self_url,
+        )
+
+    def check(self, xml: bytes, spans: list[tuple[int, int]]) -> list[Problem] | None:
+        """Every item's findings in order, or None if an item does not read as one ``<item>``."""
+        found: list[Problem] = []
+        view = memoryview(xml)
+        line = 1
+        previous = 0
+        for position, (start, end) in enumerate(spans, 1):
+            line += xml.count(b"\n", previous, start)
+            previous = end
+            key = hashlib.sha256(view[start:end]).hexdigest()
+            entry = self.kept.get(key)
+            reused = None if entry is None else self._reuse(entry, position, line)
+            if reused is not None:
+                self.kept.keep(key, entry)
+                found += reused
+                line += entry[0]
+                continue
+            piece = xml[start:end]
+            checked = self._check(piece, position, line)
+            if checked is None:
+                return None
+            self.kept.checked += 1
+            problems, made = checked
+            if made is not None:
+                self.kept.keep(key, made)
+            found += problems
+            line += piece.count(b"\n")
+        return found
+
+    def _reuse(self, entry: Any, position: int, line: int) -> list[Problem] | None:
+        """The kept findings of an item at this place, or None when they cannot be reused as they are."""
+        try:
+            lines, suffix, guid, url, dates, findings = entry
+            if not (isinstance(lines, int) and isinstance(suffix, str) and _text_or_none(guid, url)):
+                return None
+            for moment, later in dates:
+                if not isinstance(moment, int) or (moment > self.now_us) is not later:
+                    return None
+            if (guid is not None and guid in self.guids) or (url is not None and url in self.urls):
+                return None
+            label = numbered("item", position) + suffix
+            field = "channel/" + indexed("item", position)
+            problems = []
+            for rule, rest, offset, tail, hint in findings:
+                if not (isinstance(rest, str) and isinstance(offset, int) and isinstance(tail, str)):
+                    return None
+                if not _text_or_none(rule, hint) or rule is None:
+                    return None
+                problems.append(
+                    Problem(rule=rule, message=label + rest, line=line + offset, field=field + tail, hint=hint)
+                )
+        except (TypeError, ValueError, LookupError):
+            return None
+        if guid is not None:
+            self.guids[guid] = label
+        if url is not None:
+            self.urls[url] = label
+        return problems
+
+    def _check(self, piece: bytes, position: int, line: int) -> tuple[list[Problem], list[Any] | None] | None:
+        """Parse and check one item; its findings, and what to keep of them (None: not to keep)."""
+        try:
+            holder = etree.fromstring(self.opening + piece + b"</channel>", self.parser)
+        except etree.LxmlError:
+            return None
+        if len(holder) != 1 or holder[0].tag != "item":
+            return None
+        item = holder[0]
+        ctx = Context(
+            channel=holder, now=self.now, feed_url=self.feed_url, self_url=self.self_url, problems=[], compared=[]
+        )
+        ctx.counts["item"] = position - 1
+        ctx.register(item)
+        guids, urls = len(self.guids), len(self.urls)
+        _xml.check_namespaces(ctx, item.iter(), self.seen)
+        _xml.check_markup(ctx, item)
+        _rss.check_item(ctx, item, self.guids)
+        _apple_items.check_item(ctx, item, self.show_type, self.urls)
+        _apple.check_stray_tags(ctx, item)
+        _podcast.check_podcast(ctx, item)
+        # The parse counted lines from the piece's first one.
+        problems = [p if p.line is None else dataclasses.replace(p, line=line - 1 + p.line) for p in ctx.problems]
+        label = ctx.where(item)
+        guid = next(reversed(self.guids)) if len(self.guids) > guids else None
+        url = next(reversed(self.urls)) if len(self.urls) > urls else None
+        if b"xmlns" in piece or any(p.rule in _ACROSS for p in problems):
+            return problems, None
+        if (guid is not None and self.guids[guid] != label) or (url is not None and self.urls[url] != label):
+            return problems, None
+        head = numbered("item", position)
+        if not label.startswith(head):
+            return problems, None
+        field = "channel/" + indexed("item", position)
+        findings = []
+        for p in problems:
+            tail = p.field or ""
+            if p.line is None or not p.message.startswith(label) or not _under(tail, field):
+                return problems, None
+            findings.append([p.rule, p.message[len(label) :], p.line - line, tail[len(field) :], p.hint])
+        assert ctx.compared is not None
+        dates = [[moment, later] for moment, later in ctx.compared]
+        return problems, [piece.count(b"\n"), label[len(head) :], guid, url, dates, findings]
+
+
+def _utf8(xml: bytes) -> bool:
+    """Whether the parser reads the feed as UTF-8, as it reads each item cut out of it.
+
+    Either declared, or undeclared and starting (after blanks) with a tag whose first letter
+    is ASCII: no byte order mark, nor any of the first bytes by which libxml2 guesses
+    UTF-16, UCS-4 or EBCDIC.
+    """
+    declaration = _xml.DECLARATION.match(xml)
+    if declaration is not None:
+        return (declaration["encoding"] or b"utf-8").lower() == b"utf-8"
+    start = xml.lstrip(b" \t\r\n")[:2]
+    return len(start) == 2 and start[:1] == b"<" and start[1:].isalpha() and start.isascii()
+
+
+def _text_or_none(*values: object) -> bool:
+    return all(value is None or isinstance(value, str) for value in values)
+
+
+def _under(path: str, field: str) -> bool:
+    """Whether a field path is the item's own (``channel/item[3]``) or under it."""
+    return path == field or path.startswith((field + "/", field + "@"))
