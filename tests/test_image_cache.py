@@ -206,3 +206,76 @@ def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(tm
     cards._FITTED.clear()
     assert _card(show, first) == drawn
     assert len(_entries(show.root, "card")) == 1
+
+
+def _bodies_read(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
+    """The names of the image cache's pictures opened from now on (their checks are not counted)."""
+    opened: list[str] = []
+    real = os.open
+
+    def counting(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+        if Path(path).parent == root / CACHE:
+            opened.append(Path(path).name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", counting)
+    return opened
+
+
+def _ledgered_show(tmp_path: Path) -> tuple[Path, dict[PurePosixPath, bytes]]:
+    """A show built twice: the second build checks the pictures the first kept, and notes their
+    stamps (once they are older than a timestamp tick) in the image cache's ledger."""
+    root = _show(tmp_path / "show", count=3, covers=(2,)).show.root
+    cold = {
+        path: content_bytes(content)
+        for path, content in publish(root, root / "public", dry_run=True, now=NOW).files.items()
+    }
+    assert _entries(root, "card") and _entries(root, "thumbnail")
+    time.sleep(2.1)  # the pictures' stamps are kept only once settled
+    publish(root, root / "public", dry_run=True, now=NOW)
+    assert (root / CACHE / "checked.json").is_file()
+    return root, cold
+
+
+def _built(root: Path) -> dict[PurePosixPath, bytes]:
+    files = publish(root, root / "public", dry_run=True, now=NOW).files
+    return {path: content_bytes(content) for path, content in files.items()}
+
+
+def test_an_unchanged_rebuild_reads_no_picture_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, cold = _ledgered_show(tmp_path)
+    opened = _bodies_read(monkeypatch, root)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    assert opened == [], "pictures whose stamps did not move were read again"
+
+
+def test_a_picture_damaged_with_its_size_and_time_put_back_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's ctime moves with any write, and no program can set it back."""
+    root, cold = _ledgered_show(tmp_path)
+    for entry in [*_entries(root, "card"), *_entries(root, "thumbnail")]:
+        before = entry.stat()
+        data = entry.read_bytes()
+        middle = len(data) // 2
+        entry.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1 :])
+        os.utime(entry, ns=(before.st_atime_ns, before.st_mtime_ns))
+        after = entry.stat()
+        assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    opened = _bodies_read(monkeypatch, root)
+    assert _built(root) == cold
+    assert opened, "the damaged pictures were not read"
+    # Made anew: the next build finds them whole.
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+
+
+@pytest.mark.parametrize("ledger", [b"", b"{not json", b'{"version": 1, "files": []}', b'{"version": 99, "files": {}}'])
+def test_a_damaged_image_ledger_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger: bytes) -> None:
+    root, cold = _ledgered_show(tmp_path)
+    (root / CACHE / "checked.json").write_bytes(ledger)
+    opened = _bodies_read(monkeypatch, root)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    assert opened, "a damaged ledger was trusted"

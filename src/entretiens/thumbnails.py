@@ -7,8 +7,6 @@ import functools
 import hashlib
 import io
 import json
-import os
-import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ from PIL import Image, ImageOps
 from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import Content, Stored, atomic_write, file_sha256, stored
-from .unitcache import RACY_NS
+from .output import Content, Stored, atomic_write, stored
+from .unitcache import RACY_NS, Checked, ledger
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +42,9 @@ _CACHE_MAGIC = b"entretiens image cache 3\n"
 #: Where each entry's check is kept (the entry itself holds the picture's bytes alone, so that
 #: the output can copy it as it is).
 _CHECKS = "checks"
+#: The stamps of the entries whose bytes were checked (see :class:`~entretiens.unitcache.Checked`):
+#: a rebuild reads an entry's bytes only once it moved, not the 10,000 cards of a show each time.
+_LEDGER = "checked.json"
 
 
 #: What identifies an image file's content for the caches: its path, size, modification time
@@ -76,8 +77,9 @@ def cached_image(
 
     The one cache of thumbnails and social cards. A kept picture is handed on as a
     :class:`~entretiens.output.Stored` file, not as bytes (10,000 cards are 250 MB), and only
-    when the file matches the check beside it (the digest of its key, and of its bytes, read
-    now): a damaged or foreign file is ignored and replaced, never published. Empty or None
+    when the file matches the check beside it (the digest of its key, and of its bytes: read
+    now, or trusted from the ledger of the files checked when the file's stamp, ctime and inode
+    have not moved since): a damaged or foreign file is ignored and replaced, never published. Empty or None
     results are not kept (they are cheap to find again), nor any with ``keep`` false (made
     from a file that is not :func:`settled`).
     """
@@ -86,7 +88,7 @@ def cached_image(
     path = root / IMAGE_CACHE / name
     check = root / IMAGE_CACHE / _CHECKS / name
     with contextlib.suppress(OSError, ValueError):
-        found = _read_entry(path, check, hashlib.sha256(identity).hexdigest())
+        found = _read_entry(path, check, hashlib.sha256(identity).hexdigest(), ledger(root / IMAGE_CACHE / _LEDGER))
         if found is not None:
             return found
     data = make()
@@ -104,23 +106,17 @@ def cached_image(
     return data
 
 
-def _read_entry(path: Path, check: Path, identity: str) -> Stored | None:
-    """The entry at ``path`` if its check is for this key and its bytes match the check; OSError
-    for anything but a regular file of a sane size (a FIFO must not block the build, nor a link
-    to a huge file fill the memory)."""
+def _read_entry(path: Path, check: Path, identity: str, checked: Checked) -> Stored | None:
+    """The entry at ``path`` if its check is for this key and its bytes match the check: read
+    and hashed unless ``checked`` saw this very file (same stamp, inode and ctime) hold them.
+    Anything but a regular file of a sane size is no entry (a FIFO must not block the build,
+    nor a link to a huge file fill the memory)."""
     text = check.read_bytes()
     if not text.startswith(_CACHE_MAGIC):
         return None
     kept, digest, size = text[len(_CACHE_MAGIC) :].decode("ascii").split("\n")[:3]
-    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        status = os.fstat(handle)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > _LARGEST_ENTRY:
-            raise OSError(f"{path} is not an image cache entry")
-        if kept != identity or status.st_size != int(size) or file_sha256(handle) != digest:
-            return None
-    finally:
-        os.close(handle)
+    if kept != identity or int(size) > _LARGEST_ENTRY or not checked.holds(path, int(size), digest):
+        return None
     return stored(path, digest, int(size))
 
 

@@ -253,6 +253,7 @@ class Units:
     def prune(self) -> None:
         """Remove the units this build did not use (an edited episode's old unit), keeping the folder
         small, and keep the stamps of the files checked (see :class:`Checked`)."""
+        save_ledgers()
         if self._folder is None or not self.used:
             return
         self._checked.save()
@@ -432,6 +433,23 @@ class Checked:
 
 
 _LEDGER_VERSION: Final = 1
+#: The ledgers of caches used by several stages of a build (the image cache), by path: one
+#: :class:`Checked` each, saved with the pages' ledger (:meth:`Units.prune`), once per build.
+_LEDGERS: dict[Path, Checked] = {}
+
+
+def ledger(path: Path) -> Checked:
+    """The build's one :class:`Checked` kept at ``path`` (read on first use), for a cache whose
+    files are checked by several stages: saved and closed by :func:`save_ledgers`."""
+    if path not in _LEDGERS:
+        _LEDGERS[path] = Checked(path)
+    return _LEDGERS[path]
+
+
+def save_ledgers() -> None:
+    """Keep and close the ledgers opened with :func:`ledger`: the next build opens them anew."""
+    while _LEDGERS:
+        _LEDGERS.popitem()[1].save()
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
