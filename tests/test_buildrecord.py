@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -139,3 +141,36 @@ def test_a_failed_publish_forgets_the_record(show: Path) -> None:
     _edit(show, title="")
     assert _publish(show)[0] != 0
     assert not (show / buildrecord.RECORD).exists()
+
+
+def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders walked from now on, in order (the real walk still runs)."""
+    walked: list[Path] = []
+    walk = buildrecord._walk
+
+    def counted(top: Path, **kwargs: Any) -> buildrecord.Stats:
+        walked.append(top)
+        return walk(top, **kwargs)
+
+    monkeypatch.setattr(buildrecord, "_walk", counted)
+    return walked
+
+
+def test_an_edit_walks_the_show_once_and_records_that_walk(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check before the build walks the inputs (an edit is found there, before the outputs)
+    # and the publish records that walk: the show once, the output once (after writing), not 4.
+    _edit(show, notes="Edited notes.")
+    walked = _count_walks(monkeypatch)
+    code, output = _publish(show)
+    assert code == 0 and "Published 2 episodes" in output
+    assert walked == [show.resolve(), (show / "public").resolve()]
+    # What it recorded is what a walk after the build finds: the edit is in it.
+    record = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
+    assert record["inputs"] == {k: list(v) for k, v in buildrecord.inputs(show.resolve(), show / "public").items()}
+
+
+def test_an_unchanged_show_walks_the_show_and_the_output_once(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    walked = _count_walks(monkeypatch)
+    code, output = _publish(show)
+    assert code == 0 and "Up to date" in output
+    assert walked == [show.resolve(), (show / "public").resolve()]

@@ -190,34 +190,66 @@ def options(out_dir: Path, *, include_future: bool, tag_audio: bool | None) -> d
     return {"out_dir": str(out_dir.resolve()), "include_future": include_future, "tag_audio": tag_audio}
 
 
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """The inputs as a check walked them, and the clock taken just before: a publish that
+    follows reuses them instead of walking the show again (the walk is taken before anything
+    is built, so a file changed during the build still makes the next run rebuild)."""
+
+    root: Path
+    #: The output folder, resolved: the walk skipped it.
+    out_dir: Path
+    taken_ns: int
+    read: Stats
+
+
 def unchanged(
     show_dir: Path, out_dir: Path | None, *, include_future: bool = False, tag_audio: bool | None = None
 ) -> Summary | None:
     """For ``publish``: the last publish's summary if nothing it read or wrote has changed since."""
+    return look(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)[0]
+
+
+def look(
+    show_dir: Path, out_dir: Path | None, *, include_future: bool = False, tag_audio: bool | None = None
+) -> tuple[Summary | None, Walked | None]:
+    """:func:`unchanged`, with the inputs it walked (if it did) for the publish that follows."""
     root = show_dir.resolve()
     target = out_dir if out_dir is not None else root / "public"
     wanted = options(target, include_future=include_future, tag_audio=tag_audio)
-    return up_to_date(root, target, options=wanted, now=datetime.now(timezone.utc))
+    return check(root, target, options=wanted, now=datetime.now(timezone.utc))
 
 
 def up_to_date(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) -> Summary | None:
     """The last publish's summary if its output is still exactly what the show builds, else None."""
+    return check(root, out_dir, options=options, now=now)[0]
+
+
+def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) -> tuple[Summary | None, Walked | None]:
+    """:func:`up_to_date`, and the inputs it walked, or None when the record ended it before.
+
+    The inputs are walked before the outputs: an edit changes an input, and the outputs only
+    change when written, so the common change is found, and handed on, with one walk.
+    """
+    walked: Walked | None = None
     try:
         document = json.loads((root / RECORD).read_text(encoding="utf-8"))
         if document["version"] != RECORD_VERSION or document["options"] != options:
-            return None
+            return None, None
         until = document["valid_until"]
         if until is not None and now >= datetime.fromisoformat(until):
-            return None
+            return None, None
         if document["code"] != code():
-            return None
-        if not _same(document["outputs"], outputs(out_dir)):
-            return None
+            return None, None
+        taken = now_ns()
         read = inputs(root, out_dir)
+        walked = Walked(root=root, out_dir=out_dir.resolve(), taken_ns=taken, read=read)
         own = set(document["own"])
         newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
         if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
-            return None
+            return None, walked
+        if not _same(document["outputs"], outputs(out_dir)):
+            return None, walked
         data = document["summary"]
         return Summary(
             episodes=int(data["episodes"]),
@@ -226,9 +258,9 @@ def up_to_date(root: Path, out_dir: Path, *, options: dict[str, Any], now: datet
             scheduled=tuple(str(d) for d in data["scheduled"]),
             feed_url=str(data["feed_url"]),
             problems=[problem_from_json(p) for p in data["problems"]],
-        )
+        ), walked
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None, walked
 
 
 def _same(recorded: dict[str, list[int]], current: Stats) -> bool:

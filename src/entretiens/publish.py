@@ -43,6 +43,7 @@ def publish(
     strict: bool = False,
     tag_audio: bool | None = None,
     progress: Progress | None = None,
+    walked: buildrecord.Walked | None = None,
 ) -> PublishResult:
     """Publish a show folder into ``out_dir`` (default: ``show_dir/public``).
 
@@ -50,6 +51,8 @@ def publish(
     :param dry_run: run every stage but write nothing.
     :param strict: treat warnings as errors: write nothing when there is any.
     :param tag_audio: write tags into the published audio copies; None follows feed.yaml.
+    :param walked: the inputs as :func:`buildrecord.look` just walked them for this show and
+        output (before anything is built): recorded instead of walking the show again.
     :raises ProblemsError: the show, its audio or the feed has errors; nothing is written.
     :raises StrictError: ``strict`` and there are warnings; nothing is written.
     :raises OutputError: the output cannot be written; the previous output is untouched.
@@ -60,8 +63,11 @@ def publish(
     output.check_target(target, root)
     # The inputs as they are before anything is read: a file changed during the build has a
     # newer mtime than recorded, so the next run rebuilds.
-    taken = buildrecord.now_ns()
-    read = None if dry_run else buildrecord.inputs(root, target)
+    if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
+        taken, read = walked.taken_ns, None if dry_run else walked.read
+    else:
+        taken = buildrecord.now_ns()
+        read = None if dry_run else buildrecord.inputs(root, target)
     built = pipeline.build(
         show_dir,
         now=now,

@@ -55,9 +55,13 @@ def publish_command(
         entretiens publish --show ~/shows/entretiens --output /srv/www/podcast
     """
     # An unchanged show is answered from the build record, before the stages are even imported.
-    from ..buildrecord import unchanged
+    # A show that changed is walked once: the publish records the inputs this check walked.
+    from ..buildrecord import look
 
-    if not dry_run and (summary := unchanged(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)):
+    summary, walked = (
+        (None, None) if dry_run else look(show_dir, out_dir, include_future=include_future, tag_audio=tag_audio)
+    )
+    if summary is not None:
         _unchanged(summary, show_dir.resolve(), out_dir or show_dir.resolve() / "public", strict=strict, quiet=quiet)
         return
     from ..publish import publish
@@ -72,6 +76,7 @@ def publish_command(
             strict=strict,
             tag_audio=tag_audio,
             progress=progress,
+            walked=walked,
         )
     if result.warnings and not quiet:
         print_problems(result.warnings, result.project.show.root)
