@@ -279,3 +279,24 @@ def test_a_damaged_image_ledger_is_ignored(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(cards, "_draw", _refuse)
     assert _built(root) == cold
     assert opened, "a damaged ledger was trusted"
+
+
+def test_a_rebuild_looks_at_a_shared_artwork_once_for_all_its_cards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every card without its own cover is drawn from the show's artwork: its stamp is taken
+    once per build, not once per card (10,000 stats at 10,000 episodes), and the cards read
+    back are the cold build's."""
+    root = _show(tmp_path / "show", count=6, covers=(2,)).show.root
+    cold = _built(root)
+    looked: Counter[str] = Counter()
+    real = thumbnails.source_stamp
+
+    def counting(source: Path) -> thumbnails.Stamp | None:
+        looked[source.name] += 1
+        return real(source)
+
+    monkeypatch.setattr(cards, "source_stamp", counting)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    assert looked == {"artwork.png": 1, "2.png": 1}

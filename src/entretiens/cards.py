@@ -266,11 +266,21 @@ def prepare(show: Show) -> None:
             _fitted(stamp)
 
 
-def card(show: Show, episode: Episode) -> Content:
-    """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed."""
+def card(show: Show, episode: Episode, stamps: dict[str, Stamp | None] | None = None) -> Content:
+    """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed.
+
+    :param stamps: the artworks' stamps already taken in this build, by reference (filled
+        here): 10,000 episodes share the show's artwork, which is looked at once then.
+    """
     guests = [person.name for person in episode.guests]
-    source = _source(show, episode)
-    artwork = source_stamp(source) if source is not None else None
+    reference = episode.cover_image or show.cover_image
+    if stamps is not None and reference in stamps:
+        artwork = stamps[reference]
+    else:
+        source = _source(show, episode)
+        artwork = source_stamp(source) if source is not None else None
+        if stamps is not None:
+            stamps[reference] = artwork
     key = [episode.title, guests, show.title, artwork, *_drawing()]
     make = functools.partial(_draw, episode.title, guests, show.title, artwork)
     keep = artwork is None or settled(artwork)
@@ -289,11 +299,13 @@ def _draw(title: str, guests: list[str], show_title: str, artwork: Stamp | None)
     return buffer.getvalue()
 
 
-def _drawing() -> list[object]:
+@functools.cache
+def _drawing() -> tuple[object, ...]:
     """What shapes every card besides its own text and artwork: this code, the fonts, the
-    text engine (Pillow's version is in every cache key)."""
+    text engine (Pillow's version is in every cache key). Taken once per process, as the
+    fonts' sizes always were."""
     fonts = [[str(path), _size(path) if path else 0] for path in (font_file(False), font_file(True))]
-    return [VERSION, fonts, _engine()]
+    return (VERSION, fonts, _engine())
 
 
 @functools.cache

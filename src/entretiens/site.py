@@ -24,7 +24,7 @@ from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
 from .podcast_spec import ATOM_NS, ITUNES_NS
-from .thumbnails import Images, Picture
+from .thumbnails import Images, Picture, Stamp
 from .unitcache import Digests, Units
 from .wording import iso_duration, strings, subscribe_apps
 
@@ -197,12 +197,14 @@ def build_site(
     requests: list[unitcache.Request] = []
     #: The cards drawn by the units made in this process.
     drawn: dict[str, Content] = {}
+    #: The artworks' stamps, taken once per build (every card without its own cover shares the show's).
+    artworks: dict[str, Stamp | None] = {}
     for release in ordered:
         episode = release.episode
         cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
         if episode.cover_image:
             # Its own cover, just decoded for the thumbnail: the card shares that decode.
-            drawn[episode.slug] = cards.card(show, episode)
+            drawn[episode.slug] = cards.card(show, episode, artworks)
         previous = by_slug.get(release.previous or "")
         following = by_slug.get(release.next or "")
 
@@ -216,7 +218,7 @@ def build_site(
             if release.episode.slug not in drawn:
                 # Not part of the unit: drawn here so that a cold build's workers draw the cards
                 # (four tenths of its work) into the image cache, where this process finds them.
-                drawn[release.episode.slug] = cards.card(show, release.episode)
+                drawn[release.episode.slug] = cards.card(show, release.episode, artworks)
             if entries_kept:
                 # Rendered as any entry but the first: the newest one's is rendered anew below.
                 made[_ENTRY] = entry(release, False).encode("utf-8")
@@ -243,7 +245,9 @@ def build_site(
                 files[PurePosixPath(name)] = content
         # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
         card = drawn.pop(release.episode.slug, None)
-        files[cards.card_path(release.episode)] = card if card is not None else cards.card(show, release.episode)
+        if card is None:
+            card = cards.card(show, release.episode, artworks)
+        files[cards.card_path(release.episode)] = card
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
         render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
