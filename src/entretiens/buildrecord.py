@@ -1,8 +1,9 @@
 """The build record: what the last publish read and wrote, so that an unchanged show is not rebuilt.
 
-After a publish, ``.entretiens/build.json`` keeps the size and modification time of every file
-of the show folder (the inputs, as they were when the build began), the state of the output
-folder (every folder's inode and mtime, every file's size, mtime and inode), the options, the
+After a publish, ``.entretiens/build.json`` keeps the size, modification and change times and
+inode of every file of the show folder (the inputs, as they were when the build began), the
+state of the output folder (the same of every file and folder, with the SHA-256 of each file
+whose stamp had settled: see :class:`entretiens.output.Ledger`), the options, the
 code that built it, the first moment a scheduled episode comes out, and what the command
 printed (the summary and the warnings). When all of it still holds, the command repeats the
 summary and stops: nothing is read, built or written. Anything else, or a record that cannot be
@@ -19,7 +20,8 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +31,7 @@ from .errors import Problem
 
 RECORD: Final = Path(".entretiens") / "build.json"
 #: Bump when the record's content changes meaning.
-RECORD_VERSION: Final = 1
+RECORD_VERSION: Final = 2
 #: Folders of the show folder that are never inputs: caches, version control, staging.
 _SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules", "__pycache__"})
 
@@ -37,9 +39,24 @@ _SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules
 #: the same timestamp tick (a few ms on Linux, 2 s on FAT) without its stats changing: such a
 #: record is not trusted, as git does with its index.
 RACY_NS: Final = 2_000_000_000
+#: The same, where the file system's times show a precision finer than 10 ms (Linux's local file
+#: systems: they move at every scheduler tick, at most 10 ms apart): 10 ticks.
+FINE_RACY_NS: Final = 100_000_000
 
-#: path -> (size, mtime_ns, inode); folders of the output have size -1.
-Stats = dict[str, tuple[int, int, int]]
+#: path -> (size, mtime_ns, ctime_ns, inode); folders of the output end in "/" and have size -1.
+Stats = dict[str, tuple[int, int, int, int]]
+
+
+def settled(stats: tuple[int, int, int, int], taken_ns: int) -> bool:
+    """Whether a stamp taken at ``taken_ns`` proves the file's bytes for as long as it holds.
+
+    Any later change moves the ctime, unless it falls in the same timestamp tick as the last
+    one: a stamp taken less than a tick after the file changed proves nothing (as git's racy
+    index entries). Times in whole multiples of 10 ms betray a coarse file system (FAT's 2 s).
+    """
+    _size, mtime, ctime, _inode = stats
+    window = RACY_NS if mtime % 10_000_000 == 0 and ctime % 10_000_000 == 0 else FINE_RACY_NS
+    return max(mtime, ctime) < taken_ns - window
 
 
 def now_ns() -> int:
@@ -70,36 +87,48 @@ def inputs(root: Path, out_dir: Path) -> Stats:
 
 
 def outputs(out_dir: Path) -> Stats:
-    """Every file and folder of the output: a file removed, added or replaced shows in them."""
+    """Every file and folder of the output: a file removed, added or replaced shows in them.
+
+    Every file the output holds is publish's to replace or remove, so none is skipped: the
+    files are those ``rglob("*")`` then ``is_file()`` find (a link to a file counts, a linked
+    folder is not entered, an unreadable folder is skipped), the folders those it enters.
+    """
     return _walk(out_dir.resolve(), skip=set(), folders=True)
 
 
 def _walk(top: Path, *, skip: set[Path], folders: bool) -> Stats:
+    """The inputs under ``top`` (``folders=False``: caches and version control skipped), or the
+    output (``folders=True``: every file and folder)."""
     found: Stats = {}
     stack = [str(top)]
     prefix = len(str(top)) + 1
     while stack:
         folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as scanned:
+                entries = list(scanned)
         except OSError:
             continue
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name in _SKIPPED or entry.name.startswith((".public.", f".{top.name}.")):
-                        continue
-                    if Path(entry.path) in skip:
+                    if not folders and (
+                        entry.name in _SKIPPED
+                        or entry.name.startswith((".public.", f".{top.name}."))
+                        or Path(entry.path) in skip
+                    ):
                         continue
                     stack.append(entry.path)
                     if folders:
                         stat = entry.stat(follow_symlinks=False)
-                        found[entry.path[prefix:] + "/"] = (-1, stat.st_mtime_ns, stat.st_ino)
+                        found[entry.path[prefix:] + "/"] = (-1, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
                     continue
+                if folders and not entry.is_file():
+                    continue  # a link to a folder (not entered) or a broken link: not the output's
                 stat = entry.stat()
             except OSError:
                 continue
-            found[entry.path[prefix:]] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            found[entry.path[prefix:]] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     return found
 
 
@@ -143,6 +172,7 @@ def save(
     read: Stats,
     own: tuple[str, ...] = (),
     written: Stats,
+    digests: Mapping[str, str] | None = None,
     valid_until: datetime | None,
     summary: Summary,
 ) -> None:
@@ -150,6 +180,8 @@ def save(
 
     :param own: inputs this publish wrote itself after ``taken_ns`` (published.yaml): their
         recorded stats are those it left, so they are not suspected of a change in the same tick.
+    :param written: the output as the write left it; ``digests``: the SHA-256 of its files
+        whose stamp had settled (see :class:`Ledger`).
     """
     document = {
         "version": RECORD_VERSION,
@@ -168,6 +200,7 @@ def save(
         },
         "inputs": read,
         "outputs": written,
+        "digests": dict(digests or {}),
     }
     path = root / RECORD
     temporary = path.with_name(f".{path.name}.tmp")
@@ -191,6 +224,23 @@ def options(out_dir: Path, *, include_future: bool, tag_audio: bool | None) -> d
 
 
 @dataclass(frozen=True, slots=True)
+class Ledger:
+    """The output folder as the last write left it: the stamp (size, mtime, ctime, inode) of
+    every file and folder, and the SHA-256 of each file whose stamp had settled then
+    (:func:`settled`), by path relative to the folder.
+
+    A file whose stamp still holds has the bytes of its digest: any write moves its ctime (which
+    no program can set back, even one that puts the mtime back), and a file put in its place has
+    another inode. So the next write proves an unchanged file from here without reading it. A
+    record from another machine or folder, or a damaged one, has stamps no file matches: its
+    files are read and compared, as with no record at all.
+    """
+
+    stats: Stats
+    digests: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Walked:
     """The inputs as a check walked them, and the clock taken just before: a publish that
     follows reuses them instead of walking the show again (the walk is taken before anything
@@ -201,6 +251,36 @@ class Walked:
     out_dir: Path
     taken_ns: int
     read: Stats
+    #: The output as the last publish left it, from the record (None: no usable record).
+    kept: Ledger | None = None
+
+
+def kept(root: Path, out_dir: Path) -> Ledger | None:
+    """The output as the last publish into ``out_dir`` left it, from the record, or None."""
+    try:
+        document = json.loads((root / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return _ledger(document, out_dir)
+
+
+def _ledger(document: object, out_dir: Path) -> Ledger | None:
+    """The record's ledger of the output, if it is a record of ours for this output folder."""
+    if not isinstance(document, dict):
+        return None
+    try:
+        if document["version"] != RECORD_VERSION or document["options"]["out_dir"] != str(out_dir.resolve()):
+            return None
+        recorded, digests = document["outputs"], document["digests"]
+        if not isinstance(recorded, dict) or not isinstance(digests, dict):
+            return None
+        stats: Stats = {}
+        for path, entry in recorded.items():
+            size, mtime, ctime, inode = entry
+            stats[path] = (int(size), int(mtime), int(ctime), int(inode))
+        return Ledger(stats=stats, digests={str(path): str(digest) for path, digest in digests.items()})
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def unchanged(
@@ -246,10 +326,11 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         walked = Walked(root=root, out_dir=out_dir.resolve(), taken_ns=taken, read=read)
         own = set(document["own"])
         newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
+        # A change: the publish that follows gets the output's ledger too (not read when unchanged).
         if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
-            return None, walked
+            return None, replace(walked, kept=_ledger(document, out_dir))
         if not _same(document["outputs"], outputs(out_dir)):
-            return None, walked
+            return None, replace(walked, kept=_ledger(document, out_dir))
         data = document["summary"]
         return Summary(
             episodes=int(data["episodes"]),

@@ -7,6 +7,7 @@ import filecmp
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from . import inplace
+from . import buildrecord, inplace
+from .buildrecord import Ledger
 from .errors import OutputError
 
 #: A file's future content: bytes, or an existing file whose bytes are published unchanged
@@ -72,6 +74,10 @@ class WriteReport:
     written: list[PurePosixPath] = field(default_factory=list)
     unchanged: list[PurePosixPath] = field(default_factory=list)
     removed: list[PurePosixPath] = field(default_factory=list)
+    #: The folder as this write left it, for the next one (when asked: see :func:`write_tree`).
+    ledger: Ledger | None = None
+    #: How many old files were read back to be compared (the others were proved from the ledger).
+    read_back: int = 0
 
     @property
     def changed(self) -> bool:
@@ -105,7 +111,7 @@ def _resolve(out_dir: Path) -> Path:
         raise OutputError(f"{out_dir}: is a symbolic link loop ({exc}); remove the link") from None
 
 
-def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
+def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledger | None = None) -> WriteReport:
     """Make ``out_dir`` hold exactly ``files``, atomically (a few changes to a large tree: in place,
     all or nothing, see :mod:`entretiens.inplace`).
 
@@ -114,6 +120,10 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     over as the same file (hard link), keeping their modification time; when nothing changed,
     nothing is written at all.
 
+    :param kept: the folder as the previous write left it (an empty ledger when unknown): a
+        file whose stamp still matches it is proved unchanged by its digest, without reading
+        it back. Given, the report carries the ledger of the folder after this write, made
+        from the one walk before it and what was written (no walk after, unless staged).
     :raises OutputError: a path escapes the folder, or the disk refuses a write.
     """
     for path in files:
@@ -122,8 +132,12 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
     # the link itself would leave the served folder stale.
     out_dir = _resolve(out_dir)
-    report = _compare(out_dir, files)
+    taken = time.time_ns()
+    found = buildrecord.outputs(out_dir) if out_dir.is_dir() else {}
+    report, digests, trusted = _compare(out_dir, files, found, kept)
     if not report.changed and out_dir.is_dir():
+        if kept is not None:
+            report.ledger = _ledger(files, found, digests, trusted, taken)
         return _without_marker(report)
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
@@ -139,9 +153,12 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
                 marker=(MARKER, _MARKER_TEXT),
                 lock_folder=_lock,
             )
-            return _without_marker(report)
         except OSError:
             pass  # every file is back as it was: the whole tree is staged instead
+        else:
+            if kept is not None:
+                report.ledger = _ledger_in_place(out_dir, files, found, digests, trusted, taken, report)
+            return _without_marker(report)
     parent = out_dir if mounted else out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +185,72 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteRe
     finally:
         if lock is not None:
             os.close(lock)
+    if kept is not None:
+        # Every file is a new name (a copy, or a hard link whose ctime moved): walked afresh.
+        taken = time.time_ns()
+        report.ledger = _ledger(files, buildrecord.outputs(out_dir), digests, set(), taken)
     return _without_marker(report)
+
+
+def _ledger(
+    files: Mapping[PurePosixPath, Content],
+    stats: buildrecord.Stats,
+    digests: dict[str, str],
+    trusted: set[str],
+    taken: int,
+    fresh: Mapping[str, int] | None = None,
+) -> Ledger:
+    """The ledger of a folder holding ``files``, whose stamps are ``stats``, taken after ``taken``
+    (those in ``fresh``: after the moment given there).
+
+    A file proved from the previous ledger (``trusted``) keeps its digest: its stamp has not
+    moved since it had settled. Any other file gets one only if its stamp had settled when it
+    was taken; the others are compared by reading at the next write, and settle then.
+    """
+    moments = fresh or {}
+    known: dict[str, str] = {}
+    for path, content in files.items():
+        name = str(path)
+        stamp = stats.get(name)
+        if stamp is None:
+            continue
+        if name in trusted or buildrecord.settled(stamp, moments.get(name, taken)):
+            known[name] = digests.get(name) or _digest(content)
+    return Ledger(stats=stats, digests=known)
+
+
+def _ledger_in_place(
+    out_dir: Path,
+    files: Mapping[PurePosixPath, Content],
+    found: buildrecord.Stats,
+    digests: dict[str, str],
+    trusted: set[str],
+    taken: int,
+    report: WriteReport,
+) -> Ledger:
+    """The ledger after an update in place: the walk before it, with the files written and
+    removed, and their folders (whose times moved), stamped again. No second walk."""
+    stats = dict(found)
+    folders: set[str] = set()
+    for path in (*report.written, *report.removed):
+        stats.pop(str(path), None)
+        parts = path.parts
+        folders.update("/".join(parts[:end]) + "/" for end in range(1, len(parts)))
+    later = time.time_ns()
+    fresh: dict[str, int] = {}
+    for path in report.written:
+        name = str(path)
+        with suppress(OSError):
+            status = os.stat(out_dir / name)
+            stats[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            fresh[name] = later
+    for folder in folders:
+        stats.pop(folder, None)
+        with suppress(OSError):
+            status = os.lstat(out_dir / folder)
+            if stat.S_ISDIR(status.st_mode):
+                stats[folder] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    return _ledger(files, stats, digests, trusted, taken, fresh)
 
 
 def _lock(folder: Path) -> int | None:
@@ -222,6 +304,8 @@ def _without_marker(report: WriteReport) -> WriteReport:
         written=[p for p in report.written if p != MARKER],
         unchanged=[p for p in report.unchanged if p != MARKER],
         removed=report.removed,
+        ledger=report.ledger,
+        read_back=report.read_back,
     )
 
 
@@ -277,46 +361,74 @@ def _check_relative(path: PurePosixPath) -> None:
         raise OutputError(f"{path}: refusing to write outside the output folder")
 
 
-def _compare(out_dir: Path, files: Mapping[PurePosixPath, Content]) -> WriteReport:
+#: The digest a ledger keeps for a file copied as it is (audio, a show's picture): such a file
+#: is the same while its size and mtime are its source's (see :func:`_same`).
+_COPY = "copy"
+
+
+def _digest(content: Content) -> str:
+    """What a ledger keeps of a file's content: its SHA-256, or :data:`_COPY` for a copied file."""
+    if isinstance(content, bytes):
+        return hashlib.sha256(content).hexdigest()
+    return content.sha256 if isinstance(content, Stored) else _COPY
+
+
+def _compare(
+    out_dir: Path, files: Mapping[PurePosixPath, Content], found: buildrecord.Stats, kept: Ledger | None
+) -> tuple[WriteReport, dict[str, str], set[str]]:
+    """What a write changes, the digests taken on the way, and the files proved unchanged from
+    ``kept`` (without reading them)."""
     report = WriteReport()
+    digests: dict[str, str] = {}
+    trusted: set[str] = set()
+    recorded = kept.stats if kept is not None else {}
+    known = kept.digests if kept is not None else {}
     # By parts, the order of the paths themselves, without their slow comparison.
     for path, content in sorted(files.items(), key=lambda item: item[0].parts):
-        target = out_dir / path
-        if target.is_file() and _same(target, content):
-            report.unchanged.append(path)
-        else:
+        name = str(path)
+        stamp = found.get(name)
+        if stamp is None:
             report.written.append(path)
-    if out_dir.is_dir():
-        wanted = {str(path) for path in files}
-        report.removed = sorted(PurePosixPath(relative) for relative in _files_under(out_dir) if relative not in wanted)
-    return report
-
-
-def _files_under(top: Path) -> list[str]:
-    """Every file under ``top`` (relative, "/"-separated), as ``rglob("*")`` then ``is_file()`` find
-    them: a link to a file counts, a linked folder is not entered, an unreadable one is skipped.
-
-    One ``scandir`` per folder, without a Path per entry: the walk through every old file was
-    most of the comparison's cost in a rebuild after one edit.
-    """
-    found: list[str] = []
-    stack = [(str(top), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            with os.scandir(folder) as scanned:
-                entries = list(scanned)
-        except PermissionError:
             continue
-        for entry in entries:
-            try:
-                if entry.is_dir() and not entry.is_symlink():
-                    stack.append((entry.path, prefix + entry.name + "/"))
-                elif entry.is_file():
-                    found.append(prefix + entry.name)
-            except OSError:
-                continue
-    return found
+        before = recorded.get(name)
+        if before == stamp and name in known:
+            # As the last write left it (its stamp had settled): its digest says its bytes.
+            digest = digests[name] = _digest(content)
+            same = known[name] == digest and (digest != _COPY or _copied(stamp, content))
+            if same:
+                trusted.add(name)
+        elif before is not None and before != stamp:
+            # Changed since the last write (by hand, even with its mtime put back): read.
+            report.read_back += 1
+            same = _same_bytes(out_dir / path, content)
+        else:
+            report.read_back += 1
+            same = _same(out_dir / path, content)
+        (report.unchanged if same else report.written).append(path)
+    wanted = {str(path) for path in files}
+    report.removed = sorted(PurePosixPath(name) for name in found if name[-1] != "/" and name not in wanted)
+    return report, digests, trusted
+
+
+def _copied(stamp: tuple[int, int, int, int], source: Content) -> bool:
+    """Whether a copied file still has its source's size and mtime (the source was not changed)."""
+    try:
+        status = os.stat(source) if isinstance(source, Path) else None
+    except OSError:
+        return False
+    return status is not None and (status.st_size, status.st_mtime_ns) == stamp[:2]
+
+
+def _same_bytes(target: Path, content: Content) -> bool:
+    """Whether a file holds ``content``, by its bytes (never from its times)."""
+    try:
+        if isinstance(content, bytes):
+            return target.stat().st_size == len(content) and _holds(target, content)
+        if isinstance(content, Stored):
+            return target.stat().st_size == content.size and file_sha256(target) == content.sha256
+        return filecmp.cmp(target, content, shallow=False)
+    except OSError:
+        return False
 
 
 def _same(target: Path, content: Content) -> bool:

@@ -248,11 +248,13 @@ class Commit:
     state_written: bool
 
 
-def commit(result: Build, out_dir: Path, *, pin_guids: bool) -> Commit:
+def commit(result: Build, out_dir: Path, *, pin_guids: bool, kept: buildrecord.Ledger | None = None) -> Commit:
     """Write a build into ``out_dir``: only changed files, old ones removed, in one step.
 
     :param pin_guids: save the GUIDs of the published episodes in published.yaml first, as a
         publish does; a preview does not.
+    :param kept: the output as the last publish left it (see :func:`output.write_tree`): the
+        report then carries it as this write leaves it.
     :raises EntretiensError: the build has errors (a bug in the caller: commit only clean builds).
     :raises OutputError: the output cannot be written; the previous output is untouched.
     """
@@ -277,7 +279,7 @@ def commit(result: Build, out_dir: Path, *, pin_guids: bool) -> Commit:
             episode_changes=_kept_changes(project.state, changes),
         )
         state_written = output.write_file(project.show.root / state.STATE_FILE, text)
-    return Commit(report=output.write_tree(out_dir, result.files), state_written=state_written)
+    return Commit(report=output.write_tree(out_dir, result.files, kept), state_written=state_written)
 
 
 def _kept_changes(recorded: PublishState, changes: dates.Changes | None) -> dict[str, Change]:

@@ -64,10 +64,11 @@ def publish(
     # The inputs as they are before anything is read: a file changed during the build has a
     # newer mtime than recorded, so the next run rebuilds.
     if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
-        taken, read = walked.taken_ns, None if dry_run else walked.read
+        taken, read, kept = walked.taken_ns, None if dry_run else walked.read, walked.kept
     else:
         taken = buildrecord.now_ns()
         read = None if dry_run else buildrecord.inputs(root, target)
+        kept = None if dry_run else buildrecord.kept(root, target)
     built = pipeline.build(
         show_dir,
         now=now,
@@ -85,7 +86,9 @@ def publish(
         raise
     if read is not None:
         buildrecord.forget(root)
-        written = pipeline.commit(built, target, pin_guids=True)
+        # The output as the last publish left it (none known: an empty ledger), so that the files
+        # it proves unchanged are not read back, and the new one is recorded without a walk.
+        written = pipeline.commit(built, target, pin_guids=True, kept=kept or buildrecord.Ledger(stats={}, digests={}))
         result.report = written.report
         result.state_written = written.state_written
         options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
@@ -109,9 +112,11 @@ def _record(
     if result.state_written and pinned.exists():
         # Written by this publish, after the inputs were taken.
         stat = pinned.stat()
-        read[state.STATE_FILE] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        read[state.STATE_FILE] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
         own = (state.STATE_FILE,)
     later = [e.date for e in project.episodes if not e.draft and e.date > built.now]
+    # The output as the write left it (from its one walk and what it wrote): not walked again.
+    ledger = result.report.ledger if result.report is not None else None
     summary = buildrecord.Summary(
         episodes=len(result.releases),
         seconds=result.total_duration.total_seconds(),
@@ -126,7 +131,8 @@ def _record(
         taken_ns=taken,
         read=read,
         own=own,
-        written=buildrecord.outputs(result.out_dir),
+        written=ledger.stats if ledger is not None else buildrecord.outputs(result.out_dir),
+        digests=ledger.digests if ledger is not None else None,
         valid_until=min(later, default=None),
         summary=summary,
     )

@@ -1,0 +1,184 @@
+"""The output's ledger: a write proves unchanged files from the stamps and digests the last one
+kept, without reading them back, and still rewrites any file changed behind its back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+import pytest
+import yaml
+
+from entretiens import buildrecord, inplace, output
+from entretiens.buildrecord import Ledger
+from entretiens.output import Content, stored, write_tree
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+EMPTY = Ledger(stats={}, digests={})
+
+
+@pytest.fixture
+def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps settle as soon as taken (the real window is a tick, 0.1 s or 2 s, after a change)."""
+    monkeypatch.setattr(buildrecord, "FINE_RACY_NS", 0)
+    monkeypatch.setattr(buildrecord, "RACY_NS", 0)
+
+
+def _contents(tmp_path: Path, count: int = 30) -> dict[PurePosixPath, Content]:
+    """Text files, a cache's page (Stored) and a copied recording, in a few folders."""
+    cache = tmp_path / "cache"
+    cache.mkdir(exist_ok=True)
+    page = cache / "page.html"
+    page.write_bytes(b"<p>kept page</p>")
+    audio = tmp_path / "episode.mp3"
+    audio.write_bytes(b"\xff\xfb" * 500)
+    files: dict[PurePosixPath, Content] = {
+        PurePosixPath(f"{n % 3}/page-{n}.html"): f"page {n}".encode() for n in range(count)
+    }
+    files[PurePosixPath("kept/index.html")] = stored(page, hashlib.sha256(page.read_bytes()).hexdigest(), 16)
+    files[PurePosixPath("audio/episode.mp3")] = audio
+    return files
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("an old output file was read back")
+
+    monkeypatch.setattr(output, "_holds", refuse)
+    monkeypatch.setattr(output, "_same", refuse)
+    monkeypatch.setattr(output, "_same_bytes", refuse)
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_an_edit_reads_back_no_unchanged_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    first = write_tree(out, files, EMPTY)
+    assert first.ledger is not None and len(first.ledger.digests) == len(files) + 1  # and the marker
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)
+    edited = {**files, PurePosixPath("1/page-4.html"): b"edited"}
+    with monkeypatch.context() as reading:
+        _no_reading(reading)
+        report = write_tree(out, edited, first.ledger)
+    assert report.read_back == 0
+    assert [str(p) for p in report.written] == ["1/page-4.html"]
+    assert len(report.unchanged) == len(files) - 1
+    assert _tree(out) == _tree(_fresh(tmp_path / "cold", edited))
+    # The ledger it leaves is the folder as a walk finds it.
+    assert report.ledger is not None and report.ledger.stats == buildrecord.outputs(out)
+
+
+def test_without_a_ledger_old_files_are_read_back(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    write_tree(out, files)
+    assert write_tree(out, files).read_back == len(files) + 1
+
+
+def _fresh(folder: Path, files: dict[PurePosixPath, Content]) -> Path:
+    write_tree(folder, files)
+    return folder
+
+
+@pytest.mark.usefixtures("settled_at_once")
+@pytest.mark.parametrize("name", ["0/page-3.html", "kept/index.html", "audio/episode.mp3"])
+def test_a_file_changed_by_hand_is_rewritten_even_with_its_times_put_back(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    ledger = write_tree(out, files, EMPTY).ledger
+    target = out / name
+    before = target.stat()
+    target.write_bytes(b"X" * before.st_size)  # same size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # and mtime: only the ctime moved
+    report = write_tree(out, files, ledger)
+    assert name in [str(p) for p in report.written]
+    assert _tree(out) == _tree(_fresh(tmp_path / "cold", files))
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_a_wrong_digest_in_the_ledger_rewrites_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    ledger = write_tree(out, files, EMPTY).ledger
+    assert ledger is not None
+    damaged = Ledger(stats=ledger.stats, digests=dict.fromkeys(ledger.digests, "0" * 64))
+    report = write_tree(out, files, damaged)
+    assert len(report.written) == len(files)
+    assert _tree(out) == _tree(_fresh(tmp_path / "cold", files))
+
+
+@pytest.mark.usefixtures("settled_at_once")
+@pytest.mark.parametrize("in_place", [True, False], ids=["in place", "staged"])
+def test_the_ledger_after_a_write_is_what_a_walk_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_place: bool
+) -> None:
+    if in_place:
+        monkeypatch.setattr(inplace, "MIN_FILES", 1)
+        monkeypatch.setattr(inplace, "SHARE", 1)
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    ledger = write_tree(out, files, EMPTY).ledger
+    changed = {path: content for path, content in files.items() if path.parent.name != "2"}
+    changed[PurePosixPath("new/deep/page.html")] = b"new"
+    changed[PurePosixPath("0/page-0.html")] = b"edited"
+    report = write_tree(out, changed, ledger)
+    assert not (out / "2").exists()
+    assert report.ledger is not None and report.ledger.stats == buildrecord.outputs(out)
+    assert set(report.ledger.digests) <= {str(path) for path in changed} | {str(output.MARKER)}
+    # The next write trusts what this one left (its stamps settled) and reads nothing.
+    again = write_tree(out, changed, report.ledger)
+    assert not again.changed and again.read_back == 0
+
+
+def test_a_stamp_settles_a_tick_after_the_last_change() -> None:
+    fine = 1_700_000_000_123_456_789
+    assert not buildrecord.settled((1, fine, fine, 7), fine + 50_000_000)
+    assert buildrecord.settled((1, fine, fine, 7), fine + 150_000_000)
+    # Whole seconds: a coarse file system (FAT keeps mtimes to 2 s), so 2 s.
+    coarse = 1_700_000_000_000_000_000
+    assert not buildrecord.settled((1, coarse, coarse, 7), coarse + 1_500_000_000)
+    assert buildrecord.settled((1, coarse, coarse, 7), coarse + 2_500_000_000)
+
+
+def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    record = root / buildrecord.RECORD
+    assert buildrecord.kept(root, out) is not None
+    assert buildrecord.kept(root, tmp_path / "elsewhere") is None  # another output folder
+    document = json.loads(record.read_text(encoding="utf-8"))
+    for damaged in (
+        record.read_text(encoding="utf-8")[:-10],  # cut short
+        json.dumps({**document, "version": buildrecord.RECORD_VERSION - 1}),
+        json.dumps({**document, "outputs": {"feed.xml": ["a", 1]}}),
+        json.dumps({**document, "digests": ["not", "a", "mapping"]}),
+        "[]",
+    ):
+        record.write_text(damaged, encoding="utf-8")
+        assert buildrecord.kept(root, out) is None
+
+
+def test_a_page_changed_by_hand_is_restored_by_the_next_publish(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    page = next(p for p in sorted((root / "public").glob("*/index.html")))
+    before = page.stat()
+    page.write_bytes(b"X" * before.st_size)
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
+    publish(root, now=SAMPLE_NOW)
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(cold, now=SAMPLE_NOW)
+    assert _tree(root / "public") == _tree(cold / "public")
