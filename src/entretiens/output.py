@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import filecmp
 import hashlib
 import os
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from . import buildrecord, inplace
+from . import buildrecord, inplace, staged
 from .buildrecord import Ledger
 from .errors import OutputError
 
@@ -151,7 +150,7 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
                 report.removed,
                 write=_write_new,
                 marker=(MARKER, _MARKER_TEXT),
-                lock_folder=_lock,
+                lock_folder=staged.lock,
             )
         except OSError:
             pass  # every file is back as it was: the whole tree is staged instead
@@ -162,11 +161,11 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
     parent = out_dir if mounted else out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(parent, out_dir.name)
+        staged.remove_stale(parent, out_dir.name, MARKER)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
         # Held until this write ends (or the process dies): the next publish then knows this
         # staging folder is in use, not left over from an interrupted one.
-        lock = _lock(staging)
+        lock = staged.lock(staging)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
     # A set: testing each of n paths against a list of n was the quadratic step of a rebuild.
@@ -176,9 +175,9 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
             _stage(staging, out_dir, path, content, path in unchanged)
         staging.chmod(0o755)
         if mounted:
-            _replace_contents(staging, out_dir)
+            staged.replace_contents(staging, out_dir)
         else:
-            _swap(staging, out_dir)
+            staged.swap(staging, out_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(f"{out_dir}: writing the output failed, the previous output is untouched: {exc}") from exc
@@ -251,51 +250,6 @@ def _ledger_in_place(
             if stat.S_ISDIR(status.st_mode):
                 stats[folder] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     return _ledger(files, stats, digests, trusted, taken, fresh)
-
-
-def _lock(folder: Path) -> int | None:
-    """Take an exclusive lock on a folder we are writing; the descriptor to close, or None where locks are unknown."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        return None
-    fd = os.open(folder, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fd
-
-
-_FRESH_SECONDS = 60
-
-
-def _remove_stale(parent: Path, name: str) -> list[Path]:
-    """Remove the staging folders an interrupted publish left beside the output (up to a full copy).
-
-    Only ours: named as we name them, holding our marker (or nothing at all), and not locked by a
-    publish still running.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        return []
-    removed = []
-    for prefix in (f".{name}.new-", f".{name}.old-"):
-        for folder in parent.glob(f"{prefix}*"):
-            if folder.is_symlink() or not folder.is_dir():
-                continue
-            # An empty one may be a publish's that has not locked it yet: only old ones.
-            empty = not any(folder.iterdir()) and time.time() - folder.stat().st_mtime > _FRESH_SECONDS
-            if not ((folder / MARKER).is_file() or (folder / "previous" / MARKER).is_file() or empty):
-                continue
-            fd = os.open(folder, os.O_RDONLY)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                continue  # another publish is writing it now
-            finally:
-                os.close(fd)
-            remove_tree(folder)
-            removed.append(folder)
-    return removed
 
 
 def _without_marker(report: WriteReport) -> WriteReport:
@@ -538,102 +492,3 @@ def _clone(source: Path, target: Path) -> bool:
         target.unlink(missing_ok=True)
         return False
     return True
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Put the staged tree in place of the old one, with no moment where both are half there."""
-    if not out_dir.exists():
-        os.replace(staging, out_dir)
-        return
-    if _exchange(staging, out_dir):
-        remove_tree(staging)  # the previous output, now under the staging name
-        return
-    # No atomic exchange on this system: two renames; out_dir is missing only between them.
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=staging.parent))
-    try:
-        os.replace(out_dir, old / "previous")
-    except OSError:
-        old.rmdir()
-        raise
-    try:
-        os.replace(staging, out_dir)
-    except OSError:
-        os.replace(old / "previous", out_dir)
-        old.rmdir()
-        raise
-    remove_tree(old)
-
-
-def remove_tree(folder: Path) -> None:
-    """Delete a previous output, even one whose folders were made read-only (a host's chmod).
-
-    Deleting a file takes write permission on its folder: the folders are made writable for
-    their owner first, or a read-only public/ would leave its old copy beside the new one.
-    """
-    for directory, _subdirs, _names in os.walk(folder):
-        with suppress(OSError):
-            os.chmod(directory, 0o700)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-#: Moved last into a mount point: apps read the feed, so everything it points to is in place first.
-_LAST = "feed.xml"
-
-
-def _replace_contents(staging: Path, out_dir: Path) -> None:
-    """Move the staged entries into ``out_dir`` (staged inside it), removing what is not staged.
-
-    Not atomic (a mount point cannot be renamed), so ordered for readers: each file appears
-    whole (a rename), every new file is in place before the feed that names it, and old files
-    go only after the new feed is there. A failure half-way leaves the old feed with all its
-    files, or the new one with all of its own.
-    """
-    wanted = {entry.relative_to(staging) for entry in staging.rglob("*")}
-    for entry in sorted(staging.iterdir()):
-        if entry.name != _LAST:
-            _move_into(entry, out_dir / entry.name)
-    if (staging / _LAST).exists():
-        _move_into(staging / _LAST, out_dir / _LAST)
-    staging.rmdir()
-    ours = f".{out_dir.name}.new-"
-    for entry in sorted(out_dir.rglob("*"), reverse=True):  # children before their folder
-        relative = entry.relative_to(out_dir)
-        if relative in wanted or relative.parts[0].startswith(ours):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
-def _move_into(source: Path, target: Path) -> None:
-    """Move a staged file or folder over ``target``, merging folders file by file (nothing removed)."""
-    if source.is_dir() and not source.is_symlink():
-        if target.exists() and not (target.is_dir() and not target.is_symlink()):
-            target.unlink()
-        target.mkdir(exist_ok=True)
-        for entry in sorted(source.iterdir()):
-            _move_into(entry, target / entry.name)
-        source.rmdir()
-    elif target.exists() and os.path.samefile(source, target):
-        # An unchanged file staged as a hard link: rename() would do nothing and keep both names.
-        source.unlink()
-    else:
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(source, target)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unavailable."""
-    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
-        return False
-    # The C library the interpreter is already linked to: ctypes.util.find_library would run
-    # ldconfig in a subprocess at every swap.
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
-    return bool(result == 0)
