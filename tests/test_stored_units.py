@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from entretiens import buildrecord, layout, pipeline, unitcache
+from entretiens import buildrecord, checkedfiles, layout, pipeline, unitcache
 from entretiens.errors import OutputError
 from entretiens.output import Stored, content_bytes, file_sha256
 from entretiens.publish import publish
@@ -157,6 +157,7 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
 ) -> None:
     # Every file counts as settled (RACY_NS 0): those just written are trusted from the next build.
     monkeypatch.setattr(unitcache, "RACY_NS", 0)
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
     root = copy_sample_show(tmp_path / "show")
     pipeline.build(root, now=SAMPLE_NOW)  # made and kept
     pipeline.build(root, now=SAMPLE_NOW)  # read and checked: their stamps kept
@@ -167,7 +168,7 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
         hashed.append(handle)
         return digest(handle)
 
-    monkeypatch.setattr(unitcache, "file_sha256", counting)
+    monkeypatch.setattr(checkedfiles, "file_sha256", counting)
     built = pipeline.build(root, now=SAMPLE_NOW)
     assert built.computed["pages"] == 0
     assert hashed == [], "a page file whose stamp did not move was read again"
@@ -178,8 +179,10 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
     body.write_bytes(bytes([data[0] ^ 1]) + data[1:])
     os.utime(body, ns=(status.st_atime_ns, status.st_mtime_ns))
     built = pipeline.build(root, now=SAMPLE_NOW)
-    assert len(hashed) == 1
     assert built.computed["pages"] == 1
+    # That file, then the files of its unit made again, checked once when the ledger is kept.
+    unit = [p for p in _bodies(root) if p.name.partition(".")[0] == body.name.partition(".")[0]]
+    assert len(hashed) == 1 + len(unit)
     pipeline.commit(built, tmp_path / "out", pin_guids=False)
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)

@@ -177,6 +177,8 @@ def _episode_checks(
     """Each episode's own problems, kept between builds under a digest of what they depend on."""
     requests = [_checks_request(show, settings, release, lines, digests) for release in releases]
     kept = iter(units.get_many([request for request in requests if request is not None]))
+    # Every unit of the kind was asked for: kept now, even if the build stops before its end.
+    units.close()
     each = []
     for release, request in zip(releases, requests, strict=True):
         if request is None:

@@ -21,7 +21,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import stat
 import sys
 import threading
 import time
@@ -32,14 +31,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Final
 
-from .output import Content, file_sha256, stored
+# RACY_NS, Checked and ledger are named here too, where the image cache and the YAML cache take them.
+from .checkedfiles import RACY_NS as RACY_NS
+from .checkedfiles import Checked as Checked
+from .checkedfiles import ledger as ledger
+from .checkedfiles import replace, save_ledgers
+from .output import Content, Stored
+from .unitstore import Shelf
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
-_MAGIC: Final = b"entretiens-unit 1\n"
-#: A file modified this close (ns) to the moment it was read may change again without its stats
-#: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept.
-RACY_NS: Final = 2_000_000_000
 
 
 #: The libraries whose output lands in a unit: an upgrade of one changes the bytes it writes
@@ -148,9 +149,12 @@ class Units:
         :param marks: what to note about a stored unit's files when it is made, kept with it
             (see :attr:`entretiens.output.Stored.marks`).
         """
-        self._folder = None if root is None else root / UNITS_DIR / kind
-        self._checked = Checked(None if self._folder is None or not stored else self._folder.with_suffix(".checked"))
         self._version = f"{kind} {version} {libraries()}"
+        units = None if root is None else root / UNITS_DIR
+        #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
+        self._folder = None if units is None else units / kind
+        self._shelf = None if units is None else Shelf(units, kind, self._version)
+        self._checked = Checked(None if units is None or not stored else units / f"{kind}.checked")
         self._started = time.time_ns()
         self._stored = stored
         self._marks = marks
@@ -174,9 +178,10 @@ class Units:
 
         Each unit is a function of its inputs alone, so the missing ones of a cold build are
         made by forked worker processes (:data:`PARALLEL_MIN` of them at least, on a machine
-        with more than one core, in a process running no other thread) that write them to the
-        cache; this process reads them back. A unit a worker could not make or keep is made
-        here, where its error, if any, is raised as usual.
+        with more than one core, in a process running no other thread), which hand back each
+        unit's entry (a stored kind's files written by the worker); this process keeps them. A
+        unit a worker could not make or keep is made here, where its error, if any, is raised
+        as usual.
         """
         if self._stored:
             raise TypeError("the units of a stored kind are read with get_files()")
@@ -191,14 +196,13 @@ class Units:
         keys = [digest(self._version, *inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
         found = [self._read(key) for key in keys]
         missing = [index for index, unit in enumerate(found) if unit is None]
-        if self._folder is not None and len(missing) >= PARALLEL_MIN and _can_fork():
+        if self._shelf is not None and len(missing) >= PARALLEL_MIN and _can_fork():
             jobs: list[Job] = [
-                (self._path(keys[i]), requests[i][1], tuple(requests[i][2]), self._started, self._write)
-                for i in missing
+                (keys[i], requests[i][1], tuple(requests[i][2]), self._started, self._entry) for i in missing
             ]
-            _in_workers(jobs)
-            for index in missing:
-                found[index] = self._read(keys[index])
+            for index, entry in zip(missing, _in_workers(jobs), strict=True):
+                if entry is not None:
+                    found[index] = self._keep(keys[index], entry)
         results: list[dict[str, Content]] = []
         for index, (key, unit) in enumerate(zip(keys, found, strict=True)):
             self.used.add(key)
@@ -206,64 +210,87 @@ class Units:
                 _inputs, make, stamps = requests[index]
                 made = make()
                 unit = dict(made)
-                if self._folder is not None and not _racy(stamps, self._started):
-                    kept = self._write(self._path(key), made)
+                if self._shelf is not None and not _racy(stamps, self._started):
+                    entry = self._entry(key, made)
                     # Handed on as the files just kept: a cold build on one core holds no page.
-                    unit = kept or unit
+                    unit = (self._keep(key, entry) if entry is not None else None) or unit
             results.append(unit)
         self.computed += len(missing)
         return results
 
-    def _path(self, key: str) -> Path:
-        assert self._folder is not None
-        return self._folder / key[:2] / key
-
     def _read(self, key: str) -> dict[str, Content] | None:
-        if self._folder is None:
+        if self._shelf is None:
             return None
-        if self._stored:
-            return _read_stored(self._path(key), self._checked)
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
+        entry = self._shelf.get(key)
+        if entry is None:
             return None
-        if not data.startswith(_MAGIC):
-            return None
-        end = data.find(b"\n", len(_MAGIC))
-        try:
-            header = json.loads(data[len(_MAGIC) : end])
-            body = memoryview(data)[end + 1 :]
-            if header["sha256"] != hashlib.sha256(body).hexdigest():
-                return None
-            files: dict[str, Content] = {}
-            offset = 0
-            for name, length in header["files"]:
-                files[str(name)] = bytes(body[offset : offset + int(length)])
-                offset += int(length)
-        except (ValueError, KeyError, TypeError):
-            return None
-        return files if offset == len(body) else None
+        files = self._decode(key, entry, check=True)
+        if files is None:
+            self._shelf.forget(key)
+        return files
 
-    def _write(self, path: Path, files: dict[str, bytes]) -> dict[str, Content] | None:
-        if self._stored:
-            return _write_stored(path, files, self._marks)
-        _write(path, files)
-        return None
+    def _keep(self, key: str, entry: bytes) -> dict[str, Content] | None:
+        """Keep a unit's entry just made (here or by a worker) and hand on its files: a stored
+        kind's files, written by this build, are noted to the ledger, not read again."""
+        files = self._decode(key, entry, check=False)
+        if files is not None:
+            assert self._shelf is not None
+            self._shelf.put(key, entry)
+        return files
+
+    def _entry(self, key: str, files: dict[str, bytes]) -> bytes | None:
+        """The entry of a unit just made (a stored kind's files written beside it), or None
+        when it cannot be kept. Runs in a worker too: it writes files, never the store."""
+        if not self._stored:
+            return _encode(files)
+        assert self._folder is not None
+        return _write_stored(self._folder, key, files, self._marks)
+
+    def _decode(self, key: str, entry: bytes, *, check: bool) -> dict[str, Content] | None:
+        if not self._stored:
+            return _decode(entry)
+        assert self._folder is not None
+        return _decode_stored(self._folder, key, entry, self._checked, check=check)
 
     def prune(self) -> None:
-        """Remove the units this build did not use (an edited episode's old unit), keeping the folder
-        small, and keep the stamps of the files checked (see :class:`Checked`)."""
+        """Keep what this build made, drop the units it did not use (an edited episode's old
+        unit), and keep the stamps of the files checked (see :class:`Checked`)."""
         save_ledgers()
-        if self._folder is None or not self.used:
+        self.close()
+
+    def close(self) -> None:
+        """:meth:`prune` but for the ledgers of other caches: for a kind whose units are all
+        asked for at once, kept as soon as they are (a build may stop before its end)."""
+        shelf, self._shelf = self._shelf, None
+        if shelf is None:
             return
+        if not self.used:
+            # Nothing asked for: nothing known to be out of use.
+            shelf.release()
+            return
+        unused = shelf.known() - self.used
+        rewritten = shelf.close()
         self._checked.save()
+        if self._folder is None or not (rewritten or self._stored) or not self._folder.is_dir():
+            return
+        if not rewritten:
+            # The unit files of the entries just dropped; the others are all in use.
+            buckets: dict[str, set[str]] = {}
+            for key in unused:
+                buckets.setdefault(key[:2], set()).add(key)
+            for name, keys in buckets.items():
+                _remove_files(self._folder / name, keys)
+            return
+        # The store is rewritten: any file not of a unit in use goes (a unit of an earlier
+        # version, one whose store entry was lost), as does what another layout left.
         with contextlib.suppress(OSError):
             for bucket in os.scandir(self._folder):
                 if not bucket.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(bucket.path)
                     continue
                 for entry in os.scandir(bucket.path):
-                    # A stored unit's files are named after its key: <key>.<n>.
-                    if entry.name.partition(".")[0] not in self.used:
+                    if not self._stored or entry.name.partition(".")[0] not in self.used:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
 
@@ -273,190 +300,115 @@ def _as_bytes(content: Content) -> bytes:
     return content
 
 
-def _write(path: Path, files: dict[str, bytes]) -> None:
-    """Keep a unit (temporary file, then rename); one that cannot be written is no error."""
-    body = b"".join(files.values())
-    header: dict[str, object] = {"files": [[name, len(content)] for name, content in files.items()]}
-    header["sha256"] = hashlib.sha256(body).hexdigest()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _encode(files: dict[str, bytes]) -> bytes:
+    """A unit's entry: its names and sizes as a JSON line, then its files' bytes."""
+    header = json.dumps([[name, len(content)] for name, content in files.items()], ensure_ascii=False)
+    return b"".join([header.encode("utf-8"), b"\n", *files.values()])
+
+
+def _decode(entry: bytes) -> dict[str, Content] | None:
+    """What :func:`_encode` was given, or None when ``entry`` is not one."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(_MAGIC + json.dumps(header).encode("utf-8") + b"\n" + body)
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        end = entry.index(b"\n")
+        files: dict[str, Content] = {}
+        offset = end + 1
+        for name, length in json.loads(entry[:end]):
+            if type(name) is not str or type(length) is not int or length < 0:
+                return None
+            files[name] = entry[offset : offset + length]
+            offset += length
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return files if offset == len(entry) else None
 
 
-#: What a stored unit's header starts with; its files are kept beside it as ``<key>.<n>``.
-_STORED_MAGIC: Final = b"entretiens-unit-files 2\n"
 #: What to note about a unit's files when it is made: name -> a short text, kept with the unit.
 Marks = Callable[[Mapping[str, bytes]], Mapping[str, str]]
-#: Larger than any page: a file of another size at a body's name is not read at all.
-_LARGEST_BODY: Final = 64 * 1024 * 1024
 #: A name starting with this is the unit's own data, not a page (site's home page entry): kept
-#: in the header and handed on as bytes.
+#: in the entry and handed on as bytes.
 INLINE: Final = "#"
 
 
-def _write_stored(path: Path, files: dict[str, bytes], marks: Marks | None) -> dict[str, Content] | None:
-    """Keep a unit as a header (names, sizes, digests, marks, then the :data:`INLINE` files'
-    bytes) and one plain file per other file, bodies first, so that a header found names bodies
-    that were all written. None when it could not be kept (no error: the unit is then handed
-    over as bytes)."""
+def _body(folder: Path, key: str, number: int) -> str:
+    """Where file ``number`` of a stored unit is kept (a text: one Path per page is not free)."""
+    return f"{folder}/{key[:2]}/{key}.{number}"
+
+
+def _write_stored(folder: Path, key: str, files: dict[str, bytes], marks: Marks | None) -> bytes | None:
+    """Keep a stored unit's files as plain files of their own and return its entry: names,
+    sizes, digests and marks as a JSON line, then the bytes of the :data:`INLINE` files. The
+    files are written before the entry is, so an entry found names files that were all
+    written. None when they could not be kept (no error: the unit is then handed on as bytes)."""
     noted = marks(files) if marks is not None else {}
     entries = []
-    kept: dict[str, Content] = {}
+    inline = []
     written: list[Path] = []
-    inline = [content for name, content in files.items() if name.startswith(INLINE)]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        (folder / key[:2]).mkdir(parents=True, exist_ok=True)
         for number, (name, content) in enumerate(files.items()):
-            sha256 = hashlib.sha256(content).hexdigest()
-            entries.append([name, len(content), sha256, noted.get(name)])
+            entries.append([name, len(content), hashlib.sha256(content).hexdigest(), noted.get(name)])
             if name.startswith(INLINE):
-                kept[name] = content
+                inline.append(content)
                 continue
-            body = path.with_name(f"{path.name}.{number}")
-            _replace(body, content)
+            body = Path(_body(folder, key, number))
+            replace(body, content)
             written.append(body)
-            kept[name] = stored(body, sha256, len(content), noted.get(name))
-        text = json.dumps({"files": entries}, ensure_ascii=False).encode("utf-8")
-        check = hashlib.sha256(text)
-        for content in inline:
-            check.update(content)
-        _replace(path, b"".join([_STORED_MAGIC, text, b"\n", check.hexdigest().encode(), b"\n", *inline]))
     except OSError:
         for body in written:
             with contextlib.suppress(OSError):
                 body.unlink()
         return None
-    return kept
+    return b"".join([json.dumps(entries, ensure_ascii=False).encode("utf-8"), b"\n", *inline])
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write a file whole under a temporary name, then rename it into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise
+def _decode_stored(folder: Path, key: str, entry: bytes, checked: Checked, *, check: bool) -> dict[str, Content] | None:
+    """The files of a stored unit's entry; None when one does not check out (made anew).
 
-
-def _read_stored(path: Path, checked: Checked) -> dict[str, Content] | None:
-    """A stored unit whose header and every file check out, else None (made anew)."""
-    try:
-        data = path.read_bytes()
-        if not data.startswith(_STORED_MAGIC):
-            return None
-        text, check, inline = data[len(_STORED_MAGIC) :].split(b"\n", 2)
-        digest = hashlib.sha256(text)
-        digest.update(inline)
-        if check.decode("ascii") != digest.hexdigest():
-            return None
-        files: dict[str, Content] = {}
-        offset = 0
-        for number, (name, size, sha256, marks) in enumerate(json.loads(text)["files"]):
-            if str(name).startswith(INLINE):
-                files[str(name)] = inline[offset : offset + int(size)]
-                offset += int(size)
-                continue
-            body = path.with_name(f"{path.name}.{number}")
-            if not checked.holds(body, int(size), str(sha256)):
-                return None
-            files[str(name)] = stored(body, str(sha256), int(size), None if marks is None else str(marks))
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        return None
-    return files if offset == len(inline) else None
-
-
-class Checked:
-    """The files of a cache whose digest was checked, by stamp (size, mtime, ctime, inode), as
-    git's index does: a file whose stamp has not moved since is not read again, so a rebuild
-    reads the files it uses only once they changed, not every page of the show each time.
-
-    Any write to a file moves its ctime (which no program can set back), and a file copied
-    from elsewhere has another inode: a changed or foreign file is always read and checked.
-    A stamp taken within :data:`RACY_NS` of the file's last change is not kept (the file may
-    change again within the same timestamp tick). The ledger is a JSON file beside the cache;
-    one that cannot be read is as none (every file is read again).
+    :param check: check each file against its digest (through the ledger); False for the files
+        this build has just written, which the ledger is told of instead (see :meth:`Checked.wrote`).
     """
-
-    def __init__(self, ledger: Path | None) -> None:
-        self._ledger = ledger
-        self._known: dict[str, list[object]] = {}
-        self._seen: dict[str, list[object]] = {}
-        self._started = time.time_ns()
-        if ledger is None:
-            return
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            document = json.loads(ledger.read_bytes())
-            if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
-                self._known = document["files"]
-
-    def holds(self, body: Path, size: int, sha256: str) -> bool:
-        """Whether ``body`` is a regular file of that size and digest: from its stamp when it was
-        checked before and has not moved, else read a piece at a time (its bytes are not kept).
-        Opened without blocking: a FIFO at its name is no file."""
-        name = body.name  # <key>.<n>: unique in the kind's folder
-        status = os.stat(body, follow_symlinks=False)
-        if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
-            return False
-        stamp: list[object] = [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
-        known = self._known.get(name)
-        if known == stamp:
-            # The ledger's own entry: 30,000 of them at 10,000 episodes, not held twice.
-            self._seen[name] = known
-            return True
-        handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            status = os.fstat(handle)
-            if not stat.S_ISREG(status.st_mode) or status.st_size != size:
-                return False
-            if file_sha256(handle) != sha256:
-                return False
-        finally:
-            os.close(handle)
-        if max(status.st_mtime_ns, status.st_ctime_ns) < self._started - RACY_NS:
-            self._seen[name] = [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
-        return True
-
-    def save(self) -> None:
-        """Keep the stamps of the files checked or trusted by this build (no error if it cannot)."""
-        if self._ledger is None or self._seen == self._known:
-            return
-        with contextlib.suppress(OSError):
-            _replace(self._ledger, json.dumps({"version": _LEDGER_VERSION, "files": self._seen}).encode("utf-8"))
+    try:
+        end = entry.index(b"\n")
+        files: dict[str, Content] = {}
+        offset = end + 1
+        for number, (name, size, sha256, marks) in enumerate(json.loads(entry[:end])):
+            if type(name) is not str or type(size) is not int or type(sha256) is not str or size < 0:
+                return None
+            if marks is not None and type(marks) is not str:
+                return None
+            if name.startswith(INLINE):
+                files[name] = entry[offset : offset + size]
+                offset += size
+                continue
+            body = _body(folder, key, number)
+            if check and not checked.holds(body, size, sha256):
+                return None
+            if not check:
+                checked.wrote(body, size, sha256)
+            # Made from the text at once: one Path per page, not two.
+            files[name] = made = Stored(body)
+            made.sha256, made.size, made.marks = sha256, size, marks
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+    return files if offset == len(entry) else None
 
 
-_LEDGER_VERSION: Final = 1
-#: The ledgers of caches used by several stages of a build (the image cache), by path: one
-#: :class:`Checked` each, saved with the pages' ledger (:meth:`Units.prune`), once per build.
-_LEDGERS: dict[Path, Checked] = {}
-
-
-def ledger(path: Path) -> Checked:
-    """The build's one :class:`Checked` kept at ``path`` (read on first use), for a cache whose
-    files are checked by several stages: saved and closed by :func:`save_ledgers`."""
-    if path not in _LEDGERS:
-        _LEDGERS[path] = Checked(path)
-    return _LEDGERS[path]
-
-
-def save_ledgers() -> None:
-    """Keep and close the ledgers opened with :func:`ledger`: the next build opens them anew."""
-    while _LEDGERS:
-        _LEDGERS.popitem()[1].save()
+def _remove_files(bucket: Path, keys: set[str]) -> None:
+    """Remove the files of stored units (``<key>.<n>`` in their bucket)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(bucket):
+            if entry.name.partition(".")[0] in keys:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
 Request = tuple[tuple[object, ...], Callable[[], dict[str, bytes]], Sequence[object]]
-#: A unit for a worker to make: where to keep it, how to make it, the stamps of the files it
-#: reads, when the build started, and how to write it.
-Job = tuple[Path, Callable[[], dict[str, bytes]], tuple[object, ...], int, Callable[[Path, dict[str, bytes]], object]]
+#: A unit for a worker to make: its key, how to make it, the stamps of the files it reads, when
+#: the build started, and how to make its entry (writing a stored kind's files).
+Job = tuple[
+    str, Callable[[], dict[str, bytes]], tuple[object, ...], int, Callable[[str, dict[str, bytes]], bytes | None]
+]
 #: Fewer missing units than this are made in this process: a worker costs a fork.
 PARALLEL_MIN = 64
 #: Most worker processes used, whatever the number of cores.
@@ -483,8 +435,10 @@ def _can_fork() -> bool:
     )
 
 
-def _in_workers(jobs: list[Job]) -> None:
-    """Make and keep ``jobs`` in forked worker processes; failures are left to the caller."""
+def _in_workers(jobs: list[Job]) -> list[bytes | None]:
+    """Make ``jobs`` in forked worker processes: the entry of each unit made and kept, in order,
+    or None for the units left to the caller (a failure, a worker lost, no worker at all)."""
+    entries: list[bytes | None] = [None] * len(jobs)
     _JOBS[:] = jobs
     workers = min(_cores(), MAX_WORKERS, len(jobs))
     finished = False
@@ -494,10 +448,13 @@ def _in_workers(jobs: list[Job]) -> None:
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     except (OSError, ValueError):
         _JOBS.clear()
-        return  # no worker could start: the caller makes every unit itself
+        return entries  # no worker could start: the caller makes every unit itself
     try:
-        for _ in executor.map(_job, range(len(jobs)), chunksize=max(1, len(jobs) // (workers * 4))):
-            pass
+        # Entries come back through the pool's pipe from this process's own children: bytes
+        # only (the pool pickles them in transit; nothing pickled is ever kept on disk).
+        chunks = max(1, len(jobs) // (workers * 4))
+        for index, entry in enumerate(executor.map(_job, range(len(jobs)), chunksize=chunks)):
+            entries[index] = entry if isinstance(entry, bytes) else None
         finished = True
     except (OSError, BrokenProcessPool):
         pass  # the units no worker kept are made by the caller
@@ -505,17 +462,19 @@ def _in_workers(jobs: list[Job]) -> None:
         # A broken pool is not waited for: its threads may never hear from the workers again.
         executor.shutdown(wait=finished, cancel_futures=True)
         _JOBS.clear()
+    return entries
 
 
-def _job(index: int) -> None:
-    """In a worker: make one unit and keep it (an error leaves it to the parent to raise)."""
-    path, make, stamps, started, write = _JOBS[index]
+def _job(index: int) -> bytes | None:
+    """In a worker: make one unit and its entry (an error leaves it to the parent to raise)."""
+    key, make, stamps, started, entry = _JOBS[index]
     try:
         made = make()
     except Exception:
-        return
-    if not _racy(stamps, started):
-        write(path, made)
+        return None
+    if _racy(stamps, started):
+        return None
+    return entry(key, made)
 
 
 def _racy(stamps: Iterable[object], started: int) -> bool:

@@ -1,0 +1,156 @@
+"""A ledger of the files of a cache whose digest was checked, so that a rebuild reads a file
+again only once it changed (see :class:`Checked`): the pages kept by
+:mod:`entretiens.unitcache` and the pictures kept by :mod:`entretiens.thumbnails`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Final
+
+from .output import file_sha256
+
+#: A file modified this close (ns) to the moment it was read may change again without its stats
+#: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept.
+RACY_NS: Final = 2_000_000_000
+#: Larger than any page: a file of another size at a body's name is not read at all.
+_LARGEST_BODY: Final = 64 * 1024 * 1024
+
+
+def replace(path: Path, data: bytes) -> None:
+    """Write a file whole under a temporary name, then rename it into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+class Checked:
+    """The files of a cache whose digest was checked, by stamp (size, mtime, ctime, inode), as
+    git's index does: a file whose stamp has not moved since is not read again, so a rebuild
+    reads the files it uses only once they changed, not every page of the show each time.
+
+    Any write to a file moves its ctime (which no program can set back), and a file copied
+    from elsewhere has another inode: a changed or foreign file is always read and checked.
+    A stamp taken within :data:`RACY_NS` of the file's last change is not kept (the file may
+    change again within the same timestamp tick). The ledger is a JSON file beside the cache;
+    one that cannot be read is as none (every file is read again).
+
+    The files a build writes (:meth:`wrote`), and those it checked too soon after they were
+    written, are checked once more when the ledger is saved, if their last change is older than
+    :data:`RACY_NS` by then: so the first rebuild after a cold build trusts them by stamp
+    rather than reading every page again, and a file changed within a tick of its write is
+    still read, since its stamp is taken only from a read that came after the tick.
+    """
+
+    def __init__(self, ledger: Path | None) -> None:
+        self._ledger = ledger
+        self._known: dict[str, list[object]] = {}
+        self._seen: dict[str, list[object]] = {}
+        #: Files to check at :meth:`save`: name -> (path, size, SHA-256).
+        self._written: dict[str, tuple[str, int, str]] = {}
+        self._started = time.time_ns()
+        if ledger is None:
+            return
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            document = json.loads(ledger.read_bytes())
+            if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
+                self._known = document["files"]
+
+    def holds(self, body: Path | str, size: int, sha256: str) -> bool:
+        """Whether ``body`` is a regular file of that size and digest: from its stamp when it was
+        checked before and has not moved, else read a piece at a time (its bytes are not kept).
+        Opened without blocking: a FIFO at its name is no file."""
+        name = os.path.basename(body)  # <key>.<n>: unique in the kind's folder
+        status = os.stat(body, follow_symlinks=False)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
+            return False
+        stamp: list[object] = [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
+        known = self._known.get(name)
+        if known == stamp:
+            # The ledger's own entry: 30,000 of them at 10,000 episodes, not held twice.
+            self._seen[name] = known
+            return True
+        found = self._check(body, size, sha256, self._started)
+        if found is None:
+            return False
+        if found:
+            self._seen[name] = found
+        elif self._ledger is not None:
+            # Changed too recently to be trusted by stamp: checked again when the ledger is saved.
+            self._written[name] = (os.fspath(body), size, sha256)
+        return True
+
+    def wrote(self, body: Path | str, size: int, sha256: str) -> None:
+        """Note a file this build has just written with bytes of that size and digest: it is
+        checked when the ledger is saved, and from then on trusted by its stamp. For a cache
+        that hands on the files it writes without reading them back (see the class)."""
+        if self._ledger is not None:
+            self._written[os.path.basename(body)] = (os.fspath(body), size, sha256)
+
+    @staticmethod
+    def _check(body: Path | str, size: int, sha256: str, since: int, *, settled: bool = False) -> list[object] | None:
+        """Read ``body``: None when it is not a regular file of that size and digest, else its
+        stamp to keep, or an empty list when it changed less than :data:`RACY_NS` before ``since``
+        (a moment before it was opened). :param settled: only a file that can be kept is read."""
+        try:
+            handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
+                return None
+            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= since - RACY_NS
+            if racy and settled:
+                return []
+            if file_sha256(handle) != sha256:
+                return None
+        except OSError:
+            return None
+        finally:
+            os.close(handle)
+        return [] if racy else [size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, sha256]
+
+    def save(self) -> None:
+        """Keep the stamps of the files checked or trusted by this build (no error if it cannot)."""
+        if self._ledger is None:
+            return
+        now = time.time_ns()
+        for name, (body, size, sha256) in self._written.items():
+            if name not in self._seen and (found := self._check(body, size, sha256, now, settled=True)):
+                self._seen[name] = found
+        self._written.clear()
+        if self._seen == self._known:
+            return
+        with contextlib.suppress(OSError):
+            replace(self._ledger, json.dumps({"version": _LEDGER_VERSION, "files": self._seen}).encode("utf-8"))
+
+
+_LEDGER_VERSION: Final = 1
+#: The ledgers of caches used by several stages of a build (the image cache), by path: one
+#: :class:`Checked` each, saved with the pages' ledger (:meth:`Units.prune`), once per build.
+_LEDGERS: dict[Path, Checked] = {}
+
+
+def ledger(path: Path) -> Checked:
+    """The build's one :class:`Checked` kept at ``path`` (read on first use), for a cache whose
+    files are checked by several stages: saved and closed by :func:`save_ledgers`."""
+    if path not in _LEDGERS:
+        _LEDGERS[path] = Checked(path)
+    return _LEDGERS[path]
+
+
+def save_ledgers() -> None:
+    """Keep and close the ledgers opened with :func:`ledger`: the next build opens them anew."""
+    while _LEDGERS:
+        _LEDGERS.popitem()[1].save()

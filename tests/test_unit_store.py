@@ -1,0 +1,291 @@
+"""Units kept in one checked store per kind, and the ledger that learns the files a build wrote.
+
+A rebuild reads a few store files, not one file per unit; a damaged, cut, foreign or old store
+(or one entry of it) is ignored and what it held made again, giving a cold build's bytes; the
+units a build no longer uses go. The page files a build wrote are checked once when it ends,
+so that the next build trusts them by stamp instead of reading every page again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entretiens import checkedfiles, pipeline, unitcache, unitstore
+from entretiens.output import file_sha256
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+KINDS = ("checks", "items", "pages")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _units(root: Path) -> Path:
+    return root / unitcache.UNITS_DIR
+
+
+def _bodies(root: Path) -> set[str]:
+    folder = _units(root) / "pages"
+    return {p.name for p in folder.rglob("*") if p.is_file()}
+
+
+def _computed(root: Path) -> dict[str, int]:
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert not built.errors
+    return built.computed
+
+
+def _cold(root: Path, dest: Path) -> dict[str, bytes]:
+    """What a cold build of ``root``'s show in a fresh folder publishes."""
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(dest, now=SAMPLE_NOW)
+    return _files(dest / "public")
+
+
+def _edit_summary(root: Path, text: str) -> None:
+    path = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["summary"] = text
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture
+def show(tmp_path: Path) -> Path:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    return root
+
+
+def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Page files count as settled at once: the cold build notes them, the rebuild trusts them.
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    show = copy_sample_show(tmp_path / "show")
+    publish(show, now=SAMPLE_NOW)
+    units = _units(show)
+    assert sorted(p.name for p in units.iterdir() if p.is_file() and p.suffix == ".store") == [
+        f"{kind}.store" for kind in KINDS
+    ]
+    # No unit file of its own: a stored kind keeps its pages' files, named after the unit.
+    assert not (units / "checks").exists() and not (units / "items").exists()
+    assert all("." in name for name in _bodies(show))
+    opened: list[str] = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def counting(file: object, *args: object, **kwargs: object) -> object:
+        if isinstance(file, (str, Path)) and str(units) in str(file):
+            opened.append(os.path.basename(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def counting_os(path: object, *args: object, **kwargs: object) -> int:
+        if isinstance(path, (str, Path)) and str(units) in str(path):
+            opened.append(os.path.basename(path))
+        return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "open", counting)
+    monkeypatch.setattr(os, "open", counting_os)
+    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
+    monkeypatch.undo()
+    # The store and overlay of each kind, and the pages' ledger: never a unit's own file.
+    assert opened
+    assert {name.rsplit(".", 1)[-1] for name in opened} <= {"store", "overlay", "checked"}, opened
+
+
+def _entry_offsets(path: Path) -> dict[str, tuple[int, int]]:
+    data = path.read_bytes()
+    trailer = data[-unitstore._TRAILER_SIZE :]
+    offset = int(trailer[6:22], 16)
+    index = json.loads(data[offset : -unitstore._TRAILER_SIZE])
+    return {key: (start, count) for key, start, count, _digest in index["entries"]}
+
+
+def _flip(path: Path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 1
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_entry_that_no_longer_matches_its_digest_is_made_again_alone(show: Path, tmp_path: Path, kind: str) -> None:
+    store = _units(show) / f"{kind}.store"
+    entries = _entry_offsets(store)
+    start, count = next(iter(entries.values()))
+    _flip(store, start + count // 2)
+    computed = _computed(show)
+    assert computed[kind] == 1
+    assert sum(computed[k] for k in KINDS) == 1
+    # Kept anew, and the output is a cold build's.
+    assert _computed(show)[kind] == 0
+    shutil.rmtree(show / "public")
+    publish(show, now=SAMPLE_NOW)
+    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+
+
+def _other_version(path: Path) -> None:
+    # A whole, well-formed store written by other code.
+    offsets = _entry_offsets(path)
+    writer = unitstore._Writer(path.parent)
+    data = path.read_bytes()
+    for key, (start, count) in offsets.items():
+        body = data[start : start + count]
+        writer.add(key, body, unitstore.sha256(body))
+    writer.finish(path, "another version")
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+DAMAGES = {
+    "cut": lambda p: p.write_bytes(p.read_bytes()[:-100]),
+    "index": lambda p: _flip(p, p.stat().st_size - 200),
+    "foreign": lambda p: p.write_bytes(b"entretiens-units 1\n" + b"x" * 200),
+    "empty": lambda p: p.write_bytes(b""),
+    "fifo": lambda p: _fifo(p),
+    "other code": _other_version,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_store_is_ignored_and_made_again(show: Path, tmp_path: Path, damage: str) -> None:
+    for kind in KINDS:
+        DAMAGES[damage](_units(show) / f"{kind}.store")
+    computed = _computed(show)
+    every = len(pipeline.build(show, now=SAMPLE_NOW, use_cache=False).releases)
+    assert computed["items"] == every and computed["pages"] == every + 1
+    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
+    shutil.rmtree(show / "public")
+    publish(show, now=SAMPLE_NOW)
+    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+
+
+def test_an_edit_goes_to_the_overlay_and_the_old_unit_goes(show: Path, tmp_path: Path) -> None:
+    units = _units(show)
+    stores = {kind: (units / f"{kind}.store").read_bytes() for kind in KINDS}
+    bodies = _bodies(show)
+    _edit_summary(show, "An edited summary.")
+    publish(show, now=SAMPLE_NOW)
+    # The store is left as it is: the edited episode's units are in the overlays.
+    assert {kind: (units / f"{kind}.store").read_bytes() for kind in KINDS} == stores
+    assert all((units / f"{kind}.overlay").is_file() for kind in KINDS)
+    # The edited episode's old page files went; as many are kept as before.
+    now = _bodies(show)
+    assert now != bodies and len(now) == len(bodies)
+    _edit_summary(show, "Edited again.")
+    publish(show, now=SAMPLE_NOW)
+    assert len(_bodies(show)) == len(bodies)
+    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+    assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
+
+
+def test_a_store_rewritten_holds_only_the_units_in_use(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every edit rewrites the store (the overlay is always "large").
+    monkeypatch.setattr(unitstore, "_OVERLAY_MIN", 0)
+    monkeypatch.setattr(unitstore, "_OVERLAY_SHARE", 10**6)
+    before = {kind: set(_entry_offsets(_units(show) / f"{kind}.store")) for kind in KINDS}
+    _edit_summary(show, "An edited summary.")
+    publish(show, now=SAMPLE_NOW)
+    for kind in KINDS:
+        assert not (_units(show) / f"{kind}.overlay").exists()
+        after = set(_entry_offsets(_units(show) / f"{kind}.store"))
+        # The same number of units, one of them new (the pages: the edited episode's only).
+        assert len(after) == len(before[kind]) and len(after - before[kind]) == 1, kind
+    # Every page file left is one of a unit in the store.
+    pages = set(_entry_offsets(_units(show) / "pages.store"))
+    assert {name.partition(".")[0] for name in _bodies(show)} == pages
+    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+
+
+def test_unit_files_of_the_old_layout_are_removed(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    for kind in ("checks", "pages"):
+        old = _units(root) / kind / "ab" / ("ab" + "0" * 62)
+        old.parent.mkdir(parents=True)
+        old.write_bytes(b"entretiens-unit 1\n{}\n")
+    publish(root, now=SAMPLE_NOW)
+    assert not any(p.is_file() for p in (_units(root) / "checks").rglob("*"))
+    assert all("." in name for name in _bodies(root))
+
+
+def _counting_hashes(monkeypatch: pytest.MonkeyPatch, folder: Path | None = None) -> list[str]:
+    """The files hashed through the ledgers from now on (those under ``folder`` only, if given)."""
+    hashed: list[str] = []
+
+    def counting(handle: int) -> str:
+        name = os.readlink(f"/proc/self/fd/{handle}")
+        if folder is None or name.startswith(str(folder)):
+            hashed.append(name)
+        return file_sha256(handle)
+
+    monkeypatch.setattr(checkedfiles, "file_sha256", counting)
+    return hashed
+
+
+def test_the_first_rebuild_after_a_cold_build_reads_no_page_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every file counts as settled at once (RACY_NS 0): the cold build checks what it wrote
+    # when it ends, so that the next build trusts every page file by its stamp.
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)
+    hashed = _counting_hashes(monkeypatch, _units(root))
+    assert _computed(root)["pages"] == 0
+    assert hashed == [], "a page file the cold build wrote was read again"
+
+
+def test_a_page_file_written_just_now_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the real margin, files a build wrote a moment ago are not trusted by stamp yet: a change
+    # within the same timestamp tick would not show in it.
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)
+    hashed = _counting_hashes(monkeypatch, _units(root))
+    assert _computed(root)["pages"] == 0
+    assert len(hashed) == len(_bodies(root))
+
+
+def test_the_ledger_checks_what_it_is_told_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    good, changed, gone = tmp_path / "good.0", tmp_path / "changed.0", tmp_path / "gone.0"
+    for path in (good, changed, gone):
+        path.write_bytes(b"as written")
+    digest = file_sha256(good)
+    ledger = checkedfiles.Checked(tmp_path / "ledger.json")
+    for path in (good, changed, gone):
+        ledger.wrote(path, len(b"as written"), digest)
+    changed.write_bytes(b"as changed")  # after the write, before the ledger was kept
+    gone.unlink()
+    ledger.save()
+    files = json.loads((tmp_path / "ledger.json").read_bytes())["files"]
+    assert sorted(files) == ["good.0"]
+    # The file changed is read by the next build, and found wrong.
+    again = checkedfiles.Checked(tmp_path / "ledger.json")
+    hashed = _counting_hashes(monkeypatch)
+    assert again.holds(good, len(b"as written"), digest)
+    assert hashed == []
+    assert not again.holds(changed, len(b"as written"), digest)
+    assert len(hashed) == 1
+
+
+def test_a_file_too_recent_is_not_kept_in_the_ledger(tmp_path: Path) -> None:
+    # Written now: its stamp may not move with its next change (same tick), so it is not kept.
+    path = tmp_path / "page.0"
+    path.write_bytes(b"page")
+    ledger = checkedfiles.Checked(tmp_path / "ledger.json")
+    ledger.wrote(path, 4, file_sha256(path))
+    assert ledger.holds(path, 4, file_sha256(path))
+    ledger.save()
+    assert not (tmp_path / "ledger.json").exists()
