@@ -14,10 +14,11 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from lxml import etree
 
+from . import statetext
 from .errors import Problem
 from .model import Change, Episode, PublishState
 from .podcast_spec import ATOM_NS, PODCAST_NS
-from .yamlfile import YamlMap, YamlSyntaxError, read_yaml
+from .yamlfile import MAX_FILE_BYTES, YamlMap, YamlSyntaxError, read_yaml
 
 STATE_FILE = "published.yaml"
 #: The keys publish writes, in order: anything else is damage.
@@ -57,11 +58,16 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
             )
         )
         return PublishState()
-    try:
-        data = read_yaml(path)
-    except YamlSyntaxError as exc:
-        problems.append(exc.problem)
-        return PublishState()
+    # The file as publish wrote it is read line by line (PyYAML took a second at 10,000
+    # episodes); any other text goes through the YAML reader, which says what is wrong.
+    data: object = _read_as_written(path)
+    as_written = data is not None
+    if not as_written:
+        try:
+            data = read_yaml(path)
+        except YamlSyntaxError as exc:
+            problems.append(exc.problem)
+            return PublishState()
     if data is None:
         return PublishState()
     if not isinstance(data, YamlMap):
@@ -88,7 +94,7 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
                     hint="restore the file from version control",
                 )
             )
-    if _cut_short(path):
+    if not as_written and _cut_short(path):
         problems.append(
             Problem(
                 rule="state-file",
@@ -147,6 +153,17 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
     return PublishState(
         podcast_guid=show_guid, guids=tuple(guids), show_change=show_change, episode_changes=episode_changes
     )
+
+
+def _read_as_written(path: Path) -> YamlMap | None:
+    """published.yaml read by :func:`statetext.parse`, or None when it is not as publish writes it."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return None
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return statetext.parse(text, _HEADER)
 
 
 def _read_changes(
@@ -361,8 +378,22 @@ def render_state(
     episode_changes: Mapping[str, Change] | None = None,
 ) -> bytes:
     """The text of published.yaml, in a stable order so that it diffs well."""
-    data: dict[str, object] = {"podcast_guid": podcast_guid, "episodes": dict(sorted(guids.items()))}
-    if show_change is not None or episode_changes:
+    ordered = dict(sorted(guids.items()))
+    recorded = show_change is not None or bool(episode_changes)
+    written = statetext.render(
+        podcast_guid,
+        ordered,
+        (show_change.hash, show_change.date.isoformat()) if show_change is not None else None,
+        {slug: (c.hash, c.date.isoformat()) for slug, c in sorted((episode_changes or {}).items())}
+        if recorded
+        else None,
+    )
+    if written is not None:
+        return (_HEADER + written).encode("utf-8")
+    # A value statetext does not spell (a slug with a dot, a GUID that reads as a number):
+    # PyYAML writes the whole file.
+    data: dict[str, object] = {"podcast_guid": podcast_guid, "episodes": ordered}
+    if recorded:
         changes: dict[str, object] = {}
         if show_change is not None:
             changes["show"] = _changed(show_change)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import sys
@@ -649,3 +650,19 @@ class FieldReader:
             if item is not None:
                 results.append(item)
         return tuple(results)
+
+
+def reads_as_text(plain: str) -> bool:
+    """Whether :func:`read_yaml` reads this unquoted scalar as text (not a number, date, boolean
+    or null): what a reader that takes a file's lines without YAML must check each value for."""
+    for tag, pattern in _resolvers(plain[0] if plain else ""):
+        if pattern.match(plain):
+            return tag == "tag:yaml.org,2002:str"
+    return True
+
+
+@functools.cache
+def _resolvers(first: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The loader's implicit resolvers for a scalar starting with ``first``, in the order it tries them."""
+    table = _Loader.yaml_implicit_resolvers
+    return list(table.get(first, [])) + list(table.get(None, []))

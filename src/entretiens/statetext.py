@@ -1,0 +1,209 @@
+"""published.yaml's own text, written and read without PyYAML when it has the shape publish gives it.
+
+Every publish that changes anything rewrites published.yaml (its change dates move), so no
+cache of its parse ever hits, and at 10,000 episodes (30,000 lines) PyYAML spent about a
+second reading it on each load and another writing it on each commit. Its shape is fixed: a
+header comment, ``podcast_guid``, ``episodes`` (slug: GUID) and ``changes`` (a hash and a
+date per part). Here that shape is written and read line by line, but only where the result
+is provably PyYAML's own:
+
+- :func:`render` writes a scalar as it is only when it is plain ASCII letters, digits, ``-``
+  and ``_`` that YAML 1.1 reads as text (the resolvers of PyYAML's dumper), and a time stamp
+  in single quotes; any other value (a slug with a dot, a GUID that reads as a number...)
+  returns None, and the caller lets PyYAML write the whole file.
+- :func:`parse` takes only those same lines, each scalar checked against the resolvers of
+  the loader that reads show files (:func:`~entretiens.yamlfile.reads_as_text`); anything
+  else (a comment, another order, flow style, a quoted key) returns None, and the caller
+  reads the file with :func:`~entretiens.yamlfile.read_yaml`, which also reports what is wrong.
+
+The values and lines :func:`parse` gives are those of ``read_yaml``, and :func:`render`'s
+bytes those of ``yaml.dump``: tests compare both, on tricky values too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import yaml
+
+from .yamlfile import YamlMap, reads_as_text
+
+#: Plain scalars written and read here: longer keys are "complex keys" for YAML emitters.
+_PLAIN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
+#: Times as ``datetime.isoformat`` writes them with an offset: YAML time stamps, so quoted.
+_MOMENT: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}"
+)
+_TEXT_TAG: Final = "tag:yaml.org,2002:str"
+_DUMPER_RESOLVERS: Final[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = (
+    yaml.resolver.Resolver.yaml_implicit_resolvers
+)
+
+
+def _dumped_as_text(value: str) -> bool:
+    """Whether PyYAML's dumper would write ``value`` unquoted (its resolvers read it as text)."""
+    for tag, pattern in _DUMPER_RESOLVERS.get(value[0], []) + _DUMPER_RESOLVERS.get(None, []):
+        if pattern.match(value):
+            return bool(tag == _TEXT_TAG)
+    return True
+
+
+class _Scalars:
+    """Each scalar as PyYAML's dumper writes it, or the reason to let PyYAML write the file."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        known = self._known.get(value)
+        if known is not None:
+            return known
+        if type(value) is str and _PLAIN.fullmatch(value) and _dumped_as_text(value):
+            written = value
+        elif type(value) is str and _MOMENT.fullmatch(value) and not _dumped_as_text(value):
+            written = f"'{value}'"
+        else:
+            raise _Unusual(value)
+        self._known[value] = written
+        return written
+
+
+class _Unusual(Exception):
+    """A value whose YAML spelling is left to PyYAML."""
+
+
+def render(
+    podcast_guid: str,
+    guids: Mapping[str, str],
+    show_change: tuple[str, str] | None,
+    episode_changes: Mapping[str, tuple[str, str]] | None,
+) -> str | None:
+    """The YAML body (after the header) of published.yaml, exactly as ``yaml.dump`` writes it
+    with ``sort_keys=False, default_flow_style=False, allow_unicode=True``; None when a value
+    is not one this writer spells (the caller then uses PyYAML).
+
+    :param guids: slug -> GUID, in the order to write. :param show_change: (hash, date).
+    :param episode_changes: slug -> (hash, date), in the order to write; None: no ``changes:``.
+    """
+    scalar = _Scalars()
+    try:
+        lines = [f"podcast_guid: {scalar(podcast_guid)}\n"]
+        if not guids:
+            lines.append("episodes: {}\n")
+        else:
+            lines.append("episodes:\n")
+            lines += [f"  {scalar(slug)}: {scalar(guid)}\n" for slug, guid in guids.items()]
+        if show_change is not None or episode_changes is not None:
+            lines.append("changes:\n")
+            if show_change is not None:
+                lines.append(f"  show:\n    hash: {scalar(show_change[0])}\n    date: {scalar(show_change[1])}\n")
+            if not episode_changes:
+                lines.append("  episodes: {}\n")
+            else:
+                lines.append("  episodes:\n")
+                lines += [
+                    f"    {scalar(slug)}:\n      hash: {scalar(digest)}\n      date: {scalar(date)}\n"
+                    for slug, (digest, date) in episode_changes.items()
+                ]
+    except _Unusual:
+        return None
+    return "".join(lines)
+
+
+_P: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
+_V: Final = rf"(?:({_P})|'([0-9T:.+-]{{1,40}})')"
+# What parse() takes, a few lines at a time: exactly what render() writes (each line whole, so
+# no line can be the continuation of a value above, which YAML would join to it).
+_SHOW_GUID: Final = re.compile(rf"podcast_guid: {_V}\nepisodes:\n")
+_GUID: Final = re.compile(rf"  ({_P}): {_V}\n")
+_CHANGES: Final = re.compile(r"changes:\n")
+_SHOW_CHANGE: Final = re.compile(rf"  show:\n    hash: {_V}\n    date: {_V}\n")
+_EPISODE_CHANGES: Final = re.compile(r"  episodes:\n")
+_CHANGE: Final = re.compile(rf"    ({_P}):\n      hash: {_V}\n      date: {_V}\n")
+
+
+def _value(found: re.Match[str], group: int) -> str:
+    """The scalar in groups ``group`` (plain) and ``group + 1`` (quoted), checked to read as text."""
+    plain = found[group]
+    if plain is None:
+        return found[group + 1]
+    if not reads_as_text(plain):
+        raise _Unusual(plain)
+    return plain
+
+
+def _key(found: re.Match[str], group: int) -> str:
+    key = found[group]
+    if not reads_as_text(key):
+        raise _Unusual(key)
+    return key
+
+
+def _map(line: int) -> YamlMap:
+    made = YamlMap()
+    made.line = line
+    made.key_lines = {}
+    return made
+
+
+def _put(mapping: YamlMap, key: str, line: int, value: object) -> None:
+    if key in mapping:
+        raise _Unusual(key)  # read_yaml refuses a key written twice
+    mapping[key] = value
+    mapping.key_lines[key] = line
+
+
+def parse(text: str, header: str) -> YamlMap | None:
+    """What :func:`~entretiens.yamlfile.read_yaml` reads from ``text`` (values and lines), when
+    ``text`` is ``header`` followed by exactly the lines :func:`render` writes; else None."""
+    if not text.startswith(header) or not text.endswith("\n") or "\r" in text:
+        return None
+    try:
+        return _parse(text, len(header), header.count("\n") + 1)
+    except _Unusual:
+        return None
+
+
+def _parse(text: str, at: int, line: int) -> YamlMap | None:
+    found = _SHOW_GUID.match(text, at)
+    if found is None:
+        return None
+    top = _map(line)
+    _put(top, "podcast_guid", line, _value(found, 1))
+    at, line = found.end(), line + 2
+    guids = _map(line)
+    _put(top, "episodes", line - 1, guids)
+    while (found := _GUID.match(text, at)) is not None:
+        _put(guids, _key(found, 1), line, _value(found, 2))
+        at, line = found.end(), line + 1
+    if not guids:
+        return None
+    if at == len(text):
+        return top
+    if (found := _CHANGES.match(text, at)) is None:
+        return None
+    changes = _map(line + 1)
+    _put(top, "changes", line, changes)
+    at, line = found.end(), line + 1
+    if (found := _SHOW_CHANGE.match(text, at)) is not None:
+        show = _map(line + 1)
+        _put(show, "hash", line + 1, _value(found, 1))
+        _put(show, "date", line + 2, _value(found, 3))
+        _put(changes, "show", line, show)
+        at, line = found.end(), line + 3
+    if (found := _EPISODE_CHANGES.match(text, at)) is None:
+        return None
+    episodes = _map(line + 1)
+    _put(changes, "episodes", line, episodes)
+    at, line = found.end(), line + 1
+    while (found := _CHANGE.match(text, at)) is not None:
+        change = _map(line + 1)
+        _put(change, "hash", line + 1, _value(found, 2))
+        _put(change, "date", line + 2, _value(found, 4))
+        _put(episodes, _key(found, 1), line, change)
+        at, line = found.end(), line + 3
+    if not episodes or at != len(text):
+        return None
+    return top

@@ -1,0 +1,201 @@
+"""published.yaml written and read line by line (statetext): the same bytes as PyYAML writes,
+the same values and lines as read_yaml reads, and PyYAML left out of a publish's usual path."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from entretiens import state, statetext
+from entretiens.errors import Problem
+from entretiens.model import Change
+from entretiens.state import read_state, render_state
+from entretiens.yamlfile import YamlList, YamlMap, read_yaml
+
+_HEADER = state._HEADER
+
+# fmt: off
+_TRICKY = [
+    "ep-1", "2011-06-01", "123", "0x1f", "0b101", "1_000", "1.5", "1e5", "1:20", "12:30:00", "yes", "No", "TRUE",
+    "true", "off", "null", "Null", "nan", "inf", "a:b", "abc:", "a+b", "+1", "-x", "x-", "x.", "A", "0", "07",
+    "0o7", "2011-06-01T09:00:00+02:00", "2011-06-01 09:00:00", "épisode", "a b", "a#b", "#a", "it's", "a: b", "-",
+    "~", "<<", "=", "a" * 101, "a" * 100, "a" * 99, "x" * 90 + ":" + "y" * 10, "12345678901234567890123456789012",
+    "1234567890123456789", "3b7a0c1e9f2d4a6b8c0d2e4f6a8b0c2d", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+    "https://example.com/ep/1", "tag:example.com,2011:1", "ep 1\nnew", "tab\there", "_x", "x_", "1-2", "--",
+]
+# fmt: on
+_WHEN = datetime(2011, 6, 1, 9, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
+
+
+def _with_pyyaml(monkeypatch: pytest.MonkeyPatch, *args: object, **kwargs: object) -> bytes:
+    """render_state as it was before statetext: PyYAML writes every file."""
+    with monkeypatch.context() as patched:
+        patched.setattr(statetext, "render", lambda *_args: None)
+        return render_state(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _same(one: object, other: object) -> None:
+    """The same values, types, order and lines (what problems are located with)."""
+    assert type(one) is type(other), (one, other)
+    if isinstance(one, YamlMap):
+        assert isinstance(other, YamlMap)
+        assert list(one) == list(other)
+        assert (one.line, one.key_lines) == (other.line, other.key_lines)
+        for key in one:
+            _same(one[key], other[key])
+    elif isinstance(one, YamlList):
+        raise AssertionError("published.yaml holds no list")
+    else:
+        assert one == other
+
+
+def _cases(text: str) -> list[tuple[str, dict[str, str], Change | None, dict[str, Change]]]:
+    return [
+        (text, {"ep": "g"}, None, {}),
+        ("g", {text: "guid", "other": text}, None, {}),
+        ("g", {"a": "b"}, Change(hash=text, date=_WHEN), {text: Change(hash="h", date=_WHEN)}),
+        ("g", {"a": "b"}, None, {"a": Change(hash=text, date=_WHEN)}),
+        ("g", {}, None, {}),
+        ("g", {text: "x"}, Change(hash="h", date=_WHEN), {}),
+    ]
+
+
+@pytest.mark.parametrize("text", _TRICKY)
+def test_published_yaml_is_written_and_read_as_pyyaml_does(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "published.yaml"
+    for podcast_guid, guids, show_change, changes in _cases(text):
+        written = render_state(podcast_guid, guids, show_change=show_change, episode_changes=changes)
+        assert written == _with_pyyaml(
+            monkeypatch, podcast_guid, guids, show_change=show_change, episode_changes=changes
+        )
+        path.write_bytes(written)
+        read = statetext.parse(written.decode("utf-8"), _HEADER)
+        if read is not None:
+            _same(read, read_yaml(path))
+
+
+def test_plain_values_are_written_and_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The usual file (UUIDs, hex hashes, time stamps, file-name slugs) never reaches PyYAML:
+    # this is what took a second each way at 10,000 episodes.
+    podcast_guid = str(uuid.uuid4())
+    slugs = [f"{n:05d}-guest-{n}" for n in range(1, 40)] + ["intro", "Épisode"[1:], "a_b"]
+    guids = {slug: state.episode_guid_for(podcast_guid, slug) for slug in slugs}
+    changes = {slug: Change(hash=uuid.uuid4().hex, date=_WHEN + timedelta(days=n)) for n, slug in enumerate(slugs)}
+    show = Change(hash=uuid.uuid4().hex, date=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    expected = _with_pyyaml(monkeypatch, podcast_guid, guids, show_change=show, episode_changes=changes)
+
+    def refused(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("PyYAML used")
+
+    monkeypatch.setattr(yaml, "dump", refused)
+    monkeypatch.setattr(state, "read_yaml", refused)
+    written = render_state(podcast_guid, guids, show_change=show, episode_changes=changes)
+    assert written == expected
+    path = tmp_path / "published.yaml"
+    path.write_bytes(written)
+    problems: list[Problem] = []
+    read = read_state(path, problems)
+    assert problems == []
+    assert read.podcast_guid == podcast_guid
+    assert dict(read.guids) == guids
+    assert dict(read.episode_changes) == changes and read.show_change == show
+    assert all(c.date.tzinfo is not None for _slug, c in read.episode_changes)
+    monkeypatch.undo()
+    _same(statetext.parse(written.decode("utf-8"), _HEADER), read_yaml(path))
+
+
+_SLUG = st.text(alphabet="aZ09-_.: #'é\"", min_size=1, max_size=12) | st.sampled_from(_TRICKY)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    guids=st.dictionaries(_SLUG, _SLUG, max_size=4),
+    changed=st.dictionaries(_SLUG, st.tuples(_SLUG, st.integers(0, 10**9)), max_size=4),
+    show=st.none() | st.tuples(_SLUG, st.integers(0, 10**9)),
+)
+def test_any_state_is_written_as_pyyaml_writes_it(
+    guids: dict[str, str],
+    changed: dict[str, tuple[str, int]],
+    show: tuple[str, int] | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def change(digest: str, seconds: int) -> Change:
+        return Change(hash=digest, date=_WHEN + timedelta(seconds=seconds, microseconds=seconds % 3))
+
+    changes = {slug: change(*value) for slug, value in changed.items()}
+    shown = change(*show) if show is not None else None
+    if "" in guids or "" in changes:
+        return  # no file has an empty name (and the two PyYAML emitters differ on it)
+    written = render_state("g-1", guids, show_change=shown, episode_changes=changes)
+    assert written == _with_pyyaml(monkeypatch, "g-1", guids, show_change=shown, episode_changes=changes)
+
+
+_EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10**6),
+        st.integers(0, 3),
+        st.sampled_from([" ", ":", "#", "'", "\n", "-", "a", "1", "{", "\t", "  ", ": x", "\n  ", "\n    x: 1", "\r"]),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=_EDITS)
+def test_an_edited_state_is_read_as_read_yaml_reads_it_or_left_to_it(
+    edits: list[tuple[int, int, str]], tmp_path: Path
+) -> None:
+    # Hand edits of any kind: statetext gives read_yaml's values and lines, or steps aside.
+    text = render_state(
+        "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+        {"001-a": "g-1", "002-b": "g-2", "003": "g-3"},
+        show_change=Change(hash="ab12", date=_WHEN),
+        episode_changes={"001-a": Change(hash="cd34", date=_WHEN), "002-b": Change(hash="ef56", date=_WHEN)},
+    ).decode("utf-8")
+    for position, removed, inserted in edits:
+        at = len(_HEADER) + position % (len(text) - len(_HEADER) + 1)
+        text = text[:at] + inserted + text[at + removed :]
+    path = tmp_path / "published.yaml"
+    path.write_bytes(text.encode("utf-8"))
+    read = statetext.parse(text, _HEADER)
+    if read is None:
+        return
+    _same(read, read_yaml(path))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "podcast_guid: g\nepisodes:\n  a: b\n  a: c\n",  # a key twice: read_yaml's error
+        "podcast_guid: g\nepisodes:\n  a: b\n    c\n",  # a value continued on the next line
+        "podcast_guid: g\nepisodes:\n  a: b # note\n",
+        "podcast_guid: g\nepisodes:\n  a: 12\n",  # a number, which the state refuses as a GUID
+        "podcast_guid: g\nepisodes:\n  a: true\n",
+        "podcast_guid: g\nepisodes:\n  2011-06-01: b\n",
+        "podcast_guid: g\nepisodes:\n  a: b\nchanges:\n  episodes:\n    a:\n      hash: h\n      date: 2011-06-01\n",
+        "podcast_guid: g\nepisodes: {}\n",
+        "episodes:\n  a: b\npodcast_guid: g\n",
+        "podcast_guid: g\nepisodes:\n  a: b\nextra: 1\n",
+        "podcast_guid: g\nepisodes:\n  a: b",
+        "podcast_guid: g\r\nepisodes:\r\n  a: b\r\n",
+    ],
+)
+def test_other_texts_are_left_to_read_yaml(body: str, tmp_path: Path) -> None:
+    assert statetext.parse(_HEADER + body, _HEADER) is None
+    assert statetext.parse("# another header\n" + body, _HEADER) is None
+    path = tmp_path / "published.yaml"
+    path.write_text(_HEADER + body, encoding="utf-8")
+    # read_state still says what is wrong, where, as before.
+    problems: list[Problem] = []
+    read_state(path, problems)
+    if "a: b\n  a: c" in body:
+        assert [p.rule for p in problems] == ["yaml-syntax"]
