@@ -1,6 +1,6 @@
 """The loader's shortcuts answer exactly as the long way does: its path checks (one ``lstat`` per
 part, no resolving) on every kind of name and link a show folder can hold, and the live feed
-left unread when published.yaml already pins every GUID."""
+left unparsed when published.yaml already pins every GUID it holds."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from entretiens import loading, state
 from entretiens.errors import ConfigError, Problem
@@ -180,8 +182,8 @@ def test_the_live_feed_is_not_read_when_every_guid_is_pinned(tmp_path: Path, mon
     assert _outcome(root) == expected
 
 
-def test_the_live_feed_is_read_when_an_episode_is_not_pinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _published(tmp_path, drafts=True)
+def _parsed_feeds(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The live feeds the load of ``root`` parses."""
     read: list[Path] = []
     original = state.read_live_feed
 
@@ -189,14 +191,37 @@ def test_the_live_feed_is_read_when_an_episode_is_not_pinned(tmp_path: Path, mon
         read.append(path)
         return original(path)
 
-    monkeypatch.setattr(_guids, "read_live_feed", counted)
-    _outcome(root)
-    assert read == [root / "public" / "feed.xml"]
+    with monkeypatch.context() as patched:
+        patched.setattr(_guids, "read_live_feed", counted)
+        _outcome(root)
+    return read
+
+
+def test_the_live_feed_is_not_parsed_when_every_guid_it_holds_is_pinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A draft (or a scheduled episode) is never pinned: the feed is scanned for its GUIDs,
+    # all pinned, and left unparsed (the 10,000-episode benchmark show has scheduled ones).
+    root = _published(tmp_path, drafts=True)
+    assert _parsed_feeds(root, monkeypatch) == []
+    assert _outcome(root) == _without_shortcut(root, monkeypatch)
+
+
+def test_the_live_feed_is_parsed_when_it_holds_a_guid_not_pinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _published(tmp_path, drafts=True)
+    record = root / "published.yaml"
+    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+    del lines[next(index for index, line in enumerate(lines) if line.startswith("  0"))]
+    record.write_text("".join(lines), encoding="utf-8")
+    assert _parsed_feeds(root, monkeypatch) == [root / "public" / "feed.xml"]
 
 
 def _without_shortcut(root: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patched:
         patched.setattr(loading, "all_pinned", lambda _state, _episodes: False)
+        patched.setattr(loading, "pinned_live_feeds", lambda _state, _output: False)
         return _outcome(root)
 
 
@@ -221,3 +246,73 @@ def test_a_lost_guid_or_a_damaged_feed_is_met_as_before(
         project = _outcome(root)
         assert isinstance(project, tuple)
         assert any("guid-recovered" in problem for problem in project[2])
+
+
+_FEED_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>T</title>\n'
+_ITEMS = [
+    b"<item><guid>g-1</guid></item>",
+    b'<item><guid isPermaLink="false"> g-2 </guid></item>',
+    b"<item><title>no guid</title></item>",
+    b"<item><guid><![CDATA[g-3]]></guid></item>",
+    b"<item><guid>g-&#52;</guid></item>",
+    b"<item><guid>g-<!-- x -->5</guid></item>",
+    b"<item><guid>g-6\r\n</guid></item>",
+    b"<item><guid a='>'>g-7</guid></item>",
+    b"<item><guid/></item>",
+    b"<item><description><![CDATA[<guid>g-8</guid>]]></description><guid>g-9</guid></item>",
+    b"<!-- <item><guid>g-10</guid></item> -->",
+    b"<item><guid >g-11</guid ></item>",
+    "<item><guid>é-12</guid></item>".encode(),
+    b'<item xmlns="urn:x"><guid>g-13</guid></item>',
+]
+
+
+def _check_scan(path: Path, data: bytes) -> None:
+    """What live_guids finds holds every GUID read_live_feed reads, or it says it cannot tell."""
+    path.write_bytes(data)
+    found = _guids.live_guids(path)
+    if found is None:
+        return
+    live = state.read_live_feed(path)
+    if isinstance(live, state.LiveFeed):
+        assert {item.guid for item in live.items} <= found
+
+
+@pytest.mark.parametrize("item", _ITEMS)
+def test_the_live_guids_found_without_parsing_hold_every_guid_a_parser_finds(tmp_path: Path, item: bytes) -> None:
+    path = tmp_path / "feed.xml"
+    for data in (
+        _FEED_HEAD + item + b"</channel></rss>\n",
+        _FEED_HEAD + b"<item><guid>g-0</guid></item>" + item + b"</channel></rss>\n",
+        _FEED_HEAD.replace(b"UTF-8", b"ISO-8859-1") + item + b"</channel></rss>\n",
+        (_FEED_HEAD + item + b"</channel></rss>\n").decode().replace("UTF-8", "UTF-16").encode("utf-16"),
+    ):
+        _check_scan(path, data)
+    # A guid a parser reads differently from its bytes makes the scan give up, not guess.
+    if item in (_ITEMS[3], _ITEMS[4], _ITEMS[5], _ITEMS[6], _ITEMS[8]):
+        path.write_bytes(_FEED_HEAD + item + b"</channel></rss>\n")
+        assert _guids.live_guids(path) is None
+    path.write_bytes((_FEED_HEAD + item + b"</channel></rss>\n").decode().replace("UTF-8", "UTF-16").encode("utf-16"))
+    assert _guids.live_guids(path) is None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    items=st.lists(st.sampled_from(_ITEMS), max_size=4),
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 10**6),
+            st.integers(0, 2),
+            st.sampled_from([b"<", b">", b"&amp;", b"<!--", b"-->", b"<![CDATA[", b"]]>", b"\r", b" ", b"guid", b"/"]),
+        ),
+        max_size=3,
+    ),
+)
+def test_any_damage_to_the_live_feed_keeps_the_scan_on_the_safe_side(
+    tmp_path: Path, items: list[bytes], edits: list[tuple[int, int, bytes]]
+) -> None:
+    data = _FEED_HEAD + b"".join(items) + b"</channel></rss>\n"
+    for position, removed, inserted in edits:
+        at = position % (len(data) + 1)
+        data = data[:at] + inserted + data[at + removed :]
+    _check_scan(tmp_path / "feed.xml", data)

@@ -27,7 +27,7 @@ from ..yamlfile import read_yaml
 from ._episode import RESERVED_SLUGS, load_episode
 from ._episode_set import check_episode_set
 from ._files import EPISODES_DIR, FEED_FILE, GUESTS_DIR, Reader, plain_media, show_root, unsafe_file, yaml_files
-from ._guids import all_pinned, pin_guids, read_live_feeds, recover_live_guids
+from ._guids import all_pinned, pin_guids, pinned_live_feeds, read_live_feeds, recover_live_guids
 from ._people import load_registry
 from ._show import load_show
 
@@ -81,9 +81,10 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
     if show is not None and not any(p.severity == "error" for p in problems[before:]):
         output = previous if previous is not None else root / "public"
         # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
-        # When published.yaml pins the show's GUID and every episode's, the feed has nothing to
-        # give back: it is not read (megabytes at thousands of episodes, on every rebuild).
-        if not all_pinned(state, episodes) and (output / MARKER).is_file():
+        # When published.yaml pins the show's GUID and every episode's, or every GUID the feed
+        # holds, the feed has nothing to give back: it is not parsed (megabytes at thousands of
+        # episodes, on every rebuild).
+        if not all_pinned(state, episodes) and (output / MARKER).is_file() and not pinned_live_feeds(state, output):
             live = read_live_feeds(output)
             state = recover_live_guids(root, show, episodes, state, live, problems)
     if show is not None:

@@ -7,14 +7,17 @@ a contradicting ``guid:`` is an error, a lost record is completed from the live 
 
 from __future__ import annotations
 
+import re
+import stat
 from dataclasses import replace
 from pathlib import Path
+from typing import Final
 
 from .. import podcast_spec
 from ..errors import Problem
 from ..layout import FEED, FEED_ARCHIVE
 from ..model import Episode, PublishState, Show
-from ..state import STATE_FILE, LiveFeed, episode_guid_for, read_live_feed, recover_guids
+from ..state import MAX_LIVE_FEED_BYTES, STATE_FILE, LiveFeed, episode_guid_for, read_live_feed, recover_guids
 from ..yamlfile import FieldReader, YamlMap
 from ._files import FEED_FILE
 
@@ -92,6 +95,56 @@ def all_pinned(state: PublishState, episodes: list[Episode]) -> bool:
         return False
     pinned = {slug for slug, read_guid in state.guids}
     return all(episode.slug in pinned for episode in episodes)
+
+
+# What a guid element of the live feed looks like when its text is what a parser gives: no
+# entity, no CDATA, no comment, no carriage return (a parser turns it into a line feed), and
+# attributes without markup in them. Every ``<guid`` must look like that, or the feed is parsed.
+_GUID_ELEMENT: Final = re.compile(
+    rb"""<guid(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>&]*"|'[^'<>&]*'))*\s*>([^<&\r]*)</guid>"""
+)
+_GUID_OPENING: Final = re.compile(rb"<guid[\s/>]")
+_UTF8_DECLARATION: Final = re.compile(
+    rb"""<\?xml version=["']1\.[0-9]["'] encoding=["'](?i:utf-8)["'](?: standalone=["'](?:yes|no)["'])?\s*\?>"""
+)
+
+
+def live_guids(path: Path) -> set[str] | None:
+    """Every GUID :func:`read_live_feed` would read from ``path`` (and maybe more: a guid in a
+    comment or in a description counts too), found without parsing the XML; None when that
+    cannot be told so (another encoding, a guid written with an entity, CDATA, a comment or a
+    carriage return, an unreadable or oversized file): then the feed must be parsed."""
+    try:
+        if not stat.S_ISREG((info := path.stat()).st_mode) or info.st_size > MAX_LIVE_FEED_BYTES:
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not _UTF8_DECLARATION.match(data):
+        return None
+    found = _GUID_ELEMENT.findall(data)
+    if len(found) != len(_GUID_OPENING.findall(data)):
+        return None
+    try:
+        return {guid.decode("utf-8").strip() for guid in found}
+    except UnicodeDecodeError:
+        return None
+
+
+def pinned_live_feeds(state: PublishState, output: Path) -> bool:
+    """Whether published.yaml pins the show's GUID and every GUID the live feed and its archive
+    pages hold: then :func:`recover_live_guids` returns ``state`` as it is, whatever else they
+    hold, and they need not be parsed (tens of megabytes at 10,000 episodes). A show with a
+    draft or a scheduled episode (never pinned) met :func:`all_pinned` too seldom for that."""
+    if state.podcast_guid is None:
+        return False
+    pinned = {guid for _slug, guid in state.guids}
+    pages = [output / FEED, *sorted((output / FEED_ARCHIVE).glob("*.xml"))]
+    for page in pages:
+        guids = live_guids(page)
+        if guids is None or not guids <= pinned:
+            return False
+    return True
 
 
 def read_live_feeds(output: Path) -> LiveFeed | Problem | None:
