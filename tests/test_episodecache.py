@@ -134,3 +134,14 @@ def test_what_encode_does_not_write_is_refused(data: object) -> None:
     # What the loader catches around decode: anything else would stop a publish.
     with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
         episodecache.decode(data)
+
+
+def test_equal_lines_are_read_back_as_one_value_and_damaged_ones_still_refused() -> None:
+    # The files of a show mostly share their lines: read back once, then looked up (a tenth of
+    # reading an episode back was making these pairs again).
+    one = episodecache.decode(["L", "title", 1, "date", 2])
+    assert one == (("title", 1), ("date", 2))
+    assert episodecache.decode(["L", "title", 1, "date", 2]) is one
+    for damaged in (["L", "title", "1", "date", 2], ["L", "title", 1, "date"], ["L", 1, 1], ["L", "a", None]):
+        with pytest.raises((ValueError, TypeError)):
+            episodecache.decode(damaged)

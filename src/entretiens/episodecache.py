@@ -111,6 +111,8 @@ def decode(data: object, *, paths: Iterable[Path] = ()) -> object:
 
 def _decode(data: object, paths: dict[str, Path]) -> object:
     # ``paths``: one Path object for every mention of one path (each source names the file).
+    # Written for speed (an episode is read back on every build, 10,000 of them in a large
+    # show): scalars are taken where they are met, without a call each.
     kind = type(data)
     if kind is not list:
         if kind is dict:
@@ -123,26 +125,16 @@ def _decode(data: object, paths: dict[str, Path]) -> object:
         names = _FIELDS[name]
         if len(data) != len(names) + 2:
             raise ValueError("not an episode")
-        values: dict[str, Any] = dict(
-            zip(
-                names,
-                [_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[2:]],
-                strict=True,
-            )
-        )
+        values: dict[str, Any] = {}
+        for field, item in zip(names, data[2:], strict=True):
+            values[field] = _decode(item, paths) if type(item) is list or type(item) is dict else item
         return CLASSES[name](**values)
     if tag == "T":
-        return tuple(_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[1:])
+        if len(data) == 1:
+            return ()
+        return tuple([_decode(item, paths) if type(item) is list or type(item) is dict else item for item in data[1:]])
     if tag == "L":
-        if not len(data) % 2:
-            raise ValueError("not lines")
-        pairs = []
-        for index in range(1, len(data), 2):
-            field, line = data[index], data[index + 1]
-            if type(field) is not str or type(line) is not int:
-                raise TypeError("not lines")
-            pairs.append(line_pair(field, line))
-        return tuple(pairs)
+        return _lines(data)
     if tag == "P":
         text = data[1]
         path = paths.get(text)
@@ -156,6 +148,32 @@ def _decode(data: object, paths: dict[str, Path]) -> object:
     if tag == "d":
         return timedelta(days=data[1], seconds=data[2], microseconds=data[3])
     raise ValueError("not an episode")
+
+
+#: Lines read back, by their flat form: the files of a show mostly share them whole, and a
+#: lookup costs less than making each pair again. (A key equal to a kept one but for a line
+#: written 1.0 or true, which no store of ours holds, gives the same pairs: never an error.)
+_LINES: dict[tuple[object, ...], tuple[tuple[str, int], ...]] = {}
+_LINES_MAX = 20_000
+
+
+def _lines(data: list[object]) -> tuple[tuple[str, int], ...]:
+    flat = tuple(data)
+    kept = _LINES.get(flat)
+    if kept is not None:
+        return kept
+    if not len(data) % 2:
+        raise ValueError("not lines")
+    pairs = []
+    for index in range(1, len(data), 2):
+        field, line = data[index], data[index + 1]
+        if type(field) is not str or type(line) is not int:
+            raise TypeError("not lines")
+        pairs.append(line_pair(field, line))
+    if len(_LINES) >= _LINES_MAX:
+        _LINES.clear()
+    kept = _LINES[flat] = tuple(pairs)
+    return kept
 
 
 @functools.lru_cache(maxsize=64)
