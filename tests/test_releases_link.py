@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from entretiens import releases
 from entretiens.loading import load_project
-from entretiens.model import Release
+from entretiens.model import Release, is_remote
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
 
@@ -56,3 +59,41 @@ def test_link_replaces_only_what_changed(tmp_path: Path) -> None:
     assert fewer[1] is not made[1]
     scrambled = releases.link(tuple(replace(r, previous="x", next=None) for r in reversed(made)))
     assert _linked(scrambled) == _linked(made)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_each_audio_file_is_stated_once_and_stamped_as_prepare_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cached: bool
+) -> None:
+    # prepare takes the stamp probe_each measured (or checked the cache) at, not a second stat
+    # per file: the releases are those prepare makes stamping each file itself.
+    project = load_project(copy_sample_show(tmp_path / "show"))
+    published, _drafts, _scheduled = releases.select(project, SAMPLE_NOW)
+    if cached:
+        releases.probe_each(project, published)
+    audio_dir = str(project.show.root / "audio")
+    stated: list[str] = []
+    original = Path.stat
+
+    def counted(path: Path, **kwargs: bool) -> os.stat_result:
+        if str(path).startswith(audio_dir):
+            stated.append(path.name)
+        return original(path, **kwargs)
+
+    stamps: dict[str, releases.Stamp] = {}
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "stat", counted)
+        infos, problems = releases.probe_each(project, published, stamps=stamps, workers=1)
+        prepared = releases.prepare(project, published, infos, stamps)
+    assert problems == []
+    local = sorted({Path(episode.audio).name for episode in published if not is_remote(episode.audio)})
+    assert len(local) > 3
+    assert sorted(stated) == local if cached else all(name in local for name in stated)
+    assert set(stamps) == {episode.slug for episode in published if not is_remote(episode.audio)}
+    assert prepared == releases.prepare(project, published, infos)
+    # A file that changed since it was measured is still caught.
+    first = published[0]
+    stamps[first.slug] = (stamps[first.slug][0] + 1, stamps[first.slug][1])
+    assert (
+        releases.prepare(project, published, infos, stamps).releases[0].audio_stamp != prepared.releases[0].audio_stamp
+    )

@@ -109,9 +109,11 @@ def build(
     measured = [*published, *scheduled] if check_scheduled else published
     # The loader sorts episodes by date: keep that order for everything reported.
     measured.sort(key=lambda e: (e.date, e.slug))
-    infos, failures = releases.probe_each(project, measured, progress=progress, use_cache=use_cache)
+    # Each audio file stat'ed once: prepare takes the stamps its measure was taken or checked at.
+    stamps: dict[str, releases.Stamp] = {}
+    infos, failures = releases.probe_each(project, measured, progress=progress, use_cache=use_cache, stamps=stamps)
     problems += failures
-    prepared = releases.prepare(project, measured, infos)
+    prepared = releases.prepare(project, measured, infos, stamps)
     problems += prepared.problems
     result.checked = prepared.releases
     version = buildrecord.code()

@@ -56,6 +56,7 @@ def probe_each(
     progress: Progress | None = None,
     use_cache: bool = True,
     workers: int | None = None,
+    stamps: dict[str, Stamp] | None = None,
 ) -> tuple[dict[str, AudioInfo], list[Problem]]:
     """Measure every episode's audio: what was measured, and a problem per file that could not be.
 
@@ -66,19 +67,23 @@ def probe_each(
 
     :param workers: processes measuring the show's files (1: this one); by default as many as
         the work is worth.
+    :param stamps: filled with the :func:`stamp_of` of each show audio file (by slug) as it
+        was when measured or found in the cache, for :func:`prepare`: one ``stat`` a file.
     """
     root = project.show.root
     cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
     # The loader names each show file by its real path inside the real show folder.
     real = cache is not None and root == root.resolve()
-    cached: dict[Path, AudioInfo] = {}
+    cached: dict[Path, tuple[AudioInfo, Stamp]] = {}
     unmeasured: dict[Path, None] = {}
     for episode in episodes:
         if episode.declared_audio is None and not is_remote(episode.audio):
             path = root / episode.audio
-            known = cache.get(path, real=real) if cache is not None and path not in unmeasured else None
+            if path in cached or path in unmeasured:
+                continue
+            known = cache.get_checked(path, real=real) if cache is not None else None
             if known is not None:
-                cached[path] = known
+                cached[path] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
             else:
                 unmeasured[path] = None
     pending = list(unmeasured)
@@ -98,7 +103,9 @@ def probe_each(
                 elif is_remote(episode.audio):
                     results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
                 else:
-                    results[episode.slug] = _answer(root / episode.audio, cached, measured, answers, cache)
+                    results[episode.slug], stamp = _answer(root / episode.audio, cached, measured, answers, cache)
+                    if stamps is not None:
+                        stamps[episode.slug] = stamp
             except AudioError as exc:
                 # Named as the YAML names it (a show-relative path or the URL), not as a cache file.
                 problems.append(_audio_problem(episode, f"{episode.audio}: {exc.message}", exc.hint))
@@ -123,14 +130,14 @@ def _size(path: Path) -> int:
 
 def _answer(
     path: Path,
-    cached: dict[Path, AudioInfo],
+    cached: dict[Path, tuple[AudioInfo, Stamp]],
     measured: dict[Path, audio.Measured],
     answers: Iterator[tuple[Path, audio.Measured]],
     cache: audio.ProbeCache | None,
-) -> AudioInfo:
-    """A show file's measure: from the cache, or from the measuring, whose answers come in the
-    order the episodes first name the files (so the one wanted is at most the next one);
-    remembered in the cache as :func:`audio.probe` would.
+) -> tuple[AudioInfo, Stamp]:
+    """A show file's measure and the stamp it was taken at: from the cache, or from the
+    measuring, whose answers come in the order the episodes first name the files (so the one
+    wanted is at most the next one); remembered in the cache as :func:`audio.probe` would.
 
     :raises AudioError: the file could not be measured.
     """
@@ -144,7 +151,7 @@ def _answer(
     answer = measured[path]
     if isinstance(answer, AudioError):
         raise answer
-    return answer[0]
+    return answer[0], (answer[1].st_size, answer[1].st_mtime_ns)
 
 
 def declared_info(declared: DeclaredAudio) -> AudioInfo:
@@ -184,11 +191,20 @@ class Prepared:
     problems: list[Problem]
 
 
-def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, AudioInfo]) -> Prepared:
+def prepare(
+    project: Project,
+    episodes: Iterable[Episode],
+    infos: Mapping[str, AudioInfo],
+    stamps: Mapping[str, Stamp] | None = None,
+) -> Prepared:
     """Combine each measured episode with its audio: chapters, transcripts, timing checks.
 
     An episode whose chapters, soundbites or transcripts do not fit its audio is reported and
     kept out of :attr:`Prepared.ready`; the others are prepared all the same.
+
+    :param stamps: each show audio file's stamp when it was measured (``probe_each``'s): a
+        change since is caught here (size) or before writing (:func:`changed_audio`). Files
+        without one are stamped now.
     """
     ordered = sorted((e for e in episodes if e.slug in infos), key=lambda e: (e.date, e.slug))
     problems: list[Problem] = []
@@ -219,7 +235,11 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
             )
             continue
         audio_file = None if is_remote(episode.audio) else project.show.root / episode.audio
-        stamp = stamp_of(audio_file) if audio_file is not None else None
+        stamp = None
+        if audio_file is not None:
+            stamp = stamps.get(episode.slug) if stamps is not None else None
+            if stamp is None:
+                stamp = stamp_of(audio_file)
         if stamp is not None and stamp[0] != info.size:
             problems.append(_changed(episode))
             continue
@@ -240,7 +260,11 @@ def prepare(project: Project, episodes: Iterable[Episode], infos: Mapping[str, A
     return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
 
 
-def stamp_of(path: Path) -> tuple[int, int] | None:
+#: A file's (size, mtime in ns).
+Stamp = tuple[int, int]
+
+
+def stamp_of(path: Path) -> Stamp | None:
     """A file's (size, mtime in ns), or None when it cannot be read."""
     try:
         stat = path.stat()

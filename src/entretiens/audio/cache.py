@@ -52,6 +52,12 @@ class ProbeCache:
         :param real: ``audio`` is its own real path already (the loader resolved it): it is
             not resolved again, part by part, for each episode of a rebuild.
         """
+        found = self.get_checked(audio, real=real)
+        return found[0] if found is not None else None
+
+    def get_checked(self, audio: Path, *, real: bool = False) -> tuple[AudioInfo, os.stat_result] | None:
+        """:meth:`get`, with the status of the file it was checked against (so that the caller
+        need not take it again)."""
         entry = self._entries.get(str(audio if real else audio.resolve()))
         if entry is None:
             return None
@@ -59,7 +65,7 @@ class ProbeCache:
             stat = audio.stat()
             if entry.get("size") != stat.st_size or entry.get("mtime_ns") != stat.st_mtime_ns:
                 return None
-            return _info_from_json(entry["info"])
+            return _info_from_json(entry["info"]), stat
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
