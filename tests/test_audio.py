@@ -503,14 +503,40 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, episode: Path, con
     assert ProbeCache(store).get(episode) is not None
 
 
-def test_malformed_cache_entry_is_a_miss(tmp_path: Path, episode: Path) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("duration_us", "long"),
+        ("duration_us", 1.5),
+        ("size", True),
+        ("size", None),
+        ("trailing", "0"),
+        ("announced_us", 2.0),
+        ("mime_type", 3),
+        ("codec", None),
+        ("bitrate", "128"),
+        ("sample_rate", False),
+        ("channels", 1.0),
+        ("duration_method", "guessed"),
+        ("tags", [["title"]]),
+        ("tags", [["title", 3]]),
+        ("tags", "title"),
+        ("chapters", [{"start": "0", "title": "A", "url": None}]),
+        ("chapters", [{"start": True, "title": "A", "url": None}]),
+        ("chapters", [{"start": 0, "title": None, "url": None}]),
+        ("chapters", [{"start": 0, "title": "A", "url": 5}]),
+        ("chapters", [{"start": 0, "title": "A"}]),
+        ("chapters", [["0", "A"]]),
+    ],
+)
+def test_malformed_cache_entry_is_a_miss(tmp_path: Path, episode: Path, field: str, value: object) -> None:
     store = tmp_path / "probe.json"
     cache = ProbeCache(store)
     cache.put(episode, probe(episode))
     cache.save()
     document = json.loads(store.read_text())
     (entry,) = document["entries"].values()
-    entry["info"]["duration_us"] = "long"
+    entry["info"][field] = value
     store.write_text(json.dumps(document))
     assert ProbeCache(store).get(episode) is None
 
