@@ -148,23 +148,36 @@ def test_a_stamp_settles_a_tick_after_the_last_change() -> None:
     assert buildrecord.settled((1, coarse, coarse, 7), coarse + 2_500_000_000)
 
 
+@pytest.mark.usefixtures("settled_at_once")
 def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None:
     root = copy_sample_show(tmp_path / "show")
     publish(root, now=SAMPLE_NOW)
     out = root / "public"
-    record = root / buildrecord.RECORD
-    assert buildrecord.kept(root, out) is not None
+    record, digests = root / buildrecord.RECORD, root / buildrecord.DIGESTS
+    kept = buildrecord.kept(root, out)
+    assert kept is not None and kept.stats == buildrecord.outputs(out) and kept.digests
     assert buildrecord.kept(root, tmp_path / "elsewhere") is None  # another output folder
     document = json.loads(record.read_text(encoding="utf-8"))
     for damaged in (
         record.read_text(encoding="utf-8")[:-10],  # cut short
         json.dumps({**document, "version": buildrecord.RECORD_VERSION - 1}),
         json.dumps({**document, "outputs": {"feed.xml": ["a", 1]}}),
-        json.dumps({**document, "digests": ["not", "a", "mapping"]}),
         "[]",
     ):
         record.write_text(damaged, encoding="utf-8")
         assert buildrecord.kept(root, out) is None
+    # Digests that are not the record's own (another publish's, damaged) are none at all.
+    record.write_text(json.dumps(document), encoding="utf-8")
+    assert buildrecord.kept(root, out) == kept
+    others = json.loads(digests.read_text(encoding="utf-8"))
+    for damaged in (
+        json.dumps({**others, "record": "another publish"}),
+        json.dumps({**others, "digests": ["not", "a", "mapping"]}),
+        digests.read_text(encoding="utf-8")[:-10],
+    ):
+        digests.write_text(damaged, encoding="utf-8")
+        again = buildrecord.kept(root, out)
+        assert again is not None and again.stats == kept.stats and again.digests == {}
 
 
 def test_a_page_changed_by_hand_is_restored_by_the_next_publish(tmp_path: Path) -> None:

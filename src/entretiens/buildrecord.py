@@ -2,8 +2,8 @@
 
 After a publish, ``.entretiens/build.json`` keeps the size, modification and change times and
 inode of every file of the show folder (the inputs, as they were when the build began), the
-state of the output folder (the same of every file and folder, with the SHA-256 of each file
-whose stamp had settled: see :class:`entretiens.output.Ledger`), the options, the
+state of the output folder (the same of every file and folder; the SHA-256 of each file whose
+stamp had settled is kept beside it, see :class:`Ledger`), the options, the
 code that built it, the first moment a scheduled episode comes out, and what the command
 printed (the summary and the warnings). When all of it still holds, the command repeats the
 summary and stops: nothing is read, built or written. Anything else, or a record that cannot be
@@ -30,6 +30,10 @@ from . import __version__
 from .errors import Problem
 
 RECORD: Final = Path(".entretiens") / "build.json"
+#: The digests of the output's files, beside the record and tied to it (see :class:`Ledger`):
+#: a file of their own, since only a publish that writes needs them, not the check of an
+#: unchanged show (4 MB of JSON at 10,000 episodes).
+DIGESTS: Final = Path(".entretiens") / "output-digests.json"
 #: Bump when the record's content changes meaning.
 RECORD_VERSION: Final = 2
 #: Folders of the show folder that are never inputs: caches, version control, staging.
@@ -183,8 +187,13 @@ def save(
     :param written: the output as the write left it; ``digests``: the SHA-256 of its files
         whose stamp had settled (see :class:`Ledger`).
     """
+    # The digests first, under a name the record then gives: a record always names the digests
+    # of its own output, and digests left by another publish are never taken for them.
+    token = os.urandom(16).hex()
+    _write(root / DIGESTS, {"version": RECORD_VERSION, "record": token, "digests": dict(digests or {})})
     document = {
         "version": RECORD_VERSION,
+        "digests": token,
         "code": code(),
         "options": options,
         "taken_ns": taken_ns,
@@ -200,9 +209,12 @@ def save(
         },
         "inputs": read,
         "outputs": written,
-        "digests": dict(digests or {}),
     }
-    path = root / RECORD
+    _write(root / RECORD, document)
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    """Write a JSON file whole (temporary file, then rename); one that cannot be written is no error."""
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,26 +273,40 @@ def kept(root: Path, out_dir: Path) -> Ledger | None:
         document = json.loads((root / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return _ledger(document, out_dir)
+    return _ledger(document, root, out_dir)
 
 
-def _ledger(document: object, out_dir: Path) -> Ledger | None:
-    """The record's ledger of the output, if it is a record of ours for this output folder."""
+def _ledger(document: object, root: Path, out_dir: Path) -> Ledger | None:
+    """The record's ledger of the output, if it is a record of ours for this output folder (with
+    no digests when those beside it are not the record's own)."""
     if not isinstance(document, dict):
         return None
     try:
         if document["version"] != RECORD_VERSION or document["options"]["out_dir"] != str(out_dir.resolve()):
             return None
-        recorded, digests = document["outputs"], document["digests"]
-        if not isinstance(recorded, dict) or not isinstance(digests, dict):
+        recorded = document["outputs"]
+        if not isinstance(recorded, dict):
             return None
         stats: Stats = {}
         for path, entry in recorded.items():
             size, mtime, ctime, inode = entry
             stats[path] = (int(size), int(mtime), int(ctime), int(inode))
-        return Ledger(stats=stats, digests={str(path): str(digest) for path, digest in digests.items()})
     except (KeyError, TypeError, ValueError):
         return None
+    return Ledger(stats=stats, digests=_digests(root, document.get("digests")))
+
+
+def _digests(root: Path, token: object) -> dict[str, str]:
+    """The digests written with the record that names them by ``token``; none if they are not those."""
+    try:
+        document = json.loads((root / DIGESTS).read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or document["version"] != RECORD_VERSION:
+            return {}
+        if not isinstance(token, str) or document["record"] != token or not isinstance(document["digests"], dict):
+            return {}
+        return {str(path): str(digest) for path, digest in document["digests"].items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def unchanged(
@@ -328,9 +354,9 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
         # A change: the publish that follows gets the output's ledger too (not read when unchanged).
         if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
-            return None, replace(walked, kept=_ledger(document, out_dir))
+            return None, replace(walked, kept=_ledger(document, root, out_dir))
         if not _same(document["outputs"], outputs(out_dir)):
-            return None, replace(walked, kept=_ledger(document, out_dir))
+            return None, replace(walked, kept=_ledger(document, root, out_dir))
         data = document["summary"]
         return Summary(
             episodes=int(data["episodes"]),
