@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -142,27 +143,43 @@ def _text_part(content: bytes) -> bytes:
 
 
 def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        if path == site.SITEMAP:
+    """The show's hash: each file's path and part (see the module), in the order of the paths.
+
+    One pass with the paths as strings: at 10,000 episodes the output has 60,000 files, and
+    the per-file cost of Path comparisons and properties was most of the dating's time.
+    """
+    sitemap = str(site.SITEMAP)
+    records: list[bytes] = []
+    for path in sorted(files, key=_PARTS):
+        name = str(path)
+        if name == sitemap:
             continue
         content = files[path]
-        if isinstance(content, Stored):
+        if isinstance(content, bytes):
+            part = _text_part(content) if _suffix(name) in _TEXT else b"generated"
+        elif isinstance(content, Stored):
             # A kept page counts by its bytes, as when it was made; a kept image by its name.
-            if path.suffix not in _TEXT:
+            if _suffix(name) not in _TEXT:
                 part = b"generated"
             elif content.marks:
-                part = bytes.fromhex(content.marks.split()[0])
+                part = bytes.fromhex(content.marks.split(" ", 1)[0])
             else:
                 part = _text_part(content.read_bytes())
-        elif not isinstance(content, bytes):
+        else:
             try:
-                part = f"size:{content.stat().st_size}".encode()
+                part = b"size:%d" % content.stat().st_size
             except OSError:
                 part = b"missing"
-        elif path.suffix in _TEXT:
-            part = _text_part(content)
-        else:
-            part = b"generated"
-        digest.update(str(path).encode() + b"\0" + part + b"\0")
-    return digest.hexdigest()[:32]
+        records.append(b"%s\0%s\0" % (name.encode(), part))
+    return hashlib.sha256(b"".join(records)).hexdigest()[:32]
+
+
+#: The order of paths (PurePosixPath compares their parts), without their slow comparison.
+_PARTS = operator.attrgetter("parts")
+
+
+def _suffix(name: str) -> str:
+    """``PurePosixPath(name).suffix``, from the string."""
+    last = name[name.rfind("/") + 1 :]
+    dot = last.rfind(".")
+    return last[dot:] if 0 < dot < len(last) - 1 else ""
