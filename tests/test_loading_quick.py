@@ -147,7 +147,7 @@ def test_a_folder_of_show_files_is_listed_as_the_long_way_does(
     folder = _episode_files(tmp_path, link_folder)
     quick_problems: list[Problem] = []
     quick = loading.yaml_files(folder, quick_problems)
-    monkeypatch.setattr(_files, "_plain_entry", lambda _entry: False)
+    monkeypatch.setattr(_files, "_plain_entry", lambda _entry: None)
     slow_problems: list[Problem] = []
     assert quick == loading.yaml_files(folder, slow_problems)
     assert quick_problems == slow_problems
@@ -316,3 +316,22 @@ def test_any_damage_to_the_live_feed_keeps_the_scan_on_the_safe_side(
         at = position % (len(data) + 1)
         data = data[:at] + inserted + data[at + removed :]
     _check_scan(tmp_path / "feed.xml", data)
+
+
+def test_a_cached_load_stats_each_episode_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The listing's status is the parse cache's stamp (two stats a file before, 10,000 a load).
+    root = _published(tmp_path)
+    expected = _outcome(root)
+    episodes = f"{root / 'episodes'}/"
+    counted: dict[str, int] = {}
+    original = os.stat
+
+    def counting(path: str | Path, *args: object, **kwargs: bool) -> os.stat_result:
+        if str(path).startswith(episodes):
+            counted[str(path)] = counted.get(str(path), 0) + 1
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting)
+    assert _outcome(root) == expected
+    assert len(counted) == len(list((root / "episodes").glob("*.yaml"))) > 3
+    assert set(counted.values()) == {1}

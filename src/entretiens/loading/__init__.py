@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,11 +65,14 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
         show = load_show(root, registry, problems, read)
         zone = _zone(show.timezone) if show else ZoneInfo("UTC")
         language = show.language if show else "en"
-        episode_files = yaml_files(root / EPISODES_DIR, problems)
+        # Each episode file stat'ed once: the listing's status is the parse cache's stamp.
+        stats: dict[Path, os.stat_result] = {}
+        episode_files = yaml_files(root / EPISODES_DIR, problems, stats=stats)
         if parses is not None:
             context = _episode_context(zone, language, registry)
             found = (
-                _kept_episode(parses, context, root, path, zone, language, registry, problems) for path in episode_files
+                _kept_episode(parses, context, root, path, zone, language, registry, problems, stats.get(path))
+                for path in episode_files
             )
         else:
             found = (load_episode(path, zone, language, registry, problems, read) for path in episode_files)
@@ -131,14 +135,17 @@ def _kept_episode(
     language: str,
     registry: dict[str, tuple[Person, Path]],
     problems: list[Problem],
+    status: os.stat_result | None = None,
 ) -> Episode | None:
     """:func:`load_episode`, or the episode it built from the same file last time.
 
     Kept with the files it names: they are checked again (one ``lstat`` per part) before the
     episode is used. Only an episode whose file raised no problem at all is kept, and only when
     every file it names went through that quick check; anything else is built as usual.
+
+    :param status: the file's status, when the listing took it already (before any reading).
     """
-    stamp = parses.stamp(path)
+    stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
     key = f"episode {context} {path}"
     if stamp is not None and (found := parses.get(key, stamp)) is not None:
         try:

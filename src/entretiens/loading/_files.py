@@ -31,12 +31,15 @@ EPISODES_DIR = "episodes"
 GUESTS_DIR = "guests"
 
 
-def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
+def yaml_files(folder: Path, problems: list[Problem], *, stats: dict[Path, os.stat_result] | None = None) -> list[Path]:
     """The YAML files of a folder, in name order.
 
     Hidden files are an editor's (Emacs lock files, swap files), not the show's; a `.yml`
     file is an error rather than silently ignored, and so is a `.yaml` name that cannot be
     read safely (a FIFO, a symlink loop, a link out of the show) and an unreadable folder.
+
+    :param stats: filled with the status of each file found a plain regular file (taken
+        before it is read), so that the parse cache need not take it again.
     """
     try:
         with os.scandir(folder) as scan:
@@ -64,8 +67,10 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
             if inside is None:
                 real_folder, real_root = folder.resolve(), folder.parent.resolve()
                 inside = real_root == real_folder or real_root in real_folder.parents
-            if inside and _plain_entry(entry):
+            if inside and (status := _plain_entry(entry)) is not None:
                 found.append(path)
+                if stats is not None:
+                    stats[path] = status
             elif (why := unsafe_file(path, folder.parent)) is not None:
                 problems.append(unsafe_problem(path, why))
             else:
@@ -82,13 +87,17 @@ def yaml_files(folder: Path, problems: list[Problem]) -> list[Path]:
     return found
 
 
-def _plain_entry(entry: os.DirEntry[str]) -> bool:
-    """Whether a folder's entry is a regular file and no link: then, in a folder inside the show,
-    :func:`unsafe_file` finds nothing to say, without resolving the path part by part."""
+def _plain_entry(entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The status of a folder's entry that is a regular file and no link (else None): then, in a
+    folder inside the show, :func:`unsafe_file` finds nothing to say, without resolving the path
+    part by part."""
     try:
-        return not entry.is_symlink() and stat.S_ISREG(os.stat(entry.path).st_mode)
+        if entry.is_symlink():
+            return None
+        status = os.stat(entry.path)
     except OSError:
-        return False
+        return None
+    return status if stat.S_ISREG(status.st_mode) else None
 
 
 def unsafe_file(path: Path, root: Path) -> str | None:
