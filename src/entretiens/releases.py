@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import audio, chapters, remote, tagging, transcripts
+from . import audio, chapters, gcpause, remote, tagging, transcripts
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
 from .model import AudioInfo, DeclaredAudio, Episode, Project, Release, is_remote
@@ -71,21 +71,24 @@ def probe_each(
         was when measured or found in the cache, for :func:`prepare`: one ``stat`` a file.
     """
     root = project.show.root
-    cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
-    # The loader names each show file by its real path inside the real show folder.
-    real = cache is not None and root == root.resolve()
     cached: dict[Path, tuple[AudioInfo, Stamp]] = {}
     unmeasured: dict[Path, None] = {}
-    for episode in episodes:
-        if episode.declared_audio is None and not is_remote(episode.audio):
-            path = root / episode.audio
-            if path in cached or path in unmeasured:
-                continue
-            known = cache.get_checked(path, real=real) if cache is not None else None
-            if known is not None:
-                cached[path] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
-            else:
-                unmeasured[path] = None
+    # The cycle collector paused while the cache is read back (no cycle there); not while
+    # measuring, whose workers are forked.
+    with gcpause.paused():
+        cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
+        # The loader names each show file by its real path inside the real show folder.
+        real = cache is not None and root == root.resolve()
+        for episode in episodes:
+            if episode.declared_audio is None and not is_remote(episode.audio):
+                path = root / episode.audio
+                if path in cached or path in unmeasured:
+                    continue
+                known = cache.get_checked(path, real=real) if cache is not None else None
+                if known is not None:
+                    cached[path] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
+                else:
+                    unmeasured[path] = None
     pending = list(unmeasured)
     if workers is None:
         workers = audio.pool_size(len(pending), sum(_size(path) for path in pending) if len(pending) > 1 else 0)

@@ -18,7 +18,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import episodecache, yamlcache
+from .. import episodecache, gcpause, yamlcache
 from ..errors import ConfigError, Problem
 from ..model import Episode, Person, Project
 from ..output import MARKER
@@ -56,7 +56,12 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
     :returns: the show and all its episodes (drafts included), oldest first.
     :raises ConfigError: listing every error found in every file.
     """
-    root = root.resolve()
+    # The cycle collector paused: what is read back (tens of thousands of episodes) has no cycle.
+    with gcpause.paused():
+        return _load_project(root.resolve(), previous, cache)
+
+
+def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
     problems: list[Problem] = []
     parses = ParseCache(root) if cache else None
     read: Reader = parses.read_yaml if parses is not None else read_yaml
