@@ -13,13 +13,16 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
-
-from . import net
 from .errors import NetworkError
 
-USER_AGENT = net.USER_AGENT
+if TYPE_CHECKING:
+    # Imported where used: the HTTP stack costs a tenth of a second to import, and a show whose
+    # audio is all local never needs it.
+    import requests
+
+    from . import net
 #: The largest remote audio file downloaded, unless feed.yaml says otherwise: 2 GiB holds
 #: about 9 hours of 128 kbit/s MP3, far more than an interview.
 DEFAULT_MAX_SIZE = 2 * 1024**3
@@ -31,6 +34,8 @@ STALL_TIMEOUT = 60.0
 
 def limits(max_size: int | None = None, deadline: float | None = None) -> net.Limits:
     """The limits of one remote audio download: feed.yaml's values, else the defaults."""
+    from . import net
+
     return net.Limits(
         max_bytes=DEFAULT_MAX_SIZE if max_size is None else max_size,
         stall_timeout=STALL_TIMEOUT,
@@ -50,6 +55,8 @@ def fetch_audio(
     :raises NetworkError: no copy could be fetched (unreachable, too big, too slow, https
         redirected to http, an answer other than 200), in a sentence naming the URL.
     """
+    from . import net
+
     bounds = bounds or limits()
     cache_dir.mkdir(parents=True, exist_ok=True)
     net.remove_stale_downloads(cache_dir)

@@ -20,13 +20,11 @@ from PIL import UnidentifiedImageError
 
 from .errors import NetworkError
 from .images import ImageTooLarge, open_image
-from .net import Limits, download
 
 #: The show's cache of downloaded images (kept between runs: fetched once).
 REMOTE_IMAGES: Final = Path(".entretiens") / "cache" / "remote-images"
 #: The largest image downloaded: a 3000 x 3000 JPEG weighs 1 to 3 MB.
 MAX_BYTES: Final = 10 * 1024 * 1024
-LIMITS: Final = Limits(max_bytes=MAX_BYTES, connect_timeout=10.0, stall_timeout=20.0, deadline=60.0)
 #: What browsers show everywhere.
 FORMATS: Final = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 
@@ -54,9 +52,14 @@ def _fetch(root: Path, url: str) -> Path | str:
     folder = root / REMOTE_IMAGES
     copy = folder / hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
     if not copy.is_file():
+        # Imported here: the HTTP stack (requests) costs a tenth of a second to import, and a
+        # show without image URLs never needs it.
+        from .net import Limits, download
+
+        limits = Limits(max_bytes=MAX_BYTES, connect_timeout=10.0, stall_timeout=20.0, deadline=60.0)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            download(url, copy, limits=LIMITS, resume=False)
+            download(url, copy, limits=limits, resume=False)
         except NetworkError as exc:
             return str(exc)
         except OSError as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from entretiens.remote import USER_AGENT
+from entretiens.net import USER_AGENT
 
 LinkStatus = Literal[
     "ok", "moved", "dead", "denied", "rate-limited", "server-error", "unreachable", "timeout", "redirect-loop"
