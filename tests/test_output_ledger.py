@@ -104,6 +104,23 @@ def test_a_file_changed_by_hand_is_rewritten_even_with_its_times_put_back(tmp_pa
 
 
 @pytest.mark.usefixtures("settled_at_once")
+def test_a_copy_whose_source_was_only_touched_is_left_as_it_is(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    ledger = write_tree(out, files, EMPTY).ledger
+    source = tmp_path / "episode.mp3"
+    before = source.stat()
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 5_000_000_000))  # same bytes
+    report = write_tree(out, files, ledger)
+    assert not report.changed and report.read_back == 1
+    source.write_bytes(b"\xff\xfb" * 499 + b"\x00\x00")  # new bytes, same size
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 9_000_000_000))
+    report = write_tree(out, files, report.ledger)
+    assert [str(p) for p in report.written] == ["audio/episode.mp3"]
+    assert (out / "audio" / "episode.mp3").read_bytes() == source.read_bytes()
+
+
+@pytest.mark.usefixtures("settled_at_once")
 def test_a_wrong_digest_in_the_ledger_rewrites_the_file(tmp_path: Path) -> None:
     out = tmp_path / "public"
     files = _contents(tmp_path)
