@@ -250,9 +250,9 @@ def test_units_made_on_every_core_are_those_made_in_one_process(
     made: list[int] = []
     real = unitcache._in_workers
 
-    def counting(jobs: list[unitcache.Job]) -> list[bytes | None]:
+    def counting(jobs: list[unitcache.Job], spill: Path) -> list[unitcache.Spilled | None]:
         made.append(len(jobs))
-        return real(jobs)
+        return real(jobs, spill)
 
     monkeypatch.setattr(unitcache, "_in_workers", counting)
     parallel = copy_sample_show(tmp_path / "parallel")

@@ -12,6 +12,8 @@ import builtins
 import json
 import os
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,46 @@ def test_a_file_too_recent_is_not_kept_in_the_ledger(tmp_path: Path) -> None:
     assert ledger.holds(path, 4, file_sha256(path))
     ledger.save()
     assert not (tmp_path / "ledger.json").exists()
+
+
+def test_a_unit_a_worker_left_damaged_is_made_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Workers hand their entries over in files of their own: one that does not check out (a
+    # worker killed while writing it) is made in this process, where an error would be raised.
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    if not unitcache._can_fork():
+        pytest.skip("one core, or no fork: units are made in one process")
+    parent = os.getpid()
+    here: list[int] = []
+    real = unitcache._read_spilled
+
+    def damaging(spilled: unitcache.Spilled) -> bytes | None:
+        # The entry of unit 3 (the only one holding "unit 3") loses a byte where it was written.
+        path, offset, length, _sha256 = spilled
+        with open(path, "r+b") as spill:
+            spill.seek(offset)
+            data = spill.read(length)
+            if data.endswith(b"unit 3"):
+                spill.seek(offset + length - 1)
+                spill.write(b"4")
+        return real(spilled)
+
+    monkeypatch.setattr(unitcache, "_read_spilled", damaging)
+
+    def maker(index: int) -> Callable[[], dict[str, bytes]]:
+        def make() -> dict[str, bytes]:
+            if os.getpid() == parent:
+                here.append(index)
+            return {"unit": f"unit {index}".encode()}
+
+        return make
+
+    units = unitcache.Units(tmp_path, "checks", version="test")
+    requests: list[unitcache.Request] = [((index,), maker(index), ()) for index in range(12)]
+    assert units.get_many(requests) == [{"unit": f"unit {index}".encode()} for index in range(12)]
+    assert here == [3]
+    units.prune()
+    assert not list((tmp_path / unitcache.UNITS_DIR).glob(".spill-*"))
+    again = unitcache.Units(tmp_path, "checks", version="test")
+    assert again.get_many(requests) == [{"unit": f"unit {index}".encode()} for index in range(12)]
+    assert again.computed == 0

@@ -56,8 +56,9 @@ class Checked:
         self._ledger = ledger
         self._known: dict[str, list[object]] = {}
         self._seen: dict[str, list[object]] = {}
-        #: Files to check at :meth:`save`: name -> (path, size, SHA-256).
-        self._written: dict[str, tuple[str, int, str]] = {}
+        #: Files to check at :meth:`save`: (path, size, SHA-256), the caller's own objects (held
+        #: for every page of a cold build: no copy of them).
+        self._written: list[tuple[Path | str, int, str]] = []
         self._started = time.time_ns()
         if ledger is None:
             return
@@ -87,7 +88,7 @@ class Checked:
             self._seen[name] = found
         elif self._ledger is not None:
             # Changed too recently to be trusted by stamp: checked again when the ledger is saved.
-            self._written[name] = (os.fspath(body), size, sha256)
+            self._written.append((body, size, sha256))
         return True
 
     def wrote(self, body: Path | str, size: int, sha256: str) -> None:
@@ -95,7 +96,7 @@ class Checked:
         checked when the ledger is saved, and from then on trusted by its stamp. For a cache
         that hands on the files it writes without reading them back (see the class)."""
         if self._ledger is not None:
-            self._written[os.path.basename(body)] = (os.fspath(body), size, sha256)
+            self._written.append((body, size, sha256))
 
     @staticmethod
     def _check(body: Path | str, size: int, sha256: str, since: int, *, settled: bool = False) -> list[object] | None:
@@ -126,7 +127,8 @@ class Checked:
         if self._ledger is None:
             return
         now = time.time_ns()
-        for name, (body, size, sha256) in self._written.items():
+        for body, size, sha256 in self._written:
+            name = os.path.basename(body)
             if name not in self._seen and (found := self._check(body, size, sha256, now, settled=True)):
                 self._seen[name] = found
         self._written.clear()

@@ -18,13 +18,14 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import json
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from importlib import metadata
@@ -35,9 +36,9 @@ from typing import Final
 from .checkedfiles import RACY_NS as RACY_NS
 from .checkedfiles import Checked as Checked
 from .checkedfiles import ledger as ledger
-from .checkedfiles import replace, save_ledgers
-from .output import Content, Stored
-from .unitstore import Shelf
+from .checkedfiles import save_ledgers
+from .output import Content
+from .unitstore import Marks, Shelf, decode, decode_stored, encode, remove_files, write_stored
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
@@ -151,6 +152,7 @@ class Units:
         """
         self._version = f"{kind} {version} {libraries()}"
         units = None if root is None else root / UNITS_DIR
+        self._units = units
         #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
         self._folder = None if units is None else units / kind
         self._shelf = None if units is None else Shelf(units, kind, self._version)
@@ -178,10 +180,10 @@ class Units:
 
         Each unit is a function of its inputs alone, so the missing ones of a cold build are
         made by forked worker processes (:data:`PARALLEL_MIN` of them at least, on a machine
-        with more than one core, in a process running no other thread), which hand back each
-        unit's entry (a stored kind's files written by the worker); this process keeps them. A
-        unit a worker could not make or keep is made here, where its error, if any, is raised
-        as usual.
+        with more than one core, in a process running no other thread), which write each
+        unit's entry to a file of their own (a stored kind's files beside it); this process
+        checks and keeps them. A unit a worker could not make or keep is made here, where its
+        error, if any, is raised as usual.
         """
         if self._stored:
             raise TypeError("the units of a stored kind are read with get_files()")
@@ -197,12 +199,7 @@ class Units:
         found = [self._read(key) for key in keys]
         missing = [index for index, unit in enumerate(found) if unit is None]
         if self._shelf is not None and len(missing) >= PARALLEL_MIN and _can_fork():
-            jobs: list[Job] = [
-                (keys[i], requests[i][1], tuple(requests[i][2]), self._started, self._entry) for i in missing
-            ]
-            for index, entry in zip(missing, _in_workers(jobs), strict=True):
-                if entry is not None:
-                    found[index] = self._keep(keys[index], entry)
+            self._in_workers(requests, keys, missing, found)
         results: list[dict[str, Content]] = []
         for index, (key, unit) in enumerate(zip(keys, found, strict=True)):
             self.used.add(key)
@@ -217,6 +214,27 @@ class Units:
             results.append(unit)
         self.computed += len(missing)
         return results
+
+    def _in_workers(
+        self, requests: Sequence[Request], keys: list[str], missing: list[int], found: list[dict[str, Content] | None]
+    ) -> None:
+        """Make the ``missing`` units in forked workers, and keep each one a worker made."""
+        assert self._units is not None
+        try:
+            self._units.mkdir(parents=True, exist_ok=True)
+            spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=self._units))
+        except OSError:
+            return  # made here
+        try:
+            jobs: list[Job] = [
+                (keys[i], requests[i][1], tuple(requests[i][2]), self._started, self._entry) for i in missing
+            ]
+            for index, spilled in zip(missing, _in_workers(jobs, spill), strict=True):
+                entry = None if spilled is None else _read_spilled(spilled)
+                if entry is not None:
+                    found[index] = self._keep(keys[index], entry)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
 
     def _read(self, key: str) -> dict[str, Content] | None:
         if self._shelf is None:
@@ -242,15 +260,15 @@ class Units:
         """The entry of a unit just made (a stored kind's files written beside it), or None
         when it cannot be kept. Runs in a worker too: it writes files, never the store."""
         if not self._stored:
-            return _encode(files)
+            return encode(files)
         assert self._folder is not None
-        return _write_stored(self._folder, key, files, self._marks)
+        return write_stored(self._folder, key, files, self._marks)
 
     def _decode(self, key: str, entry: bytes, *, check: bool) -> dict[str, Content] | None:
         if not self._stored:
-            return _decode(entry)
+            return decode(entry)
         assert self._folder is not None
-        return _decode_stored(self._folder, key, entry, self._checked, check=check)
+        return decode_stored(self._folder, key, entry, self._checked, check=check)
 
     def prune(self) -> None:
         """Keep what this build made, drop the units it did not use (an edited episode's old
@@ -279,7 +297,7 @@ class Units:
             for key in unused:
                 buckets.setdefault(key[:2], set()).add(key)
             for name, keys in buckets.items():
-                _remove_files(self._folder / name, keys)
+                remove_files(self._folder / name, keys)
             return
         # The store is rewritten: any file not of a unit in use goes (a unit of an earlier
         # version, one whose store entry was lost), as does what another layout left.
@@ -298,108 +316,6 @@ class Units:
 def _as_bytes(content: Content) -> bytes:
     assert isinstance(content, bytes), "only stored kinds hand over files"
     return content
-
-
-def _encode(files: dict[str, bytes]) -> bytes:
-    """A unit's entry: its names and sizes as a JSON line, then its files' bytes."""
-    header = json.dumps([[name, len(content)] for name, content in files.items()], ensure_ascii=False)
-    return b"".join([header.encode("utf-8"), b"\n", *files.values()])
-
-
-def _decode(entry: bytes) -> dict[str, Content] | None:
-    """What :func:`_encode` was given, or None when ``entry`` is not one."""
-    try:
-        end = entry.index(b"\n")
-        files: dict[str, Content] = {}
-        offset = end + 1
-        for name, length in json.loads(entry[:end]):
-            if type(name) is not str or type(length) is not int or length < 0:
-                return None
-            files[name] = entry[offset : offset + length]
-            offset += length
-    except (ValueError, TypeError, RecursionError):
-        return None
-    return files if offset == len(entry) else None
-
-
-#: What to note about a unit's files when it is made: name -> a short text, kept with the unit.
-Marks = Callable[[Mapping[str, bytes]], Mapping[str, str]]
-#: A name starting with this is the unit's own data, not a page (site's home page entry): kept
-#: in the entry and handed on as bytes.
-INLINE: Final = "#"
-
-
-def _body(folder: Path, key: str, number: int) -> str:
-    """Where file ``number`` of a stored unit is kept (a text: one Path per page is not free)."""
-    return f"{folder}/{key[:2]}/{key}.{number}"
-
-
-def _write_stored(folder: Path, key: str, files: dict[str, bytes], marks: Marks | None) -> bytes | None:
-    """Keep a stored unit's files as plain files of their own and return its entry: names,
-    sizes, digests and marks as a JSON line, then the bytes of the :data:`INLINE` files. The
-    files are written before the entry is, so an entry found names files that were all
-    written. None when they could not be kept (no error: the unit is then handed on as bytes)."""
-    noted = marks(files) if marks is not None else {}
-    entries = []
-    inline = []
-    written: list[Path] = []
-    try:
-        (folder / key[:2]).mkdir(parents=True, exist_ok=True)
-        for number, (name, content) in enumerate(files.items()):
-            entries.append([name, len(content), hashlib.sha256(content).hexdigest(), noted.get(name)])
-            if name.startswith(INLINE):
-                inline.append(content)
-                continue
-            body = Path(_body(folder, key, number))
-            replace(body, content)
-            written.append(body)
-    except OSError:
-        for body in written:
-            with contextlib.suppress(OSError):
-                body.unlink()
-        return None
-    return b"".join([json.dumps(entries, ensure_ascii=False).encode("utf-8"), b"\n", *inline])
-
-
-def _decode_stored(folder: Path, key: str, entry: bytes, checked: Checked, *, check: bool) -> dict[str, Content] | None:
-    """The files of a stored unit's entry; None when one does not check out (made anew).
-
-    :param check: check each file against its digest (through the ledger); False for the files
-        this build has just written, which the ledger is told of instead (see :meth:`Checked.wrote`).
-    """
-    try:
-        end = entry.index(b"\n")
-        files: dict[str, Content] = {}
-        offset = end + 1
-        for number, (name, size, sha256, marks) in enumerate(json.loads(entry[:end])):
-            if type(name) is not str or type(size) is not int or type(sha256) is not str or size < 0:
-                return None
-            if marks is not None and type(marks) is not str:
-                return None
-            if name.startswith(INLINE):
-                files[name] = entry[offset : offset + size]
-                offset += size
-                continue
-            body = _body(folder, key, number)
-            if check and not checked.holds(body, size, sha256):
-                return None
-            if not check:
-                checked.wrote(body, size, sha256)
-            # Made from the text at once: one Path per page, not two.
-            files[name] = made = Stored(body)
-            made.sha256, made.size, made.marks = sha256, size, marks
-    except (OSError, ValueError, TypeError, RecursionError):
-        return None
-    return files if offset == len(entry) else None
-
-
-def _remove_files(bucket: Path, keys: set[str]) -> None:
-    """Remove the files of stored units (``<key>.<n>`` in their bucket)."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(bucket):
-            if entry.name.partition(".")[0] in keys:
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
@@ -435,11 +351,21 @@ def _can_fork() -> bool:
     )
 
 
-def _in_workers(jobs: list[Job]) -> list[bytes | None]:
-    """Make ``jobs`` in forked worker processes: the entry of each unit made and kept, in order,
-    or None for the units left to the caller (a failure, a worker lost, no worker at all)."""
-    entries: list[bytes | None] = [None] * len(jobs)
+#: Where a unit made by a worker is: (file, offset, length, SHA-256 of the entry).
+Spilled = tuple[str, int, int, str]
+#: The folder the running pool's workers write their entries into, one file per worker.
+_SPILL: list[str] = []
+
+
+def _in_workers(jobs: list[Job], spill: Path) -> list[Spilled | None]:
+    """Make ``jobs`` in forked worker processes: where each unit made and kept was written (in
+    ``spill``, one file per worker, which the caller removes), in order, or None for the units
+    left to the caller (a failure, a worker lost, no worker at all). Entries travel by file:
+    sent back through the pool's pipe, a cold build's entries grew this process by what the
+    pipe's reader thread had held of them."""
+    found: list[Spilled | None] = [None] * len(jobs)
     _JOBS[:] = jobs
+    _SPILL[:] = [str(spill)]
     workers = min(_cores(), MAX_WORKERS, len(jobs))
     finished = False
     try:
@@ -448,13 +374,11 @@ def _in_workers(jobs: list[Job]) -> list[bytes | None]:
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     except (OSError, ValueError):
         _JOBS.clear()
-        return entries  # no worker could start: the caller makes every unit itself
+        return found  # no worker could start: the caller makes every unit itself
     try:
-        # Entries come back through the pool's pipe from this process's own children: bytes
-        # only (the pool pickles them in transit; nothing pickled is ever kept on disk).
         chunks = max(1, len(jobs) // (workers * 4))
-        for index, entry in enumerate(executor.map(_job, range(len(jobs)), chunksize=chunks)):
-            entries[index] = entry if isinstance(entry, bytes) else None
+        for index, spilled in enumerate(executor.map(_job, range(len(jobs)), chunksize=chunks)):
+            found[index] = spilled
         finished = True
     except (OSError, BrokenProcessPool):
         pass  # the units no worker kept are made by the caller
@@ -462,11 +386,12 @@ def _in_workers(jobs: list[Job]) -> list[bytes | None]:
         # A broken pool is not waited for: its threads may never hear from the workers again.
         executor.shutdown(wait=finished, cancel_futures=True)
         _JOBS.clear()
-    return entries
+    return found
 
 
-def _job(index: int) -> bytes | None:
-    """In a worker: make one unit and its entry (an error leaves it to the parent to raise)."""
+def _job(index: int) -> Spilled | None:
+    """In a worker: make one unit and write its entry to the worker's file (an error leaves
+    the unit to the parent, which raises it)."""
     key, make, stamps, started, entry = _JOBS[index]
     try:
         made = make()
@@ -474,7 +399,29 @@ def _job(index: int) -> bytes | None:
         return None
     if _racy(stamps, started):
         return None
-    return entry(key, made)
+    data = entry(key, made)
+    if data is None:
+        return None
+    path = f"{_SPILL[0]}/{os.getpid()}"
+    try:
+        with open(path, "ab") as spill:
+            offset = spill.tell()
+            spill.write(data)
+    except OSError:
+        return None
+    return (path, offset, len(data), hashlib.sha256(data).hexdigest())
+
+
+def _read_spilled(spilled: Spilled) -> bytes | None:
+    """The entry a worker wrote, checked (a worker killed while writing it left it cut)."""
+    path, offset, length, sha256 = spilled
+    try:
+        with open(path, "rb", buffering=0) as spill:
+            spill.seek(offset)
+            data = spill.read(length)
+    except OSError:
+        return None
+    return data if len(data) == length and hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 def _racy(stamps: Iterable[object], started: int) -> bool:

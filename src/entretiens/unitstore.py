@@ -11,7 +11,8 @@ fixed-size trailer with the index's offset and SHA-256.
 A store that is missing, cut, damaged, foreign or written by other code is ignored whole, and
 an entry whose bytes no longer match its digest is ignored alone: its unit is made again. The
 store only ever saves time, never decides what is published. Nothing in it runs code: an
-entry is bytes that :mod:`entretiens.unitcache` reads as JSON and checked files.
+entry is a JSON line (each file's name and size; for a stored kind, its SHA-256 and marks
+too, the file itself kept beside the store as ``<kind>/<key[:2]>/<key>.<n>``) then bytes.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO, Final
+
+from .checkedfiles import Checked, replace
+from .output import Content, Stored
 
 _MAGIC: Final = b"entretiens-units 1\n"
 #: ``index <offset, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n``
@@ -123,12 +128,11 @@ class _Writer:
         self.file: BinaryIO = os.fdopen(handle, "wb")
         self.file.write(_MAGIC)
         self.offset = len(_MAGIC)
-        self.entries: list[list[object]] = []
+        #: key -> (offset, length, SHA-256) of each entry written, in order.
         self.keys: dict[str, tuple[int, int, str]] = {}
 
     def add(self, key: str, body: bytes, digest: str) -> None:
         self.file.write(body)
-        self.entries.append([key, self.offset, len(body), digest])
         self.keys[key] = (self.offset, len(body), digest)
         self.offset += len(body)
 
@@ -142,7 +146,8 @@ class _Writer:
         return body if len(body) == found[1] and sha256(body) == found[2] else None
 
     def finish(self, target: Path, version: str) -> None:
-        index = json.dumps({"version": version, "entries": self.entries}, separators=(",", ":")).encode("utf-8")
+        entries = [[key, *found] for key, found in self.keys.items()]
+        index = json.dumps({"version": version, "entries": entries}, separators=(",", ":")).encode("utf-8")
         self.file.write(index)
         self.file.write(b"index %016x %s\n" % (self.offset, sha256(index).encode("ascii")))
         self.file.close()
@@ -271,3 +276,105 @@ class Shelf:
             self._store.close()
             self._hits.clear()
         return rewrite
+
+
+def encode(files: dict[str, bytes]) -> bytes:
+    """A unit's entry: its names and sizes as a JSON line, then its files' bytes."""
+    header = json.dumps([[name, len(content)] for name, content in files.items()], ensure_ascii=False)
+    return b"".join([header.encode("utf-8"), b"\n", *files.values()])
+
+
+def decode(entry: bytes) -> dict[str, Content] | None:
+    """What :func:`_encode` was given, or None when ``entry`` is not one."""
+    try:
+        end = entry.index(b"\n")
+        files: dict[str, Content] = {}
+        offset = end + 1
+        for name, length in json.loads(entry[:end]):
+            if type(name) is not str or type(length) is not int or length < 0:
+                return None
+            files[name] = entry[offset : offset + length]
+            offset += length
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return files if offset == len(entry) else None
+
+
+#: What to note about a unit's files when it is made: name -> a short text, kept with the unit.
+Marks = Callable[[Mapping[str, bytes]], Mapping[str, str]]
+#: A name starting with this is the unit's own data, not a page (site's home page entry): kept
+#: in the entry and handed on as bytes.
+INLINE: Final = "#"
+
+
+def _body(folder: Path, key: str, number: int) -> str:
+    """Where file ``number`` of a stored unit is kept (a text: one Path per page is not free)."""
+    return f"{folder}/{key[:2]}/{key}.{number}"
+
+
+def write_stored(folder: Path, key: str, files: dict[str, bytes], marks: Marks | None) -> bytes | None:
+    """Keep a stored unit's files as plain files of their own and return its entry: names,
+    sizes, digests and marks as a JSON line, then the bytes of the :data:`INLINE` files. The
+    files are written before the entry is, so an entry found names files that were all
+    written. None when they could not be kept (no error: the unit is then handed on as bytes)."""
+    noted = marks(files) if marks is not None else {}
+    entries = []
+    inline = []
+    written: list[Path] = []
+    try:
+        (folder / key[:2]).mkdir(parents=True, exist_ok=True)
+        for number, (name, content) in enumerate(files.items()):
+            entries.append([name, len(content), hashlib.sha256(content).hexdigest(), noted.get(name)])
+            if name.startswith(INLINE):
+                inline.append(content)
+                continue
+            body = Path(_body(folder, key, number))
+            replace(body, content)
+            written.append(body)
+    except OSError:
+        for body in written:
+            with contextlib.suppress(OSError):
+                body.unlink()
+        return None
+    return b"".join([json.dumps(entries, ensure_ascii=False).encode("utf-8"), b"\n", *inline])
+
+
+def decode_stored(folder: Path, key: str, entry: bytes, checked: Checked, *, check: bool) -> dict[str, Content] | None:
+    """The files of a stored unit's entry; None when one does not check out (made anew).
+
+    :param check: check each file against its digest (through the ledger); False for the files
+        this build has just written, which the ledger is told of instead (see :meth:`Checked.wrote`).
+    """
+    try:
+        end = entry.index(b"\n")
+        files: dict[str, Content] = {}
+        offset = end + 1
+        for number, (name, size, sha256, marks) in enumerate(json.loads(entry[:end])):
+            if type(name) is not str or type(size) is not int or type(sha256) is not str or size < 0:
+                return None
+            if marks is not None and type(marks) is not str:
+                return None
+            if name.startswith(INLINE):
+                files[name] = entry[offset : offset + size]
+                offset += size
+                continue
+            body = _body(folder, key, number)
+            if check and not checked.holds(body, size, sha256):
+                return None
+            if not check:
+                checked.wrote(body, size, sha256)
+            # Made from the text at once: one Path per page, not two.
+            files[name] = made = Stored(body)
+            made.sha256, made.size, made.marks = sha256, size, marks
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+    return files if offset == len(entry) else None
+
+
+def remove_files(bucket: Path, keys: set[str]) -> None:
+    """Remove the files of stored units (``<key>.<n>`` in their bucket)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(bucket):
+            if entry.name.partition(".")[0] in keys:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
