@@ -16,9 +16,9 @@ import pytest
 import yaml
 from lxml import etree
 
-from entretiens import cards, feed, pipeline, templating, unitcache
+from entretiens import cards, chapters, feed, pipeline, templating, unitcache
 from entretiens.errors import Problem
-from entretiens.model import Release
+from entretiens.model import AudioInfo, Chapter, Release, Show
 from entretiens.output import content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -113,6 +113,15 @@ def _edit_summary(root: Path) -> None:
     _edit_yaml(root / "episodes" / "003-massimo-fubini.yaml", lambda d: d.update(summary="An edited summary."))
 
 
+def _edit_chapters(root: Path) -> None:
+    def retitle(data: dict[str, object]) -> None:
+        chapters = data["chapters"]
+        assert isinstance(chapters, list)
+        chapters[1]["title"] = "An edited chapter"
+
+    _edit_yaml(root / "episodes" / "003-massimo-fubini.yaml", retitle)
+
+
 def _delete_episode(root: Path) -> None:
     (root / "episodes" / "004-jerome-serre.yaml").unlink()
 
@@ -136,6 +145,7 @@ CHANGES = {
     "feed template": _override_feed_template,
     "macros template": _override_macros,
     "summary": _edit_summary,
+    "chapters": _edit_chapters,
     "deleted": _delete_episode,
     "corrupt": _corrupt_cache,
 }
@@ -165,6 +175,25 @@ def test_the_home_page_is_made_of_the_kept_entries_of_unchanged_episodes(
     assert rendered.count("episode_entry.html.j2") == 2
     assert b"An edited summary." in home
     assert home == _built(_cold_copy(show, tmp_path / "cold"))[0]["index.html"]
+
+
+def test_an_edit_makes_the_chapters_of_the_edited_episode_only(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept with the episode's pages: the other episodes' JSON chapters are not written again."""
+    made: list[str] = []
+    real = chapters.json_chapters
+
+    def counting(show: Show, found: tuple[Chapter, ...], audio: AudioInfo) -> bytes:
+        made.append(found[1].title)
+        return real(show, found, audio)
+
+    monkeypatch.setattr(chapters, "json_chapters", counting)
+    _edit_chapters(show)
+    built = _built(show)[0]
+    assert made == ["An edited chapter"]
+    assert b"An edited chapter" in built["003-massimo-fubini/chapters.json"]
+    assert built == _built(_cold_copy(show, tmp_path / "cold"))[0]
 
 
 def test_a_capped_feed_reuses_its_items_in_its_archive_pages(show: Path, tmp_path: Path) -> None:

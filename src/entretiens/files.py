@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from . import chapters, feed, layout, site, transcripts
+from . import feed, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release, is_local
 from .output import MARKER, Content
@@ -28,7 +28,7 @@ def build_files(
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
-    :param units: the cache of each episode's own pages (see :mod:`entretiens.unitcache`).
+    :param units: the cache of each episode's own pages and chapters (see :mod:`entretiens.unitcache`).
     :param items: the cache of each episode's feed item.
     :param digests: the releases' digests of this build, shared by every kind of unit.
 
@@ -53,8 +53,6 @@ def build_files(
         episode = release.episode
         if release.audio_file is not None:
             add(PurePosixPath(episode.audio), release.audio_file)
-        if release.chapters:
-            add(layout.chapters_file(episode), chapters.json_chapters(show, release.chapters, release.audio))
         for path, content in transcripts.files(show, release).items():
             add(path, content)
     for path, page in site.build_site(project, releases, units, digests).items():

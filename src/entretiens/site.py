@@ -1,4 +1,4 @@
-"""The show's website: home, episode and guests pages, feed stylesheet, sitemap and Markdown notes."""
+"""The show's website: home, episode and guests pages, feed stylesheet, sitemap, Markdown notes and JSON chapters."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, cards, layout, notes, show_templates, templating, unitcache
+from . import captions, cards, chapters, layout, notes, show_templates, templating, unitcache
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
@@ -115,7 +115,7 @@ def build_site(
 ) -> dict[PurePosixPath, Content]:
     """Every page and asset of the site, by path in public/.
 
-    :param units: where each episode's own pages (page, embed page, Markdown notes) are kept
+    :param units: where each episode's own files (page, embed page, Markdown notes, chapters) are kept
         between builds, under a digest of what they are made from; None renders them all.
     :param digests: the releases' digests of this build (shared with the feed items and checks).
     """
@@ -284,11 +284,13 @@ def _episode_pages(
     previous: Release | None,
     following: Release | None,
 ) -> dict[str, bytes]:
-    """One episode's own files: its page, its embeddable player and its Markdown notes."""
+    """One episode's own files: its page, its embeddable player, its Markdown notes and its
+    JSON chapters (made from the release and the show alone, as the page: kept with it rather
+    than written again for every episode at each build)."""
     episode = release.episode
     embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
     meta = _episode_meta(show, release)
-    return {
+    own = {
         str(layout.episode_page(episode)): text(
             "episode.html.j2",
             layout.episode_page(episode),
@@ -314,6 +316,9 @@ def _episode_pages(
         ),
         str(layout.notes_markdown(episode)): notes.notes_markdown(show, release).encode("utf-8"),
     }
+    if release.chapters:
+        own[str(layout.chapters_file(episode))] = chapters.json_chapters(show, release.chapters, release.audio)
+    return own
 
 
 def _embed_code(url: str, title: str) -> str:
