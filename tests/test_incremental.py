@@ -16,7 +16,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from entretiens import cards, chapters, feed, pipeline, templating, unitcache
+from entretiens import cards, chapters, feed, pipeline, site, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.model import AudioInfo, Chapter, Release, Show
 from entretiens.output import content_bytes
@@ -194,6 +194,27 @@ def test_an_edit_makes_the_chapters_of_the_edited_episode_only(
     assert made == ["An edited chapter"]
     assert b"An edited chapter" in built["003-massimo-fubini/chapters.json"]
     assert built == _built(_cold_copy(show, tmp_path / "cold"))[0]
+
+
+def test_a_guest_is_looked_up_once_per_build_however_many_pages_name_them(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each episode's key and pages name its guests' entries: the lookup folds a person's name
+    once per build (the pages rendered by a cold build fold no more than a rebuild keeping them)."""
+    folds: list[str] = []
+    real = site._fold
+
+    def counting(text: str) -> str:
+        folds.append(text)
+        return real(text)
+
+    monkeypatch.setattr(site, "_fold", counting)
+    _computed(show)
+    kept = len(folds)
+    folds.clear()
+    assert _computed(_cold_copy(show, tmp_path / "cold"))["pages"] > 0
+    assert kept > 0
+    assert len(folds) == kept
 
 
 def test_a_capped_feed_reuses_its_items_in_its_archive_pages(show: Path, tmp_path: Path) -> None:

@@ -60,7 +60,11 @@ Box = tuple[int, int, int, int]
 
 def card_path(episode: Episode) -> PurePosixPath:
     """Where an episode's card is published."""
-    return paths.ASSETS / "cards" / f"{episode.slug}.jpg"
+    return _CARDS / f"{episode.slug}.jpg"
+
+
+#: The folder of the cards in public/ (joined once, not for each card).
+_CARDS = paths.ASSETS / "cards"
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,7 +180,7 @@ def build_site(
         guests_meta = _guests_meta(show, site)
         listed = [
             (guest.person, guest.anchor, guest.photo,
-             [(r.episode.title, r.episode.date, layout.episode_dir(r.episode)) for r in guest.releases])
+             [(r.episode.title, r.episode.date, r.episode.slug) for r in guest.releases])
             for guest in guests
         ]  # fmt: skip
         request: unitcache.Request = (
@@ -232,8 +232,8 @@ def build_site(
             (release.previous, release.next),
             cover,
             [(person, guest_of(person).anchor, guest_of(person).photo) for person in episode.guests],
-            [(other.episode.slug, other.episode.title, layout.episode_dir(other.episode)) if other else None
-             for other in (previous, following)],
+            # A neighbour's link is made from its slug (layout's code is in every key).
+            [(other.episode.slug, other.episode.title) if other else None for other in (previous, following)],
         )  # fmt: skip
         requests.append((inputs, make, stamps))
     # Made on every core when many are missing (a cold build), read back otherwise.
@@ -474,7 +474,17 @@ def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, 
         photo_ref = next((p.image for _, p in entries if p.image), None)
         photo = images.thumbnail(photo_ref, layout.ASSETS / "people" / f"{anchor}.jpg", PHOTO_SIZE, square=True)
         by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
-    return tuple(by_key.values()), lambda person: by_key[key(person)]
+    #: Each person asked about, by identity (held here, so that no identity is reused while the
+    #: build runs): every episode's key names its guests' entries, and its pages again.
+    found: dict[int, tuple[Person, Guest]] = {}
+
+    def guest_of(person: Person) -> Guest:
+        known = found.get(id(person))
+        if known is None:
+            known = found[id(person)] = (person, by_key[key(person)])
+        return known[1]
+
+    return tuple(by_key.values()), guest_of
 
 
 def excerpt(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
