@@ -11,30 +11,39 @@ template that is a link leading out of the show folder is refused before it is r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import hashlib
+import json
 import operator
+import os
 import re
+import stat
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from types import BuiltinMethodType, MappingProxyType, MethodType, TracebackType
+from types import BuiltinMethodType, CodeType, MappingProxyType, MethodType, TracebackType
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
 from markupsafe import Markup
 
+from . import buildrecord
 from .errors import Problem, TemplateError
 from .markdown_writer import html_to_markdown, markdown_text, markdown_url
 from .markup import render_markdown, safe_url, to_plain_text
 from .model import Show
+from .output import atomic_write
 from .show_templates import outside
 from .timecodes import timecode
+from .unitcache import libraries
 from .wording import directory_name, file_size, human_duration, iso_duration, link_host, long_date, strings
 
 
@@ -136,6 +145,101 @@ class _Sandbox(SandboxedEnvironment):
         # 'x'.ljust(10**10) or str.zfill would allocate gigabytes before the page cap could act.
         _refuse_huge(args, kwargs)
         return super().call(context, obj, *args, **kwargs)
+
+    def compile(  # type: ignore[override]
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> str | CodeType:
+        """A template's code, with the Python source Jinja generates from it kept between runs
+        (see :func:`_generated`): parsing and generating the templates of one page took
+        longer than rendering it, at every publish."""
+        if raw:
+            return super().compile(source, name, filename, raw=True, defer_init=defer_init)
+        if defer_init or not isinstance(source, str) or _code_folder() is None:
+            return super().compile(source, name, filename, defer_init=defer_init)
+        key = hashlib.sha256(json.dumps([_code_version(), name, filename, source]).encode("utf-8")).hexdigest()
+        generated = _generated(key)
+        if generated is None:
+            generated = super().compile(source, name, filename, raw=True)
+            assert isinstance(generated, str)
+            _keep_generated(key, generated)
+        return self._compile(generated, filename or "<template>")
+
+
+#: What every kept template code starts with, before its key and the SHA-256 of its source.
+_CODE_MAGIC = b"entretiens template code 1\n"
+#: Larger than the code of any template (a template file is at most 1 MiB).
+_CODE_MOST = 32 * 1024 * 1024
+
+
+@functools.cache
+def _code_folder() -> Path | None:
+    """Where the code Jinja generates from templates is kept: the user's own cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``), never the show folder, since it is code that
+    runs, and a show folder can come from anyone. None (nothing kept) without a home, or when
+    the folder is not this user's alone (another user could write code into it)."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "entretiens" / "templates"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for place in (folder, folder.parent):
+            status = os.stat(place, follow_symlinks=False)
+            if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() or status.st_mode & 0o022:
+                return None
+    except (OSError, RuntimeError, AttributeError):  # no home; os.getuid is POSIX only
+        return None
+    return folder
+
+
+@functools.cache
+def _code_version() -> str:
+    """What shapes the code Jinja generates, besides the template: entretiens' own code (the
+    environment's options and filters, which Jinja runs on constants as it compiles), Python's
+    and the libraries' versions."""
+    return f"{buildrecord.code()} {libraries()}"
+
+
+def _generated(key: str) -> str | None:
+    """The code kept under ``key``, if its check holds: a file cut short, damaged or left by
+    other code is ignored (and replaced), never run."""
+    folder = _code_folder()
+    if folder is None:
+        return None
+    try:
+        handle = os.open(folder / key, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        data = os.read(handle, _CODE_MOST)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    head = _CODE_MAGIC + key.encode("ascii") + b"\n"
+    if not data.startswith(head):
+        return None
+    digest, _, body = data[len(head) :].partition(b"\n")
+    if digest.decode("ascii", "replace") != hashlib.sha256(body).hexdigest():
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _keep_generated(key: str, generated: str) -> None:
+    """Keep a template's generated code (no error if it cannot be kept: it only saves time)."""
+    folder = _code_folder()
+    if folder is None:
+        return
+    body = generated.encode("utf-8")
+    check = hashlib.sha256(body).hexdigest()
+    with contextlib.suppress(OSError), atomic_write(folder / key, mode=0o600) as temporary:
+        temporary.write_bytes(b"".join([_CODE_MAGIC, f"{key}\n{check}\n".encode("ascii"), body]))
 
 
 #: Whether a type is a dataclass (see :meth:`_Sandbox.getattr`), by type.
