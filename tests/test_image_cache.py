@@ -12,6 +12,7 @@ from collections import Counter
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -300,3 +301,22 @@ def test_a_rebuild_looks_at_a_shared_artwork_once_for_all_its_cards(
     monkeypatch.setattr(cards, "_draw", _refuse)
     assert _built(root) == cold
     assert looked == {"artwork.png": 1, "2.png": 1}
+
+
+def test_only_pictures_that_exist_are_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An episode without a cover of its own, a guest without a photo, has no thumbnail: its
+    target path is not even made (10,000 of them in a large show, at every build)."""
+    root = _show(tmp_path / "show", count=6, covers=(2,)).show.root
+    asked: list[str | None] = []
+    real = thumbnails.Images.thumbnail
+
+    def counting(
+        self: thumbnails.Images, reference: str | None, *args: Any, **kwargs: Any
+    ) -> thumbnails.Picture | None:
+        asked.append(reference)
+        return real(self, reference, *args, **kwargs)
+
+    monkeypatch.setattr(thumbnails.Images, "thumbnail", counting)
+    cold = _built(root)
+    assert asked == ["artwork.png", "artwork.png", "covers/2.png"]
+    assert PurePosixPath("assets/episodes/002-talk.jpg") in cold, sorted(map(str, cold))

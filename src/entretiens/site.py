@@ -201,8 +201,10 @@ def build_site(
     artworks: dict[str, Stamp | None] = {}
     for release in ordered:
         episode = release.episode
-        cover = images.thumbnail(episode.cover_image, layout.ASSETS / "episodes" / f"{episode.slug}.jpg", COVER_SIZE)
+        cover = None
         if episode.cover_image:
+            # Its target joined only for an episode with a cover of its own (a few of 10,000).
+            cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
             # Its own cover, just decoded for the thumbnail: the card shares that decode.
             drawn[episode.slug] = cards.card(show, episode, artworks)
         previous = by_slug.get(release.previous or "")
@@ -260,6 +262,9 @@ def build_site(
     return files
 
 
+#: Where episodes' own covers and guests' photos are published, as pages show them.
+_COVERS = layout.ASSETS / "episodes"
+_PHOTOS = layout.ASSETS / "people"
 #: The name of a page unit's home page entry (no path of public/ starts with "#").
 _ENTRY = "#home entry"
 
@@ -472,7 +477,9 @@ def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, 
             anchor, counter = f"{base}-{counter}", counter + 1
         used.add(anchor)
         photo_ref = next((p.image for _, p in entries if p.image), None)
-        photo = images.thumbnail(photo_ref, layout.ASSETS / "people" / f"{anchor}.jpg", PHOTO_SIZE, square=True)
+        photo = None
+        if photo_ref:
+            photo = images.thumbnail(photo_ref, _PHOTOS / f"{anchor}.jpg", PHOTO_SIZE, square=True)
         by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
     #: Each person asked about, by identity (held here, so that no identity is reused while the
     #: build runs): every episode's key names its guests' entries, and its pages again.
