@@ -177,6 +177,25 @@ def test_the_home_page_is_made_of_the_kept_entries_of_unchanged_episodes(
     assert home == _built(_cold_copy(show, tmp_path / "cold"))[0]["index.html"]
 
 
+def test_the_home_page_joins_its_entries_without_a_template_call_for_each(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop in the template cost a sandboxed call per episode (10,000 at each build)."""
+    called: list[str] = []
+    real = templating._Sandbox.call
+
+    def counting(self: templating._Sandbox, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        called.append(getattr(obj, "__name__", "?"))
+        return real(self, context, obj, *args, **kwargs)
+
+    monkeypatch.setattr(templating._Sandbox, "call", counting)
+    _edit_summary(show)
+    home = _built(show)[0]["index.html"]
+    assert called.count("episode_list") == 1
+    assert called.count("episode_entry") == 0
+    assert home == _built(_cold_copy(show, tmp_path / "cold"))[0]["index.html"]
+
+
 def test_an_edit_makes_the_chapters_of_the_edited_episode_only(
     show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

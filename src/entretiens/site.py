@@ -169,11 +169,16 @@ def build_site(
         kept = None if first else entries.get(release.episode.slug)
         return Markup(entry(release, first) if kept is None else kept)  # noqa: S704  (rendered by Jinja)
 
+    def episode_list(releases: Iterable[Release]) -> Markup:
+        """Every release's entry, joined: a loop in the template cost a sandboxed call per episode."""
+        return Markup("".join(episode_entry(release, index == 0) for index, release in enumerate(releases)))  # noqa: S704
+
+    lists: dict[str, Any] = {"episode_entry": episode_entry, "episode_list": episode_list}
     # A show's own templates may read anything of the site in an entry (and every unit is made
     # again at any change then): their home page is rendered whole, as they write it, first.
     entries_kept = not overrides
     if not entries_kept:
-        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
+        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists)
     if guests:
         # A unit too: rendering every guest's bio through Markdown was a tenth of the rebuild
         # after one edit, which rarely changes a guest or what the page says of their episodes.
@@ -252,7 +257,7 @@ def build_site(
         files[cards.card_path(release.episode)] = card
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
-        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, episode_entry=episode_entry)
+        render("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists)
     if show.feed_stylesheet:
         files[layout.FEED_STYLESHEET] = templating.render(
             show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
