@@ -3,7 +3,9 @@ a damaged or foreign entry is made anew, and a shared artwork is decoded once pe
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import shutil
 import threading
@@ -210,12 +212,13 @@ def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(tm
 
 
 def _bodies_read(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
-    """The names of the image cache's pictures opened from now on (their checks are not counted)."""
+    """The names of the image cache's pictures opened from now on (their checks and the
+    cache's index are not counted)."""
     opened: list[str] = []
     real = os.open
 
     def counting(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
-        if Path(path).parent == root / CACHE:
+        if Path(path).parent == root / CACHE and Path(path).name != "index":
             opened.append(Path(path).name)
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -320,3 +323,67 @@ def test_only_pictures_that_exist_are_asked_for(tmp_path: Path, monkeypatch: pyt
     cold = _built(root)
     assert asked == ["artwork.png", "artwork.png", "covers/2.png"]
     assert PurePosixPath("assets/episodes/002-talk.jpg") in cold, sorted(map(str, cold))
+
+
+def _checks_read(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
+    """The names of the image cache's checks opened from now on."""
+    opened: list[str] = []
+    real = os.open
+
+    def counting(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+        if Path(path).parent == root / CACHE / "checks":
+            opened.append(Path(path).name)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", counting)
+    return opened
+
+
+def test_an_unchanged_rebuild_opens_no_picture_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache's index gives each kept picture's key, digest and size: one file read per
+    build, not a check per card."""
+    root, cold = _ledgered_show(tmp_path)
+    assert (root / CACHE / "index").is_file()
+    opened = _checks_read(monkeypatch, root)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    assert opened == []
+
+
+def _lying(index: bytes) -> bytes:
+    """The index whole and checked, but giving every entry another digest."""
+    body = index.split(b"\n", 2)[2]
+    entries = json.loads(body)["entries"]
+    for entry in entries.values():
+        entry[1] = "0" * 64
+    body = json.dumps({"entries": entries}).encode()
+    return b"entretiens image index 1\n" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage", "flipped", "cut", "lying", "fifo"])
+def test_a_damaged_image_index_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    root, cold = _ledgered_show(tmp_path)
+    index = root / CACHE / "index"
+    data = index.read_bytes()
+    index.unlink()
+    if damage == "fifo":
+        os.mkfifo(index)
+    else:
+        index.write_bytes(
+            {
+                "empty": b"",
+                "garbage": b"entretiens image index 1\nnot a digest\n{}",
+                "flipped": data[:-3] + bytes([data[-3] ^ 1]) + data[-2:],
+                "cut": data[: len(data) // 2],
+                "lying": _lying(data),
+            }[damage]
+        )
+    opened = _checks_read(monkeypatch, root)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    result: list[dict[PurePosixPath, bytes]] = []
+    # In a thread: a build that opened the FIFO for reading would wait for a writer forever.
+    worker = threading.Thread(target=lambda: result.append(_built(root)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert result == [cold]
+    assert opened, "a damaged index was trusted"

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, cards, chapters, layout, notes, show_templates, templating, unitcache
+from . import captions, cards, chapters, layout, notes, show_templates, templating, thumbnails, unitcache
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
@@ -264,6 +264,8 @@ def build_site(
         ).encode("utf-8")
     files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
+    # Every picture of the build asked for: what the image cache checked is kept for the next.
+    thumbnails.keep_index(show.root)
     return files
 
 

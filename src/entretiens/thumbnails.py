@@ -8,11 +8,12 @@ import hashlib
 import io
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import PIL
 from PIL import Image, ImageOps
@@ -21,7 +22,7 @@ from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import Content, Stored, atomic_write, stored
-from .unitcache import RACY_NS, Checked, ledger
+from .unitcache import RACY_NS, ledger
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,9 +79,10 @@ def cached_image(
 
     The one cache of thumbnails and social cards. A kept picture is handed on as a
     :class:`~entretiens.output.Stored` file, not as bytes (10,000 cards are 250 MB), and only
-    when the file matches the check beside it (the digest of its key, and of its bytes: read
-    now, or trusted from the ledger of the files checked when the file's stamp, ctime and inode
-    have not moved since): a damaged or foreign file is ignored and replaced, never published. Empty or None
+    when the file matches its check (the digest of its key, and of its bytes, found in the
+    cache's index or in the check beside the file; the bytes read now, or trusted from the
+    ledger of the files checked when the file's stamp, ctime and inode have not moved since):
+    a damaged or foreign file is ignored and replaced, never published. Empty or None
     results are not kept (they are cheap to find again), nor any with ``keep`` false (made
     from a file that is not :func:`settled`).
     """
@@ -91,8 +93,18 @@ def cached_image(
     # Made as the Stored file it is handed on as when kept: one path parsed per picture.
     path = Stored(f"{folder.path}/{name}")
     check = f"{folder.checks}/{name}"
+    index = _Index.of(folder.path)
     with contextlib.suppress(OSError, ValueError):
-        if _read_entry(path, check, hexdigest, ledger(folder.ledger)):
+        checked = ledger(folder.ledger)
+        # What the index says of the entry (no file opened), else what its own check says.
+        known = index.find(name, hexdigest)
+        if known is None or not checked.holds(path, known[1], known[0]):
+            known = _read_check(check, hexdigest)
+            if known is not None and not checked.holds(path, known[1], known[0]):
+                known = None
+        if known is not None:
+            index.note(name, hexdigest, *known)
+            path.sha256, path.size, path.marks = known[0], known[1], None
             return path
     data = make()
     if data and keep:
@@ -105,6 +117,7 @@ def cached_image(
             with atomic_write(Path(check)) as temporary:
                 text = f"{hexdigest}\n{digest}\n{len(data)}\n"
                 temporary.write_bytes(_CACHE_MAGIC + text.encode("ascii"))
+            index.note(name, hexdigest, digest, len(data))
             return stored(path, digest, len(data))
     return data
 
@@ -125,29 +138,109 @@ class _Folder:
         return _Folder(str(path), str(path / _CHECKS), path / _LEDGER)
 
 
-def _read_entry(path: Stored, check: str, identity: str, checked: Checked) -> bool:
-    """Whether the entry at ``path`` is kept for this key and its bytes match its check (then
-    noted in ``path``): read and hashed unless ``checked`` saw this very file (same stamp,
-    inode and ctime) hold them.
-    Anything but a regular file of a sane size is no entry (a FIFO must not block the build,
-    nor a link to a huge file fill the memory): the check is opened without blocking and read
-    up to the size a check has."""
+def _read_check(check: str, identity: str) -> tuple[str, int] | None:
+    """The digest and size of the entry whose check is at ``check``, if it is kept for this
+    key (the entry's bytes are then checked against them). The check is opened without
+    blocking (a FIFO must not block the build) and read up to the size a check has; an entry
+    larger than any picture is none (a link to a huge file must not fill the memory)."""
     handle = os.open(check, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         text = os.read(handle, _CHECK_MOST)
     finally:
         os.close(handle)
     if not text.startswith(_CACHE_MAGIC):
-        return False
+        return None
     kept, digest, size = text[len(_CACHE_MAGIC) :].decode("ascii").split("\n")[:3]
-    if kept != identity or int(size) > _LARGEST_ENTRY or not checked.holds(path, int(size), digest):
-        return False
-    path.sha256, path.size, path.marks = digest, int(size), None
-    return True
+    if kept != identity or int(size) > _LARGEST_ENTRY:
+        return None
+    return digest, int(size)
 
 
 #: More than a check holds (its magic line, two digests and a size).
 _CHECK_MOST = 512
+
+
+class _Index:
+    """The entries of one image cache checked by a build, in one checked file: a rebuild finds
+    a kept picture's key, digest and size here, then checks its bytes by stamp (the ledger)
+    or by reading them, without opening its check (10,000 files at 10,000 episodes).
+
+    The file holds a magic line, the SHA-256 of the JSON that follows, and the JSON: one that
+    is cut, damaged, foreign or older is ignored whole (every entry's check is read again).
+    Each build keeps the entries it used or made (:func:`keep_index`).
+    """
+
+    #: The index of each cache folder opened by this build, until :func:`keep_index`.
+    opened: ClassVar[dict[str, _Index]] = {}
+
+    def __init__(self, folder: str) -> None:
+        self._path = Path(folder) / _INDEX
+        self._known: dict[str, list[object]] = {}
+        self._used: dict[str, list[object]] = {}
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            self._known = self._read()
+
+    @classmethod
+    def of(cls, folder: str) -> _Index:
+        found = cls.opened.get(folder)
+        if found is None:
+            found = cls.opened[folder] = _Index(folder)
+        return found
+
+    def _read(self) -> dict[str, list[object]]:
+        handle = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode) or status.st_size > _LARGEST_INDEX:
+                return {}
+            data = os.read(handle, status.st_size + 1)
+        finally:
+            os.close(handle)
+        digest, _, body = data.removeprefix(_INDEX_MAGIC).partition(b"\n")
+        if not data.startswith(_INDEX_MAGIC) or digest != hashlib.sha256(body).hexdigest().encode("ascii"):
+            return {}
+        entries = json.loads(body)["entries"]
+        return entries if isinstance(entries, dict) else {}
+
+    def find(self, name: str, identity: str) -> tuple[str, int] | None:
+        """The digest and size noted for entry ``name`` made under ``identity``, if any."""
+        entry = self._known.get(name)
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and entry[0] == identity
+            and isinstance(entry[1], str)
+            and isinstance(entry[2], int)
+        ):
+            return entry[1], entry[2]
+        return None
+
+    def note(self, name: str, identity: str, digest: str, size: int) -> None:
+        """An entry checked or made by this build, kept in the index it saves."""
+        self._used[name] = [identity, digest, size]
+
+    def save(self) -> None:
+        """Keep the entries this build used (no error if the index cannot be written)."""
+        if not self._used or self._used == self._known:
+            return
+        body = json.dumps({"entries": self._used}, separators=(",", ":")).encode("ascii")
+        with contextlib.suppress(OSError), atomic_write(self._path) as temporary:
+            temporary.write_bytes(_INDEX_MAGIC + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n" + body)
+
+
+def keep_index(root: Path) -> None:
+    """Save the index of the show's image cache, once its pictures are all asked for (the
+    site's build), and close it: the next build reads it anew."""
+    index = _Index.opened.pop(str(root / IMAGE_CACHE), None)
+    if index is not None:
+        index.save()
+
+
+#: The index of an image cache's entries (see :class:`_Index`), and what it starts with.
+_INDEX = "index"
+_INDEX_MAGIC = b"entretiens image index 1\n"
+#: Far more than the index of any show (about 150 bytes an entry).
+_LARGEST_INDEX = 256 * 1024 * 1024
 #: Far more than any card or thumbnail takes (a card is about 80 KB).
 _LARGEST_ENTRY = 16 * 1024 * 1024
 
