@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -491,3 +493,27 @@ def test_resized_images_come_from_the_cache_until_their_source_changes(
     assert {path.name for path in made} == {"ada.png"}
     photo = PurePosixPath("assets/people/ada-lovelace.jpg")
     assert second[photo] != first[photo]
+
+
+def test_ascii_names_fold_as_before_without_being_decomposed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every guest's name is folded for the guests page's order and anchors at each build: an
+    ASCII name (nothing to decompose or drop) skips Unicode's decomposition, with the same result."""
+    every = "".join(map(chr, range(128)))
+
+    def slow(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+    expected = slow(every)
+    decomposed: list[str] = []
+    real = unicodedata.normalize
+
+    def counting(form: str, text: str) -> str:
+        decomposed.append(text)
+        return real(form, text)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unicodedata, "normalize", counting)
+    assert site._fold(every) == expected
+    assert layout.slugify(every, limit=500) == re.sub(r"[^a-z0-9]+", "-", expected).strip("-")
+    assert decomposed == []
+    assert site._fold("Jérémi Ŀepetit") == slow("Jérémi Ŀepetit") == "jeremi l·epetit"
+    assert layout.slugify("Jérémi Lepetit") == "jeremi-lepetit"

@@ -81,7 +81,10 @@ def slugify(text: str, *, limit: int = 60) -> str:
 
     Accents are dropped, letters such as "ß" folded ("ss"); "" when nothing is left.
     """
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        folded = text.casefold()  # nothing to decompose nor drop: the same, at a fraction of the cost
+    else:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
 
 

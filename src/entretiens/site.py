@@ -456,6 +456,9 @@ def _media(show: Show, reference: str) -> str:
 
 def _fold(text: str) -> str:
     """Lower case without accents, for sorting and anchors."""
+    if text.isascii():
+        # Nothing to decompose nor drop (every guest of a large show, twice per build).
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
