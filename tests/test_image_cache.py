@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from conftest import NOW
-from entretiens import cards, images, thumbnails
+from entretiens import cards, checkedfiles, images, thumbnails
 from entretiens.images import open_image
 from entretiens.loading import load_project
 from entretiens.model import Episode, Project, Show
@@ -387,3 +387,21 @@ def test_a_damaged_image_index_is_ignored(tmp_path: Path, monkeypatch: pytest.Mo
     worker.join(timeout=120)
     assert result == [cold]
     assert opened, "a damaged index was trusted"
+
+
+def test_a_picture_this_build_made_is_trusted_by_the_next_without_being_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger learns the pictures a build wrote (checked again when it is saved, once older
+    than a timestamp tick): the first rebuild after a cold build reads none of them back."""
+    project = _show(tmp_path / "show", count=3)
+    show = project.show
+    cards._FITTED.clear()
+    made = [_card(show, episode) for episode in project.episodes]
+    time.sleep(2.1)  # a stamp is kept only once older than a timestamp tick
+    checkedfiles.save_ledgers()
+    thumbnails.keep_index(show.root)
+    opened = _bodies_read(monkeypatch, show.root)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert [_card(show, episode) for episode in project.episodes] == made
+    assert opened == [], "pictures written by the last build were read back"

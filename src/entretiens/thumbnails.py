@@ -118,6 +118,8 @@ def cached_image(
                 text = f"{hexdigest}\n{digest}\n{len(data)}\n"
                 temporary.write_bytes(_CACHE_MAGIC + text.encode("ascii"))
             index.note(name, hexdigest, digest, len(data))
+            # Checked once more when the ledger is saved: the next build trusts it by stamp.
+            ledger(folder.ledger).wrote(path, len(data), digest)
             return stored(path, digest, len(data))
     return data
 
