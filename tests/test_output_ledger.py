@@ -3,6 +3,7 @@ kept, without reading them back, and still rewrites any file changed behind its 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -12,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, output
+from entretiens import buildrecord, inplace, output, pipeline
 from entretiens.buildrecord import Ledger
 from entretiens.output import Content, stored, write_tree
 from entretiens.publish import publish
@@ -212,3 +213,47 @@ def test_a_page_changed_by_hand_is_restored_by_the_next_publish(tmp_path: Path) 
     shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
     publish(cold, now=SAMPLE_NOW)
     assert _tree(root / "public") == _tree(cold / "public")
+
+
+@pytest.mark.usefixtures("settled_at_once")
+@pytest.mark.parametrize("checked_first", [False, True], ids=["publish", "check-then-publish"])
+def test_the_ledger_is_read_for_the_write_not_held_through_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checked_first: bool
+) -> None:
+    """At 10,000 episodes the ledger is 80,000 stamps and 60,000 digests (tens of MB): read
+    before the build, it was held through the build's peak. Its digests are read when the
+    write needs them, and so is the whole ledger of a publish that no check walked before."""
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
+    walked = buildrecord.look(root, None)[1] if checked_first else None
+    assert walked is None or walked.kept is not None
+    read: list[str] = []
+    real_digests = buildrecord._digests
+
+    def digests(*args: object) -> dict[str, str]:
+        read.append("digests")
+        return real_digests(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(buildrecord, "_digests", digests)
+    held: list[int] = []
+    real_build = pipeline.build
+
+    def build(*args: object, **kwargs: object) -> pipeline.Build:
+        gc.collect()
+        others = (EMPTY, walked.kept if walked is not None else None)
+        held.append(sum(isinstance(o, Ledger) and all(o is not x for x in others) for o in gc.get_objects()))
+        held.append(len(read))
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "build", build)
+    with monkeypatch.context() as reading:
+        # Yet the write proves the unchanged files from it, reading none of them back.
+        reading.setattr(inplace, "MIN_FILES", 1)
+        _no_reading(reading)
+        result = publish(root, now=SAMPLE_NOW, walked=walked)
+    assert held == [0, 0]
+    assert read == ["digests"]
+    assert result.report is not None and result.report.read_back == 0 and result.report.written

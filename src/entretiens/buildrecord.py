@@ -20,7 +20,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -293,7 +293,34 @@ def _ledger(document: object, root: Path, out_dir: Path) -> Ledger | None:
             stats[path] = (int(size), int(mtime), int(ctime), int(inode))
     except (KeyError, TypeError, ValueError):
         return None
-    return Ledger(stats=stats, digests=_digests(root, document.get("digests")))
+    return Ledger(stats=stats, digests=Digests(root, document.get("digests")))
+
+
+class Digests(Mapping[str, str]):
+    """The digests written with a record, read from their file at their first use: a publish
+    takes the ledger before it builds and needs the digests only when it writes, and 60,000 of
+    them (at 10,000 episodes) are not held through the build."""
+
+    __slots__ = ("_read", "_root", "_token")
+
+    def __init__(self, root: Path, token: object) -> None:
+        self._root, self._token = root, token
+        self._read: dict[str, str] | None = None
+
+    def read(self) -> dict[str, str]:
+        """The digests, as a plain mapping (read once; none if those beside the record are not its own)."""
+        if self._read is None:
+            self._read = _digests(self._root, self._token)
+        return self._read
+
+    def __getitem__(self, path: str) -> str:
+        return self.read()[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.read())
+
+    def __len__(self) -> int:
+        return len(self.read())
 
 
 def _digests(root: Path, token: object) -> dict[str, str]:

@@ -337,6 +337,8 @@ def _compare(
     trusted: set[str] = set()
     recorded = kept.stats if kept is not None else {}
     known = kept.digests if kept is not None else {}
+    if isinstance(known, buildrecord.Digests):
+        known = known.read()  # looked up once per file: a plain dict
     # By parts, the order of the paths themselves, without their slow comparison.
     for path, content in sorted(files.items(), key=lambda item: item[0].parts):
         name = str(path)

@@ -65,10 +65,12 @@ def publish(
     # newer mtime than recorded, so the next run rebuilds.
     if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
         taken, read, kept = walked.taken_ns, None if dry_run else walked.read, walked.kept
+        ledger_read = True
     else:
         taken = buildrecord.now_ns()
         read = None if dry_run else buildrecord.inputs(root, target)
-        kept = None if dry_run else buildrecord.kept(root, target)
+        # The ledger of the output is read once built (below): not held through the build.
+        kept, ledger_read = None, False
     built = pipeline.build(
         show_dir,
         now=now,
@@ -85,6 +87,8 @@ def publish(
             buildrecord.forget(root)
         raise
     if read is not None:
+        if not ledger_read:
+            kept = buildrecord.kept(root, target)
         buildrecord.forget(root)
         # The output as the last publish left it (none known: an empty ledger), so that the files
         # it proves unchanged are not read back, and the new one is recorded without a walk.
