@@ -244,7 +244,7 @@ def test_the_ledger_is_read_for_the_write_not_held_through_the_build(
     def build(*args: object, **kwargs: object) -> pipeline.Build:
         gc.collect()
         others = (EMPTY, walked.kept if walked is not None else None)
-        held.append(sum(isinstance(o, Ledger) and all(o is not x for x in others) for o in gc.get_objects()))
+        held.append(sum(type(o) is Ledger and all(o is not x for x in others) for o in gc.get_objects()))
         held.append(len(read))
         return real_build(*args, **kwargs)  # type: ignore[arg-type]
 
