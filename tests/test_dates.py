@@ -10,8 +10,8 @@ from pathlib import Path, PurePath, PurePosixPath
 import pytest
 
 from conftest import NOW
-from entretiens import dates
-from entretiens.errors import Problem
+from entretiens import dates, site
+from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Content, Stored, stored
 from entretiens.publish import publish
 from entretiens.state import STATE_FILE, read_state
@@ -171,3 +171,35 @@ def test_the_show_hash_is_the_documented_one_without_comparing_paths(
     monkeypatch.setattr(PurePath, "__lt__", counted)
     assert dates._show_hash(files) == expected
     assert compared == []  # sorted by parts, not by Path comparisons (60,000 of them at 10,000 episodes)
+
+
+def test_the_sitemap_is_rendered_once_with_its_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, out = _show(tmp_path)
+    publish(root, out, now=NOW)
+    (root / "episodes" / "002-second.yaml").write_text(
+        (root / "episodes" / "002-second.yaml").read_text(encoding="utf-8").replace("First notes.", "Edited."),
+        encoding="utf-8",
+    )
+    rendered = site.sitemap
+    calls: list[datetime | None] = []
+
+    def counted(*args: object, **kwargs: object) -> bytes:
+        calls.append(kwargs.get("show_date"))  # type: ignore[arg-type]
+        return rendered(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site, "sitemap", counted)
+    later = NOW + timedelta(days=3)
+    publish(root, out, now=later)
+    # Once, by the dating, with the show's new date; not once more before it by the site.
+    assert calls == [later]
+    assert _lastmods(out)[_url("002-second")] == later.date().isoformat()
+
+
+def test_a_static_sitemap_still_clashes_with_the_generated_one(tmp_path: Path) -> None:
+    root, out = _show(tmp_path)
+    (root / "static").mkdir()
+    (root / "static" / "sitemap.xml").write_text("<urlset/>", encoding="utf-8")
+    with pytest.raises(ProblemsError) as caught:
+        publish(root, out, now=NOW)
+    assert "two different files would be published as sitemap.xml; rename one of them" in str(caught.value)
+    assert not out.exists()

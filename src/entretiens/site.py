@@ -262,7 +262,9 @@ def build_site(
         files[layout.FEED_STYLESHEET] = templating.render(
             show, "feed.xsl.j2", site=site, href=_linker(layout.FEED_STYLESHEET), itunes_ns=ITUNES_NS, atom_ns=ATOM_NS
         ).encode("utf-8")
-    files[SITEMAP] = sitemap(show, ordered, guests=bool(guests))
+    # Rendered once, by dates.stamp, with the dates it finds (rendering it here as well cost a
+    # second render of every entry): reserved here, so that no other file takes its name.
+    files[SITEMAP] = b""
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
     # Every picture of the build asked for: what the image cache checked is kept for the next.
     thumbnails.keep_index(show.root)
