@@ -203,3 +203,36 @@ def test_a_static_sitemap_still_clashes_with_the_generated_one(tmp_path: Path) -
         publish(root, out, now=NOW)
     assert "two different files would be published as sitemap.xml; rename one of them" in str(caught.value)
     assert not out.exists()
+
+
+def test_an_edit_builds_the_feed_with_its_date_and_dating_does_not_copy_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, out = _show(tmp_path)
+    publish(root, out, now=NOW)
+    first = _snapshot(out)
+    stamp = dates.stamp
+    copied: list[bool] = []
+
+    def watched(*args: object) -> dates.Changes:
+        files = args[3]
+        assert isinstance(files, dict)
+        feed = files[PurePosixPath("feed.xml")]
+        changes = stamp(*args)  # type: ignore[arg-type]
+        copied.append(files[PurePosixPath("feed.xml")] is not feed)
+        return changes
+
+    monkeypatch.setattr(dates, "stamp", watched)
+    # Nothing changed, a month later (no build record in-process): the guess (now) is wrong, and
+    # the feed is dated back to its recorded date: the same bytes.
+    publish(root, out, now=NOW + timedelta(days=30))
+    assert _snapshot(out) == first and copied == [True]
+    # An edit: the feed was built with the date it gets, and kept as it was built.
+    (root / "episodes" / "002-second.yaml").write_text(
+        (root / "episodes" / "002-second.yaml").read_text(encoding="utf-8").replace("First notes.", "Edited."),
+        encoding="utf-8",
+    )
+    later = NOW + timedelta(days=31)
+    publish(root, out, now=later)
+    assert copied == [True, False]
+    assert _last_build(out) == "Tue, 02 Jul 2024 00:00:00 +0000"

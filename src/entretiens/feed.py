@@ -47,7 +47,12 @@ class _Page:
 
 
 def build_feeds(
-    show: Show, releases: Sequence[Release], items: Units | None = None, digests: Digests | None = None
+    show: Show,
+    releases: Sequence[Release],
+    items: Units | None = None,
+    digests: Digests | None = None,
+    *,
+    last_build: datetime | None = None,
 ) -> dict[PurePosixPath, bytes]:
     """feed.xml, and with ``feed_limit`` the RFC 5005 archive pages of the older episodes.
 
@@ -58,6 +63,8 @@ def build_feeds(
 
     :param items: where each episode's ``<item>`` is kept between builds (see :func:`build_feed`).
     :param digests: the releases' digests of this build (shared with the pages and checks).
+    :param last_build: feed.xml's ``lastBuildDate``, when the caller knows better than the newest
+        episode (see :func:`build_feed`).
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
     items = items or Units(None, "items", version="")
@@ -70,6 +77,7 @@ def build_feeds(
                 show,
                 ordered,
                 build_date=_newest(ordered),
+                last_build=last_build,
                 stylesheet=show.feed_stylesheet,
                 items=items,
                 digests=digests,
@@ -83,6 +91,7 @@ def build_feeds(
             show,
             current,
             build_date=_newest(current),
+            last_build=last_build,
             stylesheet=show.feed_stylesheet,
             page=_Page(
                 show.feed_url, (("prev-archive", urls[-1]),), archive=False, stylesheet=str(layout.FEED_STYLESHEET)
@@ -120,6 +129,7 @@ def build_feed(
     releases: Sequence[Release],
     *,
     build_date: datetime,
+    last_build: datetime | None = None,
     stylesheet: bool = True,
     page: _Page | None = None,
     items: Units | None = None,
@@ -137,6 +147,9 @@ def build_feed(
     :param releases: the episodes to publish, in any order; the feed lists them newest first.
     :param build_date: written as ``lastBuildDate``: the newest content change, so that an
         unchanged show rebuilds to identical bytes.
+    :param last_build: the ``lastBuildDate`` alone, when it is not ``build_date``: the date
+        :func:`entretiens.dates.stamp` will most likely give it, so that it does not copy a feed
+        of tens of MB to date it (it still checks, and dates it when the guess was wrong).
     :param page: this document's place in an archived feed (see :func:`build_feeds`).
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
     """
@@ -145,6 +158,7 @@ def build_feed(
             show,
             releases,
             build_date,
+            last_build or build_date,
             stylesheet=stylesheet,
             page=page,
             items=items or Units(None, "items", version=""),
@@ -159,6 +173,7 @@ def _build(
     show: Show,
     releases: Sequence[Release],
     build_date: datetime,
+    last_build: datetime,
     *,
     stylesheet: bool,
     page: _Page | None,
@@ -195,7 +210,7 @@ def _build(
     if show.copyright:
         fg.copyright(show.copyright)
     fg.generator(GENERATOR)
-    fg.lastBuildDate(build_date)
+    fg.lastBuildDate(last_build)
     fg.pubDate(build_date)
     artwork = layout.absolute(show, show.cover_image)
     fg.image(url=artwork, title=show.title, link=show.link)

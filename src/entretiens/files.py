@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from . import feed, site, transcripts
@@ -25,12 +26,16 @@ def build_files(
     units: Units | None = None,
     items: Units | None = None,
     digests: Digests | None = None,
+    *,
+    last_build: datetime | None = None,
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
     :param units: the cache of each episode's own pages and chapters (see :mod:`entretiens.unitcache`).
     :param items: the cache of each episode's feed item.
     :param digests: the releases' digests of this build, shared by every kind of unit.
+    :param last_build: the feed's lastBuildDate as the dating will most likely set it (see
+        :func:`entretiens.feed.build_feed`).
 
     :raises EntretiensError: two different files would be published at one path, or a page
         cannot be rendered.
@@ -45,7 +50,7 @@ def build_files(
             raise EntretiensError(msg + "; rename one of them")
         files[path] = content
 
-    for path, content in feed.build_feeds(show, releases, items, digests).items():
+    for path, content in feed.build_feeds(show, releases, items, digests, last_build=last_build).items():
         add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)
