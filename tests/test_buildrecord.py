@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,64 @@ def test_an_unchanged_show_walks_the_show_and_the_output_once(show: Path, monkey
     code, output = _publish(show)
     assert code == 0 and "Up to date" in output
     assert walked == [show.resolve(), (show / "public").resolve()]
+
+
+def _count_package_walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    walked: list[Path] = []
+    scan = buildrecord._scan_tree
+
+    def counted(folder: Path) -> list[os.DirEntry[str]]:
+        walked.append(folder)
+        return scan(folder)
+
+    monkeypatch.setattr(buildrecord, "_scan_tree", counted)
+    return walked
+
+
+def test_an_edit_walks_the_package_once(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check, the caches of the build (units, YAML, templates) and the record each asked
+    # for the code: the package was walked five times for one publish.
+    _edit(show, notes="Edited notes.")
+    walked = _count_package_walks(monkeypatch)
+    code, output = _publish(show)
+    assert code == 0 and "Published 2 episodes" in output
+    assert walked == [buildrecord._PACKAGE]
+    record = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
+    assert record["code"] == buildrecord.code()
+    # And an unchanged show is then answered from the record.
+    assert "Up to date" in _publish(show)[1]
+
+
+def test_the_code_is_taken_once_per_command_and_anew_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "stage.py").write_text("x = 1\n", encoding="utf-8")
+    monkeypatch.setattr(buildrecord, "_PACKAGE", package)
+    walked = _count_package_walks(monkeypatch)
+
+    def touch() -> None:
+        stat = (package / "stage.py").stat()
+        os.utime(package / "stage.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+    first = buildrecord.code()
+    with buildrecord.one_code() as taken:
+        assert taken == first
+        touch()  # changed during a command (a template edited while serve builds)
+        assert buildrecord.code() == first
+        with buildrecord.one_code() as inner:
+            assert inner == first
+        seen: list[str] = []
+        other = threading.Thread(target=lambda: seen.append(buildrecord.code()))
+        other.start()
+        other.join()
+        assert seen != [first]  # another thread (serve's next build) is not pinned by this one
+    assert len(walked) == 3  # before, at the start of the block, in the other thread
+    # The next command (the next rebuild of a long serve) sees the change.
+    second = buildrecord.code()
+    assert second != first and second == seen[0]
+    with buildrecord.one_code("given") as taken:
+        assert taken == buildrecord.code() == "given"
+    touch()
+    assert buildrecord.code() != second

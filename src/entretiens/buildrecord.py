@@ -16,15 +16,17 @@ before them, while Python is still starting.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, TypeVar
 
 from . import __version__
 from .errors import Problem
@@ -46,6 +48,9 @@ RACY_NS: Final = 2_000_000_000
 #: The same, where the file system's times show a precision finer than 10 ms (Linux's local file
 #: systems: they move at every scheduler tick, at most 10 ms apart): 10 ticks.
 FINE_RACY_NS: Final = 100_000_000
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 #: path -> (size, mtime_ns, ctime_ns, inode); folders of the output end in "/" and have size -1.
 Stats = dict[str, tuple[int, int, int, int]]
@@ -136,22 +141,66 @@ def _walk(top: Path, *, skip: set[Path], folders: bool) -> Stats:
     return found
 
 
+#: The package whose files :func:`code` dates.
+_PACKAGE = Path(__file__).resolve().parent
+#: The code taken at the start of the command under way in this thread (see :func:`one_code`).
+_TAKEN: contextvars.ContextVar[str | None] = contextvars.ContextVar("entretiens_code", default=None)
+
+
 def code() -> str:
     """What built the output: entretiens' version and its own files, and Python's version.
 
     The package's files are included so that a changed template or stage (a development
     checkout, an upgrade without a version bump) never serves an output it did not build.
+    Within :func:`one_code`, the value taken at its start (the package is not walked again).
     """
-    package = Path(__file__).resolve().parent
+    return _TAKEN.get() or _walked_code()
+
+
+def under_one_code(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``function`` run within :func:`one_code` (a command that may also be called alone)."""
+
+    @functools.wraps(function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with one_code():
+            return function(*args, **kwargs)
+
+    return run
+
+
+def _walked_code() -> str:
     newest = max(
         (
             entry.stat().st_mtime_ns
-            for entry in _scan_tree(package)
+            for entry in _scan_tree(_PACKAGE)
             if entry.name.endswith((".py", ".j2", ".css", ".js", ".xsl"))
         ),
         default=0,
     )
     return f"{__version__} {newest} {sys.version.split()[0]}"
+
+
+@contextlib.contextmanager
+def one_code(taken: str | None = None) -> Iterator[str]:
+    """One command's code: :func:`code` is taken once (or is ``taken``, from the check that
+    started the command) and is the same for the whole block, in this thread and the processes
+    it forks; a block inside another keeps the outer one's.
+
+    A publish asked for it five times (each a walk of the package); and what builds an output
+    is the code as it was when the build began: a template changed during the build is then
+    a change the next run sees, not one recorded as built. Nothing is kept past the block, so a
+    long ``serve`` or a test that changes the package between two commands sees the change.
+    """
+    outer = _TAKEN.get()
+    if outer is not None:
+        yield outer
+        return
+    value = taken or _walked_code()
+    token = _TAKEN.set(value)
+    try:
+        yield value
+    finally:
+        _TAKEN.reset(token)
 
 
 def _scan_tree(folder: Path) -> list[os.DirEntry[str]]:
@@ -265,6 +314,8 @@ class Walked:
     read: Stats
     #: The output as the last publish left it, from the record (None: no usable record).
     kept: Ledger | None = None
+    #: :func:`code` as the check took it, for the command that follows (see :func:`one_code`).
+    code: str | None = None
 
 
 def kept(root: Path, out_dir: Path) -> Ledger | None:
@@ -372,11 +423,12 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         until = document["valid_until"]
         if until is not None and now >= datetime.fromisoformat(until):
             return None, None
-        if document["code"] != code():
+        version = code()
+        if document["code"] != version:
             return None, None
         taken = now_ns()
         read = inputs(root, out_dir)
-        walked = Walked(root=root, out_dir=out_dir.resolve(), taken_ns=taken, read=read)
+        walked = Walked(root=root, out_dir=out_dir.resolve(), taken_ns=taken, read=read, code=version)
         own = set(document["own"])
         newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
         # A change: the publish that follows gets the output's ledger too (not read when unchanged).

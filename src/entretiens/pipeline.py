@@ -62,6 +62,7 @@ class Build:
         return content if isinstance(content, bytes) else content.read_bytes()
 
 
+@buildrecord.under_one_code
 def build(
     show_dir: Path,
     *,

@@ -57,6 +57,33 @@ def publish(
     :raises StrictError: ``strict`` and there are warnings; nothing is written.
     :raises OutputError: the output cannot be written; the previous output is untouched.
     """
+    # The code as the check before took it (it walked the package once): for the whole publish.
+    with buildrecord.one_code(walked.code if walked is not None else None):
+        return _publish(
+            show_dir,
+            out_dir,
+            now=now,
+            include_future=include_future,
+            dry_run=dry_run,
+            strict=strict,
+            tag_audio=tag_audio,
+            progress=progress,
+            walked=walked,
+        )
+
+
+def _publish(
+    show_dir: Path,
+    out_dir: Path | None,
+    *,
+    now: datetime | None,
+    include_future: bool,
+    dry_run: bool,
+    strict: bool,
+    tag_audio: bool | None,
+    progress: Progress | None,
+    walked: buildrecord.Walked | None,
+) -> PublishResult:
     root = show_dir.resolve()
     target = out_dir if out_dir is not None else root / "public"
     # Before the build: a wrong output folder is said at once, not after measuring every file.
