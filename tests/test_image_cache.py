@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import PIL
 import pytest
 from PIL import Image
 
@@ -405,3 +406,57 @@ def test_a_picture_this_build_made_is_trusted_by_the_next_without_being_read(
     monkeypatch.setattr(cards, "_draw", _refuse)
     assert [_card(show, episode) for episode in project.episodes] == made
     assert opened == [], "pictures written by the last build were read back"
+
+
+def test_a_deck_keys_each_card_as_its_whole_key_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deck writes a card's key in pieces (what cards share, taken once per build): the
+    text is the JSON of the whole key, so every card an earlier version kept stays valid."""
+    project = _show(tmp_path / "show", count=3, covers=(2,))
+    show = project.show
+    titles = ['Les "guillemets" & l\u2019apostrophe', "\u65e5\u672c\u8a9e\u306e\u984c\u540d \\", "emoji \U0001f399"]
+    names = [[], ['Ana "Quote" \u00c9lo\u00efse'], ["Zo\u00eb", "\u0645\u062d\u0645\u062f", "tab\there"]]
+    people = project.episodes[0].guests[:1]
+    assert people, "the show's episodes have a guest"
+    episodes = [
+        replace(e, title=title, guests=tuple(replace(p, name=n) for p in people for n in group))
+        for e, title, group in zip(project.episodes, titles, names, strict=True)
+    ]
+    keys: list[str] = []
+    real = thumbnails.ImageCache.get
+
+    def recording(self: thumbnails.ImageCache, kind: str, identity: str, *args: Any, **kwargs: Any) -> Any:
+        keys.append(identity)
+        return real(self, kind, identity, *args, **kwargs)
+
+    monkeypatch.setattr(thumbnails.ImageCache, "get", recording)
+    deck = cards.Deck(show)
+    for one in episodes:
+        deck.card(one)
+    expected = []
+    for one in episodes:
+        source = show.root / (one.cover_image or show.cover_image)
+        key = [one.title, [p.name for p in one.guests], show.title, thumbnails.source_stamp(source), *cards._drawing()]
+        expected.append(json.dumps(["card", PIL.__version__, *key], ensure_ascii=False))
+    assert keys == expected
+
+
+def test_a_rebuild_writes_what_cards_share_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The show's title, the artwork's stamp and the drawing code are in every card's key:
+    written as JSON once per artwork and build, not once per card (a json.dumps of the whole
+    key was most of a kept card's cost)."""
+    root = _show(tmp_path / "show", count=6, covers=(2,)).show.root
+    cold = _built(root)
+    show_title = load_project(root).show.title
+    dumped: list[object] = []
+    real = json.dumps
+
+    def counting(value: object, *args: Any, **kwargs: Any) -> str:
+        if isinstance(value, list) and show_title in value:
+            dumped.append(value)
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(json, "dumps", counting)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    # Once for the show's artwork, once for episode 2's own cover.
+    assert len(dumped) == 2, dumped

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import json
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
 from .output import Content
-from .thumbnails import Stamp, cached_image, settled, source_stamp
+from .thumbnails import ImageCache, Stamp, identity, settled, source_stamp
 
 WIDTH = 1200
 HEIGHT = 630
@@ -270,30 +271,53 @@ def prepare(show: Show) -> None:
             _fitted(stamp)
 
 
-def card(show: Show, episode: Episode, stamps: dict[str, Stamp | None] | None = None) -> Content:
-    """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed.
+def card(show: Show, episode: Episode) -> Content:
+    """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it
+    changed (a build draws or finds all its cards through one :class:`Deck`)."""
+    return Deck(show).card(episode)
 
-    :param stamps: the artworks' stamps already taken in this build, by reference (filled
-        here): 10,000 episodes share the show's artwork, which is looked at once then.
-    """
-    guests = [person.name for person in episode.guests]
-    reference = episode.cover_image or show.cover_image
-    if stamps is not None and reference in stamps:
-        artwork = stamps[reference]
-    else:
-        source = _source(show, episode)
-        artwork = source_stamp(source) if source is not None else None
-        if stamps is not None:
-            stamps[reference] = artwork
-    key = [episode.title, guests, show.title, artwork, *_drawing()]
-    make = functools.partial(_draw, episode.title, guests, show.title, artwork)
-    keep = artwork is None or settled(artwork)
-    try:
-        return cached_image(show.root, "card", key, ".jpg", make, keep=keep)
-    finally:
-        # The card is an episode's last picture (its cover thumbnail comes first, and shared
-        # the decoded cover): nothing decoded is held beyond it.
-        images.forget()
+
+class Deck:
+    """The cards of one build: what every card shares (the show, its artwork's stamp, the fonts
+    and code that draw) taken once, so that a kept card costs a digest of its own text, a look
+    in the cache's index and the stat the ledger trusts it by (a json.dumps of the whole key
+    and a stat of the artwork per card were most of a kept card's cost at 10,000 episodes)."""
+
+    def __init__(self, show: Show) -> None:
+        self._show = show
+        self._cache = ImageCache(show.root)
+        # The cache's key, written in pieces: the same text as thumbnails.identity() gives for
+        # the whole key (kept cards stay valid), "[kind, Pillow, " first.
+        self._head = identity(_KIND, ())[:-1] + ", "
+        #: By artwork reference: its stamp, and the key's text after the card's own title and guests.
+        self._tails: dict[str, tuple[Stamp | None, str]] = {}
+
+    def card(self, episode: Episode) -> Content:
+        """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed."""
+        show = self._show
+        guests = [person.name for person in episode.guests]
+        reference = episode.cover_image or show.cover_image
+        tail = self._tails.get(reference)
+        if tail is None:
+            source = _source(show, episode)
+            artwork = source_stamp(source) if source is not None else None
+            # ", show title, artwork, drawing]": the text of a list, its "[" cut.
+            text = json.dumps([show.title, artwork, *_drawing()], ensure_ascii=False)
+            tail = self._tails[reference] = (artwork, ", " + text[1:])
+        artwork, rest = tail
+        own = json.dumps([episode.title, guests], ensure_ascii=False)[1:-1]
+        make = functools.partial(_draw, episode.title, guests, show.title, artwork)
+        keep = artwork is None or settled(artwork)
+        try:
+            return self._cache.get(_KIND, self._head + own + rest, ".jpg", make, keep=keep)
+        finally:
+            # The card is an episode's last picture (its cover thumbnail comes first, and shared
+            # the decoded cover): nothing decoded is held beyond it.
+            images.forget()
+
+
+#: The image cache's kind of entry for cards.
+_KIND = "card"
 
 
 def _draw(title: str, guests: list[str], show_title: str, artwork: Stamp | None) -> bytes:

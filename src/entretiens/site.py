@@ -24,7 +24,7 @@ from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
 from .podcast_spec import ATOM_NS, ITUNES_NS
-from .thumbnails import Images, Picture, Stamp
+from .thumbnails import Images, Picture
 from .unitcache import Digests, Units
 from .wording import iso_duration, strings, subscribe_apps
 
@@ -202,8 +202,8 @@ def build_site(
     requests: list[unitcache.Request] = []
     #: The cards drawn by the units made in this process.
     drawn: dict[str, Content] = {}
-    #: The artworks' stamps, taken once per build (every card without its own cover shares the show's).
-    artworks: dict[str, Stamp | None] = {}
+    #: The cards of this build: what they share (every card without its own cover shares the show's artwork) taken once.
+    deck = cards.Deck(show)
     for release in ordered:
         episode = release.episode
         cover = None
@@ -211,7 +211,7 @@ def build_site(
             # Its target joined only for an episode with a cover of its own (a few of 10,000).
             cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
             # Its own cover, just decoded for the thumbnail: the card shares that decode.
-            drawn[episode.slug] = cards.card(show, episode, artworks)
+            drawn[episode.slug] = deck.card(episode)
         previous = by_slug.get(release.previous or "")
         following = by_slug.get(release.next or "")
 
@@ -225,7 +225,7 @@ def build_site(
             if release.episode.slug not in drawn:
                 # Not part of the unit: drawn here so that a cold build's workers draw the cards
                 # (four tenths of its work) into the image cache, where this process finds them.
-                drawn[release.episode.slug] = cards.card(show, release.episode, artworks)
+                drawn[release.episode.slug] = deck.card(release.episode)
             if entries_kept:
                 # Rendered as any entry but the first: the newest one's is rendered anew below.
                 made[_ENTRY] = entry(release, False).encode("utf-8")
@@ -253,7 +253,7 @@ def build_site(
         # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
         card = drawn.pop(release.episode.slug, None)
         if card is None:
-            card = cards.card(show, release.episode, artworks)
+            card = deck.card(release.episode)
         files[cards.card_path(release.episode)] = card
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).

@@ -77,51 +77,74 @@ def cached_image(
     """``make()``'s bytes, kept in the show's :data:`IMAGE_CACHE` as ``kind-<digest><suffix>``
     under ``key`` (everything that shapes them, JSON-serialisable; Pillow's version is added).
 
-    The one cache of thumbnails and social cards. A kept picture is handed on as a
-    :class:`~entretiens.output.Stored` file, not as bytes (10,000 cards are 250 MB), and only
-    when the file matches its check (the digest of its key, and of its bytes, found in the
-    cache's index or in the check beside the file; the bytes read now, or trusted from the
-    ledger of the files checked when the file's stamp, ctime and inode have not moved since):
-    a damaged or foreign file is ignored and replaced, never published. Empty or None
-    results are not kept (they are cheap to find again), nor any with ``keep`` false (made
-    from a file that is not :func:`settled`).
+    The one cache of thumbnails and social cards (see :meth:`ImageCache.get`).
     """
-    identity = json.dumps([kind, PIL.__version__, *key], ensure_ascii=False).encode("utf-8")
-    hexdigest = hashlib.sha256(identity).hexdigest()
-    name = f"{kind}-{hexdigest[:32]}{suffix}"
-    folder = _Folder.of(root)
-    # Made as the Stored file it is handed on as when kept: one path parsed per picture.
-    path = Stored(f"{folder.path}/{name}")
-    check = f"{folder.checks}/{name}"
-    index = _Index.of(folder.path)
-    with contextlib.suppress(OSError, ValueError):
-        checked = ledger(folder.ledger)
-        # What the index says of the entry (no file opened), else what its own check says.
-        known = index.find(name, hexdigest)
-        if known is None or not checked.holds(path, known[1], known[0]):
-            known = _read_check(check, hexdigest)
-            if known is not None and not checked.holds(path, known[1], known[0]):
-                known = None
-        if known is not None:
-            index.note(name, hexdigest, *known)
-            path.sha256, path.size, path.marks = known[0], known[1], None
-            return path
-    data = make()
-    if data and keep:
-        # Only ever saves time: a cache that cannot be written is no error.
-        with contextlib.suppress(OSError):
-            os.makedirs(folder.checks, exist_ok=True)
-            digest = hashlib.sha256(data).hexdigest()
-            with atomic_write(path) as temporary:
-                temporary.write_bytes(data)
-            with atomic_write(Path(check)) as temporary:
-                text = f"{hexdigest}\n{digest}\n{len(data)}\n"
-                temporary.write_bytes(_CACHE_MAGIC + text.encode("ascii"))
-            index.note(name, hexdigest, digest, len(data))
-            # Checked once more when the ledger is saved: the next build trusts it by stamp.
-            ledger(folder.ledger).wrote(path, len(data), digest)
-            return stored(path, digest, len(data))
-    return data
+    return ImageCache(root).get(kind, identity(kind, key), suffix, make, keep=keep)
+
+
+def identity(kind: str, key: Sequence[object]) -> str:
+    """The text an entry of ``kind`` made under ``key`` is kept by (its name holds its digest):
+    JSON with the default separators, which :class:`~entretiens.cards.Deck` writes in pieces."""
+    return json.dumps([kind, PIL.__version__, *key], ensure_ascii=False)
+
+
+class ImageCache:
+    """One build's view of a show's image cache: its folder, index and ledger looked up once,
+    not for each of 10,000 cards (see :meth:`get`)."""
+
+    def __init__(self, root: Path) -> None:
+        self._folder = _Folder.of(root)
+        self._index = _Index.of(self._folder.path)
+        self._checked = ledger(self._folder.ledger)
+
+    def get(
+        self, kind: str, identity: str, suffix: str, make: Callable[[], Made], *, keep: bool = True
+    ) -> Made | Stored:
+        """``make()``'s bytes, kept as ``kind-<digest><suffix>`` under ``identity`` (see :func:`identity`).
+
+        A kept picture is handed on as a :class:`~entretiens.output.Stored` file, not as bytes
+        (10,000 cards are 250 MB), and only when the file matches its check (the digest of its
+        key, and of its bytes, found in the cache's index or in the check beside the file; the
+        bytes read now, or trusted from the ledger of the files checked when the file's stamp,
+        ctime and inode have not moved since): a damaged or foreign file is ignored and
+        replaced, never published. Empty or None results are not kept (they are cheap to find
+        again), nor any with ``keep`` false (made from a file that is not :func:`settled`).
+        """
+        hexdigest = hashlib.sha256(identity.encode("utf-8")).hexdigest()
+        name = f"{kind}-{hexdigest[:32]}{suffix}"
+        folder = self._folder
+        # Checked as a string; made into the Stored file it is handed on as only when kept.
+        path = f"{folder.path}/{name}"
+        index, checked = self._index, self._checked
+        with contextlib.suppress(OSError, ValueError):
+            # What the index says of the entry (no file opened), else what its own check says.
+            known = index.find(name, hexdigest)
+            if known is None or not checked.holds(path, known[1], known[0]):
+                known = _read_check(f"{folder.checks}/{name}", hexdigest)
+                if known is not None and not checked.holds(path, known[1], known[0]):
+                    known = None
+            if known is not None:
+                index.note(name, hexdigest, *known)
+                kept = Stored(path)
+                kept.sha256, kept.size, kept.marks = known[0], known[1], None
+                return kept
+        data = make()
+        if data and keep:
+            # Only ever saves time: a cache that cannot be written is no error.
+            with contextlib.suppress(OSError):
+                os.makedirs(folder.checks, exist_ok=True)
+                digest = hashlib.sha256(data).hexdigest()
+                with atomic_write(Path(path)) as temporary:
+                    temporary.write_bytes(data)
+                with atomic_write(Path(f"{folder.checks}/{name}")) as temporary:
+                    text = f"{hexdigest}\n{digest}\n{len(data)}\n"
+                    temporary.write_bytes(_CACHE_MAGIC + text.encode("ascii"))
+                index.note(name, hexdigest, digest, len(data))
+                # Checked once more when the ledger is saved: the next build trusts it by stamp.
+                written = stored(Path(path), digest, len(data))
+                checked.wrote(written, len(data), digest)
+                return written
+        return data
 
 
 @dataclass(frozen=True, slots=True)
