@@ -517,3 +517,15 @@ def test_ascii_names_fold_as_before_without_being_decomposed(monkeypatch: pytest
     assert decomposed == []
     assert site._fold("Jérémi Ŀepetit") == slow("Jérémi Ŀepetit") == "jeremi l·epetit"
     assert layout.slugify("Jérémi Lepetit") == "jeremi-lepetit"
+
+
+def test_ascii_names_sort_by_family_name_as_before_from_one_fold() -> None:
+    def slow(name: str) -> str:
+        words = name.split()
+        if len(words) < 2:
+            return site._fold(name)
+        return site._fold(words[-1]) + "\x00" + site._fold(" ".join(words[:-1]))
+
+    names = ["Ada Lovelace", " Ada  LOVELACE ", "Mary\tAnn  Evans", "Cher", "  Prince ", "", " ", "a\x1cb c"]
+    names += ["J. R. R. Tolkien", "Jérémi Lepetit", "Ŀuis Ŀepetit", "Élodie"]
+    assert [site._family_first(name) for name in names] == [slow(name) for name in names]

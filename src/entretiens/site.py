@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, cards, chapters, layout, notes, show_templates, templating, thumbnails, unitcache
+from . import captions, cards, chapters, gcpause, layout, notes, show_templates, templating, thumbnails, unitcache
 from .markup import safe_url, sanitize, to_plain_text
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
@@ -124,8 +124,11 @@ def build_site(
     digests = digests or Digests()
     files: dict[PurePosixPath, Content] = {}
     images = Images(show, files)
-    ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
-    guests, guest_of = _guests(ordered, images)
+    # The collector paused over the loops that visit every episode (nothing in them forks): at
+    # 10,000 episodes its passes over a heap that only grows were a share of every step.
+    with gcpause.paused():
+        ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
+        guests, guest_of = _guests(ordered, images)
     site = Site(
         releases=ordered,
         guests=guests,
@@ -204,57 +207,61 @@ def build_site(
     drawn: dict[str, Content] = {}
     #: The cards of this build: what they share (every card without its own cover shares the show's artwork) taken once.
     deck = cards.Deck(show)
-    for release in ordered:
-        episode = release.episode
-        cover = None
-        if episode.cover_image:
-            # Its target joined only for an episode with a cover of its own (a few of 10,000).
-            cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
-            # Its own cover, just decoded for the thumbnail: the card shares that decode.
-            drawn[episode.slug] = deck.card(episode)
-        previous = by_slug.get(release.previous or "")
-        following = by_slug.get(release.next or "")
+    override_stamps = [stamp for _, stamp in overrides]
+    with gcpause.paused():
+        for release in ordered:
+            episode = release.episode
+            cover = None
+            if episode.cover_image:
+                # Its target joined only for an episode with a cover of its own (a few of 10,000).
+                cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
+                # Its own cover, just decoded for the thumbnail: the card shares that decode.
+                drawn[episode.slug] = deck.card(episode)
+            previous = by_slug.get(release.previous or "")
+            following = by_slug.get(release.next or "")
 
-        def make(
-            release: Release = release,
-            cover: Picture | None = cover,
-            previous: Release | None = previous,
-            following: Release | None = following,
-        ) -> dict[str, bytes]:
-            made = _episode_pages(text, show, site, release, cover, guest_of, previous, following)
-            if release.episode.slug not in drawn:
-                # Not part of the unit: drawn here so that a cold build's workers draw the cards
-                # (four tenths of its work) into the image cache, where this process finds them.
-                drawn[release.episode.slug] = deck.card(release.episode)
-            if entries_kept:
-                # Rendered as any entry but the first: the newest one's is rendered anew below.
-                made[_ENTRY] = entry(release, False).encode("utf-8")
-            return made
+            def make(
+                release: Release = release,
+                cover: Picture | None = cover,
+                previous: Release | None = previous,
+                following: Release | None = following,
+            ) -> dict[str, bytes]:
+                made = _episode_pages(text, show, site, release, cover, guest_of, previous, following)
+                if release.episode.slug not in drawn:
+                    # Not part of the unit: drawn here so that a cold build's workers draw the cards
+                    # (four tenths of its work) into the image cache, where this process finds them.
+                    drawn[release.episode.slug] = deck.card(release.episode)
+                if entries_kept:
+                    # Rendered as any entry but the first: the newest one's is rendered anew below.
+                    made[_ENTRY] = entry(release, False).encode("utf-8")
+                return made
 
-        stamps = [unitcache.file_stamp(show.root / t.path) for t in episode.transcripts]
-        stamps += [stamp for _, stamp in overrides]
-        inputs = (
-            shared,
-            digests.release(release),
-            (release.previous, release.next),
-            cover,
-            [(person, guest_of(person).anchor, guest_of(person).photo) for person in episode.guests],
-            # A neighbour's link is made from its slug (layout's code is in every key).
-            [(other.episode.slug, other.episode.title) if other else None for other in (previous, following)],
-        )  # fmt: skip
-        requests.append((inputs, make, stamps))
+            stamps = [unitcache.file_stamp(show.root / t.path) for t in episode.transcripts] + override_stamps
+            inputs = (
+                shared,
+                digests.release(release),
+                (release.previous, release.next),
+                cover,
+                # The guests themselves are in the release's digest: their entries' anchors and photos.
+                [(guest.anchor, guest.photo) for guest in map(guest_of, episode.guests)],
+                # A neighbour's link is made from its slug (layout's code is in every key).
+                [(other.episode.slug, other.episode.title) if other else None for other in (previous, following)],
+            )  # fmt: skip
+            requests.append((inputs, make, stamps))
     # Made on every core when many are missing (a cold build), read back otherwise.
-    for release, unit in zip(ordered, units.get_files(requests), strict=True):
-        for name, content in unit.items():
-            if name == _ENTRY:
-                entries[release.episode.slug] = content_bytes(content).decode("utf-8")
-            else:
-                files[PurePosixPath(name)] = content
-        # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
-        card = drawn.pop(release.episode.slug, None)
-        if card is None:
-            card = deck.card(release.episode)
-        files[cards.card_path(release.episode)] = card
+    found = units.get_files(requests)
+    with gcpause.paused():
+        for release, unit in zip(ordered, found, strict=True):
+            for name, content in unit.items():
+                if name == _ENTRY:
+                    entries[release.episode.slug] = content_bytes(content).decode("utf-8")
+                else:
+                    files[PurePosixPath(name)] = content
+            # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
+            card = drawn.pop(release.episode.slug, None)
+            if card is None:
+                card = deck.card(release.episode)
+            files[cards.card_path(release.episode)] = card
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
         render("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists)
@@ -471,10 +478,17 @@ def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, 
     def key(person: Person) -> str:
         return f"id:{person.id}" if person.id else f"name:{_fold(' '.join(person.name.split()))}"
 
+    #: Each person met, by identity (held here, so that no identity is reused while the build
+    #: runs), with their entry's key: every episode's unit key and pages ask for their guests'
+    #: entries again, which then folds no name a second time.
+    keys: dict[int, tuple[Person, str]] = {}
     appearances: dict[str, list[tuple[Release, Person]]] = {}
     for release in ordered:
         for person in release.episode.guests:
-            entries = appearances.setdefault(key(person), [])
+            known = keys.get(id(person))
+            if known is None:
+                known = keys[id(person)] = (person, key(person))
+            entries = appearances.setdefault(known[1], [])
             if not entries or entries[-1][0] is not release:
                 entries.append((release, person))
     by_key: dict[str, Guest] = {}
@@ -493,15 +507,12 @@ def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, 
         if photo_ref:
             photo = images.thumbnail(photo_ref, _PHOTOS / f"{anchor}.jpg", PHOTO_SIZE, square=True)
         by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
-    #: Each person asked about, by identity (held here, so that no identity is reused while the
-    #: build runs): every episode's key names its guests' entries, and its pages again.
-    found: dict[int, tuple[Person, Guest]] = {}
 
     def guest_of(person: Person) -> Guest:
-        known = found.get(id(person))
+        known = keys.get(id(person))
         if known is None:
-            known = found[id(person)] = (person, by_key[key(person)])
-        return known[1]
+            known = keys[id(person)] = (person, key(person))
+        return by_key[known[1]]
 
     return tuple(by_key.values()), guest_of
 
@@ -544,6 +555,12 @@ def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
 
 def _family_first(name: str) -> str:
     """A sort key that orders people by family name (the last word), then given names, ignoring case and accents."""
+    if name.isascii():
+        # Folded whole, then split: the same words (casefold keeps ASCII letters apart from
+        # spaces), at one call rather than three for every guest of a large show.
+        words = name.casefold().split()
+        if len(words) >= 2:
+            return words[-1] + "\x00" + " ".join(words[:-1])
     words = name.split()
     if len(words) < 2:
         return _fold(name)
