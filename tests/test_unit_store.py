@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entretiens import checkedfiles, pipeline, unitcache, unitstore
+from entretiens import checkedfiles, checkedstore, pipeline, unitcache, unitstore
 from entretiens.output import file_sha256
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -105,9 +105,9 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
 
 def _entry_offsets(path: Path) -> dict[str, tuple[int, int]]:
     data = path.read_bytes()
-    trailer = data[-unitstore._TRAILER_SIZE :]
+    trailer = data[-checkedstore.TRAILER_SIZE :]
     offset = int(trailer[6:22], 16)
-    index = json.loads(data[offset : -unitstore._TRAILER_SIZE])
+    index = json.loads(data[offset : -checkedstore.TRAILER_SIZE])
     return {key: (start, count) for key, start, count, _digest in index["entries"]}
 
 
@@ -136,11 +136,11 @@ def test_an_entry_that_no_longer_matches_its_digest_is_made_again_alone(show: Pa
 def _other_version(path: Path) -> None:
     # A whole, well-formed store written by other code.
     offsets = _entry_offsets(path)
-    writer = unitstore._Writer(path.parent)
+    writer = checkedstore.Writer(path.parent, unitstore.FORMAT)
     data = path.read_bytes()
     for key, (start, count) in offsets.items():
         body = data[start : start + count]
-        writer.add(key, body, unitstore.sha256(body))
+        writer.add(key, (), body, unitstore.sha256(body))
     writer.finish(path, "another version")
 
 
@@ -195,8 +195,8 @@ def test_a_store_rewritten_holds_only_the_units_in_use(
     show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every edit rewrites the store (the overlay is always "large").
-    monkeypatch.setattr(unitstore, "_OVERLAY_MIN", 0)
-    monkeypatch.setattr(unitstore, "_OVERLAY_SHARE", 10**6)
+    monkeypatch.setattr(checkedstore, "OVERLAY_MIN", 0)
+    monkeypatch.setattr(checkedstore, "OVERLAY_SHARE", 10**6)
     before = {kind: set(_entry_offsets(_units(show) / f"{kind}.store")) for kind in KINDS}
     _edit_summary(show, "An edited summary.")
     publish(show, now=SAMPLE_NOW)

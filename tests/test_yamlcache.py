@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from entretiens import loading, yamlcache
+from entretiens import checkedstore, loading, yamlcache
 from entretiens.errors import ConfigError, Problem
 from entretiens.loading import _episode, load_project
 from entretiens.model import Episode, Person, Project
@@ -177,7 +177,7 @@ def _damage(path: Path, offset: int) -> None:
     [
         lambda p: _damage(p, p.read_bytes().index(b"Episode 1")),  # a value in an entry's body
         lambda p: _damage(p, p.stat().st_size - 40),  # the index's digest
-        lambda p: _damage(p, p.stat().st_size - yamlcache._TRAILER_SIZE - 5),  # the index
+        lambda p: _damage(p, p.stat().st_size - checkedstore.TRAILER_SIZE - 5),  # the index
         lambda p: _damage(p, 2),  # the magic line
         lambda p: p.write_bytes(p.read_bytes()[:-7]),  # cut
         lambda p: p.write_bytes(b""),
@@ -423,8 +423,8 @@ def test_the_parses_of_episodes_read_back_stay_for_a_change_of_settings(
 ) -> None:
     # Every save rewrites the store, with only the entries in use: an episode read back whole
     # keeps its parse, which a new time zone (every episode built again) needs.
-    monkeypatch.setattr(yamlcache, "_OVERLAY_MIN", 0)
-    monkeypatch.setattr(yamlcache, "_OVERLAY_SHARE", 10**6)
+    monkeypatch.setattr(checkedstore, "OVERLAY_MIN", 0)
+    monkeypatch.setattr(checkedstore, "OVERLAY_SHARE", 10**6)
     root = _sample(tmp_path)
     _loaded(root)
     _edit(root / "episodes/003-massimo-fubini.yaml", 'title: "', 'title: "Edited ')

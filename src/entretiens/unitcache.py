@@ -38,7 +38,7 @@ from .checkedfiles import Checked as Checked
 from .checkedfiles import ledger as ledger
 from .checkedfiles import save_ledgers
 from .output import Content
-from .unitstore import Marks, Shelf, decode, decode_stored, encode, remove_files, write_stored
+from .unitstore import Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
@@ -155,7 +155,7 @@ class Units:
         self._units = units
         #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
         self._folder = None if units is None else units / kind
-        self._shelf = None if units is None else Shelf(units, kind, self._version)
+        self._shelf = None if units is None else shelf(units, kind, self._version)
         self._checked = Checked(None if units is None or not stored else units / f"{kind}.checked")
         self._started = time.time_ns()
         self._stored = stored

@@ -1,0 +1,80 @@
+"""The one store format of the YAML cache and the units (checkedstore.py): what tells the
+caches' files apart, tags, and what a run keeps. Each cache's damage cases are in its own tests
+(test_yamlcache.py, test_unit_store.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from entretiens import checkedstore, unitstore, yamlcache
+from entretiens.checkedstore import Reader, Store, Writer
+
+
+def _written(folder: Path, form: checkedstore.Format, entries: dict[str, tuple[tuple[int, ...], bytes]]) -> Path:
+    writer = Writer(folder, form)
+    for key, (tag, body) in entries.items():
+        writer.add(key, tag, body, form.digest(body))
+    target = folder / "x.store"
+    writer.finish(target, "v")
+    return target
+
+
+def test_a_store_of_one_cache_is_not_read_as_another_s(tmp_path: Path) -> None:
+    units = _written(tmp_path, unitstore.FORMAT, {"k": ((), b"body")})
+    assert Reader(units, unitstore.FORMAT, "v").entry("k") == b"body"
+    # The YAML cache's magic and rows differ: nothing of the units' file is taken.
+    assert Reader(units, yamlcache.FORMAT, "v").index == {}
+    assert Reader(units, unitstore.FORMAT, "w").index == {}
+    stamp = (1, 2, 3, 4, 5)
+    parses = _written(tmp_path, yamlcache.FORMAT, {"k": (stamp, b"[1]")})
+    assert Reader(parses, unitstore.FORMAT, "v").index == {}
+    read = Reader(parses, yamlcache.FORMAT, "v")
+    assert read.entry("k", stamp) == b"[1]"
+    # Another stamp: the entry is not the file's any more.
+    assert read.entry("k", (1, 2, 3, 4, 6)) is None
+    assert read.index["k"][3] == yamlcache.FORMAT.digest(b"[1]")
+    assert len(read.index["k"][3]) == 32
+
+
+def test_a_row_of_the_wrong_length_makes_the_file_ignored(tmp_path: Path) -> None:
+    # A units' row read with one integer of tag too many or too few.
+    short = checkedstore.Format(magic=b"m\n", tag_size=0, digest_size=64, prefix=".t.")
+    target = _written(tmp_path, short, {"a": ((), b"x"), "b": ((), b"y")})
+    assert set(Reader(target, short, "v").index) == {"a", "b"}
+    longer = checkedstore.Format(magic=b"m\n", tag_size=1, digest_size=64, prefix=".t.")
+    assert Reader(target, longer, "v").index == {}
+
+
+def test_a_run_keeps_what_it_made_and_used_and_a_pruning_one_drops_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    form = unitstore.FORMAT
+    first = Store(tmp_path, "k", form, "v", prune=True)
+    for key in "abc":
+        first.put(key, key.encode() * 3)
+    first.put("a", b"other")  # the same key again in one run: the first body stays
+    assert first.get("a") == b"aaa"
+    assert first.close()  # no store yet: written as the store
+    assert not (tmp_path / "k.overlay").exists()
+    second = Store(tmp_path, "k", form, "v", prune=True)
+    assert second.get("a") == b"aaa"
+    second.put("d", b"ddd")
+    assert not second.close()  # a small change: into the overlay
+    third = Store(tmp_path, "k", form, "v", prune=False)
+    assert {key: third.get(key) for key in "abcd"} == {"a": b"aaa", "b": b"bbb", "c": b"ccc", "d": b"ddd"}
+    third.release()
+    # The pruning run used a and d: b and c are not in the overlay, and the store still has them
+    # until it is rewritten.
+    overlay = Reader(tmp_path / "k.overlay", form, "v")
+    assert set(overlay.index) == {"d"}
+    monkeypatch.setattr(checkedstore, "OVERLAY_MIN", 0)
+    fourth = Store(tmp_path, "k", form, "v", prune=True)
+    assert fourth.get("a") == b"aaa"
+    assert fourth.get("d") == b"ddd"
+    fourth.put("e", b"eee")
+    assert fourth.close()  # two of the store's three entries stale: rewritten
+    assert set(Reader(tmp_path / "k.store", form, "v").index) == {"a", "d", "e"}
+    assert not (tmp_path / "k.overlay").exists()
+    assert not list(tmp_path.glob("*.tmp"))
