@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entretiens import checkedfiles, checkedstore, pipeline, unitcache, unitstore
-from entretiens.output import file_sha256
+from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, unitstore
+from entretiens.errors import EntretiensError
+from entretiens.output import Stored, file_sha256
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -282,6 +283,39 @@ def test_the_ledger_checks_what_it_is_told_was_written(tmp_path: Path, monkeypat
     assert len(hashed) == 1
 
 
+@pytest.mark.parametrize("entry", [7, "x", None, [4], [4, 0, 0, 0, "d", 1], {"size": 4}])
+def test_a_forged_ledger_entry_is_only_a_reason_to_read_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: object
+) -> None:
+    # The ledger is JSON from the show folder: an entry of any shape makes the file read.
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    path = tmp_path / "page.0"
+    path.write_bytes(b"page")
+    (tmp_path / "ledger.json").write_text(json.dumps({"version": 1, "files": {"page.0": entry}}))
+    digest = file_sha256(path)
+    ledger = checkedfiles.Checked(tmp_path / "ledger.json")
+    hashed = _counting_hashes(monkeypatch)
+    assert ledger.holds(path, 4, digest)
+    assert not ledger.holds(path, 4, "0" * 64)
+    assert len(hashed) == 2  # read each time, never trusted
+
+
+def test_a_kept_page_s_path_is_the_one_its_text_names(tmp_path: Path) -> None:
+    # Made from its bucket's path and its name (cheaper on Python 3.10 and 3.11): the same path.
+    bodies = unitstore.Bodies(tmp_path / "pages")
+    (tmp_path / "pages" / "ab").mkdir(parents=True)
+    made = bodies.stored("abcd", 2, "0" * 64, 3, "m")
+    text = bodies.text("abcd", 2)
+    assert type(made) is Stored
+    assert (str(made), made.parts, made.name, made.parent) == (text, Stored(text).parts, "abcd.2", Path(text).parent)
+    assert made == Stored(text) and hash(made) == hash(Stored(text))
+    assert (made.sha256, made.size, made.marks) == ("0" * 64, 3, "m")
+    made.write_bytes(b"abc")
+    assert Path(text).read_bytes() == b"abc"
+    # The bucket's own path is not changed by its children.
+    assert bodies.stored("abef", 0, "1" * 64, 1, None).name == "abef.0"
+
+
 def test_a_file_too_recent_is_not_kept_in_the_ledger(tmp_path: Path) -> None:
     # Written now: its stamp may not move with its next change (same tick), so it is not kept.
     path = tmp_path / "page.0"
@@ -334,3 +368,28 @@ def test_a_unit_a_worker_left_damaged_is_made_here(tmp_path: Path, monkeypatch: 
     again = unitcache.Units(tmp_path, "checks", version="test")
     assert again.get_many(requests) == [{"unit": f"unit {index}".encode()} for index in range(12)]
     assert again.computed == 0
+
+
+@pytest.mark.parametrize("start", ["cold", "edit"])
+def test_the_units_of_a_build_that_stopped_early_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    if start == "edit":
+        publish(root, now=SAMPLE_NOW)
+        _edit_summary(root, "Edited before a build that stops.")
+
+    def stopped(*args: object, **kwargs: object) -> object:
+        raise EntretiensError("the files could not be dated")
+
+    # The pages and items are made, then the build stops (as when build_files raises).
+    monkeypatch.setattr(dates, "stamp", stopped)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert [p.message for p in built.problems if p.rule == "build-error"] == ["the files could not be dated"]
+    monkeypatch.undo()
+    assert not list(_units(root).glob(".*.tmp"))
+    # What it made is read back, and nothing it did not ask for was dropped.
+    computed = _computed(root)
+    assert (computed["pages"], computed["items"], computed["checks"]) == (0, 0, 0)
+    publish(root, now=SAMPLE_NOW)
+    assert _files(root / "public") == _cold(root, tmp_path / "cold")

@@ -283,6 +283,23 @@ class Store:
         with contextlib.suppress(Exception):
             self.release()
 
+    def keep(self) -> None:
+        """Keep what this run made and drop nothing, then release the files (a run that stopped
+        before it asked for every entry still of use): the new entries go into the overlay
+        with all of the overlay's. Never raises on I/O."""
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                for key, (tag, _start, _count, digest) in self._overlay.index.items():
+                    if key not in writer.keys and (body := self._overlay.entry(key, tag)) is not None:
+                        writer.add(key, tag, body, digest)
+                writer.finish(self._overlay_path, self._version)
+        except OSError:
+            if writer is not None:
+                writer.discard()
+        finally:
+            self.release()
+
     def close(self) -> bool:
         """Keep what this run made, with the entries it used; release the files. Never raises
         on I/O. True when the store was rewritten (only entries in use are left anywhere).

@@ -154,6 +154,9 @@ def build(
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
+        # The units made so far are kept (not pruned: the others may still be in use).
+        pages.keep()
+        items.keep()
         return result
     result.computed["pages"] = pages.computed
     result.computed["items"] = items.computed

@@ -38,7 +38,7 @@ from .checkedfiles import Checked as Checked
 from .checkedfiles import ledger as ledger
 from .checkedfiles import save_ledgers
 from .output import Content
-from .unitstore import Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
+from .unitstore import Bodies, Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
@@ -155,6 +155,7 @@ class Units:
         self._units = units
         #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
         self._folder = None if units is None else units / kind
+        self._bodies = None if self._folder is None else Bodies(self._folder)
         self._shelf = None if units is None else shelf(units, kind, self._version)
         self._checked = Checked(None if units is None or not stored else units / f"{kind}.checked")
         self._started = time.time_ns()
@@ -267,14 +268,25 @@ class Units:
     def _decode(self, key: str, entry: bytes, *, check: bool) -> dict[str, Content] | None:
         if not self._stored:
             return decode(entry)
-        assert self._folder is not None
-        return decode_stored(self._folder, key, entry, self._checked, check=check)
+        assert self._bodies is not None
+        return decode_stored(self._bodies, key, entry, self._checked, check=check)
 
     def prune(self) -> None:
         """Keep what this build made, drop the units it did not use (an edited episode's old
         unit), and keep the stamps of the files checked (see :class:`Checked`)."""
         save_ledgers()
         self.close()
+
+    def keep(self) -> None:
+        """For a build that stopped before its end (its files could not be built): keep the
+        units it made, and the stamps of the files checked, but drop nothing, since the units
+        it did not ask for may still be in use. Before, they were lost, and made again."""
+        shelf, self._shelf = self._shelf, None
+        if shelf is None:
+            return
+        save_ledgers()
+        shelf.keep()
+        self._checked.save()
 
     def close(self) -> None:
         """:meth:`prune` but for the ledgers of other caches: for a kind whose units are all
