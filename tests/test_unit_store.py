@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import threading
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -283,7 +284,7 @@ def test_the_ledger_checks_what_it_is_told_was_written(tmp_path: Path, monkeypat
     assert len(hashed) == 1
 
 
-@pytest.mark.parametrize("entry", [7, "x", None, [4], [4, 0, 0, 0, "d", 1], {"size": 4}])
+@pytest.mark.parametrize("entry", [7, "x", None, [4], [4, 0, 0, 0, "d", 1], {"size": 4}, "4 0 0 0 d"])
 def test_a_forged_ledger_entry_is_only_a_reason_to_read_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: object
 ) -> None:
@@ -304,7 +305,7 @@ def test_a_kept_page_s_path_is_the_one_its_text_names(tmp_path: Path) -> None:
     # Made from its bucket's path and its name (cheaper on Python 3.10 and 3.11): the same path.
     bodies = unitstore.Bodies(tmp_path / "pages")
     (tmp_path / "pages" / "ab").mkdir(parents=True)
-    made = bodies.stored("abcd", 2, "0" * 64, 3, "m")
+    made = bodies.stored("abcd", "abcd.2", "0" * 64, 3, "m")
     text = bodies.text("abcd", 2)
     assert type(made) is Stored
     assert (str(made), made.parts, made.name, made.parent) == (text, Stored(text).parts, "abcd.2", Path(text).parent)
@@ -313,7 +314,30 @@ def test_a_kept_page_s_path_is_the_one_its_text_names(tmp_path: Path) -> None:
     made.write_bytes(b"abc")
     assert Path(text).read_bytes() == b"abc"
     # The bucket's own path is not changed by its children.
-    assert bodies.stored("abef", 0, "1" * 64, 1, None).name == "abef.0"
+    assert bodies.stored("abef", "abef.0", "1" * 64, 1, None).name == "abef.0"
+
+
+def test_the_ledger_holds_one_text_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 40,000 page files at 10,000 episodes: a list of five values each held 23 MiB through a build.
+    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    ledger = checkedfiles.Checked(tmp_path / "ledger.json")
+    for number in range(500):
+        path = tmp_path / f"{number:064x}.{number % 4}"
+        path.write_bytes(b"page %d" % number)
+        ledger.wrote(path, path.stat().st_size, file_sha256(path))
+    ledger.save()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        again = checkedfiles.Checked(tmp_path / "ledger.json")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(json.loads((tmp_path / "ledger.json").read_bytes())["files"]) == 500
+    # A name (66 characters), its stamp as one text (about 170), the dict's slot: about 330 bytes (a list: 470).
+    assert held < 400 * 500, held
+    path = tmp_path / f"{7:064x}.3"
+    assert again.holds(path, path.stat().st_size, file_sha256(path))
 
 
 def test_a_file_too_recent_is_not_kept_in_the_ledger(tmp_path: Path) -> None:

@@ -123,12 +123,12 @@ class Bodies:
         """Where file ``number`` of the unit ``key`` is."""
         return f"{self._text}/{key[:2]}/{key}.{number}"
 
-    def stored(self, key: str, number: int, sha256: str, size: int, marks: str | None) -> Stored:
-        """File ``number`` of the unit ``key`` as the :class:`Stored` file it is handed on as."""
+    def stored(self, key: str, name: str, sha256: str, size: int, marks: str | None) -> Stored:
+        """The file ``name`` (``<key>.<n>``) of the unit ``key`` as the :class:`Stored` file it is
+        handed on as (the name text held once, by the path and the ledger alike)."""
         bucket = self._buckets.get(key[:2])
         if bucket is None:
             bucket = self._buckets[key[:2]] = Stored(f"{self._text}/{key[:2]}")
-        name = f"{key}.{number}"
         made: Stored = _CHILD(bucket, name) if _CHILD is not None else bucket / name
         made.sha256, made.size, made.marks = sha256, size, marks
         return made
@@ -156,12 +156,13 @@ def decode_stored(
                 offset += size
                 continue
             body = bodies.text(key, number)
+            own = f"{key}.{number}"
             if check:
-                if not checked.holds(body, size, sha256, f"{key}.{number}"):
+                if not checked.holds(body, size, sha256, own):
                     return None
             else:
                 checked.wrote(body, size, sha256)
-            files[name] = bodies.stored(key, number, sha256, size, marks)
+            files[name] = bodies.stored(key, own, sha256, size, marks)
     except (OSError, ValueError, TypeError, RecursionError):
         return None
     return files if offset == len(entry) else None
