@@ -17,10 +17,10 @@ import pytest
 import yaml
 from lxml import etree
 
-from entretiens import cards, chapters, feed, pipeline, site, templating, unitcache
+from entretiens import cards, chapters, checkedfiles, feed, pipeline, site, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.model import AudioInfo, Chapter, Release, Show
-from entretiens.output import content_bytes
+from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -214,6 +214,32 @@ def test_an_edit_makes_the_chapters_of_the_edited_episode_only(
     assert made == ["An edited chapter"]
     assert b"An edited chapter" in built["003-massimo-fubini/chapters.json"]
     assert built == _built(_cold_copy(show, tmp_path / "cold"))[0]
+
+
+def test_kept_chapters_come_from_their_unit_entry_without_a_file_checked(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few hundred bytes each: kept in the page unit's entry and handed on as bytes, a file of
+    their own cost a stat (the ledger's check) and a path per episode at every build."""
+    checked: list[str] = []
+    real = checkedfiles.Checked.holds
+
+    def counting(self: checkedfiles.Checked, body: Path | str, *args: Any) -> bool:
+        checked.append(str(body))
+        return real(self, body, *args)
+
+    monkeypatch.setattr(checkedfiles.Checked, "holds", counting)
+    files = pipeline.build(show, now=SAMPLE_NOW).files
+    kept = {path: content for path, content in files.items() if path.name == "chapters.json"}
+    assert len(kept) >= 3
+    assert all(isinstance(content, bytes) for content in kept.values())
+    pages = [content for content in files.values() if isinstance(content, Stored) and "/units/" in str(content)]
+    assert pages
+    assert sorted(body for body in checked if "/units/" in body) == sorted(map(str, pages))
+    cold = _built(_cold_copy(show, tmp_path / "cold"))[0]
+    assert {str(path): content for path, content in kept.items()} == {
+        name: content for name, content in cold.items() if name.endswith("/chapters.json")
+    }
 
 
 def test_a_guest_is_looked_up_once_per_build_however_many_pages_name_them(

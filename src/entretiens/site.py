@@ -255,6 +255,8 @@ def build_site(
             for name, content in unit.items():
                 if name == _ENTRY:
                     entries[release.episode.slug] = content_bytes(content).decode("utf-8")
+                elif name == _CHAPTERS:
+                    files[layout.chapters_file(release.episode)] = content
                 else:
                     files[PurePosixPath(name)] = content
             # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
@@ -283,6 +285,8 @@ _COVERS = layout.ASSETS / "episodes"
 _PHOTOS = layout.ASSETS / "people"
 #: The name of a page unit's home page entry (no path of public/ starts with "#").
 _ENTRY = "#home entry"
+#: The name of a page unit's JSON chapters, kept in the unit's entry (see :func:`_episode_pages`).
+_CHAPTERS = "#chapters"
 
 
 def _shared_inputs(show: Show, site: Site, overrides: tuple[object, ...]) -> tuple[object, ...]:
@@ -338,7 +342,9 @@ def _episode_pages(
         str(layout.notes_markdown(episode)): notes.notes_markdown(show, release).encode("utf-8"),
     }
     if release.chapters:
-        own[str(layout.chapters_file(episode))] = chapters.json_chapters(show, release.chapters, release.audio)
+        # Kept in the unit's entry, handed on as bytes (a few hundred): a file of its own cost a
+        # stat and a path per episode at every build, more than its bytes in memory.
+        own[_CHAPTERS] = chapters.json_chapters(show, release.chapters, release.audio)
     return own
 
 
