@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -145,3 +146,129 @@ def test_equal_lines_are_read_back_as_one_value_and_damaged_ones_still_refused()
     for damaged in (["L", "title", "1", "date", 2], ["L", "title", 1, "date"], ["L", 1, 1], ["L", "a", None]):
         with pytest.raises((ValueError, TypeError)):
             episodecache.decode(damaged)
+
+
+def _usual(registry: dict[str, tuple[Person, Path]]) -> Episode:
+    """An episode of the usual shape: every part located in its own file."""
+    episode = _full()
+    path = episode.path
+    ada = registry["ada"][0]
+    return replace(
+        episode,
+        guests=(
+            ada,
+            replace(ada, role="host"),  # a reference that changes the registry's role
+            Person(name="Bob", role="host", group="cast", url="https://b", image="images/b.png"),
+        ),
+        chapters=(
+            Chapter(start=0.0, title="A", source=Source(path=path, line=7)),
+            Chapter(start=61.25, title="B", url="https://c", image="images/c.png", source=Source(path=path, line=8)),
+        ),
+        soundbites=(Soundbite(start=1.5, duration=2.0, title="s", source=Source(path=path)),),
+    )
+
+
+def _registry() -> dict[str, tuple[Person, Path]]:
+    file = Path("/show/guests/ada.yaml")
+    ada = Person(
+        name="Ada", id="ada", bio="b", social=(("x", "https://x"),), source=Source(path=file, line=1), lines=(("", 1),)
+    )
+    return {"ada": (ada, file)}
+
+
+def _flat_again(episode: Episode, registry: dict[str, tuple[Person, Path]]) -> tuple[object, object]:
+    data = json.loads(json.dumps(episodecache.encode_episode(episode, registry), ensure_ascii=False))
+    return data, episodecache.decode_episode(data, episode.path, registry)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        datetime(2011, 2, 21, 9, tzinfo=ZoneInfo("Europe/Paris")),
+        datetime(2011, 2, 21, 9, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(2011, 2, 21, 9),
+    ],
+)
+def test_an_episode_of_the_usual_shape_is_written_flat_and_read_back_exactly(date: datetime) -> None:
+    registry = _registry()
+    episode = replace(_usual(registry), date=date)
+    data, again = _flat_again(episode, registry)
+    assert isinstance(data, list) and data[0] == "E"
+    assert episodecache.same(again, episode)
+    assert isinstance(again, Episode) and again.date.tzname() == date.tzname()
+    # The registry's guest is the registry's own object; the changed reference is not.
+    assert again.guests[0] is registry["ada"][0]
+    assert again.guests[1] is not registry["ada"][0] and again.guests[1].role == "host"
+    assert again.guests[1].source == registry["ada"][0].source and again.guests[1].lines == (("", 1),)
+    for other in (replace(episode, declared_audio=None, transcripts=()), replace(episode, links=(), guests=())):
+        data, again = _flat_again(other, registry)
+        assert data[0] == "E" and episodecache.same(again, other)  # type: ignore[index]
+
+
+def test_an_episode_of_another_shape_is_written_nested_and_read_back_exactly() -> None:
+    registry = _registry()
+    usual = _usual(registry)
+    for episode in (
+        _full(),  # a chapter located nowhere
+        replace(usual, links=(Link(title="L", url="http://l", source=Source(path=Path("/show/other.yaml"))),)),
+        replace(usual, chapters=(Chapter(start=0.0, title="A", source=Source(path=usual.path, line=True)),)),
+    ):
+        data, again = _flat_again(episode, registry)
+        assert isinstance(data, list) and data[0] == "C"
+        assert episodecache.same(again, episode)
+
+
+def test_the_sample_show_is_read_back_flat_without_a_call_per_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = load_project(copy_sample_show(tmp_path / "show"), cache=False)
+    calls = []
+    nested = episodecache._decode
+
+    def counted(data: object, paths: dict[str, Path]) -> object:
+        calls.append(data)
+        return nested(data, paths)
+
+    monkeypatch.setattr(episodecache, "_decode", counted)
+    registry = {
+        person.id: (person, person.source.path)
+        for e in project.episodes
+        for person in e.guests
+        if person.id and person.source
+    }
+    for episode in project.episodes:
+        data, again = _flat_again(episode, registry)
+        assert isinstance(data, list) and data[0] == "E"
+        assert episodecache.same(again, episode)
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-1],
+        lambda data: [*data, 1],
+        lambda data: [*data[:3], ["t", 2011, 13, 1, 0, 0, 0, 0, None], *data[4:]],
+        lambda data: [*data[:3], "2011-02-21", *data[4:]],
+        lambda data: [*data[:5], ["C", "Popen", "ls"], *data[6:]],
+        lambda data: [*data[:5], ["T"], *data[6:]],
+        lambda data: [*data[:12], ["bob"], *data[13:]],
+        lambda data: [*data[:12], [["Bob"]], *data[13:]],
+        lambda data: [*data[:12], "ada", *data[13:]],
+        lambda data: [*data[:12], [[*data[12][2][:7], ["x"], *data[12][2][8:]]], *data[13:]],
+        lambda data: [*data[:12], [[*data[12][2][:8], ["a/b.yaml"], *data[12][2][9:]]], *data[13:]],
+        lambda data: [*data[:13], data[13][:-1], *data[14:]],
+        lambda data: [*data[:15], data[15][:-1], *data[16:]],
+        lambda data: [*data[:15], {"a": 1}, *data[16:]],
+        lambda data: [*data[:16], data[16][:-1], *data[17:]],
+        lambda data: [*data[:17], [3, "fr", 1], *data[18:]],
+        lambda data: [*data[:-1], ["L", "a", "1"]],
+        lambda data: [*data[:-1], "L"],
+    ],
+)
+def test_a_damaged_flat_episode_is_refused(damage: Any) -> None:
+    registry = _registry()
+    data, _ = _flat_again(_usual(registry), registry)
+    # What the loader catches around decode: anything else would stop a publish.
+    with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
+        episodecache.decode_episode(damage(data), Path("/show/episodes/001-a.yaml"), registry)

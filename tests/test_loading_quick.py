@@ -18,6 +18,9 @@ from entretiens.publish import publish
 from entretiens.yamlfile import FieldReader
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
+#: Long enough ago that the cache trusts a file's stamp (see unitcache.RACY_NS).
+_PAST_NS = 1_600_000_000 * 10**9
+
 
 def _tree(tmp_path: Path) -> Path:
     root = (tmp_path / "show").resolve()
@@ -109,6 +112,17 @@ def test_the_quick_media_path_is_taken_for_plain_files(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     taken = [text for text in NAMES if _files.plain_media(root, text)]
     assert taken == ["audio/a.mp3", "audio/deep/b.mp3"]
+
+
+def test_what_a_load_has_seen_answers_as_a_fresh_look(tmp_path: Path) -> None:
+    # A load remembers each file and folder it checked: an absolute name must never be taken for
+    # a folder it remembers, nor the second look at a name differ from the first.
+    root = _tree(tmp_path)
+    names = [*NAMES, str(root / "audio"), f"{root}/audio/a.mp3", str(root / "audio" / "deep")]
+    seen: dict[str, bool] = {}
+    for text in [*names, *reversed(names), *names]:
+        assert _files.plain_media(root, text, seen) == _files.plain_media(root, text), text
+    assert seen[str(root / "audio")] is True and seen["audio/a.mp3"] is True
 
 
 def _episode_files(tmp_path: Path, link_folder: str | None) -> Path:
@@ -335,3 +349,28 @@ def test_a_cached_load_stats_each_episode_file_once(tmp_path: Path, monkeypatch:
     assert _outcome(root) == expected
     assert len(counted) == len(list((root / "episodes").glob("*.yaml"))) > 3
     assert set(counted.values()) == {1}
+
+
+def test_a_cached_load_looks_at_each_media_file_and_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every episode names a file of audio/: the folder was looked at once per episode.
+    root = copy_sample_show(tmp_path / "show")
+    (root / "episodes" / "007-teletravail.yaml").unlink()
+    for file in root.rglob("*.yaml"):
+        os.utime(file, ns=(_PAST_NS, _PAST_NS))  # old enough for the cache to keep what is read
+    publish(root, now=SAMPLE_NOW)
+    expected = _outcome(root)
+    audio = [episode.audio for episode in loading.load_project(root, cache=False).episodes]
+    counted: dict[str, int] = {}
+    original = os.lstat
+
+    def counting(path: str | Path, *args: object, **kwargs: bool) -> os.stat_result:
+        counted[str(path)] = counted.get(str(path), 0) + 1
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    assert _outcome(root) == expected
+    assert len(audio) > 3 and all(text.startswith("audio/") for text in audio)
+    assert counted[str(root / "audio")] == 1
+    assert all(counted[f"{root}/{text}"] == 1 for text in audio)

@@ -75,8 +75,10 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
         episode_files = yaml_files(root / EPISODES_DIR, problems, stats=stats)
         if parses is not None:
             context = _episode_context(zone, language, registry)
+            # The media files of a show share their folders (audio/), and many share a cover.
+            media: dict[str, bool] = {}
             found = (
-                _kept_episode(parses, context, root, path, zone, language, registry, problems, stats.get(path))
+                _kept_episode(parses, context, root, path, zone, language, registry, problems, stats.get(path), media)
                 for path in episode_files
             )
         else:
@@ -141,6 +143,7 @@ def _kept_episode(
     registry: dict[str, tuple[Person, Path]],
     problems: list[Problem],
     status: os.stat_result | None = None,
+    media: dict[str, bool] | None = None,
 ) -> Episode | None:
     """:func:`load_episode`, or the episode it built from the same file last time.
 
@@ -149,6 +152,7 @@ def _kept_episode(
     every file it names went through that quick check; anything else is built as usual.
 
     :param status: the file's status, when the listing took it already (before any reading).
+    :param media: what this load found of the files and folders it checked (see :func:`plain_media`).
     """
     stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
     key = f"episode {context} {path}"
@@ -157,8 +161,10 @@ def _kept_episode(
             entry = found[0]
             if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
                 raise ValueError("not an entry")
-            episode = episodecache.decode(entry[1], paths=(path,))
-            if type(episode) is Episode and all(type(text) is str and plain_media(root, text) for text in entry[0]):
+            episode = episodecache.decode_episode(entry[1], path, registry)
+            if type(episode) is Episode and all(
+                type(text) is str and plain_media(root, text, media) for text in entry[0]
+            ):
                 # Its parse stays in the store: a change of the show's settings needs it again.
                 parses.touch(str(path), stamp)
                 return episode
@@ -172,15 +178,22 @@ def _kept_episode(
     )
     if episode is None or stamp is None or len(problems) != before or None in checked or not parses.keeps(stamp):
         return episode
-    _keep_episode(parses, key, stamp, episode, checked)
+    _keep_episode(parses, key, stamp, episode, checked, registry)
     return episode
 
 
-def _keep_episode(parses: ParseCache, key: str, stamp: Stamp, episode: Episode, named: list[str | None]) -> None:
+def _keep_episode(
+    parses: ParseCache,
+    key: str,
+    stamp: Stamp,
+    episode: Episode,
+    named: list[str | None],
+    registry: dict[str, tuple[Person, Path]],
+) -> None:
     """Keep an episode when what would be read back is exactly it."""
     try:
-        text = yamlcache.dumps([named, episodecache.encode(episode)])
-        again = episodecache.decode(json.loads(text)[1], paths=(episode.path,))
+        text = yamlcache.dumps([named, episodecache.encode_episode(episode, registry)])
+        again = episodecache.decode_episode(json.loads(text)[1], episode.path, registry)
     except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
         return
     if episodecache.same(again, episode):

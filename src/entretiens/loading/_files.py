@@ -236,28 +236,42 @@ def show_file(reader: FieldReader, text: str, field: str, line: int | None) -> s
     return relative.as_posix()
 
 
-def plain_media(root: Path, text: str) -> bool:
+def plain_media(root: Path, text: str, seen: dict[str, bool] | None = None) -> bool:
     """Whether :func:`show_file` would take ``text`` as it is, known from one ``lstat`` per part.
 
     True when it names, by plain parts (no empty part, ``.`` or ``..``), a regular file under
     real folders, none of them a link, and nothing private: then the file is its own real path.
     Anything else goes the long way, which says what is wrong. ``root`` is real (the loader
     resolves it).
+
+    :param seen: what one load found already, by path (files and folders): each is checked
+        once a load, not once per episode that names it (``audio/`` for every episode).
     """
     parts = text.split("/")
     if text.lower().endswith((".yaml", ".yml")) or any(
         part in ("", ".", "..") or part in _PRIVATE_FOLDERS for part in parts
     ):
         return False
+    # A name taken here is relative: it never meets the folders' keys, which are absolute.
+    if seen is not None and (known := seen.get(text)) is not None:
+        return known
     path = str(root)
     try:
         for part in parts[:-1]:
             path = f"{path}/{part}"
-            if not stat.S_ISDIR(os.lstat(path).st_mode):
+            folder = seen.get(path) if seen is not None else None
+            if folder is None:
+                folder = stat.S_ISDIR(os.lstat(path).st_mode)
+                if seen is not None:
+                    seen[path] = folder
+            if not folder:
                 return False
-        return stat.S_ISREG(os.lstat(f"{path}/{parts[-1]}").st_mode)
+        plain = stat.S_ISREG(os.lstat(f"{path}/{parts[-1]}").st_mode)
     except (OSError, ValueError):
         return False
+    if seen is not None:
+        seen[text] = plain
+    return plain
 
 
 def show_root(path: Path) -> Path:
