@@ -97,3 +97,35 @@ def test_each_audio_file_is_stated_once_and_stamped_as_prepare_would(
     assert (
         releases.prepare(project, published, infos, stamps).releases[0].audio_stamp != prepared.releases[0].audio_stamp
     )
+
+
+def test_each_audio_file_path_is_made_once_for_probe_and_prepare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = load_project(copy_sample_show(tmp_path / "show"))
+    published, _drafts, _scheduled = releases.select(project, SAMPLE_NOW)
+    releases.probe_each(project, published)
+    files: dict[str, Path] = {}
+    answered: list[Path] = []
+    original = releases._answer
+
+    def answer(path: Path, *args: object) -> object:
+        answered.append(path)
+        return original(path, *args)  # type: ignore[arg-type]
+
+    stamps: dict[str, releases.Stamp] = {}
+    with monkeypatch.context() as patched:
+        patched.setattr(releases, "_answer", answer)
+        infos, problems = releases.probe_each(project, published, stamps=stamps, files=files)
+    prepared = releases.prepare(project, published, infos, stamps, files)
+    assert problems == []
+    local = [episode.audio for episode in published if not is_remote(episode.audio)]
+    assert len(local) > 3 and set(files) == set(local)
+    assert all(files[text] == project.show.root / text for text in local)
+    assert [id(path) for path in answered] == [id(files[text]) for text in local]
+    assert all(
+        release.audio_file is files[release.episode.audio]
+        for release in prepared.releases
+        if not is_remote(release.episode.audio)
+    )
+    assert prepared == releases.prepare(project, published, infos, stamps)

@@ -112,9 +112,12 @@ def build(
     measured.sort(key=lambda e: (e.date, e.slug))
     # Each audio file stat'ed once: prepare takes the stamps its measure was taken or checked at.
     stamps: dict[str, releases.Stamp] = {}
-    infos, failures = releases.probe_each(project, measured, progress=progress, use_cache=use_cache, stamps=stamps)
+    audio_files: dict[str, Path] = {}
+    infos, failures = releases.probe_each(
+        project, measured, progress=progress, use_cache=use_cache, stamps=stamps, files=audio_files
+    )
     problems += failures
-    prepared = releases.prepare(project, measured, infos, stamps)
+    prepared = releases.prepare(project, measured, infos, stamps, audio_files)
     problems += prepared.problems
     result.checked = prepared.releases
     version = buildrecord.code()
