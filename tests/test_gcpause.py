@@ -1,16 +1,20 @@
-"""The cycle collector is paused while a show's caches are read back, and only then."""
+"""The cycle collector is paused while a show's caches are read back, and only then; a build holds
+the loaded show out of its passes and hands it back when it ends."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from entretiens import audio, gcpause, releases
+from entretiens import audio, gcpause, loading, pipeline, releases
 from entretiens.loading import load_project
+from entretiens.model import Project
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -92,3 +96,73 @@ def test_a_callers_pause_holds() -> None:
     with gcpause.paused():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+class _Knot:
+    """A cycle: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_build_holds_the_loaded_show_out_of_the_collector_and_hands_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    knots: list[weakref.ref[_Knot]] = []
+    seen: list[tuple[int, bool]] = []
+    original_load, original_probe = loading.load_project, releases.probe_each
+
+    def load_project(*args: Any, **kwargs: Any) -> Project:
+        # Garbage with a cycle, alive when the show is loaded (as a serve build's can be).
+        knots.append(weakref.ref(_Knot()))
+        return original_load(*args, **kwargs)
+
+    def probe_each(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        seen.append((gc.get_freeze_count(), knots[-1]() is not None))
+        return original_probe(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "load_project", load_project)
+    monkeypatch.setattr(releases, "probe_each", probe_each)
+    assert gc.get_freeze_count() == 0
+    for _ in range(2):  # serve builds again and again in one process
+        built = pipeline.build(root, now=SAMPLE_NOW)
+        assert not built.errors
+        assert gc.get_freeze_count() == 0
+        gc.collect()
+        assert knots[-1]() is None
+    # Held during the build: frozen, a full pass did not free the knot.
+    assert all(count > 1000 and alive for count, alive in seen) and len(seen) == 2
+
+
+def test_a_failed_build_hands_the_show_back_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    seen: list[int] = []
+
+    def prepare(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(releases, "prepare", prepare)
+    with pytest.raises(RuntimeError):
+        pipeline.build(root, now=SAMPLE_NOW)
+    assert seen[0] > 1000
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_callers_freeze_is_left_alone(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    knot = weakref.ref(_Knot())
+    gc.freeze()
+    try:
+        pipeline.build(root, now=SAMPLE_NOW)
+        gc.collect()
+        assert knot() is not None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    gc.collect()
+    assert knot() is None
+    gcpause.hold()  # outside a build: nothing
+    assert gc.get_freeze_count() == 0

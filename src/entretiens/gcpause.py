@@ -8,13 +8,30 @@ phases build holds no cycle (JSON values, frozen dataclasses), and reference cou
 by itself, so the collector is paused while they run and resumed after, when its next pass
 catches any cycle made meanwhile. Never around code that starts processes: a forked worker
 would inherit the pause.
+
+The loaded show then lives as long as the build, and every full pass of the collector during
+the build walks it again (pages, checks and feed make millions of new containers). A build
+:func:`hold` s what is alive once the show is loaded: out of the collector's passes
+(``gc.freeze``) until the build returns (:func:`thawed`), when it is handed back, so that a
+process that builds again and again (``serve``) frees what became garbage meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+_lock = threading.Lock()
+#: Calls of :func:`thawed` functions running (any thread), and whether a :func:`hold` froze.
+_running = 0
+_frozen = False
 
 
 @contextlib.contextmanager
@@ -28,3 +45,36 @@ def paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def thawed(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``function``, after which what a :func:`hold` inside it froze is handed back to the collector."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        global _running, _frozen
+        with _lock:
+            _running += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            with _lock:
+                _running -= 1
+                if not _running and _frozen:
+                    _frozen = False
+                    gc.unfreeze()
+
+    return wrapper
+
+
+def hold() -> None:
+    """Every object alive now out of the collector's passes until the :func:`thawed` call ends.
+
+    Nothing happens outside such a call, with the collector off, or when something else froze
+    objects already (``gc.unfreeze`` would hand back theirs too).
+    """
+    global _frozen
+    with _lock:
+        if _running and not _frozen and gc.isenabled() and gc.get_freeze_count() == 0:
+            gc.freeze()
+            _frozen = True

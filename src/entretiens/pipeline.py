@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from . import buildrecord, checks, dates, feedlint, files, layout, loading, output, releases, state, unitcache
+from . import buildrecord, checks, dates, feedlint, files, gcpause, layout, loading, output, releases, state, unitcache
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
 from .model import Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
 from .output import Content, WriteReport
@@ -62,6 +62,7 @@ class Build:
         return content if isinstance(content, bytes) else content.read_bytes()
 
 
+@gcpause.thawed
 @buildrecord.under_one_code
 def build(
     show_dir: Path,
@@ -103,6 +104,8 @@ def build(
         project = loading.load_project(root, previous=previous)
     except ConfigError as exc:
         return Build(root=root, now=moment, problems=list(exc.problems))
+    # The loaded show lives as long as the build: out of the collector's full passes (gcpause).
+    gcpause.hold()
     problems = list(project.warnings)
     published, drafts, scheduled = releases.select(project, moment, include_future=include_future)
     result = Build(root=root, now=moment, problems=problems, project=project, drafts=tuple(drafts))
