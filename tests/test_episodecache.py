@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -272,3 +273,25 @@ def test_a_damaged_flat_episode_is_refused(damage: Any) -> None:
     # What the loader catches around decode: anything else would stop a publish.
     with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
         episodecache.decode_episode(damage(data), Path("/show/episodes/001-a.yaml"), registry)
+
+
+@pytest.mark.parametrize(
+    ("cls", "written"),
+    [
+        (
+            Episode,
+            "slug path title date audio declared_audio number season season_name episode_type summary notes guests "
+            "links quote chapters soundbites transcripts cover_image explicit guid draft imported lines",
+        ),
+        (Person, "name id role group bio url image social source lines"),
+        (Link, "title url source"),
+        (Chapter, "start title url image source"),
+        (Soundbite, "start duration title source"),
+        (Transcript, "path language source"),
+    ],
+)
+def test_the_flat_form_knows_every_field(cls: type, written: str) -> None:
+    # A field the flat form does not write would be read back as its default: such an episode
+    # is never kept (reading it back differs), and every build would make it again. Add it to
+    # encode_episode and decode_episode.
+    assert [field.name for field in dataclasses.fields(cls)] == written.split()
