@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from entretiens import audio, gcpause, loading, pipeline, releases
+from entretiens import audio, files, gcpause, loading, pipeline, releases
 from entretiens.loading import load_project
 from entretiens.model import Project
 from entretiens.publish import publish
@@ -166,3 +166,37 @@ def test_a_callers_freeze_is_left_alone(tmp_path: Path) -> None:
     assert knot() is None
     gcpause.hold()  # outside a build: nothing
     assert gc.get_freeze_count() == 0
+
+
+def test_each_stage_adds_what_it_made_and_a_publish_holds_it_through_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    knots: list[weakref.ref[_Knot]] = []
+    seen: list[tuple[str, int, bool]] = []
+    original_probe, original_build, original_commit = releases.probe_each, files.build_files, pipeline.commit
+
+    def probe_each(*args: Any, **kwargs: Any) -> Any:
+        knots.append(weakref.ref(_Knot()))  # made after the show was held
+        return original_probe(*args, **kwargs)
+
+    def build_files(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        seen.append(("files", gc.get_freeze_count(), knots[-1]() is not None))
+        return original_build(*args, **kwargs)
+
+    def commit(*args: Any, **kwargs: Any) -> Any:
+        gc.collect()
+        seen.append(("commit", gc.get_freeze_count(), knots[-1]() is not None))
+        return original_commit(*args, **kwargs)
+
+    monkeypatch.setattr(releases, "probe_each", probe_each)
+    monkeypatch.setattr(files, "build_files", build_files)
+    monkeypatch.setattr(pipeline, "commit", commit)
+    publish(root, now=SAMPLE_NOW)
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert knots[-1]() is None
+    # Held by the hold after prepare, and still at the commit, after the build returned.
+    assert [(stage, alive) for stage, _count, alive in seen] == [("files", True), ("commit", True)]
+    assert seen[1][1] > seen[0][1] > 1000

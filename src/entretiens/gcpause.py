@@ -9,11 +9,13 @@ by itself, so the collector is paused while they run and resumed after, when its
 catches any cycle made meanwhile. Never around code that starts processes: a forked worker
 would inherit the pause.
 
-The loaded show then lives as long as the build, and every full pass of the collector during
-the build walks it again (pages, checks and feed make millions of new containers). A build
-:func:`hold` s what is alive once the show is loaded: out of the collector's passes
-(``gc.freeze``) until the build returns (:func:`thawed`), when it is handed back, so that a
-process that builds again and again (``serve``) frees what became garbage meanwhile.
+The loaded show then lives as long as the build, and so does what each stage makes, and every
+full pass of the collector during the build walked all of it again: at 10,000 episodes, 13
+full passes took about 4 of an edit's 16 CPU seconds. A build :func:`hold` s what is alive
+after each stage (the loaded show, the releases, the checks, the files): out of the
+collector's passes (``gc.freeze``) until the build, or the publish around it, returns
+(:func:`thawed`), when it is handed back, so that a process that builds again and again
+(``serve``) frees what became garbage meanwhile.
 """
 
 from __future__ import annotations
@@ -68,13 +70,14 @@ def thawed(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 def hold() -> None:
-    """Every object alive now out of the collector's passes until the :func:`thawed` call ends.
+    """Every object alive now out of the collector's passes until the :func:`thawed` call ends;
+    called again (after each stage of a build), those made since too.
 
     Nothing happens outside such a call, with the collector off, or when something else froze
-    objects already (``gc.unfreeze`` would hand back theirs too).
+    objects before the first hold (``gc.unfreeze`` would hand back theirs too).
     """
     global _frozen
     with _lock:
-        if _running and not _frozen and gc.isenabled() and gc.get_freeze_count() == 0:
+        if _running and gc.isenabled() and (_frozen or gc.get_freeze_count() == 0):
             gc.freeze()
             _frozen = True

@@ -104,7 +104,8 @@ def build(
         project = loading.load_project(root, previous=previous)
     except ConfigError as exc:
         return Build(root=root, now=moment, problems=list(exc.problems))
-    # The loaded show lives as long as the build: out of the collector's full passes (gcpause).
+    # The loaded show lives as long as the build: out of the collector's full passes (gcpause),
+    # and so does what each stage makes.
     gcpause.hold()
     problems = list(project.warnings)
     published, drafts, scheduled = releases.select(project, moment, include_future=include_future)
@@ -123,6 +124,7 @@ def build(
     prepared = releases.prepare(project, measured, infos, stamps, audio_files)
     problems += prepared.problems
     result.checked = prepared.releases
+    gcpause.hold()
     version = buildrecord.code()
     kept = unitcache.Units(root if use_cache else None, "checks", version=version)
     checks.start_checks()
@@ -134,6 +136,7 @@ def build(
     each = _episode_checks(kept, project.show, settings, prepared.releases, lines, digests)
     problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed
+    gcpause.hold()
     if not published:
         problems.append(releases.nothing_to_publish(root))
     out = {episode.slug for episode in published}
@@ -158,6 +161,7 @@ def build(
     try:
         result.files = files.build_files(project, result.releases, pages, items, digests, last_build=guess)
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
+        gcpause.hold()
     except EntretiensError as exc:
         problems.append(getattr(exc, "problem", None) or Problem(rule="build-error", message=str(exc)))
         # The units made so far are kept (not pruned: the others may still be in use).

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from . import buildrecord, layout, output, pipeline, state
+from . import buildrecord, gcpause, layout, output, pipeline, state
 from .errors import ConfigError, Problem, ProblemsError, StrictError
 from .model import Episode, Project, Release, is_remote
 from .output import Content, WriteReport
@@ -33,6 +33,8 @@ class PublishResult:
         return sum((r.audio.duration for r in self.releases), timedelta())
 
 
+# What the build held out of the cycle collector stays so through the commit (gcpause).
+@gcpause.thawed
 def publish(
     show_dir: Path,
     out_dir: Path | None = None,
