@@ -9,6 +9,7 @@ import io
 import json
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ class ImageCache:
         self._folder = _Folder.of(root)
         self._index = _Index.of(self._folder.path)
         self._checked = ledger(self._folder.ledger)
+        #: The folder as a path, which each kept picture's is made from (see :data:`_CHILD`).
+        self._parent = Stored(self._folder.path)
 
     def get(
         self, kind: str, identity: str, suffix: str, make: Callable[[], Made], *, keep: bool = True
@@ -125,7 +128,7 @@ class ImageCache:
                     known = None
             if known is not None:
                 index.note(name, hexdigest, *known)
-                kept = Stored(path)
+                kept: Stored = _CHILD(self._parent, name) if _CHILD is not None else self._parent / name
                 kept.sha256, kept.size, kept.marks = known[0], known[1], None
                 return kept
         data = make()
@@ -145,6 +148,15 @@ class ImageCache:
                 checked.wrote(written, len(data), digest)
                 return written
         return data
+
+
+#: Python 3.10 and 3.11 parse a whole path again for every Path made from one (where 3.12
+#: defers it): there, a kept picture's path is made as its folder's ``iterdir()`` makes a
+#: child's (as :mod:`entretiens.unitstore` makes a page's), its folder's parts and its name.
+#: A test checks it is the path ``Stored(text)`` is.
+_CHILD: Callable[[Stored, str], Stored] | None = (
+    getattr(Stored, "_make_child_relpath", None) if sys.version_info < (3, 12) else None
+)
 
 
 @dataclass(frozen=True, slots=True)
