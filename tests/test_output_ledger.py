@@ -257,3 +257,56 @@ def test_the_ledger_is_read_for_the_write_not_held_through_the_build(
     assert held == [0, 0]
     assert read == ["digests"]
     assert result.report is not None and result.report.read_back == 0 and result.report.written
+
+
+def test_an_edit_hashes_and_sorts_only_what_it_may_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    with monkeypatch.context() as settled:
+        settled.setattr(buildrecord, "FINE_RACY_NS", 0)
+        settled.setattr(buildrecord, "RACY_NS", 0)
+        ledger = write_tree(out, files, EMPTY).ledger
+        other = tmp_path / "other"
+        other_ledger = write_tree(other, files, EMPTY).ledger
+    # From now on, a stamp taken after a write is not settled (as in the same tick): no digest.
+    hashed: list[Content] = []
+    ordered: list[PurePosixPath] = []
+    digest, order = output._digest, output.path_order
+
+    def counted_digest(content: Content) -> str:
+        hashed.append(content)
+        return digest(content)
+
+    def counted_order(path: PurePosixPath) -> str:
+        ordered.append(path)
+        return order(path)
+
+    monkeypatch.setattr(output, "_digest", counted_digest)
+    monkeypatch.setattr(output, "path_order", counted_order)
+    # Another size: written without hashing it (nor reading it back); the others are hashed
+    # (text) or known by their digest (a kept page) or source (a copy); only the written sorted.
+    edited = {**files, PurePosixPath("1/page-4.html"): b"edited, longer"}
+    report = write_tree(out, edited, ledger)
+    assert [str(p) for p in report.written] == ["1/page-4.html"] and report.read_back == 0
+    assert b"edited, longer" not in hashed and len(hashed) == len(files)  # the others and the marker
+    assert ordered == [PurePosixPath("1/page-4.html")]
+    # The same size, other bytes: the digest tells, still without reading the old file.
+    same_size = {**files, PurePosixPath("1/page-4.html"): b"PAGE 4"}
+    with monkeypatch.context() as reading:
+        _no_reading(reading)
+        report = write_tree(other, same_size, other_ledger)
+    assert [str(p) for p in report.written] == ["1/page-4.html"]
+    assert _tree(other) == _tree(_fresh(tmp_path / "cold", same_size))
+    # Removed files are still found (and sorted): a folder's files gone.
+    fewer = {path: content for path, content in same_size.items() if path.parent.name != "2"}
+    report = write_tree(other, fewer, report.ledger)
+    assert [str(p) for p in report.removed] == sorted(str(p) for p in files if p.parent.name == "2")
+    assert report.ledger is not None and report.ledger.stats == buildrecord.outputs(other)
+    assert _tree(other) == _tree(_fresh(tmp_path / "cold2", fewer))
+
+
+def test_the_order_of_paths_as_a_string_is_their_order() -> None:
+    names = ["a", "a/b", "a-b", "a/b/c", "ab", "a.b/c", "a b/x", "a/b-c", "a/b/c-d", "é/a", "z", "A/b", "a/", "_/x"]
+    paths = [PurePosixPath(name) for name in names]
+    assert sorted(paths, key=output.path_order) == sorted(paths)

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 
 from . import layout, site
 from .model import Change, PublishState, Release, Show
-from .output import Content, Stored
+from .output import Content, Stored, path_order
 
 #: Files whose bytes are the show's own words and numbers; others count by name (generated
 #: images) or size (copied audio and artwork).
@@ -175,9 +175,10 @@ def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
     return hashlib.sha256(b"".join(records)).hexdigest()[:32]
 
 
-def _by_parts(item: tuple[PurePosixPath, Content]) -> tuple[str, ...]:
-    """The order of paths (PurePosixPath compares their parts), without their slow comparison."""
-    return item[0].parts
+def _by_parts(item: tuple[PurePosixPath, Content]) -> str:
+    """The order of paths (PurePosixPath compares their parts), from a string compared in C: no
+    ``.parts`` tuple made (and kept on each of 60,000 paths at 10,000 episodes)."""
+    return path_order(item[0])
 
 
 _TEXT_ENDINGS = tuple(_TEXT)

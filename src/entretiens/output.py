@@ -133,10 +133,10 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
     out_dir = _resolve(out_dir)
     taken = time.time_ns()
     found = buildrecord.outputs(out_dir) if out_dir.is_dir() else {}
-    report, digests, trusted = _compare(out_dir, files, found, kept)
+    report, proven = _compare(out_dir, files, found, kept, taken)
     if not report.changed and out_dir.is_dir():
         if kept is not None:
-            report.ledger = _ledger(files, found, digests, trusted, taken)
+            report.ledger = Ledger(stats=found, digests=proven)
         return _without_marker(report)
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
@@ -156,7 +156,7 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
             pass  # every file is back as it was: the whole tree is staged instead
         else:
             if kept is not None:
-                report.ledger = _ledger_in_place(out_dir, files, found, digests, trusted, taken, report)
+                report.ledger = _ledger_in_place(out_dir, files, found, proven, report)
             return _without_marker(report)
     parent = out_dir if mounted else out_dir.parent
     try:
@@ -187,34 +187,20 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
     if kept is not None:
         # Every file is a new name (a copy, or a hard link whose ctime moved): walked afresh.
         taken = time.time_ns()
-        report.ledger = _ledger(files, buildrecord.outputs(out_dir), digests, set(), taken)
+        report.ledger = _ledger(files, buildrecord.outputs(out_dir), taken)
     return _without_marker(report)
 
 
-def _ledger(
-    files: Mapping[PurePosixPath, Content],
-    stats: buildrecord.Stats,
-    digests: dict[str, str],
-    trusted: set[str],
-    taken: int,
-    fresh: Mapping[str, int] | None = None,
-) -> Ledger:
-    """The ledger of a folder holding ``files``, whose stamps are ``stats``, taken after ``taken``
-    (those in ``fresh``: after the moment given there).
-
-    A file proved from the previous ledger (``trusted``) keeps its digest: its stamp has not
-    moved since it had settled. Any other file gets one only if its stamp had settled when it
-    was taken; the others are compared by reading at the next write, and settle then.
-    """
-    moments = fresh or {}
+def _ledger(files: Mapping[PurePosixPath, Content], stats: buildrecord.Stats, taken: int) -> Ledger:
+    """The ledger of a folder holding ``files``, all new (staged), whose stamps are ``stats``,
+    taken after ``taken``: a file gets a digest only if its stamp had settled when it was taken;
+    the others are compared by reading at the next write, and settle then."""
     known: dict[str, str] = {}
     for path, content in files.items():
         name = str(path)
         stamp = stats.get(name)
-        if stamp is None:
-            continue
-        if name in trusted or buildrecord.settled(stamp, moments.get(name, taken)):
-            known[name] = digests.get(name) or _digest(content)
+        if stamp is not None and buildrecord.settled(stamp, taken):
+            known[name] = _digest(content)
     return Ledger(stats=stats, digests=known)
 
 
@@ -222,34 +208,38 @@ def _ledger_in_place(
     out_dir: Path,
     files: Mapping[PurePosixPath, Content],
     found: buildrecord.Stats,
-    digests: dict[str, str],
-    trusted: set[str],
-    taken: int,
+    proven: dict[str, str],
     report: WriteReport,
 ) -> Ledger:
-    """The ledger after an update in place: the walk before it, with the files written and
-    removed, and their folders (whose times moved), stamped again. No second walk."""
-    stats = dict(found)
+    """The ledger after an update in place: the walk before it (``found``, updated here) with
+    the files written and removed, and their folders (whose times moved), stamped again, and
+    the digests ``proven`` of the files left as they were. No second walk, no second pass over
+    every file: only what was written or removed is visited.
+
+    A file written now gets a digest only if its new stamp had settled when it was taken (a
+    tick after its write: seldom); it is compared by reading at the next write, and settles then.
+    """
+    stats = found
     folders: set[str] = set()
     for path in (*report.written, *report.removed):
         stats.pop(str(path), None)
         parts = path.parts
         folders.update("/".join(parts[:end]) + "/" for end in range(1, len(parts)))
     later = time.time_ns()
-    fresh: dict[str, int] = {}
     for path in report.written:
         name = str(path)
         with suppress(OSError):
             status = os.stat(out_dir / name)
-            stats[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-            fresh[name] = later
+            stamp = stats[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            if buildrecord.settled(stamp, later):
+                proven[name] = _digest(files[path])
     for folder in folders:
         stats.pop(folder, None)
         with suppress(OSError):
             status = os.lstat(out_dir / folder)
             if stat.S_ISDIR(status.st_mode):
                 stats[folder] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-    return _ledger(files, stats, digests, trusted, taken, fresh)
+    return Ledger(stats=stats, digests=proven)
 
 
 def _without_marker(report: WriteReport) -> WriteReport:
@@ -328,35 +318,48 @@ def _digest(content: Content) -> str:
 
 
 def _compare(
-    out_dir: Path, files: Mapping[PurePosixPath, Content], found: buildrecord.Stats, kept: Ledger | None
-) -> tuple[WriteReport, dict[str, str], set[str]]:
-    """What a write changes, the digests taken on the way, and the files proved unchanged from
-    ``kept`` (without reading them)."""
+    out_dir: Path,
+    files: Mapping[PurePosixPath, Content],
+    found: buildrecord.Stats,
+    kept: Ledger | None,
+    taken: int,
+) -> tuple[WriteReport, dict[str, str]]:
+    """What a write changes, and the digests of the files it leaves as they are, for the ledger
+    of the folder after it (``found`` was taken after ``taken``).
+
+    A file proved unchanged from ``kept`` (its stamp as the last write left it, and the digest
+    it kept is the content's) keeps its digest, without being read. A file read back and found
+    unchanged gets one if its stamp had settled when it was taken (:func:`buildrecord.settled`).
+    One pass over the files, in the build's order: only the files to write are sorted.
+    """
     report = WriteReport()
-    digests: dict[str, str] = {}
-    trusted: set[str] = set()
+    written, unchanged = report.written, report.unchanged
+    proven: dict[str, str] = {}
     recorded = kept.stats if kept is not None else {}
     known = kept.digests if kept is not None else {}
     if isinstance(known, buildrecord.Digests):
         known = known.read()  # looked up once per file: a plain dict
-    # By parts, the order of the paths themselves, without their slow comparison.
-    for path, content in sorted(files.items(), key=lambda item: item[0].parts):
+    matched = 0
+    for path, content in files.items():
         name = str(path)
         stamp = found.get(name)
         if stamp is None:
-            report.written.append(path)
+            written.append(path)
             continue
-        before = recorded.get(name)
-        if before == stamp and name in known:
+        matched += 1
+        before, digest = recorded.get(name), known.get(name)
+        if before == stamp and digest is not None:
             # As the last write left it (its stamp had settled): its digest says its bytes.
-            digest = digests[name] = _digest(content)
-            same = known[name] == digest and (digest != _COPY or _copied(stamp, content))
-            if same:
-                trusted.add(name)
-            elif digest == _COPY and known[name] == _COPY:
-                # Its source was touched (a re-export): the same bytes still leave the copy as it is.
+            if _sized(content, stamp[0]) and digest == _digest(content):
+                if digest != _COPY or _copied(stamp, content):
+                    proven[name] = digest
+                    unchanged.append(path)
+                    continue
+                # A copy whose source was touched (a re-export): the same bytes leave it as it is.
                 report.read_back += 1
                 same = _same(out_dir / path, content)
+            else:
+                same = False  # other bytes than those it holds: written, nothing read
         elif before is not None and before != stamp:
             # Changed since the last write (by hand, even with its mtime put back): read.
             report.read_back += 1
@@ -364,10 +367,32 @@ def _compare(
         else:
             report.read_back += 1
             same = _same(out_dir / path, content)
-        (report.unchanged if same else report.written).append(path)
-    wanted = {str(path) for path in files}
-    report.removed = sorted(PurePosixPath(name) for name in found if name[-1] != "/" and name not in wanted)
-    return report, digests, trusted
+        if not same:
+            written.append(path)
+            continue
+        unchanged.append(path)
+        if buildrecord.settled(stamp, taken):
+            proven[name] = _digest(content)
+    written.sort(key=path_order)
+    if matched < sum(1 for name in found if name[-1] != "/"):
+        wanted = {str(path) for path in files}
+        report.removed = sorted(
+            (PurePosixPath(name) for name in found if name[-1] != "/" and name not in wanted), key=path_order
+        )
+    return report, proven
+
+
+def path_order(path: PurePosixPath) -> str:
+    """The order of paths (by their parts, as PurePosixPath compares them) as a string key,
+    compared in C: "/" (the only separator) becomes the lowest character, which no name holds."""
+    return str(path).replace("/", "\0")
+
+
+def _sized(content: Content, size: int) -> bool:
+    """Whether ``content`` may be a file of ``size`` bytes (False: it cannot, so it is not hashed)."""
+    if isinstance(content, bytes):
+        return len(content) == size
+    return content.size == size if isinstance(content, Stored) else True
 
 
 def _copied(stamp: tuple[int, int, int, int], source: Content) -> bool:
