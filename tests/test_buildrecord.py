@@ -176,7 +176,8 @@ def test_an_edit_walks_the_show_once_and_records_that_walk(
     # What it recorded is what a walk after the build finds: the edit is in it.
     record = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
     assert record["inputs"] == {k: list(v) for k, v in buildrecord.inputs(show.resolve(), show / "public").items()}
-    assert record["outputs"] == {k: list(v) for k, v in buildrecord.outputs(public).items()}
+    kept = buildrecord.kept(show.resolve(), show / "public")
+    assert kept is not None and kept.stats == buildrecord.outputs(public)
 
 
 def test_an_unchanged_show_walks_the_show_and_the_output_once(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:

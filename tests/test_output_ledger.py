@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, output, pipeline
+from entretiens import buildrecord, inplace, journal, output, pipeline
 from entretiens.buildrecord import Ledger
 from entretiens.output import Content, stored, write_tree
 from entretiens.publish import publish
@@ -171,7 +171,7 @@ def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None
     root = copy_sample_show(tmp_path / "show")
     publish(root, now=SAMPLE_NOW)
     out = root / "public"
-    record, digests = root / buildrecord.RECORD, root / buildrecord.DIGESTS
+    record, stamps, digests = root / buildrecord.RECORD, root / buildrecord.STAMPS, root / buildrecord.DIGESTS
     kept = buildrecord.kept(root, out)
     assert kept is not None and kept.stats == buildrecord.outputs(out) and kept.digests
     assert buildrecord.kept(root, tmp_path / "elsewhere") is None  # another output folder
@@ -179,23 +179,40 @@ def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None
     for damaged in (
         record.read_text(encoding="utf-8")[:-10],  # cut short
         json.dumps({**document, "version": buildrecord.RECORD_VERSION - 1}),
-        json.dumps({**document, "outputs": {"feed.xml": ["a", 1]}}),
+        json.dumps({**document, "ledger": [["another", 10], document["ledger"][1]]}),
+        json.dumps({**document, "ledger": "none"}),
         "[]",
     ):
         record.write_text(damaged, encoding="utf-8")
         assert buildrecord.kept(root, out) is None
-    # Digests that are not the record's own (another publish's, damaged) are none at all.
     record.write_text(json.dumps(document), encoding="utf-8")
     assert buildrecord.kept(root, out) == kept
-    others = json.loads(digests.read_text(encoding="utf-8"))
-    for damaged in (
-        json.dumps({**others, "record": "another publish"}),
-        json.dumps({**others, "digests": ["not", "a", "mapping"]}),
-        digests.read_text(encoding="utf-8")[:-10],
+    # Stamps that are not the record's own (damaged, another publish's, appended to): no ledger.
+    stamped = stamps.read_bytes()
+    token = document["ledger"][0][0]
+    for broken in (
+        stamped[:-10],
+        stamped.replace(b'"feed.xml"', b'"feed.xmL"'),  # its digest no longer holds
+        stamped + stamped,
+        journal._line({"after": None, "token": token, "entries": {}}),  # another whole mapping
     ):
-        digests.write_text(damaged, encoding="utf-8")
+        stamps.write_bytes(broken)
+        assert buildrecord.kept(root, out) is None
+    # A journal that holds, named by the record, with entries that are not stamps.
+    forged = journal._line({"after": None, "token": token, "entries": {"feed.xml": ["a", 1, 2, 3]}})
+    stamps.write_bytes(forged)
+    record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], document["ledger"][1]]}))
+    assert buildrecord.kept(root, out) is None
+    stamps.write_bytes(stamped)
+    record.write_text(json.dumps(document), encoding="utf-8")
+    # Digests that are not the record's own: the stamps, with no digests at all.
+    hashed = digests.read_bytes()
+    for broken in (hashed[:-10], hashed.replace(b'"feed.xml"', b'"feed.xmL"'), b""):
+        digests.write_bytes(broken)
         again = buildrecord.kept(root, out)
         assert again is not None and again.stats == kept.stats and again.digests == {}
+    digests.write_bytes(hashed)
+    assert buildrecord.kept(root, out) == kept
 
 
 def test_a_page_changed_by_hand_is_restored_by_the_next_publish(tmp_path: Path) -> None:
@@ -229,22 +246,21 @@ def test_the_ledger_is_read_for_the_write_not_held_through_the_build(
     data = yaml.safe_load(episode.read_text(encoding="utf-8"))
     episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
     walked = buildrecord.look(root, None)[1] if checked_first else None
-    assert walked is None or walked.kept is not None
-    read: list[str] = []
-    real_digests = buildrecord._digests
+    assert walked is None or walked.ledger is not None
+    read: list[Path] = []
+    real_read = journal.read
 
-    def digests(*args: object) -> dict[str, str]:
-        read.append("digests")
-        return real_digests(*args)  # type: ignore[arg-type]
+    def journals(path: Path, *args: object) -> object:
+        read.append(path)
+        return real_read(path, *args)
 
-    monkeypatch.setattr(buildrecord, "_digests", digests)
+    monkeypatch.setattr(journal, "read", journals)
     held: list[int] = []
     real_build = pipeline.build
 
     def build(*args: object, **kwargs: object) -> pipeline.Build:
         gc.collect()
-        others = (EMPTY, walked.kept if walked is not None else None)
-        held.append(sum(type(o) is Ledger and all(o is not x for x in others) for o in gc.get_objects()))
+        held.append(sum(type(o) is Ledger and o is not EMPTY for o in gc.get_objects()))
         held.append(len(read))
         return real_build(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -255,7 +271,7 @@ def test_the_ledger_is_read_for_the_write_not_held_through_the_build(
         _no_reading(reading)
         result = publish(root, now=SAMPLE_NOW, walked=walked)
     assert held == [0, 0]
-    assert read == ["digests"]
+    assert read == [root / buildrecord.STAMPS, root / buildrecord.DIGESTS]
     assert result.report is not None and result.report.read_back == 0 and result.report.written
 
 

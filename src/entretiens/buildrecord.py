@@ -2,8 +2,8 @@
 
 After a publish, ``.entretiens/build.json`` keeps the size, modification and change times and
 inode of every file of the show folder (the inputs, as they were when the build began), the
-state of the output folder (the same of every file and folder; the SHA-256 of each file whose
-stamp had settled is kept beside it, see :class:`Ledger`), the options, the
+state of the output folder (the same of every file and folder, and the SHA-256 of each file
+whose stamp had settled, in journals beside it that it names, see :class:`Ledger`), the options, the
 code that built it, the first moment a scheduled episode comes out, and what the command
 printed (the summary and the warnings). When all of it still holds, the command repeats the
 summary and stops: nothing is read, built or written. Anything else, or a record that cannot be
@@ -28,16 +28,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
-from . import __version__
+from . import __version__, journal
 from .errors import Problem
 
 RECORD: Final = Path(".entretiens") / "build.json"
-#: The digests of the output's files, beside the record and tied to it (see :class:`Ledger`):
-#: a file of their own, since only a publish that writes needs them, not the check of an
-#: unchanged show (4 MB of JSON at 10,000 episodes).
-DIGESTS: Final = Path(".entretiens") / "output-digests.json"
+#: The output's ledger (see :class:`Ledger`), beside the record and named by it: journals
+#: (:mod:`entretiens.journal`) that a publish appends what it changed to. Files of their own:
+#: the check of an edited show needs neither, that of an unchanged show only the stamps.
+STAMPS: Final = Path(".entretiens") / "output-stamps.journal"
+DIGESTS: Final = Path(".entretiens") / "output-digests.journal"
+#: The digests as record version 2 kept them: removed by the next save.
+_OLD_DIGESTS: Final = Path(".entretiens") / "output-digests.json"
 #: Bump when the record's content changes meaning.
-RECORD_VERSION: Final = 2
+RECORD_VERSION: Final = 3
 #: Folders of the show folder that are never inputs: caches, version control, staging.
 _SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules", "__pycache__"})
 
@@ -226,6 +229,7 @@ def save(
     own: tuple[str, ...] = (),
     written: Stats,
     digests: Mapping[str, str] | None = None,
+    kept: Ledger | None = None,
     valid_until: datetime | None,
     summary: Summary,
 ) -> None:
@@ -234,15 +238,20 @@ def save(
     :param own: inputs this publish wrote itself after ``taken_ns`` (published.yaml): their
         recorded stats are those it left, so they are not suspected of a change in the same tick.
     :param written: the output as the write left it; ``digests``: the SHA-256 of its files
-        whose stamp had settled (see :class:`Ledger`).
+        whose stamp had settled (see :class:`Ledger`); ``kept``: the ledger the write started
+        from, as read from its journals: only what changed since is appended to them.
     """
-    # The digests first, under a name the record then gives: a record always names the digests
-    # of its own output, and digests left by another publish are never taken for them.
-    token = os.urandom(16).hex()
-    _write(root / DIGESTS, {"version": RECORD_VERSION, "record": token, "digests": dict(digests or {})})
+    # The ledger first, under names the record then gives: a record always names the ledger of
+    # its own output, and one left by another publish is never taken for it.
+    places = (
+        journal.write(root / STAMPS, written, _was(kept.stats, kept.places[0]) if kept else None),
+        journal.write(root / DIGESTS, digests or {}, _was(kept.digests, kept.places[1]) if kept else None),
+    )
+    with contextlib.suppress(OSError):
+        (root / _OLD_DIGESTS).unlink(missing_ok=True)
     document = {
         "version": RECORD_VERSION,
-        "digests": token,
+        "ledger": [None if place is None else [place.token, place.size] for place in places],
         "code": code(),
         "options": options,
         "taken_ns": taken_ns,
@@ -257,9 +266,14 @@ def save(
             "problems": [problem_to_json(p) for p in summary.problems],
         },
         "inputs": read,
-        "outputs": written,
     }
     _write(root / RECORD, document)
+
+
+def _was(
+    entries: Mapping[str, object], place: journal.Place | None
+) -> tuple[Mapping[str, object], journal.Place] | None:
+    return None if place is None else (entries, place)
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:
@@ -299,6 +313,9 @@ class Ledger:
 
     stats: Stats
     digests: Mapping[str, str]
+    #: Where the stamps and the digests were read from (their journals), for the next save to
+    #: append to; None: not read from there (written whole next).
+    places: tuple[journal.Place | None, journal.Place | None] = (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +329,8 @@ class Walked:
     out_dir: Path
     taken_ns: int
     read: Stats
-    #: The output as the last publish left it, from the record (None: no usable record).
-    kept: Ledger | None = None
+    #: The record's names of the output's ledger, read by the write (None: no usable record).
+    ledger: object = None
     #: :func:`code` as the check took it, for the command that follows (see :func:`one_code`).
     code: str | None = None
 
@@ -322,69 +339,39 @@ def kept(root: Path, out_dir: Path) -> Ledger | None:
     """The output as the last publish into ``out_dir`` left it, from the record, or None."""
     try:
         document = json.loads((root / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return _ledger(document, root, out_dir)
-
-
-def _ledger(document: object, root: Path, out_dir: Path) -> Ledger | None:
-    """The record's ledger of the output, if it is a record of ours for this output folder (with
-    no digests when those beside it are not the record's own)."""
-    if not isinstance(document, dict):
-        return None
-    try:
         if document["version"] != RECORD_VERSION or document["options"]["out_dir"] != str(out_dir.resolve()):
             return None
-        recorded = document["outputs"]
-        if not isinstance(recorded, dict):
-            return None
+        named = document["ledger"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return ledger(root, named)
+
+
+def ledger(root: Path, named: object) -> Ledger | None:
+    """The ledger a record names (:attr:`Walked.ledger`), from its journals; None if they are not
+    those (damaged, another publish's), and no digests if only those are not."""
+    stamps = _journal(root / STAMPS, named, 0)
+    if stamps is None:
+        return None
+    try:
         stats: Stats = {}
-        for path, entry in recorded.items():
+        for path, entry in stamps[0].items():
             size, mtime, ctime, inode = entry
             stats[path] = (int(size), int(mtime), int(ctime), int(inode))
-    except (KeyError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return None
-    return Ledger(stats=stats, digests=Digests(root, document.get("digests")))
+    digests = _journal(root / DIGESTS, named, 1)
+    if digests is None or not all(isinstance(value, str) for value in digests[0].values()):
+        return Ledger(stats=stats, digests={}, places=(stamps[1], None))
+    return Ledger(stats=stats, digests=digests[0], places=(stamps[1], digests[1]))
 
 
-class Digests(Mapping[str, str]):
-    """The digests written with a record, read from their file at their first use: a publish
-    takes the ledger before it builds and needs the digests only when it writes, and 60,000 of
-    them (at 10,000 episodes) are not held through the build."""
-
-    __slots__ = ("_read", "_root", "_token")
-
-    def __init__(self, root: Path, token: object) -> None:
-        self._root, self._token = root, token
-        self._read: dict[str, str] | None = None
-
-    def read(self) -> dict[str, str]:
-        """The digests, as a plain mapping (read once; none if those beside the record are not its own)."""
-        if self._read is None:
-            self._read = _digests(self._root, self._token)
-        return self._read
-
-    def __getitem__(self, path: str) -> str:
-        return self.read()[path]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.read())
-
-    def __len__(self) -> int:
-        return len(self.read())
-
-
-def _digests(root: Path, token: object) -> dict[str, str]:
-    """The digests written with the record that names them by ``token``; none if they are not those."""
-    try:
-        document = json.loads((root / DIGESTS).read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or document["version"] != RECORD_VERSION:
-            return {}
-        if not isinstance(token, str) or document["record"] != token or not isinstance(document["digests"], dict):
-            return {}
-        return {str(path): str(digest) for path, digest in document["digests"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+def _journal(path: Path, named: object, index: int) -> tuple[dict[str, Any], journal.Place] | None:
+    """The journal the record names ``named[index]`` (a token and a size), if it is that one."""
+    if not isinstance(named, list) or len(named) != 2 or not isinstance(named[index], list) or len(named[index]) != 2:
+        return None
+    token, size = named[index]
+    return journal.read(path, token, size)
 
 
 def unchanged(
@@ -432,10 +419,14 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         own = set(document["own"])
         newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
         # A change: the publish that follows gets the output's ledger too (not read when unchanged).
+        # A change: the publish that follows reads the output's ledger when it writes (not held
+        # through its build), from the journals the record names.
+        walked = replace(walked, ledger=document["ledger"])
         if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
-            return None, replace(walked, kept=_ledger(document, root, out_dir))
-        if not _same(document["outputs"], outputs(out_dir)):
-            return None, replace(walked, kept=_ledger(document, root, out_dir))
+            return None, walked
+        stamps = _journal(root / STAMPS, document["ledger"], 0)
+        if stamps is None or not _same(stamps[0], outputs(out_dir)):
+            return None, walked
         data = document["summary"]
         return Summary(
             episodes=int(data["episodes"]),

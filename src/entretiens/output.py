@@ -337,8 +337,6 @@ def _compare(
     proven: dict[str, str] = {}
     recorded = kept.stats if kept is not None else {}
     known = kept.digests if kept is not None else {}
-    if isinstance(known, buildrecord.Digests):
-        known = known.read()  # looked up once per file: a plain dict
     matched = 0
     for path, content in files.items():
         name = str(path)

@@ -92,14 +92,13 @@ def _publish(
     output.check_target(target, root)
     # The inputs as they are before anything is read: a file changed during the build has a
     # newer mtime than recorded, so the next run rebuilds.
+    # The ledger of the output is read once built (below): not held through the build.
     if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
-        taken, read, kept = walked.taken_ns, None if dry_run else walked.read, walked.kept
-        ledger_read = True
+        taken, read, named = walked.taken_ns, None if dry_run else walked.read, walked.ledger
     else:
         taken = buildrecord.now_ns()
         read = None if dry_run else buildrecord.inputs(root, target)
-        # The ledger of the output is read once built (below): not held through the build.
-        kept, ledger_read = None, False
+        named = None
     built = pipeline.build(
         show_dir,
         now=now,
@@ -116,21 +115,26 @@ def _publish(
             buildrecord.forget(root)
         raise
     if read is not None:
-        if not ledger_read:
-            kept = buildrecord.kept(root, target)
-        buildrecord.forget(root)
         # The output as the last publish left it (none known: an empty ledger), so that the files
         # it proves unchanged are not read back, and the new one is recorded without a walk.
+        kept = buildrecord.ledger(root, named) if named is not None else buildrecord.kept(root, target)
+        buildrecord.forget(root)
         written = pipeline.commit(built, target, pin_guids=True, kept=kept or buildrecord.Ledger(stats={}, digests={}))
         result.report = written.report
         result.state_written = written.state_written
         options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
-        _record(built, result, read, taken, options=options)
+        _record(built, result, read, taken, options=options, kept=kept)
     return result
 
 
 def _record(
-    built: pipeline.Build, result: PublishResult, read: buildrecord.Stats, taken: int, *, options: dict[str, object]
+    built: pipeline.Build,
+    result: PublishResult,
+    read: buildrecord.Stats,
+    taken: int,
+    *,
+    options: dict[str, object],
+    kept: buildrecord.Ledger | None,
 ) -> None:
     """Save what this publish read and wrote, so that an identical next run can stop at once.
 
@@ -166,6 +170,7 @@ def _record(
         own=own,
         written=ledger.stats if ledger is not None else buildrecord.outputs(result.out_dir),
         digests=ledger.digests if ledger is not None else None,
+        kept=kept,
         valid_until=min(later, default=None),
         summary=summary,
     )

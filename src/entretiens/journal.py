@@ -1,0 +1,127 @@
+"""A mapping kept in a file between publishes, written whole once, then appended to with the
+entries each publish changed: the output's ledger (see :class:`entretiens.buildrecord.Ledger`).
+
+At 10,000 episodes the ledger is 80,000 stamps and 60,000 digests; an edit changes a few dozen
+of them. Writing the whole mapping as JSON at every publish cost more than the rest of the
+record; here a publish appends one line with what changed (or rewrites the file whole, when
+the lines since the last whole write hold a quarter as many entries as it, or the file is not
+the one it read).
+
+Each line is the SHA-256 (hex) of its JSON, a space, and the JSON: ``{"after": <the token of
+the line before, or null for a whole mapping>, "token": <this line's>, "entries": {key: value,
+or null for a key removed}}``. A file is only read as the one a record names, by the token of
+its last line and its size: a line damaged, cut short, appended by another publish or missing,
+and the file is not read at all (the caller then has no ledger, and compares by reading, as
+with none). Our own checked format: no pickle, nothing a show folder could carry runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: A file whose changed lines hold more entries than this share of its whole mapping is written whole.
+_SHARE = 4
+#: ... and so is one with this many lines.
+_MAX_LINES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A journal as read or written: what a record names it by, and what the next append needs."""
+
+    token: str
+    size: int
+    #: Lines in the file, and entries in the first (whole) one and in those after it.
+    lines: int = 1
+    whole: int = 0
+    changed: int = 0
+
+
+def read(path: Path, token: object, size: object) -> tuple[dict[str, Any], Place] | None:
+    """The mapping a journal holds, if it is the one written with ``token`` and ``size``."""
+    if not isinstance(token, str) or not isinstance(size, int):
+        return None
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(size + 1)
+    except OSError:
+        return None
+    if len(data) != size or not data.endswith(b"\n"):
+        return None
+    entries: dict[str, Any] = {}
+    after: str | None = None
+    whole = changed = lines = 0
+    start = 0
+    try:
+        while start < size:
+            end = data.index(b"\n", start)
+            digest, text = data[start : start + 64], data[start + 65 : end]
+            if data[start + 64 : start + 65] != b" " or hashlib.sha256(text).hexdigest().encode() != digest:
+                return None
+            line = json.loads(text)
+            if not isinstance(line, dict) or line["after"] != after or not isinstance(line["entries"], dict):
+                return None
+            if after is None:
+                entries = line["entries"]
+                whole = len(entries)
+            else:
+                for key, value in line["entries"].items():
+                    if value is None:
+                        entries.pop(key, None)
+                    else:
+                        entries[key] = value
+                changed += len(line["entries"])
+            after = line["token"]
+            if not isinstance(after, str):
+                return None
+            lines += 1
+            start = end + 1
+    except (ValueError, KeyError, TypeError):
+        return None
+    if after != token:
+        return None
+    return entries, Place(token=token, size=size, lines=lines, whole=whole, changed=changed)
+
+
+def write(path: Path, entries: Mapping[str, Any], read: tuple[Mapping[str, Any], Place] | None = None) -> Place | None:
+    """Keep ``entries`` in ``path``: appended as what changed since ``read`` (the mapping this
+    journal held, and where, as :func:`read` gave it), or written whole. None: it could not be
+    written (no error: the ledger only ever saves time)."""
+    token = os.urandom(16).hex()
+    if read is not None:
+        before, place = read
+        changes: dict[str, Any] = {key: value for key, value in entries.items() if before.get(key) != value}
+        changes.update(dict.fromkeys(before.keys() - entries.keys()))
+        if place.lines < _MAX_LINES and (place.changed + len(changes)) * _SHARE <= max(place.whole, 1):
+            line = _line({"after": place.token, "token": token, "entries": changes})
+            try:
+                with path.open("r+b") as stream:
+                    # Appended only to the file as it was read: another publish's lines, or a
+                    # file replaced since, and it is written whole instead.
+                    if stream.seek(0, os.SEEK_END) == place.size:
+                        stream.write(line)
+                        size = place.size + len(line)
+                        return Place(token, size, place.lines + 1, place.whole, place.changed + len(changes))
+            except OSError:
+                pass
+    line = _line({"after": None, "token": token, "entries": dict(entries)})
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(line)
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return None
+    return Place(token, len(line), 1, len(entries), 0)
+
+
+def _line(document: dict[str, Any]) -> bytes:
+    text = json.dumps(document, separators=(",", ":")).encode()
+    return hashlib.sha256(text).hexdigest().encode() + b" " + text + b"\n"

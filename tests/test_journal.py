@@ -1,0 +1,113 @@
+"""The output's ledger as a journal: written whole once, then appended to with what each
+publish changed; read only as the file its record names, whole and unbroken."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entretiens import buildrecord, inplace, journal
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _entries(count: int) -> dict[str, object]:
+    return {f"{n % 7}/page-{n}.html": [n, n * 10, n * 11, n + 3] for n in range(count)}
+
+
+def test_appended_changes_read_back_as_the_whole_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "stamps.journal"
+    first = _entries(100)
+    place = journal.write(path, first)
+    assert place is not None and place.lines == 1 and path.stat().st_size == place.size
+    assert journal.read(path, place.token, place.size) == (first, place)
+    # A few changes, one removal: one line appended, the file otherwise as it was.
+    second = {**first, "1/page-1.html": [9, 9, 9, 9], "new/page.html": [1, 2, 3, 4]}
+    del second["2/page-2.html"]
+    before = path.read_bytes()
+    appended = journal.write(path, second, (first, place))
+    assert appended is not None and appended.lines == 2 and appended.changed == 3
+    data = path.read_bytes()
+    assert data.startswith(before) and len(data) - len(before) < len(before) // 10
+    read = journal.read(path, appended.token, appended.size)
+    assert read is not None and read[0] == second
+    # The earlier token and size no longer name this file.
+    assert journal.read(path, place.token, place.size) is None
+    assert journal.read(path, place.token, appended.size) is None
+
+
+def test_many_changes_write_the_journal_whole(tmp_path: Path) -> None:
+    path = tmp_path / "stamps.journal"
+    first = _entries(40)
+    place = journal.write(path, first)
+    assert place is not None
+    changed = {key: [0, 0, 0, 0] for key in first}
+    again = journal.write(path, changed, (first, place))
+    assert again is not None and again.lines == 1 and journal.read(path, again.token, again.size) == (changed, again)
+    # And so does an append to a file that is not the one read (another publish wrote it since).
+    other = journal.write(path, first)
+    assert other is not None
+    late = journal.write(path, {**first, "x": [1, 1, 1, 1]}, (changed, again))
+    assert late is not None and late.lines == 1
+    read = journal.read(path, late.token, late.size)
+    assert read is not None and read[0] == {**first, "x": [1, 1, 1, 1]}
+
+
+def test_a_damaged_or_foreign_journal_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "stamps.journal"
+    first = _entries(50)
+    place = journal.write(path, first)
+    assert place is not None
+    second = journal.write(path, {**first, "a": [1, 2, 3, 4]}, (first, place))
+    assert second is not None
+    good = path.read_bytes()
+    lines = good.splitlines(keepends=True)
+    for damaged in (
+        good[:-1] + b"\r",  # the last line's end
+        good.replace(b'"a":[1,2,3,4]', b'"a":[1,2,3,5]'),  # its digest no longer holds
+        lines[1] + lines[0][: len(lines[1])] if len(lines[0]) > len(lines[1]) else b"",
+        lines[0] + lines[1].replace(place.token.encode(), b"0" * 32),  # appended after another line
+        b"",
+    ):
+        path.write_bytes(damaged)
+        assert journal.read(path, second.token, second.size) is None
+    path.write_bytes(good)
+    assert journal.read(path, second.token, second.size) is not None
+    assert journal.read(path, second.token, "123") is None
+    assert journal.read(tmp_path / "missing", second.token, second.size) is None
+
+
+def _edit(root: Path, notes: str) -> None:
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    episode.write_text(yaml.safe_dump({**data, "notes": notes}, allow_unicode=True, sort_keys=False))
+
+
+def test_an_edit_appends_only_what_changed_and_the_ledger_is_a_fresh_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sample show is small: written in place as a large show is (staged, every file is new),
+    # an edit still changes a good share of its 70 files and folders.
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    monkeypatch.setattr(journal, "_SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    stamps = root / buildrecord.STAMPS
+    whole = stamps.stat().st_size
+    for round_ in range(3):
+        _edit(root, f"Edited {round_}.")
+        result = publish(root, now=SAMPLE_NOW)
+        assert result.report is not None and result.report.written
+        record = json.loads((root / buildrecord.RECORD).read_text(encoding="utf-8"))
+        assert "outputs" not in record  # the output's stamps are not written whole in the record
+        kept = buildrecord.kept(root, root / "public")
+        # What the journals hold after each append is what a walk finds now.
+        assert kept is not None and kept.stats == buildrecord.outputs(root / "public")
+        assert set(kept.digests) <= set(kept.stats)
+        assert kept.places[0] is not None and kept.places[0].lines == 2 + round_
+    # Each publish appended its few changes, not the whole ledger again.
+    assert stamps.stat().st_size - whole < whole
