@@ -10,7 +10,7 @@ from pathlib import Path, PurePath, PurePosixPath
 import pytest
 
 from conftest import NOW
-from entretiens import dates, site
+from entretiens import dates, pipeline, site
 from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Content, Stored, stored
 from entretiens.publish import publish
@@ -236,3 +236,29 @@ def test_an_edit_builds_the_feed_with_its_date_and_dating_does_not_copy_it(
     publish(root, out, now=later)
     assert copied == [True, False]
     assert _last_build(out) == "Tue, 02 Jul 2024 00:00:00 +0000"
+
+
+def test_dating_finds_each_episode_s_files_by_name_not_by_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Path made to look a file up is hashed and compared in Python: two per episode, 20,000
+    # at 10,000 episodes. The files are looked up by their names, from the show hash's pass.
+    counts = []
+    compared: list[object] = []
+    original = PurePath.__eq__
+
+    def counted(self: PurePath, other: object) -> bool:
+        compared.append(self)
+        return original(self, other)
+
+    for size in (2, 6):
+        slugs = [f"{n:03d}-episode" for n in range(1, size + 1)]
+        root = make_show(tmp_path / f"show{size}", {slug: episode(i + 1) for i, slug in enumerate(slugs)})
+        built = pipeline.build(root, now=NOW)
+        assert built.project is not None and len(built.releases) == size
+        project, files = built.project, dict(built.files)
+        compared.clear()
+        with monkeypatch.context() as watching:
+            watching.setattr(PurePath, "__eq__", counted)
+            changes = dates.stamp(project.show, project.state, built.releases, files, NOW)
+        assert set(changes.episodes) == set(slugs)
+        counts.append(len(compared))
+    assert counts[0] == counts[1]

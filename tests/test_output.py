@@ -72,11 +72,17 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
 
 
-@pytest.mark.parametrize("bad", ["../escape.txt", "/etc/passwd", "a/../../b", "."])
+@pytest.mark.parametrize("bad", ["../escape.txt", "/etc/passwd", "a/../../b", ".", "..", "a/..", "//a", "", "/"])
 def test_paths_cannot_escape(tmp_path: Path, bad: str) -> None:
     with pytest.raises(OutputError, match="outside the output folder"):
         write_tree(tmp_path / "public", {PurePosixPath(bad): b"x"})
     assert not (tmp_path / "public").exists()
+
+
+@pytest.mark.parametrize("good", ["...", "a/...", "..a", "a..", "a/..b/c", ".hidden/a", "a/./b", "./a"])
+def test_names_with_dots_stay_inside(tmp_path: Path, good: str) -> None:
+    write_tree(tmp_path / "public", {PurePosixPath(good): b"x"})
+    assert (tmp_path / "public" / good).read_bytes() == b"x"
 
 
 def test_a_failed_write_keeps_the_previous_tree(tmp_path: Path) -> None:

@@ -46,16 +46,19 @@ def stamp(
     """Date the build in ``files`` (the feed's lastBuildDate, the sitemap) from what changed
     since ``state`` was recorded, and return the record to keep."""
     recorded = dict(state.episode_changes)
+    # The files by name, from the show hash's one pass: looked up by string, not by a Path made
+    # for the purpose (whose hash and comparison are slow), twice per episode.
+    named: dict[str, Content] = {}
+    digest = _show_hash(files, named)
     episodes: dict[str, Change] = {}
     for release in releases:
         episode = release.episode
-        digest = _episode_hash(files, release)
+        episode_digest = _episode_hash(named, release)
         before = recorded.get(episode.slug)
-        if before is not None and before.hash == digest:
+        if before is not None and before.hash == episode_digest:
             episodes[episode.slug] = before
         else:
-            episodes[episode.slug] = Change(hash=digest, date=now if before is not None else episode.date)
-    digest = _show_hash(files)
+            episodes[episode.slug] = Change(hash=episode_digest, date=now if before is not None else episode.date)
     before_show = state.show_change
     if before_show is not None and before_show.hash == digest:
         show_change = before_show
@@ -104,14 +107,15 @@ def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
     return marks
 
 
-def _episode_hash(files: Mapping[PurePosixPath, Content], release: Release) -> str:
+def _episode_hash(named: Mapping[str, Content], release: Release) -> str:
+    """The episode's hash, from the files by name (see :func:`_show_hash`)."""
     page, notes = layout.episode_page(release.episode), layout.notes_markdown(release.episode)
-    kept = files.get(page)
+    kept = named.get(str(page))
     if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 3:
-        beside = files.get(notes)
+        beside = named.get(str(notes))
         if (marks[2] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[2]):
             return marks[1]
-    return _episode_digest([(path, _bytes(files.get(path))) for path in (page, notes)])
+    return _episode_digest([(path, _bytes(named.get(str(path)))) for path in (page, notes)])
 
 
 def _episode_digest(parts: list[tuple[PurePosixPath, bytes]]) -> str:
@@ -143,16 +147,19 @@ def _text_part(content: bytes) -> bytes:
     return digest.digest()
 
 
-def _show_hash(files: Mapping[PurePosixPath, Content]) -> str:
+def _show_hash(files: Mapping[PurePosixPath, Content], named: dict[str, Content] | None = None) -> str:
     """The show's hash: each file's path and part (see the module), in the order of the paths.
 
     One pass with the paths as strings: at 10,000 episodes the output has 60,000 files, and
     the per-file cost of Path comparisons and properties was most of the dating's time.
+    ``named`` is filled with the files by name on the way.
     """
     sitemap = str(site.SITEMAP)
     records: list[bytes] = []
     for path, content in sorted(files.items(), key=_by_parts):
         name = str(path)
+        if named is not None:
+            named[name] = content
         if name == sitemap:
             continue
         text = _is_text(name)

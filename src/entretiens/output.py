@@ -301,7 +301,10 @@ def write_file(path: Path, data: bytes) -> bool:
 
 
 def _check_relative(path: PurePosixPath) -> None:
-    if path.is_absolute() or not path.parts or any(part in ("", ".", "..") for part in path.parts):
+    """Refuse a path that is absolute, empty or goes up. From its string, made once per path
+    anyway (a PurePosixPath has no empty or "." part but a lone "."): no tuple per path."""
+    name = str(path)
+    if name.startswith("/") or name in (".", "..") or name.startswith("../") or name.endswith("/..") or "/../" in name:
         raise OutputError(f"{path}: refusing to write outside the output folder")
 
 
