@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -149,3 +150,30 @@ def test_commit_without_pinning_leaves_published_yaml_alone(tmp_path: Path) -> N
     assert not written.state_written
     assert not (root / "published.yaml").exists()
     assert (tmp_path / "out" / "feed.xml").is_file()
+
+
+def test_a_commit_writes_with_the_build_set_aside_from_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each full collection during the write went over every object of the build (a third of
+    # the commit at 1,000 episodes): they are frozen while it writes, and handed back after.
+    root = make_clean_show(tmp_path / "show")
+    built = pipeline.build(root, now=NOW)
+    frozen: list[int] = []
+    write = output.write_tree
+
+    def watched(*args: object, **kwargs: object) -> output.WriteReport:
+        frozen.append(gc.get_freeze_count())
+        return write(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(output, "write_tree", watched)
+    assert gc.get_freeze_count() == 0
+    pipeline.commit(built, tmp_path / "out", pin_guids=False)
+    assert frozen[0] > 0 and gc.get_freeze_count() == 0  # none kept frozen (a long serve)
+    # Frozen by someone else before: left frozen.
+    gc.freeze()
+    try:
+        pipeline.commit(built, tmp_path / "out", pin_guids=False)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
