@@ -304,7 +304,7 @@ def _check_relative(path: PurePosixPath) -> None:
     """Refuse a path that is absolute, empty or goes up. From its string, made once per path
     anyway (a PurePosixPath has no empty or "." part but a lone "."): no tuple per path."""
     name = str(path)
-    if name.startswith("/") or name in (".", "..") or name.startswith("../") or name.endswith("/..") or "/../" in name:
+    if name.startswith(("/", "../")) or name in (".", "..") or name.endswith("/..") or "/../" in name:
         raise OutputError(f"{path}: refusing to write outside the output folder")
 
 
