@@ -171,6 +171,15 @@ def test_the_show_hash_is_the_documented_one_without_comparing_paths(
     monkeypatch.setattr(PurePath, "__lt__", counted)
     assert dates._show_hash(files) == expected
     assert compared == []  # sorted by parts, not by Path comparisons (60,000 of them at 10,000 episodes)
+    # The audio's size as measured (checked again before the write): not stat'ed once more.
+    stat = Path.stat
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> object:
+        assert self != audio, "the audio was stat'ed again"
+        return stat(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "stat", refuse)
+    assert dates._show_hash(files, {}, {str(audio): 20}) == expected
 
 
 def test_the_sitemap_is_rendered_once_with_its_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -326,3 +326,29 @@ def test_the_order_of_paths_as_a_string_is_their_order() -> None:
     names = ["a", "a/b", "a-b", "a/b/c", "ab", "a.b/c", "a b/x", "a/b-c", "a/b/c-d", "é/a", "z", "A/b", "a/", "_/x"]
     paths = [PurePosixPath(name) for name in names]
     assert sorted(paths, key=output.path_order) == sorted(paths)
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_a_copy_is_proved_from_the_stamp_its_caller_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The audio was stat'ed against its measure just before the write (releases.changed_audio):
+    # the write takes that stamp instead of a stat of its own (10,000 at 10,000 episodes).
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    source = tmp_path / "episode.mp3"
+    ledger = write_tree(out, files, EMPTY).ledger
+    checked = {str(source): (source.stat().st_size, source.stat().st_mtime_ns)}
+    stat = os.stat
+
+    def refuse(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        assert str(path) != str(source), "the source was stat'ed again"
+        return stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as watching:
+        watching.setattr(os, "stat", refuse)
+        report = write_tree(out, files, ledger, checked)
+    assert not report.changed and report.read_back == 0
+    # Another stamp checked for it (the source changed): compared, and rewritten if it differs.
+    source.write_bytes(b"\xff\xfb" * 499 + b"\x00\x00")
+    report = write_tree(out, files, report.ledger, {str(source): (source.stat().st_size, source.stat().st_mtime_ns)})
+    assert [str(p) for p in report.written] == ["audio/episode.mp3"]
+    assert (out / "audio" / "episode.mp3").read_bytes() == source.read_bytes()

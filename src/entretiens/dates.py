@@ -49,7 +49,9 @@ def stamp(
     # The files by name, from the show hash's one pass: looked up by string, not by a Path made
     # for the purpose (whose hash and comparison are slow), twice per episode.
     named: dict[str, Content] = {}
-    digest = _show_hash(files, named)
+    # The audio's sizes as measured (a file changed since is refused before anything is written).
+    sizes = {str(r.audio_file): r.audio_stamp[0] for r in releases if r.audio_file and r.audio_stamp}
+    digest = _show_hash(files, named, sizes)
     episodes: dict[str, Change] = {}
     for release in releases:
         episode = release.episode
@@ -147,13 +149,19 @@ def _text_part(content: bytes) -> bytes:
     return digest.digest()
 
 
-def _show_hash(files: Mapping[PurePosixPath, Content], named: dict[str, Content] | None = None) -> str:
+def _show_hash(
+    files: Mapping[PurePosixPath, Content],
+    named: dict[str, Content] | None = None,
+    sizes: Mapping[str, int] | None = None,
+) -> str:
     """The show's hash: each file's path and part (see the module), in the order of the paths.
 
     One pass with the paths as strings: at 10,000 episodes the output has 60,000 files, and
     the per-file cost of Path comparisons and properties was most of the dating's time.
-    ``named`` is filled with the files by name on the way.
+    ``named`` is filled with the files by name on the way; ``sizes`` are those of copied files
+    known already (by their path), not stat'ed again.
     """
+    known = sizes or {}
     sitemap = str(site.SITEMAP)
     records: list[bytes] = []
     for path, content in sorted(files.items(), key=_by_parts):
@@ -173,6 +181,8 @@ def _show_hash(files: Mapping[PurePosixPath, Content], named: dict[str, Content]
                 part = bytes.fromhex(content.marks.split(" ", 1)[0])
             else:
                 part = _text_part(content.read_bytes())
+        elif (size := known.get(str(content))) is not None:
+            part = b"size:%d" % size
         else:
             try:
                 part = b"size:%d" % content.stat().st_size

@@ -110,7 +110,12 @@ def _resolve(out_dir: Path) -> Path:
         raise OutputError(f"{out_dir}: is a symbolic link loop ({exc}); remove the link") from None
 
 
-def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledger | None = None) -> WriteReport:
+def write_tree(
+    out_dir: Path,
+    files: Mapping[PurePosixPath, Content],
+    kept: Ledger | None = None,
+    sources: Mapping[str, tuple[int, int]] | None = None,
+) -> WriteReport:
     """Make ``out_dir`` hold exactly ``files``, atomically (a few changes to a large tree: in place,
     all or nothing, see :mod:`entretiens.inplace`).
 
@@ -123,6 +128,8 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
         file whose stamp still matches it is proved unchanged by its digest, without reading
         it back. Given, the report carries the ledger of the folder after this write, made
         from the one walk before it and what was written (no walk after, unless staged).
+    :param sources: (size, mtime in ns) of copied files by their path, as the caller has just
+        checked them (the audio: see :func:`entretiens.releases.changed_audio`): not stat'ed again.
     :raises OutputError: a path escapes the folder, or the disk refuses a write.
     """
     for path in files:
@@ -133,7 +140,7 @@ def write_tree(out_dir: Path, files: Mapping[PurePosixPath, Content], kept: Ledg
     out_dir = _resolve(out_dir)
     taken = time.time_ns()
     found = buildrecord.outputs(out_dir) if out_dir.is_dir() else {}
-    report, proven = _compare(out_dir, files, found, kept, taken)
+    report, proven = _compare(out_dir, files, found, kept, taken, sources or {})
     if not report.changed and out_dir.is_dir():
         if kept is not None:
             report.ledger = Ledger(stats=found, digests=proven)
@@ -326,6 +333,7 @@ def _compare(
     found: buildrecord.Stats,
     kept: Ledger | None,
     taken: int,
+    sources: Mapping[str, tuple[int, int]],
 ) -> tuple[WriteReport, dict[str, str]]:
     """What a write changes, and the digests of the files it leaves as they are, for the ledger
     of the folder after it (``found`` was taken after ``taken``).
@@ -352,7 +360,7 @@ def _compare(
         if before == stamp and digest is not None:
             # As the last write left it (its stamp had settled): its digest says its bytes.
             if _sized(content, stamp[0]) and digest == _digest(content):
-                if digest != _COPY or _copied(stamp, content):
+                if digest != _COPY or _copied(stamp, content, sources):
                     proven[name] = digest
                     unchanged.append(path)
                     continue
@@ -396,13 +404,18 @@ def _sized(content: Content, size: int) -> bool:
     return content.size == size if isinstance(content, Stored) else True
 
 
-def _copied(stamp: tuple[int, int, int, int], source: Content) -> bool:
+def _copied(stamp: tuple[int, int, int, int], source: Content, sources: Mapping[str, tuple[int, int]]) -> bool:
     """Whether a copied file still has its source's size and mtime (the source was not changed)."""
+    if not isinstance(source, Path):
+        return False
+    checked = sources.get(str(source))
+    if checked is not None:
+        return checked == stamp[:2]
     try:
-        status = os.stat(source) if isinstance(source, Path) else None
+        status = os.stat(source)
     except OSError:
         return False
-    return status is not None and (status.st_size, status.st_mtime_ns) == stamp[:2]
+    return (status.st_size, status.st_mtime_ns) == stamp[:2]
 
 
 def _same_bytes(target: Path, content: Content) -> bool:

@@ -328,7 +328,9 @@ def _commit(
             episode_changes=_kept_changes(project.state, changes),
         )
         state_written = output.write_file(project.show.root / state.STATE_FILE, text)
-    return Commit(report=output.write_tree(out_dir, result.files, kept), state_written=state_written)
+    # The audio just checked against its measure: the write does not stat it again.
+    checked = {str(r.audio_file): r.audio_stamp for r in result.releases if r.audio_file and r.audio_stamp}
+    return Commit(report=output.write_tree(out_dir, result.files, kept, checked), state_written=state_written)
 
 
 def _kept_changes(recorded: PublishState, changes: dates.Changes | None) -> dict[str, Change]:
