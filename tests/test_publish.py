@@ -245,7 +245,7 @@ def test_guids_are_pinned_before_the_output_is_replaced(tmp_path: Path, monkeypa
 
     root = make_show(tmp_path / "show")
 
-    def failing(out_dir: Path, files: object, kept: object = None) -> None:
+    def failing(out_dir: Path, files: object, kept: object = None, sources: object = None) -> None:
         assert (root / "published.yaml").is_file(), "the GUIDs must be saved before the feed goes out"
         raise OutputError("disk full")
 

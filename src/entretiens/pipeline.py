@@ -330,7 +330,7 @@ def _commit(
         state_written = output.write_file(project.show.root / state.STATE_FILE, text)
     # The audio just checked against its measure: the write does not stat it again.
     checked = {str(r.audio_file): r.audio_stamp for r in result.releases if r.audio_file and r.audio_stamp}
-    return Commit(report=output.write_tree(out_dir, result.files, kept, checked), state_written=state_written)
+    return Commit(report=output.write_tree(out_dir, result.files, kept, sources=checked), state_written=state_written)
 
 
 def _kept_changes(recorded: PublishState, changes: dates.Changes | None) -> dict[str, Change]:
