@@ -9,10 +9,7 @@ of them imports this module.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -273,6 +270,7 @@ class Commit:
     state_written: bool
 
 
+@gcpause.thawed
 def commit(result: Build, out_dir: Path, *, pin_guids: bool, kept: buildrecord.Ledger | None = None) -> Commit:
     """Write a build into ``out_dir``: only changed files, old ones removed, in one step.
 
@@ -287,25 +285,10 @@ def commit(result: Build, out_dir: Path, *, pin_guids: bool, kept: buildrecord.L
     if project is None or result.errors or not result.files:
         msg = "a build with errors cannot be written"
         raise EntretiensError(msg)
-    with _build_kept_from_collection():
-        return _commit(result, project, out_dir, pin_guids=pin_guids, kept=kept)
-
-
-@contextmanager
-def _build_kept_from_collection() -> Iterator[None]:
-    """Writing makes many small objects (a stamp per output file: 80,000 at 10,000 episodes),
-    and each collection of the oldest generation they set off went over everything the build
-    holds (a third of the commit's time at 1,000 episodes). What exists now is set aside from
-    the collector (:func:`gc.freeze`) while the build is written, and handed back after (a long
-    ``serve`` collects it at its next rebuild); untouched if something else froze it already."""
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+    # What exists now is held out of the collector's full passes while the build is written (a
+    # stamp per output file set them off, each over the whole build): see gcpause.
+    gcpause.hold()
+    return _commit(result, project, out_dir, pin_guids=pin_guids, kept=kept)
 
 
 def _commit(
