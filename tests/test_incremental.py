@@ -242,11 +242,8 @@ def test_kept_chapters_come_from_their_unit_entry_without_a_file_checked(
     }
 
 
-def test_a_guest_is_looked_up_once_per_build_however_many_pages_name_them(
-    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each episode's key and pages name its guests' entries: the lookup folds a person's name
-    once per build (the pages rendered by a cold build fold no more than a rebuild keeping them)."""
+def _counted_folds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name ``site._fold`` folds from now on, in order."""
     folds: list[str] = []
     real = site._fold
 
@@ -255,6 +252,15 @@ def test_a_guest_is_looked_up_once_per_build_however_many_pages_name_them(
         return real(text)
 
     monkeypatch.setattr(site, "_fold", counting)
+    return folds
+
+
+def test_a_guest_is_looked_up_once_per_build_however_many_pages_name_them(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each episode's key and pages name its guests' entries: the lookup folds a person's name
+    once per build (the pages rendered by a cold build fold no more than a rebuild keeping them)."""
+    folds = _counted_folds(monkeypatch)
     _computed(show)
     kept = len(folds)
     folds.clear()
@@ -268,14 +274,7 @@ def test_a_rebuild_folds_each_guest_name_once(show: Path, monkeypatch: pytest.Mo
     and an ASCII name is sorted by family name from one fold: at 10,000 guests, four folds each
     were a tenth of the site's rebuild."""
     _computed(show)
-    folds: list[str] = []
-    real = site._fold
-
-    def counting(text: str) -> str:
-        folds.append(text)
-        return real(text)
-
-    monkeypatch.setattr(site, "_fold", counting)
+    folds = _counted_folds(monkeypatch)
     _computed(show)
     assert folds, "the sample show has inline guests and accented names"
     # Folded once each (the old lookup folded an inline guest's name again for every page).
