@@ -78,3 +78,35 @@ def test_a_run_keeps_what_it_made_and_used_and_a_pruning_one_drops_the_rest(
     assert set(Reader(tmp_path / "k.store", form, "v").index) == {"a", "d", "e"}
     assert not (tmp_path / "k.overlay").exists()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_run_that_does_not_prune_keeps_the_overlay_entries_it_did_not_use(tmp_path: Path) -> None:
+    """The parse cache's runs read only the files that changed: an entry an earlier run put into
+    the overlay stays there until the store is rewritten, however many runs do not read it
+    (but one a run found unusable goes)."""
+    form = yamlcache.FORMAT
+    stamp = (1, 2, 3, 4, 5)
+    first = Store(tmp_path, "y", form, "v", prune=False)
+    for number in range(1000):
+        first.put(f"k{number}", b"[0]", stamp)
+    assert first.close()  # no store yet: written as the store
+    second = Store(tmp_path, "y", form, "v", prune=False)
+    second.put("a", b"[1]", stamp)
+    assert not second.close()
+    third = Store(tmp_path, "y", form, "v", prune=False)
+    third.put("b", b"[2]", stamp)
+    assert not third.close()
+    fourth = Store(tmp_path, "y", form, "v", prune=False)
+    assert fourth.get("a", stamp) == b"[1]"
+    fourth.forget("a")
+    fourth.put("c", b"[3]", stamp)
+    assert not fourth.close()
+    fifth = Store(tmp_path, "y", form, "v", prune=False)
+    assert {key: fifth.get(key, stamp) for key in ("a", "b", "c", "k7")} == {
+        "a": None,
+        "b": b"[2]",
+        "c": b"[3]",
+        "k7": b"[0]",
+    }
+    fifth.release()
+    assert set(Reader(tmp_path / "y.overlay", form, "v").index) == {"b", "c"}

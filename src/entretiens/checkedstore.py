@@ -213,6 +213,8 @@ class Store:
         self._store = Reader(self._store_path, form, version)
         #: Entries found valid by this run: key -> the file holding it.
         self._hits: dict[str, Reader] = {}
+        #: Entries found unusable by this run: never carried over.
+        self._forgotten: set[str] = set()
         self._writer: Writer | None = None
         #: Nothing more is written: a write failed (a full disk, a read-only folder).
         self.broken = False
@@ -246,6 +248,7 @@ class Store:
     def forget(self, key: str) -> None:
         """Drop the entry :meth:`get` found under ``key`` (what it holds turned out unusable)."""
         self._hits.pop(key, None)
+        self._forgotten.add(key)
 
     def put(self, key: str, body: bytes, tag: Tag = _NO_TAG) -> None:
         """Keep ``body`` under ``key`` for ``tag`` (no error if it cannot be kept: it is made
@@ -290,9 +293,7 @@ class Store:
         writer, self._writer = self._writer, None
         try:
             if writer is not None:
-                for key, (tag, _start, _count, digest) in self._overlay.index.items():
-                    if key not in writer.keys and (body := self._overlay.entry(key, tag)) is not None:
-                        writer.add(key, tag, body, digest)
+                self._carry_overlay(writer)
                 writer.finish(self._overlay_path, self._version)
         except OSError:
             if writer is not None:
@@ -300,16 +301,30 @@ class Store:
         finally:
             self.release()
 
+    def _carry_overlay(self, writer: Writer) -> None:
+        """Add to ``writer`` the overlay's readable entries it does not hold (nor forgotten ones)."""
+        for key, (tag, _start, _count, digest) in self._overlay.index.items():
+            if key in writer.keys or key in self._forgotten:
+                continue
+            if (body := self._overlay.entry(key, tag)) is not None:
+                writer.add(key, tag, body, digest)
+
     def close(self) -> bool:
         """Keep what this run made, with the entries it used; release the files. Never raises
         on I/O. True when the store was rewritten (only entries in use are left anywhere).
 
-        The new entries go into the overlay with the overlay's other entries still in use; when
+        The new entries go into the overlay with the overlay's other entries still in use (all
+        of them, for a run that does not prune); when
         that is more than an eighth of the store (or there is no store), into a new store with
         every entry still in use, and the overlay goes.
         """
         writer, self._writer = self._writer, None
-        used_overlay = sum(1 for source in self._hits.values() if source is self._overlay)
+        # What the overlay will carry over besides the new entries: those in use (pruning), or all.
+        used_overlay = (
+            sum(1 for source in self._hits.values() if source is self._overlay)
+            if self._prune
+            else len(self._overlay.index)
+        )
         stale = dropped = 0
         if self._prune:
             # The store's entries no longer used: rewritten without them once they are many.
@@ -332,6 +347,9 @@ class Store:
                     body = source.entry(key, tag)
                     if body is not None:
                         writer.add(key, tag, body, digest)
+                if not (rewrite or self._prune):
+                    # Not a pruning run: the overlay's entries it did not use stay until a rewrite.
+                    self._carry_overlay(writer)
                 writer.finish(self._store_path if rewrite else self._overlay_path, self._version)
                 if rewrite:
                     self._overlay_path.unlink(missing_ok=True)
