@@ -182,11 +182,11 @@ def test_audio_that_changes_after_it_was_measured_is_not_published(tmp_path: Pat
 
 
 def test_audio_that_changes_while_it_is_copied_fails_the_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from entretiens import output
+    from entretiens import output, staged
 
     source = tmp_path / "episode.mp3"
     source.write_bytes(b"\xff\xfb" * 1000)
-    real_clone = output._clone
+    real_clone = staged._clone
 
     def clone_while_writing(src: Path, target: Path) -> bool:
         done = real_clone(src, target)
@@ -194,7 +194,7 @@ def test_audio_that_changes_while_it_is_copied_fails_the_write(tmp_path: Path, m
             export.write(b"more")
         return done
 
-    monkeypatch.setattr(output, "_clone", clone_while_writing)
+    monkeypatch.setattr(staged, "_clone", clone_while_writing)
     out = tmp_path / "out"
     with pytest.raises(OutputError, match="changed while it was copied"):
         output.write_tree(out, {PurePosixPath("audio/episode.mp3"): source})

@@ -1,5 +1,6 @@
 """Putting a staged output in place: swapped with the old one in one step, or moved into a
-mount point entry by entry, and the staging folders of interrupted publishes removed.
+mount point entry by entry, and the staging folders of interrupted publishes removed; and
+copying a file into it, as a clone where the file system shares blocks.
 
 Used by :func:`entretiens.output.write_tree` once the new tree is complete beside the old one.
 """
@@ -157,3 +158,42 @@ def _exchange(first: Path, second: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
     return bool(result == 0)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy bytes and modification time (for the quick check of an unchanged file).
+
+    Where the file system shares blocks between files (Btrfs, XFS, APFS-like reflinks), the
+    copy is a clone: instant and taking no space, yet still a separate file that a rewrite of
+    the source in place does not change (a hard link would change the live copy with it).
+    """
+    before = source.stat()
+    if not _clone(source, target):
+        shutil.copyfile(source, target)
+    after = source.stat()
+    # An export still writing the source: the copy would not be the file that was measured.
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or (
+        target.stat().st_size != before.st_size
+    ):
+        raise OSError(f"{source} changed while it was copied; publish again once it is finished")
+    target.chmod(0o644)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+#: Linux's ioctl that makes a file share another's blocks (copy on write).
+_FICLONE = 0x40049409
+
+
+def _clone(source: Path, target: Path) -> bool:
+    """Make ``target`` a copy-on-write clone of ``source``; False where the system cannot."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    import fcntl
+
+    try:
+        with source.open("rb") as reading, target.open("wb") as writing:
+            fcntl.ioctl(writing.fileno(), _FICLONE, reading.fileno())
+    except OSError:
+        target.unlink(missing_ok=True)
+        return False
+    return True

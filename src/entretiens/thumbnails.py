@@ -9,7 +9,6 @@ import io
 import json
 import os
 import stat
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from PIL import Image, ImageOps
 from . import remote_images
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import Content, Stored, atomic_write, stored
+from .output import Content, Stored, atomic_write, child, stored
 from .unitcache import RACY_NS, ledger
 
 
@@ -128,7 +127,7 @@ class ImageCache:
                     known = None
             if known is not None:
                 index.note(name, hexdigest, *known)
-                kept: Stored = _CHILD(self._parent, name) if _CHILD is not None else self._parent / name
+                kept = child(self._parent, name)
                 kept.sha256, kept.size, kept.marks = known[0], known[1], None
                 return kept
         data = make()
@@ -148,15 +147,6 @@ class ImageCache:
                 checked.wrote(written, len(data), digest)
                 return written
         return data
-
-
-#: Python 3.10 and 3.11 parse a whole path again for every Path made from one (where 3.12
-#: defers it): there, a kept picture's path is made as its folder's ``iterdir()`` makes a
-#: child's (as :mod:`entretiens.unitstore` makes a page's), its folder's parts and its name.
-#: A test checks it is the path ``Stored(text)`` is.
-_CHILD: Callable[[Stored, str], Stored] | None = (
-    getattr(Stored, "_make_child_relpath", None) if sys.version_info < (3, 12) else None
-)
 
 
 @dataclass(frozen=True, slots=True)

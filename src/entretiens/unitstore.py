@@ -16,14 +16,13 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
 from .checkedfiles import Checked, replace
 from .checkedstore import Format, Store
-from .output import Content, Stored
+from .output import Content, Stored, child
 
 #: The units' files: no tag (a unit's key is a digest of all it is made from), whole digests.
 FORMAT: Final = Format(magic=b"entretiens-units 1\n", tag_size=0, digest_size=64, prefix=".units.")
@@ -101,14 +100,6 @@ def write_stored(folder: Path, key: str, files: dict[str, bytes], marks: Marks |
     return b"".join([json.dumps(entries, ensure_ascii=False).encode("utf-8"), b"\n", *inline])
 
 
-#: Python 3.10 and 3.11 parse a whole path again for every Path made from one (7 µs, where 3.12
-#: defers it): there, a page's path is made as its bucket's ``iterdir()`` makes a child's,
-#: the bucket's parts and one name more (1.4 µs). A test checks it is the path ``Stored(text)`` is.
-_CHILD: Callable[[Stored, str], Stored] | None = (
-    getattr(Stored, "_make_child_relpath", None) if sys.version_info < (3, 12) else None
-)
-
-
 class Bodies:
     """Where a stored kind's files are (``<folder>/<key[:2]>/<key>.<n>``), as texts and as
     :class:`~entretiens.output.Stored` paths: each made from its bucket's path, kept once, and
@@ -129,7 +120,7 @@ class Bodies:
         bucket = self._buckets.get(key[:2])
         if bucket is None:
             bucket = self._buckets[key[:2]] = Stored(f"{self._text}/{key[:2]}")
-        made: Stored = _CHILD(bucket, name) if _CHILD is not None else bucket / name
+        made = child(bucket, name)
         made.sha256, made.size, made.marks = sha256, size, marks
         return made
 
