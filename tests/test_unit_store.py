@@ -142,7 +142,7 @@ def _other_version(path: Path) -> None:
     data = path.read_bytes()
     for key, (start, count) in offsets.items():
         body = data[start : start + count]
-        writer.add(key, (), body, unitstore.sha256(body))
+        writer.add(key, (), body, unitstore.FORMAT.digest(body))
     writer.finish(path, "another version")
 
 

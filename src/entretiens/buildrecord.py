@@ -278,7 +278,7 @@ def _was(
 
 def _write(path: Path, document: dict[str, Any]) -> None:
     """Write a JSON file whole (temporary file, then rename); one that cannot be written is no error."""
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")

@@ -111,7 +111,7 @@ def write(path: Path, entries: Mapping[str, Any], read: tuple[Mapping[str, Any],
             except OSError:
                 pass
     line = _line({"after": None, "token": token, "entries": dict(entries)})
-    temporary = path.with_name(f".{path.name}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_bytes(line)

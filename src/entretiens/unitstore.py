@@ -28,11 +28,6 @@ from .output import Content, Stored, child
 FORMAT: Final = Format(magic=b"entretiens-units 1\n", tag_size=0, digest_size=64, prefix=".units.")
 
 
-def sha256(data: bytes | memoryview) -> str:
-    """The SHA-256 (hex) an entry is checked against."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def shelf(folder: Path, kind: str, version: str) -> Store:
     """The store and overlay of one kind of units in ``folder``, for one build. A build asks
     for every unit still of use, so an entry it did not ask for is dropped."""
@@ -68,7 +63,7 @@ Marks = Callable[[Mapping[str, bytes]], Mapping[str, str]]
 INLINE: Final = "#"
 
 
-def _body(folder: Path, key: str, number: int) -> str:
+def _body(folder: Path | str, key: str, number: int) -> str:
     """Where file ``number`` of a stored unit is kept (a text: one Path per page is not free)."""
     return f"{folder}/{key[:2]}/{key}.{number}"
 
@@ -112,7 +107,7 @@ class Bodies:
 
     def text(self, key: str, number: int) -> str:
         """Where file ``number`` of the unit ``key`` is."""
-        return f"{self._text}/{key[:2]}/{key}.{number}"
+        return _body(self._text, key, number)
 
     def stored(self, key: str, name: str, sha256: str, size: int, marks: str | None) -> Stored:
         """The file ``name`` (``<key>.<n>``) of the unit ``key`` as the :class:`Stored` file it is
