@@ -8,8 +8,9 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from entretiens import inplace, output
+from entretiens.atomicfile import write_file
 from entretiens.errors import OutputError
-from entretiens.output import Content, write_file, write_tree
+from entretiens.output import Content, write_tree
 
 
 def test_the_files_found_to_remove_are_those_a_recursive_glob_finds(tmp_path: Path) -> None:
@@ -180,7 +181,7 @@ def test_a_mount_point_is_updated_in_place(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_atomic_write_replaces_the_file_whole_or_not_at_all(tmp_path: Path) -> None:
-    from entretiens.output import atomic_write
+    from entretiens.atomicfile import atomic_write
 
     target = tmp_path / "feed.xml"
     target.write_bytes(b"old")

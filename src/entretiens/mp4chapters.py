@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from .output import atomic_write
+from .atomicfile import atomic_write
 
 #: The chapter count and each title's length fit in one byte.
 NERO_MAX = 255

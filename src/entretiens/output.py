@@ -10,13 +10,14 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from . import buildrecord, inplace, staged
+from .atomicfile import resolved
 from .buildrecord import Ledger
 from .errors import OutputError
 
@@ -123,7 +124,7 @@ def check_target(out_dir: Path, protected: Path) -> None:
     :raises OutputError: out_dir is the show folder or one of its parents, or a non-empty
         folder that entretiens did not write (no marker file).
     """
-    out = _resolve(out_dir)
+    out = resolved(out_dir)
     show = protected.resolve()
     if out == show or out in show.parents:
         msg = f"{out_dir}: the output folder cannot be the show folder or one of its parents"
@@ -133,14 +134,6 @@ def check_target(out_dir: Path, protected: Path) -> None:
         raise OutputError(msg + "; publish replaces the whole folder, so choose an empty or new one")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a folder")
-
-
-def _resolve(out_dir: Path) -> Path:
-    """The real path of an output, through symlinks; a symlink loop is the host's to fix, not a traceback."""
-    try:
-        return out_dir.resolve()
-    except (OSError, RuntimeError) as exc:
-        raise OutputError(f"{out_dir}: is a symbolic link loop ({exc}); remove the link") from None
 
 
 def write_tree(
@@ -170,7 +163,7 @@ def write_tree(
     files = {**files, MARKER: _MARKER_TEXT}
     # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
     # the link itself would leave the served folder stale.
-    out_dir = _resolve(out_dir)
+    out_dir = resolved(out_dir)
     taken = time.time_ns()
     found = buildrecord.outputs(out_dir) if out_dir.is_dir() else {}
     report, proven = _compare(out_dir, files, found, kept, taken, sources or {})
@@ -291,53 +284,6 @@ def _without_marker(report: WriteReport) -> WriteReport:
         ledger=report.ledger,
         read_back=report.read_back,
     )
-
-
-@contextmanager
-def atomic_write(path: Path, *, mode: int = 0o644) -> Iterator[Path]:
-    """A temporary file beside ``path`` that replaces it, whole, when the block ends without error.
-
-    The one way the tool writes a file in place: readers see the old file or the new one, never
-    half of one, and the temporary file is removed on every way out (an error, Ctrl-C). The
-    block writes to the yielded path as it likes (bytes, a copy, tags written by mutagen); its
-    name keeps the suffix of ``path``, for libraries that go by extension.
-
-    :param mode: the permissions the file gets (``mkstemp`` creates it private).
-    :raises OSError: the folder cannot be written, or the rename fails.
-    """
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        temporary.chmod(mode)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_file(path: Path, data: bytes) -> bool:
-    """Atomically replace one file unless it already holds ``data``.
-
-    :returns: whether the file was written.
-    """
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    # Through a symlink (published.yaml kept elsewhere), the file it points to is replaced,
-    # not the link; a read-only file is the host saying "do not change": refuse, clearly.
-    target = _resolve(path) if path.is_symlink() else path
-    mode = 0o644
-    if target.exists():
-        mode = target.stat().st_mode & 0o7777
-        if not mode & 0o200:
-            msg = f"{path}: the file is read-only, and publish must write it (new GUIDs to pin)"
-            raise OutputError(msg + "; make it writable (chmod u+w) and publish again")
-    try:
-        with atomic_write(target, mode=mode) as temporary:
-            temporary.write_bytes(data)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
-    return True
 
 
 def _check_relative(path: PurePosixPath) -> None:

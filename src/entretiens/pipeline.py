@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from . import buildrecord, checks, dates, feedlint, files, gcpause, layout, loading, output, releases, state, unitcache
+from .atomicfile import write_file
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
 from .model import Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
 from .output import Content, WriteReport
@@ -310,7 +311,7 @@ def _commit(
             show_change=changes.show if changes else None,
             episode_changes=_kept_changes(project.state, changes),
         )
-        state_written = output.write_file(project.show.root / state.STATE_FILE, text)
+        state_written = write_file(project.show.root / state.STATE_FILE, text)
     # The audio just checked against its measure: the write does not stat it again.
     checked = {str(r.audio_file): r.audio_stamp for r in result.releases if r.audio_file and r.audio_stamp}
     return Commit(report=output.write_tree(out_dir, result.files, kept, sources=checked), state_written=state_written)

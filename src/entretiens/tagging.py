@@ -51,10 +51,10 @@ from mutagen.mp4 import MP4, MP4Cover
 
 from . import chapters as chapter_rules
 from . import mp4chapters
+from .atomicfile import atomic_write
 from .errors import OutputError, Problem, ProblemsError
 from .markup import to_plain_text
 from .model import Release, Show, is_local
-from .output import atomic_write
 
 #: Bump when what we write changes, so that copies cached by an older version are rebuilt.
 TAGGING_VERSION = 1

@@ -36,11 +36,11 @@ from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
 from markupsafe import Markup
 
 from . import buildrecord
+from .atomicfile import atomic_write
 from .errors import Problem, TemplateError
 from .markdown_writer import html_to_markdown, markdown_text, markdown_url
 from .markup import render_markdown, safe_url, to_plain_text
 from .model import Show
-from .output import atomic_write
 from .show_templates import outside
 from .timecodes import timecode
 from .unitcache import libraries

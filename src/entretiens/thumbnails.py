@@ -19,9 +19,10 @@ import PIL
 from PIL import Image, ImageOps
 
 from . import remote_images
+from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import Content, Stored, atomic_write, child, stored
+from .output import Content, Stored, child, stored
 from .unitcache import RACY_NS, ledger
 
 

@@ -11,9 +11,9 @@ from typing import Any, Final, cast, get_args
 
 import mutagen
 
+from ..atomicfile import atomic_write
 from ..errors import OutputError
 from ..model import AudioInfo, DurationMethod, EmbeddedChapter
-from ..output import atomic_write
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
 CACHE_VERSION: Final = 4

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from entretiens.atomicfile import atomic_write
 from entretiens.links._model import LinkResult
-from entretiens.output import atomic_write
 
 #: Outcomes that say something lasting about the page; timeouts, 429 and 5xx may change within minutes.
 CACHEABLE = frozenset({"ok", "moved", "dead", "denied", "redirect-loop"})
