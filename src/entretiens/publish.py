@@ -61,70 +61,46 @@ def publish(
     """
     # The code as the check before took it (it walked the package once): for the whole publish.
     with buildrecord.one_code(walked.code if walked is not None else None):
-        return _publish(
+        root = show_dir.resolve()
+        target = out_dir if out_dir is not None else root / "public"
+        # Before the build: a wrong output folder is said at once, not after measuring every file.
+        output.check_target(target, root)
+        # The inputs as they are before anything is read: a file changed during the build has a
+        # newer mtime than recorded, so the next run rebuilds.
+        # The ledger of the output is read once built (below): not held through the build.
+        if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
+            taken, read, named = walked.taken_ns, None if dry_run else walked.read, walked.ledger
+        else:
+            taken = buildrecord.now_ns()
+            read = None if dry_run else buildrecord.inputs(root, target)
+            named = None
+        built = pipeline.build(
             show_dir,
-            out_dir,
             now=now,
             include_future=include_future,
-            dry_run=dry_run,
-            strict=strict,
             tag_audio=tag_audio,
+            feed_path=target / layout.FEED,
+            previous=target,
             progress=progress,
-            walked=walked,
         )
-
-
-def _publish(
-    show_dir: Path,
-    out_dir: Path | None,
-    *,
-    now: datetime | None,
-    include_future: bool,
-    dry_run: bool,
-    strict: bool,
-    tag_audio: bool | None,
-    progress: Progress | None,
-    walked: buildrecord.Walked | None,
-) -> PublishResult:
-    root = show_dir.resolve()
-    target = out_dir if out_dir is not None else root / "public"
-    # Before the build: a wrong output folder is said at once, not after measuring every file.
-    output.check_target(target, root)
-    # The inputs as they are before anything is read: a file changed during the build has a
-    # newer mtime than recorded, so the next run rebuilds.
-    # The ledger of the output is read once built (below): not held through the build.
-    if walked is not None and (walked.root, walked.out_dir) == (root, target.resolve()):
-        taken, read, named = walked.taken_ns, None if dry_run else walked.read, walked.ledger
-    else:
-        taken = buildrecord.now_ns()
-        read = None if dry_run else buildrecord.inputs(root, target)
-        named = None
-    built = pipeline.build(
-        show_dir,
-        now=now,
-        include_future=include_future,
-        tag_audio=tag_audio,
-        feed_path=target / layout.FEED,
-        previous=target,
-        progress=progress,
-    )
-    try:
-        result = accept(built, target, strict=strict)
-    except (ConfigError, ProblemsError, StrictError):
-        if not dry_run:
+        try:
+            result = accept(built, target, strict=strict)
+        except (ConfigError, ProblemsError, StrictError):
+            if not dry_run:
+                buildrecord.forget(root)
+            raise
+        if read is not None:
+            # The output as the last publish left it (none known: an empty ledger), so that the files
+            # it proves unchanged are not read back, and the new one is recorded without a walk.
+            kept = buildrecord.ledger(root, named) if named is not None else buildrecord.kept(root, target)
             buildrecord.forget(root)
-        raise
-    if read is not None:
-        # The output as the last publish left it (none known: an empty ledger), so that the files
-        # it proves unchanged are not read back, and the new one is recorded without a walk.
-        kept = buildrecord.ledger(root, named) if named is not None else buildrecord.kept(root, target)
-        buildrecord.forget(root)
-        written = pipeline.commit(built, target, pin_guids=True, kept=kept or buildrecord.Ledger(stats={}, digests={}))
-        result.report = written.report
-        result.state_written = written.state_written
-        options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
-        _record(built, result, read, taken, options=options, kept=kept)
-    return result
+            known = kept or buildrecord.Ledger(stats={}, digests={})
+            written = pipeline.commit(built, target, pin_guids=True, kept=known)
+            result.report = written.report
+            result.state_written = written.state_written
+            options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
+            _record(built, result, read, taken, options=options, kept=kept)
+        return result
 
 
 def _record(
