@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +131,17 @@ def tree(folder: Path) -> dict[str, tuple[int, int, bytes]]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def publish_in_fresh_interpreter(root: Path, watched: Iterable[str], *args: str) -> tuple[list[str], str]:
+    """Run ``entretiens publish --show root *args`` in a new interpreter, as a user runs it: the
+    modules of ``watched`` it imported (sorted), and everything it printed."""
+    code = (
+        "import sys; from entretiens.cli import cli\n"
+        f"try: cli(['publish', '--show', {str(root)!r}, *{list(args)!r}])\n"
+        "except SystemExit as exit: assert not exit.code, exit.code\n"
+        f"print(sorted(set(sys.modules) & {set(watched)!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported = list(eval(done.stdout.splitlines()[-1]))  # noqa: S307 - our own print of a list of names
+    return imported, done.stdout + done.stderr

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +15,7 @@ from click.testing import CliRunner
 
 from entretiens import buildrecord, inplace
 from entretiens.cli import cli
-from showbuilder import episode, make_show, tree, write_yaml
+from showbuilder import episode, make_show, publish_in_fresh_interpreter, tree, write_yaml
 
 
 def _publish(root: Path, *args: str) -> tuple[int, str]:
@@ -61,17 +59,11 @@ def test_a_file_changed_just_before_the_build_is_not_trusted(tmp_path: Path) -> 
 def test_an_unchanged_show_is_answered_from_the_record_without_the_stages(show: Path) -> None:
     before = tree(show / "public")
     # A fresh interpreter, as a user runs it: the stages are not even imported.
-    code = (
-        "import sys; from entretiens.cli import cli\n"
-        f"try: cli(['publish', '--show', {str(show)!r}])\n"
-        "except SystemExit as exit: assert not exit.code, exit.code\n"
-        f"print(sorted(set(sys.modules) & {_HEAVY!r}) or 'lean')"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imported, printed = publish_in_fresh_interpreter(show, _HEAVY)
     # A module named: something in cli/ (or what it imports) imports it at its top; import it
     # inside the command that needs it (Python's start-up is most of an unchanged publish).
-    assert done.stdout.splitlines()[-1] == "lean"
-    assert "Up to date: 2 episodes" in done.stderr + done.stdout
+    assert imported == []
+    assert "Up to date: 2 episodes" in printed
     assert tree(show / "public") == before
 
 

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from showbuilder import episode, make_show
+from showbuilder import episode, make_show, publish_in_fresh_interpreter
 
 #: Imported only by what talks to a server (remote audio and images, deploy, links, import).
 _HTTP = ("entretiens.net", "requests", "urllib3")
 
 
-def _publish_in_fresh_interpreter(root: Path) -> list[str]:
-    """Publish ``root`` as a user runs it and return the HTTP modules it imported."""
-    code = (
-        "import sys; from entretiens.cli import cli\n"
-        f"try: cli(['publish', '--show', {str(root)!r}, '--quiet'])\n"
-        "except SystemExit as exit: assert not exit.code, exit.code\n"
-        f"print(sorted(set(sys.modules) & {set(_HTTP)!r}))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return list(eval(done.stdout.splitlines()[-1]))  # noqa: S307 - our own print of a list of names
-
-
 def test_a_local_show_is_published_without_importing_the_http_stack(tmp_path: Path) -> None:
     root = make_show(tmp_path / "show")
-    assert _publish_in_fresh_interpreter(root) == []
+    assert publish_in_fresh_interpreter(root, _HTTP, "--quiet")[0] == []
     assert (root / "public" / "feed.xml").is_file()
 
 
@@ -34,4 +20,4 @@ def test_an_image_named_by_url_still_loads_it_when_needed(tmp_path: Path) -> Non
     # The other side of the lazy import: a show with an image URL does reach the downloader
     # (the fetch fails on an address nothing listens on, which only warns).
     root = make_show(tmp_path / "show", {"001-first": episode(1, image="https://127.0.0.1:9/cover.jpg")})
-    assert "entretiens.net" in _publish_in_fresh_interpreter(root)
+    assert "entretiens.net" in publish_in_fresh_interpreter(root, _HTTP, "--quiet")[0]
