@@ -214,7 +214,10 @@ def _generated(key: str) -> str | None:
     except OSError:
         return None
     try:
-        data = os.read(handle, _CODE_MOST)
+        # Read at its size (one byte more shows a file still growing): reading up to the cap
+        # made a buffer of 32 MiB for each template of every run.
+        size = os.fstat(handle).st_size
+        data = os.read(handle, size + 1) if size < _CODE_MOST else b""
     except OSError:
         return None
     finally:
