@@ -417,3 +417,26 @@ def test_the_units_of_a_build_that_stopped_early_are_kept(
     assert (computed["pages"], computed["items"], computed["checks"]) == (0, 0, 0)
     publish(root, now=SAMPLE_NOW)
     assert _files(root / "public") == _cold(root, tmp_path / "cold")
+
+
+def test_kept_problems_are_read_once_per_text(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most episodes have no problem of their own: their kept "[]" is decoded once, not twice an episode.
+    cold = pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
+    texts: list[bytes] = []
+
+    class Counting:
+        dumps = staticmethod(json.dumps)
+
+        @staticmethod
+        def loads(text: bytes) -> object:
+            texts.append(text)
+            return json.loads(text)
+
+    monkeypatch.setattr(pipeline, "json", Counting)
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    monkeypatch.undo()
+    assert built.computed["checks"] == 0
+    assert len(built.checked) >= 3 and texts.count(b"[]") == 1
+    assert len(texts) == len(set(texts))
+    # The same problems, in the same order, as made afresh.
+    assert built.problems == cold.problems

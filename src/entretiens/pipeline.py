@@ -200,6 +200,16 @@ def _episode_checks(
     kept = iter(units.get_many([request for request in requests if request is not None]))
     # Every unit of the kind was asked for: kept now, even if the build stops before its end.
     units.close()
+    # Each text of problems read back once: the episodes with none (most of them) share "[]",
+    # so an unchanged episode's problems cost a lookup, not two JSON decodes.
+    read: dict[bytes, tuple[Problem, ...]] = {}
+
+    def problems(text: bytes) -> tuple[Problem, ...]:
+        found = read.get(text)
+        if found is None:
+            found = read[text] = tuple([buildrecord.problem_from_json(data) for data in json.loads(text)])
+        return found
+
     each = []
     for release, request in zip(releases, requests, strict=True):
         if request is None:
@@ -208,10 +218,7 @@ def _episode_checks(
             continue
         unit = next(kept)
         try:
-            remote, own = (
-                [buildrecord.problem_from_json(data) for data in json.loads(unit[k])] for k in ("remote", "own")
-            )
-            each.append(checks.EpisodeChecks(remote=tuple(remote), own=tuple(own), reusable=True))
+            each.append(checks.EpisodeChecks(remote=problems(unit["remote"]), own=problems(unit["own"]), reusable=True))
         except (KeyError, TypeError, ValueError, LookupError):
             each.append(checks.episode_checks(show, release, lines))
     return each
