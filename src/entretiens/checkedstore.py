@@ -236,6 +236,16 @@ class Store:
                 return body
         return None
 
+    def digest(self, key: str) -> str | None:
+        """The digest of the body :meth:`get` found (checked) or :meth:`put` kept under ``key``
+        in this run, or None: what the body is known by, without hashing it again."""
+        writer = self._writer
+        if writer is not None and (made := writer.keys.get(key)) is not None:
+            return made[3]
+        source = self._hits.get(key)
+        found = source.index.get(key) if source is not None else None
+        return found[3] if found is not None else None
+
     def touch(self, key: str, tag: Tag = _NO_TAG) -> None:
         """Mark the entry under ``key`` for ``tag`` as in use without reading it, so that
         :meth:`close` keeps it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -314,6 +315,25 @@ class Project:
     state: PublishState
     #: Warnings met while loading.
     warnings: tuple[Problem, ...] = ()
+    #: slug -> :meth:`entry_digest` (the episodes the loader could write as a kept entry).
+    entry_digests: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def entry_digest(self, slug: str) -> str | None:
+        """A digest of everything the episode ``slug`` of :attr:`episodes` holds, or None.
+
+        It digests the loader's kept entry that the Episode is exactly what decodes to (see
+        :mod:`entretiens.episodecache`: every field, lines and sources included): the entry's
+        body, its key (the episode file's path, and a digest of the show's time zone and
+        language and of the guests' registry, so that a registry guest named in the entry by
+        its id is covered whole), and the GUID the loader gave the episode (pinned, written or
+        derived). Equal digests mean equal Episodes, field for field, in any build of the show.
+
+        It does NOT cover what the Episode only names: the content of its audio, images and
+        transcript files, nor the show's settings (feed.yaml), nor the other episodes. None
+        when the loader could not write the episode as an entry (a file the cache is off for,
+        a value the format does not hold): then digest the Episode itself.
+        """
+        return self.entry_digests.get(slug)
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,6 +225,11 @@ class ParseCache:
             self._store.forget(key)
             return None
 
+    def digest(self, key: str) -> str | None:
+        """The digest (:data:`FORMAT`) of the entry :meth:`get` found or :meth:`put` kept under
+        ``key`` in this load, or None."""
+        return self._store.digest(key)
+
     def touch(self, key: str, stamp: Stamp) -> None:
         """Mark the entry under ``key`` for a file at ``stamp`` as in use without reading it, so
         that rewriting the store keeps it (the parse of a file whose episode was read back)."""

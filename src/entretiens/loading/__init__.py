@@ -64,6 +64,8 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
 def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
     problems: list[Problem] = []
     parses = ParseCache(root) if cache else None
+    # slug -> what each episode was decoded from (or written as): its entry's key and digest.
+    entries: dict[str, tuple[str, str]] = {}
     read: Reader = parses.read_yaml if parses is not None else read_yaml
     try:
         registry = load_registry(root, problems, read)
@@ -78,7 +80,9 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
             # The media files of a show share their folders (audio/), and many share a cover.
             media: dict[str, bool] = {}
             found = (
-                _kept_episode(parses, context, root, path, zone, language, registry, problems, stats.get(path), media)
+                _kept_episode(
+                    parses, context, root, path, zone, language, registry, problems, stats.get(path), media, entries
+                )
                 for path in episode_files
             )
         else:
@@ -114,7 +118,25 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
     if show is None or any(p.severity == "error" for p in problems):
         raise ConfigError(problems, root)
     episodes.sort(key=lambda e: (e.date, e.slug))
-    return Project(show=show, episodes=tuple(episodes), state=state, warnings=tuple(problems))
+    return Project(
+        show=show,
+        episodes=tuple(episodes),
+        state=state,
+        warnings=tuple(problems),
+        entry_digests=_entry_digests(episodes, entries),
+    )
+
+
+def _entry_digests(episodes: list[Episode], entries: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """:meth:`Project.entry_digest` of each episode decoded from (or written as) an entry: its
+    key, its body's digest and the GUID :func:`pin_guids` gave it (the one field it replaces)."""
+    digests = {}
+    for episode in episodes:
+        found = entries.get(episode.slug)
+        if found is not None:
+            text = f"{found[0]}\0{found[1]}\0{episode.guid}"
+            digests[episode.slug] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return digests
 
 
 def _zone(name: str) -> tzinfo:
@@ -144,6 +166,7 @@ def _kept_episode(
     problems: list[Problem],
     status: os.stat_result | None = None,
     media: dict[str, bool] | None = None,
+    entries: dict[str, tuple[str, str]] | None = None,
 ) -> Episode | None:
     """:func:`load_episode`, or the episode it built from the same file last time.
 
@@ -153,6 +176,8 @@ def _kept_episode(
 
     :param status: the file's status, when the listing took it already (before any reading).
     :param media: what this load found of the files and folders it checked (see :func:`plain_media`).
+    :param entries: filled with the key and digest of the entry the episode was decoded from
+        or written as, by slug (see :meth:`Project.entry_digest`).
     """
     stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
     key = f"episode {context} {path}"
@@ -167,6 +192,8 @@ def _kept_episode(
             ):
                 # Its parse stays in the store: a change of the show's settings needs it again.
                 parses.touch(str(path), stamp)
+                if entries is not None and (digest := parses.digest(key)) is not None:
+                    entries[episode.slug] = (key, digest)
                 return episode
         except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
             pass
@@ -176,25 +203,35 @@ def _kept_episode(
     episode = load_episode(
         path, zone, language, registry, problems, lambda file: parses.read_yaml(file, stamp), named=checked
     )
-    if episode is None or stamp is None or len(problems) != before or None in checked or not parses.keeps(stamp):
+    if episode is None:
         return episode
-    _keep_episode(parses, key, stamp, episode, checked, registry)
+    # Kept only when it can be read back whole next time: no problem to report again, every
+    # named file checked the quick way, a file not modified in the last two seconds.
+    keep = stamp is not None and len(problems) == before and None not in checked and parses.keeps(stamp)
+    digest = _keep_episode(parses, key, stamp if keep else None, episode, checked, registry)
+    if digest is not None and entries is not None:
+        entries[episode.slug] = (key, digest)
     return episode
 
 
 def _keep_episode(
     parses: ParseCache,
     key: str,
-    stamp: Stamp,
+    stamp: Stamp | None,
     episode: Episode,
     named: list[str | None],
     registry: dict[str, tuple[Person, Path]],
-) -> None:
-    """Keep an episode when what would be read back is exactly it."""
+) -> str | None:
+    """Keep an episode (``stamp`` None: do not) when what would be read back is exactly it;
+    the digest of that entry, kept or not, or None when it cannot be written as one."""
     try:
         text = yamlcache.dumps([named, episodecache.encode_episode(episode, registry)])
+        body = text.encode("utf-8")
         again = episodecache.decode_episode(json.loads(text)[1], episode.path, registry)
     except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
-        return
-    if episodecache.same(again, episode):
+        return None
+    if not episodecache.same(again, episode):
+        return None
+    if stamp is not None:
         parses.put_json(key, stamp, text)
+    return yamlcache.FORMAT.digest(body)
