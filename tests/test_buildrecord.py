@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from entretiens import buildrecord, inplace
+from entretiens import buildrecord, inplace, walks
 from entretiens.cli import cli
 from showbuilder import episode, make_show, publish_in_fresh_interpreter, tree, write_yaml
 
@@ -138,13 +138,13 @@ def test_a_failed_publish_forgets_the_record(show: Path) -> None:
 def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders walked from now on, in order (the real walk still runs)."""
     walked: list[Path] = []
-    walk = buildrecord._walk
+    walk = walks._walk
 
     def counted(top: Path, **kwargs: Any) -> buildrecord.Stats:
         walked.append(top)
         return walk(top, **kwargs)
 
-    monkeypatch.setattr(buildrecord, "_walk", counted)
+    monkeypatch.setattr(walks, "_walk", counted)
     return walked
 
 
@@ -172,11 +172,24 @@ def test_an_edit_walks_the_show_once_and_records_that_walk(
     assert kept is not None and kept.stats == buildrecord.outputs(public)
 
 
-def test_an_unchanged_show_walks_the_show_and_the_output_once(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unchanged_show_walks_the_show_and_checks_the_output_once(
+    show: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The show is walked; the output is checked against its recorded stamps (walks.holds:
+    # each entry stamped by its path, only the folders whose stamp had not settled listed).
     walked = _count_walks(monkeypatch)
+    held: list[Path] = []
+    holds = walks.holds
+
+    def counted(out_dir: Path, known: Any, since: int | None) -> bool:
+        held.append(out_dir)
+        return holds(out_dir, known, since)
+
+    monkeypatch.setattr(walks, "holds", counted)
     code, output = _publish(show)
     assert code == 0 and "Up to date" in output
-    assert walked == [show.resolve(), (show / "public").resolve()]
+    assert walked == [show.resolve()]
+    assert held == [show.resolve() / "public"]
 
 
 def _count_package_walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:

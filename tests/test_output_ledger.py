@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, journal, output, pipeline
+from entretiens import buildrecord, inplace, journal, output, pipeline, walks
 from entretiens.buildrecord import Ledger
 from entretiens.output import Content, stored, write_tree
 from entretiens.publish import publish
@@ -25,8 +25,8 @@ EMPTY = Ledger(stats={}, digests={})
 @pytest.fixture
 def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stamps settle as soon as taken (the real window is a tick, 0.1 s or 2 s, after a change)."""
-    monkeypatch.setattr(buildrecord, "FINE_RACY_NS", 0)
-    monkeypatch.setattr(buildrecord, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
 
 
 def _contents(tmp_path: Path, count: int = 30) -> dict[PurePosixPath, Content]:
@@ -280,8 +280,8 @@ def test_an_edit_hashes_and_sorts_only_what_it_may_write(tmp_path: Path, monkeyp
     out = tmp_path / "public"
     files = _contents(tmp_path)
     with monkeypatch.context() as settled:
-        settled.setattr(buildrecord, "FINE_RACY_NS", 0)
-        settled.setattr(buildrecord, "RACY_NS", 0)
+        settled.setattr(walks, "FINE_RACY_NS", 0)
+        settled.setattr(walks, "RACY_NS", 0)
         ledger = write_tree(out, files, EMPTY).ledger
         other = tmp_path / "other"
         other_ledger = write_tree(other, files, EMPTY).ledger

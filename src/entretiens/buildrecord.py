@@ -28,8 +28,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
-from . import __version__, journal
+from . import __version__, journal, walks
 from .errors import Problem
+from .walks import Stats as Stats
+from .walks import inputs as inputs
+from .walks import outputs as outputs
+from .walks import settled as settled
 
 RECORD: Final = Path(".entretiens") / "build.json"
 #: The output's ledger (see :class:`Ledger`), beside the record and named by it: journals
@@ -41,34 +45,9 @@ DIGESTS: Final = Path(".entretiens") / "output-digests.journal"
 _OLD_DIGESTS: Final = Path(".entretiens") / "output-digests.json"
 #: Bump when the record's content changes meaning.
 RECORD_VERSION: Final = 3
-#: Folders of the show folder that are never inputs: caches, version control, staging.
-_SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules", "__pycache__"})
-
-#: A file modified this close (ns) to the moment its stats were taken may change again within
-#: the same timestamp tick (a few ms on Linux, 2 s on FAT) without its stats changing: such a
-#: record is not trusted, as git does with its index.
-RACY_NS: Final = 2_000_000_000
-#: The same, where the file system's times show a precision finer than 10 ms (Linux's local file
-#: systems: they move at every scheduler tick, at most 10 ms apart): 10 ticks.
-FINE_RACY_NS: Final = 100_000_000
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-#: path -> (size, mtime_ns, ctime_ns, inode); folders of the output end in "/" and have size -1.
-Stats = dict[str, tuple[int, int, int, int]]
-
-
-def settled(stats: tuple[int, int, int, int], taken_ns: int) -> bool:
-    """Whether a stamp taken at ``taken_ns`` proves the file's bytes for as long as it holds.
-
-    Any later change moves the ctime, unless it falls in the same timestamp tick as the last
-    one: a stamp taken less than a tick after the file changed proves nothing (as git's racy
-    index entries). Times in whole multiples of 10 ms betray a coarse file system (FAT's 2 s).
-    """
-    _size, mtime, ctime, _inode = stats
-    window = RACY_NS if mtime % 10_000_000 == 0 and ctime % 10_000_000 == 0 else FINE_RACY_NS
-    return max(mtime, ctime) < taken_ns - window
 
 
 def now_ns() -> int:
@@ -87,61 +66,6 @@ class Summary:
     scheduled: tuple[str, ...]
     feed_url: str
     problems: list[Problem] = field(default_factory=list)
-
-
-def inputs(root: Path, out_dir: Path) -> Stats:
-    """Size, mtime and inode of every file under the show folder but the output and caches.
-
-    Every file counts, not only those the show names: a new guest photo or transcript is
-    picked up without knowing which file it will be.
-    """
-    return _walk(root, skip={out_dir.resolve()}, folders=False)
-
-
-def outputs(out_dir: Path) -> Stats:
-    """Every file and folder of the output: a file removed, added or replaced shows in them.
-
-    Every file the output holds is publish's to replace or remove, so none is skipped: the
-    files are those ``rglob("*")`` then ``is_file()`` find (a link to a file counts, a linked
-    folder is not entered, an unreadable folder is skipped), the folders those it enters.
-    """
-    return _walk(out_dir.resolve(), skip=set(), folders=True)
-
-
-def _walk(top: Path, *, skip: set[Path], folders: bool) -> Stats:
-    """The inputs under ``top`` (``folders=False``: caches and version control skipped), or the
-    output (``folders=True``: every file and folder)."""
-    found: Stats = {}
-    stack = [str(top)]
-    prefix = len(str(top)) + 1
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as scanned:
-                entries = list(scanned)
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    if not folders and (
-                        entry.name in _SKIPPED
-                        or entry.name.startswith((".public.", f".{top.name}."))
-                        or Path(entry.path) in skip
-                    ):
-                        continue
-                    stack.append(entry.path)
-                    if folders:
-                        stat = entry.stat(follow_symlinks=False)
-                        found[entry.path[prefix:] + "/"] = (-1, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-                    continue
-                if folders and not entry.is_file():
-                    continue  # a link to a folder (not entered) or a broken link: not the output's
-                stat = entry.stat()
-            except OSError:
-                continue
-            found[entry.path[prefix:]] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-    return found
 
 
 #: The package whose files :func:`code` dates.
@@ -228,6 +152,7 @@ def save(
     read: Stats,
     own: tuple[str, ...] = (),
     written: Stats,
+    written_since: int | None = None,
     digests: Mapping[str, str] | None = None,
     kept: Ledger | None = None,
     valid_until: datetime | None,
@@ -237,9 +162,10 @@ def save(
 
     :param own: inputs this publish wrote itself after ``taken_ns`` (published.yaml): their
         recorded stats are those it left, so they are not suspected of a change in the same tick.
-    :param written: the output as the write left it; ``digests``: the SHA-256 of its files
-        whose stamp had settled (see :class:`Ledger`); ``kept``: the ledger the write started
-        from, as read from its journals: only what changed since is appended to them.
+    :param written: the output as the write left it, stamped from ``written_since`` on;
+        ``digests``: the SHA-256 of its files whose stamp had settled (see :class:`Ledger`);
+        ``kept``: the ledger the write started from, as read from its journals: only what
+        changed since is appended to them.
     """
     # The ledger first, under names the record then gives: a record always names the ledger of
     # its own output, and one left by another publish is never taken for it.
@@ -251,7 +177,8 @@ def save(
         (root / _OLD_DIGESTS).unlink(missing_ok=True)
     document = {
         "version": RECORD_VERSION,
-        "ledger": [None if place is None else [place.token, place.size] for place in places],
+        # The journals' names, and when the stamps they hold began to be taken (see Ledger.since).
+        "ledger": [*(None if place is None else [place.token, place.size] for place in places), written_since],
         "code": code(),
         "options": options,
         "taken_ns": taken_ns,
@@ -316,6 +243,9 @@ class Ledger:
     #: Where the stamps and the digests were read from (their journals), for the next save to
     #: append to; None: not read from there (written whole next).
     places: tuple[journal.Place | None, journal.Place | None] = (None, None)
+    #: When the stamps began to be taken (ns; None: unknown): a folder whose stamp had settled
+    #: by then, and still holds, has the entries recorded (see :func:`walks.outputs`).
+    since: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,15 +290,25 @@ def ledger(root: Path, named: object) -> Ledger | None:
             stats[path] = (int(size), int(mtime), int(ctime), int(inode))
     except (TypeError, ValueError):
         return None
+    since = _since(named)
     digests = _journal(root / DIGESTS, named, 1)
     if digests is None or not all(isinstance(value, str) for value in digests[0].values()):
-        return Ledger(stats=stats, digests={}, places=(stamps[1], None))
-    return Ledger(stats=stats, digests=digests[0], places=(stamps[1], digests[1]))
+        return Ledger(stats=stats, digests={}, places=(stamps[1], None), since=since)
+    return Ledger(stats=stats, digests=digests[0], places=(stamps[1], digests[1]), since=since)
+
+
+def _since(named: object) -> int | None:
+    """When the stamps of the ledger a record names began to be taken (None: not said)."""
+    if isinstance(named, list) and len(named) == 3 and type(named[2]) is int:
+        return named[2]
+    return None
 
 
 def _journal(path: Path, named: object, index: int) -> tuple[dict[str, Any], journal.Place] | None:
     """The journal the record names ``named[index]`` (a token and a size), if it is that one."""
-    if not isinstance(named, list) or len(named) != 2 or not isinstance(named[index], list) or len(named[index]) != 2:
+    if not isinstance(named, list) or len(named) not in (2, 3):
+        return None
+    if not isinstance(named[index], list) or len(named[index]) != 2:
         return None
     token, size = named[index]
     return journal.read(path, token, size)
@@ -422,10 +362,10 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         # A change: the publish that follows reads the output's ledger when it writes (not held
         # through its build), from the journals the record names.
         walked = replace(walked, ledger=document["ledger"])
-        if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - RACY_NS:
+        if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - walks.RACY_NS:
             return None, walked
         stamps = _journal(root / STAMPS, document["ledger"], 0)
-        if stamps is None or not _same(stamps[0], outputs(out_dir)):
+        if stamps is None or not walks.holds(out_dir, stamps[0], _since(document["ledger"])):
             return None, walked
         data = document["summary"]
         return Summary(

@@ -165,11 +165,13 @@ def write_tree(
     # the link itself would leave the served folder stale.
     out_dir = resolved(out_dir)
     taken = time.time_ns()
-    found = buildrecord.outputs(out_dir) if out_dir.is_dir() else {}
+    # The folders whose stamps the ledger proves are not listed again: their files are stamped.
+    known, since = (kept.stats, kept.since) if kept is not None else (None, None)
+    found = buildrecord.outputs(out_dir, known, since) if out_dir.is_dir() else {}
     report, proven = _compare(out_dir, files, found, kept, taken, sources or {})
     if not report.changed and out_dir.is_dir():
         if kept is not None:
-            report.ledger = Ledger(stats=found, digests=proven)
+            report.ledger = Ledger(stats=found, digests=proven, since=taken)
         return _without_marker(report)
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
@@ -189,7 +191,7 @@ def write_tree(
             pass  # every file is back as it was: the whole tree is staged instead
         else:
             if kept is not None:
-                report.ledger = _ledger_in_place(out_dir, files, found, proven, report)
+                report.ledger = _ledger_in_place(out_dir, files, found, proven, report, taken)
             return _without_marker(report)
     parent = out_dir if mounted else out_dir.parent
     try:
@@ -234,7 +236,7 @@ def _ledger(files: Mapping[PurePosixPath, Content], stats: buildrecord.Stats, ta
         stamp = stats.get(name)
         if stamp is not None and buildrecord.settled(stamp, taken):
             known[name] = _digest(content)
-    return Ledger(stats=stats, digests=known)
+    return Ledger(stats=stats, digests=known, since=taken)
 
 
 def _ledger_in_place(
@@ -243,6 +245,7 @@ def _ledger_in_place(
     found: buildrecord.Stats,
     proven: dict[str, str],
     report: WriteReport,
+    taken: int,
 ) -> Ledger:
     """The ledger after an update in place: the walk before it (``found``, updated here) with
     the files written and removed, and their folders (whose times moved), stamped again, and
@@ -251,6 +254,8 @@ def _ledger_in_place(
 
     A file written now gets a digest only if its new stamp had settled when it was taken (a
     tick after its write: seldom); it is compared by reading at the next write, and settles then.
+    The ledger's stamps date from ``taken`` (the walk's start): the folders stamped again here
+    changed after it, so the next walk lists them.
     """
     stats = found
     folders: set[str] = set()
@@ -272,7 +277,7 @@ def _ledger_in_place(
             status = os.lstat(out_dir / folder)
             if stat.S_ISDIR(status.st_mode):
                 stats[folder] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-    return Ledger(stats=stats, digests=proven)
+    return Ledger(stats=stats, digests=proven, since=taken)
 
 
 def _without_marker(report: WriteReport) -> WriteReport:

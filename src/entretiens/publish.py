@@ -145,6 +145,7 @@ def _record(
         read=read,
         own=own,
         written=ledger.stats if ledger is not None else buildrecord.outputs(result.out_dir),
+        written_since=ledger.since if ledger is not None else None,
         digests=ledger.digests if ledger is not None else None,
         kept=kept,
         valid_until=min(later, default=None),

@@ -1,0 +1,187 @@
+"""The output's walk proved from the folders' stamps: a folder whose stamp still holds (and had
+settled) is not listed again, and the walk finds exactly what a plain walk finds, hand changes
+included; the no-change check (``walks.holds``) says the same as comparing a plain walk."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entretiens import buildrecord, inplace, walks
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+#: Longer than a timestamp tick (10 ms at most on Linux): a change after it has other times.
+_A_TICK_LATER = 0.05
+
+
+@pytest.fixture
+def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps settle as soon as taken (the real window is 0.1 s or 2 s after a change)."""
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The folders listed from now on (os.scandir still runs)."""
+    found: list[str] = []
+    scandir = os.scandir
+
+    def counted(path: str) -> object:
+        found.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    yield found
+
+
+def _tree(out: Path) -> None:
+    for folder in ("a/sub", "b", "c", "d", "f", "empty"):
+        (out / folder).mkdir(parents=True)
+    for name in ("top.txt", "a/one", "a/sub/two", "b/x", "b/y", "c/y", "d/z", "f/g"):
+        (out / name).write_bytes(name.encode())
+
+
+def _hand_changes(out: Path, tmp_path: Path) -> None:
+    """Every change a person (or another program) can make in an output folder."""
+    (out / "a" / "sub" / "added").write_bytes(b"new")  # an entry added: a/sub/ moves
+    (out / "b" / "x").unlink()  # removed: b/ moves
+    with (out / "c" / "y").open("ab") as stream:  # written in place: no folder moves
+        stream.write(b" and more")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(out / "d", elsewhere)  # a folder replaced by a link to it: not entered
+    (out / "d").symlink_to(elsewhere, target_is_directory=True)
+    (out / "e").mkdir()  # a new folder, with a file
+    (out / "e" / "new").write_bytes(b"new")
+    (out / "f" / "g").unlink()  # a file replaced by a folder of the same name
+    (out / "f" / "g").mkdir()
+    (out / "f" / "g" / "h").write_bytes(b"h")
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_only_folders_whose_stamp_moved_are_listed_and_the_walk_is_the_same(tmp_path: Path, listed: list[str]) -> None:
+    out = tmp_path / "public"
+    _tree(out)
+    since = time.time_ns()
+    known = walks.outputs(out)
+    top = str(out.resolve())
+    listed.clear()
+    # Nothing changed: only the top folder is listed (its own stamp is not recorded).
+    assert walks.outputs(out, known, since) == known
+    assert listed == [top]
+    listed.clear()
+    assert walks.holds(out, known, since)
+    assert listed == [top]
+    time.sleep(_A_TICK_LATER)
+    _hand_changes(out, tmp_path)
+    plain = walks.outputs(out)
+    listed.clear()
+    assert walks.outputs(out, known, since) == plain
+    # The top folder, and those an entry was added to or removed from (and the new one).
+    assert sorted(listed) == sorted(f"{top}/{name}" if name else top for name in ("", "a/sub", "b", "e", "f", "f/g"))
+    assert plain["c/y"] != known["c/y"]  # edited in place: found by its own stamp
+    assert "d/z" not in plain and "d/" not in plain and "f/g/h" in plain
+    assert not walks.holds(out, known, since)
+    assert walks.holds(out, plain, time.time_ns())
+
+
+@pytest.mark.usefixtures("settled_at_once")
+@pytest.mark.parametrize("change", ["added", "removed", "in place", "top"])
+def test_the_no_change_check_sees_each_change(tmp_path: Path, change: str) -> None:
+    out = tmp_path / "public"
+    _tree(out)
+    since = time.time_ns()
+    known = walks.outputs(out)
+    time.sleep(_A_TICK_LATER)
+    if change == "added":
+        (out / "a" / "sub" / "added").write_bytes(b"new")
+    elif change == "removed":
+        (out / "b" / "x").unlink()
+    elif change == "in place":
+        before = (out / "c" / "y").stat()
+        (out / "c" / "y").write_bytes(b"C/Y")  # same size, mtime put back: the ctime moved
+        os.utime(out / "c" / "y", ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:
+        (out / "new.txt").write_bytes(b"new")
+    assert walks.outputs(out) != known
+    assert not walks.holds(out, known, since)
+    assert walks.outputs(out, known, since) == walks.outputs(out)
+
+
+def test_a_folder_whose_stamp_had_not_settled_is_listed(tmp_path: Path, listed: list[str]) -> None:
+    # Stamped within a tick of its last change, a folder could take another entry with the
+    # same times: it proves nothing, and is listed (here all of them: just written).
+    out = tmp_path / "public"
+    _tree(out)
+    since = time.time_ns()
+    known = walks.outputs(out)
+    folders = [name for name in known if name.endswith("/")]
+    listed.clear()
+    assert walks.outputs(out, known, since) == known
+    assert len(listed) == 1 + len(folders)
+    listed.clear()
+    assert walks.holds(out, known, since)
+    assert len(listed) == 1 + len(folders)
+    # Unknown (an older record): the folder is walked as before.
+    listed.clear()
+    assert walks.holds(out, known, None)
+    assert len(listed) == 1 + len(folders)
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_a_publish_after_hand_changes_lists_only_the_changed_folders_and_mends_them(
+    tmp_path: Path, listed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)  # written in place, as a large show's edit
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    kept = buildrecord.kept(root, out)
+    assert kept is not None and kept.since is not None
+    folders = [name for name in kept.stats if name.endswith("/")]
+    time.sleep(_A_TICK_LATER)
+    page = next(p for p in sorted(out.glob("*/index.html")))
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>defaced</p></body>"))  # in place
+    stray = next(p for p in sorted(out.glob("*/")) if p.is_dir()) / "stray.html"
+    stray.write_bytes(b"not ours")
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
+    listed.clear()
+    publish(root, now=SAMPLE_NOW)
+    walked = [path for path in listed if path.startswith(str(out.resolve()))]
+    assert len(walked) < len(folders) // 2  # the others proved by their stamps
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(cold, now=SAMPLE_NOW)
+    assert _files(out) == _files(cold / "public")
+    # The record it leaves is the folder as a plain walk finds it, and says when it was taken.
+    again = buildrecord.kept(root, out)
+    assert again is not None and again.stats == walks.outputs(out) and again.since is not None
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_record_without_a_walk_time_or_a_wrong_one_proves_no_folder(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    record = root / buildrecord.RECORD
+    document = json.loads(record.read_text(encoding="utf-8"))
+    kept = buildrecord.kept(root, out)
+    assert kept is not None and type(kept.since) is int
+    for named in (document["ledger"][:2], [*document["ledger"][:2], "soon"], [*document["ledger"][:2], 1.5]):
+        record.write_text(json.dumps({**document, "ledger": named}), encoding="utf-8")
+        again = buildrecord.kept(root, out)
+        assert again is not None and again.since is None and again.stats == kept.stats
