@@ -4,6 +4,8 @@ left unparsed when published.yaml already pins every GUID it holds."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 from pathlib import Path
 
@@ -374,3 +376,47 @@ def test_a_cached_load_looks_at_each_media_file_and_folder_once(
     assert len(audio) > 3 and all(text.startswith("audio/") for text in audio)
     assert counted[str(root / "audio")] == 1
     assert all(counted[f"{root}/{text}"] == 1 for text in audio)
+
+
+def _backdated(root: Path) -> Path:
+    for file in root.rglob("*.yaml"):
+        os.utime(file, ns=(_PAST_NS, _PAST_NS))
+    # Kept even when the show is in error: the GUIDs are checked after the episodes are read.
+    with contextlib.suppress(ConfigError):
+        loading.load_project(root)
+    return root
+
+
+def test_a_kept_episode_takes_its_pinned_guid_as_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pin_guids made every episode again to give it its GUID (an Episode replaced, 10,000 a load).
+    root = _backdated(_published(tmp_path, drafts=True))
+    cold = loading.load_project(root, cache=False)
+    replaced: list[object] = []
+    original = dataclasses.replace
+
+    def counted(value: object, **changes: object) -> object:
+        replaced.append(value)
+        return original(value, **changes)  # type: ignore[type-var]
+
+    monkeypatch.setattr(_guids, "replace", counted)
+    kept = loading.load_project(root)
+    assert kept == cold
+    assert [e.guid for e in kept.episodes] == [e.guid for e in cold.episodes]
+    assert kept.warnings == cold.warnings
+    # Only the draft (never pinned: its GUID is derived) is made again; the show too.
+    draft = "007-teletravail"
+    assert draft not in dict(kept.state.guids)
+    assert sorted(getattr(value, "slug", "show") for value in replaced) == [draft, "show"]
+
+
+def test_a_written_guid_that_contradicts_the_pinned_one_is_still_an_error_when_kept(tmp_path: Path) -> None:
+    root = _published(tmp_path)
+    episode = sorted((root / "episodes").glob("*.yaml"))[1]
+    episode.write_text(episode.read_text(encoding="utf-8") + 'guid: "another"\n', encoding="utf-8")
+    _backdated(root)
+    with pytest.raises(ConfigError) as cold:
+        loading.load_project(root, cache=False)
+    with pytest.raises(ConfigError) as kept:
+        loading.load_project(root)
+    assert [repr(p) for p in kept.value.problems] == [repr(p) for p in cold.value.problems]
+    assert any(p.rule == "guid-changed" and p.path == episode for p in kept.value.problems)

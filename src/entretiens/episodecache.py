@@ -326,15 +326,22 @@ def _encode_person(person: Person, registry: Registry) -> object:
     ]
 
 
-def decode_episode(data: object, path: Path, registry: Registry) -> object:
+def decode_episode(data: object, path: Path, registry: Registry, pinned: Mapping[str, str] | None = None) -> object:
     """What :func:`encode_episode` was given, ``path`` being the episode's file and ``registry``
     the guests' registry it was written with.
+
+    :param pinned: GUIDs by slug: an episode without a GUID of its own takes its slug's, as
+        the loader's pinning would give it (without making the whole Episode again). An
+        episode that has one keeps it (the loader says when it differs from the pinned one).
 
     :raises ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError: ``data``
         is not what :func:`encode_episode` writes.
     """
     if type(data) is not list or not data or data[0] != _FLAT:
-        return decode(data, paths=(path,))
+        episode = decode(data, paths=(path,))
+        if pinned and type(episode) is Episode and not episode.guid and (known := pinned.get(episode.slug)):
+            episode = dataclasses.replace(episode, guid=known)
+        return episode
     (
         _,
         slug,
@@ -363,6 +370,8 @@ def decode_episode(data: object, path: Path, registry: Registry) -> object:
     ) = data
     if type(date) is not list or date[0] != "t":
         raise ValueError("not a date")
+    if pinned and not guid and type(slug) is str:
+        guid = pinned.get(slug) or guid
     if declared is not None and type(declared := _decode(declared, {})) is not DeclaredAudio:
         raise TypeError("not a declared audio")
     if (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -67,6 +68,11 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
     # slug -> what each episode was decoded from (or written as): its entry's key and digest.
     entries: dict[str, tuple[str, str]] = {}
     read: Reader = parses.read_yaml if parses is not None else read_yaml
+    # published.yaml read first: an episode read back takes its pinned GUID as it is decoded
+    # (pin_guids then replaces none of them). Its problems are reported where they were.
+    state_problems: list[Problem] = []
+    state = read_state(root / STATE_FILE, state_problems)
+    pinned = dict(state.guids)
     try:
         registry = load_registry(root, problems, read)
         show = load_show(root, registry, problems, read)
@@ -81,7 +87,18 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
             media: dict[str, bool] = {}
             found = (
                 _kept_episode(
-                    parses, context, root, path, zone, language, registry, problems, stats.get(path), media, entries
+                    parses,
+                    context,
+                    root,
+                    path,
+                    zone,
+                    language,
+                    registry,
+                    problems,
+                    stats.get(path),
+                    media,
+                    entries,
+                    pinned,
                 )
                 for path in episode_files
             )
@@ -91,9 +108,8 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
     finally:
         if parses is not None:
             parses.close()
-    before = len(problems)
-    state = read_state(root / STATE_FILE, problems)
-    if show is not None and not any(p.severity == "error" for p in problems[before:]):
+    problems += state_problems
+    if show is not None and not any(p.severity == "error" for p in state_problems):
         output = previous if previous is not None else root / "public"
         # Only a folder publish wrote holds our live feed (a static site's feed.xml is not ours).
         # When published.yaml pins the show's GUID and every episode's, or every GUID the feed
@@ -167,6 +183,7 @@ def _kept_episode(
     status: os.stat_result | None = None,
     media: dict[str, bool] | None = None,
     entries: dict[str, tuple[str, str]] | None = None,
+    pinned: Mapping[str, str] | None = None,
 ) -> Episode | None:
     """:func:`load_episode`, or the episode it built from the same file last time.
 
@@ -178,6 +195,8 @@ def _kept_episode(
     :param media: what this load found of the files and folders it checked (see :func:`plain_media`).
     :param entries: filled with the key and digest of the entry the episode was decoded from
         or written as, by slug (see :meth:`Project.entry_digest`).
+    :param pinned: the GUIDs published.yaml pins, by slug: an episode read back whose file
+        writes no ``guid:`` takes its own as it is decoded, as :func:`pin_guids` would give it.
     """
     stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
     key = f"episode {context} {path}"
@@ -186,7 +205,7 @@ def _kept_episode(
             entry = found[0]
             if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
                 raise ValueError("not an entry")
-            episode = episodecache.decode_episode(entry[1], path, registry)
+            episode = episodecache.decode_episode(entry[1], path, registry, pinned)
             if type(episode) is Episode and all(
                 type(text) is str and plain_media(root, text, media) for text in entry[0]
             ):

@@ -225,7 +225,8 @@ def pin_guids(
                 )
             )
         guid = known or episode.guid or episode_guid_for(podcast_guid, episode.slug)
-        result.append(replace(episode, guid=guid))
+        # Replaced only when it differs: an episode read back has its pinned GUID already.
+        result.append(episode if guid == episode.guid else replace(episode, guid=guid))
     return show, result
 
 
