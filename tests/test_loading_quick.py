@@ -127,6 +127,20 @@ def test_what_a_load_has_seen_answers_as_a_fresh_look(tmp_path: Path) -> None:
     assert seen[str(root / "audio")] is True and seen["audio/a.mp3"] is True
 
 
+@pytest.mark.parametrize("after", [0, 1, 3])
+def test_a_listed_folder_answers_as_a_fresh_look(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: int) -> None:
+    # A folder whose files are asked for often is listed once: its plain files are known from
+    # the listing, the rest looked at one by one, and every answer is what a fresh look gives.
+    root = _tree(tmp_path)
+    monkeypatch.setattr(_files, "LIST_AFTER", after)
+    names = [*NAMES, str(root / "audio"), f"{root}/audio/a.mp3", str(root / "audio" / "deep")]
+    seen: dict[str, bool] = {}
+    asked: dict[str, int] = {}
+    for text in [*names, *reversed(names), *names]:
+        assert _files.plain_media(root, text, seen, asked) == _files.plain_media(root, text), text
+    assert asked[str(root / "audio")] == after + 1
+
+
 def _episode_files(tmp_path: Path, link_folder: str | None) -> Path:
     root = (tmp_path / "show").resolve()
     folder = root / "episodes"
@@ -420,3 +434,32 @@ def test_a_written_guid_that_contradicts_the_pinned_one_is_still_an_error_when_k
         loading.load_project(root)
     assert [repr(p) for p in kept.value.problems] == [repr(p) for p in cold.value.problems]
     assert any(p.rule == "guid-changed" and p.path == episode for p in kept.value.problems)
+
+
+def test_a_cached_load_lists_a_folder_many_episodes_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 40 episodes, each with its own file in audio/: the folder is listed once, and only the
+    # first files are looked at one by one (10,000 lstat a load before, in a large show).
+    root = copy_sample_show(tmp_path / "show").resolve()
+    (root / "episodes" / "007-teletravail.yaml").unlink()
+    model = (root / "episodes" / "001-jeremi-lepetit.yaml").read_text(encoding="utf-8")
+    model = "\n".join(line for line in model.splitlines() if not line.startswith(("number:", "season:")))
+    for index in range(40):
+        name = f"audio/copy-{index:02}.mp3"
+        (root / name).write_bytes(b"not measured by a load")
+        text = model.replace("audio: audio/001-jeremi-lepetit.mp3", f"audio: {name}")
+        (root / "episodes" / f"1{index:02}-copy.yaml").write_text(text + "\n", encoding="utf-8")
+    _backdated(root)
+    cold = loading.load_project(root, cache=False)
+    assert len(cold.episodes) == 46
+    looked: list[str] = []
+    original = os.lstat
+
+    def counting(path: str | Path, *args: object, **kwargs: bool) -> os.stat_result:
+        looked.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counting)
+    kept = loading.load_project(root)
+    assert kept == cold and kept.warnings == cold.warnings
+    audio = [path for path in looked if path.startswith(f"{root}/audio/")]
+    assert len(audio) == _files.LIST_AFTER

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,25 +84,8 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
         episode_files = yaml_files(root / EPISODES_DIR, problems, stats=stats)
         if parses is not None:
             context = _episode_context(zone, language, registry)
-            # The media files of a show share their folders (audio/), and many share a cover.
-            media: dict[str, bool] = {}
-            found = (
-                _kept_episode(
-                    parses,
-                    context,
-                    root,
-                    path,
-                    zone,
-                    language,
-                    registry,
-                    problems,
-                    stats.get(path),
-                    media,
-                    entries,
-                    pinned,
-                )
-                for path in episode_files
-            )
+            kept = _Kept(parses, context, root, zone, language, registry, problems, pinned, entries)
+            found = (kept.episode(path, stats.get(path)) for path in episode_files)
         else:
             found = (load_episode(path, zone, language, registry, problems, read) for path in episode_files)
         episodes = [episode for episode in found if episode is not None]
@@ -171,66 +155,81 @@ def _episode_context(zone: tzinfo, language: str, registry: dict[str, tuple[Pers
     return hashed.hexdigest()[:32]
 
 
-def _kept_episode(
-    parses: ParseCache,
-    context: str,
-    root: Path,
-    path: Path,
-    zone: tzinfo,
-    language: str,
-    registry: dict[str, tuple[Person, Path]],
-    problems: list[Problem],
-    status: os.stat_result | None = None,
-    media: dict[str, bool] | None = None,
-    entries: dict[str, tuple[str, str]] | None = None,
-    pinned: Mapping[str, str] | None = None,
-) -> Episode | None:
-    """:func:`load_episode`, or the episode it built from the same file last time.
+@dataclass(slots=True)
+class _Kept:
+    """What an episode is read back from, or built and kept from, for one load."""
 
-    Kept with the files it names: they are checked again (one ``lstat`` per part) before the
-    episode is used. Only an episode whose file raised no problem at all is kept, and only when
-    every file it names went through that quick check; anything else is built as usual.
+    parses: ParseCache
+    #: :func:`_episode_context`.
+    context: str
+    root: Path
+    zone: tzinfo
+    language: str
+    registry: dict[str, tuple[Person, Path]]
+    problems: list[Problem]
+    #: The GUIDs published.yaml pins, by slug: an episode read back whose file writes no
+    #: ``guid:`` takes its own as it is decoded, as :func:`pin_guids` would give it.
+    pinned: Mapping[str, str]
+    #: Filled with the key and digest of the entry each episode was decoded from or written
+    #: as, by slug (see :meth:`Project.entry_digest`).
+    entries: dict[str, tuple[str, str]]
+    #: What this load found of the files and folders episodes name (see :func:`plain_media`):
+    #: the media files of a show share their folders (audio/), and many share a cover.
+    media: dict[str, bool] = field(default_factory=dict)
+    asked: dict[str, int] = field(default_factory=dict)
 
-    :param status: the file's status, when the listing took it already (before any reading).
-    :param media: what this load found of the files and folders it checked (see :func:`plain_media`).
-    :param entries: filled with the key and digest of the entry the episode was decoded from
-        or written as, by slug (see :meth:`Project.entry_digest`).
-    :param pinned: the GUIDs published.yaml pins, by slug: an episode read back whose file
-        writes no ``guid:`` takes its own as it is decoded, as :func:`pin_guids` would give it.
-    """
-    stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
-    key = f"episode {context} {path}"
-    if stamp is not None and (found := parses.get(key, stamp)) is not None:
-        try:
-            entry = found[0]
-            if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
-                raise ValueError("not an entry")
-            episode = episodecache.decode_episode(entry[1], path, registry, pinned)
-            if type(episode) is Episode and all(
-                type(text) is str and plain_media(root, text, media) for text in entry[0]
-            ):
-                # Its parse stays in the store: a change of the show's settings needs it again.
-                parses.touch(str(path), stamp)
-                if entries is not None and (digest := parses.digest(key)) is not None:
-                    entries[episode.slug] = (key, digest)
-                return episode
-        except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
-            pass
-        parses.forget(key)
-    before = len(problems)
-    checked: list[str | None] = []
-    episode = load_episode(
-        path, zone, language, registry, problems, lambda file: parses.read_yaml(file, stamp), named=checked
-    )
-    if episode is None:
+    def episode(self, path: Path, status: os.stat_result | None = None) -> Episode | None:
+        """:func:`load_episode`, or the episode it built from the same file last time.
+
+        Kept with the files it names: they are checked again (one ``lstat`` per part, or a
+        folder's listing) before the episode is used. Only an episode whose file raised no
+        problem at all is kept, and only when every file it names went through that quick
+        check; anything else is built as usual.
+
+        :param status: the file's status, when the listing took it already (before any reading).
+        """
+        parses, registry = self.parses, self.registry
+        stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
+        key = f"episode {self.context} {path}"
+        if stamp is not None and (found := parses.get(key, stamp)) is not None:
+            try:
+                entry = found[0]
+                if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
+                    raise ValueError("not an entry")
+                episode = episodecache.decode_episode(entry[1], path, registry, self.pinned)
+                root, media, asked = self.root, self.media, self.asked
+                if type(episode) is Episode and all(
+                    type(text) is str and plain_media(root, text, media, asked) for text in entry[0]
+                ):
+                    # Its parse stays in the store: a change of the show's settings needs it again.
+                    parses.touch(str(path), stamp)
+                    if (digest := parses.digest(key)) is not None:
+                        self.entries[episode.slug] = (key, digest)
+                    return episode
+            except (ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError):
+                pass
+            parses.forget(key)
+        problems = self.problems
+        before = len(problems)
+        checked: list[str | None] = []
+        episode = load_episode(
+            path,
+            self.zone,
+            self.language,
+            registry,
+            problems,
+            lambda file: parses.read_yaml(file, stamp),
+            named=checked,
+        )
+        if episode is None:
+            return episode
+        # Kept only when it can be read back whole next time: no problem to report again, every
+        # named file checked the quick way, a file not modified in the last two seconds.
+        keep = stamp is not None and len(problems) == before and None not in checked and parses.keeps(stamp)
+        digest = _keep_episode(parses, key, stamp if keep else None, episode, checked, registry)
+        if digest is not None:
+            self.entries[episode.slug] = (key, digest)
         return episode
-    # Kept only when it can be read back whole next time: no problem to report again, every
-    # named file checked the quick way, a file not modified in the last two seconds.
-    keep = stamp is not None and len(problems) == before and None not in checked and parses.keeps(stamp)
-    digest = _keep_episode(parses, key, stamp if keep else None, episode, checked, registry)
-    if digest is not None and entries is not None:
-        entries[episode.slug] = (key, digest)
-    return episode
 
 
 def _keep_episode(

@@ -236,7 +236,13 @@ def show_file(reader: FieldReader, text: str, field: str, line: int | None) -> s
     return relative.as_posix()
 
 
-def plain_media(root: Path, text: str, seen: dict[str, bool] | None = None) -> bool:
+#: How many files of one folder a load looks at one by one before it lists the folder.
+LIST_AFTER = 16
+
+
+def plain_media(
+    root: Path, text: str, seen: dict[str, bool] | None = None, asked: dict[str, int] | None = None
+) -> bool:
     """Whether :func:`show_file` would take ``text`` as it is, known from one ``lstat`` per part.
 
     True when it names, by plain parts (no empty part, ``.`` or ``..``), a regular file under
@@ -246,6 +252,10 @@ def plain_media(root: Path, text: str, seen: dict[str, bool] | None = None) -> b
 
     :param seen: what one load found already, by path (files and folders): each is checked
         once a load, not once per episode that names it (``audio/`` for every episode).
+    :param asked: with ``seen``, how many files of each folder were looked at: a folder whose
+        files are asked for more than :data:`LIST_AFTER` times is listed once (its entries'
+        types come with the listing), and its plain files go into ``seen``: then the files of
+        ``audio/`` cost no ``lstat`` each. A name the listing does not hold is looked at alone.
     """
     parts = text.split("/")
     if text.lower().endswith((".yaml", ".yml")) or any(
@@ -266,12 +276,29 @@ def plain_media(root: Path, text: str, seen: dict[str, bool] | None = None) -> b
                     seen[path] = folder
             if not folder:
                 return False
+        if seen is not None and asked is not None and (count := asked.get(path, 0)) <= LIST_AFTER:
+            asked[path] = count + 1
+            if count == LIST_AFTER:
+                _list_folder(path, text[: len(text) - len(parts[-1])], seen)
+                if seen.get(text):
+                    return True
         plain = stat.S_ISREG(os.lstat(f"{path}/{parts[-1]}").st_mode)
     except (OSError, ValueError):
         return False
     if seen is not None:
         seen[text] = plain
     return plain
+
+
+def _list_folder(path: str, prefix: str, seen: dict[str, bool]) -> None:
+    """Put in ``seen`` each plain file (regular, no link) of the real folder ``path`` as
+    ``prefix + name`` (``prefix``: the folder as the show names it, ``audio/``). The listing
+    gives each entry's type without an ``lstat`` (where the file system does not, the entry
+    takes one)."""
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                seen[prefix + entry.name] = True
 
 
 def show_root(path: Path) -> Path:
