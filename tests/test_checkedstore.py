@@ -110,3 +110,38 @@ def test_a_run_that_does_not_prune_keeps_the_overlay_entries_it_did_not_use(tmp_
     }
     fifth.release()
     assert set(Reader(tmp_path / "y.overlay", form, "v").index) == {"b", "c"}
+
+
+def test_a_small_body_many_entries_hold_is_read_and_decoded_once(tmp_path: Path) -> None:
+    form = unitstore.FORMAT
+    shared, alone, large = b"[][]", b"[1]", b"x" * (checkedstore.SHARED_MAX + 1)
+    bodies = {"a": shared, "b": shared, "c": alone, "d": shared, "e": large, "f": large}
+    first = Store(tmp_path, "k", form, "v", prune=True)
+    for key, body in bodies.items():
+        first.put(key, body)
+    assert first.close()
+    store = tmp_path / "k.store"
+    # The first entry holding the shared body is damaged: the next one's body serves for it too.
+    data = bytearray(store.read_bytes())
+    start = Reader(store, form, "v").index["a"][1]
+    data[start] ^= 1
+    store.write_bytes(bytes(data))
+    decoded: list[bytes] = []
+
+    def decode(body: bytes) -> bytes:
+        decoded.append(body)
+        return body
+
+    again = Store(tmp_path, "k", form, "v", prune=True)
+    read = {key: again.read(key, decode) for key in bodies}
+    assert read == {"a": None, **{key: body for key, body in bodies.items() if key != "a"}}
+    assert decoded == [shared, alone, large, large]
+    assert again.read("a", decode) == shared  # found by its digest once the body was read whole
+    # Every entry read is in use: kept when the store is written again.
+    again.put("g", b"new")
+    again.close()
+    last = Store(tmp_path, "k", form, "v", prune=True)
+    assert {key: last.get(key) for key in [*bodies, "g"] if key != "a"} == {
+        **{key: body for key, body in bodies.items() if key != "a"},
+        "g": b"new",
+    }

@@ -440,3 +440,22 @@ def test_kept_problems_are_read_once_per_text(show: Path, monkeypatch: pytest.Mo
     assert len(texts) == len(set(texts))
     # The same problems, in the same order, as made afresh.
     assert built.problems == cold.problems
+
+
+def test_a_checks_entry_many_episodes_share_is_decoded_once(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checks of the episodes with no problem are the same few bytes: read and decoded once.
+    data = (_units(show) / "checks.store").read_bytes()
+    distinct = {data[start : start + count] for start, count in _entry_offsets(_units(show) / "checks.store").values()}
+    assert len(distinct) < len(_entry_offsets(_units(show) / "checks.store"))
+    decoded: list[object] = []
+    real = unitstore.decode
+
+    def counting(entry: bytes) -> object:
+        found = real(entry)
+        if found is not None and set(found) == {"remote", "own"}:
+            decoded.append(found)
+        return found
+
+    monkeypatch.setattr(unitcache, "decode", counting)
+    assert _computed(show)["checks"] == 0
+    assert len(decoded) == len(distinct)

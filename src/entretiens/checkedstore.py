@@ -25,9 +25,10 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, TypeVar
 
 #: ``index <offset, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n``
 TRAILER_SIZE: Final = 6 + 16 + 1 + 64 + 1
@@ -38,11 +39,16 @@ OVERLAY_SHARE = 8
 #: ... and more than this many entries.
 OVERLAY_MIN = 64
 
+#: The largest body :meth:`Store.read` decodes once for all the entries that hold it (the checks
+#: of an episode with no problem, the same few bytes for thousands of episodes).
+SHARED_MAX: Final = 64
+
 #: The integers an entry is valid for (a cache's own; the empty tuple for none).
 Tag = tuple[int, ...]
 #: key -> (tag, offset, length, digest) in one store file.
 Index = dict[str, tuple[Tag, int, int, str]]
 _NO_TAG: Final[Tag] = ()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +222,8 @@ class Store:
         #: Entries found unusable by this run: never carried over.
         self._forgotten: set[str] = set()
         self._writer: Writer | None = None
+        #: digest -> what :meth:`read` decoded from a small body of that digest.
+        self._decoded: dict[str, object] = {}
         #: Nothing more is written: a write failed (a full disk, a read-only folder).
         self.broken = False
 
@@ -245,6 +253,29 @@ class Store:
         source = self._hits.get(key)
         found = source.index.get(key) if source is not None else None
         return found[3] if found is not None else None
+
+    def read(self, key: str, decode: Callable[[bytes], _T | None], tag: Tag = _NO_TAG) -> _T | None:
+        """``decode`` of what :meth:`get` finds, or None. A small body (:data:`SHARED_MAX`)
+        is read, checked and decoded once for every entry that holds it: an entry's digest is
+        in the checked index, so any body found whole with that digest is that entry's body.
+        What ``decode`` returns is shared by those entries: it must not be changed."""
+        if self._writer is None or key not in self._writer.keys:
+            for source in (self._overlay, self._store):
+                found = source.index.get(key)
+                if found is not None and found[0] == tag:
+                    if found[2] <= SHARED_MAX and found[3] in self._decoded:
+                        self._hits[key] = source
+                        return self._decoded[found[3]]  # type: ignore[return-value]
+                    break
+        body = self.get(key, tag)
+        if body is None:
+            return None
+        value = decode(body)
+        if value is not None and len(body) <= SHARED_MAX:
+            # The digest of the body just read (of this entry or, when it was damaged, of the
+            # store's entry under the same key): taken again, a few bytes.
+            self._decoded[self._form.digest(body)] = value
+        return value
 
     def touch(self, key: str, tag: Tag = _NO_TAG) -> None:
         """Mark the entry under ``key`` for ``tag`` as in use without reading it, so that

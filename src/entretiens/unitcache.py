@@ -240,6 +240,14 @@ class Units:
     def _read(self, key: str) -> dict[str, Content] | None:
         if self._shelf is None:
             return None
+        if not self._stored:
+            # A small entry many units share (the checks of an episode with no problem) is
+            # read and decoded once; each unit is handed its own dict of it.
+            shared = self._shelf.read(key, decode)
+            if shared is None:
+                self._shelf.forget(key)
+                return None
+            return dict(shared)
         entry = self._shelf.get(key)
         if entry is None:
             return None
