@@ -414,7 +414,11 @@ def test_a_deck_keys_each_card_as_its_whole_key_would(tmp_path: Path, monkeypatc
     project = _show(tmp_path / "show", count=3, covers=(2,))
     show = project.show
     titles = ['Les "guillemets" & l\u2019apostrophe', "\u65e5\u672c\u8a9e\u306e\u984c\u540d \\", "emoji \U0001f399"]
-    names = [[], ['Ana "Quote" \u00c9lo\u00efse'], ["Zo\u00eb", "\u0645\u062d\u0645\u062f", "tab\there"]]
+    names = [
+        [],
+        ['Ana "Quote" \u00c9lo\u00efse'],
+        ["Zo\u00eb", "\u0645\u062d\u0645\u062f", "tab\there", "line\nbreak\x01\u2028"],
+    ]
     people = project.episodes[0].guests[:1]
     assert people, "the show's episodes have a guest"
     episodes = [

@@ -61,7 +61,7 @@ Box = tuple[int, int, int, int]
 
 def card_path(episode: Episode) -> PurePosixPath:
     """Where an episode's card is published."""
-    return _CARDS / f"{episode.slug}.jpg"
+    return paths.joined(*_CARDS.parts, f"{episode.slug}.jpg")
 
 
 #: The folder of the cards in public/ (joined once, not for each card).
@@ -305,7 +305,9 @@ class Deck:
             text = json.dumps([show.title, artwork, *_drawing()], ensure_ascii=False)
             tail = self._tails[reference] = (artwork, ", " + text[1:])
         artwork, rest = tail
-        own = json.dumps([episode.title, guests], ensure_ascii=False)[1:-1]
+        # json.dumps([title, guests], ensure_ascii=False)[1:-1], written with the function
+        # json.dumps quotes each string with: without its encoder made anew for each card.
+        own = f"{_quoted(episode.title)}, [{', '.join(map(_quoted, guests))}]"
         make = functools.partial(_draw, episode.title, guests, show.title, artwork)
         keep = artwork is None or settled(artwork)
         try:
@@ -315,6 +317,9 @@ class Deck:
             # the decoded cover): nothing decoded is held beyond it.
             images.forget()
 
+
+#: How json.dumps writes a string with ensure_ascii=False (quoted, ``"``, ``\\`` and controls escaped).
+_quoted = json.encoder.encode_basestring
 
 #: The image cache's kind of entry for cards.
 _KIND = "card"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import PurePath, PurePosixPath
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -117,17 +118,17 @@ def copied_file(reference: str | None) -> PurePosixPath | None:
 
 def episode_dir(episode: Episode) -> PurePosixPath:
     """The folder of an episode's page and files."""
-    return PurePosixPath(episode.slug)
+    return joined(episode.slug)
 
 
 def episode_page(episode: Episode) -> PurePosixPath:
     """The episode's HTML page."""
-    return episode_dir(episode) / "index.html"
+    return joined(episode.slug, "index.html")
 
 
 def embed_page(episode: Episode) -> PurePosixPath:
     """The episode's embeddable player, a page made to sit in another site's <iframe>."""
-    return episode_dir(episode) / "embed" / "index.html"
+    return joined(episode.slug, "embed", "index.html")
 
 
 def episode_url(show: Show, episode: Episode) -> str:
@@ -137,12 +138,12 @@ def episode_url(show: Show, episode: Episode) -> str:
 
 def notes_markdown(episode: Episode) -> PurePosixPath:
     """The episode's show notes as Markdown."""
-    return episode_dir(episode) / NOTES_NAME
+    return joined(episode.slug, NOTES_NAME)
 
 
 def chapters_file(episode: Episode) -> PurePosixPath:
     """The episode's JSON chapters."""
-    return episode_dir(episode) / "chapters.json"
+    return joined(episode.slug, "chapters.json")
 
 
 def transcript_file(episode: Episode, transcript: Transcript, suffix: str | None = None) -> PurePosixPath:
@@ -157,3 +158,57 @@ def transcript_file(episode: Episode, transcript: Transcript, suffix: str | None
 def enclosure_url(show: Show, episode: Episode) -> str:
     """The URL of the episode's audio as the feed names it."""
     return absolute(show, episode.audio)
+
+
+def _parts_maker() -> Callable[[str, str, list[str]], PurePosixPath] | None:
+    """How Python 3.10 and 3.11 make a path of parts already split (as ``iterdir()`` does),
+    where ``PurePosixPath(text)`` and ``/`` parse the text again: a private method, so taken
+    only where it makes exactly the path parsing makes. 3.12 parses paths lazily."""
+    if sys.version_info >= (3, 12):
+        return None
+    make = getattr(PurePosixPath, "_from_parsed_parts", None)
+    if make is None:
+        return None
+    try:
+        made, plain = make("", "", ["a", "..", "b.c"]), PurePosixPath("a/../b.c")
+        same = type(made) is PurePosixPath and (str(made), made.parts, made.parent, made.name, hash(made)) == (
+            str(plain),
+            plain.parts,
+            plain.parent,
+            plain.name,
+            hash(plain),
+        )
+    except Exception:
+        return None
+    return make if same and made == plain else None
+
+
+_MAKE_PARTS = _parts_maker()
+
+
+def _plain(names: tuple[str, ...] | list[str]) -> bool:
+    """Whether each name is one part of a relative path as parsing keeps it (neither empty nor
+    ".", no separator)."""
+    for name in names:  # noqa: SIM110  (a loop: all() of a generator cost more than the parse saved)
+        if not name or name == "." or "/" in name:
+            return False
+    return True
+
+
+def joined(*names: str) -> PurePosixPath:
+    """``PurePosixPath(*names)``; made of the names as its parts, without parsing them, when each
+    is a plain name: the five paths of every episode of a large show, at each build."""
+    if _MAKE_PARTS is not None and _plain(names):
+        # Interned as parsing interns them: "index.html" once, not once per episode.
+        return _MAKE_PARTS("", "", [sys.intern(name) for name in names])
+    return PurePosixPath(*names)
+
+
+def path_of(text: str) -> PurePosixPath:
+    """``PurePosixPath(text)``, made as :func:`joined` makes it when ``text`` is a relative path
+    of plain names (a path of public/ as ``str()`` wrote it, read back from a cache)."""
+    if _MAKE_PARTS is not None:
+        names = text.split("/")
+        if _plain(names):
+            return _MAKE_PARTS("", "", [sys.intern(name) for name in names])
+    return PurePosixPath(text)

@@ -258,7 +258,7 @@ def build_site(
                 elif name == _CHAPTERS:
                     files[layout.chapters_file(release.episode)] = content
                 else:
-                    files[PurePosixPath(name)] = content
+                    files[layout.path_of(name)] = content
             # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
             card = drawn.pop(release.episode.slug, None)
             if card is None:
