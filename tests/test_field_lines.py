@@ -13,6 +13,7 @@ from entretiens.check import check_show
 from entretiens.links import collect_places
 from entretiens.loading import load_project
 from entretiens.model import FieldLines
+from sampleshow import copy_sample_show
 from showbuilder import episode, make_show, write_yaml
 
 EPISODE = """\
@@ -78,3 +79,14 @@ def test_nested_values_keep_their_exact_lines(tmp_path: Path) -> None:
     assert places[("links[0].url", "001-engines.yaml")] == 12
     assert places[("chapters[1].url", "001-engines.yaml")] == 18
     assert places[("url", "grace.yaml")] == 2
+
+
+def test_the_lines_are_indexed_only_when_asked(tmp_path: Path) -> None:
+    # A build whose checks are all kept asks for no line: indexing every file cost ~8 us an
+    # episode (a path hashed, a dict made).
+    project = load_project(copy_sample_show(tmp_path / "show"))
+    lines = FieldLines(project)
+    assert lines._files is None
+    episode = project.episodes[0]
+    assert lines.line(episode.path, "title") == episode.line_of("title")
+    assert lines._files is not None

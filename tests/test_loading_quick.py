@@ -463,3 +463,23 @@ def test_a_cached_load_lists_a_folder_many_episodes_name(tmp_path: Path, monkeyp
     assert kept == cold and kept.warnings == cold.warnings
     audio = [path for path in looked if path.startswith(f"{root}/audio/")]
     assert len(audio) == _files.LIST_AFTER
+
+
+def test_the_listed_episode_files_are_the_paths_a_parse_makes(tmp_path: Path) -> None:
+    # Made as children of the folder's path (a tenth of the cost): equal in every way.
+    root = copy_sample_show(tmp_path / "show").resolve()
+    stats: dict[str, os.stat_result] = {}
+    listed = loading.yaml_files(root / "episodes", [], stats=stats)
+    assert len(listed) > 3 and set(stats) == {path.name for path in listed}
+    for path in listed:
+        plain = Path(str(path))
+        assert (type(path), str(path), path.parts, path.parent, path.stem, hash(path), path) == (
+            type(plain),
+            str(plain),
+            plain.parts,
+            plain.parent,
+            plain.stem,
+            hash(plain),
+            plain,
+        )
+        assert stats[path.name] == os.stat(plain)

@@ -106,23 +106,34 @@ def test_each_audio_file_path_is_made_once_for_probe_and_prepare(
     published, _drafts, _scheduled = releases.select(project, SAMPLE_NOW)
     releases.probe_each(project, published)
     files: dict[str, Path] = {}
-    answered: list[Path] = []
-    original = releases._answer
+    made: list[Path] = []
+    original = releases._show_path
 
-    def answer(path: Path, *args: object) -> object:
-        answered.append(path)
-        return original(path, *args)  # type: ignore[arg-type]
+    def show_path(*args: object) -> Path:
+        made.append(original(*args))  # type: ignore[arg-type]
+        return made[-1]
 
     stamps: dict[str, releases.Stamp] = {}
     with monkeypatch.context() as patched:
-        patched.setattr(releases, "_answer", answer)
+        patched.setattr(releases, "_show_path", show_path)
         infos, problems = releases.probe_each(project, published, stamps=stamps, files=files)
     prepared = releases.prepare(project, published, infos, stamps, files)
     assert problems == []
     local = [episode.audio for episode in published if not is_remote(episode.audio)]
     assert len(local) > 3 and set(files) == set(local)
-    assert all(files[text] == project.show.root / text for text in local)
-    assert [id(path) for path in answered] == [id(files[text]) for text in local]
+    # Made as a child of its folder's path: the very path ``/`` makes.
+    for text in local:
+        plain = project.show.root / text
+        path = files[text]
+        assert (type(path), str(path), path.parts, path.parent, hash(path), path) == (
+            type(plain),
+            str(plain),
+            plain.parts,
+            plain.parent,
+            hash(plain),
+            plain,
+        )
+    assert [id(path) for path in made] == [id(files[text]) for text in local]
     assert all(
         release.audio_file is files[release.episode.audio]
         for release in prepared.releases

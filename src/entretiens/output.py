@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePath, PurePosixPath
+from typing import TYPE_CHECKING, TypeVar
 
 from . import buildrecord, inplace, staged
 from .atomicfile import resolved
@@ -87,9 +87,13 @@ def _quick_child() -> Callable[[Stored, str], Stored] | None:
 _QUICK_CHILD = _quick_child()
 
 
-def child(folder: Stored, name: str) -> Stored:
-    """``folder / name`` for a plain file name (no separator), made as cheaply as Python allows."""
-    return _QUICK_CHILD(folder, name) if _QUICK_CHILD is not None else folder / name
+_P = TypeVar("_P", bound=PurePath)
+
+
+def child(folder: _P, name: str) -> _P:
+    """``folder / name`` for a plain file name (no separator), made as cheaply as Python allows
+    (``folder``: a Stored, or any path: the method is PurePath's)."""
+    return _QUICK_CHILD(folder, name) if _QUICK_CHILD is not None else folder / name  # type: ignore[arg-type,return-value]
 
 
 #: Written in every output folder: publish replaces only folders that carry it (or empty ones).

@@ -16,6 +16,7 @@ from . import audio, chapters, gcpause, remote, tagging, transcripts
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
 from .model import AudioInfo, DeclaredAudio, Episode, Project, Release, is_remote
+from .output import child
 
 #: Called after each audio file is probed: (done, total, file name).
 Progress = Callable[[int, int, str], None]
@@ -76,8 +77,11 @@ def probe_each(
     root = project.show.root
     if files is None:
         files = {}
-    cached: dict[Path, tuple[AudioInfo, Stamp]] = {}
-    unmeasured: dict[Path, None] = {}
+    # By the name the YAML gives (one text per file: the loader writes each the one way):
+    # hashing a Path costs more than making it.
+    cached: dict[str, tuple[AudioInfo, Stamp]] = {}
+    unmeasured: dict[str, Path] = {}
+    folders: dict[str, Path] = {}
     # The cycle collector paused while the cache is read back (no cycle there); not while
     # measuring, whose workers are forked.
     with gcpause.paused():
@@ -85,18 +89,19 @@ def probe_each(
         # The loader names each show file by its real path inside the real show folder.
         real = cache is not None and root == root.resolve()
         for episode in episodes:
-            if episode.declared_audio is None and not is_remote(episode.audio):
-                path = files.get(episode.audio)
-                if path is None:
-                    path = files[episode.audio] = root / episode.audio
-                if path in cached or path in unmeasured:
+            text = episode.audio
+            if episode.declared_audio is None and not is_remote(text):
+                if text in cached or text in unmeasured:
                     continue
+                path = files.get(text)
+                if path is None:
+                    path = files[text] = _show_path(root, text, folders)
                 known = cache.get_checked(path, real=real) if cache is not None else None
                 if known is not None:
-                    cached[path] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
+                    cached[text] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
                 else:
-                    unmeasured[path] = None
-    pending = list(unmeasured)
+                    unmeasured[text] = path
+    pending = list(unmeasured.values())
     if workers is None:
         workers = audio.pool_size(len(pending), sum(_size(path) for path in pending) if len(pending) > 1 else 0)
     measuring = audio.measure_each(pending, workers=workers)
@@ -113,7 +118,7 @@ def probe_each(
                 elif is_remote(episode.audio):
                     results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
                 else:
-                    results[episode.slug], stamp = _answer(files[episode.audio], cached, measured, answers, cache)
+                    results[episode.slug], stamp = _answer(episode.audio, files, cached, measured, answers, cache)
                     if stamps is not None:
                         stamps[episode.slug] = stamp
             except AudioError as exc:
@@ -138,9 +143,22 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _show_path(root: Path, text: str, folders: dict[str, Path]) -> Path:
+    """``root / text`` for a show file's name, made as a child of its folder's path (made
+    once per folder): a large show names 10,000 files of ``audio/``."""
+    folder_text, _, name = text.rpartition("/")
+    if name in ("", ".", "..") or folder_text.startswith("/"):
+        return root / text
+    folder = folders.get(folder_text)
+    if folder is None:
+        folder = folders[folder_text] = root / folder_text if folder_text else root
+    return child(folder, name)
+
+
 def _answer(
-    path: Path,
-    cached: dict[Path, tuple[AudioInfo, Stamp]],
+    text: str,
+    files: Mapping[str, Path],
+    cached: dict[str, tuple[AudioInfo, Stamp]],
     measured: dict[Path, audio.Measured],
     answers: Iterator[tuple[Path, audio.Measured]],
     cache: audio.ProbeCache | None,
@@ -151,8 +169,10 @@ def _answer(
 
     :raises AudioError: the file could not be measured.
     """
-    if path in cached:
-        return cached[path]
+    found = cached.get(text)
+    if found is not None:
+        return found
+    path = files[text]
     while path not in measured:
         done, answer = next(answers)
         measured[done] = answer

@@ -80,12 +80,12 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
         zone = _zone(show.timezone) if show else ZoneInfo("UTC")
         language = show.language if show else "en"
         # Each episode file stat'ed once: the listing's status is the parse cache's stamp.
-        stats: dict[Path, os.stat_result] = {}
+        stats: dict[str, os.stat_result] = {}
         episode_files = yaml_files(root / EPISODES_DIR, problems, stats=stats)
         if parses is not None:
             context = _episode_context(zone, language, registry)
             kept = _Kept(parses, context, root, zone, language, registry, problems, pinned, entries)
-            found = (kept.episode(path, stats.get(path)) for path in episode_files)
+            found = (kept.episode(path, stats.get(path.name)) for path in episode_files)
         else:
             found = (load_episode(path, zone, language, registry, problems, read) for path in episode_files)
         episodes = [episode for episode in found if episode is not None]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Problem
+from ..output import child
 from ..podcast_spec import ARTWORK_FORMATS
 from ..yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
 
@@ -31,7 +32,7 @@ EPISODES_DIR = "episodes"
 GUESTS_DIR = "guests"
 
 
-def yaml_files(folder: Path, problems: list[Problem], *, stats: dict[Path, os.stat_result] | None = None) -> list[Path]:
+def yaml_files(folder: Path, problems: list[Problem], *, stats: dict[str, os.stat_result] | None = None) -> list[Path]:
     """The YAML files of a folder, in name order.
 
     Hidden files are an editor's (Emacs lock files, swap files), not the show's; a `.yml`
@@ -39,7 +40,7 @@ def yaml_files(folder: Path, problems: list[Problem], *, stats: dict[Path, os.st
     read safely (a FIFO, a symlink loop, a link out of the show) and an unreadable folder.
 
     :param stats: filled with the status of each file found a plain regular file (taken
-        before it is read), so that the parse cache need not take it again.
+        before it is read), by its name, so that the parse cache need not take it again.
     """
     try:
         with os.scandir(folder) as scan:
@@ -60,22 +61,25 @@ def yaml_files(folder: Path, problems: list[Problem], *, stats: dict[Path, os.st
     found = []
     inside: bool | None = None
     for entry in listed:
-        if entry.name.startswith("."):
+        name = entry.name
+        if name.startswith("."):
             continue
-        path = Path(entry.path)
-        if path.suffix == ".yaml":
+        # A show lists thousands of episodes: each path is made as a child of the folder's,
+        # never parsed whole, and keyed by name (a Path's hash costs more than making it).
+        if name.endswith(".yaml"):
+            path = child(folder, name)
             if inside is None:
                 real_folder, real_root = folder.resolve(), folder.parent.resolve()
                 inside = real_root == real_folder or real_root in real_folder.parents
             if inside and (status := _plain_entry(entry)) is not None:
                 found.append(path)
                 if stats is not None:
-                    stats[path] = status
+                    stats[name] = status
             elif (why := unsafe_file(path, folder.parent)) is not None:
                 problems.append(unsafe_problem(path, why))
             else:
                 found.append(path)
-        elif path.suffix.lower() in (".yml", ".yaml") and path.is_file():
+        elif (path := folder / name).suffix.lower() in (".yml", ".yaml") and path.is_file():
             problems.append(
                 Problem(
                     rule="file-extension",
