@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -263,3 +263,14 @@ def test_an_html_transcript_is_published_without_scripts(tmp_path: Path) -> None
     page = lxml.html.fromstring((tmp_path / "out" / "001-a" / "transcript.html").read_bytes())
     assert page.text_content().strip().startswith("Bonjour à tous")
     assert not page.xpath("//script | //*[@onclick] | //a[starts-with(@href, 'javascript')]")
+
+
+def test_an_episode_without_transcripts_plans_nothing_and_works_out_no_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most episodes of a large show: planned on every build, 10,000 show folders worked out.
+    def refused(_path: Path) -> Path:
+        raise AssertionError("no path to work out")
+
+    monkeypatch.setattr(transcripts, "show_root", refused)
+    plain = Episode(slug="a", path=Path("/show/episodes/a.yaml"), title="A", date=datetime.now(timezone.utc), audio="")
+    info = AudioInfo(size=1, duration=timedelta(seconds=1), mime_type="audio/mpeg", duration_method="header")
+    assert transcripts.plan(plain, info) == ((), [])

@@ -117,6 +117,9 @@ def plan(episode: Episode, audio: AudioInfo) -> tuple[tuple[PublishedTranscript,
         errors (``transcript-encoding``, ``transcript-syntax``, ``transcript-timing``,
         ``transcript-duplicate``) that stop the publish.
     """
+    if not episode.transcripts:
+        # Most episodes of a large show: nothing to plan, and no path to work out.
+        return (), []
     root = show_root(episode.path)
     problems: list[Problem] = []
     invalid: set[Path] = set()

@@ -30,6 +30,9 @@ class ProbeCache:
         """:param path: the JSON file; created by :meth:`save`."""
         self.path = path
         self._entries: dict[str, dict[str, Any]] = {}
+        #: Keys of the files this run found there (stat'ed or measured): kept by :meth:`save`
+        #: without a look each.
+        self._present: set[str] = set()
         self._changed = False
         try:
             # Only a regular file: a FIFO here would hang every run (the cache is then rebuilt).
@@ -58,11 +61,13 @@ class ProbeCache:
     def get_checked(self, audio: Path, *, real: bool = False) -> tuple[AudioInfo, os.stat_result] | None:
         """:meth:`get`, with the status of the file it was checked against (so that the caller
         need not take it again)."""
-        entry = self._entries.get(str(audio if real else audio.resolve()))
+        key = str(audio if real else audio.resolve())
+        entry = self._entries.get(key)
         if entry is None:
             return None
         try:
             stat = audio.stat()
+            self._present.add(key)
             if entry.get("size") != stat.st_size or entry.get("mtime_ns") != stat.st_mtime_ns:
                 return None
             return _info_from_json(entry["info"]), stat
@@ -72,7 +77,9 @@ class ProbeCache:
     def put(self, audio: Path, info: AudioInfo, *, stat: os.stat_result | None = None) -> None:
         """Remember ``info`` for ``audio`` as it is now (or as it was at ``stat``)."""
         stat = stat or audio.stat()
-        self._entries[str(audio.resolve())] = {
+        key = str(audio.resolve())
+        self._present.add(key)
+        self._entries[key] = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
             "info": _info_to_json(info),
@@ -86,8 +93,10 @@ class ProbeCache:
         """
         if not self._changed:
             return
-        # Entries of files since deleted or renamed would otherwise pile up forever.
-        entries = {key: entry for key, entry in self._entries.items() if Path(key).exists()}
+        # Entries of files since deleted or renamed would otherwise pile up forever; a file this
+        # run found is not looked at again (10,000 at each publish that measured one file).
+        present = self._present
+        entries = {key: entry for key, entry in self._entries.items() if key in present or os.path.exists(key)}
         document = {"version": CACHE_VERSION, "mutagen": mutagen.version_string, "entries": entries}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +124,12 @@ def _info_to_json(info: AudioInfo) -> dict[str, Any]:
     }
 
 
+#: Every :data:`~entretiens.model.DurationMethod`.
+_METHODS: Final = frozenset(get_args(DurationMethod))
+
+
 def _method(value: object) -> DurationMethod:
-    if value not in get_args(DurationMethod):
+    if type(value) is not str or value not in _METHODS:
         raise ValueError(value)
     return cast(DurationMethod, value)
 
