@@ -8,7 +8,9 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import markupsafe
 import pytest
+import yaml
 
 from entretiens import layout, pipeline, site
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -81,3 +83,33 @@ def test_a_kept_rebuild_parses_no_path_of_an_episode(show: Path, monkeypatch: py
     cards = {f"{slug}.jpg" for slug in slugs}
     # An episode's own files are in its folder, and its card is named after it.
     assert not [text for text in parsed if text.split("/")[0] in slugs or text.split("/")[-1] in cards]
+
+
+def test_the_home_page_joins_the_kept_entries_as_bytes(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept entries' bytes are joined around the rest of the page (at 10,000 episodes, the
+    list decoded, joined as text and encoded again was four copies of 6 MB at the site's peak):
+    only the newest entry, rendered anew, is made as text; the page is a cold build's."""
+    made: list[str] = []
+    real = markupsafe.Markup
+
+    def counting(text: object = "", *args: Any) -> Any:
+        if isinstance(text, str) and "<li>" in text:
+            made.append(text)
+        return real(text, *args)
+
+    edited = show / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(edited.read_text(encoding="utf-8"))
+    data["summary"] = "An edited summary."
+    edited.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setattr(site, "Markup", counting)
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 1
+    assert len(made) == 1, "the newest entry only"
+    cold = copy_sample_show(tmp_path / "cold")
+    (cold / "episodes" / edited.name).write_bytes(edited.read_bytes())
+    fresh = pipeline.build(cold, now=SAMPLE_NOW)
+    assert fresh.computed["pages"] > len(fresh.releases) > 3
+    assert built.files[layout.INDEX] == fresh.files[layout.INDEX]
+    assert b"An edited summary." in built.files[layout.INDEX]  # type: ignore[operator]
