@@ -6,11 +6,12 @@ import hashlib
 import re
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath, PurePosixPath
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import NOW
-from entretiens import dates, pipeline, site
+from entretiens import dates, layout, pipeline, site
 from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Content, Stored, stored
 from entretiens.publish import publish
@@ -271,3 +272,28 @@ def test_dating_finds_each_episode_s_files_by_name_not_by_path(tmp_path: Path, m
         assert set(changes.episodes) == set(slugs)
         counts.append(len(compared))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"<rss><channel><lastBuildDate>Mon</lastBuildDate><item>x</item></channel></rss>",
+        b"<lastBuildDate>a</lastBuildDate><lastBuildDate>b</lastBuildDate>",  # adjacent, at the start
+        b"x<lastBuildDate>a<b>c</b></lastBuildDate> <lastBuildDate></lastBuildDate>",  # one not whole
+        b"<lastBuildDate><lastBuildDate>a</lastBuildDate>",  # an opening tag inside another
+        b"<item><![CDATA[<lastBuildDate>typed</lastBuildDate>]]></item><lastBuildDate>",  # cut
+        b"no date at all",
+    ],
+)
+def test_the_text_part_leaves_out_exactly_each_last_build_date(content: bytes) -> None:
+    # Hashed over the pieces around each element (the feed is not copied): the same digest as
+    # the module documents, every match of the pattern removed.
+    expected = hashlib.sha256(re.sub(rb"<lastBuildDate>[^<]*</lastBuildDate>", b"", content)).digest()
+    assert dates._text_part(content) == expected
+
+
+@pytest.mark.parametrize("slug", ["001-first", "épisode 2", ".", "a.b", "x/y"])
+def test_the_notes_beside_a_page_are_where_the_layout_puts_them(slug: str) -> None:
+    episode = SimpleNamespace(slug=slug)
+    page = str(layout.episode_page(episode))  # type: ignore[arg-type]
+    assert dates._beside(page) == str(layout.notes_markdown(episode))  # type: ignore[arg-type]

@@ -99,11 +99,11 @@ def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
             continue
         marks[name] = _text_part(content).hex()
         if len(path.parts) == 2 and path.name == "index.html":
-            notes = str(path.parent / layout.NOTES_NAME)
+            notes = _beside(str(path))
             page = files[name]
             beside = files.get(notes)
             words = b"" if beside is None else beside
-            episode = _episode_digest([(path, page), (PurePosixPath(notes), words)])
+            episode = _episode_digest([(str(path), page), (notes, words)])
             known = "-" if beside is None else hashlib.sha256(beside).hexdigest()
             marks[name] += f" {episode} {known}"
     return marks
@@ -111,19 +111,26 @@ def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
 
 def _episode_hash(named: Mapping[str, Content], release: Release) -> str:
     """The episode's hash, from the files by name (see :func:`_show_hash`)."""
-    page, notes = layout.episode_page(release.episode), layout.notes_markdown(release.episode)
-    kept = named.get(str(page))
+    page = str(layout.episode_page(release.episode))
+    notes = _beside(page)
+    kept = named.get(page)
     if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 3:
-        beside = named.get(str(notes))
+        beside = named.get(notes)
         if (marks[2] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[2]):
             return marks[1]
-    return _episode_digest([(path, _bytes(named.get(str(path)))) for path in (page, notes)])
+    return _episode_digest([(name, _bytes(named.get(name))) for name in (page, notes)])
 
 
-def _episode_digest(parts: list[tuple[PurePosixPath, bytes]]) -> str:
+def _beside(page: str) -> str:
+    """The name of the Markdown notes beside an episode's page (``layout.notes_markdown``), from
+    the page's name: a path made and parsed once per episode, not twice."""
+    return page[: page.rfind("/") + 1] + layout.NOTES_NAME
+
+
+def _episode_digest(parts: list[tuple[str, bytes]]) -> str:
     digest = hashlib.sha256()
-    for path, content in parts:
-        digest.update(str(path).encode() + b"\0" + content + b"\0")
+    for name, content in parts:
+        digest.update(name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()[:32]
 
 

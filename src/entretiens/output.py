@@ -346,8 +346,15 @@ def _compare(
         matched += 1
         before, digest = recorded.get(name), known.get(name)
         if before == stamp and digest is not None:
-            # As the last write left it (its stamp had settled): its digest says its bytes.
-            if _sized(content, stamp[0]) and digest == _digest(content):
+            # As the last write left it (its stamp had settled): its digest says its bytes. A
+            # kept page (most files) is compared here, without two calls per file.
+            if type(content) is Stored:
+                if content.size == stamp[0] and digest == content.sha256:
+                    proven[name] = digest
+                    unchanged.append(path)
+                    continue
+                same = False
+            elif _sized(content, stamp[0]) and digest == _digest(content):
                 if digest != _COPY or _copied(stamp, content, sources):
                     proven[name] = digest
                     unchanged.append(path)
