@@ -78,6 +78,33 @@ def test_paths_cannot_escape(tmp_path: Path, bad: str) -> None:
     with pytest.raises(OutputError, match="outside the output folder"):
         write_tree(tmp_path / "public", {PurePosixPath(bad): b"x"})
     assert not (tmp_path / "public").exists()
+    # Into an output that exists (the paths the walk found are not checked again): refused too,
+    # before anything is written.
+    out = tmp_path / "public"
+    write_tree(out, {PurePosixPath("a/b.txt"): b"b"})
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    with pytest.raises(OutputError, match="outside the output folder"):
+        write_tree(out, {PurePosixPath("a/b.txt"): b"changed", PurePosixPath(bad): b"x"})
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+    assert (out / "a" / "b.txt").read_bytes() == b"b"
+
+
+def test_only_paths_not_in_the_folder_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A path the walk of the folder found is inside it: 60,000 string checks less per edit at
+    # 10,000 episodes; a new path is checked before anything is written.
+    out = tmp_path / "public"
+    files = {PurePosixPath(f"{n}/page.html"): b"page" for n in range(20)}
+    write_tree(out, files)
+    checked: list[PurePosixPath] = []
+    check = output._check_relative
+
+    def counted(path: PurePosixPath) -> None:
+        checked.append(path)
+        check(path)
+
+    monkeypatch.setattr(output, "_check_relative", counted)
+    write_tree(out, {**files, PurePosixPath("new/page.html"): b"new"})
+    assert checked == [PurePosixPath("new/page.html")]
 
 
 @pytest.mark.parametrize("good", ["...", "a/...", "..a", "a..", "a/..b/c", ".hidden/a", "a/./b", "./a"])

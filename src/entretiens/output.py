@@ -162,8 +162,6 @@ def write_tree(
         checked them (the audio: see :func:`entretiens.releases.changed_audio`): not stat'ed again.
     :raises OutputError: a path escapes the folder, or the disk refuses a write.
     """
-    for path in files:
-        _check_relative(path)
     files = {**files, MARKER: _MARKER_TEXT}
     # A symlinked output folder (public -> /srv/www/podcast) is updated where it points; swapping
     # the link itself would leave the served folder stale.
@@ -341,6 +339,8 @@ def _compare(
         name = str(path)
         stamp = found.get(name)
         if stamp is None:
+            # Checked before anything is written; a path the walk found is inside the folder.
+            _check_relative(path)
             written.append(path)
             continue
         matched += 1
