@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from entretiens import buildrecord, checkedfiles, layout, pipeline, unitcache
+from entretiens import buildrecord, checkedfiles, layout, pipeline, unitcache, walks
 from entretiens.errors import OutputError
 from entretiens.output import Stored, content_bytes, file_sha256
 from entretiens.publish import publish
@@ -159,7 +159,8 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
 ) -> None:
     # Every file counts as settled (RACY_NS 0): those just written are trusted from the next build.
     monkeypatch.setattr(unitcache, "RACY_NS", 0)
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     root = copy_sample_show(tmp_path / "show")
     pipeline.build(root, now=SAMPLE_NOW)  # made and kept
     pipeline.build(root, now=SAMPLE_NOW)  # read and checked: their stamps kept

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, unitstore
+from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, unitstore, walks
 from entretiens.errors import EntretiensError
 from entretiens.output import Stored, file_sha256
 from entretiens.publish import publish
@@ -73,7 +73,8 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Page files count as settled at once: the cold build notes them, the rebuild trusts them.
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     show = copy_sample_show(tmp_path / "show")
     publish(show, now=SAMPLE_NOW)
     units = _units(show)
@@ -243,7 +244,8 @@ def test_the_first_rebuild_after_a_cold_build_reads_no_page_file(
 ) -> None:
     # Every file counts as settled at once (RACY_NS 0): the cold build checks what it wrote
     # when it ends, so that the next build trusts every page file by its stamp.
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     root = copy_sample_show(tmp_path / "show")
     pipeline.build(root, now=SAMPLE_NOW)
     hashed = _counting_hashes(monkeypatch, _units(root))
@@ -252,8 +254,11 @@ def test_the_first_rebuild_after_a_cold_build_reads_no_page_file(
 
 
 def test_a_page_file_written_just_now_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # With the real margin, files a build wrote a moment ago are not trusted by stamp yet: a change
-    # within the same timestamp tick would not show in it.
+    # Files a build wrote less than the margin ago (0.1 s, 2 s on coarse times; here longer than
+    # the build) are not trusted by stamp yet: a change within the same timestamp tick would
+    # not show in it.
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 60_000_000_000)
+    monkeypatch.setattr(walks, "RACY_NS", 60_000_000_000)
     root = copy_sample_show(tmp_path / "show")
     pipeline.build(root, now=SAMPLE_NOW)
     hashed = _counting_hashes(monkeypatch, _units(root))
@@ -262,7 +267,8 @@ def test_a_page_file_written_just_now_is_read_again(tmp_path: Path, monkeypatch:
 
 
 def test_the_ledger_checks_what_it_is_told_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     good, changed, gone = tmp_path / "good.0", tmp_path / "changed.0", tmp_path / "gone.0"
     for path in (good, changed, gone):
         path.write_bytes(b"as written")
@@ -289,7 +295,8 @@ def test_a_forged_ledger_entry_is_only_a_reason_to_read_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: object
 ) -> None:
     # The ledger is JSON from the show folder: an entry of any shape makes the file read.
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     path = tmp_path / "page.0"
     path.write_bytes(b"page")
     (tmp_path / "ledger.json").write_text(json.dumps({"version": 1, "files": {"page.0": entry}}))
@@ -319,7 +326,8 @@ def test_a_kept_page_s_path_is_the_one_its_text_names(tmp_path: Path) -> None:
 
 def test_the_ledger_holds_one_text_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 40,000 page files at 10,000 episodes: a list of five values each held 23 MiB through a build.
-    monkeypatch.setattr(checkedfiles, "RACY_NS", 0)
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
     ledger = checkedfiles.Checked(tmp_path / "ledger.json")
     for number in range(500):
         path = tmp_path / f"{number:064x}.{number % 4}"

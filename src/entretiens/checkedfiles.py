@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Final
 
+from . import walks
 from .output import file_sha256
 
 #: A file modified this close (ns) to the moment it was read may change again without its stats
-#: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept.
+#: changing (see :mod:`entretiens.buildrecord`): a unit reading one is not kept. (The ledger
+#: here keeps a stamp once it has settled by the rule of every stamp: :func:`walks.settled`.)
 RACY_NS: Final = 2_000_000_000
 #: Larger than any page: a file of another size at a body's name is not read at all.
 _LARGEST_BODY: Final = 64 * 1024 * 1024
@@ -41,15 +43,16 @@ class Checked:
 
     Any write to a file moves its ctime (which no program can set back), and a file copied
     from elsewhere has another inode: a changed or foreign file is always read and checked.
-    A stamp taken within :data:`RACY_NS` of the file's last change is not kept (the file may
-    change again within the same timestamp tick). The ledger is a JSON file beside the cache;
-    one that cannot be read is as none (every file is read again).
+    A stamp taken before it settled (:func:`walks.settled`: 0.1 s after the file's last change,
+    2 s on a file system with coarse times, as the output's and the record's stamps) is not
+    kept (the file may change again within the same timestamp tick). The ledger is a JSON
+    file beside the cache; one that cannot be read is as none (every file is read again).
 
     The files a build writes (:meth:`wrote`), and those it checked too soon after they were
-    written, are checked once more when the ledger is saved, if their last change is older than
-    :data:`RACY_NS` by then: so the first rebuild after a cold build trusts them by stamp
-    rather than reading every page again, and a file changed within a tick of its write is
-    still read, since its stamp is taken only from a read that came after the tick.
+    written, are checked once more when the ledger is saved, if their stamp has settled by
+    then: so the first rebuild after a cold build trusts them by stamp rather than reading
+    every page written in the build's last seconds again, and a file changed within a tick of
+    its write is still read, since its stamp is taken only from a read that came after the tick.
     """
 
     def __init__(self, ledger: Path | None) -> None:
@@ -107,8 +110,8 @@ class Checked:
     @staticmethod
     def _check(body: Path | str, size: int, sha256: str, since: int, *, settled: bool = False) -> str | None:
         """Read ``body``: None when it is not a regular file of that size and digest, else its
-        stamp to keep, or an empty text when it changed less than :data:`RACY_NS` before ``since``
-        (a moment before it was opened). :param settled: only a file that can be kept is read."""
+        stamp to keep, or an empty text when its stamp had not settled at ``since`` (a moment
+        before it was opened). :param settled: only a file that can be kept is read."""
         try:
             handle = os.open(body, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
@@ -117,7 +120,8 @@ class Checked:
             status = os.fstat(handle)
             if not stat.S_ISREG(status.st_mode) or status.st_size != size or size > _LARGEST_BODY:
                 return None
-            racy = max(status.st_mtime_ns, status.st_ctime_ns) >= since - RACY_NS
+            stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            racy = not walks.settled(stamp, since)
             if racy and settled:
                 return ""
             if file_sha256(handle) != sha256:
