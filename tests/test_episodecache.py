@@ -265,6 +265,9 @@ def test_the_sample_show_is_read_back_flat_without_a_call_per_value(
         lambda data: [*data[:17], [3, "fr", 1], *data[18:]],
         lambda data: [*data[:-1], ["L", "a", "1"]],
         lambda data: [*data[:-1], "L"],
+        lambda data: [*data[:-1], "title\0one"],
+        lambda data: [*data[:-1], "title\x001\x00date"],
+        lambda data: [*data[:-1], 7],
     ],
 )
 def test_a_damaged_flat_episode_is_refused(damage: Any) -> None:
@@ -295,3 +298,20 @@ def test_the_flat_form_knows_every_field(cls: type, written: str) -> None:
     # is never kept (reading it back differs), and every build would make it again. Add it to
     # encode_episode and decode_episode.
     assert [field.name for field in dataclasses.fields(cls)] == written.split()
+
+
+def test_the_flat_form_writes_the_lines_as_one_text_read_back_as_one_value() -> None:
+    # 40 values each for JSON to read (the benchmark's episode), and a tuple made to look them
+    # up: now one text, found whole among those read before.
+    registry = _registry()
+    episode = replace(_usual(registry), lines=(("", 1), ("title", 1), ("chapters[1].start", 8)))
+    data, again = _flat_again(episode, registry)
+    assert isinstance(data, list) and data[-1] == "\x001\x00title\x001\x00chapters[1].start\x008"
+    assert episodecache.same(again, episode)
+    other = episodecache.decode_episode(json.loads(json.dumps(data)), episode.path, registry)
+    assert isinstance(other, Episode) and isinstance(again, Episode) and other.lines is again.lines
+    # A name holding the separator: the episode is written in the nested form, and read back whole.
+    odd = replace(episode, lines=(("a\0b", 3),))
+    data, again = _flat_again(odd, registry)
+    assert isinstance(data, list) and data[0] != "E"
+    assert episodecache.same(again, odd)

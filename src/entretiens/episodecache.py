@@ -14,9 +14,10 @@ every field compared, those equality leaves out (lines, sources) included.
 
 An episode of the usual shape (every chapter, link, soundbite and transcript located in the
 episode's own file) is written flat by :func:`encode_episode`: its fields in order, its parts as
-flat lists of fixed stride, a guest taken whole from the registry as its id. It is read back
-with a handful of calls, where the nested form took one call per value (18 for the benchmark's
-episode, 180,000 at 10,000 episodes), and its registry guests are the registry's own objects.
+flat lists of fixed stride, its lines as one text, a guest taken whole from the registry as
+its id. It is read back with a handful of calls, where the nested form took one call per value
+(18 for the benchmark's episode, 180,000 at 10,000 episodes), and its registry guests are the
+registry's own objects.
 Any other episode is written in the nested form.
 """
 
@@ -194,6 +195,43 @@ def _lines(data: list[object]) -> tuple[tuple[str, int], ...]:
     return kept
 
 
+#: What separates the names and lines of an episode's fields in the flat form.
+_SEPARATOR: Final = "\0"
+
+
+def _encode_lines(lines: object) -> str:
+    """An episode's lines in the flat form: one text (``name NUL line NUL ...``), which JSON
+    reads as one value (40 values each, the benchmark's episode) and :func:`_text_lines` finds
+    whole among those it read before."""
+    if type(lines) is not tuple:
+        raise Unsupported("lines")
+    parts: list[str] = []
+    for pair in lines:
+        name, line = pair
+        if type(name) is not str or type(line) is not int or _SEPARATOR in name:
+            raise Unsupported("lines")
+        parts += (name, str(line))
+    return _SEPARATOR.join(parts)
+
+
+#: Lines read back, by their text (see :data:`_LINES`).
+_TEXT_LINES: dict[str, tuple[tuple[str, int], ...]] = {}
+
+
+def _text_lines(text: str) -> tuple[tuple[str, int], ...]:
+    kept = _TEXT_LINES.get(text)
+    if kept is not None:
+        return kept
+    parts = text.split(_SEPARATOR) if text else []
+    if len(parts) % 2:
+        raise ValueError("not lines")
+    pairs = tuple([line_pair(parts[i], int(parts[i + 1])) for i in range(0, len(parts), 2)])
+    if len(_TEXT_LINES) >= _LINES_MAX:
+        _TEXT_LINES.clear()
+    _TEXT_LINES[text] = pairs
+    return pairs
+
+
 @functools.lru_cache(maxsize=64)
 def _offset(microseconds: int) -> timezone:
     """A fixed-offset zone, one object per offset (a show's dates share a handful)."""
@@ -297,7 +335,7 @@ def _encode_flat(episode: Episode, registry: Registry) -> list[object]:
         episode.guid,
         episode.draft,
         episode.imported,
-        _encode_field("lines", episode.lines),
+        _encode_lines(episode.lines),
     ]
 
 
@@ -380,7 +418,7 @@ def decode_episode(data: object, path: Path, registry: Registry, pinned: Mapping
         or type(chapters) is not list
         or type(soundbites) is not list
         or type(transcripts) is not list
-        or type(lines) is not list
+        or type(lines) is not str
         or len(links) % 3
         or len(chapters) % 5
         or len(soundbites) % 4
@@ -446,7 +484,7 @@ def decode_episode(data: object, path: Path, registry: Registry, pinned: Mapping
         guid=guid,
         draft=draft,
         imported=imported,
-        lines=_lines(lines),
+        lines=_text_lines(lines),
     )
 
 
