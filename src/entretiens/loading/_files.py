@@ -261,14 +261,14 @@ def plain_media(
         types come with the listing), and its plain files go into ``seen``: then the files of
         ``audio/`` cost no ``lstat`` each. A name the listing does not hold is looked at alone.
     """
-    parts = text.split("/")
-    if text.lower().endswith((".yaml", ".yml")) or any(
-        part in ("", ".", "..") or part in _PRIVATE_FOLDERS for part in parts
-    ):
-        return False
-    # A name taken here is relative: it never meets the folders' keys, which are absolute.
-    if seen is not None and (known := seen.get(text)) is not None:
+    # What a load found already, before the checks below: only a name that passed them is kept
+    # (a listing keeps only such names too). A name taken here is relative: it never meets the
+    # folders' keys, which are absolute.
+    if seen is not None and text[:1] != "/" and (known := seen.get(text)) is not None:
         return known
+    parts = text.split("/")
+    if not _plain_name(text) or any(part in ("", ".", "..") or part in _PRIVATE_FOLDERS for part in parts):
+        return False
     path = str(root)
     try:
         for part in parts[:-1]:
@@ -301,8 +301,14 @@ def _list_folder(path: str, prefix: str, seen: dict[str, bool]) -> None:
     takes one)."""
     with os.scandir(path) as entries:
         for entry in entries:
-            if entry.is_file(follow_symlinks=False):
-                seen[prefix + entry.name] = True
+            name = entry.name
+            if entry.is_file(follow_symlinks=False) and _plain_name(name) and name not in _PRIVATE_FOLDERS:
+                seen[prefix + name] = True
+
+
+def _plain_name(text: str) -> bool:
+    """Whether a name may be a media file's: not a show file (YAML: private)."""
+    return not text.lower().endswith((".yaml", ".yml"))
 
 
 def show_root(path: Path) -> Path:
