@@ -140,6 +140,26 @@ def test_what_publish_writes_reads_back_the_same(tmp_path: Path) -> None:
     assert text.index("001-a") < text.index("002-b"), "slugs in a stable order, so the file diffs well"
 
 
+def test_equal_change_dates_and_a_slug_read_twice_are_one_object_each(tmp_path: Path) -> None:
+    # A publish dates every part it changed with its own moment: 10,000 equal dates (and each
+    # slug written twice) were as many objects in every load.
+    podcast_guid = str(uuid.uuid4())
+    slugs = [f"{n:03d}-guest" for n in range(1, 41)]
+    moment, later = datetime(2026, 1, 1, 9, tzinfo=timezone.utc), datetime(2026, 1, 2, 9, tzinfo=timezone.utc)
+    changes = {slug: Change(hash=f"{n:064x}", date=later if n % 4 else moment) for n, slug in enumerate(slugs)}
+    path = tmp_path / "published.yaml"
+    guids = {slug: episode_guid_for(podcast_guid, slug) for slug in slugs}
+    path.write_bytes(
+        render_state(podcast_guid, guids, show_change=Change(hash="0" * 64, date=moment), episode_changes=changes)
+    )
+    problems: list[Problem] = []
+    state = read_state(path, problems)
+    assert problems == []
+    assert dict(state.episode_changes) == changes and dict(state.guids) == guids
+    assert len({id(change.date) for _slug, change in state.episode_changes}) == 2
+    assert all(a is b for (a, _guid), (b, _change) in zip(state.guids, state.episode_changes, strict=True))
+
+
 def test_spaces_around_a_pinned_guid_are_not_part_of_it(tmp_path: Path) -> None:
     path = tmp_path / "published.yaml"
     path.write_text("episodes:\n  001-a: '  urn:x  '\n", encoding="utf-8")

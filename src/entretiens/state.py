@@ -149,7 +149,7 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
             )
             continue
         guids.append((str(slug), guid.strip()))
-    show_change, episode_changes = _read_changes(path, data, problems)
+    show_change, episode_changes = _read_changes(path, data, problems, guids)
     return PublishState(
         podcast_guid=show_guid, guids=tuple(guids), show_change=show_change, episode_changes=episode_changes
     )
@@ -167,10 +167,13 @@ def _read_as_written(path: Path) -> YamlMap | None:
 
 
 def _read_changes(
-    path: Path, data: YamlMap, problems: list[Problem]
+    path: Path, data: YamlMap, problems: list[Problem], guids: Iterable[tuple[str, str]]
 ) -> tuple[Change | None, tuple[tuple[str, Change], ...]]:
     """The ``changes:`` record. Unlike GUIDs, a damaged entry costs no listener anything: it is a
-    warning, and the next publish records that part anew (its date becomes the publish's)."""
+    warning, and the next publish records that part anew (its date becomes the publish's).
+
+    :param guids: the GUIDs read (slug, GUID): a slug is kept as the one text both records name.
+    """
     changes = data.get("changes")
     if changes is None:
         return None, ()
@@ -200,26 +203,36 @@ def _read_changes(
         damaged("changes.episodes", changes.key_lines.get("episodes"))
         return show_change, ()
     found: list[tuple[str, Change]] = []
+    # One date object per moment: a publish dates every part it changed with its own moment
+    # (10,000 equal dates after a first publish).
+    dates: dict[str, datetime] = {}
+    names = {slug: slug for slug, _guid in guids}
     for slug, value in episodes.items():
-        change = _change(value)
+        change = _change(value, dates)
         if change is None:
             damaged(f"changes.episodes.{slug}", episodes.key_lines.get(slug))
         else:
-            found.append((str(slug), change))
+            text = str(slug)
+            found.append((names.get(text, text), change))
     return show_change, tuple(found)
 
 
-def _change(value: object) -> Change | None:
+def _change(value: object, dates: dict[str, datetime] | None = None) -> Change | None:
     if not isinstance(value, YamlMap):
         return None
     digest, date = value.get("hash"), value.get("date")
     if not isinstance(digest, str):
         return None
     if isinstance(date, str):
-        try:
-            date = datetime.fromisoformat(date)
-        except ValueError:
-            return None
+        text = date
+        date = dates.get(text) if dates is not None else None
+        if date is None:
+            try:
+                date = datetime.fromisoformat(text)
+            except ValueError:
+                return None
+            if dates is not None:
+                dates[text] = date
     if not isinstance(date, datetime) or date.tzinfo is None:
         return None
     return Change(hash=digest, date=date)
