@@ -323,13 +323,15 @@ class Project:
 
         It digests the loader's kept entry that the Episode is exactly what decodes to (see
         :mod:`entretiens.episodecache`: every field, lines and sources included): the entry's
-        body, its key (the episode file's path, and a digest of the show's time zone and
-        language and of the guests' registry, so that a registry guest named in the entry by
-        its id is covered whole), and the GUID the loader gave the episode (pinned, written or
-        derived). Equal digests mean equal Episodes, field for field, in any build of the show.
+        body, the episode file's path, and the GUID the loader gave the episode (pinned,
+        written or derived). Equal digests mean equal Episodes, field for field, in any build
+        of the show, but for the guests of the registry: the entry names them by their id, and
+        the Episode holds the registry's own Person, which the digest does NOT cover (digest
+        each guest apart, see :func:`entretiens.unitkeys.episode_digests`): so that editing one
+        guest's file moves no episode's digest.
 
-        It does NOT cover what the Episode only names: the content of its audio, images and
-        transcript files, nor the show's settings (feed.yaml), nor the other episodes. None
+        It does NOT cover what the Episode only names either: the content of its audio, images
+        and transcript files, nor the show's settings (feed.yaml), nor the other episodes. None
         when the loader could not write the episode as an entry (a file the cache is off for,
         a value the format does not hold): then digest the Episode itself.
         """

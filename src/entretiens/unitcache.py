@@ -8,14 +8,12 @@ recomputes only the units whose digest changed; every other unit is read back fr
 body no longer matches the digest in its header) is ignored and computed again: the cache only
 ever saves time, never decides what is published.
 
-Digests are taken over ``repr`` of the frozen model values: each is a dataclass whose repr
-names every field (what is out of repr, such as a person's YAML lines, is added by the caller).
+The keys are taken by :mod:`entretiens.unitkeys` (named here too, where the stages take them).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import hashlib
 import multiprocessing
@@ -38,6 +36,11 @@ from .checkedfiles import Checked as Checked
 from .checkedfiles import ledger as ledger
 from .checkedfiles import save_ledgers
 from .output import Content
+from .unitkeys import NEIGHBOURS as NEIGHBOURS
+from .unitkeys import Digests as Digests
+from .unitkeys import digest as digest
+from .unitkeys import file_stamp as file_stamp
+from .unitkeys import tree_stamps as tree_stamps
 from .unitstore import Bodies, Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
 
 #: Where the units are kept, in the show folder.
@@ -70,70 +73,6 @@ def libraries() -> str:
         except metadata.PackageNotFoundError:
             found.append(f"{name} ?")
     return ", ".join(found)
-
-
-def digest(*parts: object) -> str:
-    """A stable digest of values whose ``repr`` names all they hold."""
-    hashed = hashlib.sha256()
-    for part in parts:
-        hashed.update(repr(part).encode("utf-8", "surrogatepass"))
-        hashed.update(b"\0")
-    return hashed.hexdigest()
-
-
-class Digests:
-    """The digest of each release, taken once per build whatever number of units keys on it.
-
-    A release's repr is long (its notes, chapters, people): digesting it for its pages, its
-    feed item and its checks cost a tenth of the rebuild after one edit. Kept by the identity
-    of the values (held here, so that no identity is reused while the build runs): a release
-    copied with other neighbours, or with the same values, is digested once.
-    """
-
-    def __init__(self) -> None:
-        self._taken: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
-
-    def release(self, release: object) -> str:
-        """A digest of everything a dataclass ``release`` holds but its neighbours
-        (:data:`NEIGHBOURS`), which the units that show them key on apart."""
-        kind = type(release)
-        names = _OWN_FIELDS.get(kind)
-        if names is None:
-            names = _OWN_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in NEIGHBOURS)  # type: ignore[arg-type]
-        values = tuple(getattr(release, name) for name in names)
-        key = tuple(map(id, values))
-        found = self._taken.get(key)
-        if found is None:
-            found = self._taken[key] = (values, digest(type(release).__name__, *values))
-        return found[1]
-
-
-#: The fields of a release that name its neighbours, out of :meth:`Digests.release`.
-NEIGHBOURS: Final = frozenset({"previous", "next"})
-
-#: The fields of each kind of release outside :data:`NEIGHBOURS`, by type.
-_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """(size, mtime_ns, inode) of a file the unit reads, or None when it cannot be read."""
-    try:
-        stat = path.stat()
-    except (OSError, ValueError):
-        return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-
-
-def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int] | None], ...]:
-    """The stamp of every file under ``folder`` (a show's template overrides), sorted by path."""
-    found: list[tuple[str, tuple[int, int, int] | None]] = []
-    if not folder.is_dir():
-        return ()
-    for directory, _subdirs, names in os.walk(folder):
-        for name in names:
-            path = Path(directory) / name
-            found.append((str(path.relative_to(folder)), file_stamp(path)))
-    return tuple(sorted(found))
 
 
 class Units:

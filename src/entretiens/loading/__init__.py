@@ -129,12 +129,15 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
 
 def _entry_digests(episodes: list[Episode], entries: dict[str, tuple[str, str]]) -> dict[str, str]:
     """:meth:`Project.entry_digest` of each episode decoded from (or written as) an entry: its
-    key, its body's digest and the GUID :func:`pin_guids` gave it (the one field it replaces)."""
+    path, its body's digest and the GUID :func:`pin_guids` gave it (the one field it replaces)."""
     digests = {}
     for episode in episodes:
         found = entries.get(episode.slug)
         if found is not None:
-            text = f"{found[0]}\0{found[1]}\0{episode.guid}"
+            # The episode's path, not the entry's key: the key holds the whole guests' registry,
+            # which would move every episode's digest when one guest is edited. A registry guest
+            # is named in the entry by its id: the digest's users digest that person apart.
+            text = f"{episode.path}\0{found[1]}\0{episode.guid}"
             digests[episode.slug] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return digests
 

@@ -1,0 +1,152 @@
+"""The keys of the units (:mod:`entretiens.unitcache`): digests of what a unit is made from.
+
+Digests are taken over ``repr`` of the frozen model values: each is a dataclass whose repr
+names every field (what is out of repr, such as a person's YAML lines, is added by the caller),
+or over a digest another stage already took of a value and vouches for (the loader's digest of
+each episode): the repr of every episode of a large show, taken again at each build, was most
+of what keying an edit's units cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
+
+from .model import Episode, Person, Project
+
+
+def digest(*parts: object) -> str:
+    """A stable digest of values whose ``repr`` names all they hold."""
+    hashed = hashlib.sha256()
+    for part in parts:
+        hashed.update(repr(part).encode("utf-8", "surrogatepass"))
+        hashed.update(b"\0")
+    return hashed.hexdigest()
+
+
+class Digests:
+    """The digest of each release, taken once per build whatever number of units keys on it.
+
+    A release's repr is long (its notes, chapters, people): digesting it for its pages, its
+    feed item and its checks cost a tenth of the rebuild after one edit. Kept by the identity
+    of the values (held here, so that no identity is reused while the build runs): a release
+    copied with other neighbours, or with the same values, is digested once.
+
+    A value whose digest is already known (the loader's digest of each episode, read from its
+    cache or just built: :meth:`entretiens.model.Project.entry_digest`) enters a release's
+    digest as that digest, not as its repr: the repr of 10,000 episodes was most of what
+    keying an edit's units cost. Known by identity too, so that only the very object the digest
+    was taken of is named by it: an episode replaced or copied since is digested from its repr.
+    """
+
+    def __init__(self, known: Iterable[tuple[object, str]] = ()) -> None:
+        """:param known: values and their digests, each a text that changes whenever anything
+        the value's repr shows changes (what :meth:`entretiens.model.Project.entry_digest`
+        promises of an episode)."""
+        self._taken: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
+        self._known: dict[int, tuple[object, str]] = {id(value): (value, found) for value, found in known}
+        #: How many values were digested from their repr (the work a known digest saves).
+        self.taken = 0
+
+    def release(self, release: object) -> str:
+        """A digest of everything a dataclass ``release`` holds but its neighbours
+        (:data:`NEIGHBOURS`), which the units that show them key on apart."""
+        kind = type(release)
+        names = _OWN_FIELDS.get(kind)
+        if names is None:
+            names = _OWN_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in NEIGHBOURS)  # type: ignore[arg-type]
+        values = tuple(getattr(release, name) for name in names)
+        key = tuple(map(id, values))
+        found = self._taken.get(key)
+        if found is None:
+            found = self._taken[key] = (values, self._digest(kind.__name__, names, values))
+        return found[1]
+
+    def _digest(self, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
+        """:func:`digest` of ``values``, a known one as its digest (``\x01`` and the text: no
+        repr holds that byte unescaped, so that neither form can pass for the other), and a
+        part of an earlier known value (a release's chapters, most often its episode's own
+        tuple) as that part of it (``\x02``, the value's place and the field's name)."""
+        hashed = hashlib.sha256()
+        hashed.update(kind.encode("utf-8"))
+        hashed.update(b"\0")
+        known: list[object] = []
+        for name, value in zip(names, values, strict=True):
+            found = self._known.get(id(value))
+            if found is not None and found[0] is value:
+                known.append(value)
+                hashed.update(b"\x01" + found[1].encode("utf-8", "surrogatepass"))
+            elif (place := _part_of(known, name, value)) is not None:
+                hashed.update(b"\x02%d %s" % (place, name.encode("ascii")))
+            else:
+                self.taken += 1
+                hashed.update(repr(value).encode("utf-8", "surrogatepass"))
+            hashed.update(b"\0")
+        return hashed.hexdigest()
+
+
+def _part_of(known: list[object], name: str, value: object) -> int | None:
+    """The place in ``known`` of the value whose field ``name`` is ``value`` itself, if any."""
+    for place, whole in enumerate(known):
+        if getattr(whole, name, None) is value:
+            return place
+    return None
+
+
+#: The fields of a release that name its neighbours, out of :meth:`Digests.release`.
+NEIGHBOURS: Final = frozenset({"previous", "next"})
+
+#: The fields of each kind of release outside :data:`NEIGHBOURS`, by type.
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of a file the unit reads, or None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int] | None], ...]:
+    """The stamp of every file under ``folder`` (a show's template overrides), sorted by path."""
+    found: list[tuple[str, tuple[int, int, int] | None]] = []
+    if not folder.is_dir():
+        return ()
+    for directory, _subdirs, names in os.walk(folder):
+        for name in names:
+            path = Path(directory) / name
+            found.append((str(path.relative_to(folder)), file_stamp(path)))
+    return tuple(sorted(found))
+
+
+def episode_digests(project: Project) -> list[tuple[Episode, str]]:
+    """Each episode of ``project`` with a digest of all it holds, for :class:`Digests`: the
+    loader's digest of it (:meth:`~entretiens.model.Project.entry_digest`) and a digest of each
+    of its guests (the loader's leaves out the registry's people: each is digested once here,
+    however many episodes name them, so that editing a guest moves only their episodes' keys).
+
+    By slug: none when two episodes share one, so that a digest never names another episode.
+    """
+    episodes = project.episodes
+    if len({episode.slug for episode in episodes}) != len(episodes):
+        return []
+    people: dict[int, tuple[Person, str]] = {}
+    found = []
+    for episode in episodes:
+        entry = project.entry_digest(episode.slug)
+        if entry is None:
+            continue
+        guests = [entry]
+        for person in episode.guests:
+            known = people.get(id(person))
+            if known is None or known[0] is not person:
+                known = people[id(person)] = (person, digest(person))
+            guests.append(known[1])
+        found.append((episode, " ".join(guests)))
+    return found

@@ -1,0 +1,333 @@
+"""The keys of the units: every value a unit is made from reaches its key, whichever way the key
+is taken (from the values' repr, or from a digest the loader already took of an episode).
+
+A field left out of a key is the worst bug a cache can have: an old page published after the
+field changed. The field lists are read from the model (``dataclasses.fields``), so that a field
+added later is changed by these tests too, without anyone having to remember them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePath
+from typing import Any
+
+import pytest
+
+from entretiens import pipeline, unitcache
+from entretiens.loading import load_project
+from entretiens.model import (
+    AudioInfo,
+    Chapter,
+    DeclaredAudio,
+    EmbeddedChapter,
+    Episode,
+    FieldLines,
+    Link,
+    Person,
+    Project,
+    PublishedTranscript,
+    Release,
+    Soundbite,
+    Source,
+    Transcript,
+)
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _full_release() -> Release:
+    """A release whose every field, at every depth, holds a value of its own: none is left at a
+    default that a change could miss (None, an empty tuple)."""
+    path = Path("/show/episodes/001.yaml")
+
+    def at(line: int) -> Source:
+        return Source(path=path, line=line)
+
+    guest = Person(
+        name="Ada",
+        id="ada",
+        role="guest",
+        group="cast",
+        bio="Bio.",
+        url="https://example.org/ada",
+        image="people/ada.png",
+        social=(("Mastodon", "https://example.org/@ada"),),
+        source=Source(path=Path("/show/guests/ada.yaml"), line=1),
+        lines=(("name", 1),),
+    )
+    chapters = (Chapter(start=0.0, title="Welcome", url="https://example.org/c", image="c.png", source=at(20)),)
+    episode = Episode(
+        slug="001",
+        path=path,
+        title="One",
+        date=datetime(2024, 1, 2, 10, tzinfo=timezone.utc),
+        audio="audio/001.mp3",
+        declared_audio=DeclaredAudio(length=10, mime_type="audio/mpeg", duration=timedelta(seconds=3)),
+        number=1,
+        season=1,
+        season_name="First",
+        episode_type="full",
+        summary="Summary.",
+        notes="Notes.",
+        guests=(guest,),
+        links=(Link(title="A link", url="https://example.org/l", source=at(10)),),
+        quote="Quote.",
+        chapters=chapters,
+        soundbites=(Soundbite(start=1.0, duration=2.0, title="Bite", source=at(30)),),
+        transcripts=(Transcript(path=Path("t/001.vtt"), language="en", source=at(40)),),
+        cover_image="covers/001.png",
+        explicit=False,
+        guid="guid-001",
+        draft=False,
+        imported=False,
+        lines=(("title", 2),),
+    )
+    audio = AudioInfo(
+        size=1000,
+        duration=timedelta(seconds=3),
+        mime_type="audio/mpeg",
+        codec="MP3",
+        bitrate=32000,
+        sample_rate=22050,
+        channels=1,
+        duration_method="measured",
+        announced=timedelta(seconds=4),
+        trailing=5,
+        tags=(("title", "One"),),
+        chapters=(EmbeddedChapter(start=0.0, title="Welcome", url="https://example.org/e"),),
+    )
+    return Release(
+        episode=episode,
+        audio=audio,
+        chapters=chapters,
+        transcripts=(
+            PublishedTranscript(path="episodes/001/t.vtt", mime_type="text/vtt", language="en", rel="captions"),
+        ),
+        audio_file=Path("/show/audio/001.mp3"),
+        enclosure_length=1000,
+        audio_stamp=(1000, 123),
+        previous="000",
+        next="002",
+    )
+
+
+#: A change: where it is, the (class, field) pairs on the way to it, the value changed.
+Change = tuple[str, tuple[tuple[type, str], ...], Any]
+
+
+def _other(value: object) -> object:
+    """A value of the same type that differs from ``value``."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value + 0.25
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, datetime):
+        return value + timedelta(hours=1)
+    if isinstance(value, timedelta):
+        return value + timedelta(microseconds=1)
+    if isinstance(value, PurePath):
+        return value.with_name("x" + value.name)
+    raise AssertionError(f"no other value known for {value!r}")
+
+
+def _changes(value: Any, where: str, through: tuple[tuple[type, str], ...] = ()) -> Iterator[Change]:
+    """Every value made from ``value`` by changing one thing in it, at any depth: each field
+    of a dataclass, each item of a tuple (and the tuple shortened), each leaf; with where the
+    change is, and the (class, field) pairs on the way to it."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            part = getattr(value, field.name)
+            assert part is not None and part != (), f"{where}.{field.name}: give it a value in _full_release"
+            deeper = (*through, (type(value), field.name))
+            for label, fields, changed in _changes(part, f"{where}.{field.name}", deeper):
+                yield label, fields, dataclasses.replace(value, **{field.name: changed})
+    elif isinstance(value, tuple):
+        assert value, where
+        yield f"{where}[:-1]", through, value[:-1]
+        for index, item in enumerate(value):
+            for label, fields, changed in _changes(item, f"{where}[{index}]", through):
+                yield label, fields, (*value[:index], changed, *value[index + 1 :])
+    else:
+        yield where, through, _other(value)
+
+
+#: Out of a release's digest on purpose: its neighbours (the units that show them key on their
+#: slugs apart), and a person's registry file and lines (out of repr: they name private keys;
+#: the checks key on them apart, see below).
+_APART = re.compile(r"release\.(previous|next)$|\.guests\[\d+\]\.(source|lines)\b")
+
+
+def _apart(label: str) -> bool:
+    return _APART.search(label) is not None
+
+
+def test_the_fixture_reaches_every_model_class_a_release_holds() -> None:
+    # Each class of the model a release is made of appears in the fixture: a change there is tried.
+    seen: set[type] = set()
+
+    def walk(value: Any) -> None:
+        if dataclasses.is_dataclass(value):
+            seen.add(type(value))
+            for field in dataclasses.fields(value):
+                walk(getattr(value, field.name))
+        elif isinstance(value, tuple):
+            for item in value:
+                walk(item)
+
+    walk(_full_release())
+    assert set(_CLASSES) <= seen
+    # And every model class a release's fields name (a class added to the model and used by a
+    # release must be added to _full_release and _CLASSES).
+    assert seen <= set(_CLASSES), seen - set(_CLASSES)
+
+
+#: The classes a release is made of.
+_CLASSES = (
+    Release, Episode, AudioInfo, Person, Link, Chapter, Soundbite, Transcript, DeclaredAudio,
+    EmbeddedChapter, PublishedTranscript, Source,
+)  # fmt: skip
+
+
+def test_every_field_at_every_depth_moves_a_release_s_digest() -> None:
+    release = _full_release()
+    first = unitcache.Digests().release(release)
+    changes = list(_changes(release, "release"))
+    assert len(changes) > 60
+    moved: set[tuple[type, str]] = set()
+    for label, fields, changed in changes:
+        if _apart(label):
+            continue
+        # A fresh Digests for each: the values are digested from their repr.
+        assert unitcache.Digests().release(changed) != first, label
+        moved.update(fields)
+    # Every field of every class a release holds was changed, but those kept apart.
+    every = {(cls, field.name) for cls in _CLASSES for field in dataclasses.fields(cls)}
+    apart = {(Release, name) for name in unitcache.NEIGHBOURS} | {(Person, "source"), (Person, "lines")}
+    assert every - apart <= moved, every - apart - moved
+
+
+def test_with_the_episode_s_known_digest_every_other_field_still_moves_it() -> None:
+    release = _full_release()
+    known = unitcache.Digests([(release.episode, "a" * 32)])
+    first = known.release(release)
+    # Neither the episode nor its chapters (the very tuple it holds) were digested from their repr.
+    own = [f.name for f in dataclasses.fields(Release) if f.name not in unitcache.NEIGHBOURS]
+    assert known.taken == len(own) - 2
+    assert first != unitcache.Digests().release(release)
+    for label, _fields, changed in _changes(release, "release"):
+        if _apart(label) or label.startswith("release.episode"):
+            continue
+        digests = unitcache.Digests([(release.episode, "a" * 32)])
+        assert digests.release(changed) != first, label
+    # The episode is named by its digest: another digest, another key.
+    assert unitcache.Digests([(release.episode, "b" * 32)]).release(release) != first
+
+
+def test_a_known_digest_names_only_the_very_object_it_was_taken_of() -> None:
+    release = _full_release()
+    copy = dataclasses.replace(release.episode, title="Another")
+    digests = unitcache.Digests([(release.episode, "a" * 32)])
+    # An episode replaced since (same identity nowhere) is digested from its repr.
+    changed = dataclasses.replace(release, episode=copy)
+    assert digests.release(changed) == unitcache.Digests().release(changed)
+    # Chapters of the episode's own are named as its part only when they are its very tuple.
+    own = digests.release(release)
+    equal = dataclasses.replace(release, chapters=tuple(release.episode.chapters))
+    assert equal.chapters is release.episode.chapters or digests.release(equal) != own
+    other = dataclasses.replace(release, chapters=(dataclasses.replace(release.chapters[0], title="Other"),))
+    assert unitcache.Digests([(release.episode, "a" * 32)]).release(other) != own
+
+
+def test_a_known_digest_cannot_pass_for_a_repr() -> None:
+    # A text that a repr could be is never taken for it: the two forms are told apart.
+    release = _full_release()
+    named = unitcache.Digests([(release.episode, repr(release.episode))]).release(release)
+    assert named != unitcache.Digests().release(release)
+
+
+@pytest.mark.parametrize("name", ["source", "lines"])
+def test_a_guest_s_registry_file_and_lines_reach_the_checks_key(tmp_path: Path, name: str) -> None:
+    # Out of the person's repr (and so of the release's digest): the checks' messages name them.
+    project = load_project(copy_sample_show(tmp_path / "show"))
+    release = _full_release()
+    guest = release.episode.guests[0]
+    changed_guest = dataclasses.replace(guest, **{name: next(_changes(getattr(guest, name), name))[2]})
+    changed = dataclasses.replace(release, episode=dataclasses.replace(release.episode, guests=(changed_guest,)))
+    assert _checks_key(project, changed) != _checks_key(project, release)
+
+
+def _checks_key(project: Project, release: Release) -> str:
+    """The key of ``release``'s checks unit, as :class:`unitcache.Units` takes it."""
+    request = pipeline._checks_request(project.show, "settings", release, FieldLines(project), unitcache.Digests())
+    assert request is not None
+    inputs, _make, stamps = request
+    return unitcache.digest(*inputs, *stamps)
+
+
+# --- In a build: the loader's digests, and what they give -------------------------------------
+
+
+def _edit(path: Path, change: Callable[[str], str]) -> None:
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+#: Edits the loader's digest of an episode must see: its own text, a guest's registry file
+#: (the episode names the guest by id), every line of it moved (its problems' lines move).
+EDITS: dict[str, Callable[[Path], None]] = {
+    "notes": lambda root: _edit(
+        root / "episodes" / "003-massimo-fubini.yaml",
+        lambda text: text.replace("notes: |\n", "notes: |\n  Edited.\n", 1),
+    ),
+    "guest": lambda root: _edit(
+        root / "guests" / "massimo-fubini.yaml", lambda text: text.replace("bio: >-\n", "bio: >-\n  Edited.\n", 1)
+    ),
+    "lines": lambda root: _edit(root / "episodes" / "002-nicolas-sauvage.yaml", lambda text: "# moved\n" + text),
+}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _problems(built: pipeline.Build, root: Path) -> list[tuple[object, ...]]:
+    return [
+        (p.rule, p.message.replace(str(root), "<show>"), p.path and p.path.relative_to(root), p.line, p.field)
+        for p in built.problems
+    ]
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_rebuild_keyed_on_the_loader_s_digests_is_a_cold_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str
+) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    EDITS[edit](root)
+    reprs: list[str] = []
+    real = Episode.__repr__
+
+    def counting(self: Episode) -> str:
+        reprs.append(self.slug)
+        return real(self)
+
+    monkeypatch.setattr(Episode, "__repr__", counting)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    monkeypatch.undo()
+    # No episode was digested from its repr: each is named by the digest the loader took of it.
+    assert reprs == []
+    assert not built.errors and built.computed["pages"] > 0 and built.computed["checks"] > 0
+    pipeline.commit(built, tmp_path / "out", pin_guids=False)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    EDITS[edit](fresh)
+    cold = pipeline.build(fresh, now=SAMPLE_NOW, use_cache=False)
+    pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
+    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+    assert _problems(built, root) == _problems(cold, fresh)
