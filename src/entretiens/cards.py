@@ -289,8 +289,9 @@ class Deck:
         # The cache's key, written in pieces: the same text as thumbnails.identity() gives for
         # the whole key (kept cards stay valid), "[kind, Pillow, " first.
         self._head = identity(_KIND, ())[:-1] + ", "
-        #: By artwork reference: its stamp, and the key's text after the card's own title and guests.
-        self._tails: dict[str, tuple[Stamp | None, str]] = {}
+        #: By artwork reference: its stamp, the key's text after the card's own title and guests,
+        #: and whether a card made from it may be kept (its file :func:`settled` when first asked).
+        self._tails: dict[str, tuple[Stamp | None, str, bool]] = {}
 
     def card(self, episode: Episode) -> Content:
         """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed."""
@@ -303,13 +304,13 @@ class Deck:
             artwork = source_stamp(source) if source is not None else None
             # ", show title, artwork, drawing]": the text of a list, its "[" cut.
             text = json.dumps([show.title, artwork, *_drawing()], ensure_ascii=False)
-            tail = self._tails[reference] = (artwork, ", " + text[1:])
-        artwork, rest = tail
+            keep = artwork is None or settled(artwork)
+            tail = self._tails[reference] = (artwork, ", " + text[1:], keep)
+        artwork, rest, keep = tail
         # json.dumps([title, guests], ensure_ascii=False)[1:-1], written with the function
         # json.dumps quotes each string with: without its encoder made anew for each card.
         own = f"{_quoted(episode.title)}, [{', '.join(map(_quoted, guests))}]"
         make = functools.partial(_draw, episode.title, guests, show.title, artwork)
-        keep = artwork is None or settled(artwork)
         try:
             return self._cache.get(_KIND, self._head + own + rest, ".jpg", make, keep=keep)
         finally:

@@ -10,7 +10,7 @@ import stat
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import feed, site, transcripts
+from . import feed, layout, site, transcripts
 from .errors import EntretiensError
 from .model import Project, Release, is_local
 from .output import MARKER, Content
@@ -57,7 +57,7 @@ def build_files(
     for release in releases:
         episode = release.episode
         if release.audio_file is not None:
-            add(PurePosixPath(episode.audio), release.audio_file)
+            add(layout.path_of(episode.audio), release.audio_file)
         for path, content in transcripts.files(show, release).items():
             add(path, content)
     for path, page in site.build_site(project, releases, units, digests).items():

@@ -113,7 +113,7 @@ def copied_file(reference: str | None) -> PurePosixPath | None:
     """The place in public/ of a show file that is published as is (audio, artwork, photos)."""
     if not is_local(reference):
         return None
-    return PurePosixPath(reference)
+    return path_of(reference)
 
 
 def episode_dir(episode: Episode) -> PurePosixPath:

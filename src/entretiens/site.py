@@ -186,15 +186,16 @@ def build_site(
     if guests:
         # A unit too: rendering every guest's bio through Markdown was a tenth of the rebuild
         # after one edit, which rarely changes a guest or what the page says of their episodes.
-        guests_meta = _guests_meta(show, site)
         listed = [
             (guest.person, guest.anchor, guest.photo,
              [(r.episode.title, r.episode.date, r.episode.slug) for r in guest.releases])
             for guest in guests
         ]  # fmt: skip
         request: unitcache.Request = (
-            (shared, "guests page", guests_meta, listed),
-            lambda: {str(layout.GUESTS_PAGE): text("guests.html.j2", layout.GUESTS_PAGE, guests_meta)},
+            # Its head is made from the show (in ``shared``) and the guests listed: made only
+            # with the page (the structured data of 10,000 guests, at every build, for its key).
+            (shared, "guests page", listed),
+            lambda: {str(layout.GUESTS_PAGE): text("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))},
             [stamp for _, stamp in overrides],
         )
         for name, content in units.get_files([request])[0].items():
