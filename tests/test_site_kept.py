@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pathlib
 import sys
+import weakref
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -12,7 +13,7 @@ import markupsafe
 import pytest
 import yaml
 
-from entretiens import cards, files, layout, pipeline, site, thumbnails
+from entretiens import cards, files, layout, pipeline, site, templating, thumbnails, unitcache
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
 
@@ -148,3 +149,32 @@ def test_a_deck_asks_whether_each_artwork_settled_once(show: Path, monkeypatch: 
     built = pipeline.build(show, now=SAMPLE_NOW)
     assert len(built.releases) > 3
     assert asked and len(asked) == len(set(asked)), asked
+
+
+def test_the_page_requests_are_not_held_while_the_home_page_is_made(
+    show: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request holds its release, its key and a closure: about 1 KB an episode, held at
+    the site's peak (the home page) until the stage returned."""
+    made: list[weakref.ref[Any]] = []
+    get_files = unitcache.Units.get_files
+
+    def watching(self: unitcache.Units, requests: Any) -> Any:
+        if len(requests) > 1:  # the episodes' pages (the guests page is one request)
+            made.extend(weakref.ref(make) for _inputs, make, _stamps in requests)
+        return get_files(self, requests)
+
+    alive: list[int] = []
+    render = templating.render
+
+    def rendering(show: Any, name: str, **context: Any) -> str:
+        if name == "index.html.j2":
+            alive.append(sum(ref() is not None for ref in made))
+        return render(show, name, **context)
+
+    monkeypatch.setattr(unitcache.Units, "get_files", watching)
+    monkeypatch.setattr(templating, "render", rendering)
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    assert len(made) == len(built.releases) > 3
+    # The last episode's closure is still the loop's own variable.
+    assert alive and max(alive) <= 1, alive

@@ -252,6 +252,9 @@ def build_site(
             requests.append((inputs, make, stamps))
     # Made on every core when many are missing (a cold build), read back otherwise.
     found = units.get_files(requests)
+    # Not held past here (each holds its release, key and closure: about 1 KB an episode, at
+    # the site's peak, the home page, otherwise), nor the units once their files are placed.
+    requests.clear()
     with gcpause.paused():
         for release, unit in zip(ordered, found, strict=True):
             for name, content in unit.items():
@@ -266,6 +269,7 @@ def build_site(
             if card is None:
                 card = deck.card(release.episode)
             files[cards.card_path(release.episode)] = card
+    found.clear()
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
         files[layout.INDEX] = _home_page(rendered, home, audio_src, ordered, entries, episode_entry, lists)
