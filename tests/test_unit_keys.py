@@ -9,6 +9,7 @@ added later is changed by these tests too, without anyone having to remember the
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from entretiens import pipeline, unitcache
+from entretiens import pipeline, unitcache, unitkeys
 from entretiens.loading import load_project
 from entretiens.model import (
     AudioInfo,
@@ -331,3 +332,13 @@ def test_a_rebuild_keyed_on_the_loader_s_digests_is_a_cold_build(
     pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
     assert _files(tmp_path / "out") == _files(tmp_path / "cold")
     assert _problems(built, root) == _problems(cold, fresh)
+
+
+def test_a_unit_s_key_is_the_digest_of_its_version_then_its_inputs(tmp_path: Path) -> None:
+    # The version is hashed once per kind: the keys are those a digest of everything gives.
+    parts = ("text", 1, None, ("a", Path("/b")), [1.5])
+    assert unitcache.digest(*parts) == hashlib.sha256(b"".join(repr(p).encode() + b"\0" for p in parts)).hexdigest()
+    assert unitkeys.keyer("v", 2)(*parts) == unitcache.digest("v", 2, *parts)
+    units = unitcache.Units(tmp_path, "checks", version="v")
+    units.get(("x", 3), lambda: {"a": b"b"}, stamps=[(1, 2, 3)])
+    assert units.used == {unitcache.digest(f"checks v {unitcache.libraries()}", "x", 3, (1, 2, 3))}

@@ -40,6 +40,7 @@ from .unitkeys import NEIGHBOURS as NEIGHBOURS
 from .unitkeys import Digests as Digests
 from .unitkeys import digest as digest
 from .unitkeys import file_stamp as file_stamp
+from .unitkeys import keyer
 from .unitkeys import tree_stamps as tree_stamps
 from .unitstore import Bodies, Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
 
@@ -90,6 +91,8 @@ class Units:
             (see :attr:`entretiens.output.Stored.marks`).
         """
         self._version = f"{kind} {version} {libraries()}"
+        #: A unit's key: :func:`digest` of the version then its inputs (the version hashed once).
+        self._key = keyer(self._version)
         units = None if root is None else root / UNITS_DIR
         self._units = units
         #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
@@ -135,7 +138,7 @@ class Units:
         return self._get(requests)
 
     def _get(self, requests: Sequence[Request]) -> list[dict[str, Content]]:
-        keys = [digest(self._version, *inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
+        keys = [self._key(*inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
         found = [self._read(key) for key in keys]
         missing = [index for index, unit in enumerate(found) if unit is None]
         if self._shelf is not None and len(missing) >= PARALLEL_MIN and _can_fork():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -21,11 +21,25 @@ from .model import Episode, Person, Project
 
 def digest(*parts: object) -> str:
     """A stable digest of values whose ``repr`` names all they hold."""
-    hashed = hashlib.sha256()
-    for part in parts:
-        hashed.update(repr(part).encode("utf-8", "surrogatepass"))
-        hashed.update(b"\0")
-    return hashed.hexdigest()
+    return hashlib.sha256(_text(parts)).hexdigest()
+
+
+def keyer(*first: object) -> Callable[..., str]:
+    """What :func:`digest` gives of ``first`` followed by the parts the function returned is
+    given: what every key of a kind starts with (its version, a long text) hashed once."""
+    start = hashlib.sha256(_text(first))
+
+    def key(*parts: object) -> str:
+        hashed = start.copy()
+        hashed.update(_text(parts))
+        return hashed.hexdigest()
+
+    return key
+
+
+def _text(parts: Iterable[object]) -> bytes:
+    """What :func:`digest` hashes: each part's repr, each followed by a NUL (no repr holds one)."""
+    return b"".join([repr(part).encode("utf-8", "surrogatepass") + b"\0" for part in parts])
 
 
 class Digests:
@@ -71,22 +85,20 @@ class Digests:
         repr holds that byte unescaped, so that neither form can pass for the other), and a
         part of an earlier known value (a release's chapters, most often its episode's own
         tuple) as that part of it (``\x02``, the value's place and the field's name)."""
-        hashed = hashlib.sha256()
-        hashed.update(kind.encode("utf-8"))
-        hashed.update(b"\0")
+        parts = [kind.encode("utf-8")]
         known: list[object] = []
         for name, value in zip(names, values, strict=True):
             found = self._known.get(id(value))
             if found is not None and found[0] is value:
                 known.append(value)
-                hashed.update(b"\x01" + found[1].encode("utf-8", "surrogatepass"))
-            elif (place := _part_of(known, name, value)) is not None:
-                hashed.update(b"\x02%d %s" % (place, name.encode("ascii")))
+                parts.append(b"\x01" + found[1].encode("utf-8", "surrogatepass"))
+            elif known and (place := _part_of(known, name, value)) is not None:
+                parts.append(b"\x02%d %s" % (place, name.encode("ascii")))
             else:
                 self.taken += 1
-                hashed.update(repr(value).encode("utf-8", "surrogatepass"))
-            hashed.update(b"\0")
-        return hashed.hexdigest()
+                parts.append(repr(value).encode("utf-8", "surrogatepass"))
+        parts.append(b"")
+        return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
 def _part_of(known: list[object], name: str, value: object) -> int | None:

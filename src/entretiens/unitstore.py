@@ -103,7 +103,8 @@ class Bodies:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._text = str(folder)
-        self._buckets: dict[str, Stored] = {}
+        #: bucket name -> (its path as a text ending with "/", as a Stored path).
+        self._buckets: dict[str, tuple[str, Stored]] = {}
 
     def text(self, key: str, number: int) -> str:
         """Where file ``number`` of the unit ``key`` is."""
@@ -112,12 +113,17 @@ class Bodies:
     def stored(self, key: str, name: str, sha256: str, size: int, marks: str | None) -> Stored:
         """The file ``name`` (``<key>.<n>``) of the unit ``key`` as the :class:`Stored` file it is
         handed on as (the name text held once, by the path and the ledger alike)."""
-        bucket = self._buckets.get(key[:2])
-        if bucket is None:
-            bucket = self._buckets[key[:2]] = Stored(f"{self._text}/{key[:2]}")
-        made = child(bucket, name)
+        made = child(self.bucket(key)[1], name)
         made.sha256, made.size, made.marks = sha256, size, marks
         return made
+
+    def bucket(self, key: str) -> tuple[str, Stored]:
+        """The folder of the unit ``key``'s files: its text (ending with "/"), and its path."""
+        found = self._buckets.get(key[:2])
+        if found is None:
+            text = f"{self._text}/{key[:2]}"
+            found = self._buckets[key[:2]] = (text + "/", Stored(text))
+        return found
 
 
 def decode_stored(
@@ -132,6 +138,7 @@ def decode_stored(
         end = entry.index(b"\n")
         files: dict[str, Content] = {}
         offset = end + 1
+        folder = None
         for number, (name, size, sha256, marks) in enumerate(json.loads(entry[:end])):
             if type(name) is not str or type(size) is not int or type(sha256) is not str or size < 0:
                 return None
@@ -141,14 +148,19 @@ def decode_stored(
                 files[name] = entry[offset : offset + size]
                 offset += size
                 continue
-            body = bodies.text(key, number)
+            if folder is None:
+                folder, bucket = bodies.bucket(key)
+            # The file's name, held once by its path and the ledger (see Checked.holds).
             own = f"{key}.{number}"
+            body = folder + own
             if check:
                 if not checked.holds(body, size, sha256, own):
                     return None
             else:
                 checked.wrote(body, size, sha256)
-            files[name] = bodies.stored(key, own, sha256, size, marks)
+            made = child(bucket, own)
+            made.sha256, made.size, made.marks = sha256, size, marks
+            files[name] = made
     except (OSError, ValueError, TypeError, RecursionError):
         return None
     return files if offset == len(entry) else None
