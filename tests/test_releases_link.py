@@ -140,3 +140,23 @@ def test_each_audio_file_path_is_made_once_for_probe_and_prepare(
         if not is_remote(release.episode.audio)
     )
     assert prepared == releases.prepare(project, published, infos, stamps)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a.mp3", "audio/a.mp3", "audio/deep/a.mp3", "/abs.mp3", "/abs/a.mp3", "./a.mp3", "audio/./a.mp3", "audio//a.mp3",
+     "../a.mp3", "audio/..", "audio/.", "audio/", "a b/é.mp3"],
+)  # fmt: skip
+def test_a_show_path_is_the_path_a_parse_makes(text: str) -> None:
+    # Made as a child of its folder's path: whatever the name, the very path ``/`` makes.
+    root = Path("/show")
+    folders: dict[str, Path] = {}
+    for _ in range(2):
+        made, plain = releases._show_path(root, text, folders), root / text
+        assert (type(made), str(made), made.parts, hash(made), made) == (
+            type(plain),
+            str(plain),
+            plain.parts,
+            hash(plain),
+            plain,
+        )

@@ -147,7 +147,7 @@ def _show_path(root: Path, text: str, folders: dict[str, Path]) -> Path:
     """``root / text`` for a show file's name, made as a child of its folder's path (made
     once per folder): a large show names 10,000 files of ``audio/``."""
     folder_text, _, name = text.rpartition("/")
-    if name in ("", ".", "..") or folder_text.startswith("/"):
+    if name in ("", ".", "..") or text.startswith("/"):
         return root / text
     folder = folders.get(folder_text)
     if folder is None:
