@@ -28,7 +28,7 @@ from typing import Final
 
 import yaml
 
-from .yamlfile import YamlMap, reads_as_text
+from .yamlfile import YamlMap, reads_as_text, text_test
 
 #: Plain scalars written and read here: longer keys are "complex keys" for YAML emitters.
 _PLAIN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -36,18 +36,8 @@ _PLAIN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 _MOMENT: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{6})?[+-][0-9]{2}:[0-9]{2}"
 )
-_TEXT_TAG: Final = "tag:yaml.org,2002:str"
-_DUMPER_RESOLVERS: Final[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = (
-    yaml.resolver.Resolver.yaml_implicit_resolvers
-)
-
-
-def _dumped_as_text(value: str) -> bool:
-    """Whether PyYAML's dumper would write ``value`` unquoted (its resolvers read it as text)."""
-    for tag, pattern in _DUMPER_RESOLVERS.get(value[0], []) + _DUMPER_RESOLVERS.get(None, []):
-        if pattern.match(value):
-            return bool(tag == _TEXT_TAG)
-    return True
+#: Whether PyYAML's dumper would write a value unquoted (its resolvers read it as text).
+_dumped_as_text: Final = text_test(yaml.resolver.Resolver.yaml_implicit_resolvers)
 
 
 class _Scalars:
