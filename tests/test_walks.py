@@ -181,7 +181,9 @@ def test_a_record_without_a_walk_time_or_a_wrong_one_proves_no_folder(tmp_path: 
     document = json.loads(record.read_text(encoding="utf-8"))
     kept = buildrecord.kept(root, out)
     assert kept is not None and type(kept.since) is int
-    for named in (document["ledger"][:2], [*document["ledger"][:2], "soon"], [*document["ledger"][:2], 1.5]):
+    later = time.time_ns() + 3_600_000_000_000  # a record from the future (a clock put back, a forged one)
+    wrong = ("soon", 1.5, True, -1, later)
+    for named in (document["ledger"][:2], *([*document["ledger"][:2], value] for value in wrong)):
         record.write_text(json.dumps({**document, "ledger": named}), encoding="utf-8")
         again = buildrecord.kept(root, out)
         assert again is not None and again.since is None and again.stats == kept.stats

@@ -298,8 +298,9 @@ def ledger(root: Path, named: object) -> Ledger | None:
 
 
 def _since(named: object) -> int | None:
-    """When the stamps of the ledger a record names began to be taken (None: not said)."""
-    if isinstance(named, list) and len(named) == 3 and type(named[2]) is int:
+    """When the stamps of the ledger a record names began to be taken (None: not said, or not a
+    moment of the past: a later one would make folders changed since look settled)."""
+    if isinstance(named, list) and len(named) == 3 and type(named[2]) is int and 0 < named[2] <= now_ns():
         return named[2]
     return None
 
