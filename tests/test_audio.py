@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -459,7 +460,20 @@ def test_cache_round_trip(tmp_path: Path, episode: Path) -> None:
     cache.save()
     assert ProbeCache(store).get(episode) == info
     assert [p.name for p in store.parent.iterdir()] == ["probe.json"]
-    assert json.loads(store.read_text())["version"] == audio.CACHE_VERSION
+    assert _cache_document(store)["version"] == audio.CACHE_VERSION
+
+
+def _cache_document(store: Path) -> Any:
+    """The probe cache's document, once its digest line is checked."""
+    body, _, digest = store.read_bytes().rpartition(b"\n")
+    assert hashlib.sha256(body).hexdigest().encode() == digest
+    return json.loads(body)
+
+
+def _write_cache_document(store: Path, document: object) -> None:
+    """A probe cache holding ``document``, with the digest line that makes it trusted."""
+    body = json.dumps(document).encode()
+    store.write_bytes(body + b"\n" + hashlib.sha256(body).hexdigest().encode())
 
 
 def test_probe_uses_and_fills_the_cache(tmp_path: Path, episode: Path) -> None:
@@ -565,10 +579,10 @@ def test_malformed_cache_entry_is_a_miss(tmp_path: Path, episode: Path, field: s
     cache = ProbeCache(store)
     cache.put(episode, probe(episode))
     cache.save()
-    document = json.loads(store.read_text())
+    document = _cache_document(store)
     (entry,) = document["entries"].values()
     entry["info"][field] = value
-    store.write_text(json.dumps(document))
+    _write_cache_document(store, document)
     assert ProbeCache(store).get(episode) is None
 
 

@@ -338,7 +338,7 @@ def test_a_copy_is_proved_from_the_stamp_its_caller_checked(tmp_path: Path, monk
     files = _contents(tmp_path)
     source = tmp_path / "episode.mp3"
     ledger = write_tree(out, files, EMPTY).ledger
-    checked = {str(source): (source.stat().st_size, source.stat().st_mtime_ns)}
+    checked = {str(source): (source.stat().st_size, source.stat().st_mtime_ns, source.stat().st_ctime_ns)}
     stat = os.stat
 
     def refuse(path: object, *args: object, **kwargs: object) -> os.stat_result:
@@ -351,6 +351,8 @@ def test_a_copy_is_proved_from_the_stamp_its_caller_checked(tmp_path: Path, monk
     assert not report.changed and report.read_back == 0
     # Another stamp checked for it (the source changed): compared, and rewritten if it differs.
     source.write_bytes(b"\xff\xfb" * 499 + b"\x00\x00")
-    report = write_tree(out, files, report.ledger, {str(source): (source.stat().st_size, source.stat().st_mtime_ns)})
+    status = source.stat()
+    checked = {str(source): (status.st_size, status.st_mtime_ns, status.st_ctime_ns)}
+    report = write_tree(out, files, report.ledger, checked)
     assert [str(p) for p in report.written] == ["audio/episode.mp3"]
     assert (out / "audio" / "episode.mp3").read_bytes() == source.read_bytes()

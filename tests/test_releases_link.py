@@ -93,7 +93,7 @@ def test_each_audio_file_is_stated_once_and_stamped_as_prepare_would(
     assert prepared == releases.prepare(project, published, infos)
     # A file that changed since it was measured is still caught.
     first = published[0]
-    stamps[first.slug] = (stamps[first.slug][0] + 1, stamps[first.slug][1])
+    stamps[first.slug] = (stamps[first.slug][0] + 1, *stamps[first.slug][1:])
     assert (
         releases.prepare(project, published, infos, stamps).releases[0].audio_stamp != prepared.releases[0].audio_stamp
     )

@@ -110,7 +110,7 @@ def _full_release() -> Release:
         ),
         audio_file=Path("/show/audio/001.mp3"),
         enclosure_length=1000,
-        audio_stamp=(1000, 123),
+        audio_stamp=(1000, 123, 124),
         previous="000",
         next="002",
     )

@@ -427,9 +427,9 @@ class Release:
     #: Size of the published audio in bytes (differs from audio.size when tags are written into
     #: the copy). RSS: <enclosure length>. No default: a 0 would be a lie apps believe.
     enclosure_length: int
-    #: (size, mtime in ns) of ``audio_file`` when it was measured: publish refuses to copy a file
+    #: (size, mtime, ctime in ns) of ``audio_file`` when it was measured: publish refuses to copy a file
     #: that changed since (an export still writing), whose enclosure length would be wrong.
-    audio_stamp: tuple[int, int] | None = None
+    audio_stamp: tuple[int, int, int] | None = None
     #: Previous and next published episodes' slugs, oldest to newest.
     previous: str | None = None
     next: str | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import os
 import shutil
@@ -145,7 +144,7 @@ def write_tree(
     out_dir: Path,
     files: Mapping[PurePosixPath, Content],
     kept: Ledger | None = None,
-    sources: Mapping[str, tuple[int, int]] | None = None,
+    sources: Mapping[str, tuple[int, int, int]] | None = None,
 ) -> WriteReport:
     """Make ``out_dir`` hold exactly ``files``, atomically (a few changes to a large tree: in place,
     all or nothing, see :mod:`entretiens.inplace`).
@@ -159,7 +158,7 @@ def write_tree(
         file whose stamp still matches it is proved unchanged by its digest, without reading
         it back. Given, the report carries the ledger of the folder after this write, made
         from the one walk before it and what was written (no walk after, unless staged).
-    :param sources: (size, mtime in ns) of copied files by their path, as the caller has just
+    :param sources: (size, mtime, ctime in ns) of copied files by their path, as the caller has just
         checked them (the audio: see :func:`entretiens.releases.changed_audio`): not stat'ed again.
     :raises OutputError: a path escapes the folder, or the disk refuses a write.
     """
@@ -325,7 +324,7 @@ def _compare(
     found: buildrecord.Stats,
     kept: Ledger | None,
     taken: int,
-    sources: Mapping[str, tuple[int, int]],
+    sources: Mapping[str, tuple[int, int, int]],
 ) -> tuple[WriteReport, dict[str, str]]:
     """What a write changes, and the digests of the files it leaves as they are, for the ledger
     of the folder after it (``found`` was taken after ``taken``).
@@ -405,18 +404,20 @@ def _sized(content: Content, size: int) -> bool:
     return content.size == size if isinstance(content, Stored) else True
 
 
-def _copied(stamp: tuple[int, int, int, int], source: Content, sources: Mapping[str, tuple[int, int]]) -> bool:
-    """Whether a copied file still has its source's size and mtime (the source was not changed)."""
+def _copied(stamp: tuple[int, int, int, int], source: Content, sources: Mapping[str, tuple[int, int, int]]) -> bool:
+    """Whether a copied file still has its source's size and mtime, and its source has not
+    changed since the copy was made (a copy takes its source's mtime, not its ctime: a source
+    rewritten in place at the same size with its mtime put back has a later ctime)."""
     if not isinstance(source, Path):
         return False
     checked = sources.get(str(source))
-    if checked is not None:
-        return checked == stamp[:2]
-    try:
-        status = os.stat(source)
-    except OSError:
-        return False
-    return (status.st_size, status.st_mtime_ns) == stamp[:2]
+    if checked is None:
+        try:
+            status = os.stat(source)
+        except OSError:
+            return False
+        checked = (status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    return checked[:2] == stamp[:2] and checked[2] <= stamp[2]
 
 
 def _same_bytes(target: Path, content: Content) -> bool:
@@ -426,9 +427,21 @@ def _same_bytes(target: Path, content: Content) -> bool:
             return target.stat().st_size == len(content) and _holds(target, content)
         if isinstance(content, Stored):
             return target.stat().st_size == content.size and file_sha256(target) == content.sha256
-        return filecmp.cmp(target, content, shallow=False)
+        return _equal_files(target, content)
     except OSError:
         return False
+
+
+def _equal_files(first: Path, second: Path) -> bool:
+    """Whether two files hold the same bytes, read (filecmp keeps its answers by size and mtime,
+    which a file rewritten in place with its mtime put back keeps too)."""
+    with first.open("rb") as one, second.open("rb") as other:
+        while True:
+            block = one.read(1 << 20)
+            if block != other.read(1 << 20):
+                return False
+            if not block:
+                return True
 
 
 def _same(target: Path, content: Content) -> bool:
@@ -438,10 +451,11 @@ def _same(target: Path, content: Content) -> bool:
     if published.st_size != source.st_size:
         return False
     # Copies keep their source's mtime, so the same size and mtime mean the same bytes (rsync's
-    # quick check): an unchanged show does not read its whole audio again.
-    if published.st_mtime_ns == source.st_mtime_ns:
+    # quick check): an unchanged show does not read its whole audio again. Unless the source
+    # changed after the copy was made (a later ctime): rewritten in place with its mtime put back.
+    if published.st_mtime_ns == source.st_mtime_ns and source.st_ctime_ns <= published.st_ctime_ns:
         return True
-    return filecmp.cmp(target, content, shallow=False)
+    return _equal_files(target, content)
 
 
 def _holds(target: Path, content: bytes) -> bool:

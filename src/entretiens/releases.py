@@ -98,7 +98,7 @@ def probe_each(
                     path = files[text] = _show_path(root, text, folders)
                 known = cache.get_checked(path, real=real) if cache is not None else None
                 if known is not None:
-                    cached[text] = (known[0], (known[1].st_size, known[1].st_mtime_ns))
+                    cached[text] = (known[0], (known[1].st_size, known[1].st_mtime_ns, known[1].st_ctime_ns))
                 else:
                     unmeasured[text] = path
     pending = list(unmeasured.values())
@@ -181,7 +181,7 @@ def _answer(
     answer = measured[path]
     if isinstance(answer, AudioError):
         raise answer
-    return answer[0], (answer[1].st_size, answer[1].st_mtime_ns)
+    return answer[0], (answer[1].st_size, answer[1].st_mtime_ns, answer[1].st_ctime_ns)
 
 
 def declared_info(declared: DeclaredAudio) -> AudioInfo:
@@ -296,17 +296,21 @@ def prepare(
     return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
 
 
-#: A file's (size, mtime in ns).
-Stamp = tuple[int, int]
+#: A file's (size, mtime, ctime in ns): see :func:`stamp_of`.
+Stamp = tuple[int, int, int]
 
 
 def stamp_of(path: Path) -> Stamp | None:
-    """A file's (size, mtime in ns), or None when it cannot be read."""
+    """A file's (size, mtime, ctime in ns), or None when it cannot be read.
+
+    The ctime is there for a file rewritten in place at the same size with its mtime put
+    back (a tag editor told to keep the file's date, ``cp -p`` over it): only the ctime moves,
+    and nothing but root can set it back."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    return stat.st_size, stat.st_mtime_ns
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 def changed_audio(releases: Iterable[Release]) -> list[Problem]:

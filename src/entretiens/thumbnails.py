@@ -51,8 +51,9 @@ _LEDGER = "checked.json"
 
 
 #: What identifies an image file's content for the caches: its path, size, modification time
-#: (ns) and inode, as the per-episode units do.
-Stamp = tuple[str, int, int, int]
+#: (ns), inode and change time (ns), as the per-episode units do (the ctime is what moves when
+#: a picture is rewritten in place at the same size with its mtime put back).
+Stamp = tuple[str, int, int, int, int]
 
 
 def source_stamp(source: Path) -> Stamp | None:
@@ -61,7 +62,7 @@ def source_stamp(source: Path) -> Stamp | None:
         status = source.stat()
     except OSError:
         return None
-    return (str(source), status.st_size, status.st_mtime_ns, status.st_ino)
+    return (str(source), status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
 
 
 def settled(stamp: Stamp) -> bool:

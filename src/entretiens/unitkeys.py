@@ -116,18 +116,21 @@ NEIGHBOURS: Final = frozenset({"previous", "next"})
 _OWN_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """(size, mtime_ns, inode) of a file the unit reads, or None when it cannot be read."""
+def file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    """(size, mtime_ns, ctime_ns, inode) of a file the unit reads, or None when it cannot be read.
+
+    The ctime: a file rewritten in place at the same size with its mtime put back (``cp -p``
+    over it, an editor keeping the file's date) moves nothing else."""
     try:
         stat = path.stat()
     except (OSError, ValueError):
         return None
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
-def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int] | None], ...]:
+def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int, int] | None], ...]:
     """The stamp of every file under ``folder`` (a show's template overrides), sorted by path."""
-    found: list[tuple[str, tuple[int, int, int] | None]] = []
+    found: list[tuple[str, tuple[int, int, int, int] | None]] = []
     if not folder.is_dir():
         return ()
     for directory, _subdirs, names in os.walk(folder):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -16,14 +17,16 @@ from ..errors import OutputError
 from ..model import AudioInfo, DurationMethod, EmbeddedChapter
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
-CACHE_VERSION: Final = 4
+CACHE_VERSION: Final = 5
 
 
 class ProbeCache:
-    """Probe answers kept in a JSON file, keyed by absolute path, size and mtime (ns).
+    """Probe answers kept in a JSON file, keyed by absolute path, size, mtime, ctime (ns) and inode.
 
-    A missing, unreadable or corrupt cache file, or one written by another version of the probe
-    or of mutagen, is treated as empty: the cache only ever saves time.
+    The file is the JSON document on one line, then the SHA-256 of that line: a damaged value
+    that still parses (a flipped digit in a duration) would otherwise be published as measured.
+    A missing, unreadable, damaged or corrupt cache file, or one written by another version of
+    the probe or of mutagen, is treated as empty: the cache only ever saves time.
     """
 
     def __init__(self, path: Path) -> None:
@@ -38,7 +41,10 @@ class ProbeCache:
             # Only a regular file: a FIFO here would hang every run (the cache is then rebuilt).
             if not stat.S_ISREG(path.stat().st_mode):
                 return
-            document = json.loads(path.read_text(encoding="utf-8"))
+            body, _, digest = path.read_bytes().rpartition(b"\n")
+            if hashlib.sha256(body).hexdigest().encode() != digest:
+                return
+            document = json.loads(body)
         except (OSError, ValueError):
             return
         if (
@@ -68,7 +74,14 @@ class ProbeCache:
         try:
             stat = audio.stat()
             self._present.add(key)
-            if entry.get("size") != stat.st_size or entry.get("mtime_ns") != stat.st_mtime_ns:
+            # The ctime and inode: a file rewritten at the same size with its mtime put back (a
+            # tag editor keeping the file's date) must be measured again.
+            if (
+                entry.get("size") != stat.st_size
+                or entry.get("mtime_ns") != stat.st_mtime_ns
+                or entry.get("ctime_ns") != stat.st_ctime_ns
+                or entry.get("inode") != stat.st_ino
+            ):
                 return None
             return _info_from_json(entry["info"]), stat
         except (OSError, KeyError, TypeError, ValueError):
@@ -82,6 +95,8 @@ class ProbeCache:
         self._entries[key] = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
+            "ctime_ns": stat.st_ctime_ns,
+            "inode": stat.st_ino,
             "info": _info_to_json(info),
         }
         self._changed = True
@@ -101,7 +116,8 @@ class ProbeCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_write(self.path) as temporary:
-                temporary.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
+                body = json.dumps(document, sort_keys=True).encode("utf-8")
+                temporary.write_bytes(body + b"\n" + hashlib.sha256(body).hexdigest().encode())
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write the audio cache: {exc.strerror or exc}") from exc
         self._changed = False

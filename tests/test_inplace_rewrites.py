@@ -1,0 +1,111 @@
+"""A file rewritten in place at the same size with its mtime put back is still seen as changed.
+
+That is what a tag editor told to keep the file's date does to an MP3 (its tag padding keeps
+the size), and what ``cp -p`` or ``rsync --inplace -t`` do over an existing file: only the
+ctime moves. Each case publishes the sample show, rewrites one file that way, publishes again,
+and compares public/ with a cold build of the same show in a fresh folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from entretiens.audio import CACHE_VERSION
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+AUDIO = Path("audio") / "003-massimo-fubini.mp3"
+TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _cold(root: Path, dest: Path) -> dict[str, bytes]:
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(dest, now=SAMPLE_NOW)
+    return _files(dest / "public")
+
+
+def _rewrite_keeping_mtime(path: Path, change: Callable[[bytes], bytes]) -> None:
+    """Write new bytes of the same length into ``path`` (same inode) and put its mtime back."""
+    before = path.stat()
+    data = path.read_bytes()
+    new = change(data)
+    assert len(new) == len(data) and new != data
+    with path.open("r+b") as stream:
+        stream.write(new)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+
+
+def _flip_middle(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0x5A for b in data[middle : middle + 64]) + data[middle + 64 :]
+
+
+def _reverse_word(word: bytes) -> Callable[[bytes], bytes]:
+    def change(data: bytes) -> bytes:
+        assert word in data
+        return data.replace(word, word[::-1], 1)
+
+    return change
+
+
+def _flat_artwork(root: Path, colour: str) -> None:
+    """The show's artwork as an uncompressed PNG: its size does not depend on its colour."""
+    Image.new("RGB", (1400, 1400), colour).save(root / "artwork.png", compress_level=0)
+
+
+@pytest.mark.parametrize("case", ["audio", "transcript", "artwork"])
+def test_a_same_size_rewrite_with_the_mtime_put_back_is_published(tmp_path: Path, case: str) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    if case == "artwork":
+        _flat_artwork(root, "red")
+    publish(root, now=SAMPLE_NOW)
+    publish(root, now=SAMPLE_NOW)
+    if case == "audio":
+        _rewrite_keeping_mtime(root / AUDIO, _flip_middle)
+    elif case == "transcript":
+        _rewrite_keeping_mtime(root / TRANSCRIPT, _reverse_word(b"Entretiens"))
+    else:
+        red = (root / "artwork.png").read_bytes()
+        _flat_artwork(tmp_path, "green")
+        green = (tmp_path / "artwork.png").read_bytes()
+        assert len(green) == len(red)
+        _rewrite_keeping_mtime(root / "artwork.png", lambda _data: green)
+    publish(root, now=SAMPLE_NOW)
+    warm = _files(root / "public")
+    cold = _cold(root, tmp_path / "cold")
+    assert warm.keys() == cold.keys()
+    assert [name for name in warm if warm[name] != cold[name]] == []
+    if case == "audio":
+        assert warm[AUDIO.as_posix()] == (root / AUDIO).read_bytes()
+
+
+def test_a_damaged_probe_cache_is_not_published(tmp_path: Path) -> None:
+    """A duration changed in the probe cache (a flipped digit still parses) is measured again."""
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    cache = root / ".entretiens" / "cache" / "probe.json"
+    text = cache.read_bytes()
+    assert f'"version": {CACHE_VERSION}'.encode() in text
+    damaged = text.replace(b'"duration_us": ', b'"duration_us": 9', 1)
+    assert damaged != text
+    # The digest line left as it was: the document no longer matches it.
+    cache.write_bytes(damaged)
+    (root / "episodes" / "003-massimo-fubini.yaml").touch()
+    publish(root, now=SAMPLE_NOW)
+    assert _files(root / "public") == _cold(root, tmp_path / "cold")
+    # The cache was written again, whole and checked.
+    body, _, digest = cache.read_bytes().rpartition(b"\n")
+    assert hashlib.sha256(body).hexdigest().encode() == digest
