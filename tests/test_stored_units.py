@@ -3,6 +3,7 @@ memory, dates them from what the cache noted when it made them, and never publis
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import timedelta
@@ -190,3 +191,103 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)
     assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+
+
+def _ledgers(root: Path) -> tuple[Path, Path]:
+    ledger = root / unitcache.UNITS_DIR / "pages.checked"
+    return ledger, ledger.with_name(ledger.name + ".delta")
+
+
+def _settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # the rule of every stamp (walks.settled)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
+    # The sample show's few pages: an edit's files are a large share of them (of 40,000, few).
+    monkeypatch.setattr(checkedfiles, "_DELTA_SHARE", 1)
+
+
+def _hashing(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    hashed: list[int] = []
+    digest = file_sha256
+
+    def counting(handle: int) -> str:
+        hashed.append(handle)
+        return digest(handle)
+
+    monkeypatch.setattr(checkedfiles, "file_sha256", counting)
+    return hashed
+
+
+def _edit_notes(root: Path, text: str) -> None:
+    path = root / "episodes" / "003-massimo-fubini.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("notes: |\n", f"notes: |\n  {text}\n", 1), encoding="utf-8"
+    )
+
+
+def test_an_edit_notes_its_new_page_files_beside_the_ledger_not_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ledger of a large show is megabytes: an edit adds a few stamps to a delta file.
+    _settled_at_once(monkeypatch)
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)  # made, and noted in the ledger
+    ledger, delta = _ledgers(root)
+    whole = ledger.read_bytes()
+    _edit_notes(root, "Edited.")
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 1
+    assert ledger.read_bytes() == whole
+    noted = json.loads(delta.read_bytes())["files"]
+    unit = {p.name for p in _bodies(root) if p.name not in json.loads(whole)["files"]}
+    assert unit and set(noted) == unit
+    # The next build trusts every page file by its stamp, those of the delta as the others.
+    hashed = _hashing(monkeypatch)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 0 and hashed == []
+    assert ledger.read_bytes() == whole and json.loads(delta.read_bytes())["files"] == noted
+    pipeline.commit(built, tmp_path / "out", pin_guids=False)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    _edit_notes(fresh, "Edited.")
+    publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)
+    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other version"])
+def test_a_damaged_delta_only_makes_the_files_it_names_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    _settled_at_once(monkeypatch)
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)
+    _edit_notes(root, "Edited.")
+    pipeline.build(root, now=SAMPLE_NOW)
+    _ledger, delta = _ledgers(root)
+    noted = json.loads(delta.read_bytes())["files"]
+    if damage == "garbage":
+        delta.write_bytes(b"{not json")
+    else:
+        delta.write_bytes(json.dumps({"version": 1, "files": noted}).encode())
+    hashed = _hashing(monkeypatch)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == 0
+    assert len(hashed) == len(noted)
+    assert json.loads(delta.read_bytes())["files"] == noted
+
+
+def test_the_ledger_is_written_whole_once_its_delta_is_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _settled_at_once(monkeypatch)
+    root = copy_sample_show(tmp_path / "show")
+    pipeline.build(root, now=SAMPLE_NOW)
+    ledger, delta = _ledgers(root)
+    _edit_notes(root, "Edited.")
+    pipeline.build(root, now=SAMPLE_NOW)
+    assert delta.is_file()
+    # Any delta is too large now: the ledger is written whole, with the new files, and the delta goes.
+    monkeypatch.setattr(checkedfiles, "_DELTA_SHARE", 10**9)
+    _edit_notes(root, "Edited twice.")
+    pipeline.build(root, now=SAMPLE_NOW)
+    assert not delta.exists()
+    names = set(json.loads(ledger.read_bytes())["files"])
+    assert names == {p.name for p in _bodies(root)}
+    hashed = _hashing(monkeypatch)
+    assert pipeline.build(root, now=SAMPLE_NOW).computed["pages"] == 0 and hashed == []

@@ -61,16 +61,21 @@ class Checked:
         #: values (the ledger of 40,000 pages held 23 MiB through a build of 10,000 episodes).
         self._known: dict[str, object] = {}
         self._seen: dict[str, object] = {}
+        #: What the ledger file itself holds, and what its delta file (:func:`_delta`) adds.
+        self._whole: dict[str, object] = {}
+        self._delta: dict[str, object] = {}
         #: Files to check at :meth:`save`: (path, size, SHA-256), the caller's own objects (held
         #: for every page of a cold build: no copy of them).
         self._written: list[tuple[Path | str, int, str]] = []
         self._started = time.time_ns()
         if ledger is None:
             return
-        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-            document = json.loads(ledger.read_bytes())
-            if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
-                self._known = document["files"]
+        self._whole = self._known = _read(ledger)
+        if self._whole:
+            # Entries of any age are sound (each says what a file of that very stamp holds).
+            self._delta = _read(_delta(ledger))
+            if self._delta:
+                self._known = {**self._whole, **self._delta}
 
     def holds(self, body: Path | str, size: int, sha256: str, name: str | None = None) -> bool:
         """Whether ``body`` is a regular file of that size and digest: from its stamp when it was
@@ -144,11 +149,44 @@ class Checked:
         self._written.clear()
         if self._seen == self._known:
             return
+        whole = self._whole
+        # What this build saw that the ledger file does not say: after an edit, a few files. They
+        # go into the delta file (the ledger of 40,000 pages, 7 MB, was written whole after
+        # each edit of a large show); the ledger is written whole, without the files no longer
+        # seen, once the delta or the files no longer seen are an eighth of it.
+        added = {name: found for name, found in self._seen.items() if whole.get(name) != found}
+        unseen = len(whole) - (len(self._seen) - len(added))
         with contextlib.suppress(OSError):
-            replace(self._ledger, json.dumps({"version": _LEDGER_VERSION, "files": self._seen}).encode("utf-8"))
+            if whole and _DELTA_SHARE * max(len(added), unseen) <= len(whole):
+                if added != self._delta:
+                    replace(_delta(self._ledger), _document(added))
+                return
+            replace(self._ledger, _document(self._seen))
+            _delta(self._ledger).unlink(missing_ok=True)
 
 
 _LEDGER_VERSION: Final = 2
+#: The ledger file is written whole when what its delta adds, or the files it names that a
+#: build no longer saw, are more than this share of it.
+_DELTA_SHARE: Final = 8
+
+
+def _delta(ledger: Path) -> Path:
+    """The file beside ``ledger`` holding what a build saw that ``ledger`` does not say."""
+    return ledger.with_name(ledger.name + ".delta")
+
+
+def _read(path: Path) -> dict[str, object]:
+    """The files a ledger (or its delta) names, or none when it cannot be read."""
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        document = json.loads(path.read_bytes())
+        if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
+            return document["files"]
+    return {}
+
+
+def _document(files: dict[str, object]) -> bytes:
+    return json.dumps({"version": _LEDGER_VERSION, "files": files}).encode("utf-8")
 
 
 def _stamp(status: os.stat_result, sha256: str) -> str:
