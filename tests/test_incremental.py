@@ -17,7 +17,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from entretiens import cards, chapters, checkedfiles, feed, pipeline, site, templating, unitcache
+from entretiens import cards, chapters, checkedfiles, feed, guestlist, pipeline, templating, unitcache
 from entretiens.errors import Problem
 from entretiens.model import AudioInfo, Chapter, Release, Show
 from entretiens.output import Stored, content_bytes
@@ -243,15 +243,15 @@ def test_kept_chapters_come_from_their_unit_entry_without_a_file_checked(
 
 
 def _counted_folds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every name ``site._fold`` folds from now on, in order."""
+    """Every name ``guestlist.fold`` folds from now on, in order."""
     folds: list[str] = []
-    real = site._fold
+    real = guestlist.fold
 
     def counting(text: str) -> str:
         folds.append(text)
         return real(text)
 
-    monkeypatch.setattr(site, "_fold", counting)
+    monkeypatch.setattr(guestlist, "fold", counting)
     return folds
 
 

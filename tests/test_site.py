@@ -20,7 +20,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from entretiens import feed, layout, publish, releases, site
+from entretiens import feed, guestlist, layout, publish, releases, site
 from entretiens.loading import load_project
 from entretiens.markup import escape
 from entretiens.output import Content, content_bytes
@@ -512,10 +512,10 @@ def test_ascii_names_fold_as_before_without_being_decomposed(monkeypatch: pytest
         return real(form, text)  # type: ignore[arg-type]
 
     monkeypatch.setattr(unicodedata, "normalize", counting)
-    assert site._fold(every) == expected
+    assert guestlist.fold(every) == expected
     assert layout.slugify(every, limit=500) == re.sub(r"[^a-z0-9]+", "-", expected).strip("-")
     assert decomposed == []
-    assert site._fold("Jérémi Ŀepetit") == slow("Jérémi Ŀepetit") == "jeremi l·epetit"
+    assert guestlist.fold("Jérémi Ŀepetit") == slow("Jérémi Ŀepetit") == "jeremi l·epetit"
     assert layout.slugify("Jérémi Lepetit") == "jeremi-lepetit"
 
 
@@ -523,9 +523,9 @@ def test_ascii_names_sort_by_family_name_as_before_from_one_fold() -> None:
     def slow(name: str) -> str:
         words = name.split()
         if len(words) < 2:
-            return site._fold(name)
-        return site._fold(words[-1]) + "\x00" + site._fold(" ".join(words[:-1]))
+            return guestlist.fold(name)
+        return guestlist.fold(words[-1]) + "\x00" + guestlist.fold(" ".join(words[:-1]))
 
     names = ["Ada Lovelace", " Ada  LOVELACE ", "Mary\tAnn  Evans", "Cher", "  Prince ", "", " ", "a\x1cb c"]
     names += ["J. R. R. Tolkien", "Jérémi Lepetit", "Ŀuis Ŀepetit", "Élodie"]
-    assert [site._family_first(name) for name in names] == [slow(name) for name in names]
+    assert [guestlist.family_first(name) for name in names] == [slow(name) for name in names]

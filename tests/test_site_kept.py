@@ -13,7 +13,7 @@ import markupsafe
 import pytest
 import yaml
 
-from entretiens import cards, files, layout, pipeline, site, templating, thumbnails, unitcache
+from entretiens import cards, files, layout, pagemeta, pipeline, site, templating, thumbnails, unitcache
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
 
@@ -123,13 +123,13 @@ def test_a_kept_rebuild_makes_no_head_for_the_guests_page(show: Path, monkeypatc
     """Its head (the structured data of every guest) is made from what its key holds already
     (the show, the guests listed): made with the page, not for its key at every build."""
     made: list[object] = []
-    real = site._guests_meta
+    real = pagemeta.guests_meta
 
     def counting(*args: Any) -> Any:
         made.append(args)
         return real(*args)
 
-    monkeypatch.setattr(site, "_guests_meta", counting)
+    monkeypatch.setattr(pagemeta, "guests_meta", counting)
     built = pipeline.build(show, now=SAMPLE_NOW)
     assert built.computed["pages"] == 0
     assert layout.GUESTS_PAGE in built.files

@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-import json
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,14 +16,29 @@ from urllib.parse import quote, urlsplit
 from markupsafe import Markup
 from PIL import Image
 
-from . import captions, cards, chapters, gcpause, layout, notes, show_templates, templating, thumbnails, unitcache
-from .markup import safe_url, sanitize, to_plain_text
+from . import (
+    cards,
+    chapters,
+    gcpause,
+    guestlist,
+    layout,
+    notes,
+    pagemeta,
+    show_templates,
+    templating,
+    thumbnails,
+    transcriptpage,
+    unitcache,
+)
+from .guestlist import Guest
+from .markup import safe_url
 from .model import Episode, Person, Project, Release, Show, is_remote
 from .output import Content, content_bytes
+from .pagemeta import PageMeta
 from .podcast_spec import ATOM_NS, ITUNES_NS
 from .thumbnails import Images, Picture
 from .unitcache import Digests, Units
-from .wording import iso_duration, strings, subscribe_apps
+from .wording import strings, subscribe_apps
 
 SITEMAP = PurePosixPath("sitemap.xml")
 ROBOTS = PurePosixPath("robots.txt")
@@ -35,41 +47,6 @@ SCRIPT = layout.ASSETS / "player.js"
 #: Pixel sizes of the generated images: twice their largest size on the pages, for sharp screens.
 COVER_SIZE = 480
 ICON_SIZE = 180
-PHOTO_SIZE = 192
-#: Meta descriptions are cut around this many characters, as search engines do.
-DESCRIPTION_LENGTH = 200
-#: A pause this long (seconds) between two transcript cues starts a new paragraph.
-PARAGRAPH_PAUSE = 1.0
-PARAGRAPH_LENGTH = 400
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Guest:
-    """A guest as the guests page lists them: newest details, every appearance newest first."""
-
-    person: Person
-    #: The id of the guest's entry on the guests page.
-    anchor: str
-    photo: Picture | None
-    releases: tuple[Release, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Paragraph:
-    """A paragraph of a transcript, with the moment it starts when the format tells it."""
-
-    start: float | None
-    speaker: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TranscriptText:
-    """A transcript as a page shows it: timed paragraphs, or sanitized HTML."""
-
-    paragraphs: tuple[Paragraph, ...] = ()
-    #: An HTML transcript, sanitized.
-    html: Markup | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,29 +62,6 @@ class Site:
     script: str = str(SCRIPT)
     guests_page: str = str(layout.GUESTS_PAGE.parent) + "/"
     subscribe_page: str = str(layout.SUBSCRIBE_PAGE.parent) + "/"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PageMeta:
-    """A page's head: title, description, canonical URL, social cards and structured data."""
-
-    kind: str
-    title: str
-    social_title: str
-    description: str
-    canonical: str
-    image: str
-    image_alt: str
-    json_ld: Markup
-    og_type: str = "website"
-    #: Set for an image whose size is known (the episode cards): networks lay the card out at once.
-    image_width: int | None = None
-    image_height: int | None = None
-    #: "summary_large_image" for a wide card, "summary" for a square artwork.
-    twitter_card: str = "summary"
-    locale: str | None = None
-    audio: str | None = None
-    audio_type: str | None = None
 
 
 def build_site(
@@ -128,7 +82,7 @@ def build_site(
     # 10,000 episodes its passes over a heap that only grows were a share of every step.
     with gcpause.paused():
         ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
-        guests, guest_of = _guests(ordered, images)
+        guests, guest_of = guestlist.guest_list(ordered, images)
     site = Site(
         releases=ordered,
         guests=guests,
@@ -157,7 +111,7 @@ def build_site(
     overrides = unitcache.tree_stamps(show.root / show_templates.TEMPLATES_DIR)
     # Taken once: the repr of the show's settings is long, and every unit's key holds it.
     shared = unitcache.digest(*_shared_inputs(show, site, overrides))
-    home = _home_meta(show, site)
+    home = pagemeta.home_meta(show)
 
     def entry(release: Release, first: bool) -> str:
         """The release's entry in the home page's list."""
@@ -195,14 +149,18 @@ def build_site(
             # Its head is made from the show (in ``shared``) and the guests listed: made only
             # with the page (the structured data of 10,000 guests, at every build, for its key).
             (shared, "guests page", listed),
-            lambda: {str(layout.GUESTS_PAGE): text("guests.html.j2", layout.GUESTS_PAGE, _guests_meta(show, site))},
+            lambda: {
+                str(layout.GUESTS_PAGE): text(
+                    "guests.html.j2", layout.GUESTS_PAGE, pagemeta.guests_meta(show, site.guests_page, site.guests)
+                )
+            },
             [stamp for _, stamp in overrides],
         )
         for name, content in units.get_files([request])[0].items():
             files[PurePosixPath(name)] = content
-    subscribe = _plain_meta(show, site, "subscribe")
+    subscribe = pagemeta.plain_meta(show, "subscribe")
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
-    render("404.html.j2", layout.NOT_FOUND_PAGE, _plain_meta(show, site, "not-found"), from_root=True)
+    render("404.html.j2", layout.NOT_FOUND_PAGE, pagemeta.plain_meta(show, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
     requests: list[unitcache.Request] = []
     #: The cards drawn by the units made in this process.
@@ -287,9 +245,8 @@ def build_site(
     return files
 
 
-#: Where episodes' own covers and guests' photos are published, as pages show them.
+#: Where episodes' own covers are published, as pages show them.
 _COVERS = layout.ASSETS / "episodes"
-_PHOTOS = layout.ASSETS / "people"
 #: The name of a page unit's home page entry (no path of public/ starts with "#").
 _ENTRY = "#home entry"
 #: The name of a page unit's JSON chapters, kept in the unit's entry (see :func:`_episode_pages`).
@@ -365,7 +322,7 @@ def _episode_pages(
     than written again for every episode at each build)."""
     episode = release.episode
     embed_url = layout.url_for(show, layout.embed_page(episode).parent) + "/"
-    meta = _episode_meta(show, release)
+    meta = pagemeta.episode_meta(show, release)
     own = {
         str(layout.episode_page(episode)): text(
             "episode.html.j2",
@@ -377,7 +334,7 @@ def _episode_pages(
             audio_src=_media(show, episode.audio),
             embed_code=_embed_code(embed_url, strings(show.language)["embed_title"].format(title=episode.title)),
             guests=[(person, guest_of(person)) for person in episode.guests],
-            transcript=transcript_text(show, release),
+            transcript=transcriptpage.transcript_text(show, release),
             previous=previous,
             next=following,
         ),
@@ -437,68 +394,6 @@ def assets(show: Show) -> dict[PurePosixPath, bytes]:
     return found
 
 
-def transcript_text(show: Show, release: Release) -> TranscriptText | None:
-    """The transcript shown on the episode page: the show's language first; None without one."""
-    transcripts = release.episode.transcripts
-    if not transcripts:
-        return None
-    language = show.language.split("-")[0].lower()
-    chosen = next((t for t in transcripts if t.language.lower().startswith(language)), transcripts[0])
-    try:
-        data = (show.root / chosen.path).read_bytes()
-    except OSError:
-        return TranscriptText()
-    suffix = chosen.path.suffix.lower()
-    try:
-        # publish validated the file already; the same parser reads it for the page.
-        cues = captions.parse(suffix, data)
-    except captions.TranscriptError:
-        return TranscriptText()
-    if cues is not None:
-        return TranscriptText(
-            paragraphs=paragraphs(
-                (cue.start, cue.end, run.speaker or "", " ".join(run.text.split()))
-                for cue in cues
-                for run in cue.runs
-                if run.text.strip()
-            )
-        )
-    text = data.decode("utf-8", errors="replace")
-    if suffix in (".html", ".htm"):
-        return TranscriptText(html=Markup(sanitize(text)))  # noqa: S704  (sanitized)
-    blocks = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
-    return TranscriptText(paragraphs=tuple(Paragraph(start=None, speaker="", text=b) for b in blocks if b))
-
-
-Cue = tuple[float, float, str, str]
-
-
-def paragraphs(cues: Iterable[Cue]) -> tuple[Paragraph, ...]:
-    """Join timed cues (start, end, speaker, text) into paragraphs.
-
-    A paragraph ends when the speaker changes, after a pause, or once it is long enough.
-    """
-    result: list[Paragraph] = []
-    current: list[str] = []
-    start = end = 0.0
-    speaker = ""
-    for cue_start, cue_end, cue_speaker, text in cues:
-        if current and (
-            (cue_speaker and cue_speaker != speaker)
-            or cue_start - end >= PARAGRAPH_PAUSE
-            or sum(len(part) for part in current) >= PARAGRAPH_LENGTH
-        ):
-            result.append(Paragraph(start=start, speaker=speaker, text=" ".join(current)))
-            current = []
-        if not current:
-            start, speaker = cue_start, cue_speaker or speaker
-        current.append(text)
-        end = cue_end
-    if current:
-        result.append(Paragraph(start=start, speaker=speaker, text=" ".join(current)))
-    return tuple(result)
-
-
 def _linker(page: PurePosixPath) -> Callable[[str], str]:
     """A function giving each public/ path as a link relative to ``page``, which keeps the site
     working wherever it is served (a preview server, a sub-folder)."""
@@ -518,229 +413,6 @@ def _media(show: Show, reference: str) -> str:
     """A show file as published (a path of public/), or a remote file's absolute URL."""
     copied = layout.copied_file(reference)
     return str(copied) if copied is not None else layout.absolute(show, reference)
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, for sorting and anchors."""
-    if text.isascii():
-        # Nothing to decompose nor drop (every guest of a large show, twice per build).
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def _guests(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Guest, ...], Callable[[Person], Guest]]:
-    """Every guest, alphabetically, and a lookup from an episode's person to their entry."""
-
-    def key(person: Person) -> str:
-        return f"id:{person.id}" if person.id else f"name:{_fold(' '.join(person.name.split()))}"
-
-    #: Each person met, by identity (held here, so that no identity is reused while the build
-    #: runs), with their entry's key: every episode's unit key and pages ask for their guests'
-    #: entries again, which then folds no name a second time.
-    keys: dict[int, tuple[Person, str]] = {}
-    appearances: dict[str, list[tuple[Release, Person]]] = {}
-    for release in ordered:
-        for person in release.episode.guests:
-            known = keys.get(id(person))
-            if known is None:
-                known = keys[id(person)] = (person, key(person))
-            entries = appearances.setdefault(known[1], [])
-            if not entries or entries[-1][0] is not release:
-                entries.append((release, person))
-    by_key: dict[str, Guest] = {}
-    used: set[str] = set()
-    for guest_key, entries in sorted(
-        appearances.items(), key=lambda item: (_family_first(item[1][0][1].name), item[0])
-    ):
-        person = entries[0][1]
-        anchor = base = layout.slugify(person.id or person.name) or "guest"
-        counter = 2
-        while anchor in used:
-            anchor, counter = f"{base}-{counter}", counter + 1
-        used.add(anchor)
-        photo_ref = next((p.image for _, p in entries if p.image), None)
-        photo = None
-        if photo_ref:
-            photo = images.thumbnail(photo_ref, _PHOTOS / f"{anchor}.jpg", PHOTO_SIZE, square=True)
-        by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
-
-    def guest_of(person: Person) -> Guest:
-        known = keys.get(id(person))
-        if known is None:
-            known = keys[id(person)] = (person, key(person))
-        return by_key[known[1]]
-
-    return tuple(by_key.values()), guest_of
-
-
-def excerpt(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
-    """Plain text cut at a word boundary near ``limit`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
-
-
-def json_ld(data: dict[str, Any]) -> Markup:
-    """Structured data for a ``<script type="application/ld+json">``: no text can close the tag."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # JSON escapes keep the same string values while no "</script>" or "<!--" can appear.
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S704
-
-
-def _locale(language: str) -> str | None:
-    parts = language.replace("_", "-").split("-")
-    return f"{parts[0].lower()}_{parts[1].upper()}" if len(parts) > 1 else None
-
-
-def _series(show: Show) -> dict[str, Any]:
-    return {"@type": "PodcastSeries", "name": show.title, "url": show.base_url, "webFeed": show.feed_url}
-
-
-def _people(show: Show, people: Iterable[Person]) -> list[dict[str, Any]]:
-    found = []
-    for person in people:
-        entry: dict[str, Any] = {"@type": "Person", "name": person.name}
-        if safe_url(person.url):
-            entry["url"] = person.url
-        if person.image:
-            entry["image"] = layout.absolute(show, person.image)
-        found.append(entry)
-    return found
-
-
-def _family_first(name: str) -> str:
-    """A sort key that orders people by family name (the last word), then given names, ignoring case and accents."""
-    if name.isascii():
-        # Folded whole, then split: the same words (casefold keeps ASCII letters apart from
-        # spaces), at one call rather than three for every guest of a large show.
-        words = name.casefold().split()
-        if len(words) >= 2:
-            return words[-1] + "\x00" + " ".join(words[:-1])
-    words = name.split()
-    if len(words) < 2:
-        return _fold(name)
-    return _fold(words[-1]) + "\x00" + _fold(" ".join(words[:-1]))
-
-
-def _plain_meta(show: Show, site: Site, kind: str) -> PageMeta:
-    """The head of a page of the site's own (subscribe, not found): the show's card, no structured data."""
-    words = strings(show.language)
-    title = words["subscribe_title"].format(title=show.title) if kind == "subscribe" else words["not_found_title"]
-    page = layout.SUBSCRIBE_PAGE.parent if kind == "subscribe" else layout.NOT_FOUND_PAGE
-    return PageMeta(
-        kind=kind,
-        title=f"{title} – {show.title}" if kind != "subscribe" else title,
-        social_title=title,
-        description=excerpt(to_plain_text(show.description)),
-        canonical=layout.url_for(show, f"{page}/" if kind == "subscribe" else page),
-        image=layout.absolute(show, show.cover_image),
-        image_alt=words["artwork"].format(title=show.title),
-        locale=_locale(show.language),
-        json_ld=json_ld({"@context": "https://schema.org", "@type": "WebPage", "name": title}),
-    )
-
-
-def _home_meta(show: Show, site: Site) -> PageMeta:
-    words = strings(show.language)
-    description = excerpt(to_plain_text(show.description))
-    image = layout.absolute(show, show.cover_image)
-    data = {
-        "@context": "https://schema.org",
-        **_series(show),
-        "description": description,
-        "image": image,
-        "inLanguage": show.language,
-        "author": {"@type": "Person", "name": show.author},
-    }
-    if show.hosts:
-        data["actor"] = _people(show, show.hosts)
-    return PageMeta(
-        kind="home",
-        title=f"{show.title} – {show.subtitle}" if show.subtitle else show.title,
-        social_title=show.title,
-        description=description,
-        canonical=show.base_url,
-        image=image,
-        image_alt=words["artwork"].format(title=show.title),
-        locale=_locale(show.language),
-        json_ld=json_ld(data),
-    )
-
-
-def _guests_meta(show: Show, site: Site) -> PageMeta:
-    words = strings(show.language)
-    canonical = layout.url_for(show, site.guests_page)
-    data = {
-        "@context": "https://schema.org",
-        "@type": "CollectionPage",
-        "name": f"{words['guests']} · {show.title}",
-        "url": canonical,
-        "isPartOf": _series(show),
-        "about": _people(show, (g.person for g in site.guests)),
-    }
-    return PageMeta(
-        kind="guests",
-        title=f"{words['guests']} · {show.title}",
-        social_title=f"{words['guests']} · {show.title}",
-        description=words["guests_intro"],
-        canonical=canonical,
-        image=layout.absolute(show, show.cover_image),
-        image_alt=words["artwork"].format(title=show.title),
-        locale=_locale(show.language),
-        json_ld=json_ld(data),
-    )
-
-
-def _episode_meta(show: Show, release: Release) -> PageMeta:
-    episode = release.episode
-    canonical = layout.episode_url(show, episode)
-    description = excerpt(episode.summary or to_plain_text(episode.notes) or episode.title)
-    image = layout.absolute(show, episode.cover_image or show.cover_image)
-    audio_url = layout.enclosure_url(show, episode)
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "PodcastEpisode",
-        "url": canonical,
-        "name": episode.title,
-        "datePublished": episode.date.isoformat(),
-        "description": description,
-        "image": image,
-        "inLanguage": show.language,
-        "partOfSeries": _series(show),
-        "associatedMedia": {
-            "@type": "AudioObject",
-            "contentUrl": audio_url,
-            "encodingFormat": release.audio.mime_type,
-            "duration": iso_duration(release.audio.duration),
-        },
-    }
-    if episode.number is not None:
-        data["episodeNumber"] = episode.number
-    if episode.season is not None:
-        season: dict[str, Any] = {"@type": "PodcastSeason", "seasonNumber": episode.season}
-        if episode.season_name:
-            season["name"] = episode.season_name
-        data["partOfSeason"] = season
-    if episode.guests or show.hosts:
-        data["actor"] = _people(show, (*show.hosts, *episode.guests))
-    return PageMeta(
-        kind="episode",
-        title=f"{episode.title} · {show.title}",
-        social_title=episode.title,
-        description=description,
-        canonical=canonical,
-        image=layout.url_for(show, cards.card_path(episode)),
-        image_alt=" · ".join([episode.title, *(person.name for person in episode.guests), show.title]),
-        image_width=cards.WIDTH,
-        image_height=cards.HEIGHT,
-        twitter_card="summary_large_image",
-        locale=_locale(show.language),
-        audio=audio_url,
-        audio_type=release.audio.mime_type,
-        json_ld=json_ld(data),
-    )
 
 
 def sitemap(
