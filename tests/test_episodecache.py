@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from entretiens import episodecache
+from entretiens import episodecache, modeljson
 from entretiens.loading import load_project
 from entretiens.model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
 from sampleshow import copy_sample_show
 
 
 def _again(episode: Episode) -> object:
-    return episodecache.decode(json.loads(json.dumps(episodecache.encode(episode), ensure_ascii=False)))
+    return modeljson.decode(json.loads(json.dumps(modeljson.encode(episode), ensure_ascii=False)))
 
 
 def _full() -> Episode:
@@ -74,7 +74,7 @@ def _full() -> Episode:
 def test_an_episode_is_read_back_exactly(date: datetime) -> None:
     episode = replace(_full(), date=date)
     again = _again(episode)
-    assert episodecache.same(again, episode)
+    assert modeljson.same(again, episode)
     assert again == episode
     assert isinstance(again, Episode)
     assert again.lines == episode.lines
@@ -86,19 +86,19 @@ def test_an_episode_is_read_back_exactly(date: datetime) -> None:
 def test_the_sample_show_is_read_back_exactly(tmp_path: Path) -> None:
     project = load_project(copy_sample_show(tmp_path / "show"), cache=False)
     for episode in project.episodes:
-        assert episodecache.same(_again(episode), episode)
+        assert modeljson.same(_again(episode), episode)
 
 
 def test_a_difference_equality_leaves_out_is_seen() -> None:
     episode = _full()
-    assert episodecache.same(episode, replace(episode))
+    assert modeljson.same(episode, replace(episode))
     for other in (
         replace(episode, lines=(("", 2),)),
         replace(episode, chapters=(replace(episode.chapters[0], source=Source(path=episode.path, line=8)),)),
         replace(episode, date=episode.date.replace(tzinfo=timezone(timedelta(hours=1)))),
         replace(episode, number=True),
     ):
-        assert not episodecache.same(episode, other)
+        assert not modeljson.same(episode, other)
 
 
 @pytest.mark.parametrize(
@@ -111,8 +111,8 @@ def test_a_difference_equality_leaves_out_is_seen() -> None:
     ],
 )
 def test_what_the_format_does_not_hold_is_refused(change: dict[str, object]) -> None:
-    with pytest.raises(episodecache.Unsupported):
-        episodecache.encode(replace(_full(), **change))  # type: ignore[arg-type]
+    with pytest.raises(modeljson.Unsupported):
+        modeljson.encode(replace(_full(), **change))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -135,18 +135,18 @@ def test_what_the_format_does_not_hold_is_refused(change: dict[str, object]) -> 
 def test_what_encode_does_not_write_is_refused(data: object) -> None:
     # What the loader catches around decode: anything else would stop a publish.
     with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
-        episodecache.decode(data)
+        modeljson.decode(data)
 
 
 def test_equal_lines_are_read_back_as_one_value_and_damaged_ones_still_refused() -> None:
     # The files of a show mostly share their lines: read back once, then looked up (a tenth of
     # reading an episode back was making these pairs again).
-    one = episodecache.decode(["L", "title", 1, "date", 2])
+    one = modeljson.decode(["L", "title", 1, "date", 2])
     assert one == (("title", 1), ("date", 2))
-    assert episodecache.decode(["L", "title", 1, "date", 2]) is one
+    assert modeljson.decode(["L", "title", 1, "date", 2]) is one
     for damaged in (["L", "title", "1", "date", 2], ["L", "title", 1, "date"], ["L", 1, 1], ["L", "a", None]):
         with pytest.raises((ValueError, TypeError)):
-            episodecache.decode(damaged)
+            modeljson.decode(damaged)
 
 
 def _usual(registry: dict[str, tuple[Person, Path]]) -> Episode:
@@ -195,7 +195,7 @@ def test_an_episode_of_the_usual_shape_is_written_flat_and_read_back_exactly(dat
     episode = replace(_usual(registry), date=date)
     data, again = _flat_again(episode, registry)
     assert isinstance(data, list) and data[0] == "E"
-    assert episodecache.same(again, episode)
+    assert modeljson.same(again, episode)
     assert isinstance(again, Episode) and again.date.tzname() == date.tzname()
     # The registry's guest is the registry's own object; the changed reference is not.
     assert again.guests[0] is registry["ada"][0]
@@ -203,7 +203,7 @@ def test_an_episode_of_the_usual_shape_is_written_flat_and_read_back_exactly(dat
     assert again.guests[1].source == registry["ada"][0].source and again.guests[1].lines == (("", 1),)
     for other in (replace(episode, declared_audio=None, transcripts=()), replace(episode, links=(), guests=())):
         data, again = _flat_again(other, registry)
-        assert data[0] == "E" and episodecache.same(again, other)  # type: ignore[index]
+        assert data[0] == "E" and modeljson.same(again, other)  # type: ignore[index]
 
 
 def test_an_episode_of_another_shape_is_written_nested_and_read_back_exactly() -> None:
@@ -216,7 +216,7 @@ def test_an_episode_of_another_shape_is_written_nested_and_read_back_exactly() -
     ):
         data, again = _flat_again(episode, registry)
         assert isinstance(data, list) and data[0] == "C"
-        assert episodecache.same(again, episode)
+        assert modeljson.same(again, episode)
 
 
 def test_the_sample_show_is_read_back_flat_without_a_call_per_value(
@@ -224,13 +224,13 @@ def test_the_sample_show_is_read_back_flat_without_a_call_per_value(
 ) -> None:
     project = load_project(copy_sample_show(tmp_path / "show"), cache=False)
     calls = []
-    nested = episodecache._decode
+    nested = modeljson._decode
 
     def counted(data: object, paths: dict[str, Path]) -> object:
         calls.append(data)
         return nested(data, paths)
 
-    monkeypatch.setattr(episodecache, "_decode", counted)
+    monkeypatch.setattr(modeljson, "_decode", counted)
     registry = {
         person.id: (person, person.source.path)
         for e in project.episodes
@@ -240,7 +240,7 @@ def test_the_sample_show_is_read_back_flat_without_a_call_per_value(
     for episode in project.episodes:
         data, again = _flat_again(episode, registry)
         assert isinstance(data, list) and data[0] == "E"
-        assert episodecache.same(again, episode)
+        assert modeljson.same(again, episode)
     assert calls == []
 
 
@@ -307,11 +307,11 @@ def test_the_flat_form_writes_the_lines_as_one_text_read_back_as_one_value() -> 
     episode = replace(_usual(registry), lines=(("", 1), ("title", 1), ("chapters[1].start", 8)))
     data, again = _flat_again(episode, registry)
     assert isinstance(data, list) and data[-1] == "\x001\x00title\x001\x00chapters[1].start\x008"
-    assert episodecache.same(again, episode)
+    assert modeljson.same(again, episode)
     other = episodecache.decode_episode(json.loads(json.dumps(data)), episode.path, registry)
     assert isinstance(other, Episode) and isinstance(again, Episode) and other.lines is again.lines
     # A name holding the separator: the episode is written in the nested form, and read back whole.
     odd = replace(episode, lines=(("a\0b", 3),))
     data, again = _flat_again(odd, registry)
     assert isinstance(data, list) and data[0] != "E"
-    assert episodecache.same(again, odd)
+    assert modeljson.same(again, odd)

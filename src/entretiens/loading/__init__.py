@@ -20,7 +20,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import episodecache, gcpause, yamlcache
+from .. import episodecache, gcpause, modeljson, yamlcache
 from ..errors import ConfigError, Problem
 from ..model import Episode, Person, Project
 from ..output import MARKER
@@ -249,9 +249,9 @@ def _keep_episode(
         text = yamlcache.dumps([named, episodecache.encode_episode(episode, registry)])
         body = text.encode("utf-8")
         again = episodecache.decode_episode(json.loads(text)[1], episode.path, registry)
-    except (episodecache.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
+    except (modeljson.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
         return None
-    if not episodecache.same(again, episode):
+    if not modeljson.same(again, episode):
         return None
     if stamp is not None:
         parses.put_json(key, stamp, text)
