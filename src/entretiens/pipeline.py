@@ -136,11 +136,15 @@ def build(
         project, measured, progress=progress, use_cache=use_cache, stamps=stamps, files=audio_files
     )
     problems += failures
-    prepared = releases.prepare(project, measured, infos, stamps, audio_files)
+    version = buildrecord.code()
+    # Each transcript file's checks kept under its stamp: an unchanged one is not read again.
+    transcribed = unitcache.Units(root if use_cache else None, "transcripts", version=version)
+    prepared = releases.prepare(project, measured, infos, stamps, audio_files, transcribed)
+    # Every transcript measured was asked for: kept now, the others' units dropped.
+    transcribed.close()
     problems += prepared.problems
     result.checked = prepared.releases
     gcpause.hold()
-    version = buildrecord.code()
     kept = unitcache.Units(root if use_cache else None, "checks", version=version)
     checks.start_checks()
     lines = FieldLines(project)

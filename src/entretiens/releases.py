@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from . import audio, chapters, gcpause, remote, tagging, transcripts
+from . import audio, chapters, gcpause, remote, tagging, transcripts, unitcache
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
 from .model import AudioInfo, DeclaredAudio, Episode, Project, Release, is_remote
@@ -227,6 +227,7 @@ def prepare(
     infos: Mapping[str, AudioInfo],
     stamps: Mapping[str, Stamp] | None = None,
     files: Mapping[str, Path] | None = None,
+    kept: unitcache.Units | None = None,
 ) -> Prepared:
     """Combine each measured episode with its audio: chapters, transcripts, timing checks.
 
@@ -237,6 +238,7 @@ def prepare(
         change since is caught here (size) or before writing (:func:`changed_audio`). Files
         without one are stamped now.
     :param files: each show audio file's path by its name in the YAML (``probe_each``'s).
+    :param kept: the checks of the transcript files kept between builds (kind ``transcripts``).
     """
     ordered = sorted((e for e in episodes if e.slug in infos), key=lambda e: (e.date, e.slug))
     problems: list[Problem] = []
@@ -250,7 +252,7 @@ def prepare(
         info = infos[episode.slug]
         found, found_problems = chapters.chapters_for(episode, info)
         found_problems += chapters.timing_problems(episode, found, info)
-        published_transcripts, transcript_problems = transcripts.plan(episode, info)
+        published_transcripts, transcript_problems = transcripts.plan(episode, info, kept)
         found_problems += transcript_problems
         problems += found_problems
         if any(p.severity == "error" for p in found_problems):

@@ -387,8 +387,11 @@ def _read_spilled(spilled: Spilled) -> bytes | None:
 
 
 def _racy(stamps: Iterable[object], started: int) -> bool:
+    """Whether a file of ``stamps`` (:func:`file_stamp`'s, or an audio file's (size, mtime,
+    ctime)) was modified within :data:`RACY_NS` of ``started``. Any stamp of 3 or 4 values:
+    this asked for 3 only, and saw none once :func:`file_stamp` took the ctime too."""
     limit = started - RACY_NS
     for stamp in stamps:
-        if isinstance(stamp, tuple) and len(stamp) == 3 and isinstance(stamp[1], int) and stamp[1] >= limit:
+        if isinstance(stamp, tuple) and len(stamp) in (3, 4) and isinstance(stamp[1], int) and stamp[1] >= limit:
             return True
     return False

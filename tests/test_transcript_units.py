@@ -1,0 +1,178 @@
+"""The checks of each transcript file, kept between builds under the file's stamp.
+
+A rebuild must not read or parse a transcript that did not change (a show of 10,000 episodes
+with transcripts paid ~10 ms for each at every publish), and must report what a cold build in
+a fresh folder reports whatever happened to the file or to the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from entretiens import pipeline, transcripts, unitcache
+from entretiens.captions import parse_text
+from entretiens.errors import Problem
+from entretiens.output import content_bytes
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
+STORE = unitcache.UNITS_DIR / "transcripts.store"
+#: An hour later than it is: the cue then ends after the audio (the same number of bytes).
+FIRST_END, LATE_END = b"00:00:03.255", b"00:59:03.255"
+
+
+def _problems(problems: list[Problem], root: Path) -> list[tuple[object, ...]]:
+    def plain(text: object) -> object:
+        return text.replace(str(root), "<show>") if isinstance(text, str) else text
+
+    return sorted(
+        (p.rule, plain(p.message), None if p.path is None else plain(str(p.path)), p.line, p.field, plain(p.hint))
+        for p in problems
+    )
+
+
+def _build(root: Path) -> tuple[list[tuple[object, ...]], dict[str, bytes]]:
+    """The problems of a build of ``root`` and the files it would publish."""
+    result = pipeline.build(root, now=SAMPLE_NOW)
+    return _problems(result.problems, root), {str(path): content_bytes(c) for path, c in result.files.items()}
+
+
+def _cold(root: Path, dest: Path) -> tuple[list[tuple[object, ...]], dict[str, bytes]]:
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    return _build(dest)
+
+
+def _settle(path: Path) -> None:
+    """Put the file's mtime a minute back: a file modified just now is not kept (racy)."""
+    back = time.time_ns() - 60 * 10**9
+    os.utime(path, ns=(back, back))
+
+
+@pytest.fixture
+def show(tmp_path: Path) -> Path:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    assert (root / STORE).is_file()
+    return root
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The suffix of each transcript the checks parse."""
+    seen: list[str] = []
+
+    def counted(suffix: str, text: str) -> object:
+        seen.append(suffix)
+        return parse_text(suffix, text)
+
+    monkeypatch.setattr(transcripts, "parse_text", counted)
+    yield seen
+
+
+def test_a_rebuild_parses_no_unchanged_transcript(show: Path, parses: list[str]) -> None:
+    # A build, not a publish: a publish of an unchanged show may not build at all.
+    pipeline.build(show, now=SAMPLE_NOW)
+    assert parses == []
+
+
+def test_an_edited_transcript_is_parsed_again_then_kept(show: Path, parses: list[str]) -> None:
+    path = show / TRANSCRIPT
+    path.write_bytes(path.read_bytes().replace(b"Entretiens", b"Interviews"))
+    _settle(path)
+    pipeline.build(show, now=SAMPLE_NOW)
+    assert parses == [".vtt"]
+    pipeline.build(show, now=SAMPLE_NOW)
+    assert parses == [".vtt"]
+
+
+def test_a_transcript_modified_just_now_is_not_kept(show: Path, parses: list[str]) -> None:
+    path = show / TRANSCRIPT
+    path.write_bytes(path.read_bytes().replace(b"Entretiens", b"Interviews"))
+    pipeline.build(show, now=SAMPLE_NOW)
+    pipeline.build(show, now=SAMPLE_NOW)
+    assert parses == [".vtt", ".vtt"]
+
+
+def test_without_the_cache_every_transcript_is_parsed(show: Path, parses: list[str]) -> None:
+    pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
+    assert parses == [".vtt"]
+
+
+def _late_cue(root: Path) -> None:
+    path = root / TRANSCRIPT
+    path.write_bytes(path.read_bytes().replace(FIRST_END, LATE_END, 1))
+    _settle(path)
+
+
+def _late_cue_in_place(root: Path) -> None:
+    """The same size, the same inode, the mtime put back: only the ctime moves."""
+    path = root / TRANSCRIPT
+    before = path.stat()
+    data = path.read_bytes()
+    with path.open("r+b") as stream:
+        stream.write(data.replace(FIRST_END, LATE_END, 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def _broken(root: Path) -> None:
+    path = root / TRANSCRIPT
+    path.write_bytes(b"WEBVTT\n\n00:00:01.000 --> nonsense\nHello.\n")
+    _settle(path)
+
+
+def _not_utf8(root: Path) -> None:
+    path = root / TRANSCRIPT
+    path.write_bytes(path.read_bytes().replace("é".encode(), b"\xe9"))
+    _settle(path)
+
+
+def _removed(root: Path) -> None:
+    (root / TRANSCRIPT).unlink()
+
+
+def _corrupt_store(root: Path) -> None:
+    data = bytearray((root / STORE).read_bytes())
+    data[data.index(b"[]")] = ord("{")
+    (root / STORE).write_bytes(bytes(data))
+
+
+def _foreign_store(root: Path) -> None:
+    (root / STORE).write_bytes(b"not a store")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "late cue": _late_cue,
+    "late cue in place": _late_cue_in_place,
+    "broken": _broken,
+    "not utf-8": _not_utf8,
+    "removed": _removed,
+    "corrupt store": _corrupt_store,
+    "foreign store": _foreign_store,
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_rebuild_reports_and_publishes_what_a_cold_build_does(show: Path, tmp_path: Path, change: str) -> None:
+    publish(show, now=SAMPLE_NOW)
+    CHANGES[change](show)
+    warm = _build(show)
+    assert warm == _cold(show, tmp_path / "cold")
+    # And once more, from what the warm build kept.
+    assert _build(show) == warm
+
+
+def test_a_kept_problem_is_reported_as_found(show: Path, tmp_path: Path, parses: list[str]) -> None:
+    _late_cue(show)
+    first = _build(show)
+    assert [p[0] for p in first[0] if str(p[0]).startswith("transcript")] == ["transcript-timing"]
+    assert parses == [".vtt"]
+    assert _build(show) == first
+    assert parses == [".vtt"]
