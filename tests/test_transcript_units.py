@@ -15,15 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from entretiens import pipeline, transcripts, unitcache
-from entretiens.captions import parse_text
-from entretiens.errors import Problem
-from entretiens.output import content_bytes
+from entretiens import buildrecord, pipeline, transcripts, unitcache
+from entretiens.captions import parse, parse_text
+from entretiens.errors import Problem, ProblemsError
+from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
+from showbuilder import episode, make_show
 
 TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
 STORE = unitcache.UNITS_DIR / "transcripts.store"
+#: Where the files published of each transcript are kept.
+FILES = unitcache.UNITS_DIR / "transcript-files"
 #: An hour later than it is: the cue then ends after the audio (the same number of bytes).
 FIRST_END, LATE_END = b"00:00:03.255", b"00:59:03.255"
 
@@ -76,33 +79,50 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-def test_a_rebuild_parses_no_unchanged_transcript(show: Path, parses: list[str]) -> None:
+@pytest.fixture
+def converts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The suffix of each transcript parsed to be published (as it is and converted)."""
+    seen: list[str] = []
+
+    def counted(suffix: str, data: bytes) -> object:
+        seen.append(suffix)
+        return parse(suffix, data)
+
+    monkeypatch.setattr(transcripts, "parse", counted)
+    yield seen
+
+
+def test_a_rebuild_parses_no_unchanged_transcript(show: Path, parses: list[str], converts: list[str]) -> None:
     # A build, not a publish: a publish of an unchanged show may not build at all.
-    pipeline.build(show, now=SAMPLE_NOW)
-    assert parses == []
+    result = pipeline.build(show, now=SAMPLE_NOW)
+    assert parses == [] and converts == []
+    # Published all the same, as the files kept.
+    assert {str(path) for path in result.files if "transcript" in str(path)} == {
+        f"001-jeremi-lepetit/transcript{suffix}" for suffix in (".vtt", ".srt", ".json")
+    }
 
 
-def test_an_edited_transcript_is_parsed_again_then_kept(show: Path, parses: list[str]) -> None:
+def test_an_edited_transcript_is_parsed_again_then_kept(show: Path, parses: list[str], converts: list[str]) -> None:
     path = show / TRANSCRIPT
     path.write_bytes(path.read_bytes().replace(b"Entretiens", b"Interviews"))
     _settle(path)
     pipeline.build(show, now=SAMPLE_NOW)
-    assert parses == [".vtt"]
+    assert parses == [".vtt"] and converts == [".vtt"]
     pipeline.build(show, now=SAMPLE_NOW)
-    assert parses == [".vtt"]
+    assert parses == [".vtt"] and converts == [".vtt"]
 
 
-def test_a_transcript_modified_just_now_is_not_kept(show: Path, parses: list[str]) -> None:
+def test_a_transcript_modified_just_now_is_not_kept(show: Path, parses: list[str], converts: list[str]) -> None:
     path = show / TRANSCRIPT
     path.write_bytes(path.read_bytes().replace(b"Entretiens", b"Interviews"))
     pipeline.build(show, now=SAMPLE_NOW)
     pipeline.build(show, now=SAMPLE_NOW)
-    assert parses == [".vtt", ".vtt"]
+    assert parses == [".vtt", ".vtt"] and converts == [".vtt", ".vtt"]
 
 
-def test_without_the_cache_every_transcript_is_parsed(show: Path, parses: list[str]) -> None:
+def test_without_the_cache_every_transcript_is_parsed(show: Path, parses: list[str], converts: list[str]) -> None:
     pipeline.build(show, now=SAMPLE_NOW, use_cache=False)
-    assert parses == [".vtt"]
+    assert parses == [".vtt"] and converts == [".vtt"]
 
 
 def _late_cue(root: Path) -> None:
@@ -120,6 +140,32 @@ def _late_cue_in_place(root: Path) -> None:
         stream.write(data.replace(FIRST_END, LATE_END, 1))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def _edited(root: Path) -> None:
+    path = root / TRANSCRIPT
+    path.write_bytes(path.read_bytes().replace(b"Entretiens", b"Interviews, entretiens"))
+    _settle(path)
+
+
+def _edited_in_place(root: Path) -> None:
+    """A word reversed: the same size, the same inode, the mtime put back."""
+    path = root / TRANSCRIPT
+    before = path.stat()
+    data = path.read_bytes()
+    with path.open("r+b") as stream:
+        stream.write(data.replace(b"Entretiens", b"sneiterntE", 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _corrupt_kept_file(root: Path) -> None:
+    """A kept file (the SRT, the JSON or the copy) altered: no longer what its digest says."""
+    bodies = sorted(p for p in (root / FILES).rglob("*") if p.is_file())
+    assert len(bodies) == 3
+    for body in bodies:
+        data = bytearray(body.read_bytes())
+        data[len(data) // 2] ^= 1
+        body.write_bytes(bytes(data))
 
 
 def _broken(root: Path) -> None:
@@ -149,6 +195,9 @@ def _foreign_store(root: Path) -> None:
 
 
 CHANGES: dict[str, Callable[[Path], None]] = {
+    "edited": _edited,
+    "edited in place": _edited_in_place,
+    "corrupt kept file": _corrupt_kept_file,
     "late cue": _late_cue,
     "late cue in place": _late_cue_in_place,
     "broken": _broken,
@@ -176,3 +225,44 @@ def test_a_kept_problem_is_reported_as_found(show: Path, tmp_path: Path, parses:
     assert parses == [".vtt"]
     assert _build(show) == first
     assert parses == [".vtt"]
+
+
+def test_a_transcript_broken_after_it_was_checked_stops_the_build_as_without_a_cache(show: Path) -> None:
+    result = pipeline.build(show, now=SAMPLE_NOW)
+    assert result.project is not None and not result.errors
+    show_ = result.project.show
+    _broken(show)
+    kept = unitcache.Units(show, "transcript-files", version=buildrecord.code(), stored=True)
+    with pytest.raises(ProblemsError) as cached:
+        transcripts.published(show_, result.releases, kept)
+    with pytest.raises(ProblemsError) as plain:
+        transcripts.files(show_, next(r for r in result.releases if r.transcripts))
+    assert cached.value.problems == plain.value.problems
+    assert [p.rule for p in cached.value.problems] == ["transcript-syntax"]
+
+
+def test_kept_files_come_in_the_order_and_with_the_bytes_made_without_a_cache(tmp_path: Path) -> None:
+    text = "WEBVTT\n\n00:00.500 --> 00:02.000\n<v Alex>Welcome.\n\n00:02.500 --> 00:04.000\n<v Sam>Thank you.\n"
+    files = {"first.vtt": text, "second.html": "<p>Bonjour</p><script>alert(1)</script>"}
+    root = tmp_path / "show"
+    for name, content in files.items():
+        (root / "transcripts").mkdir(parents=True, exist_ok=True)
+        (root / "transcripts" / name).write_text(content, encoding="utf-8")
+        _settle(root / "transcripts" / name)
+    given = [
+        {"file": "transcripts/first.vtt", "language": "fr"},
+        {"file": "transcripts/second.html", "language": "en"},
+        {"file": "transcripts/first.vtt", "language": "en"},
+    ]
+    make_show(root, {"001-first": episode(1, transcript=given)}, seconds=60)
+    result = pipeline.build(root, now=SAMPLE_NOW)
+    assert result.project is not None and not result.errors
+    plain = [transcripts.files(result.project.show, release) for release in result.releases]
+    for _ in range(2):  # made, then read back
+        kept = unitcache.Units(root, "transcript-files", version=buildrecord.code(), stored=True)
+        found = transcripts.published(result.project.show, result.releases, kept)
+        kept.prune()
+        assert [list(made) for made in found] == [list(made) for made in plain]
+        assert [{p: content_bytes(c) for p, c in made.items()} for made in found] == plain
+    assert any(isinstance(c, Stored) for made in found for c in made.values())
+    assert len(plain[0]) == 7

@@ -37,8 +37,8 @@ def _units(root: Path) -> Path:
     return root / unitcache.UNITS_DIR
 
 
-def _bodies(root: Path) -> set[str]:
-    folder = _units(root) / "pages"
+def _bodies(root: Path, kind: str = "pages") -> set[str]:
+    folder = _units(root) / kind
     return {p.name for p in folder.rglob("*") if p.is_file()}
 
 
@@ -78,10 +78,10 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
     show = copy_sample_show(tmp_path / "show")
     publish(show, now=SAMPLE_NOW)
     units = _units(show)
-    # The transcripts' checks too: the sample show has one.
-    assert sorted(p.name for p in units.iterdir() if p.is_file() and p.suffix == ".store") == [
-        f"{kind}.store" for kind in (*KINDS, "transcripts")
-    ]
+    # The transcripts' checks and files too: the sample show has one.
+    assert sorted(p.name for p in units.iterdir() if p.is_file() and p.suffix == ".store") == sorted(
+        f"{kind}.store" for kind in (*KINDS, "transcript-files", "transcripts")
+    )
     # No unit file of its own: a stored kind keeps its pages' files, named after the unit.
     assert not (units / "checks").exists() and not (units / "items").exists()
     assert all("." in name for name in _bodies(show))
@@ -264,7 +264,8 @@ def test_a_page_file_written_just_now_is_read_again(tmp_path: Path, monkeypatch:
     pipeline.build(root, now=SAMPLE_NOW)
     hashed = _counting_hashes(monkeypatch, _units(root))
     assert _computed(root)["pages"] == 0
-    assert len(hashed) == len(_bodies(root))
+    # The pages' files, and the sample transcript's (its copy, SRT and JSON), each read once.
+    assert len(hashed) == len(_bodies(root)) + len(_bodies(root, "transcript-files")) == len(_bodies(root)) + 3
 
 
 def test_the_ledger_checks_what_it_is_told_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,12 +28,14 @@ def build_files(
     digests: Digests | None = None,
     *,
     last_build: datetime | None = None,
+    texts: Units | None = None,
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
     :param units: the cache of each episode's own pages and chapters (see :mod:`entretiens.unitcache`).
     :param items: the cache of each episode's feed item.
     :param digests: the releases' digests of this build, shared by every kind of unit.
+    :param texts: the cache of each transcript's published files (a stored kind).
     :param last_build: the feed's lastBuildDate as the dating will most likely set it (see
         :func:`entretiens.feed.build_feed`).
 
@@ -54,12 +56,12 @@ def build_files(
         add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)
-    for release in releases:
+    for release, made in zip(releases, transcripts.published(show, releases, texts), strict=True):
         episode = release.episode
         if release.audio_file is not None:
             add(layout.path_of(episode.audio), release.audio_file)
-        for path, content in transcripts.files(show, release).items():
-            add(path, content)
+        for path, text in made.items():
+            add(path, text)
     for path, page in site.build_site(project, releases, units, digests).items():
         add(path, page)
     # Last: a static file may not replace a generated one (add() refuses a clash).

@@ -174,12 +174,16 @@ def build(
         root if use_cache else None, "pages", version=version, stored=True, marks=dates.fingerprints
     )
     items = unitcache.Units(root if use_cache else None, "items", version=version)
+    # Each transcript's published files (the original, its conversions) kept as pages are.
+    texts = unitcache.Units(
+        root if use_cache else None, "transcript-files", version=version, stored=True, marks=dates.fingerprints
+    )
     # The feed dated as dates.stamp will most likely date it: a build that follows a recorded
     # date follows a change, dated now (else the feed of a 10,000-episode show, 56 MB, was
     # copied once more to be dated, the peak of an edit). stamp checks it either way.
     guess = moment if project.state.show_change is not None and moment.tzinfo is not None else None
     try:
-        result.files = files.build_files(project, result.releases, pages, items, digests, last_build=guess)
+        result.files = files.build_files(project, result.releases, pages, items, digests, last_build=guess, texts=texts)
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
         gcpause.hold()
     except EntretiensError as exc:
@@ -187,11 +191,13 @@ def build(
         # The units made so far are kept (not pruned: the others may still be in use).
         pages.keep()
         items.keep()
+        texts.keep()
         return result
     result.computed["pages"] = pages.computed
     result.computed["items"] = items.computed
     pages.prune()
     items.prune()
+    texts.prune()
     kept.prune()
     linted = feedlint.KeptItems(root / LINT_CACHE if use_cache else None, version=f"{version} {unitcache.libraries()}")
     _lint(result, project, feed_path or root / checks.FEED_PATH, linted)

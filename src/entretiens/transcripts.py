@@ -12,6 +12,7 @@ from .errors import Problem, ProblemsError
 from .loading import show_root
 from .markup import sanitize_document
 from .model import AudioInfo, Episode, PublishedTranscript, Release, Show, Transcript
+from .output import Content
 
 #: Timed formats that apps can show as captions (podcast:transcript rel="captions").
 CAPTION_SUFFIXES = frozenset({".vtt", ".srt"})
@@ -190,28 +191,93 @@ def files(show: Show, release: Release) -> dict[PurePosixPath, bytes]:
 
     :raises ProblemsError: a transcript file changed into an invalid one since :func:`plan`.
     """
+    return {PurePosixPath(target): content for target, content in _each_made(show, release).items()}
+
+
+def published(
+    show: Show, releases: Sequence[Release], kept: unitcache.Units | None
+) -> list[dict[PurePosixPath, Content]]:
+    """:func:`files` of each release, in order; each transcript's files kept between builds
+    under its stamp (``kept``, a stored kind: handed on as files, proven by their digests), so
+    that an unchanged transcript is not read, parsed and converted again at each build.
+
+    :raises ProblemsError: a transcript file changed into an invalid one since :func:`plan`.
+    """
+    if kept is None:
+        return [dict(files(show, release)) for release in releases]
+    requests: list[unitcache.Request] = []
+    owners: list[int] = []
+    for index, release in enumerate(releases):
+        for transcript, targets in _targets(release):
+            source = show.root / transcript.path
+            stamp = unitcache.file_stamp(source)
+            if stamp is None:
+                # Not to be read: made (and its error raised) as without a cache.
+                return [dict(files(show, release)) for release in releases]
+
+            def make(transcript: Transcript = transcript, targets: list[tuple[str, str]] = targets) -> dict[str, bytes]:
+                return _made(show, transcript, targets)
+
+            requests.append(((str(source), _suffix(transcript), targets), make, [stamp]))
+            owners.append(index)
+    found: list[dict[str, Content]] = [{} for _ in releases]
+    for index, unit in zip(owners, kept.get_files(requests), strict=True):
+        found[index].update(unit)
+    # In the order of files() (originals first), not of the units (one per transcript file).
+    return [
+        {PurePosixPath(target): made[target] for target in _order(release)}
+        for release, made in zip(releases, found, strict=True)
+    ]
+
+
+def _targets(release: Release) -> list[tuple[Transcript, list[tuple[str, str]]]]:
+    """Each transcript file of a release published (the first entry naming it) with the files
+    made of it: (path in public/, suffix), in the order of :func:`_outputs`."""
     wanted = {transcript.path for transcript in release.transcripts}
-    parsed: dict[Path, tuple[bytes, tuple[Cue, ...] | None]] = {}
-    result: dict[PurePosixPath, bytes] = {}
+    by_source: dict[Path, tuple[Transcript, list[tuple[str, str]]]] = {}
+    seen: set[str] = set()
     for transcript, suffix in _outputs(release.episode):
         target = str(layout.transcript_file(release.episode, transcript, suffix))
-        if target not in wanted or PurePosixPath(target) in result:
+        if target not in wanted or target in seen:
             continue
-        if transcript.path not in parsed:
-            data = (show.root / transcript.path).read_bytes()
-            try:
-                parsed[transcript.path] = (data, parse(_suffix(transcript), data))
-            except TranscriptError as exc:
-                problem = Problem(
-                    rule=exc.rule, path=show.root / transcript.path, line=exc.line, message=exc.message, hint=exc.hint
-                )
-                raise ProblemsError([problem], show.root) from None
-        data, cues = parsed[transcript.path]
+        seen.add(target)
+        by_source.setdefault(transcript.path, (transcript, []))[1].append((target, suffix))
+    return list(by_source.values())
+
+
+def _order(release: Release) -> list[str]:
+    """The paths of :func:`_targets`, in the order of :func:`_outputs`."""
+    wanted = {transcript.path for transcript in release.transcripts}
+    order = [str(layout.transcript_file(release.episode, t, suffix)) for t, suffix in _outputs(release.episode)]
+    return list(dict.fromkeys(target for target in order if target in wanted))
+
+
+def _each_made(show: Show, release: Release) -> dict[str, bytes]:
+    made: dict[str, bytes] = {}
+    for transcript, targets in _targets(release):
+        made.update(_made(show, transcript, targets))
+    return {target: made[target] for target in _order(release)}
+
+
+def _made(show: Show, transcript: Transcript, targets: list[tuple[str, str]]) -> dict[str, bytes]:
+    """The files made of one transcript file, by path in public/.
+
+    :raises ProblemsError: the file is not a valid transcript (it changed since :func:`plan`).
+    """
+    source = show.root / transcript.path
+    data = source.read_bytes()
+    try:
+        cues = parse(_suffix(transcript), data)
+    except TranscriptError as exc:
+        problem = Problem(rule=exc.rule, path=source, line=exc.line, message=exc.message, hint=exc.hint)
+        raise ProblemsError([problem], show.root) from None
+    made: dict[str, bytes] = {}
+    for target, suffix in targets:
         if suffix in (".html", ".htm"):
             # Served from the show's own site: no script may ride along in a transcript page.
-            result[PurePosixPath(target)] = sanitize_document(data.decode("utf-8")).encode("utf-8")
+            made[target] = sanitize_document(data.decode("utf-8")).encode("utf-8")
         elif suffix == _suffix(transcript) or cues is None:
-            result[PurePosixPath(target)] = data
+            made[target] = data
         else:
-            result[PurePosixPath(target)] = WRITERS[suffix](cues)
-    return result
+            made[target] = WRITERS[suffix](cues)
+    return made
