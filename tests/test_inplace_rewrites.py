@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from PIL import Image
 
+from entretiens import inplace, output
 from entretiens.audio import CACHE_VERSION
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -109,3 +111,37 @@ def test_a_damaged_probe_cache_is_not_published(tmp_path: Path) -> None:
     # The cache was written again, whole and checked.
     body, _, digest = cache.read_bytes().rpartition(b"\n")
     assert hashlib.sha256(body).hexdigest().encode() == digest
+
+
+def test_a_ctime_moved_without_the_bytes_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """chmod (chown, a new link) moves an audio file's ctime, not its bytes: the write reads its
+    copy back once, then proves it by its stamp again (it read both files at every edit)."""
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)  # written in place, as a large show's edit
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    audio = sorted((root / "audio").iterdir())
+    read: list[str] = []
+    compare = output._equal_files
+
+    def counted(first: Path, second: Path) -> bool:
+        read.append(first.name)
+        return compare(first, second)
+
+    monkeypatch.setattr(output, "_equal_files", counted)
+    for path in audio:
+        path.chmod(0o640)
+    summaries = []
+    for summary in ("Edited once.", "Edited twice.", "Edited three times."):
+        episode = root / "episodes" / "003-massimo-fubini.yaml"
+        data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+        data["summary"] = summary
+        episode.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        publish(root, now=SAMPLE_NOW)
+        summaries.append(sorted(name for name in read if name.endswith(".mp3")))
+        read.clear()
+    published = sorted(path.name for path in (root / "public" / "audio").iterdir())
+    assert len(published) > 3
+    assert summaries[0] == published
+    assert summaries[1:] == [[], []]
+    assert _files(root / "public") == _cold(root, tmp_path / "cold")

@@ -380,6 +380,8 @@ def _compare(
             written.append(path)
             continue
         unchanged.append(path)
+        if isinstance(content, Path) and type(content) is not Stored:
+            stamp = found[name] = _touched(out_dir / path, content) or stamp
         if buildrecord.settled(stamp, taken):
             proven[name] = _digest(content)
     written.sort(key=path_order)
@@ -432,6 +434,25 @@ def _same_bytes(target: Path, content: Content) -> bool:
         return False
 
 
+def _touched(copy: Path, source: Path) -> tuple[int, int, int, int] | None:
+    """A copy read back and found equal to its source, given a ctime after the source's if it
+    had none: its new stamp (None: left as it was).
+
+    A source's ctime also moves without its bytes (chmod, chown, a new link): such a copy
+    was otherwise read again at every write (only a staged write links it anew). Its mtime is
+    left as it is (the quick check of :func:`_same`).
+    """
+    try:
+        status = copy.stat()
+        if source.stat().st_ctime_ns <= status.st_ctime_ns:
+            return None
+        os.utime(copy, ns=(status.st_atime_ns, status.st_mtime_ns))
+        status = copy.stat()
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
 def _equal_files(first: Path, second: Path) -> bool:
     """Whether two files hold the same bytes, read (filecmp keeps its answers by size and mtime,
     which a file rewritten in place with its mtime put back keeps too)."""
@@ -451,9 +472,12 @@ def _same(target: Path, content: Content) -> bool:
     if published.st_size != source.st_size:
         return False
     # Copies keep their source's mtime, so the same size and mtime mean the same bytes (rsync's
-    # quick check): an unchanged show does not read its whole audio again. Unless the source
-    # changed after the copy was made (a later ctime): rewritten in place with its mtime put back.
-    if published.st_mtime_ns == source.st_mtime_ns and source.st_ctime_ns <= published.st_ctime_ns:
+    # quick check): an unchanged show does not read its whole audio again. Unless a source of
+    # the show changed after the copy was made (a later ctime): rewritten in place with its
+    # mtime put back. A cache's file (Stored) is renamed into place after its copy is made.
+    if published.st_mtime_ns == source.st_mtime_ns and (
+        type(content) is Stored or source.st_ctime_ns <= published.st_ctime_ns
+    ):
         return True
     return _equal_files(target, content)
 
