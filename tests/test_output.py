@@ -7,7 +7,7 @@ from pathlib import Path, PurePath, PurePosixPath
 
 import pytest
 
-from entretiens import inplace, output
+from entretiens import content, inplace, output
 from entretiens.atomicfile import write_file
 from entretiens.errors import OutputError
 from entretiens.output import Content, write_tree
@@ -325,14 +325,14 @@ def test_a_child_path_is_made_quickly_only_where_python_makes_it_as_the_slash_do
         hash(plain),
     )
     if not hasattr(output.Stored, "_make_child_relpath"):
-        assert output._quick_child() is None
+        assert content._quick_child() is None
         return
 
     def wrong(self: output.Stored, name: str) -> output.Stored:
         return output.Stored(f"{self}-{name}")
 
     monkeypatch.setattr(output.Stored, "_make_child_relpath", wrong, raising=False)
-    assert output._quick_child() is None
+    assert content._quick_child() is None
 
 
 @pytest.mark.parametrize("change", ["none", "one edited", "all new"])
