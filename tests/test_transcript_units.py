@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from entretiens import buildrecord, pipeline, transcripts, unitcache
-from entretiens.captions import parse, parse_text
 from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
@@ -66,30 +65,29 @@ def show(tmp_path: Path) -> Path:
     return root
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The suffix (first argument) of each call to ``transcripts.<name>`` from now on."""
+    seen: list[str] = []
+    real = getattr(transcripts, name)
+
+    def counted(suffix: str, data: object) -> object:
+        seen.append(suffix)
+        return real(suffix, data)
+
+    monkeypatch.setattr(transcripts, name, counted)
+    return seen
+
+
 @pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The suffix of each transcript the checks parse."""
-    seen: list[str] = []
-
-    def counted(suffix: str, text: str) -> object:
-        seen.append(suffix)
-        return parse_text(suffix, text)
-
-    monkeypatch.setattr(transcripts, "parse_text", counted)
-    yield seen
+    return _count_calls(monkeypatch, "parse_text")
 
 
 @pytest.fixture
-def converts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def converts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The suffix of each transcript parsed to be published (as it is and converted)."""
-    seen: list[str] = []
-
-    def counted(suffix: str, data: bytes) -> object:
-        seen.append(suffix)
-        return parse(suffix, data)
-
-    monkeypatch.setattr(transcripts, "parse", counted)
-    yield seen
+    return _count_calls(monkeypatch, "parse")
 
 
 def test_a_rebuild_parses_no_unchanged_transcript(show: Path, parses: list[str], converts: list[str]) -> None:

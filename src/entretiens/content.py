@@ -62,17 +62,22 @@ def _quick_child() -> Callable[[Stored, str], Stored] | None:
     if make is None:
         return None
     try:
-        made, plain = make(Stored("/a/b"), "c.1"), Stored("/a/b") / "c.1"
-        same = type(made) is Stored and (str(made), made.parts, made.parent, made.name, hash(made)) == (
-            str(plain),
-            plain.parts,
-            plain.parent,
-            plain.name,
-            hash(plain),
-        )
+        same = same_path(make(Stored("/a/b"), "c.1"), Stored("/a/b") / "c.1")
     except Exception:
         return None
-    return make if same and made == plain else None
+    return make if same else None
+
+
+def same_path(made: object, plain: PurePath) -> bool:
+    """Whether a path made by one of pathlib's private methods is exactly the one parsing makes
+    (type, text, parts, parent, name, hash, equality): the only case where one is taken."""
+    return (
+        type(made) is type(plain)
+        and isinstance(made, PurePath)
+        and (str(made), made.parts, made.parent, made.name, hash(made))
+        == (str(plain), plain.parts, plain.parent, plain.name, hash(plain))
+        and made == plain
+    )
 
 
 _QUICK_CHILD = _quick_child()

@@ -10,6 +10,7 @@ from pathlib import PurePath, PurePosixPath
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .content import same_path
 from .model import Episode, Show, Transcript, is_local, is_remote
 
 FEED = PurePosixPath("feed.xml")
@@ -170,17 +171,10 @@ def _parts_maker() -> Callable[[str, str, list[str]], PurePosixPath] | None:
     if make is None:
         return None
     try:
-        made, plain = make("", "", ["a", "..", "b.c"]), PurePosixPath("a/../b.c")
-        same = type(made) is PurePosixPath and (str(made), made.parts, made.parent, made.name, hash(made)) == (
-            str(plain),
-            plain.parts,
-            plain.parent,
-            plain.name,
-            hash(plain),
-        )
+        same = same_path(make("", "", ["a", "..", "b.c"]), PurePosixPath("a/../b.c"))
     except Exception:
         return None
-    return make if same and made == plain else None
+    return make if same else None
 
 
 _MAKE_PARTS = _parts_maker()
