@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,17 @@ def publish_in_fresh_interpreter(root: Path, watched: Iterable[str], *args: str)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     imported = list(eval(done.stdout.splitlines()[-1]))  # noqa: S307 - our own print of a list of names
     return imported, done.stdout + done.stderr
+
+
+def rewrite_keeping_mtime(path: Path, change: Callable[[bytes], bytes]) -> None:
+    """Write ``change(bytes)`` (same length) into ``path`` in place and put its mtime back: the
+    size, mtime and inode stay, only the ctime moves (a tag editor keeping the file's date)."""
+    before = path.stat()
+    data = path.read_bytes()
+    new = change(data)
+    assert len(new) == len(data) and new != data
+    with path.open("r+b") as stream:
+        stream.write(new)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)

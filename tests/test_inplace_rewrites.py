@@ -9,7 +9,6 @@ and compares public/ with a cold build of the same show in a fresh folder.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from entretiens import inplace, output
 from entretiens.audio import CACHE_VERSION
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
+from showbuilder import rewrite_keeping_mtime
 
 AUDIO = Path("audio") / "003-massimo-fubini.mp3"
 TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
@@ -35,19 +35,6 @@ def _cold(root: Path, dest: Path) -> dict[str, bytes]:
     shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
     publish(dest, now=SAMPLE_NOW)
     return _files(dest / "public")
-
-
-def _rewrite_keeping_mtime(path: Path, change: Callable[[bytes], bytes]) -> None:
-    """Write new bytes of the same length into ``path`` (same inode) and put its mtime back."""
-    before = path.stat()
-    data = path.read_bytes()
-    new = change(data)
-    assert len(new) == len(data) and new != data
-    with path.open("r+b") as stream:
-        stream.write(new)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    after = path.stat()
-    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
 
 
 def _flip_middle(data: bytes) -> bytes:
@@ -76,15 +63,15 @@ def test_a_same_size_rewrite_with_the_mtime_put_back_is_published(tmp_path: Path
     publish(root, now=SAMPLE_NOW)
     publish(root, now=SAMPLE_NOW)
     if case == "audio":
-        _rewrite_keeping_mtime(root / AUDIO, _flip_middle)
+        rewrite_keeping_mtime(root / AUDIO, _flip_middle)
     elif case == "transcript":
-        _rewrite_keeping_mtime(root / TRANSCRIPT, _reverse_word(b"Entretiens"))
+        rewrite_keeping_mtime(root / TRANSCRIPT, _reverse_word(b"Entretiens"))
     else:
         red = (root / "artwork.png").read_bytes()
         _flat_artwork(tmp_path, "green")
         green = (tmp_path / "artwork.png").read_bytes()
         assert len(green) == len(red)
-        _rewrite_keeping_mtime(root / "artwork.png", lambda _data: green)
+        rewrite_keeping_mtime(root / "artwork.png", lambda _data: green)
     publish(root, now=SAMPLE_NOW)
     warm = _files(root / "public")
     cold = _cold(root, tmp_path / "cold")

@@ -20,7 +20,7 @@ from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
-from showbuilder import episode, make_show
+from showbuilder import episode, make_show, rewrite_keeping_mtime
 
 TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
 STORE = unitcache.UNITS_DIR / "transcripts.store"
@@ -131,13 +131,7 @@ def _late_cue(root: Path) -> None:
 
 def _late_cue_in_place(root: Path) -> None:
     """The same size, the same inode, the mtime put back: only the ctime moves."""
-    path = root / TRANSCRIPT
-    before = path.stat()
-    data = path.read_bytes()
-    with path.open("r+b") as stream:
-        stream.write(data.replace(FIRST_END, LATE_END, 1))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    rewrite_keeping_mtime(root / TRANSCRIPT, lambda data: data.replace(FIRST_END, LATE_END, 1))
 
 
 def _edited(root: Path) -> None:
@@ -148,12 +142,7 @@ def _edited(root: Path) -> None:
 
 def _edited_in_place(root: Path) -> None:
     """A word reversed: the same size, the same inode, the mtime put back."""
-    path = root / TRANSCRIPT
-    before = path.stat()
-    data = path.read_bytes()
-    with path.open("r+b") as stream:
-        stream.write(data.replace(b"Entretiens", b"sneiterntE", 1))
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rewrite_keeping_mtime(root / TRANSCRIPT, lambda data: data.replace(b"Entretiens", b"sneiterntE", 1))
 
 
 def _corrupt_kept_file(root: Path) -> None:
