@@ -54,7 +54,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -215,13 +215,21 @@ def entretiens(*args: str) -> list[str]:
 
 _NOTES = "## Topics\n\n" + "\n".join(f"- point {i} with a [link](https://example.org/{i})" for i in range(20))
 _FIRST = datetime.fromisoformat("2000-01-03T10:00:00+01:00")
+#: Two episodes a day: the largest show (and its added episode) stays in the past. With one a
+#: day, the last 165 episodes of the 10,000 came after December 2026 and were scheduled, not
+#: published, and the "one added" run added an episode that no page or feed carried.
+_SPACING = timedelta(hours=12)
 #: The publish runs, in the order they are made (each after the one before).
 RUNS = ("cold", "nochange", "edit", "add")
 
 
 def episode_fields(n: int) -> dict[str, Any]:
     """An episode's YAML: notes, chapters, a guest, a cover every tenth episode."""
-    fields: dict[str, Any] = episode(n, date=(_FIRST + timedelta(days=n)).isoformat(), audio=f"audio/{n:05d}.mp3")
+    date = _FIRST + n * _SPACING
+    if date > datetime.now(timezone.utc):
+        msg = f"episode {n} would be dated {date:%Y-%m-%d}, after today: it would be scheduled, not published"
+        raise SystemExit(msg)
+    fields: dict[str, Any] = episode(n, date=date.isoformat(), audio=f"audio/{n:05d}.mp3")
     fields["notes"] = _NOTES
     fields["chapters"] = [{"start": 0, "title": "Welcome"}, {"start": 1, "title": "The interview"}]
     if n % 10 == 0:
@@ -315,6 +323,10 @@ def measure_size(
     if "add" in wanted:
         add_episode(show, episodes + 1, templates)
         runs["add"] = measure(publish, timeout)
+        page = out / f"{episodes + 1:05d}-guest-{episodes + 1}" / "index.html"
+        if not runs["add"].timed_out and not page.is_file():
+            msg = f"the added episode was not published: {page} is missing"
+            raise SystemExit(msg)
     return runs
 
 
