@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -563,15 +564,19 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, episode: Path, con
         ("sample_rate", False),
         ("channels", 1.0),
         ("duration_method", "guessed"),
-        ("tags", [["title"]]),
-        ("tags", [["title", 3]]),
+        ("duration_method", None),
+        ("tags", ["title"]),
+        ("tags", ["title", 3]),
+        ("tags", [["title", "T"]]),
         ("tags", "title"),
-        ("chapters", [{"start": "0", "title": "A", "url": None}]),
-        ("chapters", [{"start": True, "title": "A", "url": None}]),
-        ("chapters", [{"start": 0, "title": None, "url": None}]),
-        ("chapters", [{"start": 0, "title": "A", "url": 5}]),
-        ("chapters", [{"start": 0, "title": "A"}]),
-        ("chapters", [["0", "A"]]),
+        ("tags", {"title": "T"}),
+        ("chapters", ["0", "A", None]),
+        ("chapters", [True, "A", None]),
+        ("chapters", [0, None, None]),
+        ("chapters", [0, "A", 5]),
+        ("chapters", [0, "A"]),
+        ("chapters", [[0, "A", None]]),
+        ("chapters", [{"start": 0, "title": "A", "url": None}]),
     ],
 )
 def test_malformed_cache_entry_is_a_miss(tmp_path: Path, episode: Path, field: str, value: object) -> None:
@@ -581,9 +586,70 @@ def test_malformed_cache_entry_is_a_miss(tmp_path: Path, episode: Path, field: s
     cache.save()
     document = _cache_document(store)
     (entry,) = document["entries"].values()
-    entry["info"][field] = value
+    entry[4][audio.cache.INFO_FIELDS.index(field)] = value
     _write_cache_document(store, document)
     assert ProbeCache(store).get(episode) is None
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        # Cut, or longer than written, or the stamp's parts in another order.
+        lambda entry: entry[:4],
+        lambda entry: [*entry, 0],
+        lambda entry: [*entry[:4], entry[4][:-1]],
+        lambda entry: [*entry[:4], [*entry[4], []]],
+        lambda entry: [entry[1], entry[0], *entry[2:]],
+        lambda entry: [*entry[:4], dict(zip(audio.cache.INFO_FIELDS, entry[4], strict=True))],
+        # The form of version 5: a mapping.
+        lambda entry: dict(zip(("size", "mtime_ns", "ctime_ns", "inode", "info"), entry, strict=True)),
+    ],
+)
+def test_a_cache_entry_of_another_shape_is_a_miss(tmp_path: Path, episode: Path, entry: Any) -> None:
+    store = tmp_path / "probe.json"
+    cache = ProbeCache(store)
+    cache.put(episode, probe(episode))
+    cache.save()
+    document = _cache_document(store)
+    ((key, written),) = document["entries"].items()
+    document["entries"][key] = entry(written)
+    _write_cache_document(store, document)
+    assert ProbeCache(store).get(episode) is None
+    # As written, it is a hit: only the change makes the miss.
+    document["entries"][key] = written
+    _write_cache_document(store, document)
+    assert ProbeCache(store).get(episode) == probe(episode)
+
+
+def test_a_cache_entry_reads_back_every_field(tmp_path: Path, episode: Path) -> None:
+    """Each field of a measure, none at its default, read back as it was put (a field written
+    at another's place would read back as its neighbour)."""
+    info = AudioInfo(
+        size=123456,
+        duration=timedelta(seconds=61, microseconds=7),
+        mime_type="audio/mpeg",
+        codec="MP3",
+        bitrate=128000,
+        sample_rate=44100,
+        channels=2,
+        duration_method="measured",
+        announced=timedelta(seconds=90, microseconds=3),
+        trailing=17,
+        tags=(("title", "T"), ("artist", "A")),
+        chapters=(
+            EmbeddedChapter(start=0.0, title="One", url=None),
+            EmbeddedChapter(start=1.5, title="Two", url="https://example.com/"),
+        ),
+    )
+    for field in dataclasses.fields(AudioInfo):
+        assert getattr(info, field.name) != field.default, field.name
+    store = tmp_path / "probe.json"
+    cache = ProbeCache(store)
+    cache.put(episode, info)
+    cache.save()
+    again = ProbeCache(store).get(episode)
+    assert again == info
+    assert again is not None and again.tags == info.tags and again.chapters == info.chapters
 
 
 def test_cache_version_or_mutagen_change_drops_entries(

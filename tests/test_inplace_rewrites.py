@@ -82,13 +82,14 @@ def test_a_same_size_rewrite_with_the_mtime_put_back_is_published(tmp_path: Path
 
 
 def test_a_damaged_probe_cache_is_not_published(tmp_path: Path) -> None:
-    """A duration changed in the probe cache (a flipped digit still parses) is measured again."""
+    """A value changed in the probe cache (a flipped digit still parses) is measured again."""
     root = copy_sample_show(tmp_path / "show")
     publish(root, now=SAMPLE_NOW)
     cache = root / ".entretiens" / "cache" / "probe.json"
     text = cache.read_bytes()
     assert f'"version": {CACHE_VERSION}'.encode() in text
-    damaged = text.replace(b'"duration_us": ', b'"duration_us": 9', 1)
+    # The first value of the first entry (its file's size) given another digit.
+    damaged = text.replace(b'": [', b'": [9', 1)
     assert damaged != text
     # The digest line left as it was: the document no longer matches it.
     cache.write_bytes(damaged)

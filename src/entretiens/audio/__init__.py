@@ -205,7 +205,7 @@ def _start_method() -> BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _measure_portably(path: Path) -> tuple[dict[str, Any], os.stat_result] | tuple[str, str | None]:
+def _measure_portably(path: Path) -> tuple[list[Any], os.stat_result] | tuple[str, str | None]:
     """:func:`measure` in a worker, answered in plain data: an AudioError does not survive pickling
     (it is rebuilt from its message), and the cache's own encoding of an answer is exact."""
     try:
@@ -215,7 +215,7 @@ def _measure_portably(path: Path) -> tuple[dict[str, Any], os.stat_result] | tup
     return _info_to_json(info), stat
 
 
-def _unpack(path: Path, answer: tuple[dict[str, Any], os.stat_result] | tuple[str, str | None]) -> Measured:
+def _unpack(path: Path, answer: tuple[list[Any], os.stat_result] | tuple[str, str | None]) -> Measured:
     first, second = answer
     if isinstance(first, str):
         return AudioError(path, first, second if isinstance(second, str) else None)

@@ -8,6 +8,7 @@ import os
 import stat
 from datetime import timedelta
 from pathlib import Path
+from sys import intern
 from typing import Any, Final, cast, get_args
 
 import mutagen
@@ -17,11 +18,14 @@ from ..errors import OutputError
 from ..model import AudioInfo, DurationMethod, EmbeddedChapter
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
-CACHE_VERSION: Final = 5
+CACHE_VERSION: Final = 6
 
 
 class ProbeCache:
     """Probe answers kept in a JSON file, keyed by absolute path, size, mtime, ctime (ns) and inode.
+
+    Each entry is one flat list, ``[size, mtime_ns, ctime_ns, inode, measure]`` (the measure as
+    :func:`_info_to_json` writes it): the whole document is one decode, each entry one unpacking.
 
     The file is the JSON document on one line, then the SHA-256 of that line: a damaged value
     that still parses (a flipped digit in a duration) would otherwise be published as measured.
@@ -32,7 +36,7 @@ class ProbeCache:
     def __init__(self, path: Path) -> None:
         """:param path: the JSON file; created by :meth:`save`."""
         self.path = path
-        self._entries: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, list[Any]] = {}
         #: Keys of the files this run found there (stat'ed or measured): kept by :meth:`save`
         #: without a look each.
         self._present: set[str] = set()
@@ -53,7 +57,7 @@ class ProbeCache:
             and document.get("mutagen") == mutagen.version_string
             and isinstance(document.get("entries"), dict)
         ):
-            self._entries = {key: value for key, value in document["entries"].items() if isinstance(value, dict)}
+            self._entries = {key: value for key, value in document["entries"].items() if type(value) is list}
 
     def get(self, audio: Path, *, real: bool = False) -> AudioInfo | None:
         """The cached answer for ``audio`` if the file has not changed since, else None.
@@ -74,16 +78,12 @@ class ProbeCache:
         try:
             stat = audio.stat()
             self._present.add(key)
+            size, mtime, ctime, inode, info = entry
             # The ctime and inode: a file rewritten at the same size with its mtime put back (a
             # tag editor keeping the file's date) must be measured again.
-            if (
-                entry.get("size") != stat.st_size
-                or entry.get("mtime_ns") != stat.st_mtime_ns
-                or entry.get("ctime_ns") != stat.st_ctime_ns
-                or entry.get("inode") != stat.st_ino
-            ):
+            if size != stat.st_size or mtime != stat.st_mtime_ns or ctime != stat.st_ctime_ns or inode != stat.st_ino:
                 return None
-            return _info_from_json(entry["info"]), stat
+            return _info_from_json(info), stat
         except (OSError, KeyError, TypeError, ValueError):
             return None
 
@@ -92,13 +92,7 @@ class ProbeCache:
         stat = stat or audio.stat()
         key = str(audio.resolve())
         self._present.add(key)
-        self._entries[key] = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "ctime_ns": stat.st_ctime_ns,
-            "inode": stat.st_ino,
-            "info": _info_to_json(info),
-        }
+        self._entries[key] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, _info_to_json(info)]
         self._changed = True
 
     def save(self) -> None:
@@ -123,42 +117,52 @@ class ProbeCache:
         self._changed = False
 
 
-def _info_to_json(info: AudioInfo) -> dict[str, Any]:
-    return {
-        "size": info.size,
-        "duration_us": info.duration // timedelta(microseconds=1),
-        "mime_type": info.mime_type,
-        "codec": info.codec,
-        "bitrate": info.bitrate,
-        "sample_rate": info.sample_rate,
-        "channels": info.channels,
-        "duration_method": info.duration_method,
-        "announced_us": None if info.announced is None else info.announced // timedelta(microseconds=1),
-        "trailing": info.trailing,
-        "tags": [list(pair) for pair in info.tags],
-        "chapters": [{"start": c.start, "title": c.title, "url": c.url} for c in info.chapters],
-    }
+#: The fields of a measure as :func:`_info_to_json` writes them, in order.
+INFO_FIELDS: Final = (
+    "size", "duration_us", "mime_type", "codec", "bitrate", "sample_rate", "channels",
+    "duration_method", "announced_us", "trailing", "tags", "chapters",
+)  # fmt: skip
+
+
+def _info_to_json(info: AudioInfo) -> list[Any]:
+    """A measure as one flat JSON list (:data:`INFO_FIELDS`; tags and chapters as flat lists of
+    stride 2 and 3): read back by one unpacking, where a mapping of 12 keys with a mapping per
+    chapter cost a lookup per value on every build."""
+    tags: list[str] = []
+    for pair in info.tags:
+        tags += pair
+    chapters: list[object] = []
+    for chapter in info.chapters:
+        chapters += (chapter.start, chapter.title, chapter.url)
+    return [
+        info.size,
+        info.duration // timedelta(microseconds=1),
+        info.mime_type,
+        info.codec,
+        info.bitrate,
+        info.sample_rate,
+        info.channels,
+        info.duration_method,
+        None if info.announced is None else info.announced // timedelta(microseconds=1),
+        info.trailing,
+        tags,
+        chapters,
+    ]
 
 
 #: Every :data:`~entretiens.model.DurationMethod`.
 _METHODS: Final = frozenset(get_args(DurationMethod))
 
 
-def _method(value: object) -> DurationMethod:
-    if type(value) is not str or value not in _METHODS:
-        raise ValueError(value)
-    return cast(DurationMethod, value)
-
-
-def _info_from_json(data: dict[str, Any]) -> AudioInfo:
+def _info_from_json(data: object) -> AudioInfo:
     """Rebuild an AudioInfo; TypeError, KeyError or ValueError for anything malformed.
 
     Read for every episode of every build (10,000 in a large show): the types are checked
     inline (what JSON gives is exactly int, float, str, bool or None), not a call per value.
     """
-    size, duration, announced, trailing = data["size"], data["duration_us"], data["announced_us"], data["trailing"]
-    mime_type, codec = data["mime_type"], data["codec"]
-    bitrate, sample_rate, channels = data["bitrate"], data["sample_rate"], data["channels"]
+    if type(data) is not list:
+        raise TypeError("not an audio measure")
+    size, duration, mime_type, codec, bitrate, sample_rate, channels, method, announced, trailing, tags, chapters = data
     if (
         type(size) is not int
         or type(duration) is not int
@@ -169,34 +173,47 @@ def _info_from_json(data: dict[str, Any]) -> AudioInfo:
         or (bitrate is not None and type(bitrate) is not int)
         or (sample_rate is not None and type(sample_rate) is not int)
         or (channels is not None and type(channels) is not int)
+        or type(method) is not str
+        or method not in _METHODS
+        or type(tags) is not list
+        or type(chapters) is not list
+        or len(tags) % 2
+        or len(chapters) % 3
     ):
         raise TypeError("not an audio measure")
-    tags = []
-    for key, value in data["tags"]:
-        if type(key) is not str or type(value) is not str:
-            raise TypeError("not a tag")
-        tags.append((key, value))
-    chapters = []
-    for chapter in data["chapters"]:
-        start, title, url = chapter["start"], chapter["title"], chapter["url"]
-        if (
-            (type(start) is not int and type(start) is not float)
-            or type(title) is not str
-            or (url is not None and type(url) is not str)
-        ):
-            raise TypeError("not a chapter")
-        chapters.append(EmbeddedChapter(start=float(start), title=title, url=url))
+    pairs: tuple[tuple[str, str], ...] = ()
+    if tags:
+        for text in tags:
+            if type(text) is not str:
+                raise TypeError("not a tag")
+        names = iter(tags)
+        pairs = tuple(zip(names, names))  # noqa: B905  (an even count, checked above)
+    embedded: tuple[EmbeddedChapter, ...] = ()
+    if chapters:
+        found = []
+        for i in range(0, len(chapters), 3):
+            start, title, url = chapters[i], chapters[i + 1], chapters[i + 2]
+            if (
+                (type(start) is not int and type(start) is not float)
+                or type(title) is not str
+                or (url is not None and type(url) is not str)
+            ):
+                raise TypeError("not a chapter")
+            found.append(EmbeddedChapter(start=float(start), title=title, url=url))
+        embedded = tuple(found)
+    # The MIME type, the codec and the method are a few texts for thousands of files, each
+    # decoded as a text of its own: interned, each is held once.
     return AudioInfo(
         size=size,
         duration=timedelta(microseconds=duration),
-        mime_type=mime_type,
-        codec=codec,
+        mime_type=intern(mime_type),
+        codec=intern(codec),
         bitrate=bitrate,
         sample_rate=sample_rate,
         channels=channels,
-        duration_method=_method(data["duration_method"]),
+        duration_method=cast(DurationMethod, intern(method)),
         announced=None if announced is None else timedelta(microseconds=announced),
         trailing=trailing,
-        tags=tuple(tags),
-        chapters=tuple(chapters),
+        tags=pairs,
+        chapters=embedded,
     )
