@@ -6,7 +6,8 @@ id or another severity than the registry's. ``docs/rules.md`` and the README's l
 are generated from this registry by ``tools/rules-docs``; a test fails when they differ.
 
 Adding a rule: add a row to the section it belongs to (``_show.py`` for the show folder,
-``_feed.py`` for the feed validator), then run ``tools/rules-docs``.
+``_loader.py`` for the loader and the pipeline, ``_feed.py`` for the feed validator), then run
+``tools/rules-docs``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from entretiens.rulebook import _feed, _show
+from entretiens.rulebook import _feed, _loader, _show
 from entretiens.rulebook._model import FeedRow, Row, Rule, Section, Severity
 
 __all__ = ["RULES", "SECTIONS", "Rule", "Section", "Severity", "rule"]
@@ -34,7 +35,9 @@ _ALL: tuple[tuple[Rule, ...], ...] = (
     _section("audio", "### Audio", "Audio", _show.AUDIO),
     _section("feed", "### The feed as a whole", "The feed as a whole", _show.FEED),
     _section("links", "### Links (`--links`)", "Links", _show.LINKS),
-    _section("loader", "## Rules of the loader and the pipeline", "Rules of the loader and the pipeline", _show.LOADER),
+    _section(
+        "loader", "## Rules of the loader and the pipeline", "Rules of the loader and the pipeline", _loader.LOADER
+    ),
     _section("rss", "### XML and RSS 2.0", "XML and RSS 2.0", _feed.RSS),
     _section("apple", "### Apple Podcasts", "Apple Podcasts", _feed.APPLE),
     _section(
