@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import re
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath, PurePosixPath
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -16,6 +19,7 @@ from entretiens.errors import Problem, ProblemsError
 from entretiens.output import Content, Stored, stored
 from entretiens.publish import publish
 from entretiens.state import STATE_FILE, read_state
+from sampleshow import SAMPLE_NOW, copy_sample_show
 from showbuilder import episode, make_show
 
 SLUGS = ("001-first", "002-second", "003-third")
@@ -120,9 +124,10 @@ def test_a_damaged_date_record_is_a_warning_and_is_written_anew(tmp_path: Path, 
     assert {slug for slug, _ in state.episode_changes} == set(SLUGS)
 
 
-def _reference_show_hash(files: dict[PurePosixPath, Content]) -> str:
-    """The show's hash as the module documents it, written plainly with Path objects."""
-    digest = hashlib.sha256()
+def _reference_records(files: dict[PurePosixPath, Content]) -> list[bytes]:
+    """Each file's record in the show's hash, as the module documents it, written plainly with
+    Path objects, in the order of the paths."""
+    records = []
     for path in sorted(files):
         if path == PurePosixPath("sitemap.xml"):
             continue
@@ -134,8 +139,19 @@ def _reference_show_hash(files: dict[PurePosixPath, Content]) -> str:
             part = hashlib.sha256(body).digest() if text else b"generated"
         else:
             part = f"size:{content.stat().st_size}".encode()
-        digest.update(str(path).encode() + b"\0" + part + b"\0")
-    return digest.hexdigest()[:32]
+        records.append(str(path).encode() + b"\0" + part + b"\0")
+    return records
+
+
+def _reference_show_hash(files: dict[PurePosixPath, Content]) -> str:
+    """The show's hash: the sum of its records' SHA-256, as numbers, modulo 2**256."""
+    total = sum(int.from_bytes(hashlib.sha256(record).digest(), "big") for record in _reference_records(files))
+    return "v2-" + f"{total % 2**256:064x}"[:32]
+
+
+def _reference_show_hash_v1(files: dict[PurePosixPath, Content]) -> str:
+    """The show's hash as published.yaml recorded it first: one SHA-256 over the records."""
+    return hashlib.sha256(b"".join(_reference_records(files))).hexdigest()[:32]
 
 
 def test_the_show_hash_is_the_documented_one_without_comparing_paths(
@@ -161,7 +177,7 @@ def test_the_show_hash_is_the_documented_one_without_comparing_paths(
         PurePosixPath("e/card.jpg"): stored(image, hashlib.sha256(image.read_bytes()).hexdigest(), 10),
         PurePosixPath("audio/x.mp3"): audio,
     }
-    expected = _reference_show_hash(files)
+    expected, expected_v1 = _reference_show_hash(files), _reference_show_hash_v1(files)
     compared: list[object] = []
     original = PurePath.__lt__
 
@@ -171,7 +187,9 @@ def test_the_show_hash_is_the_documented_one_without_comparing_paths(
 
     monkeypatch.setattr(PurePath, "__lt__", counted)
     assert dates._show_hash(files) == expected
-    assert compared == []  # sorted by parts, not by Path comparisons (60,000 of them at 10,000 episodes)
+    assert compared == []  # not sorted at all
+    assert dates._show_hash_v1(files) == expected_v1
+    assert compared == []  # the first way sorted by parts, not by Path comparisons
     # The audio's size as measured (checked again before the write): not stat'ed once more.
     stat = Path.stat
 
@@ -181,6 +199,7 @@ def test_the_show_hash_is_the_documented_one_without_comparing_paths(
 
     monkeypatch.setattr(Path, "stat", refuse)
     assert dates._show_hash(files, {}, {str(audio): 20}) == expected
+    assert dates._show_hash_v1(files, {str(audio): 20}) == expected_v1
 
 
 def test_the_sitemap_is_rendered_once_with_its_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,3 +316,65 @@ def test_the_notes_beside_a_page_are_where_the_layout_puts_them(slug: str) -> No
     episode = SimpleNamespace(slug=slug)
     page = str(layout.episode_page(episode))  # type: ignore[arg-type]
     assert dates._beside(page) == str(layout.notes_markdown(episode))  # type: ignore[arg-type]
+
+
+def test_a_date_record_of_the_first_show_hash_keeps_every_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sample's published.yaml was written by a version that hashed the show the first way
+    # (one SHA-256 over the records in path order). The same show, published now, keeps the
+    # feed's date and every episode's, and published.yaml is not rewritten (it is the user's).
+    show = copy_sample_show(tmp_path / "show")
+    before = read_state(show / STATE_FILE, [])
+    assert before.show_change is not None and dates._is_v1(before.show_change.hash)
+    recorded = (show / STATE_FILE).read_bytes()
+    checked: list[str] = []
+    original = dates._show_hash_v1
+
+    def counted(*args: Any, **kwargs: Any) -> str:
+        checked.append(result := original(*args, **kwargs))
+        return result
+
+    monkeypatch.setattr(dates, "_show_hash_v1", counted)
+    out = tmp_path / "public"
+    publish(show, out, now=SAMPLE_NOW + timedelta(days=400))
+    assert checked == [before.show_change.hash]
+    assert (show / STATE_FILE).read_bytes() == recorded
+    assert _last_build(out) == email.utils.format_datetime(before.show_change.date)
+    # A build from the kept pages (their marks, no page read) finds the same.
+    (show / "feed.yaml").touch()  # a build, not the build record's "nothing changed"
+    publish(show, out, now=SAMPLE_NOW + timedelta(days=401))
+    assert checked == [before.show_change.hash] * 2
+    assert (show / STATE_FILE).read_bytes() == recorded
+
+
+def test_a_date_record_of_the_first_show_hash_still_sees_a_change(tmp_path: Path) -> None:
+    show = copy_sample_show(tmp_path / "show")
+    before = read_state(show / STATE_FILE, [])
+    assert before.show_change is not None and dates._is_v1(before.show_change.hash)
+    path = show / "episodes" / "002-nicolas-sauvage.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('title: "Nicolas Sauvage,', 'title: "Nicolas Sauvage (edited),', 1), encoding="utf-8")
+    later = SAMPLE_NOW + timedelta(days=400)
+    publish(show, tmp_path / "public", now=later)
+    after = read_state(show / STATE_FILE, [])
+    assert after.show_change is not None and after.show_change.hash.startswith("v2-")
+    assert after.show_change.date == later
+    assert dict(after.episode_changes)["002-nicolas-sauvage"].date == later
+
+
+def test_the_show_hash_of_kept_pages_is_that_of_a_cold_build(tmp_path: Path) -> None:
+    # Kept pages count by the digests their marks hold, made pages by their bytes: the same sum.
+    root, out = _show(tmp_path)
+    publish(root, out, now=NOW)
+    path = root / "episodes" / "002-second.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("First notes.", "Other notes."), encoding="utf-8")
+    warm = pipeline.build(root, now=NOW)
+    assert warm.changes is not None
+    kept = [content for content in warm.files.values() if type(content) is Stored and content.marks]
+    assert len(kept) >= 4  # the two other episodes' pages and notes at least
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".entretiens"))
+    cold = pipeline.build(fresh, now=NOW, use_cache=False)
+    assert cold.changes is not None
+    assert not any(type(content) is Stored for content in cold.files.values())
+    assert warm.changes.show.hash == cold.changes.show.hash
+    assert warm.changes.episodes == cold.changes.episodes

@@ -3,8 +3,8 @@ when, what was published changed.
 
 A build hashes what it would publish: each episode (its page and its Markdown notes) and the
 show as a whole (every file but the sitemap, the feed without its own lastBuildDate, generated
-images by name only, since their bytes follow the Pillow version, copied files by size). The
-hashes and the moment each last changed are kept in published.yaml (``changes:``), under
+images by name only, since their bytes follow the Pillow version, copied files by size: see
+:func:`_show_hash`). The hashes and the moment each last changed are kept in published.yaml (``changes:``), under
 version control beside the GUIDs: a fresh clone or a CI runner keeps the dates, where the build
 record under ``.entretiens/`` is a cache that may vanish at any time, and with it every date
 would jump to the next publish. A part whose hash is unchanged keeps its date, so a rebuild of
@@ -64,6 +64,11 @@ def stamp(
     before_show = state.show_change
     if before_show is not None and before_show.hash == digest:
         show_change = before_show
+    elif before_show is not None and _is_v1(before_show.hash) and _show_hash_v1(files, sizes) == before_show.hash:
+        # Recorded by a version that hashed the show the first way: the same show keeps its
+        # record as it is (published.yaml is the user's, under version control: an upgrade
+        # does not rewrite it), until the show changes and is recorded the new way.
+        show_change = before_show
     elif before_show is not None:
         show_change = Change(hash=digest, date=now)
     else:
@@ -89,15 +94,17 @@ def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
     """What this module hashes of a unit's files, taken when the unit is made and kept with it
     (:attr:`entretiens.output.Stored.marks`), so that a build dates pages it did not read.
 
-    Each text file: its part of the show's hash; an episode's page (``<slug>/index.html``) also
-    the episode's hash with the notes beside it, and the notes' SHA-256 it was taken with.
+    Each text file: its part of the show's hash (:func:`_text_part`) and its record's digest
+    (:func:`_record`); an episode's page (``<slug>/index.html``) also the episode's hash with
+    the notes beside it, and the notes' SHA-256 it was taken with.
     """
     marks: dict[str, str] = {}
     for name, content in files.items():
         path = PurePosixPath(name)
         if path.suffix not in _TEXT:
             continue
-        marks[name] = _text_part(content).hex()
+        part = _text_part(content)
+        marks[name] = f"{part.hex()} {_record(name, part):064x}"
         if len(path.parts) == 2 and path.name == "index.html":
             notes = _beside(str(path))
             page = files[name]
@@ -114,10 +121,10 @@ def _episode_hash(named: Mapping[str, Content], release: Release) -> str:
     page = str(layout.episode_page(release.episode))
     notes = _beside(page)
     kept = named.get(page)
-    if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 3:
+    if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 4:
         beside = named.get(notes)
-        if (marks[2] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[2]):
-            return marks[1]
+        if (marks[3] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[3]):
+            return marks[2]
     return _episode_digest([(name, _bytes(named.get(name))) for name in (page, notes)])
 
 
@@ -161,41 +168,79 @@ def _show_hash(
     named: dict[str, Content] | None = None,
     sizes: Mapping[str, int] | None = None,
 ) -> str:
-    """The show's hash: each file's path and part (see the module), in the order of the paths.
+    """The show's hash: ``v2-`` and the sum (modulo 2**256) of each file's :func:`_record` digest.
 
-    One pass with the paths as strings: at 10,000 episodes the output has 60,000 files, and
-    the per-file cost of Path comparisons and properties was most of the dating's time.
+    A sum, not one SHA-256 over the records in the order of the paths (:func:`_show_hash_v1`):
+    no sort, and a kept page's (a :class:`Stored` file's) digest is taken from its marks, where
+    :func:`fingerprints` put it when the page was made, so an unchanged page costs a lookup,
+    not a hash (60,000 files at 10,000 episodes). Each name is in its record, and each name is
+    one file, so a change to any file, its name or its presence moves the sum.
+
     ``named`` is filled with the files by name on the way; ``sizes`` are those of copied files
     known already (by their path), not stat'ed again.
     """
-    known = sizes or {}
+    sitemap = str(site.SITEMAP)
+    total = 0
+    for path, content in files.items():
+        name = str(path)
+        if named is not None:
+            named[name] = content
+        if type(content) is Stored:
+            marks = content.marks
+            # "<part> <record>[ ...]" (see fingerprints): the record digest as it was kept.
+            if marks is not None and len(marks) >= 129 and marks[64] == " " and name != sitemap:
+                total += int(marks[65:129], 16)
+                continue
+        if name != sitemap:
+            total += _record(name, _part(name, content, sizes))
+    return f"v2-{total % _MODULUS:064x}"[:35]
+
+
+#: The show hash's sums are taken modulo this (the size of a SHA-256).
+_MODULUS = 1 << 256
+
+
+def _record(name: str, part: bytes) -> int:
+    """A file's record in the show hash: the SHA-256 of its name and its part, as a number."""
+    return int.from_bytes(hashlib.sha256(b"%s\0%s\0" % (name.encode(), part)).digest(), "big")
+
+
+def _part(name: str, content: Content, sizes: Mapping[str, int] | None) -> bytes:
+    """What the show hash takes of a file (see the module): a text file's :func:`_text_part`,
+    ``generated`` for any other made file, a copied file's size."""
+    text = _is_text(name)
+    if isinstance(content, bytes):
+        return _text_part(content) if text else b"generated"
+    if isinstance(content, Stored):
+        # A kept page counts by its bytes, as when it was made; a kept image by its name.
+        if not text:
+            return b"generated"
+        if content.marks and len(first := content.marks.split(" ", 1)[0]) == 64:
+            return bytes.fromhex(first)
+        return _text_part(content.read_bytes())
+    if sizes is not None and (size := sizes.get(str(content))) is not None:
+        return b"size:%d" % size
+    try:
+        return b"size:%d" % content.stat().st_size
+    except OSError:
+        return b"missing"
+
+
+def _is_v1(digest: str) -> bool:
+    """Whether a recorded show hash is of the first definition (:func:`_show_hash_v1`)."""
+    return len(digest) == 32 and not digest.startswith("v")
+
+
+def _show_hash_v1(files: Mapping[PurePosixPath, Content], sizes: Mapping[str, int] | None = None) -> str:
+    """The show's hash as published.yaml recorded it before :func:`_show_hash`: one SHA-256 over
+    each file's name and part, in the order of the paths. Taken only to carry such a record
+    over: while the show is the one recorded, it keeps that record (and its date)."""
     sitemap = str(site.SITEMAP)
     records: list[bytes] = []
     for path, content in sorted(files.items(), key=_by_parts):
         name = str(path)
-        if named is not None:
-            named[name] = content
-        if name == sitemap:
-            continue
-        text = _is_text(name)
-        if isinstance(content, bytes):
-            part = _text_part(content) if text else b"generated"
-        elif isinstance(content, Stored):
-            # A kept page counts by its bytes, as when it was made; a kept image by its name.
-            if not text:
-                part = b"generated"
-            elif content.marks:
-                part = bytes.fromhex(content.marks.split(" ", 1)[0])
-            else:
-                part = _text_part(content.read_bytes())
-        elif (size := known.get(str(content))) is not None:
-            part = b"size:%d" % size
-        else:
-            try:
-                part = b"size:%d" % content.stat().st_size
-            except OSError:
-                part = b"missing"
-        records.append(b"%s\0%s\0" % (name.encode(), part))
+        if name != sitemap:
+            records.append(b"%s\0%s\0" % (name.encode(), _part(name, content, sizes)))
     return hashlib.sha256(b"".join(records)).hexdigest()[:32]
 
 
