@@ -18,6 +18,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,7 +27,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from importlib import metadata
 from pathlib import Path
 from typing import Final
 
@@ -66,14 +66,58 @@ LIBRARIES: Final = (
 
 @functools.cache
 def libraries() -> str:
-    """The versions of :data:`LIBRARIES`, part of every unit's key."""
-    found = []
-    for name in LIBRARIES:
+    """The versions of :data:`LIBRARIES`, part of every unit's key.
+
+    Read from the names of the libraries' ``<name>-<version>.dist-info`` folders, the first
+    found along ``sys.path`` (where :mod:`importlib.metadata` finds them too, and what an
+    upgrade replaces): importing importlib.metadata and parsing nine metadata files cost
+    15 to 45 ms at every edit. A library found otherwise (an ``.egg-info``, a zip, two
+    versions in one folder) is asked of importlib.metadata, as before.
+    """
+    found = _dist_info_versions(sys.path)
+    return ", ".join(f"{name} {found.get(_normal(name)) or _metadata_version(name)}" for name in LIBRARIES)
+
+
+def _normal(name: str) -> str:
+    """A project's name as its dist-info folder and its metadata may both spell it (PEP 503)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _dist_info_versions(path: Sequence[str]) -> dict[str, str | None]:
+    """normalized name -> the version of :data:`LIBRARIES` found first along ``path`` from its
+    dist-info folder's name, or None where that folder's name does not settle it."""
+    wanted = {_normal(name) for name in LIBRARIES}
+    found: dict[str, str | None] = {}
+    for entry in path:
         try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name} ?")
-    return ", ".join(found)
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue  # not a folder (a zip: asked of importlib.metadata), or gone
+        here: dict[str, str | None] = {}
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if suffix not in ("dist-info", "egg-info") or not dot:
+                continue
+            project, dash, version = stem.partition("-")
+            key = _normal(project)
+            if key not in wanted or key in found:
+                continue
+            # An egg-info, a name without a version, or two versions side by side: asked of
+            # importlib.metadata, which reads the files themselves.
+            plain = suffix == "dist-info" and dash and "-" not in version and key not in here
+            here[key] = version if plain else None
+        found.update(here)
+    return found
+
+
+def _metadata_version(name: str) -> str:
+    """A library's version as importlib.metadata reads it (imported only when needed: ~10 ms)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 class Units:
