@@ -342,3 +342,39 @@ def test_a_unit_s_key_is_the_digest_of_its_version_then_its_inputs(tmp_path: Pat
     units = unitcache.Units(tmp_path, "checks", version="v")
     units.get(("x", 3), lambda: {"a": b"b"}, stamps=[(1, 2, 3)])
     assert units.used == {unitcache.digest(f"checks v {unitcache.libraries()}", "x", 3, (1, 2, 3))}
+
+
+def test_a_release_is_digested_once_for_its_three_kinds_of_units(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The checks, the pages and the feed item of each release key on its digest: taken once.
+    release = _full_release()
+    digests = unitcache.Digests()
+    first = digests.release(release)
+    taken = digests.taken
+    assert digests.release(release) == first
+    # Linked to other neighbours (a copy with the same values): the same digest, not taken again.
+    assert digests.release(dataclasses.replace(release, previous="other")) == first
+    assert digests.taken == taken
+    # In a rebuild of a show: one digest per release, whatever number of units asks for it.
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    made: list[str] = []
+    real = unitkeys.Digests._digest
+
+    def counting(self: unitkeys.Digests, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
+        made.append(kind)
+        return real(self, kind, names, values)
+
+    monkeypatch.setattr(unitkeys.Digests, "_digest", counting)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert len(made) == len(built.releases) > 1
+
+
+def test_the_measured_audio_enters_a_digest_in_a_form_of_its_own() -> None:
+    # Not its repr (dataclasses' repr of it and of its chapters was most of a release's digest),
+    # and never a text a repr could be.
+    audio = _full_release().audio
+    text = unitkeys._audio_text(audio)
+    assert text.startswith(b"\x03") and repr(audio).encode() not in text
+    assert b"EmbeddedChapter" not in text and audio.chapters

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from .model import Episode, Person, Project
+from .model import AudioInfo, EmbeddedChapter, Episode, Person, Project
 
 
 def digest(*parts: object) -> str:
@@ -62,6 +63,9 @@ class Digests:
         the value's repr shows changes (what :meth:`entretiens.model.Project.entry_digest`
         promises of an episode)."""
         self._taken: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
+        #: id(release) -> (the release, its digest): the pages and the feed item of a release
+        #: ask for the very release object, the checks for the one before it was linked.
+        self._releases: dict[int, tuple[object, str]] = {}
         self._known: dict[int, tuple[object, str]] = {id(value): (value, found) for value, found in known}
         #: How many values were digested from their repr (the work a known digest saves).
         self.taken = 0
@@ -69,6 +73,9 @@ class Digests:
     def release(self, release: object) -> str:
         """A digest of everything a dataclass ``release`` holds but its neighbours
         (:data:`NEIGHBOURS`), which the units that show them key on apart."""
+        same = self._releases.get(id(release))
+        if same is not None and same[0] is release:
+            return same[1]
         kind = type(release)
         names = _OWN_FIELDS.get(kind)
         if names is None:
@@ -78,6 +85,7 @@ class Digests:
         found = self._taken.get(key)
         if found is None:
             found = self._taken[key] = (values, self._digest(kind.__name__, names, values))
+        self._releases[id(release)] = (release, found[1])
         return found[1]
 
     def _digest(self, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
@@ -92,6 +100,9 @@ class Digests:
             if found is not None and found[0] is value:
                 known.append(value)
                 parts.append(b"\x01" + found[1].encode("utf-8", "surrogatepass"))
+            elif type(value) is AudioInfo:
+                self.taken += 1
+                parts.append(_audio_text(value))
             elif known and (place := _part_of(known, name, value)) is not None:
                 parts.append(b"\x02%d %s" % (place, name.encode("ascii")))
             else:
@@ -99,6 +110,26 @@ class Digests:
                 parts.append(repr(value).encode("utf-8", "surrogatepass"))
         parts.append(b"")
         return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _audio_text(info: AudioInfo) -> bytes:
+    """What a release's digest holds of its measured audio: ``\x03`` then the repr of its
+    fields' values, in the order of the class's fields, each embedded chapter as its own
+    fields' values (its repr, by dataclasses' repr, cost 3.5 us of the 11 a release's digest
+    took). The type of each place is fixed by the class, so the form is as unambiguous as a
+    repr, and ``\x03`` tells it from any (no repr holds that byte unescaped)."""
+    values = list(_AUDIO_FIELDS(info))
+    values[_AUDIO_CHAPTERS] = [
+        _CHAPTER_FIELDS(chapter) if type(chapter) is EmbeddedChapter else chapter for chapter in info.chapters
+    ]
+    return b"\x03" + repr(values).encode("utf-8", "surrogatepass")
+
+
+#: The values of an AudioInfo's fields, in order; where its embedded chapters are among them.
+_AUDIO_FIELDS: Final = operator.attrgetter(*(f.name for f in dataclasses.fields(AudioInfo)))
+_AUDIO_CHAPTERS: Final = [f.name for f in dataclasses.fields(AudioInfo)].index("chapters")
+#: The values of an embedded chapter's fields, in order.
+_CHAPTER_FIELDS: Final = operator.attrgetter(*(f.name for f in dataclasses.fields(EmbeddedChapter)))
 
 
 def _part_of(known: list[object], name: str, value: object) -> int | None:
