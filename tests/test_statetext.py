@@ -81,6 +81,29 @@ def test_published_yaml_is_written_and_read_as_pyyaml_does(
         read = statetext.parse(written.decode("utf-8"), _HEADER)
         if read is not None:
             _same(read, read_yaml(path))
+        _same_state(path, monkeypatch)
+
+
+def _same_state(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_state gives the same state and problems as when it reads every file's YamlMaps."""
+    problems: list[Problem] = []
+    found = read_state(path, problems)
+    with monkeypatch.context() as patched:
+        patched.setattr(statetext, "read", lambda *_args: None)
+        patched.setattr(statetext, "parse", _parse_without_read)
+        expected: list[Problem] = []
+        assert found == read_state(path, expected)
+    assert problems == expected
+
+
+_read, _parse = statetext.read, statetext.parse
+
+
+def _parse_without_read(text: str, header: str) -> YamlMap | None:
+    """statetext.parse with its own read, while read_state's is turned off."""
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(statetext, "read", _read)
+        return _parse(text, header)
 
 
 def test_plain_values_are_written_and_read_without_pyyaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,6 +121,8 @@ def test_plain_values_are_written_and_read_without_pyyaml(tmp_path: Path, monkey
 
     monkeypatch.setattr(yaml, "dump", refused)
     monkeypatch.setattr(state, "read_yaml", refused)
+    # Nor YamlMaps: the state is built from the texts at once (5 objects an episode before).
+    monkeypatch.setattr(statetext, "_map", refused)
     written = render_state(podcast_guid, guids, show_change=show, episode_changes=changes)
     assert written == expected
     path = tmp_path / "published.yaml"
@@ -167,6 +192,8 @@ def test_an_edited_state_is_read_as_read_yaml_reads_it_or_left_to_it(
         text = text[:at] + inserted + text[at + removed :]
     path = tmp_path / "published.yaml"
     path.write_bytes(text.encode("utf-8"))
+    with pytest.MonkeyPatch.context() as patched:
+        _same_state(path, patched)
     read = statetext.parse(text, _HEADER)
     if read is None:
         return
@@ -191,6 +218,7 @@ def test_an_edited_state_is_read_as_read_yaml_reads_it_or_left_to_it(
     ],
 )
 def test_other_texts_are_left_to_read_yaml(body: str, tmp_path: Path) -> None:
+    assert statetext.read(_HEADER + body, _HEADER) is None
     assert statetext.parse(_HEADER + body, _HEADER) is None
     assert statetext.parse("# another header\n" + body, _HEADER) is None
     path = tmp_path / "published.yaml"
@@ -200,6 +228,55 @@ def test_other_texts_are_left_to_read_yaml(body: str, tmp_path: Path) -> None:
     read_state(path, problems)
     if "a: b\n  a: c" in body:
         assert [p.rule for p in problems] == ["yaml-syntax"]
+
+
+@pytest.mark.parametrize(
+    ("podcast_guid", "show_date", "episode_date", "rule"),
+    [
+        ("not-a-uuid", "2011-06-01T09:00:00+02:00", "2011-06-01T09:00:00+02:00", "state-file"),
+        (
+            "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+            "2011-13-01T09:00:00+02:00",
+            "2011-06-01T09:00:00+02:00",
+            "state-dates",
+        ),
+        (
+            "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+            "2011-06-01T09:00:00+02:00",
+            "2011-06-31T09:00:00+02:00",
+            "state-dates",
+        ),
+        ("8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10", "2011-06-01T09:00:00+02:00", "2011-06-01T09:00:00+02:00", None),
+    ],
+)
+def test_a_file_as_written_with_a_value_to_report_is_read_through_its_lines(
+    podcast_guid: str,
+    show_date: str,
+    episode_date: str,
+    rule: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As publish writes it, line for line, but with a value read_state reports (by hand, or a
+    # damaged file): the same problem, at the same line, as when every file was read as YAML.
+    body = (
+        f"podcast_guid: {podcast_guid}\nepisodes:\n  a: g-1\n  b: g-2\nchanges:\n  show:\n    hash: h0\n"
+        f"    date: '{show_date}'\n  episodes:\n    a:\n      hash: h1\n      date: '{episode_date}'\n"
+        "    b:\n      hash: h2\n      date: '2011-06-01T09:00:00+02:00'\n"
+    )
+    path = tmp_path / "published.yaml"
+    path.write_text(_HEADER + body, encoding="utf-8")
+    assert statetext.read(_HEADER + body, _HEADER) is not None
+    problems: list[Problem] = []
+    found = read_state(path, problems)
+    assert [p.rule for p in problems] == ([rule] if rule else [])
+    assert all(p.line is not None for p in problems)
+    _same_state(path, monkeypatch)
+    # Each slug is one text for both records, and equal dates one object.
+    assert [slug for slug, _change in found.episode_changes] == (["b"] if "06-31" in episode_date else ["a", "b"])
+    assert found.episode_changes[-1][0] is found.guids[1][0]
+    if rule is None:
+        assert found.episode_changes[0][1].date is found.episode_changes[1][1].date
 
 
 def _one_by_one(table: Resolvers, plain: str) -> bool:

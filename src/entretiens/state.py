@@ -60,7 +60,12 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
         return PublishState()
     # The file as publish wrote it is read line by line (PyYAML took a second at 10,000
     # episodes); any other text goes through the YAML reader, which says what is wrong.
-    data: object = _read_as_written(path)
+    text = _text(path)
+    if text is not None and (written := statetext.read(text, _HEADER)) is not None:
+        found = _state_as_written(written)
+        if found is not None:
+            return found
+    data: object = statetext.parse(text, _HEADER) if text is not None else None
     as_written = data is not None
     if not as_written:
         try:
@@ -155,15 +160,61 @@ def read_state(path: Path, problems: list[Problem]) -> PublishState:
     )
 
 
-def _read_as_written(path: Path) -> YamlMap | None:
-    """published.yaml read by :func:`statetext.parse`, or None when it is not as publish writes it."""
+def _text(path: Path) -> str | None:
+    """published.yaml's text, or None when it is too large or not UTF-8 (then left to the YAML
+    reader, which says what is wrong)."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None
-        text = path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return statetext.parse(text, _HEADER)
+
+
+def _state_as_written(written: statetext.Written) -> PublishState | None:
+    """The state of a file as publish writes it (:func:`statetext.read`), built from its texts
+    at once; None when a value would be reported (a show GUID that is not a UUID, a date that
+    is not one): the caller then reads the YamlMaps, which locate the problem.
+
+    The same state as the YamlMaps give: every GUID is a non-empty text without spaces (what
+    :func:`statetext.read` takes), each slug of ``changes:`` the GUIDs' own text.
+    """
+    podcast_guid, guids, show, changes = written
+    if not is_uuid(podcast_guid):
+        return None
+    show_change = episode_changes = None
+    dates: dict[str, datetime] = {}
+    if show is not None and (show_change := _written_change(show, dates)) is None:
+        return None
+    if changes is not None:
+        names = {slug: slug for slug in guids}
+        episode_changes = []
+        for slug, record in changes.items():
+            change = _written_change(record, dates)
+            if change is None:
+                return None
+            episode_changes.append((names.get(slug, slug), change))
+    return PublishState(
+        podcast_guid=podcast_guid,
+        guids=tuple(guids.items()),
+        show_change=show_change,
+        episode_changes=tuple(episode_changes) if episode_changes is not None else (),
+    )
+
+
+def _written_change(record: tuple[str, str], dates: dict[str, datetime]) -> Change | None:
+    """:func:`_change` of a (hash, date) pair of texts; one date object per moment."""
+    digest, text = record
+    date = dates.get(text)
+    if date is None:
+        try:
+            date = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if date.tzinfo is None:
+            return None
+        dates[text] = date
+    return Change(hash=digest, date=date)
 
 
 def _read_changes(

@@ -145,55 +145,100 @@ def _put(mapping: YamlMap, key: str, line: int, value: object) -> None:
     mapping.key_lines[key] = line
 
 
-def parse(text: str, header: str) -> YamlMap | None:
-    """What :func:`~entretiens.yamlfile.read_yaml` reads from ``text`` (values and lines), when
-    ``text`` is ``header`` followed by exactly the lines :func:`render` writes; else None."""
+#: published.yaml's values as :func:`render` writes them, in the file's order: the show's GUID,
+#: slug -> GUID, the show's (hash, date) or None, and slug -> (hash, date), None without
+#: ``changes:``. Dates are the texts written.
+Written = tuple[str, dict[str, str], tuple[str, str] | None, dict[str, tuple[str, str]] | None]
+
+
+def read(text: str, header: str) -> Written | None:
+    """The values :func:`render` wrote, when ``text`` is ``header`` followed by exactly the
+    lines it writes (each scalar reads as text, no key twice); else None.
+
+    What :func:`parse` gives as YamlMaps, without them (a few objects an episode, on each load).
+    """
     if not text.startswith(header) or not text.endswith("\n") or "\r" in text:
         return None
     try:
-        return _parse(text, len(header), header.count("\n") + 1)
+        return _read(text, len(header))
     except _Unusual:
         return None
 
 
-def _parse(text: str, at: int, line: int) -> YamlMap | None:
+def _read(text: str, at: int) -> Written | None:
     found = _SHOW_GUID.match(text, at)
     if found is None:
         return None
-    top = _map(line)
-    _put(top, "podcast_guid", line, _value(found, 1))
-    at, line = found.end(), line + 2
-    guids = _map(line)
-    _put(top, "episodes", line - 1, guids)
+    podcast_guid = _value(found, 1)
+    at = found.end()
+    guids: dict[str, str] = {}
     while (found := _GUID.match(text, at)) is not None:
-        _put(guids, _key(found, 1), line, _value(found, 2))
-        at, line = found.end(), line + 1
+        slug = _key(found, 1)
+        if slug in guids:
+            raise _Unusual(slug)  # read_yaml refuses a key written twice
+        guids[slug] = _value(found, 2)
+        at = found.end()
     if not guids:
         return None
     if at == len(text):
-        return top
+        return podcast_guid, guids, None, None
     if (found := _CHANGES.match(text, at)) is None:
         return None
-    changes = _map(line + 1)
-    _put(top, "changes", line, changes)
-    at, line = found.end(), line + 1
+    at = found.end()
+    show = None
     if (found := _SHOW_CHANGE.match(text, at)) is not None:
-        show = _map(line + 1)
-        _put(show, "hash", line + 1, _value(found, 1))
-        _put(show, "date", line + 2, _value(found, 3))
-        _put(changes, "show", line, show)
-        at, line = found.end(), line + 3
+        show = (_value(found, 1), _value(found, 3))
+        at = found.end()
     if (found := _EPISODE_CHANGES.match(text, at)) is None:
         return None
-    episodes = _map(line + 1)
-    _put(changes, "episodes", line, episodes)
-    at, line = found.end(), line + 1
+    at = found.end()
+    changes: dict[str, tuple[str, str]] = {}
     while (found := _CHANGE.match(text, at)) is not None:
-        change = _map(line + 1)
-        _put(change, "hash", line + 1, _value(found, 2))
-        _put(change, "date", line + 2, _value(found, 4))
-        _put(episodes, _key(found, 1), line, change)
-        at, line = found.end(), line + 3
-    if not episodes or at != len(text):
+        slug = _key(found, 1)
+        if slug in changes:
+            raise _Unusual(slug)
+        changes[slug] = (_value(found, 2), _value(found, 4))
+        at = found.end()
+    if not changes or at != len(text):
         return None
+    return podcast_guid, guids, show, changes
+
+
+def parse(text: str, header: str) -> YamlMap | None:
+    """What :func:`~entretiens.yamlfile.read_yaml` reads from ``text`` (values and lines), when
+    ``text`` is ``header`` followed by exactly the lines :func:`render` writes; else None."""
+    written = read(text, header)
+    if written is None:
+        return None
+    podcast_guid, guids, show, changes = written
+    # Each line is where render() puts it: one a GUID, three an episode's change.
+    line = header.count("\n") + 1
+    top = _map(line)
+    _put(top, "podcast_guid", line, podcast_guid)
+    line += 2
+    episodes = _map(line)
+    _put(top, "episodes", line - 1, episodes)
+    for slug, guid in guids.items():
+        _put(episodes, slug, line, guid)
+        line += 1
+    if changes is None:
+        return top
+    changed = _map(line + 1)
+    _put(top, "changes", line, changed)
+    line += 1
+    if show is not None:
+        record = _map(line + 1)
+        _put(record, "hash", line + 1, show[0])
+        _put(record, "date", line + 2, show[1])
+        _put(changed, "show", line, record)
+        line += 3
+    each = _map(line + 1)
+    _put(changed, "episodes", line, each)
+    line += 1
+    for slug, (digest, date) in changes.items():
+        record = _map(line + 1)
+        _put(record, "hash", line + 1, digest)
+        _put(record, "date", line + 2, date)
+        _put(each, slug, line, record)
+        line += 3
     return top
