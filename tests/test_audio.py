@@ -711,3 +711,21 @@ def test_aac_channel_count_comes_from_the_track_configuration(tmp_path: Path, ch
         check=True,
     )
     assert probe(path).channels == channels
+
+
+def test_equal_texts_of_cached_measures_are_one_object(tmp_path: Path, episode: Path) -> None:
+    # A show's files share their MIME type, codec, method, tags (artist, album) and often
+    # chapter titles: read back from the cache, each equal text is held once.
+    copy = Path(shutil.copy(episode, tmp_path / "copy.mp3"))
+    store = tmp_path / "probe.json"
+    cache = ProbeCache(store)
+    for file in (episode, copy):
+        cache.put(file, probe(file))
+    cache.save()
+    again = ProbeCache(store)
+    one, two = again.get(episode), again.get(copy)
+    assert one is not None and two is not None and one == two and one.tags and one.chapters
+    assert one.mime_type is two.mime_type and one.codec is two.codec
+    assert one.duration_method is two.duration_method
+    assert all(a is b for pair, other in zip(one.tags, two.tags, strict=True) for a, b in zip(pair, other, strict=True))
+    assert one.chapters[0].title is two.chapters[0].title

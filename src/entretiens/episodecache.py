@@ -24,14 +24,24 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from pathlib import Path, PosixPath
+from sys import intern
 from typing import Final
 
-from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
+from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript, maker
 from .modeljson import LINES_MAX, Unsupported, decode, decode_lines, decode_moment, encode, encode_field, moment
 from .yamlfile import line_pair
 
 #: The people of the guests' registry by id, as the loader reads them (person, file).
 Registry = Mapping[str, tuple[Person, Path]]
+
+#: The model's classes as the flat form makes them (:func:`~entretiens.model.maker`).
+_EPISODE: Final = maker(Episode)
+_PERSON: Final = maker(Person)
+_LINK: Final = maker(Link)
+_CHAPTER: Final = maker(Chapter)
+_SOUNDBITE: Final = maker(Soundbite)
+_TRANSCRIPT: Final = maker(Transcript)
+_SOURCE: Final = maker(Source)
 
 #: The first item of an episode written flat.
 _FLAT: Final = "E"
@@ -232,78 +242,66 @@ def decode_episode(data: object, path: Path, registry: Registry, pinned: Mapping
         or len(transcripts) % 3
     ):
         raise ValueError("not an episode")
-    return Episode(
-        slug=slug,
-        path=path,
-        title=title,
-        date=decode_moment(date),
-        audio=audio,
-        declared_audio=declared,
-        number=number,
-        season=season,
-        season_name=season_name,
-        episode_type=episode_type,
-        summary=summary,
-        notes=notes,
+    # Each value made by its class's maker (model.maker: positional, in the fields' order,
+    # which is the flat form's): a kept episode is rebuilt on every build. The texts most
+    # episodes repeat (the type, the cover, chapter titles, a guest's role and group) are
+    # interned: each decoded text is an object of its own, held through the whole build.
+    return _EPISODE(
+        slug,
+        path,
+        title,
+        decode_moment(date),
+        audio,
+        declared,
+        number,
+        season,
+        season_name,
+        intern(episode_type),
+        summary,
+        notes,
         # An empty part is the empty tuple at once (a comprehension over nothing costs 0.6 us:
         # most episodes have no soundbite, no transcript, many no link).
-        guests=tuple([registry[guest][0] if type(guest) is str else _person(guest) for guest in guests])
-        if guests
-        else (),
-        links=tuple(
-            [
-                Link(title=links[i], url=links[i + 1], source=Source(path=path, line=links[i + 2]))
-                for i in range(0, len(links), 3)
-            ]
-        )
+        tuple([registry[guest][0] if type(guest) is str else _person(guest) for guest in guests]) if guests else (),
+        tuple([_LINK(links[i], links[i + 1], _SOURCE(path, links[i + 2])) for i in range(0, len(links), 3)])
         if links
         else (),
-        quote=quote,
-        chapters=tuple(
+        quote,
+        tuple(
             [
-                Chapter(
-                    start=chapters[i],
-                    title=chapters[i + 1],
-                    url=chapters[i + 2],
-                    image=chapters[i + 3],
-                    source=Source(path=path, line=chapters[i + 4]),
+                _CHAPTER(
+                    chapters[i],
+                    intern(chapters[i + 1]),
+                    chapters[i + 2],
+                    chapters[i + 3],
+                    _SOURCE(path, chapters[i + 4]),
                 )
                 for i in range(0, len(chapters), 5)
             ]
         )
         if chapters
         else (),
-        soundbites=tuple(
+        tuple(
             [
-                Soundbite(
-                    start=soundbites[i],
-                    duration=soundbites[i + 1],
-                    title=soundbites[i + 2],
-                    source=Source(path=path, line=soundbites[i + 3]),
-                )
+                _SOUNDBITE(soundbites[i], soundbites[i + 1], soundbites[i + 2], _SOURCE(path, soundbites[i + 3]))
                 for i in range(0, len(soundbites), 4)
             ]
         )
         if soundbites
         else (),
-        transcripts=tuple(
+        tuple(
             [
-                Transcript(
-                    path=_path(transcripts[i]),
-                    language=transcripts[i + 1],
-                    source=Source(path=path, line=transcripts[i + 2]),
-                )
+                _TRANSCRIPT(_path(transcripts[i]), transcripts[i + 1], _SOURCE(path, transcripts[i + 2]))
                 for i in range(0, len(transcripts), 3)
             ]
         )
         if transcripts
         else (),
-        cover_image=cover_image,
-        explicit=explicit,
-        guid=guid,
-        draft=draft,
-        imported=imported,
-        lines=_text_lines(lines),
+        intern(cover_image) if type(cover_image) is str else cover_image,
+        explicit,
+        guid,
+        draft,
+        imported,
+        _text_lines(lines),
     )
 
 
@@ -321,19 +319,10 @@ def _person(data: object) -> Person:
         pairs.append((label, address))
     if source is not None:
         text, line = source
-        source = Source(path=_path(text), line=line)
-    return Person(
-        name=name,
-        id=person_id,
-        role=role,
-        group=group,
-        bio=bio,
-        url=url,
-        image=image,
-        social=tuple(pairs),
-        source=source,
-        lines=decode_lines(lines),
-    )
+        source = _SOURCE(_path(text), line)
+    role = intern(role) if type(role) is str else role
+    group = intern(group) if type(group) is str else group
+    return _PERSON(name, person_id, role, group, bio, url, image, tuple(pairs), source, decode_lines(lines))
 
 
 def _path(text: object) -> Path:

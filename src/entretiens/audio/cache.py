@@ -15,7 +15,7 @@ import mutagen
 
 from ..atomicfile import atomic_write
 from ..errors import OutputError
-from ..model import AudioInfo, DurationMethod, EmbeddedChapter
+from ..model import AudioInfo, DurationMethod, EmbeddedChapter, maker
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
 CACHE_VERSION: Final = 6
@@ -150,6 +150,9 @@ def _info_to_json(info: AudioInfo) -> list[Any]:
     ]
 
 
+_AUDIO_INFO: Final = maker(AudioInfo)
+_EMBEDDED_CHAPTER: Final = maker(EmbeddedChapter)
+
 #: Every :data:`~entretiens.model.DurationMethod`.
 _METHODS: Final = frozenset(get_args(DurationMethod))
 
@@ -186,7 +189,8 @@ def _info_from_json(data: object) -> AudioInfo:
         for text in tags:
             if type(text) is not str:
                 raise TypeError("not a tag")
-        names = iter(tags)
+        # Interned: a show's files mostly share their tags (the artist, the album).
+        names = iter([intern(text) for text in tags])
         pairs = tuple(zip(names, names))  # noqa: B905  (an even count, checked above)
     embedded: tuple[EmbeddedChapter, ...] = ()
     if chapters:
@@ -199,21 +203,22 @@ def _info_from_json(data: object) -> AudioInfo:
                 or (url is not None and type(url) is not str)
             ):
                 raise TypeError("not a chapter")
-            found.append(EmbeddedChapter(start=float(start), title=title, url=url))
+            found.append(_EMBEDDED_CHAPTER(float(start), intern(title), url))
         embedded = tuple(found)
     # The MIME type, the codec and the method are a few texts for thousands of files, each
-    # decoded as a text of its own: interned, each is held once.
-    return AudioInfo(
-        size=size,
-        duration=timedelta(microseconds=duration),
-        mime_type=intern(mime_type),
-        codec=intern(codec),
-        bitrate=bitrate,
-        sample_rate=sample_rate,
-        channels=channels,
-        duration_method=cast(DurationMethod, intern(method)),
-        announced=None if announced is None else timedelta(microseconds=announced),
-        trailing=trailing,
-        tags=pairs,
-        chapters=embedded,
+    # decoded as a text of its own: interned, each is held once. Made by the class's maker
+    # (model.maker: positional, in the fields' order).
+    return _AUDIO_INFO(
+        size,
+        timedelta(microseconds=duration),
+        intern(mime_type),
+        intern(codec),
+        bitrate,
+        sample_rate,
+        channels,
+        cast(DurationMethod, intern(method)),
+        None if announced is None else timedelta(microseconds=announced),
+        trailing,
+        pairs,
+        embedded,
     )
