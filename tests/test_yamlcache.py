@@ -473,7 +473,8 @@ def _forged(tmp_path: Path, entries: list[list[object]], bodies: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["float offset", "negative length", "text stamp", "deep body", "dict body", "huge time offset"]
+    "kind",
+    ["float offset", "negative length", "text stamp", "deep body", "dict body", "huge time offset", "not UTF-8"],
 )
 def test_a_forged_store_with_valid_digests_is_ignored(tmp_path: Path, kind: str) -> None:
     paths = _files(tmp_path, 1)
@@ -483,6 +484,7 @@ def test_a_forged_store_with_valid_digests_is_ignored(tmp_path: Path, kind: str)
         "deep body": b"[" * 100_000 + b"]" * 100_000,
         "dict body": b'{"m": 1}',
         "huge time offset": b'["t",2011,1,1,0,0,0,0,' + b"9" * 40 + b"]",
+        "not UTF-8": b'"\xff"',
     }.get(kind, b'"x"')
     digest = hashlib.sha256(body).hexdigest()[:32]
     entry: list[object] = [str(paths[0]), *stamp, start, len(body), digest]

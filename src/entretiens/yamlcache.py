@@ -220,7 +220,8 @@ class ParseCache:
         if body is None:
             return None
         try:
-            return (json.loads(body),)
+            # Decoded first: JSON of bytes looks for their encoding, each time (ours is UTF-8).
+            return (json.loads(body.decode("utf-8")),)
         except (ValueError, RecursionError):
             self._store.forget(key)
             return None
