@@ -391,3 +391,45 @@ def test_published_yaml_is_written_as_pyyaml_writes_it(text: str) -> None:
         body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False).encode("utf-8")
         header = written[: -len(body)]
         assert written.endswith(body) and all(line.startswith(b"# ") for line in header.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("podcast_guid", "show_date", "episode_date", "expected"),
+    [
+        ("8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10", "2011-06-01T09:00:00+02:00", "2011-06-02T09:00:00+02:00", []),
+        ("not-a-uuid", "2011-06-01T09:00:00+02:00", "2011-06-02T09:00:00+02:00", [("state-file", 4)]),
+        (
+            "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+            "2011-13-01T09:00:00+02:00",
+            "2011-06-02T09:00:00+02:00",
+            [("state-dates", 9)],
+        ),
+        (
+            "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+            "2011-06-01T09:00:00+02:00",
+            "2011-06-02T09:00:00",
+            [("state-dates", 13)],
+        ),
+    ],
+)
+def test_a_state_as_publish_writes_it_reports_what_it_reported_before(
+    tmp_path: Path, podcast_guid: str, show_date: str, episode_date: str, expected: list[tuple[str, int]]
+) -> None:
+    # Read without YamlMaps when nothing is to be reported; else through them, which locate it.
+    path = tmp_path / "published.yaml"
+    text = render_state(
+        "8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10",
+        {"001-a": "g-1", "002-b": "g-2"},
+        show_change=Change(hash="h0", date=datetime(2011, 6, 1, 9, tzinfo=timezone.utc)),
+        episode_changes={"001-a": Change(hash="h1", date=datetime(2011, 6, 2, 9, tzinfo=timezone.utc))},
+    ).decode("utf-8")
+    text = text.replace("8a5d5d2c-7a80-4ea9-a1c6-3b2f1f0c5d10", podcast_guid)
+    text = text.replace("2011-06-01T09:00:00+00:00", show_date).replace("2011-06-02T09:00:00+00:00", episode_date)
+    path.write_text(text, encoding="utf-8")
+    problems: list[Problem] = []
+    state = read_state(path, problems)
+    assert [(p.rule, p.line) for p in problems] == expected
+    assert state.guids == (("001-a", "g-1"), ("002-b", "g-2"))
+    assert (state.podcast_guid is None) == (podcast_guid == "not-a-uuid")
+    assert (state.show_change is None) == ("-13-" in show_date)
+    assert len(state.episode_changes) == (0 if episode_date.endswith(":00:00") else 1)
