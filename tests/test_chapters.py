@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from audiogen import ChapterSpec, write_m4a, write_mp3
@@ -84,15 +86,19 @@ def test_json_chapters_follow_the_spec(tmp_path: Path) -> None:
         ({"version": "1.2", "chapters": [{"startTime": -1}]}, "chapters[0].startTime is not a number >= 0"),
         ({"version": "1.2", "chapters": [{"startTime": "5"}]}, "chapters[0].startTime is not a number >= 0"),
         ({"version": "1.2", "chapters": [{"startTime": 5}, {"startTime": 5}]}, "chapters[1].startTime does not ascend"),
-        ({"version": "1.2", "chapters": [{"startTime": 5, "endTime": 4}]},
-         "chapters[0].endTime is not after startTime"),
+        (
+            {"version": "1.2", "chapters": [{"startTime": 5, "endTime": 4}]},
+            "chapters[0].endTime is not after startTime",
+        ),
         ({"version": "1.2", "chapters": [{"startTime": 0, "url": "/story"}]}, "chapters[0].url is not an absolute URL"),
         ({"version": "1.2", "chapters": [{"startTime": 0, "img": "a.png"}]}, "chapters[0].img is not an absolute URL"),
         ({"version": "1.2", "chapters": [{"startTime": 0, "toc": "no"}]}, "chapters[0].toc is not a boolean"),
-        ({"version": "1.2", "chapters": [{"startTime": 0, "location": {"name": "Paris"}}]},
-         "chapters[0].location has no geo"),
+        (
+            {"version": "1.2", "chapters": [{"startTime": 0, "location": {"name": "Paris"}}]},
+            "chapters[0].location has no geo",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_spec_check_catches_each_rule(document: object, error: str) -> None:
     assert json_chapters_errors(document) == [error]
 
@@ -236,17 +242,23 @@ def test_publish_uses_m4a_chapters(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("chapter_list", "message"),
     [
-        ([{"start": "00:02", "title": "B"}, {"start": "00:01", "title": "A"}],
-         "chapters[1].start: chapter 'A' does not start after 'B'"),
-        ([{"start": "00:01", "title": "A"}, {"start": 1, "title": "Again"}],
-         "chapters[1].start: chapter 'Again' does not start after 'A'"),
-        ([{"start": "00:00", "title": "A"}, {"start": "00:09", "title": "Late"}],
-         "chapters[1].start: chapter 'Late' starts at 00:09, after the end of the audio (00:06)"),
+        (
+            [{"start": "00:02", "title": "B"}, {"start": "00:01", "title": "A"}],
+            "chapters[1].start: chapter 'A' does not start after 'B'",
+        ),
+        (
+            [{"start": "00:01", "title": "A"}, {"start": 1, "title": "Again"}],
+            "chapters[1].start: chapter 'Again' does not start after 'A'",
+        ),
+        (
+            [{"start": "00:00", "title": "A"}, {"start": "00:09", "title": "Late"}],
+            "chapters[1].start: chapter 'Late' starts at 00:09, after the end of the audio (00:06)",
+        ),
         ([{"start": "1:75", "title": "A"}], "chapters[0].start: '1:75' is not a time in the audio"),
         ([{"start": -3, "title": "A"}], "chapters[0].start: '-3' is not a time in the audio"),
         ([{"start": "00:00"}], "chapters[0].title"),
     ],
-)  # fmt: skip
+)
 def test_bad_chapters_stop_the_publish(tmp_path: Path, chapter_list: list[dict[str, Any]], message: str) -> None:
     root = _root(tmp_path, {"001-first": episode(1, chapters=YAML_CHAPTERS)})
     out = tmp_path / "public"
@@ -274,3 +286,67 @@ def test_check_warns_when_yaml_and_audio_chapters_disagree(tmp_path: Path) -> No
         "the YAML's are published"
     ) in result.stderr
     assert result.stderr.splitlines()[0].endswith("[chapters-disagree]")
+
+
+_STARTS = st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.25, 10.0])
+_TITLES = st.sampled_from(["A", " A", "A ", "B", "Intro", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    written=st.lists(st.tuples(_STARTS, _TITLES), max_size=4),
+    embedded=st.lists(st.tuples(_STARTS, _TITLES), max_size=4),
+)
+def test_the_yaml_chapters_are_compared_with_the_audio_as_made_chapters_were(
+    written: list[tuple[float, str]], embedded: list[tuple[float, str]]
+) -> None:
+    # The audio's chapters compared as they are (in any order, ties, titles padded): the
+    # same warning, or none, as when each was made a Chapter, sorted, and compared.
+    path = Path("/show/episodes/e.yaml")
+    yaml_chapters = tuple(Chapter(start=start, title=title) for start, title in written)
+    episode = Episode(
+        slug="e",
+        path=path,
+        title="E",
+        date=datetime(2011, 1, 1, tzinfo=timezone.utc),
+        audio="audio/e.mp3",
+        chapters=yaml_chapters,
+    )
+    info = AudioInfo(
+        size=1,
+        duration=timedelta(seconds=20),
+        mime_type="audio/mpeg",
+        chapters=tuple(EmbeddedChapter(start=start, title=title) for start, title in embedded),
+    )
+    found, problems = chapters.chapters_for(episode, info)
+    made = chapters.embedded_chapters(info)
+    if yaml_chapters:
+        assert found is yaml_chapters
+        expected = bool(made) and chapters.differ(yaml_chapters, made)
+        assert [p.rule for p in problems] == (["chapters-disagree"] if expected else [])
+        assert all(f"differ from the {len(made)} embedded" in p.message for p in problems)
+    else:
+        assert found == made
+        assert all(p.rule == "chapter-order" for p in problems)
+
+
+def test_the_yaml_chapters_make_no_chapter_of_the_audio(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(_audio: AudioInfo) -> tuple[Chapter, ...]:
+        raise AssertionError("a Chapter made of each embedded chapter")
+
+    monkeypatch.setattr(chapters, "embedded_chapters", refused)
+    episode = Episode(
+        slug="e",
+        path=Path("/e.yaml"),
+        title="E",
+        date=datetime(2011, 1, 1, tzinfo=timezone.utc),
+        audio="audio/e.mp3",
+        chapters=(Chapter(start=0.0, title="A"), Chapter(start=5.0, title="B")),
+    )
+    info = AudioInfo(
+        size=1,
+        duration=timedelta(seconds=20),
+        mime_type="audio/mpeg",
+        chapters=(EmbeddedChapter(start=5.0, title="B"), EmbeddedChapter(start=0.0, title="A ")),
+    )
+    assert chapters.chapters_for(episode, info) == (episode.chapters, [])
