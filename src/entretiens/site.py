@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +22,10 @@ from . import (
     chapters,
     gcpause,
     guestlist,
+    guestspage,
     layout,
     notes,
+    pagejoin,
     pagemeta,
     show_templates,
     templating,
@@ -138,23 +141,15 @@ def build_site(
     if not entries_kept:
         render("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists)
     if guests:
-        # A unit too: rendering every guest's bio through Markdown was a tenth of the rebuild
-        # after one edit, which rarely changes a guest or what the page says of their episodes.
-        listed = [
-            (guest.person, guest.anchor, guest.photo,
-             [(r.episode.title, r.episode.date, r.episode.slug) for r in guest.releases])
-            for guest in guests
-        ]  # fmt: skip
-        request: unitcache.Request = (
-            # Its head is made from the show (in ``shared``) and the guests listed: made only
-            # with the page (the structured data of 10,000 guests, at every build, for its key).
-            (shared, "guests page", listed),
-            lambda: {
-                str(layout.GUESTS_PAGE): text(
-                    "guests.html.j2", layout.GUESTS_PAGE, pagemeta.guests_meta(show, site.guests_page, site.guests)
-                )
-            },
-            [stamp for _, stamp in overrides],
+        # A unit too, joined from each guest's kept entry when it is made (see guestspage).
+        request = guestspage.request(
+            units,
+            shared,
+            site.guests,
+            rendered,
+            lambda: pagemeta.guests_meta(show, site.guests_page, site.guests),
+            joined=entries_kept,
+            stamps=[stamp for _, stamp in overrides],
         )
         for name, content in units.get_files([request])[0].items():
             files[PurePosixPath(name)] = content
@@ -266,14 +261,8 @@ def _home_page(
     episode_entry: Callable[[Release, bool], Markup],
     lists: dict[str, Any],
 ) -> bytes:
-    """The home page of the shipped templates, its list joined from the entries' kept bytes.
-
-    The page is rendered around a mark where the list goes, and the entries' UTF-8 bytes are
-    joined in its place: the same bytes as the whole page rendered, without decoding every
-    entry, joining them as text, then encoding the page again (at 10,000 episodes, four copies
-    of a 6 MB list at once, the peak of an edit's site stage). Rendered whole as before when
-    the mark is not where the list goes once, or the page may be too long for a template.
-    """
+    """The home page of the shipped templates, its list joined from the entries' kept bytes
+    (see :mod:`entretiens.pagejoin`); rendered whole as before when that cannot be done."""
     asked: list[object] = []
 
     def episode_list(releases: object) -> Markup:
@@ -282,18 +271,12 @@ def _home_page(
         return Markup(_LIST_MARK)  # noqa: S704  (no markup: replaced below)
 
     text = rendered("index.html.j2", layout.INDEX, home, audio_src=audio_src, **{**lists, "episode_list": episode_list})
-    head, mark, tail = text.partition(_LIST_MARK)
-    if len(asked) == 1 and asked[0] is ordered and mark and _LIST_MARK not in tail and ordered:
-        parts = [head.encode("utf-8"), episode_entry(ordered[0], True).encode("utf-8")]
-        for release in ordered[1:]:
-            kept = entries.get(release.episode.slug)
-            if kept is None:
-                break
-            parts.append(kept)
-        else:
-            parts.append(tail.encode("utf-8"))
-            if sum(map(len, parts)) <= templating.MAX_OUTPUT:
-                return b"".join(parts)
+    if len(asked) == 1 and asked[0] is ordered and ordered:
+        newest = episode_entry(ordered[0], True).encode("utf-8")
+        kept = (entries.get(release.episode.slug) for release in ordered[1:])
+        page = pagejoin.join(text, _LIST_MARK, itertools.chain([newest], kept))
+        if page is not None:
+            return page
     return rendered("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists).encode("utf-8")
 
 

@@ -134,6 +134,8 @@ class Units:
         :param marks: what to note about a stored unit's files when it is made, kept with it
             (see :attr:`entretiens.output.Stored.marks`).
         """
+        self._root = root
+        self._code = version
         self._version = f"{kind} {version} {libraries()}"
         #: A unit's key: :func:`digest` of the version then its inputs (the version hashed once).
         self._key = keyer(self._version)
@@ -150,6 +152,11 @@ class Units:
         #: Keys read or written by this build, and how many units were computed.
         self.used: set[str] = set()
         self.computed = 0
+
+    def sibling(self, kind: str) -> Units:
+        """The units of another kind, kept beside these by the same code: for a unit made from
+        units of its own (the guests page from each guest's entry), asked for only when it is made."""
+        return Units(self._root, kind, version=self._code)
 
     def get(
         self, inputs: tuple[object, ...], make: Callable[[], dict[str, bytes]], *, stamps: Iterable[object] = ()
