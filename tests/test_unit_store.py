@@ -78,9 +78,9 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
     show = copy_sample_show(tmp_path / "show")
     publish(show, now=SAMPLE_NOW)
     units = _units(show)
-    # The transcripts' checks and files too: the sample show has one.
+    # The transcripts' checks and files too (the sample show has one), and the guests page's entries.
     assert sorted(p.name for p in units.iterdir() if p.is_file() and p.suffix == ".store") == sorted(
-        f"{kind}.store" for kind in (*KINDS, "transcript-files", "transcripts")
+        f"{kind}.store" for kind in (*KINDS, "guest-entries", "transcript-files", "transcripts")
     )
     # No unit file of its own: a stored kind keeps its pages' files, named after the unit.
     assert not (units / "checks").exists() and not (units / "items").exists()
