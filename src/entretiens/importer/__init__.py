@@ -23,7 +23,8 @@ import yaml
 from .. import net, state
 from ..errors import NetworkError
 from ..feedsource import is_url
-from ._convert import BASE_URL_PLACEHOLDER, Draft, convert
+from ._channel import BASE_URL_PLACEHOLDER
+from ._convert import Draft, convert
 from ._report import Finding, Report
 from ._source import ImportError_, parse_feed, read_source
 
