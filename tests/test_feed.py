@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 
 from entretiens import layout, publish
+from entretiens.content import content_bytes
 from entretiens.loading import load_project
 from showbuilder import episode, make_show
 
@@ -26,7 +27,7 @@ NS = {
 
 def _feed(root: Path) -> etree._Element:
     result = publish.publish(root, root / "public", dry_run=True)
-    data = result.files[layout.FEED]
+    data = content_bytes(result.files[layout.FEED])
     assert isinstance(data, bytes)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     return etree.fromstring(data)
@@ -187,7 +188,7 @@ def test_feed_and_show_notes_never_carry_script(tmp_path: Path) -> None:
         show={"description": payload + " and an escaped &lt;script&gt;alert(4)&lt;/script&gt; in `<code>`"},
     )
     result = publish.publish(root, root / "public", dry_run=True)
-    xml = result.files[layout.FEED]
+    xml = content_bytes(result.files[layout.FEED])
     assert isinstance(xml, bytes)
     feed = etree.fromstring(xml)
     for field in ("item/description", "item/content:encoded", "channel/description"):

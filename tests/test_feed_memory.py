@@ -50,7 +50,9 @@ def show(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, tuple[Relea
 
 
 def _build(project: Project, releases: tuple[Release, ...], items: Units) -> bytes:
-    return feed.build_feed(project.show, releases, build_date=releases[-1].episode.date, items=items)
+    made = feed.build_feed(project.show, releases, build_date=releases[-1].episode.date, items=items)
+    assert isinstance(made, bytes)
+    return made
 
 
 def test_no_document_serialised_holds_more_than_one_item(

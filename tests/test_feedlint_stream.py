@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from entretiens import feedlint, layout, publish
+from entretiens.content import content_bytes
 from entretiens.errors import Problem
 from entretiens.feedlint import _pieces, _stream, _xml, lint_feed
 from showbuilder import episode, make_show
@@ -137,7 +138,7 @@ def built_feed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         {f"{n:03d}-talk": episode(n) for n in range(1, 7)},
         seconds=1.0,
     )
-    data = publish.publish(root, root / "public", dry_run=True).files[layout.FEED]
+    data = content_bytes(publish.publish(root, root / "public", dry_run=True).files[layout.FEED])
     assert isinstance(data, bytes)
     return data
 

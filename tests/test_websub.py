@@ -8,6 +8,7 @@ import feedparser
 from lxml import etree
 
 from entretiens import layout, publish
+from entretiens.content import content_bytes
 from entretiens.loading import load_project
 from entretiens.model import DeploySettings
 from entretiens.podcast_spec import ATOM_NS
@@ -17,7 +18,7 @@ HUB = "https://hub.example.net/"
 
 
 def _feed_bytes(root: Path) -> bytes:
-    data = publish.publish(root, root / "public", dry_run=True).files[layout.FEED]
+    data = content_bytes(publish.publish(root, root / "public", dry_run=True).files[layout.FEED])
     assert isinstance(data, bytes)
     return data
 

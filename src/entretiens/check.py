@@ -72,7 +72,7 @@ def check_show(
     :returns: the report; ``project`` is None when the show could not be loaded.
     """
     built = pipeline.build(show_dir, now=now, check_scheduled=True, tag_audio=False, use_cache=use_cache)
-    feed = built.feed
+    feed = built.feed_size
     report = CheckReport(
         root=built.root,
         problems=built.problems,
@@ -80,7 +80,7 @@ def check_show(
         releases=built.checked,
         drafts=len(built.drafts),
         scheduled=len(built.scheduled),
-        feed_size=None if feed is None else len(feed),
+        feed_size=feed,
         feed_episodes=len(built.releases) if feed is not None else 0,
     )
     if remote_audio and built.project is not None:

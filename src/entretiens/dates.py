@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from . import layout, site
+from . import feedfile, layout, site
 from .model import Change, PublishState, Release, Show
 from .output import Content, Stored, path_order
 
 #: Files whose bytes are the show's own words and numbers; others count by name (generated
 #: images) or size (copied audio and artwork).
 _TEXT = frozenset({".xml", ".html", ".md", ".json", ".vtt", ".srt", ".txt", ".xsl", ".css", ".js"})
-_LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
+_LAST_BUILD = feedfile.LAST_BUILD
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +79,11 @@ def stamp(
         dated = b"<lastBuildDate>" + when + b"</lastBuildDate>"
         if feed[found.start() : found.end()] != dated:
             files[layout.FEED] = b"".join((feed[: found.start()], dated, memoryview(feed)[found.end() :]))
+    elif isinstance(feed, Stored) and (element := feedfile.last_build(feed)) is not None:
+        # A feed handed on as a file (see feedfile): its head read, and a copy made if dated anew.
+        dated = b"<lastBuildDate>" + email.utils.format_datetime(show_change.date).encode("ascii") + b"</lastBuildDate>"
+        if element[1] != dated:
+            files[layout.FEED] = feedfile.redated(feed, element[0], element[1], dated)
     files[site.SITEMAP] = site.sitemap(
         show,
         releases,

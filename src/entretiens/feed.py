@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from . import __version__, layout, notes, unitcache
+from . import __version__, feedfile, layout, notes, unitcache
+from .content import Content
 from .errors import FeedError
 from .ext.history import FeedHistoryExtension
 from .ext.itunes import ItunesEntryExtension, ItunesExtension
@@ -53,7 +53,8 @@ def build_feeds(
     digests: Digests | None = None,
     *,
     last_build: datetime | None = None,
-) -> dict[PurePosixPath, bytes]:
+    folder: Path | None = None,
+) -> dict[PurePosixPath, Content]:
     """feed.xml, and with ``feed_limit`` the RFC 5005 archive pages of the older episodes.
 
     feed.xml keeps the newest ``feed_limit`` episodes. Archive pages hold ``feed_limit``
@@ -65,7 +66,10 @@ def build_feeds(
     :param digests: the releases' digests of this build (shared with the pages and checks).
     :param last_build: feed.xml's ``lastBuildDate``, when the caller knows better than the newest
         episode (see :func:`build_feed`).
+    :param folder: where each document is written while it is built, and handed on as that
+        file (see :mod:`entretiens.feedfile`); None: as bytes.
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
+    :raises OutputError: ``folder`` cannot be written.
     """
     items = items or Units(None, "items", version="")
     digests = digests or Digests()
@@ -81,6 +85,7 @@ def build_feeds(
                 stylesheet=show.feed_stylesheet,
                 items=items,
                 digests=digests,
+                folder=folder,
             )
         }
     pages = [ordered[start : start + limit] for start in range(0, len(ordered) - limit, limit)]
@@ -98,6 +103,7 @@ def build_feeds(
             ),
             items=items,
             digests=digests,
+            folder=folder,
         )
     }
     for index, page in enumerate(pages):
@@ -115,6 +121,7 @@ def build_feeds(
             page=_Page(urls[index], tuple(links), archive=True, stylesheet=stylesheet),
             items=items,
             digests=digests,
+            folder=folder,
         )
     return files
 
@@ -134,7 +141,8 @@ def build_feed(
     page: _Page | None = None,
     items: Units | None = None,
     digests: Digests | None = None,
-) -> bytes:
+    folder: Path | None = None,
+) -> Content:
     """Write the RSS feed of the show.
 
     feedgen writes the channel and each new ``<item>``; an item is kept (in ``items``) as a
@@ -151,7 +159,10 @@ def build_feed(
         :func:`entretiens.dates.stamp` will most likely give it, so that it does not copy a feed
         of tens of MB to date it (it still checks, and dates it when the guess was wrong).
     :param page: this document's place in an archived feed (see :func:`build_feeds`).
+    :param folder: where the document is written while it is built: the feed is then that file
+        (a :class:`~entretiens.content.Stored`, see :mod:`entretiens.feedfile`), not bytes.
     :raises FeedError: feedgen refused a value (a bug: the loader should have caught it).
+    :raises OutputError: ``folder`` cannot be written.
     """
     try:
         return _build(
@@ -163,6 +174,7 @@ def build_feed(
             page=page,
             items=items or Units(None, "items", version=""),
             digests=digests or Digests(),
+            folder=folder,
         )
     except ValueError as exc:
         msg = f"could not build the feed ({exc}); this is a bug in entretiens, please report it"
@@ -179,7 +191,8 @@ def _build(
     page: _Page | None,
     items: Units,
     digests: Digests,
-) -> bytes:
+    folder: Path | None,
+) -> Content:
     fg = FeedGenerator()
     fg.register_extension("itunes", ItunesExtension, ItunesEntryExtension, atom=False)
     fg.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False)
@@ -286,13 +299,20 @@ def _build(
         # Neighbours are not in an item (out of the release's digest); the templates of the notes are.
         requests.append(((common, digests.release(release)), make, [stamp for _, stamp in overrides]))
 
-    out = io.BytesIO()
-    out.write(head)
-    for start in range(0, len(requests), _BATCH):
-        for kept in items.get_many(requests[start : start + _BATCH]):
-            out.write(kept["item"])
-    out.write(tail)
-    return out.getvalue()
+    # Written as it is made (with a folder, to a file: never the whole document in memory).
+    out = feedfile.Writer(folder)
+    try:
+        out.write(head)
+        for start in range(0, len(requests), _BATCH):
+            # Nothing left in the buffer for a worker the cache forks to write a second time.
+            out.flush()
+            for kept in items.get_many(requests[start : start + _BATCH]):
+                out.write(kept["item"])
+        out.write(tail)
+    except BaseException:
+        out.discard()
+        raise
+    return out.finish()
 
 
 #: Items read back from the cache at a time: enough for the cache to make missing ones on every

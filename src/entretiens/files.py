@@ -29,6 +29,7 @@ def build_files(
     *,
     last_build: datetime | None = None,
     texts: Units | None = None,
+    documents: Path | None = None,
 ) -> dict[PurePosixPath, Content]:
     """Every file of public/, by path.
 
@@ -38,6 +39,8 @@ def build_files(
     :param texts: the cache of each transcript's published files (a stored kind).
     :param last_build: the feed's lastBuildDate as the dating will most likely set it (see
         :func:`entretiens.feed.build_feed`).
+    :param documents: the folder the feed documents are written to as they are built, and handed on
+        as files (see :mod:`entretiens.feedfile`); None: as bytes.
 
     :raises EntretiensError: two different files would be published at one path, or a page
         cannot be rendered.
@@ -52,7 +55,9 @@ def build_files(
             raise EntretiensError(msg + "; rename one of them")
         files[path] = content
 
-    for path, content in feed.build_feeds(show, releases, items, digests, last_build=last_build).items():
+    for path, content in feed.build_feeds(
+        show, releases, items, digests, last_build=last_build, folder=documents
+    ).items():
         add(path, content)
     for reference in _copied_media(project, releases):
         add(PurePosixPath(reference), show.root / reference)

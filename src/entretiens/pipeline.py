@@ -10,6 +10,7 @@ of them imports this module.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -18,6 +19,7 @@ from . import (
     buildrecord,
     checks,
     dates,
+    feedfile,
     feedlint,
     files,
     gcpause,
@@ -30,13 +32,16 @@ from . import (
     unitkeys,
 )
 from .atomicfile import write_file
+from .content import content_bytes
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
 from .model import Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
-from .output import Content, WriteReport
+from .output import Content, Stored, WriteReport
 from .releases import Progress
 
 #: Where the findings of each feed item are kept between builds (see feedlint.KeptItems).
 LINT_CACHE = releases.CACHE_DIR / "lint" / "feed-items"
+#: Where the large documents (the feeds, the home page) are written while they are built (see feedfile).
+DOCUMENTS = releases.CACHE_DIR / "documents"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -75,6 +80,18 @@ class Build:
         if content is None:
             return None
         return content if isinstance(content, bytes) else content.read_bytes()
+
+    @property
+    def feed_size(self) -> int | None:
+        """The size of the feed as it would be published (not read), or None when none could be built."""
+        content = self.files.get(layout.FEED)
+        return None if content is None else _size(content)
+
+
+def _size(content: Content) -> int:
+    if isinstance(content, bytes):
+        return len(content)
+    return content.size if isinstance(content, Stored) else content.stat().st_size
 
 
 @gcpause.thawed
@@ -182,8 +199,12 @@ def build(
     # date follows a change, dated now (else the feed of a 10,000-episode show, 56 MB, was
     # copied once more to be dated, the peak of an edit). stamp checks it either way.
     guess = moment if project.state.show_change is not None and moment.tzinfo is not None else None
+    # The feed documents written to files as they are built, never held whole (see feedfile).
+    documents = root / DOCUMENTS if use_cache else None
     try:
-        result.files = files.build_files(project, result.releases, pages, items, digests, last_build=guess, texts=texts)
+        result.files = files.build_files(
+            project, result.releases, pages, items, digests, last_build=guess, texts=texts, documents=documents
+        )
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
         gcpause.hold()
     except EntretiensError as exc:
@@ -206,10 +227,23 @@ def build(
         # preview. Rewritten as text: an http preview address is refused by the feed builder,
         # which holds published feeds to https.
         old, new = project.show.base_url.encode(), preview_url.encode()
+        feeds = dict(_feed_documents(result.files))
         for path, content in result.files.items():
-            if path.suffix == ".xml" and isinstance(content, bytes):
-                result.files[path] = content.replace(old, new)
+            if path.suffix == ".xml" and (isinstance(content, bytes) or path in feeds):
+                # A feed handed on as a file is read whole here: a preview is of a show being written.
+                result.files[path] = content_bytes(content).replace(old, new)
+    if documents is not None:
+        feedfile.tidy(documents, {c.name for _, c in _feed_documents(result.files) if isinstance(c, Path)})
     return result
+
+
+def _feed_documents(built: dict[PurePosixPath, Content]) -> Iterator[tuple[PurePosixPath, Content]]:
+    """feed.xml and its archive pages, as the build made them."""
+    path, number = layout.FEED, 0
+    while (content := built.get(path)) is not None:
+        yield path, content
+        number += 1
+        path = layout.feed_archive(number)
 
 
 def _episode_checks(
@@ -282,13 +316,21 @@ def _lint(result: Build, project: Project, path: Path, kept: feedlint.KeptItems)
 
     Only the items not seen by an earlier build are checked: the others' findings are in ``kept``.
     """
-    feed = result.feed
+    feed = result.files.get(layout.FEED)
     if feed is None:
         return
     limit = project.show.feed_limit
     listed = len(result.releases) if limit is None else min(limit, len(result.releases))
-    result.problems += checks.feed_problems(feed, listed, path=path)
-    lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now, kept=kept)
+    result.problems += checks.feed_problems(_size(feed), listed, path=path)
+    try:
+        # A feed handed on as a file is read from it a piece at a time (see feedlint).
+        lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now, kept=kept)
+    except OSError as exc:
+        # The file written a moment ago is gone (removed under the build): the next build makes it anew.
+        name = layout.FEED if isinstance(feed, bytes) else feed
+        message = f"{name}: the feed just built cannot be read ({exc.strerror}); publish again"
+        result.problems.append(Problem(rule="build-error", message=message))
+        return
     result.computed["lint"] = kept.checked
     pinned = project.state.podcast_guid == project.show.podcast_guid
     result.problems += checks.merge_feed_lint(result.problems, lint, path, guid_pinned=pinned)

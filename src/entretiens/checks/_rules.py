@@ -171,22 +171,22 @@ def _photo_problems(root: Path, people: Sequence[Person], path: Path, key: str, 
     return problems
 
 
-def feed_problems(feed: bytes, episodes: int, *, path: Path) -> list[Problem]:
+def feed_problems(size: int, episodes: int, *, path: Path) -> list[Problem]:
     """Rules on the generated feed as a whole: its size and its number of episodes.
 
-    :param feed: the feed's bytes.
+    :param size: the feed's size in bytes (a feed handed on as a file is not read for it).
     :param episodes: how many episodes it lists.
     :param path: where the feed is written, to name it in messages.
     """
     problems = []
-    if len(feed) > FEED_SIZE_LIMIT:
+    if size > FEED_SIZE_LIMIT:
         problems.append(
             Problem(
                 rule="feed-size",
                 path=path,
-                message=f"the feed weighs {len(feed) / 1024 / 1024:.1f} MB; apps download all of it at every refresh",
+                message=f"the feed weighs {size / 1024 / 1024:.1f} MB; apps download all of it at every refresh",
                 hint=f"keep it under {FEED_SIZE_LIMIT // 1024 // 1024} MB: add `feed_limit: "
-                f"{max(1, episodes * FEED_SIZE_LIMIT * 9 // (len(feed) * 10))}` to feed.yaml (the newest "
+                f"{max(1, episodes * FEED_SIZE_LIMIT * 9 // (size * 10))}` to feed.yaml (the newest "
                 "episodes in feed.xml, the older ones in archive pages), or shorten the notes of old episodes",
             )
         )

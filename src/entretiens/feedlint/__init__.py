@@ -11,7 +11,7 @@ from entretiens.errors import Problem
 from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
 from entretiens.feedlint._context import Context, children, self_link_url
 from entretiens.feedlint._kept import KeptItems
-from entretiens.feedlint._pieces import lint_pieces
+from entretiens.feedlint._pieces import lint_file, lint_pieces
 from entretiens.feedlint._stream import lint_stream
 from entretiens.podcast_spec import (
     APPLE_CATEGORIES,
@@ -40,7 +40,7 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def lint_feed(
-    xml: bytes,
+    xml: bytes | Path,
     *,
     base_dir: Path | None = None,
     feed_url: str | None = None,
@@ -53,7 +53,8 @@ def lint_feed(
     (the longest suffix of each URL's path) and checked too: sizes, audio types, durations,
     artwork, chapters and transcripts.
 
-    :param xml: the feed, as published.
+    :param xml: the feed, as published: its bytes, or the file holding them (a build's feed,
+        read a piece at a time when its items can be cut out of it, see ``kept``).
     :param base_dir: the folder the feed's files are served from, to check them.
     :param feed_url: the URL the feed is served at (checked against the self link and the
         podcast:guid; URLs on its host must map to files under ``base_dir``).
@@ -61,10 +62,18 @@ def lint_feed(
     :param kept: the items' findings of earlier lints of this feed, to check only the items
         not seen before (a feed shaped like ours, without ``base_dir``); updated with this one's.
     :returns: the findings, errors first, each in document order.
+    :raises OSError: the file cannot be read.
     """
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
+    if isinstance(xml, Path):
+        if base_dir is None and kept is not None:
+            cut = lint_file(xml, feed_url=feed_url, now=moment, kept=kept)
+            if cut is not None:
+                return _in_order(cut)
+        # Any other shape of feed, or a feed read whole: the same answer as for its bytes.
+        xml = xml.read_bytes()
     problems = _xml.check_document(xml)
     if base_dir is None and kept is not None:
         # A rebuild: only the items not seen before are parsed and checked (see _pieces).

@@ -34,11 +34,14 @@ lists put them. Anything else returns None, and the stream (or the whole tree) a
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -55,6 +58,9 @@ from entretiens.feedlint._context import (
     text_of,
 )
 from entretiens.feedlint._kept import KeptItems
+
+#: What a file is read at a time (decoded as UTF-8 on the way: a str of up to four times its size).
+PIECE = 256 * 1024
 
 #: A channel-level item where it must be: at the start of a line.
 _FIRST = re.compile(rb"\n[ \t]*(<item[ \t\r\n>])")
@@ -78,10 +84,49 @@ def lint_pieces(xml: bytes, *, feed_url: str | None, now: datetime, kept: KeptIt
     :returns: the findings in an order that the final sort makes the stream's, or None.
     """
     spans = _cut(xml)
-    if spans is None:
+    if spans is None or not _utf8(xml):
         return None
+    head, tail = xml[: spans[0][0]], xml[spans[-1][1] :]
+    return _lint_cut(head, tail, len(spans), _in_bytes(xml, spans), feed_url=feed_url, now=now, kept=kept)
+
+
+def lint_file(path: Path, *, feed_url: str | None, now: datetime, kept: KeptItems) -> list[Problem] | None:
+    """:func:`lint_pieces` with :func:`._xml.check_document`'s findings first, for a feed in a
+    file, read forward a piece at a time, twice (the items cut, then each one read or checked):
+    a feed of tens of MB is never held whole. None when the whole feed must be read.
+
+    :raises OSError: the file cannot be read.
+    """
+    with open(path, "rb", buffering=0) as stream:
+        cut = _cut_file(_Forward(stream, check_utf8=True))
+        if cut is None:
+            return None
+        spans, head, tail = cut
+        if not _utf8(head):
+            return None
+        stream.seek(0)
+        found = _lint_cut(
+            head, tail, len(spans), _in_file(_Forward(stream), spans), feed_url=feed_url, now=now, kept=kept
+        )
+    if found is None:
+        return None
+    # The whole file is UTF-8 and the head ends where an item starts: the head's findings are the file's.
+    return _xml.check_document(head) + found
+
+
+def _lint_cut(
+    head: bytes,
+    tail: bytes,
+    count: int,
+    items: Iterator[tuple[int, bytes]],
+    *,
+    feed_url: str | None,
+    now: datetime,
+    kept: KeptItems,
+) -> list[Problem] | None:
+    """The findings of a feed cut into its head, ``count`` items and its tail."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, strip_cdata=False, huge_tree=False)
-    shape = _skeleton(xml, spans, parser)
+    shape = _skeleton(head, tail, parser)
     if shape is None:
         return None
     root, channel, opening = shape
@@ -90,7 +135,7 @@ def lint_pieces(xml: bytes, *, feed_url: str | None, now: datetime, kept: KeptIt
     ctx = Context(channel=channel, now=now, feed_url=feed_url, self_url=self_url, problems=problems)
     for child in children(channel):
         ctx.register(child)
-    ctx.counts["item"] = len(spans)
+    ctx.counts["item"] = count
     seen: set[tuple[str | None, str]] = set()
     _xml.check_namespaces(ctx, root.iter(), seen)
     _xml.check_markup(ctx, channel)
@@ -110,11 +155,19 @@ def lint_pieces(xml: bytes, *, feed_url: str | None, now: datetime, kept: KeptIt
         kept=kept,
     )
     kept.open(hashlib.sha256(repr(run.context()).encode("utf-8", "surrogatepass")).hexdigest())
-    found = run.check(xml, spans)
+    found = run.check(items)
     if found is None:
         return None
     kept.save()
     return problems + found
+
+
+def _in_bytes(xml: bytes, spans: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """Each item of ``xml``: the line breaks before it (since the last item), and its bytes."""
+    previous = 0
+    for start, end in spans:
+        yield xml.count(b"\n", previous, start), xml[start:end]
+        previous = end
 
 
 def _cut(xml: bytes) -> list[tuple[int, int]] | None:
@@ -138,16 +191,110 @@ def _cut(xml: bytes) -> list[tuple[int, int]] | None:
             return spans
 
 
-def _skeleton(
-    xml: bytes, spans: list[tuple[int, int]], parser: etree.XMLParser
-) -> tuple[etree._Element, etree._Element, bytes] | None:
+class _Forward:
+    """A file read forward a piece at a time, searched by offsets from its start: only the bytes
+    from the earliest offset still needed are held (with ``check_utf8``, each piece read is also
+    decoded and thrown away, as :func:`._xml.utf8_error` does)."""
+
+    def __init__(self, stream: BinaryIO, *, check_utf8: bool = False) -> None:
+        self.stream = stream
+        #: The offset of ``data``'s first byte in the file.
+        self.base = 0
+        self.data = b""
+        self.done = False
+        self.utf8 = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
+        #: False once a byte that is not UTF-8 was read.
+        self.valid = True
+
+    @property
+    def end(self) -> int:
+        """The offset after the last byte read."""
+        return self.base + len(self.data)
+
+    def more(self, keep: int) -> bool:
+        """Read the next piece; the bytes before offset ``keep`` are dropped. False at the end."""
+        if self.done:
+            return False
+        read = self.stream.read(PIECE)
+        if self.utf8 is not None:
+            try:
+                self.utf8.decode(read, final=not read)
+            except UnicodeDecodeError:
+                self.valid = False
+        if not read:
+            self.done = True
+            return False
+        drop = min(max(keep - self.base, 0), len(self.data))
+        self.data = self.data[drop:] + read
+        self.base += drop
+        return True
+
+    def find(self, sub: bytes, start: int) -> int:
+        """The offset of the first ``sub`` at or after ``start`` (which must be held), or -1."""
+        while True:
+            found = self.data.find(sub, start - self.base)
+            if found >= 0:
+                return self.base + found
+            # Only the bytes that may still start ``sub`` are kept.
+            start = max(start, self.end - len(sub) + 1)
+            if not self.more(start):
+                return -1
+
+    def rest(self, start: int) -> bytes:
+        """The bytes from ``start`` to the end of the file."""
+        while self.more(start):
+            pass
+        return self.data[start - self.base :]
+
+
+def _cut_file(forward: _Forward) -> tuple[list[tuple[int, int]], bytes, bytes] | None:
+    """What :func:`_cut` finds, from a file: the items' spans, the head and the tail; None also
+    when a byte of the file is not UTF-8 (the whole feed is then read)."""
+    while (first := _FIRST.search(forward.data)) is None:
+        if not forward.more(0):
+            return None
+    start = first.start(1)
+    head = forward.data[:start]
+    spans = []
+    while True:
+        end = forward.find(_END, start)
+        if end < 0:
+            return None
+        end += len(_END)
+        spans.append((start, end))
+        while True:
+            gap = _GAP.match(forward.data, end - forward.base)
+            # A gap up to the end of what is held (or what could still become one) may go on.
+            reaches = gap.end() == len(forward.data) if gap else not forward.data[end - forward.base :].strip(b" \t\r")
+            if not (reaches and forward.more(end)):
+                break
+        if gap is not None:
+            start = forward.base + gap.end()
+            while forward.end < start + 6 and forward.more(end):
+                pass
+            held = forward.data[start - forward.base : start - forward.base + 6]
+            if held.startswith(b"<item") and held[5:6] in (b">", b" ", b"\t", b"\r", b"\n"):
+                continue
+        tail = forward.rest(end)
+        return (spans, head, tail) if forward.valid else None
+
+
+def _in_file(forward: _Forward, spans: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
+    """:func:`_in_bytes` for the items of a file, read forward again."""
+    previous = 0
+    for start, end in spans:
+        while forward.end < end and forward.more(previous):
+            pass
+        base = forward.base
+        yield forward.data.count(b"\n", previous - base, start - base), forward.data[start - base : end - base]
+        previous = end
+
+
+def _skeleton(head: bytes, tail: bytes, parser: etree.XMLParser) -> tuple[etree._Element, etree._Element, bytes] | None:
     """The document without its items, and the opening tag of a channel holding the same namespaces.
 
     None unless the cut fell between the channel's children and nothing but the items was cut.
     """
-    if not _utf8(xml):
-        return None
-    head, tail = xml[: spans[0][0]], xml[spans[-1][1] :]
     marker = _MARKER.encode()
     if b"<!DOCTYPE" in head or marker in head or marker in tail:
         return None
@@ -210,16 +357,16 @@ class _Items:
             self.self_url,
         )
 
-    def check(self, xml: bytes, spans: list[tuple[int, int]]) -> list[Problem] | None:
-        """Every item's findings in order, or None if an item does not read as one ``<item>``."""
+    def check(self, items: Iterator[tuple[int, bytes]]) -> list[Problem] | None:
+        """Every item's findings in order, or None if an item does not read as one ``<item>``.
+
+        :param items: each item's bytes, after the number of line breaks since the last one.
+        """
         found: list[Problem] = []
-        view = memoryview(xml)
         line = 1
-        previous = 0
-        for position, (start, end) in enumerate(spans, 1):
-            line += xml.count(b"\n", previous, start)
-            previous = end
-            key = hashlib.sha256(view[start:end]).hexdigest()
+        for position, (breaks, piece) in enumerate(items, 1):
+            line += breaks
+            key = hashlib.sha256(piece).hexdigest()
             entry = self.kept.get(key)
             reused = None if entry is None else self._reuse(entry, position, line)
             if reused is not None:
@@ -227,7 +374,6 @@ class _Items:
                 found += reused
                 line += entry[0]
                 continue
-            piece = xml[start:end]
             checked = self._check(piece, position, line)
             if checked is None:
                 return None

@@ -1,0 +1,205 @@
+"""A feed document written to a file of the cache while it is built, and handed on as that file.
+
+At 10,000 episodes the feed is tens of MB. Held as bytes, it lived from the feed stage to the
+end of the write (a quarter of a build's memory), and its buffer grew by copies while it was
+built. Here each piece (the head, each item, the tail) goes to a file as it is made, and its
+SHA-256, its size and what the dating hashes of it (its text without ``lastBuildDate``, see
+:mod:`entretiens.dates`) are taken on the way: the build hands on a
+:class:`~entretiens.content.Stored` file, which the write copies and checks like any page kept
+in a cache, and which the dating and the lint read a piece at a time.
+
+Files are named by their SHA-256, written under a temporary name and renamed into place (a
+build never changes a file another build handed on). A missing or damaged file is refused by
+the write (its SHA-256 is checked on the copy) and made anew by the next build, which always
+writes its feeds afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import itertools
+import os
+import re
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from .content import PIECE, Content, Stored, stored
+from .errors import EntretiensError, OutputError
+
+#: The feed's own date, which the show's hash leaves out (see :mod:`entretiens.dates`).
+LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
+_OPEN = b"<lastBuildDate>"
+#: How much of a file's start is read for its ``lastBuildDate`` (a channel's head is a few KB).
+HEAD = 64 * 1024
+#: Files of other builds younger than this are left when the folder is tidied (one may be in use).
+_KEEP_NS = 600 * 1_000_000_000
+#: Each temporary file's own number in this process.
+_NUMBERS = itertools.count()
+
+
+class Writer:
+    """A feed document written a piece at a time: into a file of ``folder``, or into memory.
+
+    Each piece written must be a whole number of XML nodes (the head up to a line break, whole
+    items, the tail): no ``lastBuildDate`` element spans two pieces, so that what the dating
+    hashes is taken piece by piece.
+    """
+
+    def __init__(self, folder: Path | None, *, text: bool = True) -> None:
+        """:param folder: where the file goes; None: the document is made as bytes.
+        :param text: take what the dating hashes on the way (see :func:`text_part`).
+        """
+        self._folder = folder
+        self._take_text = text
+        self._memory = io.BytesIO()
+        self._sha256 = hashlib.sha256()
+        self._text = hashlib.sha256()
+        self._size = 0
+        self._stream: BinaryIO | None = None
+        self._temporary: Path | None = None
+        if folder is not None:
+            temporary = folder / f".{os.getpid()}.{next(_NUMBERS)}.tmp"
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._stream = open(temporary, "xb", buffering=PIECE)  # noqa: SIM115 (closed in finish/discard)
+                self._temporary = temporary
+            except OSError:
+                # A cache only saves memory: a show folder that cannot be written (read-only,
+                # another owner) still builds, its feed held as bytes as before.
+                self._stream = None
+
+    def write(self, piece: bytes) -> None:
+        """Add the next piece of the document."""
+        if self._stream is None:
+            self._memory.write(piece)
+            return
+        self._sha256.update(piece)
+        self._size += len(piece)
+        if self._take_text:
+            text_part(piece, self._text)
+        try:
+            self._stream.write(piece)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+
+    def flush(self) -> None:
+        """Write out what is buffered (before the process forks: a child must not write it again)."""
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except OSError as exc:
+                self.discard()
+                raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+
+    def finish(self) -> Content:
+        """The document: its bytes, or the file it was written to, renamed after its SHA-256."""
+        if self._stream is None:
+            return self._memory.getvalue()
+        digest = self._sha256.hexdigest()
+        assert self._folder is not None and self._temporary is not None
+        target = self._folder / f"{digest}.xml"
+        try:
+            self._stream.close()
+            os.chmod(self._temporary, 0o644)
+            os.replace(self._temporary, target)
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+        return stored(target, digest, self._size, self._text.hexdigest())
+
+    def discard(self) -> None:
+        """Drop a document not finished (a build that failed on the way)."""
+        if self._stream is not None:
+            with contextlib.suppress(OSError):
+                self._stream.close()
+        if self._temporary is not None:
+            with contextlib.suppress(OSError):
+                self._temporary.unlink(missing_ok=True)
+
+
+def text_part(piece: bytes, digest: hashlib._Hash) -> None:
+    """Add to ``digest`` the bytes of ``piece`` around each ``lastBuildDate`` element."""
+    if _OPEN not in piece:
+        digest.update(piece)
+        return
+    view = memoryview(piece)
+    start = 0
+    for found in LAST_BUILD.finditer(piece):
+        digest.update(view[start : found.start()])
+        start = found.end()
+    digest.update(view[start:])
+
+
+def last_build(feed: Stored) -> tuple[int, bytes] | None:
+    """Where the first ``lastBuildDate`` element of a stored feed is, and the element; None if
+    it has none. Read from its head (the channel's elements come before its items); the whole
+    file only when the head does not settle it.
+
+    :raises EntretiensError: the file cannot be read (a cache file removed under the build).
+    """
+    try:
+        with open(feed, "rb") as stream:
+            head = stream.read(HEAD)
+            found = LAST_BUILD.search(head)
+            # A match ending at the read's end might go on after it.
+            if (found is None or found.end() >= len(head)) and len(head) == HEAD:
+                head += stream.read()
+                found = LAST_BUILD.search(head)
+    except OSError as exc:
+        raise EntretiensError(f"{feed}: the feed just built cannot be read ({exc.strerror}); publish again") from exc
+    return None if found is None else (found.start(), found.group())
+
+
+def redated(feed: Stored, start: int, old: bytes, new: bytes) -> Content:
+    """A copy of a stored feed with the element ``old`` at ``start`` replaced by ``new``, in a
+    file of its own (the feed it was made from may already be handed on elsewhere); as bytes
+    when the folder can no longer be written.
+
+    The part the dating hashes does not change (it leaves the element out).
+
+    :raises EntretiensError: the file cannot be read or written.
+    """
+    writer = Writer(feed.parent, text=False)
+    try:
+        with open(feed, "rb") as stream:
+            head = stream.read(start + len(old))
+            if head[start:] != old:
+                raise EntretiensError(f"{feed}: the feed just built changed under the build; publish again")
+            # Its own piece, as the element is a whole node; then the rest as it was.
+            writer.write(head[:start])
+            writer.write(new)
+            while piece := stream.read(PIECE):
+                writer.write(piece)
+    except OSError as exc:
+        writer.discard()
+        raise EntretiensError(f"{feed}: the feed just built cannot be read ({exc.strerror}); publish again") from exc
+    except EntretiensError:
+        writer.discard()
+        raise
+    made = writer.finish()
+    if isinstance(made, Stored):
+        made.marks = feed.marks
+    return made
+
+
+def tidy(folder: Path, used: set[str]) -> None:
+    """Remove the feed files of earlier builds (not ``used`` by this one); no error if it cannot.
+
+    A file younger than a few minutes is left: another build of the show (``serve`` beside a
+    ``publish``) may have handed it on and not written it yet.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time_ns()
+    for entry in entries:
+        if entry.name in used:
+            continue
+        with contextlib.suppress(OSError):
+            if now - entry.stat(follow_symlinks=False).st_mtime_ns > _KEEP_NS:
+                os.unlink(entry.path)
