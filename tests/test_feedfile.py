@@ -49,6 +49,19 @@ def test_the_feed_is_a_checked_file_with_the_bytes_of_a_feed_built_in_memory(tmp
     assert cold.files[layout.FEED] == data == (Path(__file__).parent / "golden" / "sample" / "feed.xml").read_bytes()
 
 
+def test_the_home_page_joined_from_kept_entries_is_a_checked_file_too(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    golden = (Path(__file__).parent / "golden" / "sample" / "index.html").read_bytes()
+    for _ in range(2):  # entries made, then kept
+        built = pipeline.build(root, now=SAMPLE_NOW)
+        home = built.files[layout.INDEX]
+        assert isinstance(home, Stored) and home.parent == root / pipeline.DOCUMENTS
+        data = home.read_bytes()
+        assert data == golden
+        assert home.sha256 == hashlib.sha256(data).hexdigest() and home.size == len(data)
+        assert home.marks == dates._text_part(data).hex()
+
+
 def test_archive_pages_are_checked_files_too(tmp_path: Path) -> None:
     episodes = {f"{n:03d}-guest": episode(n) for n in range(1, 8)}
     root = make_show(tmp_path / "show", episodes, show={"feed_limit": 3}, seconds=1)

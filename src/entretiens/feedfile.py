@@ -1,4 +1,5 @@
-"""A feed document written to a file of the cache while it is built, and handed on as that file.
+"""A feed document written to a file of the cache while it is built, and handed on as that file
+(so is the home page joined from its kept entries, see :mod:`entretiens.site`).
 
 At 10,000 episodes the feed is tens of MB. Held as bytes, it lived from the feed stage to the
 end of the write (a quarter of a build's memory), and its buffer grew by copies while it was
@@ -48,11 +49,13 @@ class Writer:
     hashes is taken piece by piece.
     """
 
-    def __init__(self, folder: Path | None, *, text: bool = True) -> None:
+    def __init__(self, folder: Path | None, *, text: bool = True, suffix: str = ".xml") -> None:
         """:param folder: where the file goes; None: the document is made as bytes.
         :param text: take what the dating hashes on the way (see :func:`text_part`).
+        :param suffix: the file's, after its SHA-256.
         """
         self._folder = folder
+        self._suffix = suffix
         self._take_text = text
         self._memory = io.BytesIO()
         self._sha256 = hashlib.sha256()
@@ -84,7 +87,7 @@ class Writer:
             self._stream.write(piece)
         except OSError as exc:
             self.discard()
-            raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+            raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
 
     def flush(self) -> None:
         """Write out what is buffered (before the process forks: a child must not write it again)."""
@@ -93,7 +96,7 @@ class Writer:
                 self._stream.flush()
             except OSError as exc:
                 self.discard()
-                raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+                raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
 
     def finish(self) -> Content:
         """The document: its bytes, or the file it was written to, renamed after its SHA-256."""
@@ -101,14 +104,14 @@ class Writer:
             return self._memory.getvalue()
         digest = self._sha256.hexdigest()
         assert self._folder is not None and self._temporary is not None
-        target = self._folder / f"{digest}.xml"
+        target = self._folder / f"{digest}{self._suffix}"
         try:
             self._stream.close()
             os.chmod(self._temporary, 0o644)
             os.replace(self._temporary, target)
         except OSError as exc:
             self.discard()
-            raise OutputError(f"{self._folder}: the feed cannot be written there ({exc.strerror})") from exc
+            raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
         return stored(target, digest, self._size, self._text.hexdigest())
 
     def discard(self) -> None:

@@ -67,7 +67,7 @@ def build_files(
             add(layout.path_of(episode.audio), release.audio_file)
         for path, text in made.items():
             add(path, text)
-    for path, page in site.build_site(project, releases, units, digests).items():
+    for path, page in site.build_site(project, releases, units, digests, folder=documents).items():
         add(path, page)
     # Last: a static file may not replace a generated one (add() refuses a clash).
     for path, source in static_files(show.root).items():

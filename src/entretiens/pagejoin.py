@@ -21,6 +21,12 @@ def join(text: str, mark: str, entries: Iterable[bytes | None]) -> bytes | None:
     once (a show's own template put the list elsewhere, or twice), when an entry is not known
     (None), or when the page would be longer than a template may write.
     """
+    parts = pieces(text, mark, entries)
+    return None if parts is None else b"".join(parts)
+
+
+def pieces(text: str, mark: str, entries: Iterable[bytes | None]) -> list[bytes] | None:
+    """What :func:`join` joins, for a caller that writes them one after the other (or None)."""
     head, found, tail = text.partition(mark)
     if not found or mark in tail:
         return None
@@ -32,4 +38,4 @@ def join(text: str, mark: str, entries: Iterable[bytes | None]) -> bytes | None:
     parts.append(tail.encode("utf-8"))
     if sum(map(len, parts)) > MAX_OUTPUT:
         return None
-    return b"".join(parts)
+    return parts

@@ -233,7 +233,8 @@ def build(
                 # A feed handed on as a file is read whole here: a preview is of a show being written.
                 result.files[path] = content_bytes(content).replace(old, new)
     if documents is not None:
-        feedfile.tidy(documents, {c.name for _, c in _feed_documents(result.files) if isinstance(c, Path)})
+        written = [content for _, content in _feed_documents(result.files)] + [result.files.get(layout.INDEX)]
+        feedfile.tidy(documents, {content.name for content in written if isinstance(content, Path)})
     return result
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -20,6 +20,7 @@ from PIL import Image
 from . import (
     cards,
     chapters,
+    feedfile,
     gcpause,
     guestlist,
     guestspage,
@@ -68,13 +69,20 @@ class Site:
 
 
 def build_site(
-    project: Project, releases: tuple[Release, ...], units: Units | None = None, digests: Digests | None = None
+    project: Project,
+    releases: tuple[Release, ...],
+    units: Units | None = None,
+    digests: Digests | None = None,
+    *,
+    folder: Path | None = None,
 ) -> dict[PurePosixPath, Content]:
     """Every page and asset of the site, by path in public/.
 
     :param units: where each episode's own files (page, embed page, Markdown notes, chapters) are kept
         between builds, under a digest of what they are made from; None renders them all.
     :param digests: the releases' digests of this build (shared with the feed items and checks).
+    :param folder: where the home page joined from kept entries is written as it is joined, and
+        handed on as that file (see :mod:`entretiens.feedfile`); None: as bytes.
     """
     show = project.show
     units = units or Units(None, "pages", version="")
@@ -225,7 +233,7 @@ def build_site(
     found.clear()
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
-        files[layout.INDEX] = _home_page(rendered, home, audio_src, ordered, entries, episode_entry, lists)
+        files[layout.INDEX] = _home_page(rendered, home, audio_src, ordered, entries, episode_entry, lists, folder)
     entries.clear()
     if show.feed_stylesheet:
         files[layout.FEED_STYLESHEET] = templating.render(
@@ -260,9 +268,14 @@ def _home_page(
     entries: Mapping[str, bytes],
     episode_entry: Callable[[Release, bool], Markup],
     lists: dict[str, Any],
-) -> bytes:
+    folder: Path | None,
+) -> Content:
     """The home page of the shipped templates, its list joined from the entries' kept bytes
-    (see :mod:`entretiens.pagejoin`); rendered whole as before when that cannot be done."""
+    (see :mod:`entretiens.pagejoin`); rendered whole as before when that cannot be done.
+
+    With ``folder``, the pieces are written to a file there, never joined in memory (6 MB at
+    10,000 episodes, held until the build is written): see :mod:`entretiens.feedfile`.
+    """
     asked: list[object] = []
 
     def episode_list(releases: object) -> Markup:
@@ -274,9 +287,13 @@ def _home_page(
     if len(asked) == 1 and asked[0] is ordered and ordered:
         newest = episode_entry(ordered[0], True).encode("utf-8")
         kept = (entries.get(release.episode.slug) for release in ordered[1:])
-        page = pagejoin.join(text, _LIST_MARK, itertools.chain([newest], kept))
-        if page is not None:
-            return page
+        parts = pagejoin.pieces(text, _LIST_MARK, itertools.chain([newest], kept))
+        if parts is not None:
+            # Each piece whole HTML (the head up to the list, whole entries, the rest).
+            out = feedfile.Writer(folder, suffix=".html")
+            for part in parts:
+                out.write(part)
+            return out.finish()
     return rendered("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists).encode("utf-8")
 
 
