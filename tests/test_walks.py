@@ -187,3 +187,56 @@ def test_a_record_without_a_walk_time_or_a_wrong_one_proves_no_folder(tmp_path: 
         record.write_text(json.dumps({**document, "ledger": named}), encoding="utf-8")
         again = buildrecord.kept(root, out)
         assert again is not None and again.since is None and again.stats == kept.stats
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_an_empty_folder_added_by_hand_goes_at_the_next_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edited: bool
+) -> None:
+    # A cold build has no empty folder; a publish that wrote nothing (or wrote in place) kept
+    # one made by hand, for good. Nested ones go with the folders they leave empty.
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)  # an edit is written in place, as a large show's
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    page_folder = next(p for p in sorted(out.iterdir()) if p.is_dir())
+    (page_folder / "stray").mkdir()
+    (out / "a" / "b" / "c").mkdir(parents=True)
+    (out / "a" / "d").mkdir()
+    if edited:
+        episode = root / "episodes" / "003-massimo-fubini.yaml"
+        data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+        episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
+    report = publish(root, now=SAMPLE_NOW).report
+    assert report is not None and bool(report.written) == edited
+    assert not (page_folder / "stray").exists() and not (out / "a").exists()
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(cold, now=SAMPLE_NOW)
+    assert _entries(out) == _entries(cold / "public") and _files(out) == _files(cold / "public")
+    # The record it leaves is the folder as a plain walk finds it.
+    again = buildrecord.kept(root, out)
+    assert again is not None and again.stats == walks.outputs(out)
+
+
+def _entries(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_the_walk_names_the_empty_folders_listed_or_recorded(tmp_path: Path, listed: list[str]) -> None:
+    out = tmp_path / "out"
+    _tree(out)  # "empty/" among them
+    (out / "a" / "hollow" / "deep").mkdir(parents=True)
+    since = time.time_ns()
+    empty: list[str] = []
+    known = walks.outputs(out, empty=empty)
+    assert sorted(empty) == ["a/hollow/deep/", "empty/"]  # a/hollow/ holds a folder
+    # The same from the record: the folders proved by their stamps are not listed again.
+    time.sleep(_A_TICK_LATER)
+    listed.clear()
+    again: list[str] = []
+    assert walks.outputs(out, known, since, again) == known
+    assert sorted(again) == ["a/hollow/deep/", "empty/"]
+    assert str(out / "empty") not in listed and str(out / "a" / "hollow" / "deep") not in listed

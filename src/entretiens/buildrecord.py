@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -281,18 +282,19 @@ def ledger(root: Path, named: object) -> Ledger | None:
     """The ledger a record names (:attr:`Walked.ledger`), from its journals; None if they are not
     those (damaged, another publish's), and no digests if only those are not."""
     stamps = _journal(root / STAMPS, named, 0)
-    if stamps is None:
+    if stamps is None or not walks.plain_names(stamps[0]):
         return None
-    try:
-        stats: Stats = {}
-        for path, entry in stamps[0].items():
-            size, mtime, ctime, inode = entry
-            stats[path] = (int(size), int(mtime), int(ctime), int(inode))
-    except (TypeError, ValueError):
+    # Tuples, as the walk's, made and checked in C (map) rather than unpacked and converted
+    # one entry at a time in Python: 80,000 entries at 10,000 episodes.
+    values = stamps[0].values()
+    if not all(map(isinstance, values, repeat(list))) or set(map(len, values)) - {4}:
         return None
+    if set(map(type, chain.from_iterable(values))) - {int}:
+        return None
+    stats: Stats = dict(zip(stamps[0], map(tuple, values), strict=True))
     since = _since(named)
     digests = _journal(root / DIGESTS, named, 1)
-    if digests is None or not all(isinstance(value, str) for value in digests[0].values()):
+    if digests is None or not all(map(isinstance, digests[0].values(), repeat(str))):
         return Ledger(stats=stats, digests={}, places=(stamps[1], None), since=since)
     return Ledger(stats=stats, digests=digests[0], places=(stamps[1], digests[1]), since=since)
 
