@@ -159,6 +159,22 @@ def test_a_feed_file_changed_after_it_was_built_is_not_published(tmp_path: Path)
     assert (out / "feed.xml").read_bytes() == data
 
 
+def test_a_feed_file_removed_before_the_write_stops_it_and_the_next_build_makes_it(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    feed = built.files[layout.FEED]
+    assert isinstance(feed, Stored)
+    data = feed.read_bytes()
+    feed.unlink()
+    out = tmp_path / "elsewhere"
+    with pytest.raises(OutputError, match="the previous output is untouched"):
+        pipeline.commit(built, out, pin_guids=False)
+    assert not out.exists()
+    again = pipeline.build(root, now=SAMPLE_NOW)
+    pipeline.commit(again, out, pin_guids=False)
+    assert (out / "feed.xml").read_bytes() == data
+
+
 def test_a_feed_file_removed_under_the_build_is_an_error_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
