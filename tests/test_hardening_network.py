@@ -81,6 +81,23 @@ def test_a_server_dribbling_its_headers_hits_the_deadline() -> None:
         net.fetch(server.url("/"), limits=limits)
 
 
+def test_a_server_dribbling_its_headers_over_tls_hits_the_deadline(tmp_path: Path) -> None:
+    # The watchdog must see the sockets of https connections too, wrapped in TLS.
+    cert, key = self_signed(tmp_path)
+
+    def slow_headers(server: Server, request: Request, conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not server.wait(0.1):
+            conn.sendall(b"X")
+
+    limits = net.Limits(max_bytes=1000, stall_timeout=1, deadline=0.8)
+    with serve(slow_headers, tls=tls_context(cert, key)) as server, requests.Session() as session:
+        session.verify = str(cert)
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
+        with pytest.raises(NetworkError, match=r"deadline of 0.8 s"):
+            net.fetch(server.url("/"), limits=limits, session=session)
+
+
 def test_a_silent_server_hits_the_stall_timeout() -> None:
     def silent(server: Server, request: Request, conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12")

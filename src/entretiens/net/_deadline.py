@@ -91,14 +91,8 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
         return super().getresponse()
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
-
-    def getresponse(self) -> Any:
-        _watch(self.sock)
-        return super().getresponse()
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, urllib3.connection.HTTPSConnection):
+    """The same watch over TLS: the methods above call on into HTTPSConnection's, next in line."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
