@@ -112,7 +112,12 @@ def _entry_offsets(path: Path) -> dict[str, tuple[int, int]]:
     trailer = data[-checkedstore.TRAILER_SIZE :]
     offset = int(trailer[6:22], 16)
     index = json.loads(data[offset : -checkedstore.TRAILER_SIZE])
-    return {key: (start, count) for key, start, count, _digest in index["entries"]}
+    # A stored kind's rows end with the entry's head (its files' names and digests).
+    return {row[0]: (row[1], row[2]) for row in index["entries"]}
+
+
+def _form(path: Path) -> checkedstore.Format:
+    return unitstore.STORED_FORMAT if path.name.startswith("pages.") else unitstore.FORMAT
 
 
 def _flip(path: Path, at: int) -> None:
@@ -140,12 +145,23 @@ def test_an_entry_that_no_longer_matches_its_digest_is_made_again_alone(show: Pa
 def _other_version(path: Path) -> None:
     # A whole, well-formed store written by other code.
     offsets = _entry_offsets(path)
-    writer = checkedstore.Writer(path.parent, unitstore.FORMAT)
+    form = _form(path)
+    reader = checkedstore.Reader(path, form, _version(path))
+    writer = checkedstore.Writer(path.parent, form)
     data = path.read_bytes()
     for key, (start, count) in offsets.items():
         body = data[start : start + count]
-        writer.add(key, (), body, unitstore.FORMAT.digest(body))
+        writer.add(key, (), body, form.digest(body), reader.heads.get(key))
+    reader.close()
     writer.finish(path, "another version")
+
+
+def _version(path: Path) -> str:
+    data = path.read_bytes()
+    offset = int(data[-checkedstore.TRAILER_SIZE :][6:22], 16)
+    version = json.loads(data[offset : -checkedstore.TRAILER_SIZE])["version"]
+    assert isinstance(version, str)
+    return version
 
 
 def _fifo(path: Path) -> None:

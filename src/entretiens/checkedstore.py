@@ -7,11 +7,14 @@ that an edit writes a few kilobytes, not the whole store (the store is rewritten
 the entries in use, when the overlay has grown to an eighth of it). Each file is a magic line
 (one per cache), the entries' bodies, a JSON index and a fixed-size trailer::
 
-    <magic line><body><body>...{"version": ..., "entries": [[key, *tag, offset, length, digest], ...]}
+    <magic line><body><body>...{"version": ..., "entries": [[key, *tag, offset, length, digest, (head)], ...]}
     index <offset of the index, 16 hex digits> <SHA-256 of the index, 64 hex digits>\\n
 
 ``tag`` is a cache's own fixed number of integers an entry is valid for (a YAML file's stamp;
 none for units), ``digest`` the SHA-256 (hex, as many digits as the cache keeps) of the body.
+``head``, in the stores of a cache whose format has heads only, is any JSON value the cache
+keeps with the entry: decoded with the index, in one pass, and checked with it (the kept
+pages' names, sizes and digests: a JSON decode per page was a third of reading it back).
 A file that is missing, cut, damaged, foreign or written by other code (``version``) is
 ignored whole; an entry whose body no longer matches its digest, or whose tag is not the one
 asked for, is ignored alone. Nothing in a store runs code: the caller decides what a body is.
@@ -63,6 +66,8 @@ class Format:
     digest_size: int
     #: The prefix of the temporary files a store is written under.
     prefix: str
+    #: Each entry's row in the index ends with its head (see the module).
+    heads: bool = False
 
     def digest(self, body: bytes | memoryview) -> str:
         """What an entry's body is checked against."""
@@ -74,6 +79,8 @@ class Reader:
 
     def __init__(self, path: Path, form: Format, version: str) -> None:
         self.index: Index = {}
+        #: key -> its head, for a format with heads (see the module): as JSON gave it, unchecked.
+        self.heads: dict[str, object] = {}
         self._form = form
         self._handle: int | None = None
         try:
@@ -112,11 +119,16 @@ class Reader:
         if document["version"] != version:
             return None
         size = self._form.tag_size
+        heads = self._form.heads
+        width = size + 4 + heads
         index: Index = {}
+        found: dict[str, object] = {}
         for row in document["entries"]:
             # A digest proves the file whole, not that we wrote it: every value is checked.
-            if type(row) is not list or len(row) != size + 4:
+            if type(row) is not list or len(row) != width:
                 return None
+            if heads:
+                found[row[0]] = row.pop()
             key, start, count, digest = row[0], row[-3], row[-2], row[-1]
             if type(key) is not str or type(digest) is not str or type(start) is not int or type(count) is not int:
                 return None
@@ -128,6 +140,7 @@ class Reader:
                 if any(type(n) is not int for n in tag):
                     return None
             index[key] = (tag, start, count, digest)
+        self.heads = found
         return index
 
     def entry(self, key: str, tag: Tag = _NO_TAG) -> bytes | None:
@@ -136,7 +149,8 @@ class Reader:
         if found is None or found[0] != tag or self._handle is None:
             return None
         try:
-            body = os.pread(self._handle, found[2], found[1])
+            # An entry all of whose data is its head (a page unit without an inline file): no read.
+            body = os.pread(self._handle, found[2], found[1]) if found[2] else b""
         except OSError:
             return None
         if len(body) != found[2] or self._form.digest(body) != found[3]:
@@ -162,11 +176,16 @@ class Writer:
         self.offset = len(form.magic)
         #: key -> (tag, offset, length, digest) of each entry written, in order.
         self.keys: Index = {}
+        #: key -> the head of each entry written, for a format with heads.
+        self.heads: dict[str, object] = {}
 
-    def add(self, key: str, tag: Tag, body: bytes, digest: str) -> None:
-        """Write an entry (a key written again is found at its last body)."""
+    def add(self, key: str, tag: Tag, body: bytes, digest: str, head: object = None) -> None:
+        """Write an entry (a key written again is found at its last body), with its head for a
+        format with heads."""
         self.file.write(body)
         self.keys[key] = (tag, self.offset, len(body), digest)
+        if self._form.heads:
+            self.heads[key] = head
         self.offset += len(body)
 
     def entry(self, key: str) -> bytes | None:
@@ -180,7 +199,12 @@ class Writer:
 
     def finish(self, target: Path, version: str) -> None:
         """Write the index and trailer, and put the file at ``target`` in one step."""
-        entries = [[key, *tag, start, count, digest] for key, (tag, start, count, digest) in self.keys.items()]
+        entries: list[list[object]] = [
+            [key, *tag, start, count, digest] for key, (tag, start, count, digest) in self.keys.items()
+        ]
+        if self._form.heads:
+            for row, key in zip(entries, self.keys, strict=True):
+                row.append(self.heads.get(key))
         index = json.dumps({"version": version, "entries": entries}, separators=(",", ":")).encode("utf-8")
         self.file.write(index)
         self.file.write(b"index %016x %s\n" % (self.offset, hashlib.sha256(index).hexdigest().encode("ascii")))
@@ -244,6 +268,15 @@ class Store:
                 return body
         return None
 
+    def head(self, key: str) -> object:
+        """The head of the entry :meth:`get` found or :meth:`put` kept under ``key`` in this
+        run (for a format with heads), or None."""
+        writer = self._writer
+        if writer is not None and key in writer.keys:
+            return writer.heads.get(key)
+        source = self._hits.get(key)
+        return source.heads.get(key) if source is not None else None
+
     def digest(self, key: str) -> str | None:
         """The digest of the body :meth:`get` found (checked) or :meth:`put` kept under ``key``
         in this run, or None: what the body is known by, without hashing it again."""
@@ -291,9 +324,10 @@ class Store:
         self._hits.pop(key, None)
         self._forgotten.add(key)
 
-    def put(self, key: str, body: bytes, tag: Tag = _NO_TAG) -> None:
-        """Keep ``body`` under ``key`` for ``tag`` (no error if it cannot be kept: it is made
-        again next time, and nothing more is written by this run)."""
+    def put(self, key: str, body: bytes, tag: Tag = _NO_TAG, head: object = None) -> None:
+        """Keep ``body`` under ``key`` for ``tag``, with ``head`` for a format with heads (no
+        error if it cannot be kept: it is made again next time, and nothing more is written by
+        this run)."""
         if self.broken:
             return
         self._hits.pop(key, None)
@@ -302,7 +336,7 @@ class Store:
                 self._writer = Writer(self._folder, self._form)
             elif self._writer.keys.get(key, (None,))[0] == tag:
                 return  # put already (the same unit asked for twice)
-            self._writer.add(key, tag, body, self._form.digest(body))
+            self._writer.add(key, tag, body, self._form.digest(body), head)
         except OSError:
             self.broken = True
             if self._writer is not None:
@@ -348,7 +382,7 @@ class Store:
             if key in writer.keys or key in self._forgotten:
                 continue
             if (body := self._overlay.entry(key, tag)) is not None:
-                writer.add(key, tag, body, digest)
+                writer.add(key, tag, body, digest, self._overlay.heads.get(key))
 
     def close(self) -> bool:
         """Keep what this run made, with the entries it used; release the files. Never raises
@@ -387,7 +421,7 @@ class Store:
                     tag, _start, _count, digest = source.index[key]
                     body = source.entry(key, tag)
                     if body is not None:
-                        writer.add(key, tag, body, digest)
+                        writer.add(key, tag, body, digest, source.heads.get(key))
                 if not (rewrite or self._prune):
                     # Not a pruning run: the overlay's entries it did not use stay until a rewrite.
                     self._carry_overlay(writer)

@@ -42,7 +42,7 @@ from .unitkeys import digest as digest
 from .unitkeys import file_stamp as file_stamp
 from .unitkeys import keyer
 from .unitkeys import tree_stamps as tree_stamps
-from .unitstore import Bodies, Marks, decode, decode_stored, encode, remove_files, shelf, write_stored
+from .unitstore import Bodies, Marks, decode, decode_stored, encode, remove_files, shelf, split_stored, write_stored
 
 #: Where the units are kept, in the show folder.
 UNITS_DIR: Final = Path(".entretiens") / "cache" / "units"
@@ -144,7 +144,7 @@ class Units:
         #: Where a stored kind's files are kept, ``<key[:2]>/<key>.<n>``.
         self._folder = None if units is None else units / kind
         self._bodies = None if self._folder is None else Bodies(self._folder)
-        self._shelf = None if units is None else shelf(units, kind, self._version)
+        self._shelf = None if units is None else shelf(units, kind, self._version, stored=stored)
         self._checked = Checked(None if units is None or not stored else units / f"{kind}.checked")
         self._started = time.time_ns()
         self._stored = stored
@@ -241,10 +241,13 @@ class Units:
                 self._shelf.forget(key)
                 return None
             return dict(shared)
-        entry = self._shelf.get(key)
-        if entry is None:
+        inline = self._shelf.get(key)
+        if inline is None:
             return None
-        files = self._decode(key, entry, check=True)
+        assert self._bodies is not None
+        # The files' names and digests come with the store's index, decoded in one pass.
+        head = self._shelf.head(key)
+        files = decode_stored(self._bodies, key, head, inline, self._checked, check=True)
         if files is None:
             self._shelf.forget(key)
         return files
@@ -252,10 +255,20 @@ class Units:
     def _keep(self, key: str, entry: bytes) -> dict[str, Content] | None:
         """Keep a unit's entry just made (here or by a worker) and hand on its files: a stored
         kind's files, written by this build, are noted to the ledger, not read again."""
-        files = self._decode(key, entry, check=False)
+        assert self._shelf is not None
+        if not self._stored:
+            files = decode(entry)
+            if files is not None:
+                self._shelf.put(key, entry)
+            return files
+        assert self._bodies is not None
+        split = split_stored(entry)
+        if split is None:
+            return None
+        head, inline = split
+        files = decode_stored(self._bodies, key, head, inline, self._checked, check=False)
         if files is not None:
-            assert self._shelf is not None
-            self._shelf.put(key, entry)
+            self._shelf.put(key, inline, head=head)
         return files
 
     def _entry(self, key: str, files: dict[str, bytes]) -> bytes | None:
@@ -265,12 +278,6 @@ class Units:
             return encode(files)
         assert self._folder is not None
         return write_stored(self._folder, key, files, self._marks)
-
-    def _decode(self, key: str, entry: bytes, *, check: bool) -> dict[str, Content] | None:
-        if not self._stored:
-            return decode(entry)
-        assert self._bodies is not None
-        return decode_stored(self._bodies, key, entry, self._checked, check=check)
 
     def prune(self) -> None:
         """Keep what this build made, drop the units it did not use (an edited episode's old

@@ -6,8 +6,10 @@ rebuild went to opening them); it now opens two files per kind, ``<kind>.store``
 cache): a store that is missing, cut, damaged, foreign or written by other code is ignored
 whole, and an entry whose bytes no longer match its digest is ignored alone: its unit is made
 again. The store only ever saves time, never decides what is published. This module holds the
-units' own entries: a JSON line (each file's name and size; for a stored kind, its SHA-256 and
-marks too, the file itself kept beside the store as ``<kind>/<key[:2]>/<key>.<n>``) then bytes.
+units' own entries: a JSON line (each file's name and size) then bytes; for a stored kind
+(:data:`STORED_FORMAT`), each file's name, size, SHA-256 and marks as the entry's head in the
+store's index, decoded with it in one pass, the file itself kept beside the store as
+``<kind>/<key[:2]>/<key>.<n>``, and only the bytes of its :data:`INLINE` files in the entry.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ from .output import Content, Stored, child
 
 #: The units' files: no tag (a unit's key is a digest of all it is made from), whole digests.
 FORMAT: Final = Format(magic=b"entretiens-units 1\n", tag_size=0, digest_size=64, prefix=".units.")
+#: The files of a stored kind's units: as :data:`FORMAT`, each entry's files named in its head
+#: (a store of the earlier form, with the names in each entry, is another cache's: ignored).
+STORED_FORMAT: Final = Format(
+    magic=b"entretiens-stored-units 1\n", tag_size=0, digest_size=64, prefix=".units.", heads=True
+)
 
 
-def shelf(folder: Path, kind: str, version: str) -> Store:
+def shelf(folder: Path, kind: str, version: str, *, stored: bool = False) -> Store:
     """The store and overlay of one kind of units in ``folder``, for one build. A build asks
     for every unit still of use, so an entry it did not ask for is dropped."""
-    return Store(folder, kind, FORMAT, version, prune=True)
+    return Store(folder, kind, STORED_FORMAT if stored else FORMAT, version, prune=True)
 
 
 def encode(files: dict[str, bytes]) -> bytes:
@@ -126,44 +133,59 @@ class Bodies:
         return found
 
 
-def decode_stored(
-    bodies: Bodies, key: str, entry: bytes, checked: Checked, *, check: bool
-) -> dict[str, Content] | None:
-    """The files of a stored unit's entry; None when one does not check out (made anew).
+#: Stands for a unit's bucket until its first file needs it.
+_NOWHERE: Final = Stored("/")
 
+
+def split_stored(entry: bytes) -> tuple[object, bytes] | None:
+    """The head and the inline bytes of an entry :func:`write_stored` returned, or None."""
+    try:
+        end = entry.index(b"\n")
+        return json.loads(entry[:end]), entry[end + 1 :]
+    except (ValueError, RecursionError):
+        return None
+
+
+def decode_stored(
+    bodies: Bodies, key: str, head: object, inline: bytes, checked: Checked, *, check: bool
+) -> dict[str, Content] | None:
+    """The files of a stored unit, from its head and the bytes of its inline files; None when
+    one does not check out (made anew).
+
+    :param head: each file's name, size, SHA-256 and marks, as the store's index holds them
+        (checked here: JSON from a show folder).
     :param check: check each file against its digest (through the ledger); False for the files
         this build has just written, which the ledger is told of instead (see :meth:`Checked.wrote`).
     """
+    if type(head) is not list:
+        return None
+    files: dict[str, Content] = {}
+    offset = 0
+    folder: str | None = None
+    bucket = _NOWHERE
+    holds = checked.holds if check else checked.wrote_file
     try:
-        end = entry.index(b"\n")
-        files: dict[str, Content] = {}
-        offset = end + 1
-        folder = None
-        for number, (name, size, sha256, marks) in enumerate(json.loads(entry[:end])):
+        for number, (name, size, sha256, marks) in enumerate(head):
             if type(name) is not str or type(size) is not int or type(sha256) is not str or size < 0:
                 return None
             if marks is not None and type(marks) is not str:
                 return None
             if name.startswith(INLINE):
-                files[name] = entry[offset : offset + size]
+                files[name] = inline[offset : offset + size]
                 offset += size
                 continue
             if folder is None:
                 folder, bucket = bodies.bucket(key)
             # The file's name, held once by its path and the ledger (see Checked.holds).
             own = f"{key}.{number}"
-            body = folder + own
-            if check:
-                if not checked.holds(body, size, sha256, own):
-                    return None
-            else:
-                checked.wrote(body, size, sha256)
+            if not holds(folder + own, size, sha256, own):
+                return None
             made = child(bucket, own)
             made.sha256, made.size, made.marks = sha256, size, marks
             files[name] = made
-    except (OSError, ValueError, TypeError, RecursionError):
+    except (OSError, ValueError, TypeError):
         return None
-    return files if offset == len(entry) else None
+    return files if offset == len(inline) else None
 
 
 def remove_files(bucket: Path, keys: set[str]) -> None:
