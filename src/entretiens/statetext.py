@@ -124,13 +124,6 @@ def _value(found: re.Match[str], group: int) -> str:
     return plain
 
 
-def _key(found: re.Match[str], group: int) -> str:
-    key = found[group]
-    if not reads_as_text(key):
-        raise _Unusual(key)
-    return key
-
-
 def _map(line: int) -> YamlMap:
     made = YamlMap()
     made.line = line
@@ -172,11 +165,15 @@ def _read(text: str, at: int) -> Written | None:
     podcast_guid = _value(found, 1)
     at = found.end()
     guids: dict[str, str] = {}
-    while (found := _GUID.match(text, at)) is not None:
-        slug = _key(found, 1)
-        if slug in guids:
-            raise _Unusual(slug)  # read_yaml refuses a key written twice
-        guids[slug] = _value(found, 2)
+    # The lines of each episode read inline (one line's groups at once, no call per scalar),
+    # with the checks of _key and _value: two lines an episode, on every load.
+    test, guid_line, change_line = reads_as_text, _GUID.match, _CHANGE.match
+    while (found := guid_line(text, at)) is not None:
+        slug, plain, quoted = found.groups()
+        # A key written twice: read_yaml refuses it.
+        if slug in guids or not test(slug) or (plain is not None and not test(plain)):
+            raise _Unusual(slug)
+        guids[slug] = plain if plain is not None else quoted
         at = found.end()
     if not guids:
         return None
@@ -193,11 +190,20 @@ def _read(text: str, at: int) -> Written | None:
         return None
     at = found.end()
     changes: dict[str, tuple[str, str]] = {}
-    while (found := _CHANGE.match(text, at)) is not None:
-        slug = _key(found, 1)
-        if slug in changes:
+    while (found := change_line(text, at)) is not None:
+        slug, digest, quoted_digest, date, quoted_date = found.groups()
+        # A slug the GUIDs hold was read as text there already (the same text).
+        if (
+            slug in changes
+            or (slug not in guids and not test(slug))
+            or (digest is not None and not test(digest))
+            or (date is not None and not test(date))
+        ):
             raise _Unusual(slug)
-        changes[slug] = (_value(found, 2), _value(found, 4))
+        changes[slug] = (
+            digest if digest is not None else quoted_digest,
+            date if date is not None else quoted_date,
+        )
         at = found.end()
     if not changes or at != len(text):
         return None
