@@ -37,6 +37,8 @@ class Server:
     stopping: threading.Event = field(default_factory=threading.Event)
     requests: list[Request] = field(default_factory=list)
     port: int = 0
+    #: Set when a :func:`dribbling` answer went the whole way: no deadline ended it.
+    ran_out: threading.Event = field(default_factory=threading.Event)
 
     @property
     def base(self) -> str:
@@ -149,3 +151,19 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context
+
+
+#: How long a dribbling answer goes on: far past every deadline tested. Then it notes that it
+#: ran out and closes the connection, so that a client without a working deadline fails its
+#: test (``server.ran_out``) instead of hanging it.
+DRIBBLE_MOST = 10.0
+
+
+def dribbling(server: Server, conn: socket.socket, piece: bytes, every: float) -> None:
+    """Send ``piece`` every ``every`` seconds, for :data:`DRIBBLE_MOST` seconds at most."""
+    for _ in range(round(DRIBBLE_MOST / every)):
+        if server.wait(every):
+            return
+        conn.sendall(piece)  # raises (and ends the connection) once the client has left
+    server.ran_out.set()
+    conn.shutdown(socket.SHUT_RDWR)

@@ -16,7 +16,7 @@ import requests
 
 from entretiens import net
 from entretiens.errors import NetworkError
-from hostile_servers import Request, Server, answer, gzip_bomb, self_signed, serve, tls_context
+from hostile_servers import Request, Server, answer, dribbling, gzip_bomb, self_signed, serve, tls_context
 
 SMALL = net.Limits(max_bytes=1 << 20, connect_timeout=2, stall_timeout=1, deadline=3)
 
@@ -33,10 +33,9 @@ def endless(server: Server, request: Request, conn: socket.socket) -> None:
 
 
 def dribble(server: Server, request: Request, conn: socket.socket) -> None:
-    # 16 bytes every so often, forever: never a stall, never an end.
+    # 16 bytes every so often: never a stall, no end before every deadline tested.
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
-    while not server.wait(0.2):
-        conn.sendall(b"x" * 16)
+    dribbling(server, conn, b"x" * 16, 0.2)
 
 
 def test_endless_body_stops_at_the_size_cap(tmp_path: Path) -> None:
@@ -66,6 +65,7 @@ def test_a_server_dribbling_bytes_hits_the_overall_deadline(tmp_path: Path) -> N
             net.fetch(server.url("/slow"), limits=limits)
         with pytest.raises(NetworkError, match=r"deadline of 1 s"):
             net.download(server.url("/slow"), tmp_path / "slow.mp3", limits=limits)
+        assert not server.ran_out.is_set()
     assert leftovers(tmp_path) == []
 
 
@@ -73,12 +73,13 @@ def test_a_server_dribbling_its_headers_hits_the_deadline() -> None:
     # Each header byte comes before the stall timeout: only the watchdog can end this.
     def slow_headers(server: Server, request: Request, conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
-        while not server.wait(0.1):
-            conn.sendall(b"X")
+        dribbling(server, conn, b"X", 0.1)
 
     limits = net.Limits(max_bytes=1000, stall_timeout=1, deadline=0.8)
-    with serve(slow_headers) as server, pytest.raises(NetworkError, match=r"deadline of 0.8 s"):
-        net.fetch(server.url("/"), limits=limits)
+    with serve(slow_headers) as server:
+        with pytest.raises(NetworkError, match=r"deadline of 0.8 s"):
+            net.fetch(server.url("/"), limits=limits)
+        assert not server.ran_out.is_set()
 
 
 def test_a_server_dribbling_its_headers_over_tls_hits_the_deadline(tmp_path: Path) -> None:
@@ -87,8 +88,7 @@ def test_a_server_dribbling_its_headers_over_tls_hits_the_deadline(tmp_path: Pat
 
     def slow_headers(server: Server, request: Request, conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
-        while not server.wait(0.1):
-            conn.sendall(b"X")
+        dribbling(server, conn, b"X", 0.1)
 
     limits = net.Limits(max_bytes=1000, stall_timeout=1, deadline=0.8)
     with serve(slow_headers, tls=tls_context(cert, key)) as server, requests.Session() as session:
@@ -96,6 +96,7 @@ def test_a_server_dribbling_its_headers_over_tls_hits_the_deadline(tmp_path: Pat
         session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
         with pytest.raises(NetworkError, match=r"deadline of 0.8 s"):
             net.fetch(server.url("/"), limits=limits, session=session)
+        assert not server.ran_out.is_set()
 
 
 def test_a_silent_server_hits_the_stall_timeout() -> None:

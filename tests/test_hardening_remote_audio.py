@@ -23,7 +23,7 @@ from entretiens import net, remote
 from entretiens.errors import NetworkError, ProblemsError
 from entretiens.publish import publish
 from entretiens.releases import CACHE_DIR
-from hostile_servers import Request, Server, answer, self_signed, serve, tls_context
+from hostile_servers import Request, Server, answer, dribbling, self_signed, serve, tls_context
 from showbuilder import episode, make_show
 
 
@@ -106,8 +106,7 @@ def test_a_server_sending_16_bytes_at_a_time_hits_the_deadline(
 ) -> None:
     def dribble(server: Server, request: Request, conn: socket.socket) -> None:
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
-        while not server.wait(0.2):
-            conn.sendall(b"x" * 16)
+        dribbling(server, conn, b"x" * 16, 0.2)
 
     tls_server.handler = dribble
     root = make_show(
@@ -118,6 +117,7 @@ def test_a_server_sending_16_bytes_at_a_time_hits_the_deadline(
     name, field, _, message = publish_problem(root, tmp_path / "out")
     assert (name, field) == ("001-a.yaml", "audio")
     assert "no complete answer within the deadline of 1 s" in message
+    assert not tls_server.ran_out.is_set()
     assert leftovers(cache_of(root)) == []
 
 
