@@ -9,10 +9,13 @@ everything at the root except the project's own files, so a folder the show gain
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+
+from entretiens import walks
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,4 +57,7 @@ def copy_sample_show(dest: Path) -> Path:
         return [n for n in names if n in _NOT_THE_SHOW or n.startswith(".") or n.endswith(".egg-info")]
 
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
+    # Every file copied has a ctime of now: a unit reading one is kept only once it has settled
+    # (unitcache._racy, by walks.settled), as it has in a real show by the time its build gets there.
+    time.sleep(walks.FINE_RACY_NS / 1e9)
     return dest

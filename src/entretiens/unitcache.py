@@ -30,6 +30,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Final
 
+from . import walks
+
 # RACY_NS, Checked and ledger are named here too, where the image cache and the YAML cache take them.
 from .checkedfiles import RACY_NS as RACY_NS
 from .checkedfiles import Checked as Checked
@@ -446,10 +448,13 @@ def _read_spilled(spilled: Spilled) -> bytes | None:
 
 def _racy(stamps: Iterable[object], started: int) -> bool:
     """Whether a file of ``stamps`` (:func:`file_stamp`'s, or an audio file's (size, mtime,
-    ctime)) was modified within :data:`RACY_NS` of ``started``. Any stamp of 3 or 4 values:
-    this asked for 3 only, and saw none once :func:`file_stamp` took the ctime too."""
-    limit = started - RACY_NS
+    ctime)) had not settled when the build started (:func:`walks.settled`, the rule of every
+    stamp): changed again within the same timestamp tick, it would keep the stamp the unit is
+    kept under. By the later of its mtime and ctime: a file rewritten with its mtime put back
+    has an old mtime but a ctime of now."""
     for stamp in stamps:
-        if isinstance(stamp, tuple) and len(stamp) in (3, 4) and isinstance(stamp[1], int) and stamp[1] >= limit:
-            return True
+        if isinstance(stamp, tuple) and len(stamp) in (3, 4):
+            mtime, ctime = stamp[1], stamp[2]
+            if type(mtime) is int and type(ctime) is int and not walks.settled((0, mtime, ctime, 0), started):
+                return True
     return False
