@@ -27,14 +27,15 @@ from pathlib import Path, PosixPath
 from sys import intern
 from typing import Final
 
-from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript, maker
+from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
 from .modeljson import LINES_MAX, Unsupported, decode, decode_lines, decode_moment, encode, encode_field, moment
+from .slotmaker import maker
 from .yamlfile import line_pair
 
 #: The people of the guests' registry by id, as the loader reads them (person, file).
 Registry = Mapping[str, tuple[Person, Path]]
 
-#: The model's classes as the flat form makes them (:func:`~entretiens.model.maker`).
+#: The model's classes as the flat form makes them (:func:`~entretiens.slotmaker.maker`).
 _EPISODE: Final = maker(Episode)
 _PERSON: Final = maker(Person)
 _LINK: Final = maker(Link)
@@ -242,7 +243,7 @@ def decode_episode(data: object, path: Path, registry: Registry, pinned: Mapping
         or len(transcripts) % 3
     ):
         raise ValueError("not an episode")
-    # Each value made by its class's maker (model.maker: positional, in the fields' order,
+    # Each value made by its class's maker (slotmaker.maker: positional, in the fields' order,
     # which is the flat form's): a kept episode is rebuilt on every build. The texts most
     # episodes repeat (the type, the cover, chapter titles, a guest's role and group) are
     # interned: each decoded text is an object of its own, held through the whole build.

@@ -15,7 +15,8 @@ import mutagen
 
 from ..atomicfile import atomic_write
 from ..errors import OutputError
-from ..model import AudioInfo, DurationMethod, EmbeddedChapter, maker
+from ..model import AudioInfo, DurationMethod, EmbeddedChapter
+from ..slotmaker import maker
 
 #: Bump when the probe's answers change, so that older cached answers are dropped.
 CACHE_VERSION: Final = 6
@@ -207,7 +208,7 @@ def _info_from_json(data: object) -> AudioInfo:
         embedded = tuple(found)
     # The MIME type, the codec and the method are a few texts for thousands of files, each
     # decoded as a text of its own: interned, each is held once. Made by the class's maker
-    # (model.maker: positional, in the fields' order).
+    # (slotmaker.maker: positional, in the fields' order).
     return _AUDIO_INFO(
         size,
         timedelta(microseconds=duration),

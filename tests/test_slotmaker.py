@@ -1,4 +1,4 @@
-"""model.maker: the constructor the caches rebuild values with makes what the class makes."""
+"""slotmaker.maker: the constructor the caches rebuild values with makes what the class makes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from entretiens import model
 from entretiens.model import (
     AudioInfo,
     Chapter,
@@ -19,8 +18,8 @@ from entretiens.model import (
     Soundbite,
     Source,
     Transcript,
-    maker,
 )
+from entretiens.slotmaker import maker
 
 _CLASSES = [Episode, Person, Link, Chapter, Soundbite, Transcript, Source, AudioInfo, EmbeddedChapter]
 
@@ -101,4 +100,4 @@ class _Computed:
 def test_a_maker_is_refused_for_a_class_whose_init_does_more(cls: type) -> None:
     # A __post_init__ or a field left out of __init__ would be skipped: refused, not made.
     with pytest.raises(TypeError):
-        model.maker(cls)
+        maker(cls)
