@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from entretiens import loading, state
 from entretiens.errors import ConfigError, Problem
+from entretiens.fieldreader import FieldReader
 from entretiens.loading import _files, _guids
 from entretiens.publish import publish
-from entretiens.yamlfile import FieldReader
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
 #: Long enough ago that the cache trusts a file's stamp (see unitcache.RACY_NS).

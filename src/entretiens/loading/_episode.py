@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .. import podcast_spec
 from ..errors import Problem
+from ..fieldreader import FieldReader
 from ..model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
 from ..podcast_spec import PODCAST_TEXT_LIMIT
-from ..yamlfile import FieldReader, YamlMap, field_lines
+from ..yamlfile import YamlMap, field_lines
 from ._files import Reader, image_file, read_mapping, show_file, show_root
 from ._guids import read_guid
 from ._people import read_people

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import Problem
+from ..fieldreader import FieldReader
 from ..output import child
 from ..podcast_spec import ARTWORK_FORMATS
-from ..yamlfile import FieldReader, YamlMap, YamlSyntaxError, read_yaml
+from ..yamlfile import YamlMap, YamlSyntaxError, read_yaml
 
 #: Reads one YAML file as :func:`~entretiens.yamlfile.read_yaml` does (from the parse cache, or not).
 Reader = Callable[[Path], object]

@@ -15,10 +15,11 @@ from typing import Final
 
 from .. import podcast_spec
 from ..errors import Problem
+from ..fieldreader import FieldReader
 from ..layout import FEED, FEED_ARCHIVE
 from ..model import Episode, PublishState, Show
 from ..state import MAX_LIVE_FEED_BYTES, STATE_FILE, LiveFeed, episode_guid_for, read_live_feed, recover_guids
-from ..yamlfile import FieldReader, YamlMap
+from ..yamlfile import YamlMap
 from ._files import FEED_FILE
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from .. import podcast_spec
 from ..errors import Problem
+from ..fieldreader import FieldReader
 from ..model import Person, Source
-from ..yamlfile import FieldReader, YamlMap, field_lines
+from ..yamlfile import YamlMap, field_lines
 from ._files import GUESTS_DIR, Reader, image_file, read_mapping, yaml_files
 
 _PERSON_KEYS = {"name", "bio", "url", "image", "role", "group"}

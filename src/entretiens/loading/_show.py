@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .. import podcast_spec
 from ..errors import Problem
+from ..fieldreader import FieldReader
 from ..model import (
     Category,
     DeploySettings,
@@ -24,7 +25,7 @@ from ..model import (
 )
 from ..podcast_spec import PODCAST_TEXT_LIMIT
 from ..state import is_uuid
-from ..yamlfile import FieldReader, YamlMap, field_lines
+from ..yamlfile import YamlMap, field_lines
 from ._files import FEED_FILE, Reader, image_file, read_mapping, unsafe_file, unsafe_problem
 from ._guids import read_guid
 from ._people import read_people
