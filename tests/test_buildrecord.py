@@ -251,3 +251,16 @@ def test_the_code_is_taken_once_per_command_and_anew_for_the_next(
         assert taken == buildrecord.code() == "given"
     touch()
     assert buildrecord.code() != second
+
+
+def test_a_show_whose_cache_folder_is_a_file_is_published_without_a_record(tmp_path: Path) -> None:
+    # .entretiens made a file (by hand, a bad copy): the caches and the record cannot be kept,
+    # which only costs time. The publish still succeeds, with no traceback, and the next too.
+    root = make_show(tmp_path / "show")
+    (root / ".entretiens").write_text("not a folder\n", encoding="utf-8")
+    for _ in range(2):
+        code, text = _publish(root, "--quiet")
+        assert code == 0, text
+        assert "Traceback" not in text
+        assert (root / "public" / "feed.xml").is_file()
+    assert (root / ".entretiens").read_text(encoding="utf-8") == "not a folder\n"

@@ -212,7 +212,8 @@ def _write(path: Path, document: dict[str, Any]) -> None:
         temporary.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
         temporary.replace(path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def forget(root: Path) -> None:

@@ -215,7 +215,8 @@ class Writer:
     def discard(self) -> None:
         with contextlib.suppress(OSError):
             self.file.close()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
 
 class Store:

@@ -17,6 +17,7 @@ with none). Our own checked format: no pickle, nothing a show folder could carry
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -117,7 +118,9 @@ def write(path: Path, entries: Mapping[str, Any], read: tuple[Mapping[str, Any],
         temporary.write_bytes(line)
         temporary.replace(path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        # The folder may be no folder at all (a file named .entretiens): nothing to clean then.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         return None
     return Place(token, len(line), 1, len(entries), 0)
 
