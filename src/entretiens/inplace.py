@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -56,6 +57,11 @@ def update(
     :param lock_folder: locks that folder while it is in use (returns the descriptor to close).
     :raises OSError: anything failed; every file is back as it was.
     """
+    # Nothing is written through a link: a folder of the output that is a link (made by hand)
+    # would have the write land outside it. Refused here; staged, the link is replaced.
+    checked: set[Path] = set()
+    for path in (*written, *removed):
+        _no_link_between(out_dir, (out_dir / path).parent, checked)
     keep = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     lock = lock_folder(keep)
     staged: list[tuple[Path, Path]] = []
@@ -112,6 +118,23 @@ def update(
             except OSError:
                 break
             folder = folder.parent
+
+
+def _no_link_between(out_dir: Path, folder: Path, checked: set[Path]) -> None:
+    """Raise OSError when a folder from ``out_dir`` down to ``folder`` is a link or no folder
+    (``checked`` holds the folders already found to be real ones)."""
+    between = []
+    while folder != out_dir and folder not in checked:
+        between.append(folder)
+        folder = folder.parent
+    for part in reversed(between):
+        try:
+            mode = os.lstat(part).st_mode
+        except FileNotFoundError:
+            return  # made below, and everything under it
+        if not stat.S_ISDIR(mode):
+            raise OSError(f"{part}: not a folder of the output (a link?)")
+        checked.add(part)
 
 
 def _make_parents(out_dir: Path, folder: Path, made: list[Path]) -> None:

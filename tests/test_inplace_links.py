@@ -1,0 +1,56 @@
+"""A folder of public/ replaced by a link (by hand) is never written through.
+
+A large show's small edit is written in place (entretiens.inplace). A folder of the output
+that is a link to somewhere else would have that write land outside public/, over whatever
+is there. The write is refused and staged instead: the link is replaced by a real folder, as a
+cold build has it, and the folder it pointed to is left as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from entretiens import inplace
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _cold(root: Path, dest: Path) -> dict[str, bytes]:
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(dest, now=SAMPLE_NOW)
+    return _files(dest / "public")
+
+
+@pytest.mark.parametrize("linked", ["003-massimo-fubini", "003-massimo-fubini/embed"])
+def test_an_edit_written_in_place_never_writes_through_a_linked_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: str
+) -> None:
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)  # written in place, as a large show's edit
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "index.html").write_text("USER DATA\n", encoding="utf-8")
+    (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
+    before = _files(elsewhere)
+    folder = root / "public" / linked
+    shutil.rmtree(folder)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    # An edit of the episode itself: its page is among the few files written.
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    data["summary"] = "Edited."
+    episode.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    publish(root, now=SAMPLE_NOW)
+    assert _files(elsewhere) == before
+    assert not folder.is_symlink() and folder.is_dir()
+    assert _files(root / "public") == _cold(root, tmp_path / "cold")
