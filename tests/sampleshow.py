@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from entretiens import walks
+from entretiens.publish import publish
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,3 +62,16 @@ def copy_sample_show(dest: Path) -> Path:
     # (unitcache._racy, by walks.settled), as it has in a real show by the time its build gets there.
     time.sleep(walks.FINE_RACY_NS / 1e9)
     return dest
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (an output, say) by its relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cold_output(root: Path, dest: Path) -> dict[str, bytes]:
+    """What a cold build of the show ``root`` as it is now publishes: copied into ``dest``
+    without its caches and output, published at :data:`SAMPLE_NOW`, its public/ read back."""
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(dest, now=SAMPLE_NOW)
+    return files_of(dest / "public")

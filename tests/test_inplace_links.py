@@ -16,17 +16,7 @@ import yaml
 
 from entretiens import inplace
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _cold(root: Path, dest: Path) -> dict[str, bytes]:
-    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
-    publish(dest, now=SAMPLE_NOW)
-    return _files(dest / "public")
+from sampleshow import SAMPLE_NOW, cold_output, copy_sample_show, files_of
 
 
 @pytest.mark.parametrize("linked", ["003-massimo-fubini", "003-massimo-fubini/embed"])
@@ -41,7 +31,7 @@ def test_an_edit_written_in_place_never_writes_through_a_linked_folder(
     elsewhere.mkdir()
     (elsewhere / "index.html").write_text("USER DATA\n", encoding="utf-8")
     (elsewhere / "keep.txt").write_text("mine\n", encoding="utf-8")
-    before = _files(elsewhere)
+    before = files_of(elsewhere)
     folder = root / "public" / linked
     shutil.rmtree(folder)
     folder.symlink_to(elsewhere, target_is_directory=True)
@@ -51,6 +41,6 @@ def test_an_edit_written_in_place_never_writes_through_a_linked_folder(
     data["summary"] = "Edited."
     episode.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     publish(root, now=SAMPLE_NOW)
-    assert _files(elsewhere) == before
+    assert files_of(elsewhere) == before
     assert not folder.is_symlink() and folder.is_dir()
-    assert _files(root / "public") == _cold(root, tmp_path / "cold")
+    assert files_of(root / "public") == cold_output(root, tmp_path / "cold")

@@ -9,7 +9,6 @@ and compares public/ with a cold build of the same show in a fresh folder.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,21 +19,11 @@ from PIL import Image
 from entretiens import inplace, output
 from entretiens.audio import CACHE_VERSION
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, cold_output, copy_sample_show, files_of
 from showbuilder import rewrite_keeping_mtime
 
 AUDIO = Path("audio") / "003-massimo-fubini.mp3"
 TRANSCRIPT = Path("transcripts") / "001-jeremi-lepetit.vtt"
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _cold(root: Path, dest: Path) -> dict[str, bytes]:
-    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
-    publish(dest, now=SAMPLE_NOW)
-    return _files(dest / "public")
 
 
 def _flip_middle(data: bytes) -> bytes:
@@ -73,8 +62,8 @@ def test_a_same_size_rewrite_with_the_mtime_put_back_is_published(tmp_path: Path
         assert len(green) == len(red)
         rewrite_keeping_mtime(root / "artwork.png", lambda _data: green)
     publish(root, now=SAMPLE_NOW)
-    warm = _files(root / "public")
-    cold = _cold(root, tmp_path / "cold")
+    warm = files_of(root / "public")
+    cold = cold_output(root, tmp_path / "cold")
     assert warm.keys() == cold.keys()
     assert [name for name in warm if warm[name] != cold[name]] == []
     if case == "audio":
@@ -95,7 +84,7 @@ def test_a_damaged_probe_cache_is_not_published(tmp_path: Path) -> None:
     cache.write_bytes(damaged)
     (root / "episodes" / "003-massimo-fubini.yaml").touch()
     publish(root, now=SAMPLE_NOW)
-    assert _files(root / "public") == _cold(root, tmp_path / "cold")
+    assert files_of(root / "public") == cold_output(root, tmp_path / "cold")
     # The cache was written again, whole and checked.
     body, _, digest = cache.read_bytes().rpartition(b"\n")
     assert hashlib.sha256(body).hexdigest().encode() == digest
@@ -132,4 +121,4 @@ def test_a_ctime_moved_without_the_bytes_is_read_once(tmp_path: Path, monkeypatc
     assert len(published) > 3
     assert summaries[0] == published
     assert summaries[1:] == [[], []]
-    assert _files(root / "public") == _cold(root, tmp_path / "cold")
+    assert files_of(root / "public") == cold_output(root, tmp_path / "cold")
