@@ -14,8 +14,9 @@ from entretiens.output import Content, write_tree
 
 
 def test_the_files_found_to_remove_are_those_a_recursive_glob_finds(tmp_path: Path) -> None:
-    # Hidden files, nested folders and links to files are removed; a linked folder is not
-    # entered (its files are not ours) and a broken link is left, as rglob + is_file decide.
+    # Hidden files and nested folders are removed, and links of every kind (to a file, to a
+    # folder, to nothing), never followed: a cold build has none, and a linked folder's files
+    # are not ours.
     out = tmp_path / "public"
     write_tree(out, {PurePosixPath("keep.txt"): b"K"})
     elsewhere = tmp_path / "elsewhere"
@@ -31,12 +32,15 @@ def test_the_files_found_to_remove_are_those_a_recursive_glob_finds(tmp_path: Pa
     expected = sorted(
         PurePosixPath(p.relative_to(out).as_posix())
         for p in out.rglob("*")
-        if p.is_file() and p.name not in ("keep.txt", ".entretiens-output")
+        if (p.is_file() or p.is_symlink()) and p.name not in ("keep.txt", ".entretiens-output")
     )
-    assert [str(p) for p in expected] == ["a/.hidden", "a/b/Z.md", "a/b/c/old.html", "a/linked-file"]
+    assert [str(p) for p in expected] == [
+        "a/.hidden", "a/b/Z.md", "a/b/c/old.html", "a/linked-file", "broken", "linked-folder"
+    ]  # fmt: skip
     report = write_tree(out, {PurePosixPath("keep.txt"): b"K"})
     assert report.removed == expected
     assert (elsewhere / "deep" / "x.txt").read_bytes() == b"X"
+    assert sorted(p.name for p in out.iterdir()) == [".entretiens-output", "keep.txt"]
 
 
 def test_writes_replaces_and_removes(tmp_path: Path) -> None:

@@ -316,6 +316,9 @@ def _compare(
             written.append(path)
             continue
         matched += 1
+        if stamp[0] == walks.LINK:
+            written.append(path)  # a link made by hand where a file goes: the file replaces it
+            continue
         before, digest = recorded.get(name), known.get(name)
         if before == stamp and digest is not None:
             # As the last write left it (its stamp had settled): its digest says its bytes. A

@@ -28,6 +28,9 @@ RACY_NS: Final = 2_000_000_000
 #: The same, where the file system's times show a precision finer than 10 ms (Linux's local file
 #: systems: they move at every scheduler tick, at most 10 ms apart): 10 ticks.
 FINE_RACY_NS: Final = 100_000_000
+#: The size an output walk gives a link (made by hand: a write makes none), which no file has:
+#: the write never takes it for the file it stands for, and replaces or removes it.
+LINK: Final = -2
 
 #: path -> (size, mtime_ns, ctime_ns, inode); folders of the output end in "/" and have size -1.
 Stats = dict[str, tuple[int, int, int, int]]
@@ -122,6 +125,13 @@ def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) 
                 if not settled(stamp, since):
                     listed.append(base + name[:-1])
                 continue
+            if recorded[0] == LINK:
+                status = os.lstat(base + name)
+                if not stat.S_ISLNK(status.st_mode) or tuple(recorded) != (
+                    LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
+                ):  # fmt: skip
+                    return False
+                continue
             status = os.stat(base + name)
         except OSError:
             return False
@@ -134,7 +144,7 @@ def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) 
                 for entry in scanned:
                     if entry.is_dir(follow_symlinks=False):
                         name = entry.path[prefix:] + "/"
-                    elif entry.is_file():
+                    elif entry.is_file() or entry.is_symlink():
                         name = entry.path[prefix:]
                     else:
                         continue
@@ -200,8 +210,14 @@ def _walk(
                             continue
                     stack.append(entry.path)
                     continue
+                if folders and entry.is_symlink():
+                    # Made by hand (a write makes none): never entered nor followed, it is an
+                    # entry to replace or remove, as a cold build has no link (see LINK).
+                    status = entry.stat(follow_symlinks=False)
+                    found[entry.path[prefix:]] = (LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                    continue
                 if folders and not entry.is_file():
-                    continue  # a link to a folder (not entered) or a broken link: not the output's
+                    continue  # a socket, a device...: not the output's
                 status = entry.stat()
             except OSError:
                 continue
