@@ -26,7 +26,7 @@ from pathlib import Path
 from entretiens.errors import Problem
 from entretiens.publish import publish
 from entretiens.state import STATE_FILE, read_state
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 GOLDEN_TEXT = GOLDEN / "sample"
@@ -56,12 +56,6 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
-    }
-
-
 def _manifest_line(name: str, data: bytes) -> str:
     return f"{hashlib.sha256(data).hexdigest()}  {len(data):>9}  {name}\n"
 
@@ -89,7 +83,7 @@ def _write_golden(published: dict[str, bytes]) -> None:
 
 def _differences(published: dict[str, bytes]) -> list[str]:
     """Every way the output differs from the golden copy, one readable entry per file."""
-    golden_text = _files(GOLDEN_TEXT) if GOLDEN_TEXT.is_dir() else {}
+    golden_text = files_of(GOLDEN_TEXT) if GOLDEN_TEXT.is_dir() else {}
     golden_binary = _read_manifest()
     expected = set(golden_text) | set(golden_binary)
     found: list[str] = []
@@ -136,7 +130,7 @@ def test_the_sample_show_is_published_exactly_as_the_golden_copy(tmp_path: Path)
     out = tmp_path / "public"
 
     publish(show, out, now=SAMPLE_NOW)
-    published = _files(out)
+    published = files_of(out)
 
     if os.environ.get(UPDATE_VARIABLE):
         _write_golden(published)
@@ -172,7 +166,7 @@ def test_the_sample_show_is_published_exactly_as_the_golden_copy(tmp_path: Path)
 
 def test_the_golden_copy_is_stored_as_described() -> None:
     """Text verbatim, binaries only as digests: a binary file in the text tree bloats the repo."""
-    stored = _files(GOLDEN_TEXT)
+    stored = files_of(GOLDEN_TEXT)
     assert stored, "the golden copy is missing: " + HOW_TO_UPDATE
     assert [name for name, data in stored.items() if not _is_text(data)] == []
     assert _read_manifest(), "the binary manifest is missing: " + HOW_TO_UPDATE

@@ -22,11 +22,7 @@ from entretiens.errors import Problem
 from entretiens.model import AudioInfo, Chapter, Release, Show
 from entretiens.output import Stored, content_bytes
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 
 def _problems(problems: list[Problem], root: Path) -> list[tuple[object, ...]]:
@@ -42,7 +38,7 @@ def _problems(problems: list[Problem], root: Path) -> list[tuple[object, ...]]:
 def _built(root: Path) -> tuple[dict[str, bytes], list[tuple[object, ...]], bytes]:
     """Publish ``root`` and return public/, the warnings and published.yaml."""
     result = publish(root, now=SAMPLE_NOW)
-    return _files(root / "public"), _problems(result.warnings, root), (root / "published.yaml").read_bytes()
+    return files_of(root / "public"), _problems(result.warnings, root), (root / "published.yaml").read_bytes()
 
 
 def _cold_copy(root: Path, dest: Path) -> Path:
@@ -316,7 +312,7 @@ def test_a_capped_feed_reuses_its_items_in_its_archive_pages(show: Path, tmp_pat
     _edit_notes(show)
     cold = _cold_copy(show, tmp_path / "cold")
     assert _built(show) == _built(cold)
-    assert any(name.startswith("feed-archive/") for name in _files(show / "public"))
+    assert any(name.startswith("feed-archive/") for name in files_of(show / "public"))
 
 
 def test_a_second_change_after_a_template_override_is_picked_up(show: Path, tmp_path: Path) -> None:

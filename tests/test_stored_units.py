@@ -16,11 +16,7 @@ from entretiens.errors import OutputError
 from entretiens.output import Stored, content_bytes, file_sha256
 from entretiens.publish import publish
 from entretiens.state import STATE_FILE
-from sampleshow import SAMPLE_NOW, copy_sample_show
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 
 def _bodies(root: Path) -> list[Path]:
@@ -106,7 +102,7 @@ def test_a_damaged_page_file_is_made_anew_and_never_published(tmp_path: Path, da
     publish(root, now=SAMPLE_NOW)
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, now=SAMPLE_NOW)
-    assert _files(root / "public") == _files(fresh / "public")
+    assert files_of(root / "public") == files_of(fresh / "public")
     assert (root / STATE_FILE).read_bytes() == (fresh / STATE_FILE).read_bytes()
     # And the units were kept anew, whole.
     built = pipeline.build(root, now=SAMPLE_NOW)
@@ -152,7 +148,7 @@ def test_cards_are_handed_on_as_checked_files_and_a_damaged_one_is_drawn_again(t
     publish(root, now=SAMPLE_NOW)
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, now=SAMPLE_NOW)
-    assert _files(root / "public") == _files(fresh / "public")
+    assert files_of(root / "public") == files_of(fresh / "public")
 
 
 def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
@@ -165,14 +161,7 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
     root = copy_sample_show(tmp_path / "show")
     pipeline.build(root, now=SAMPLE_NOW)  # made and kept
     pipeline.build(root, now=SAMPLE_NOW)  # read and checked: their stamps kept
-    hashed: list[int] = []
-    digest = file_sha256
-
-    def counting(handle: int) -> str:
-        hashed.append(handle)
-        return digest(handle)
-
-    monkeypatch.setattr(checkedfiles, "file_sha256", counting)
+    hashed = _hashing(monkeypatch)
     built = pipeline.build(root, now=SAMPLE_NOW)
     assert built.computed["pages"] == 0
     assert hashed == [], "a page file whose stamp did not move was read again"
@@ -190,7 +179,7 @@ def test_a_rebuild_reads_only_the_page_files_that_changed_since_their_check(
     pipeline.commit(built, tmp_path / "out", pin_guids=False)
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)
-    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
 def _ledgers(root: Path) -> tuple[Path, Path]:
@@ -249,7 +238,7 @@ def test_an_edit_notes_its_new_page_files_beside_the_ledger_not_in_it(
     fresh = copy_sample_show(tmp_path / "fresh")
     _edit_notes(fresh, "Edited.")
     publish(fresh, tmp_path / "cold", now=SAMPLE_NOW)
-    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other version"])

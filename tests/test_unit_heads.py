@@ -17,7 +17,8 @@ from entretiens.checkedstore import Reader, Store, Writer
 from entretiens.content import content_bytes
 from entretiens.output import Stored
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
+from test_unit_store import store_version
 
 
 def _request(number: int) -> unitcache.Request:
@@ -101,7 +102,7 @@ def test_a_forged_head_makes_its_unit_anew_alone(tmp_path: Path, damage: str) ->
     root = copy_sample_show(tmp_path / "show")
     publish(root, now=SAMPLE_NOW)
     store = root / unitcache.UNITS_DIR / "pages.store"
-    reader = Reader(store, unitstore.STORED_FORMAT, _version(store))
+    reader = Reader(store, unitstore.STORED_FORMAT, store_version(store))
     key = next(key for key, head in reader.heads.items() if isinstance(head, list) and len(head) > 2)
     head = reader.heads[key]
     reader.close()
@@ -112,19 +113,7 @@ def test_a_forged_head_makes_its_unit_anew_alone(tmp_path: Path, damage: str) ->
     fresh = copy_sample_show(tmp_path / "fresh")
     cold = pipeline.build(fresh, now=SAMPLE_NOW, use_cache=False)
     pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
-    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
-
-
-def _version(path: Path) -> str:
-    data = path.read_bytes()
-    offset = int(data[-checkedstore.TRAILER_SIZE :][6:22], 16)
-    version = json.loads(data[offset : -checkedstore.TRAILER_SIZE])["version"]
-    assert isinstance(version, str)
-    return version
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
 def test_a_store_of_the_earlier_form_is_ignored_and_made_again(tmp_path: Path) -> None:
@@ -132,7 +121,7 @@ def test_a_store_of_the_earlier_form_is_ignored_and_made_again(tmp_path: Path) -
     root = copy_sample_show(tmp_path / "show")
     publish(root, now=SAMPLE_NOW)
     store = root / unitcache.UNITS_DIR / "pages.store"
-    version = _version(store)
+    version = store_version(store)
     reader = Reader(store, unitstore.STORED_FORMAT, version)
     writer = Writer(store.parent, unitstore.FORMAT)
     for key, (tag, _start, _count, _digest) in reader.index.items():
@@ -149,7 +138,7 @@ def test_a_store_of_the_earlier_form_is_ignored_and_made_again(tmp_path: Path) -
     publish(root, now=SAMPLE_NOW)
     fresh = copy_sample_show(tmp_path / "fresh")
     publish(fresh, now=SAMPLE_NOW)
-    assert _files(root / "public") == _files(fresh / "public")
+    assert files_of(root / "public") == files_of(fresh / "public")
 
 
 def test_heads_travel_with_their_entries_through_the_overlay_and_a_rewrite(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from entretiens.model import (
     Transcript,
 )
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 
 def _full_release() -> Release:
@@ -294,10 +294,6 @@ EDITS: dict[str, Callable[[Path], None]] = {
 }
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def _problems(built: pipeline.Build, root: Path) -> list[tuple[object, ...]]:
     return [
         (p.rule, p.message.replace(str(root), "<show>"), p.path and p.path.relative_to(root), p.line, p.field)
@@ -330,7 +326,7 @@ def test_a_rebuild_keyed_on_the_loader_s_digests_is_a_cold_build(
     EDITS[edit](fresh)
     cold = pipeline.build(fresh, now=SAMPLE_NOW, use_cache=False)
     pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
-    assert _files(tmp_path / "out") == _files(tmp_path / "cold")
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
     assert _problems(built, root) == _problems(cold, fresh)
 
 

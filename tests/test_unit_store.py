@@ -24,13 +24,9 @@ from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, u
 from entretiens.errors import EntretiensError
 from entretiens.output import Stored, file_sha256
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 KINDS = ("checks", "items", "pages")
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _units(root: Path) -> Path:
@@ -52,7 +48,7 @@ def _cold(root: Path, dest: Path) -> dict[str, bytes]:
     """What a cold build of ``root``'s show in a fresh folder publishes."""
     shutil.copytree(root, dest, ignore=shutil.ignore_patterns(".entretiens", "public"))
     publish(dest, now=SAMPLE_NOW)
-    return _files(dest / "public")
+    return files_of(dest / "public")
 
 
 def _edit_summary(root: Path, text: str) -> None:
@@ -139,14 +135,14 @@ def test_an_entry_that_no_longer_matches_its_digest_is_made_again_alone(show: Pa
     assert _computed(show)[kind] == 0
     shutil.rmtree(show / "public")
     publish(show, now=SAMPLE_NOW)
-    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+    assert files_of(show / "public") == _cold(show, tmp_path / "cold")
 
 
 def _other_version(path: Path) -> None:
     # A whole, well-formed store written by other code.
     offsets = _entry_offsets(path)
     form = _form(path)
-    reader = checkedstore.Reader(path, form, _version(path))
+    reader = checkedstore.Reader(path, form, store_version(path))
     writer = checkedstore.Writer(path.parent, form)
     data = path.read_bytes()
     for key, (start, count) in offsets.items():
@@ -156,7 +152,7 @@ def _other_version(path: Path) -> None:
     writer.finish(path, "another version")
 
 
-def _version(path: Path) -> str:
+def store_version(path: Path) -> str:
     data = path.read_bytes()
     offset = int(data[-checkedstore.TRAILER_SIZE :][6:22], 16)
     version = json.loads(data[offset : -checkedstore.TRAILER_SIZE])["version"]
@@ -189,7 +185,7 @@ def test_a_damaged_store_is_ignored_and_made_again(show: Path, tmp_path: Path, d
     assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
     shutil.rmtree(show / "public")
     publish(show, now=SAMPLE_NOW)
-    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+    assert files_of(show / "public") == _cold(show, tmp_path / "cold")
 
 
 def test_an_edit_goes_to_the_overlay_and_the_old_unit_goes(show: Path, tmp_path: Path) -> None:
@@ -207,7 +203,7 @@ def test_an_edit_goes_to_the_overlay_and_the_old_unit_goes(show: Path, tmp_path:
     _edit_summary(show, "Edited again.")
     publish(show, now=SAMPLE_NOW)
     assert len(_bodies(show)) == len(bodies)
-    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+    assert files_of(show / "public") == _cold(show, tmp_path / "cold")
     assert _computed(show) == {"pages": 0, "checks": 0, "items": 0, "lint": 0}
 
 
@@ -228,7 +224,7 @@ def test_a_store_rewritten_holds_only_the_units_in_use(
     # Every page file left is one of a unit in the store.
     pages = set(_entry_offsets(_units(show) / "pages.store"))
     assert {name.partition(".")[0] for name in _bodies(show)} == pages
-    assert _files(show / "public") == _cold(show, tmp_path / "cold")
+    assert files_of(show / "public") == _cold(show, tmp_path / "cold")
 
 
 def test_unit_files_of_the_old_layout_are_removed(tmp_path: Path) -> None:
@@ -442,7 +438,7 @@ def test_the_units_of_a_build_that_stopped_early_are_kept(
     computed = _computed(root)
     assert (computed["pages"], computed["items"], computed["checks"]) == (0, 0, 0)
     publish(root, now=SAMPLE_NOW)
-    assert _files(root / "public") == _cold(root, tmp_path / "cold")
+    assert files_of(root / "public") == _cold(root, tmp_path / "cold")
 
 
 def test_kept_problems_are_read_once_per_text(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ import yaml
 
 from entretiens import buildrecord, inplace, walks
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 #: Longer than a timestamp tick (10 ms at most on Linux): a change after it has other times.
 _A_TICK_LATER = 0.05
@@ -163,14 +163,10 @@ def test_a_publish_after_hand_changes_lists_only_the_changed_folders_and_mends_t
     cold = tmp_path / "cold"
     shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
     publish(cold, now=SAMPLE_NOW)
-    assert _files(out) == _files(cold / "public")
+    assert files_of(out) == files_of(cold / "public")
     # The record it leaves is the folder as a plain walk finds it, and says when it was taken.
     again = buildrecord.kept(root, out)
     assert again is not None and again.stats == walks.outputs(out) and again.since is not None
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_record_without_a_walk_time_or_a_wrong_one_proves_no_folder(tmp_path: Path) -> None:
@@ -214,7 +210,7 @@ def test_an_empty_folder_added_by_hand_goes_at_the_next_publish(
     cold = tmp_path / "cold"
     shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
     publish(cold, now=SAMPLE_NOW)
-    assert _entries(out) == _entries(cold / "public") and _files(out) == _files(cold / "public")
+    assert _entries(out) == _entries(cold / "public") and files_of(out) == files_of(cold / "public")
     # The record it leaves is the folder as a plain walk finds it.
     again = buildrecord.kept(root, out)
     assert again is not None and again.stats == walks.outputs(out)
