@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from itertools import pairwise
 
 from . import layout
@@ -58,12 +59,9 @@ def chapters_for(episode: Episode, audio: AudioInfo) -> tuple[tuple[Chapter, ...
 def _differ_embedded(chapters: tuple[Chapter, ...], audio: AudioInfo) -> bool:
     """``differ(chapters, embedded_chapters(audio))``, from the audio's chapters as they are."""
     embedded = audio.chapters
-    if len(chapters) != len(embedded):
-        return True
     if any(b.start < a.start for a, b in pairwise(embedded)):
         embedded = tuple(sorted(embedded, key=_start))
-    pairs = zip(chapters, embedded, strict=True)
-    return any(abs(a.start - b.start) > 1 or a.title.strip() != b.title.strip() for a, b in pairs)
+    return differ(chapters, embedded)
 
 
 def _start(chapter: EmbeddedChapter) -> float:
@@ -77,7 +75,7 @@ def embedded_chapters(audio: AudioInfo) -> tuple[Chapter, ...]:
     return tuple(sorted(found, key=lambda c: c.start))
 
 
-def differ(first: tuple[Chapter, ...], second: tuple[Chapter, ...]) -> bool:
+def differ(first: Sequence[Chapter | EmbeddedChapter], second: Sequence[Chapter | EmbeddedChapter]) -> bool:
     """Whether two chapter lists would show listeners something different (starts within 1 s agree)."""
     if len(first) != len(second):
         return True
