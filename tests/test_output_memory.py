@@ -9,6 +9,7 @@ import tracemalloc
 from pathlib import Path, PurePosixPath
 
 from entretiens import dates, layout, output, pipeline
+from entretiens.output import content_bytes
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
 _MB = 1024 * 1024
@@ -29,8 +30,8 @@ def _traced_peak(action: object) -> int:
 def test_dating_a_long_feed_copies_it_once_at_most(tmp_path: Path) -> None:
     root = copy_sample_show(tmp_path / "show")
     built = pipeline.build(root, now=SAMPLE_NOW)
-    assert built.project is not None and built.feed is not None
-    feed = built.feed
+    assert built.project is not None and layout.FEED in built.files
+    feed = content_bytes(built.files[layout.FEED])
     # A long feed: 16 MB of padding after the channel's head, where items would be.
     cut = feed.index(b"<item>")
     padding = b"<!-- " + b"x" * (16 * _MB) + b" -->\n"

@@ -74,14 +74,6 @@ class Build:
         return [p for p in self.problems if p.severity == "error"]
 
     @property
-    def feed(self) -> bytes | None:
-        """The feed as it would be published, or None when none could be built."""
-        content = self.files.get(layout.FEED)
-        if content is None:
-            return None
-        return content if isinstance(content, bytes) else content.read_bytes()
-
-    @property
     def feed_size(self) -> int | None:
         """The size of the feed as it would be published (not read), or None when none could be built."""
         content = self.files.get(layout.FEED)
