@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePath
@@ -374,3 +376,72 @@ def test_the_measured_audio_enters_a_digest_in_a_form_of_its_own() -> None:
     text = unitkeys._audio_text(audio)
     assert text.startswith(b"\x03") and repr(audio).encode() not in text
     assert b"EmbeddedChapter" not in text and audio.chapters
+
+
+# --- The measured audio, named by the probe cache ---------------------------------------------
+
+
+def test_a_build_names_each_measure_as_the_probe_cache_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cold build (measured) and the rebuild (read back) name each measure the same way, by
+    # the name the cache gives it: neither digests a measure's values, and the rebuild makes no unit.
+    root = copy_sample_show(tmp_path / "show")
+    digested: list[AudioInfo] = []
+    real = unitkeys._audio_text
+
+    def counting(info: AudioInfo) -> bytes:
+        digested.append(info)
+        return real(info)
+
+    monkeypatch.setattr(unitkeys, "_audio_text", counting)
+    cold = pipeline.build(root, now=SAMPLE_NOW)
+    pipeline.commit(cold, root / "public", pin_guids=True)
+    again = pipeline.build(root, now=SAMPLE_NOW)
+    assert cold.releases and all(r.audio_file is not None for r in cold.releases)
+    assert digested == []
+    assert again.computed["checks"] == again.computed["pages"] == again.computed["items"] == 0
+
+
+def test_the_name_of_a_measure_moves_with_the_file_and_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from entretiens import audio
+
+    cache = audio.ProbeCache(Path("/nowhere/probe.json"))
+    stat: Any = SimpleNamespace(st_size=1, st_mtime_ns=2, st_ctime_ns=3, st_ino=4)
+    first = cache.name_of(Path("/show/audio/a.mp3"), stat)
+    names = {first, cache.name_of(Path("/show/audio/b.mp3"), stat)}
+    for field in ("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino"):
+        changed: Any = SimpleNamespace(**{**vars(stat), field: 9})
+        names.add(cache.name_of(Path("/show/audio/a.mp3"), changed))
+    # Another version of mutagen (the cache is then read as empty, and measured anew).
+    monkeypatch.setattr("mutagen.version_string", "0.0.0-other")
+    names.add(audio.ProbeCache(Path("/nowhere/probe.json")).name_of(Path("/show/audio/a.mp3"), stat))
+    assert len(names) == 7
+
+
+def test_audio_rewritten_at_the_same_size_and_date_is_checked_as_a_cold_build(tmp_path: Path) -> None:
+    # Two recordings of one size whose measures differ (trailing bytes, a tag), the second
+    # written over the first with its modification time put back: only the ctime tells them
+    # apart (in the measure's name and the release's stamp); the checks report the trailing bytes.
+    root = copy_sample_show(tmp_path / "show")
+    path = root / "audio" / "003-massimo-fubini.mp3"
+    data = path.read_bytes()
+    tag = b"TAG" + b"Other".ljust(30, b"\0") + bytes(94) + b"\xff"
+    path.write_bytes(data + bytes(417))
+    for _ in range(2):
+        built = pipeline.build(root, now=SAMPLE_NOW)
+        pipeline.commit(built, root / "public", pin_guids=True)
+    before = path.stat()
+    path.write_bytes(data + bytes(289) + tag)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    rebuilt = pipeline.build(root, now=SAMPLE_NOW)
+    assert rebuilt.computed["checks"] >= 1
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    cold = pipeline.build(fresh, now=SAMPLE_NOW, use_cache=False)
+    assert _problems(rebuilt, root) == _problems(cold, fresh)
+    pipeline.commit(rebuilt, tmp_path / "out", pin_guids=False)
+    pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
+    assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")

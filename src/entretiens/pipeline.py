@@ -34,7 +34,7 @@ from . import (
 from .atomicfile import write_file
 from .content import content_bytes
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
-from .model import Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
+from .model import AudioInfo, Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
 from .output import Content, Stored, WriteReport
 from .releases import Progress
 
@@ -141,8 +141,10 @@ def build(
     # Each audio file stat'ed once: prepare takes the stamps its measure was taken or checked at.
     stamps: dict[str, releases.Stamp] = {}
     audio_files: dict[str, Path] = {}
+    # Each measure read back from the probe cache with the name the cache knows it by (see Digests).
+    named: list[tuple[AudioInfo, str]] = []
     infos, failures = releases.probe_each(
-        project, measured, progress=progress, use_cache=use_cache, stamps=stamps, files=audio_files
+        project, measured, progress=progress, use_cache=use_cache, stamps=stamps, files=audio_files, named=named
     )
     problems += failures
     version = buildrecord.code()
@@ -160,8 +162,9 @@ def build(
     # The show's settings digested once: their repr is long, and every unit's key holds them.
     settings = unitcache.digest(project.show)
     # Each release digested once for the three kinds of units that key on it; an episode by the
-    # digest the loader took of it (its repr, taken for each of 10,000 episodes, cost ~1 s).
-    digests = unitcache.Digests(unitkeys.episode_digests(project))
+    # digest the loader took of it (its repr, taken for each of 10,000 episodes, cost ~1 s), a
+    # measure by the name the probe cache gave it.
+    digests = unitcache.Digests([*unitkeys.episode_digests(project), *named])
     each = _episode_checks(kept, project.show, settings, prepared.releases, lines, digests)
     problems += checks.show_checks(project, prepared.releases, each, lines=lines, now=moment)
     result.computed["checks"] = kept.computed

@@ -59,6 +59,7 @@ def probe_each(
     workers: int | None = None,
     stamps: dict[str, Stamp] | None = None,
     files: dict[str, Path] | None = None,
+    named: list[tuple[AudioInfo, str]] | None = None,
 ) -> tuple[dict[str, AudioInfo], list[Problem]]:
     """Measure every episode's audio: what was measured, and a problem per file that could not be.
 
@@ -73,6 +74,9 @@ def probe_each(
         was when measured or found in the cache, for :func:`prepare`: one ``stat`` a file.
     :param files: filled with each show audio file's path, by the name the YAML gives it, for
         :func:`prepare`: one path made a file (three before, 30,000 at 10,000 episodes).
+    :param named: filled with each measure read back from the cache and the name the cache
+        gave it (:meth:`audio.ProbeCache.name_of`), for :class:`unitcache.Digests`: a
+        release's key names its measure so, not by the measure's values (~4 us each).
     """
     root = project.show.root
     if files is None:
@@ -99,6 +103,8 @@ def probe_each(
                 known = cache.get_checked(path, real=real) if cache is not None else None
                 if known is not None:
                     cached[text] = (known[0], (known[1].st_size, known[1].st_mtime_ns, known[1].st_ctime_ns))
+                    if named is not None and cache is not None:
+                        named.append((known[0], cache.name_of(path, known[1])))
                 else:
                     unmeasured[text] = path
     pending = list(unmeasured.values())
@@ -118,7 +124,9 @@ def probe_each(
                 elif is_remote(episode.audio):
                     results[episode.slug] = audio.probe(_local_audio(project, episode), cache=cache)
                 else:
-                    results[episode.slug], stamp = _answer(episode.audio, files, cached, measured, answers, cache)
+                    results[episode.slug], stamp = _answer(
+                        episode.audio, files, cached, measured, answers, cache, named
+                    )
                     if stamps is not None:
                         stamps[episode.slug] = stamp
             except AudioError as exc:
@@ -162,10 +170,12 @@ def _answer(
     measured: dict[Path, audio.Measured],
     answers: Iterator[tuple[Path, audio.Measured]],
     cache: audio.ProbeCache | None,
+    named: list[tuple[AudioInfo, str]] | None = None,
 ) -> tuple[AudioInfo, Stamp]:
     """A show file's measure and the stamp it was taken at: from the cache, or from the
     measuring, whose answers come in the order the episodes first name the files (so the one
-    wanted is at most the next one); remembered in the cache as :func:`audio.probe` would.
+    wanted is at most the next one); remembered in the cache as :func:`audio.probe` would
+    (and, when measured, added to ``named`` with the name the cache will give it back under).
 
     :raises AudioError: the file could not be measured.
     """
@@ -178,6 +188,9 @@ def _answer(
         measured[done] = answer
         if cache is not None and not isinstance(answer, AudioError):
             cache.put(done, answer[0], stat=answer[1])
+            if named is not None:
+                # Named as the cache will give it back: a cold build keys its units as the next does.
+                named.append((answer[0], cache.name_of(done, answer[1])))
     answer = measured[path]
     if isinstance(answer, AudioError):
         raise answer

@@ -52,21 +52,27 @@ class Digests:
     copied with other neighbours, or with the same values, is digested once.
 
     A value whose digest is already known (the loader's digest of each episode, read from its
-    cache or just built: :meth:`entretiens.model.Project.entry_digest`) enters a release's
-    digest as that digest, not as its repr: the repr of 10,000 episodes was most of what
-    keying an edit's units cost. Known by identity too, so that only the very object the digest
-    was taken of is named by it: an episode replaced or copied since is digested from its repr.
+    cache or just built: :meth:`entretiens.model.Project.entry_digest`; the probe cache's name
+    of each measure, :meth:`entretiens.audio.ProbeCache.name_of`) enters a release's
+    digest as that text, not as its repr (nor as its values, for a measure: ~4 us each): the
+    repr of 10,000 episodes was most of what keying an edit's units cost. Known by identity
+    too, so that only the very object the digest was taken of is named by it: an episode
+    replaced or copied since is digested from its repr.
     """
 
     def __init__(self, known: Iterable[tuple[object, str]] = ()) -> None:
         """:param known: values and their digests, each a text that changes whenever anything
         the value's repr shows changes (what :meth:`entretiens.model.Project.entry_digest`
-        promises of an episode)."""
+        promises of an episode, and the probe cache's name of a measure)."""
         self._taken: dict[tuple[int, ...], tuple[tuple[object, ...], str]] = {}
         #: id(release) -> (the release, its digest): the pages and the feed item of a release
         #: ask for the very release object, the checks for the one before it was linked.
         self._releases: dict[int, tuple[object, str]] = {}
         self._known: dict[int, tuple[object, str]] = {id(value): (value, found) for value, found in known}
+        #: The names of the fields of the known values: a field of a release named otherwise is
+        #: never one of their parts (not looked for).
+        kinds = {type(value) for value, _ in self._known.values()}
+        self._parts = frozenset(name for kind in kinds for name in _fields(kind))
         #: How many values were digested from their repr (the work a known digest saves).
         self.taken = 0
 
@@ -77,10 +83,11 @@ class Digests:
         if same is not None and same[0] is release:
             return same[1]
         kind = type(release)
-        names = _OWN_FIELDS.get(kind)
-        if names is None:
-            names = _OWN_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in NEIGHBOURS)  # type: ignore[arg-type]
-        values = tuple(getattr(release, name) for name in names)
+        own = _OWN_FIELDS.get(kind)
+        if own is None:
+            own = _OWN_FIELDS[kind] = _own_fields(kind)
+        names, values_of = own
+        values = values_of(release)
         key = tuple(map(id, values))
         found = self._taken.get(key)
         if found is None:
@@ -103,7 +110,7 @@ class Digests:
             elif type(value) is AudioInfo:
                 self.taken += 1
                 parts.append(_audio_text(value))
-            elif known and (place := _part_of(known, name, value)) is not None:
+            elif known and name in self._parts and (place := _part_of(known, name, value)) is not None:
                 parts.append(b"\x02%d %s" % (place, name.encode("ascii")))
             else:
                 self.taken += 1
@@ -135,16 +142,38 @@ _CHAPTER_FIELDS: Final = operator.attrgetter(*(f.name for f in dataclasses.field
 def _part_of(known: list[object], name: str, value: object) -> int | None:
     """The place in ``known`` of the value whose field ``name`` is ``value`` itself, if any."""
     for place, whole in enumerate(known):
-        if getattr(whole, name, None) is value:
+        if name in _fields(type(whole)) and getattr(whole, name) is value:
             return place
     return None
+
+
+def _fields(kind: type) -> frozenset[str]:
+    """The names of the fields of ``kind`` (none if it is not a dataclass)."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        fields = dataclasses.fields(kind) if dataclasses.is_dataclass(kind) else ()
+        names = _FIELD_NAMES[kind] = frozenset(f.name for f in fields)
+    return names
 
 
 #: The fields of a release that name its neighbours, out of :meth:`Digests.release`.
 NEIGHBOURS: Final = frozenset({"previous", "next"})
 
-#: The fields of each kind of release outside :data:`NEIGHBOURS`, by type.
-_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
+#: The fields of each kind of release outside :data:`NEIGHBOURS`, by type: their names, and
+#: what gives their values, in that order.
+_OWN_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]] = {}
+#: The names of the fields of each kind of known value (a dataclass), by type.
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _own_fields(kind: type) -> tuple[tuple[str, ...], Callable[[object], tuple[object, ...]]]:
+    """The names of ``kind``'s fields outside :data:`NEIGHBOURS`, and what gives their values
+    (one attrgetter: a generator of getattr calls cost ~1 us a release)."""
+    names = tuple(f.name for f in dataclasses.fields(kind) if f.name not in NEIGHBOURS)
+    if len(names) == 1:
+        getter = operator.attrgetter(names[0])
+        return names, lambda value: (getter(value),)
+    return names, operator.attrgetter(*names)
 
 
 def file_stamp(path: Path) -> tuple[int, int, int, int] | None:

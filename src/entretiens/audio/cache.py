@@ -42,6 +42,8 @@ class ProbeCache:
         #: without a look each.
         self._present: set[str] = set()
         self._changed = False
+        #: What every measure's name starts with (see :meth:`name_of`).
+        self._version = f"probe {CACHE_VERSION} mutagen {mutagen.version_string}"
         try:
             # Only a regular file: a FIFO here would hang every run (the cache is then rebuilt).
             if not stat.S_ISREG(path.stat().st_mode):
@@ -87,6 +89,14 @@ class ProbeCache:
             return _info_from_json(info), stat
         except (OSError, KeyError, TypeError, ValueError):
             return None
+
+    def name_of(self, audio: Path, stat: os.stat_result) -> str:
+        """What names the measure of ``audio`` at ``stat`` (given by :meth:`get_checked`, or
+        just measured and :meth:`put`): the file as the cache checks it (path, size, mtime,
+        ctime, inode) and the versions of the probe and of mutagen. The cache answers by these
+        alone, so one name never names two different measures: a unit keyed on the name need
+        not digest the measure's values."""
+        return f"{self._version} {audio} {stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} {stat.st_ino}"
 
     def put(self, audio: Path, info: AudioInfo, *, stat: os.stat_result | None = None) -> None:
         """Remember ``info`` for ``audio`` as it is now (or as it was at ``stat``)."""
