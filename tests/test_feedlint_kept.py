@@ -12,6 +12,7 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -246,3 +247,121 @@ def test_a_one_episode_edit_checks_one_item(tmp_path: Path, monkeypatch: pytest.
     assert again.computed["lint"] == 1
     monkeypatch.setattr(_rss, "check_item", check)
     assert again.problems == pipeline.build(root, now=first.now, use_cache=False).problems
+
+
+# --- What a lint writes and reads ---------------------------------------------------------------
+
+
+def _delta(kept: feedlint.KeptItems) -> Path:
+    assert kept.path is not None
+    return kept.path.with_name(kept.path.name + ".delta")
+
+
+#: Forty items: the one an edit changes is well under an eighth of the file.
+LONG = document(body=items(40, "<p>raw</p>"))
+
+
+def _edited(*numbers: int, xml: bytes = LONG) -> bytes:
+    for number in numbers:
+        item = _item(xml, number)
+        xml = xml.replace(item, item.replace(f"invité {number}<".encode(), b"someone else<"))
+    return xml
+
+
+def test_an_edit_writes_a_delta_and_leaves_the_file(kept: feedlint.KeptItems) -> None:
+    assert warm(LONG, kept) == 40
+    assert kept.path is not None
+    whole = kept.path.read_bytes()
+    assert warm(_edited(7), kept) == 1
+    # The file as it was (not written whole for one item), the change beside it.
+    assert kept.path.read_bytes() == whole and _delta(kept).is_file()
+    assert warm(_edited(7), kept) == 0
+    # The delta holds what the last lint used: the old seventh item is no longer kept.
+    assert warm(LONG, kept) == 1
+    assert kept.path.read_bytes() == whole
+    assert warm(LONG, kept) == 0
+
+
+def test_many_changes_write_the_file_whole_and_drop_the_delta(kept: feedlint.KeptItems) -> None:
+    warm(LONG, kept)
+    assert kept.path is not None
+    whole = kept.path.read_bytes()
+    changed = _edited(2, 9, 30)
+    # Three items of forty: an added and a dropped entry each, more than an eighth of the file.
+    assert warm(changed, kept) == 3
+    assert kept.path.read_bytes() != whole and not _delta(kept).exists()
+    assert warm(changed, kept) == 0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-10],
+        lambda data: data.replace(b'"dropped"', b'"dropped" ', 1),
+        lambda data: data.replace(b'"base": "', b'"base": "0', 1),
+        lambda data: data.replace(b"entretiens-lint-delta 1", b"entretiens-lint 1", 1),
+        lambda data: b"",
+    ],
+    ids=["truncated", "altered", "another base", "not a delta", "empty"],
+)
+def test_a_damaged_delta_is_ignored(kept: feedlint.KeptItems, damage: object) -> None:
+    warm(LONG, kept)
+    assert warm(_edited(7), kept) == 1
+    _delta(kept).write_bytes(damage(_delta(kept).read_bytes()))  # type: ignore[operator]
+    # The file alone: the edited item is checked again, the findings are the cold lint's.
+    assert warm(_edited(7), kept) == 1
+    assert warm(_edited(7), kept) == 0
+
+
+def test_a_delta_of_an_earlier_file_is_ignored(kept: feedlint.KeptItems) -> None:
+    warm(LONG, kept)
+    warm(_edited(7), kept)
+    earlier = _delta(kept).read_bytes()
+    # The file written whole since (two items changed): the old delta put back beside it.
+    changed = _edited(2, 9, 30)
+    warm(changed, kept)
+    _delta(kept).write_bytes(earlier)
+    assert warm(changed, kept) == 0
+    assert warm(_edited(7), kept) == 4
+
+
+def test_a_file_lint_reads_again_only_the_items_it_checks(
+    kept: feedlint.KeptItems, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The items are cut and digested in one forward read; an item is read again (by its place)
+    # only when its findings are not kept.
+    path = tmp_path / "feed.xml"
+    path.write_bytes(LONG)
+    feedlint.lint_feed(path, now=NOW, feed_url=FEED_URL, kept=kept)
+    reads: list[int] = []
+    real = os.pread
+
+    def counting(handle: int, size: int, offset: int) -> bytes:
+        reads.append(offset)
+        return real(handle, size, offset)
+
+    monkeypatch.setattr(os, "pread", counting)
+    path.write_bytes(_edited(7))
+    assert feedlint.lint_feed(path, now=NOW, feed_url=FEED_URL, kept=kept) == cold(_edited(7))
+    assert kept.checked == 1 and reads == [_edited(7).index(_item(_edited(7), 7))]
+    reads.clear()
+    assert feedlint.lint_feed(path, now=NOW, feed_url=FEED_URL, kept=kept) == cold(_edited(7))
+    assert kept.checked == 0 and reads == []
+
+
+def test_a_feed_file_changed_between_its_cut_and_its_check_is_read_whole(
+    kept: feedlint.KeptItems, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An item read again must be the bytes whose digest was taken, or the findings kept under
+    # that digest would be another item's.
+    path = tmp_path / "feed.xml"
+    path.write_bytes(LONG)
+    real = _pieces._cut_file
+
+    def then_changed(forward: Any) -> Any:
+        cut = real(forward)
+        path.write_bytes(LONG.replace(b"invit", b"INVIT"))
+        return cut
+
+    monkeypatch.setattr(_pieces, "_cut_file", then_changed)
+    assert _pieces.lint_file(path, feed_url=FEED_URL, now=NOW, kept=kept) is None

@@ -37,8 +37,9 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import hashlib
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -92,8 +93,9 @@ def lint_pieces(xml: bytes, *, feed_url: str | None, now: datetime, kept: KeptIt
 
 def lint_file(path: Path, *, feed_url: str | None, now: datetime, kept: KeptItems) -> list[Problem] | None:
     """:func:`lint_pieces` with :func:`._xml.check_document`'s findings first, for a feed in a
-    file, read forward a piece at a time, twice (the items cut, then each one read or checked):
-    a feed of tens of MB is never held whole. None when the whole feed must be read.
+    file, read forward a piece at a time, once: the items are cut and each one's digest taken
+    on the way; only the items whose findings are not kept are read again (each by its place),
+    and checked. A feed of tens of MB is never held whole. None when the whole feed must be read.
 
     :raises OSError: the file cannot be read.
     """
@@ -104,9 +106,8 @@ def lint_file(path: Path, *, feed_url: str | None, now: datetime, kept: KeptItem
         spans, head, tail = cut
         if not _utf8(head):
             return None
-        stream.seek(0)
         found = _lint_cut(
-            head, tail, len(spans), _in_file(_Forward(stream), spans), feed_url=feed_url, now=now, kept=kept
+            head, tail, len(spans), _in_file(stream.fileno(), spans), feed_url=feed_url, now=now, kept=kept
         )
     if found is None:
         return None
@@ -118,7 +119,7 @@ def _lint_cut(
     head: bytes,
     tail: bytes,
     count: int,
-    items: Iterator[tuple[int, bytes]],
+    items: Iterator[Piece],
     *,
     feed_url: str | None,
     now: datetime,
@@ -162,12 +163,22 @@ def _lint_cut(
     return problems + found
 
 
-def _in_bytes(xml: bytes, spans: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-    """Each item of ``xml``: the line breaks before it (since the last item), and its bytes."""
+#: An item as the lint takes it: the line breaks before it (since the last item), the digest
+#: of its bytes, and what reads its bytes (only when its findings are not kept).
+Piece = tuple[int, str, Callable[[], bytes | None]]
+
+
+def _in_bytes(xml: bytes, spans: list[tuple[int, int]]) -> Iterator[Piece]:
+    """Each item of ``xml``, as :data:`Piece`."""
     previous = 0
     for start, end in spans:
-        yield xml.count(b"\n", previous, start), xml[start:end]
+        piece = xml[start:end]
+        yield xml.count(b"\n", previous, start), hashlib.sha256(piece).hexdigest(), _given(piece)
         previous = end
+
+
+def _given(piece: bytes) -> Callable[[], bytes | None]:
+    return lambda: piece
 
 
 def _cut(xml: bytes) -> list[tuple[int, int]] | None:
@@ -229,15 +240,18 @@ class _Forward:
         self.base += drop
         return True
 
-    def find(self, sub: bytes, start: int) -> int:
-        """The offset of the first ``sub`` at or after ``start`` (which must be held), or -1."""
+    def find(self, sub: bytes, start: int, *, keep: int | None = None) -> int:
+        """The offset of the first ``sub`` at or after ``start`` (which must be held), or -1.
+
+        :param keep: hold the bytes from there on (at most ``start``); by default only those
+            that may still start ``sub``.
+        """
         while True:
             found = self.data.find(sub, start - self.base)
             if found >= 0:
                 return self.base + found
-            # Only the bytes that may still start ``sub`` are kept.
             start = max(start, self.end - len(sub) + 1)
-            if not self.more(start):
+            if not self.more(start if keep is None else keep):
                 return -1
 
     def rest(self, start: int) -> bytes:
@@ -247,21 +261,26 @@ class _Forward:
         return self.data[start - self.base :]
 
 
-def _cut_file(forward: _Forward) -> tuple[list[tuple[int, int]], bytes, bytes] | None:
-    """What :func:`_cut` finds, from a file: the items' spans, the head and the tail; None also
-    when a byte of the file is not UTF-8 (the whole feed is then read)."""
+def _cut_file(forward: _Forward) -> tuple[list[_Span], bytes, bytes] | None:
+    """What :func:`_cut` finds, from a file, with each item's digest and the line breaks before
+    it (as :data:`_Span`); the head and the tail. None also when a byte of the file is not
+    UTF-8 (the whole feed is then read)."""
     while (first := _FIRST.search(forward.data)) is None:
         if not forward.more(0):
             return None
     start = first.start(1)
     head = forward.data[:start]
-    spans = []
+    breaks = head.count(b"\n")
+    spans: list[_Span] = []
     while True:
-        end = forward.find(_END, start)
+        end = forward.find(_END, start, keep=start)
         if end < 0:
             return None
         end += len(_END)
-        spans.append((start, end))
+        # The item is held whole (found from its start): its digest taken now, not on a second read.
+        base = forward.base
+        item = memoryview(forward.data)[start - base : end - base]
+        spans.append((start, end, breaks, hashlib.sha256(item).hexdigest()))
         while True:
             gap = _GAP.match(forward.data, end - forward.base)
             # A gap up to the end of what is held (or what could still become one) may go on.
@@ -274,20 +293,29 @@ def _cut_file(forward: _Forward) -> tuple[list[tuple[int, int]], bytes, bytes] |
                 pass
             held = forward.data[start - forward.base : start - forward.base + 6]
             if held.startswith(b"<item") and held[5:6] in (b">", b" ", b"\t", b"\r", b"\n"):
+                breaks = forward.data.count(b"\n", end - forward.base, start - forward.base)
                 continue
         tail = forward.rest(end)
         return (spans, head, tail) if forward.valid else None
 
 
-def _in_file(forward: _Forward, spans: list[tuple[int, int]]) -> Iterator[tuple[int, bytes]]:
-    """:func:`_in_bytes` for the items of a file, read forward again."""
-    previous = 0
-    for start, end in spans:
-        while forward.end < end and forward.more(previous):
-            pass
-        base = forward.base
-        yield forward.data.count(b"\n", previous - base, start - base), forward.data[start - base : end - base]
-        previous = end
+#: An item cut from a file: its start, its end, the line breaks before it, its bytes' digest.
+_Span = tuple[int, int, int, str]
+
+
+def _in_file(handle: int, spans: list[_Span]) -> Iterator[Piece]:
+    """Each item cut from the file open as ``handle``, as :data:`Piece`: read again by its
+    place, and only when asked (None if it no longer holds the bytes cut: changed meanwhile)."""
+
+    def reader(start: int, end: int, key: str) -> Callable[[], bytes | None]:
+        def read() -> bytes | None:
+            piece = os.pread(handle, end - start, start)
+            return piece if hashlib.sha256(piece).hexdigest() == key else None
+
+        return read
+
+    for start, end, breaks, key in spans:
+        yield breaks, key, reader(start, end, key)
 
 
 def _skeleton(head: bytes, tail: bytes, parser: etree.XMLParser) -> tuple[etree._Element, etree._Element, bytes] | None:
@@ -357,16 +385,16 @@ class _Items:
             self.self_url,
         )
 
-    def check(self, items: Iterator[tuple[int, bytes]]) -> list[Problem] | None:
+    def check(self, items: Iterator[Piece]) -> list[Problem] | None:
         """Every item's findings in order, or None if an item does not read as one ``<item>``.
 
-        :param items: each item's bytes, after the number of line breaks since the last one.
+        :param items: each item's digest and what reads its bytes, after the number of line
+            breaks since the last one; the bytes are read only for an item not kept.
         """
         found: list[Problem] = []
         line = 1
-        for position, (breaks, piece) in enumerate(items, 1):
+        for position, (breaks, key, read) in enumerate(items, 1):
             line += breaks
-            key = hashlib.sha256(piece).hexdigest()
             entry = self.kept.get(key)
             reused = None if entry is None else self._reuse(entry, position, line)
             if reused is not None:
@@ -374,6 +402,9 @@ class _Items:
                 found += reused
                 line += entry[0]
                 continue
+            piece = read()
+            if piece is None:
+                return None
             checked = self._check(piece, position, line)
             if checked is None:
                 return None
