@@ -445,3 +445,33 @@ def test_audio_rewritten_at_the_same_size_and_date_is_checked_as_a_cold_build(tm
     pipeline.commit(rebuilt, tmp_path / "out", pin_guids=False)
     pipeline.commit(cold, tmp_path / "cold", pin_guids=False)
     assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
+
+
+def test_the_checks_stamp_each_file_once_per_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file many episodes name (the show's cover as each one's, a guest's picture) is stamped
+    # once for all their checks' keys; each episode's key still holds its stamp.
+    root = copy_sample_show(tmp_path / "show")
+    for path in (root / "episodes").glob("*.yaml"):
+        _edit(path, lambda text: re.sub(r"(?m)^image: .*\n", "", text) + "image: artwork.png\n")
+    first = pipeline.build(root, now=SAMPLE_NOW)
+    assert not first.errors
+    stamped: list[Path] = []
+    real = unitcache.file_stamp
+
+    def counting(path: Path) -> tuple[int, int, int, int] | None:
+        stamped.append(path)
+        return real(path)
+
+    monkeypatch.setattr(unitcache, "file_stamp", counting)
+    requests = []
+    stamps: dict[str, object] = {}
+    project = first.project
+    assert project is not None
+    for release in first.checked:
+        requests.append(
+            pipeline._checks_request(
+                project.show, "settings", release, FieldLines(project), unitcache.Digests(), stamps
+            )
+        )
+    assert len(stamped) == len(set(stamped)) and root / "artwork.png" in stamped
+    assert all(request is not None and request[2][0] == real(root / "artwork.png") for request in requests)

@@ -251,7 +251,9 @@ def _episode_checks(
     digests: unitcache.Digests,
 ) -> list[checks.EpisodeChecks]:
     """Each episode's own problems, kept between builds under a digest of what they depend on."""
-    requests = [_checks_request(show, settings, release, lines, digests) for release in releases]
+    # Each file stamped once, however many episodes name it (a show's one cover, a host's picture).
+    stamped: dict[str, object] = {}
+    requests = [_checks_request(show, settings, release, lines, digests, stamped) for release in releases]
     kept = iter(units.get_many([request for request in requests if request is not None]))
     # Every unit of the kind was asked for: kept now, even if the build stops before its end.
     units.close()
@@ -280,9 +282,17 @@ def _episode_checks(
 
 
 def _checks_request(
-    show: Show, settings: str, release: Release, lines: FieldLines, digests: unitcache.Digests
+    show: Show,
+    settings: str,
+    release: Release,
+    lines: FieldLines,
+    digests: unitcache.Digests,
+    stamped: dict[str, object] | None = None,
 ) -> unitcache.Request | None:
-    """What one episode's own problems are made from, or None when they must be made afresh."""
+    """What one episode's own problems are made from, or None when they must be made afresh.
+
+    :param stamped: the stamps of the files taken so far in this build, by name (filled).
+    """
     episode = release.episode
     named = [
         episode.cover_image,
@@ -294,8 +304,21 @@ def _checks_request(
         return None
     # The lines of a guest's registry file are out of the person's repr (they name private
     # keys); the neighbours are not the episode's business (adding one does not check it again).
-    inputs = (settings, digests.release(release), [(person.source, person.lines) for person in episode.guests])
-    stamps = [unitcache.file_stamp(show.root / ref) for ref in named if is_local(ref)]
+    # The file as its path and line, not the Source's repr (a dataclass's: ~2 us a guest).
+    guests = [
+        (None if person.source is None else (str(person.source.path), person.source.line), person.lines)
+        for person in episode.guests
+    ]
+    inputs = (settings, digests.release(release), guests)
+    if stamped is None:
+        stamped = {}
+    stamps = []
+    for ref in named:
+        if is_local(ref):
+            stamp = stamped.get(ref)
+            if stamp is None and ref not in stamped:
+                stamp = stamped[ref] = unitcache.file_stamp(show.root / ref)
+            stamps.append(stamp)
 
     def made() -> dict[str, bytes]:
         found = checks.episode_checks(show, release, lines)
