@@ -104,12 +104,12 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
 
 
 def _entry_offsets(path: Path) -> dict[str, tuple[int, int]]:
-    data = path.read_bytes()
-    trailer = data[-checkedstore.TRAILER_SIZE :]
-    offset = int(trailer[6:22], 16)
-    index = json.loads(data[offset : -checkedstore.TRAILER_SIZE])
-    # A stored kind's rows end with the entry's head (its files' names and digests).
-    return {row[0]: (row[1], row[2]) for row in index["entries"]}
+    reader = checkedstore.Reader(path, _form(path), store_version(path))
+    try:
+        # In the order written (the index is in the order of its keys' hashes).
+        return dict(sorted(((key, (row[1], row[2])) for key, row in reader.index.items()), key=lambda item: item[1]))
+    finally:
+        reader.close()
 
 
 def _form(path: Path) -> checkedstore.Format:
@@ -153,9 +153,7 @@ def _other_version(path: Path) -> None:
 
 
 def store_version(path: Path) -> str:
-    data = path.read_bytes()
-    offset = int(data[-checkedstore.TRAILER_SIZE :][6:22], 16)
-    version = json.loads(data[offset : -checkedstore.TRAILER_SIZE])["version"]
+    version = checkedstore.version_of(path)
     assert isinstance(version, str)
     return version
 

@@ -182,7 +182,7 @@ def _damage(path: Path, offset: int) -> None:
         lambda p: p.write_bytes(p.read_bytes()[:-7]),  # cut
         lambda p: p.write_bytes(b""),
         lambda p: p.write_bytes(b"\x00" * 5000),
-        lambda p: p.write_bytes(yamlcache._MAGIC + b"index 0000000000000000 " + b"0" * 64 + b"\n"),
+        lambda p: p.write_bytes(yamlcache._MAGIC + b"table 0000000000000000 " + b"0" * 64 + b"\n"),
     ],
     ids=["body", "digest", "index", "magic", "cut", "empty", "zeros", "empty index"],
 )

@@ -5,19 +5,22 @@ A cache kept as a file per entry made an edit open thousands of files; a store i
 per cache. ``<name>.store`` holds every entry; ``<name>.overlay`` the entries made since, so
 that an edit writes a few kilobytes, not the whole store (the store is rewritten, keeping only
 the entries in use, when the overlay has grown to an eighth of it). Each file is a magic line
-(one per cache), the entries' bodies, a JSON index and a fixed-size trailer::
+(one per cache), the entries' bodies, a binary index (:class:`Table`) and a fixed-size trailer::
 
-    <magic line><body><body>...{"version": ..., "entries": [[key, *tag, offset, length, digest, (head)], ...]}
-    index <offset of the index, 16 hex digits> <SHA-256 of the index, 64 hex digits>\\n
+    <magic line><body><body>...<index>table <offset of the index, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n
 
-``tag`` is a cache's own fixed number of integers an entry is valid for (a YAML file's stamp;
-none for units), ``digest`` the SHA-256 (hex, as many digits as the cache keeps) of the body.
-``head``, in the stores of a cache whose format has heads only, is any JSON value the cache
-keeps with the entry: decoded with the index, in one pass, and checked with it (the kept
-pages' names, sizes and digests: a JSON decode per page was a third of reading it back).
-A file that is missing, cut, damaged, foreign or written by other code (``version``) is
-ignored whole; an entry whose body no longer matches its digest, or whose tag is not the one
-asked for, is ignored alone. Nothing in a store runs code: the caller decides what a body is.
+Each entry has a key (a text), a ``tag`` (a cache's own fixed number of integers the entry is
+valid for: a YAML file's stamp; none for units), its body's place and digest (the first bytes
+of its SHA-256, as many as the cache keeps), and, in the stores of a cache whose format has
+heads only, a ``head``: any JSON value the cache keeps with the entry (the kept pages' names,
+sizes and digests), checked with the index and decoded only when its entry is used.
+
+The index is held as it was read, not decoded into a row of objects per entry: the decoded
+JSON indexes of a 10,000-episode show held ~50 MiB through a whole build, and their decode
+and checks cost a third of a second at each edit. A file that is missing, cut, damaged,
+foreign or written by other code (``version``) is ignored whole; an entry whose body no
+longer matches its digest, or whose tag is not the one asked for, is ignored alone. Nothing
+in a store runs code: the caller decides what a body is.
 """
 
 from __future__ import annotations
@@ -27,15 +30,21 @@ import hashlib
 import json
 import os
 import stat
+import struct
+import sys
 import tempfile
-from collections.abc import Callable
+import zlib
+from array import array
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final, TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 
-#: ``index <offset, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n``
+#: ``table <offset, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n`` (an earlier
+#: form's trailer said ``index``: such a file is ignored whole).
 TRAILER_SIZE: Final = 6 + 16 + 1 + 64 + 1
-#: The largest index read (about 150 bytes an entry).
+_TRAILER: Final = b"table "
+#: The largest index read.
 MAX_INDEX: Final = 256 * 2**20
 #: The store is rewritten when the overlay holds more than this share of its entries ...
 OVERLAY_SHARE = 8
@@ -48,10 +57,34 @@ SHARED_MAX: Final = 64
 
 #: The integers an entry is valid for (a cache's own; the empty tuple for none).
 Tag = tuple[int, ...]
-#: key -> (tag, offset, length, digest) in one store file.
-Index = dict[str, tuple[Tag, int, int, str]]
+#: An entry as :attr:`Reader.index` gives it: (tag, offset, length, digest in hex).
+Row = tuple[Tag, int, int, str]
+#: Where an entry's body is, its digest (as many bytes as the format keeps), and its row.
+Found = tuple[int, int, bytes, int]
+#: key -> (tag, offset, length, digest) of the entries a :class:`Writer` wrote.
+Index = dict[str, Row]
 _NO_TAG: Final[Tag] = ()
 _T = TypeVar("_T")
+
+#: The index's head: its version's length, the number of rows, the bytes of digest and the
+#: integers of tag in each row, and whether the rows have heads.
+_HEAD: Final = struct.Struct("<IIIII")
+#: A row's fixed part: the body's offset and length, where its key (then its head) starts among
+#: the texts, the key's length and the head's length; then the digest and the tag.
+_FIXED: Final = struct.Struct("<QQQII")
+
+
+def _hash(key: bytes) -> int:
+    """What the rows are sorted and found by (a key's text is compared too: equal hashes of
+    different keys only cost a look at the next row)."""
+    return zlib.crc32(key)
+
+
+def _key_bytes(key: str) -> bytes:
+    if key.isascii():
+        return key.encode()  # a quarter of the time
+    # A path's text may hold the surrogates Python reads an undecodable file name as.
+    return key.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +95,7 @@ class Format:
     magic: bytes
     #: How many integers each entry's tag holds.
     tag_size: int
-    #: How many hex digits of each body's SHA-256 are kept (64: all).
+    #: How many hex digits of each body's SHA-256 are kept (64: all; even).
     digest_size: int
     #: The prefix of the temporary files a store is written under.
     prefix: str
@@ -73,32 +106,155 @@ class Format:
         """What an entry's body is checked against."""
         return hashlib.sha256(body).hexdigest()[: self.digest_size]
 
+    def row(self) -> struct.Struct:
+        """A row of this format's index (:data:`_FIXED`, then the digest and the tag)."""
+        return struct.Struct(f"<QQQII{self.digest_size // 2}s{self.tag_size}q")
+
+
+class Table:
+    """A store file's index as read, checked, and held in one piece: a row is decoded only when
+    its entry is asked for.
+
+    Laid out as the head (:data:`_HEAD`), the version, the rows' hashes (:func:`_hash` of the
+    keys, 4 bytes each, sorted), the rows (fixed size, in the same order), then the keys' and
+    heads' texts.
+    """
+
+    def __init__(self, raw: bytes, form: Format, version: str) -> None:
+        """:raises ValueError: ``raw`` is not an index of ``form`` and ``version``."""
+        size, count, digest, tag, heads = _HEAD.unpack_from(raw, 0)
+        if (digest, tag, heads) != (form.digest_size // 2, form.tag_size, int(form.heads)):
+            raise ValueError("another format")
+        at = _HEAD.size
+        if raw[at : at + size] != version.encode("utf-8"):
+            raise ValueError("another version")
+        at += size
+        hashes = array("I")
+        hashes.frombytes(raw[at : at + 4 * count])
+        if len(hashes) != count or hashes.itemsize != 4:
+            raise ValueError("cut")
+        if sys.byteorder != "little":
+            hashes.byteswap()
+        self._row = form.row()
+        self._rows = at + 4 * count
+        self._texts = self._rows + count * self._row.size
+        if self._texts > len(raw):
+            raise ValueError("cut")
+        self._raw = raw
+        self._count: int = count
+        #: hash -> the first row of that hash (rows of one hash are next to each other).
+        self._first: dict[int, int] = dict(zip(reversed(hashes), range(count - 1, -1, -1), strict=True))
+        self._hashes = hashes
+
+    def __len__(self) -> int:
+        return self._count
+
+    def find(self, key: bytes, hashed: int | None = None) -> int:
+        """The row of ``key`` (whose :func:`_hash` is ``hashed``, when known), or -1."""
+        found = self.look(key, hashed)
+        return -1 if found is None else found[0]
+
+    def look(self, key: bytes, hashed: int | None = None) -> tuple[int, tuple[Any, ...]] | None:
+        """The number and the values (see :meth:`row`) of ``key``'s row, or None."""
+        if hashed is None:
+            hashed = _hash(key)
+        number = self._first.get(hashed)
+        if number is None:
+            return None
+        raw, shape, rows, texts = self._raw, self._row, self._rows, self._texts
+        while True:
+            row = shape.unpack_from(raw, rows + number * shape.size)
+            if raw[texts + row[2] : texts + row[2] + row[3]] == key:
+                return number, row
+            number += 1
+            if number >= self._count or self._hashes[number] != hashed:
+                return None
+
+    def row(self, number: int) -> tuple[Any, ...]:
+        """Row ``number`` as stored: offset, length, text, key size, head size, digest, tag."""
+        return self._row.unpack_from(self._raw, self._rows + number * self._row.size)
+
+    def key(self, number: int) -> str:
+        _start, _length, text, size, _head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
+        at = self._texts + text
+        return self._raw[at : at + size].decode("utf-8", "surrogatepass")
+
+    def head(self, number: int) -> bytes:
+        """The head of row ``number`` as JSON (checked with the index, not decoded)."""
+        _start, _length, text, size, head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
+        at = self._texts + text + size
+        return self._raw[at : at + head]
+
+
+def _index(rows: list[tuple[bytes, Tag, int, int, bytes, bytes]], form: Format, version: str) -> bytes:
+    """The index of ``rows`` (key, tag, offset, length, raw digest, head JSON) as :class:`Table` reads it.
+
+    :raises struct.error: a value that does not fit (a tag beyond 64 bits).
+    """
+    rows.sort(key=lambda row: _hash(row[0]))
+    shape = form.row()
+    hashes = array("I", [_hash(row[0]) for row in rows])
+    if sys.byteorder != "little":
+        hashes.byteswap()
+    packed: list[bytes] = []
+    texts: list[bytes] = []
+    at = 0
+    for key, tag, start, length, digest, head in rows:
+        packed.append(shape.pack(start, length, at, len(key), len(head), digest, *tag))
+        texts.append(key)
+        texts.append(head)
+        at += len(key) + len(head)
+    encoded = version.encode("utf-8")
+    head = _HEAD.pack(len(encoded), len(rows), form.digest_size // 2, form.tag_size, int(form.heads))
+    return b"".join([head, encoded, hashes.tobytes(), *packed, *texts])
+
+
+def version_of(path: Path) -> str | None:
+    """The version a store file was written for (its index whole and checked), or None: for
+    tools and tests that look at a store from outside."""
+    with contextlib.suppress(OSError, ValueError, struct.error):
+        data = path.read_bytes()
+        trailer = data[-TRAILER_SIZE:]
+        if trailer.startswith(_TRAILER) and len(data) > TRAILER_SIZE:
+            raw = data[int(trailer[6:22], 16) : -TRAILER_SIZE]
+            if hashlib.sha256(raw).hexdigest().encode("ascii") == trailer[23:87]:
+                size = _HEAD.unpack_from(raw, 0)[0]
+                return raw[_HEAD.size : _HEAD.size + size].decode("utf-8")
+    return None
+
 
 class Reader:
     """One store file opened for reading: its index, and its entries read on demand."""
 
     def __init__(self, path: Path, form: Format, version: str) -> None:
-        self.index: Index = {}
-        #: key -> its head, for a format with heads (see the module): as JSON gave it, unchecked.
-        self.heads: dict[str, object] = {}
+        self.table: Table | None = None
         self._form = form
         self._handle: int | None = None
+        #: Where the bodies end (the index starts).
+        self._end = 0
         try:
             # Non-blocking and checked: a FIFO or a device at this name must not hang the build.
             handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return
         try:
-            index = self._read_index(handle, version)
-        except (OSError, ValueError, TypeError, IndexError, KeyError, OverflowError, RecursionError):
-            index = None
-        if index is None:
+            table = self._read_index(handle, version)
+        except (OSError, ValueError, TypeError, IndexError, KeyError, OverflowError, struct.error):
+            table = None
+        if table is None:
             os.close(handle)
             return
-        self.index = index
+        self.table = table
         self._handle = handle
 
-    def _read_index(self, handle: int, version: str) -> Index | None:
+    def __len__(self) -> int:
+        return 0 if self.table is None else len(self.table)
+
+    @property
+    def heads_kept(self) -> bool:
+        return self._form.heads
+
+    def _read_index(self, handle: int, version: str) -> Table | None:
         magic = self._form.magic
         status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode) or status.st_size < len(magic) + TRAILER_SIZE:
@@ -106,7 +262,7 @@ class Reader:
         if os.pread(handle, len(magic), 0) != magic:
             return None
         trailer = os.pread(handle, TRAILER_SIZE, status.st_size - TRAILER_SIZE)
-        if not trailer.startswith(b"index ") or not trailer.endswith(b"\n"):
+        if not trailer.startswith(_TRAILER) or not trailer.endswith(b"\n"):
             return None
         offset = int(trailer[6:22], 16)
         length = status.st_size - TRAILER_SIZE - offset
@@ -115,52 +271,118 @@ class Reader:
         raw = os.pread(handle, length, offset)
         if hashlib.sha256(raw).hexdigest().encode("ascii") != trailer[23:87]:
             return None
-        document = json.loads(raw)
-        if document["version"] != version:
+        self._end = offset
+        return Table(raw, self._form, version)
+
+    def find(self, key: bytes, tag: Tag, hashed: int | None = None) -> Found | None:
+        """Where the body of the entry of ``key`` (UTF-8; its :func:`_hash` is ``hashed``, when
+        known) for ``tag`` is, its digest and its row, or None."""
+        table = self.table
+        if table is None:
             return None
-        size = self._form.tag_size
-        heads = self._form.heads
-        width = size + 4 + heads
-        index: Index = {}
-        found: dict[str, object] = {}
-        for row in document["entries"]:
-            # A digest proves the file whole, not that we wrote it: every value is checked.
-            if type(row) is not list or len(row) != width:
-                return None
-            if heads:
-                found[row[0]] = row.pop()
-            key, start, count, digest = row[0], row[-3], row[-2], row[-1]
-            if type(key) is not str or type(digest) is not str or type(start) is not int or type(count) is not int:
-                return None
-            if start < len(magic) or count < 0 or start + count > offset:
-                return None
-            tag: Tag = _NO_TAG
-            if size:
-                tag = tuple(row[1:-3])
-                if any(type(n) is not int for n in tag):
-                    return None
-            index[key] = (tag, start, count, digest)
-        self.heads = found
-        return index
+        found = table.look(key, hashed)
+        if found is None:
+            return None
+        number, row = found
+        start, length = row[0], row[1]
+        if row[6:] != tag or start < len(self._form.magic) or start + length > self._end:
+            return None
+        return start, length, row[5], number
 
     def entry(self, key: str, tag: Tag = _NO_TAG) -> bytes | None:
         """The checked body of the entry of ``key`` made for ``tag``, or None."""
-        found = self.index.get(key)
-        if found is None or found[0] != tag or self._handle is None:
+        found = self.find(_key_bytes(key), tag)
+        return None if found is None else self.body(found)
+
+    def body(self, found: Found) -> bytes | None:
+        """The body :meth:`find` placed, checked against its digest, or None."""
+        start, length, digest, _number = found
+        if self._handle is None:
             return None
         try:
             # An entry all of whose data is its head (a page unit without an inline file): no read.
-            body = os.pread(self._handle, found[2], found[1]) if found[2] else b""
+            body = os.pread(self._handle, length, start) if length else b""
         except OSError:
             return None
-        if len(body) != found[2] or self._form.digest(body) != found[3]:
+        if len(body) != length or hashlib.sha256(body).digest()[: len(digest)] != digest:
             return None
         return body
+
+    def head_json(self, key: bytes) -> bytes | None:
+        """The head of ``key``'s entry as JSON, or None."""
+        table = self.table
+        number = -1 if table is None or not self._form.heads else table.find(key)
+        return None if table is None or number < 0 else table.head(number)
+
+    def tag_at(self, found: Found) -> Tag:
+        """The tag of the entry :meth:`find` found."""
+        return _NO_TAG if self.table is None else tuple(self.table.row(found[3])[6:])
+
+    def head_at(self, found: Found) -> bytes | None:
+        """The head as JSON of the entry :meth:`find` found, or None."""
+        return None if self.table is None or not self._form.heads else self.table.head(found[3])
+
+    def names(self) -> Iterator[str]:
+        """Every entry's key (each decoded)."""
+        table = self.table
+        if table is not None:
+            for number in range(len(table)):
+                yield table.key(number)
+
+    @property
+    def index(self) -> Mapping[str, Row]:
+        """key -> (tag, offset, length, digest in hex) of every entry (decoded when asked)."""
+        return _Rows(self)
+
+    @property
+    def heads(self) -> Mapping[str, object]:
+        """key -> its head, for a format with heads (see the module): as JSON gave it, unchecked."""
+        return _Heads(self)
 
     def close(self) -> None:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+
+
+class _Rows(Mapping[str, Row]):
+    """A :class:`Reader`'s entries as a mapping (for what looks at a store as a whole)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+
+    def __getitem__(self, key: str) -> Row:
+        table = self._reader.table
+        number = -1 if table is None else table.find(_key_bytes(key))
+        if table is None or number < 0:
+            raise KeyError(key)
+        start, length, _text, _size, _head, digest, *tag = table.row(number)
+        return tuple(tag), start, length, digest.hex()
+
+    def __iter__(self) -> Iterator[str]:
+        return self._reader.names()
+
+    def __len__(self) -> int:
+        return len(self._reader)
+
+
+class _Heads(Mapping[str, object]):
+    """A :class:`Reader`'s heads as a mapping (decoded when asked)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+
+    def __getitem__(self, key: str) -> object:
+        found = self._reader.head_json(_key_bytes(key))
+        if found is None:
+            raise KeyError(key)
+        return json.loads(found)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._reader.names() if self._reader.heads_kept else iter(())
+
+    def __len__(self) -> int:
+        return len(self._reader) if self._reader.heads_kept else 0
 
 
 class Writer:
@@ -176,17 +398,34 @@ class Writer:
         self.offset = len(form.magic)
         #: key -> (tag, offset, length, digest) of each entry written, in order.
         self.keys: Index = {}
-        #: key -> the head of each entry written, for a format with heads.
-        self.heads: dict[str, object] = {}
+        #: key -> the head of each entry written as JSON, for a format with heads.
+        self.heads: dict[str, bytes] = {}
 
-    def add(self, key: str, tag: Tag, body: bytes, digest: str, head: object = None) -> None:
+    def add(
+        self, key: str, tag: Tag, body: bytes, digest: str, head: object = None, *, head_json: bytes | None = None
+    ) -> None:
         """Write an entry (a key written again is found at its last body), with its head for a
-        format with heads."""
+        format with heads (``head_json``: the head already written as JSON).
+
+        :raises ValueError: an entry the index cannot hold (a tag beyond 64 bits), not written.
+        """
+        try:
+            struct.pack(f"<{len(tag)}q", *tag)
+        except struct.error as error:
+            raise ValueError(f"a tag the index cannot hold: {tag}") from error
+        if len(digest) != self._form.digest_size or len(tag) != self._form.tag_size:
+            raise ValueError("another format's entry")
         self.file.write(body)
         self.keys[key] = (tag, self.offset, len(body), digest)
         if self._form.heads:
-            self.heads[key] = head
+            if head_json is None:
+                head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self.heads[key] = head_json
         self.offset += len(body)
+
+    def head(self, key: str) -> object:
+        found = self.heads.get(key)
+        return None if found is None else json.loads(found)
 
     def entry(self, key: str) -> bytes | None:
         """The checked body of an entry added to this file, or None."""
@@ -198,16 +437,20 @@ class Writer:
         return body if len(body) == found[2] and self._form.digest(body) == found[3] else None
 
     def finish(self, target: Path, version: str) -> None:
-        """Write the index and trailer, and put the file at ``target`` in one step."""
-        entries: list[list[object]] = [
-            [key, *tag, start, count, digest] for key, (tag, start, count, digest) in self.keys.items()
+        """Write the index and trailer, and put the file at ``target`` in one step.
+
+        :raises OSError: also for an entry the index cannot hold (a tag beyond 64 bits).
+        """
+        rows = [
+            (_key_bytes(key), tag, start, count, bytes.fromhex(digest), self.heads.get(key, b""))
+            for key, (tag, start, count, digest) in self.keys.items()
         ]
-        if self._form.heads:
-            for row, key in zip(entries, self.keys, strict=True):
-                row.append(self.heads.get(key))
-        index = json.dumps({"version": version, "entries": entries}, separators=(",", ":")).encode("utf-8")
+        try:
+            index = _index(rows, self._form, version)
+        except (struct.error, ValueError, UnicodeEncodeError) as error:
+            raise OSError(f"not a store's entry: {error}") from error
         self.file.write(index)
-        self.file.write(b"index %016x %s\n" % (self.offset, hashlib.sha256(index).hexdigest().encode("ascii")))
+        self.file.write(_TRAILER + b"%016x %s\n" % (self.offset, hashlib.sha256(index).hexdigest().encode("ascii")))
         self.file.close()
         self.path.chmod(0o644)
         self.path.replace(target)
@@ -242,15 +485,25 @@ class Store:
         self._prune = prune
         self._overlay = Reader(self._overlay_path, form, version)
         self._store = Reader(self._store_path, form, version)
-        #: Entries found valid by this run: key -> the file holding it.
-        self._hits: dict[str, Reader] = {}
+        #: Entries found valid by this run: key -> the file holding it, and the body's place.
+        self._hits: dict[str, tuple[Reader, Found]] = {}
         #: Entries found unusable by this run: never carried over.
         self._forgotten: set[str] = set()
         self._writer: Writer | None = None
         #: digest -> what :meth:`read` decoded from a small body of that digest.
-        self._decoded: dict[str, object] = {}
+        self._decoded: dict[bytes, object] = {}
         #: Nothing more is written: a write failed (a full disk, a read-only folder).
         self.broken = False
+
+    def _find(self, key: str, tag: Tag) -> tuple[Reader, Found] | None:
+        """The file holding the entry of ``key`` for ``tag`` (the overlay first), and where."""
+        raw = _key_bytes(key)
+        hashed = _hash(raw)
+        for source in (self._overlay, self._store):
+            found = source.find(raw, tag, hashed)
+            if found is not None:
+                return source, found
+        return None
 
     def get(self, key: str, tag: Tag = _NO_TAG) -> bytes | None:
         """The checked body kept under ``key`` for ``tag``, or None."""
@@ -262,10 +515,12 @@ class Store:
             with contextlib.suppress(OSError):
                 return writer.entry(key)
             return None
+        raw = _key_bytes(key)
+        hashed = _hash(raw)
         for source in (self._overlay, self._store):
-            body = source.entry(key, tag)
-            if body is not None:
-                self._hits[key] = source
+            found = source.find(raw, tag, hashed)
+            if found is not None and (body := source.body(found)) is not None:
+                self._hits[key] = (source, found)
                 return body
         return None
 
@@ -274,9 +529,10 @@ class Store:
         run (for a format with heads), or None."""
         writer = self._writer
         if writer is not None and key in writer.keys:
-            return writer.heads.get(key)
-        source = self._hits.get(key)
-        return source.heads.get(key) if source is not None else None
+            return writer.head(key)
+        hit = self._hits.get(key)
+        found = None if hit is None else hit[0].head_at(hit[1])
+        return None if found is None else json.loads(found)
 
     def digest(self, key: str) -> str | None:
         """The digest of the body :meth:`get` found (checked) or :meth:`put` kept under ``key``
@@ -284,9 +540,8 @@ class Store:
         writer = self._writer
         if writer is not None and (made := writer.keys.get(key)) is not None:
             return made[3]
-        source = self._hits.get(key)
-        found = source.index.get(key) if source is not None else None
-        return found[3] if found is not None else None
+        hit = self._hits.get(key)
+        return None if hit is None else hit[1][2].hex()
 
     def read(self, key: str, decode: Callable[[bytes], _T | None], tag: Tag = _NO_TAG) -> _T | None:
         """``decode`` of what :meth:`get` finds, or None. A small body (:data:`SHARED_MAX`)
@@ -294,41 +549,50 @@ class Store:
         in the checked index, so any body found whole with that digest is that entry's body.
         What ``decode`` returns is shared by those entries: it must not be changed."""
         if self._writer is None or key not in self._writer.keys:
-            for source in (self._overlay, self._store):
-                found = source.index.get(key)
-                if found is not None and found[0] == tag:
-                    if found[2] <= SHARED_MAX and found[3] in self._decoded:
-                        self._hits[key] = source
-                        return self._decoded[found[3]]  # type: ignore[return-value]
-                    break
+            hit = self._find(key, tag)
+            if hit is not None:
+                source, found = hit
+                if found[1] <= SHARED_MAX and found[2] in self._decoded:
+                    self._hits[key] = hit
+                    return self._decoded[found[2]]  # type: ignore[return-value]
+                if source is self._store or self._store.table is None:
+                    # Found in the one place it can be: read without looking for it again.
+                    body = source.body(found)
+                    if body is None:
+                        return None
+                    self._hits[key] = hit
+                    return self._decoded_body(body, decode)
         body = self.get(key, tag)
         if body is None:
             return None
+        return self._decoded_body(body, decode)
+
+    def _decoded_body(self, body: bytes, decode: Callable[[bytes], _T | None]) -> _T | None:
         value = decode(body)
         if value is not None and len(body) <= SHARED_MAX:
             # The digest of the body just read (of this entry or, when it was damaged, of the
             # store's entry under the same key): taken again, a few bytes.
-            self._decoded[self._form.digest(body)] = value
+            self._decoded[hashlib.sha256(body).digest()[: self._form.digest_size // 2]] = value
         return value
 
     def touch(self, key: str, tag: Tag = _NO_TAG) -> None:
         """Mark the entry under ``key`` for ``tag`` as in use without reading it, so that
         :meth:`close` keeps it."""
-        for source in (self._overlay, self._store):
-            found = source.index.get(key)
-            if found is not None and found[0] == tag:
-                self._hits[key] = source
-                return
+        hit = self._find(key, tag)
+        if hit is not None:
+            self._hits[key] = hit
 
     def forget(self, key: str) -> None:
         """Drop the entry :meth:`get` found under ``key`` (what it holds turned out unusable)."""
         self._hits.pop(key, None)
         self._forgotten.add(key)
 
-    def put(self, key: str, body: bytes, tag: Tag = _NO_TAG, head: object = None) -> None:
-        """Keep ``body`` under ``key`` for ``tag``, with ``head`` for a format with heads (no
-        error if it cannot be kept: it is made again next time, and nothing more is written by
-        this run)."""
+    def put(
+        self, key: str, body: bytes, tag: Tag = _NO_TAG, head: object = None, *, head_json: bytes | None = None
+    ) -> None:
+        """Keep ``body`` under ``key`` for ``tag``, with ``head`` for a format with heads
+        (``head_json``: the head already written as JSON). No error if it cannot be kept: it is
+        made again next time (and after a failed write, nothing more is written by this run)."""
         if self.broken:
             return
         self._hits.pop(key, None)
@@ -337,7 +601,9 @@ class Store:
                 self._writer = Writer(self._folder, self._form)
             elif self._writer.keys.get(key, (None,))[0] == tag:
                 return  # put already (the same unit asked for twice)
-            self._writer.add(key, tag, body, self._form.digest(body), head)
+            self._writer.add(key, tag, body, self._form.digest(body), head, head_json=head_json)
+        except ValueError:
+            return  # an entry this format cannot hold: made again next time
         except OSError:
             self.broken = True
             if self._writer is not None:
@@ -346,7 +612,7 @@ class Store:
 
     def known(self) -> set[str]:
         """The keys of every entry in the store and the overlay, used by this run or not."""
-        return {*self._store.index, *self._overlay.index}
+        return {*self._store.names(), *self._overlay.names()}
 
     def release(self) -> None:
         """Release the files without keeping anything (what was put is lost)."""
@@ -377,13 +643,24 @@ class Store:
         finally:
             self.release()
 
+    def _carry(self, writer: Writer, source: Reader, key: str, found: Found, tag: Tag) -> None:
+        """Add ``key``'s entry in ``source`` to ``writer``, read again (a store's entries stay on
+        disk during the run, not held) and checked."""
+        body = source.body(found)
+        if body is None:
+            return
+        head = source.head_at(found)
+        with contextlib.suppress(ValueError):
+            writer.add(key, tag, body, found[2].hex(), head_json=head)
+
     def _carry_overlay(self, writer: Writer) -> None:
         """Add to ``writer`` the overlay's readable entries it does not hold (nor forgotten ones)."""
-        for key, (tag, _start, _count, digest) in self._overlay.index.items():
+        for key, (tag, _start, _length, _digest) in self._overlay.index.items():
             if key in writer.keys or key in self._forgotten:
                 continue
-            if (body := self._overlay.entry(key, tag)) is not None:
-                writer.add(key, tag, body, digest, self._overlay.heads.get(key))
+            found = self._overlay.find(_key_bytes(key), tag)
+            if found is not None:
+                self._carry(writer, self._overlay, key, found, tag)
 
     def close(self) -> bool:
         """Keep what this run made, with the entries it used; release the files. Never raises
@@ -395,34 +672,39 @@ class Store:
         every entry still in use, and the overlay goes.
         """
         writer, self._writer = self._writer, None
+        overlay, store = self._overlay, self._store
         # What the overlay will carry over besides the new entries: those in use (pruning), or all.
-        used_overlay = (
-            sum(1 for source in self._hits.values() if source is self._overlay)
-            if self._prune
-            else len(self._overlay.index)
-        )
-        stale = dropped = 0
+        used_overlay = sum(1 for hit in self._hits.values() if hit[0] is overlay) if self._prune else len(overlay)
+        stale = 0
+        dropped = False
         if self._prune:
             # The store's entries no longer used: rewritten without them once they are many.
-            stale = sum(1 for key in self._store.index if key not in self._hits)
-            dropped = any(key not in self._hits for key in self._overlay.index)
+            # (Counted without a look at each of the store's keys: those found in the store,
+            # and those of the overlay found there that the store holds too.)
+            both = sum(
+                1
+                for key in overlay.names()
+                if (hit := self._hits.get(key)) is not None
+                and hit[0] is overlay
+                and store.table is not None
+                and store.table.find(_key_bytes(key)) >= 0
+            )
+            stale = len(store) - both - sum(1 for hit in self._hits.values() if hit[0] is store)
+            dropped = any(key not in self._hits for key in overlay.names())
         rewrite = False
         try:
             if writer is None and dropped and not self.broken:
                 # Nothing new, but the overlay holds entries no longer used: written again without them.
                 writer = Writer(self._folder, self._form)
             if writer is not None:
-                rewrite = not self._store.index or OVERLAY_SHARE * (len(writer.keys) + used_overlay + stale) > max(
-                    len(self._store.index), OVERLAY_SHARE * OVERLAY_MIN
+                rewrite = not len(store) or OVERLAY_SHARE * (len(writer.keys) + used_overlay + stale) > max(
+                    len(store), OVERLAY_SHARE * OVERLAY_MIN
                 )
-                for key, source in self._hits.items():
-                    if key in writer.keys or not (rewrite or source is self._overlay):
+                for key, (source, found) in self._hits.items():
+                    if key in writer.keys or not (rewrite or source is overlay):
                         continue
-                    # Read again rather than held: a store's entries stay on disk during the run.
-                    tag, _start, _count, digest = source.index[key]
-                    body = source.entry(key, tag)
-                    if body is not None:
-                        writer.add(key, tag, body, digest, source.heads.get(key))
+                    tag = source.tag_at(found) if self._form.tag_size else _NO_TAG
+                    self._carry(writer, source, key, found, tag)
                 if not (rewrite or self._prune):
                     # Not a pruning run: the overlay's entries it did not use stay until a rewrite.
                     self._carry_overlay(writer)
@@ -434,7 +716,7 @@ class Store:
             if writer is not None:
                 writer.discard()
         finally:
-            self._overlay.close()
-            self._store.close()
+            overlay.close()
+            store.close()
             self._hits.clear()
         return rewrite

@@ -267,10 +267,10 @@ class Units:
         split = split_stored(entry)
         if split is None:
             return None
-        head, inline = split
+        head, head_json, inline = split
         files = decode_stored(self._bodies, key, head, inline, self._checked, check=False)
         if files is not None:
-            self._shelf.put(key, inline, head=head)
+            self._shelf.put(key, inline, head_json=head_json)
         return files
 
     def _entry(self, key: str, files: dict[str, bytes]) -> bytes | None:

@@ -137,11 +137,11 @@ class Bodies:
 _NOWHERE: Final = Stored("/")
 
 
-def split_stored(entry: bytes) -> tuple[object, bytes] | None:
-    """The head and the inline bytes of an entry :func:`write_stored` returned, or None."""
+def split_stored(entry: bytes) -> tuple[object, bytes, bytes] | None:
+    """The head (and as JSON) and the inline bytes of an entry :func:`write_stored` returned, or None."""
     try:
         end = entry.index(b"\n")
-        return json.loads(entry[:end]), entry[end + 1 :]
+        return json.loads(entry[:end]), entry[:end], entry[end + 1 :]
     except (ValueError, RecursionError):
         return None
 
