@@ -21,6 +21,8 @@ and checks cost a third of a second at each edit. A file that is missing, cut, d
 foreign or written by other code (``version``) is ignored whole; an entry whose body no
 longer matches its digest, or whose tag is not the one asked for, is ignored alone. Nothing
 in a store runs code: the caller decides what a body is.
+
+A store file proven whole (:mod:`entretiens.storeproof`) gives its bodies without a check of each.
 """
 
 from __future__ import annotations
@@ -31,21 +33,19 @@ import json
 import os
 import stat
 import struct
-import sys
-import tempfile
-import zlib
-from array import array
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TypeVar
+from typing import Final, TypeVar
 
-#: ``table <offset, 16 hex digits> <SHA-256 of the index, 64 hex digits>\n`` (an earlier
-#: form's trailer said ``index``: such a file is ignored whole).
-TRAILER_SIZE: Final = 6 + 16 + 1 + 64 + 1
-_TRAILER: Final = b"table "
-#: The largest index read.
-MAX_INDEX: Final = 256 * 2**20
+from .storeproof import proof_path, proven
+from .storeproof import prove as prove
+from .storetable import TRAILER_MARK, MAX_INDEX, Row, Table, hash_key, key_bytes
+from .storetable import TRAILER_SIZE as TRAILER_SIZE
+from .storetable import Format as Format
+from .storetable import Tag as Tag
+from .storetable import Writer as Writer
+from .storetable import version_of as version_of
+
 #: The store is rewritten when the overlay holds more than this share of its entries ...
 OVERLAY_SHARE = 8
 #: ... and more than this many entries.
@@ -55,172 +55,15 @@ OVERLAY_MIN = 64
 #: of an episode with no problem, the same few bytes for thousands of episodes).
 SHARED_MAX: Final = 64
 
-#: The integers an entry is valid for (a cache's own; the empty tuple for none).
-Tag = tuple[int, ...]
-#: An entry as :attr:`Reader.index` gives it: (tag, offset, length, digest in hex).
-Row = tuple[Tag, int, int, str]
 #: Where an entry's body is, its digest (as many bytes as the format keeps), and its row.
 Found = tuple[int, int, bytes, int]
-#: key -> (tag, offset, length, digest) of the entries a :class:`Writer` wrote.
-Index = dict[str, Row]
 _NO_TAG: Final[Tag] = ()
 _T = TypeVar("_T")
 
-#: The index's head: its version's length, the number of rows, the bytes of digest and the
-#: integers of tag in each row, and whether the rows have heads.
-_HEAD: Final = struct.Struct("<IIIII")
-#: A row's fixed part: the body's offset and length, where its key (then its head) starts among
-#: the texts, the key's length and the head's length; then the digest and the tag.
-_FIXED: Final = struct.Struct("<QQQII")
 
-
-def _hash(key: bytes) -> int:
-    """What the rows are sorted and found by (a key's text is compared too: equal hashes of
-    different keys only cost a look at the next row)."""
-    return zlib.crc32(key)
-
-
-def _key_bytes(key: str) -> bytes:
-    if key.isascii():
-        return key.encode()  # a quarter of the time
-    # A path's text may hold the surrogates Python reads an undecodable file name as.
-    return key.encode("utf-8", "surrogatepass")
-
-
-@dataclass(frozen=True, slots=True)
-class Format:
-    """What tells one cache's store files from another's."""
-
-    #: The first line of every file.
-    magic: bytes
-    #: How many integers each entry's tag holds.
-    tag_size: int
-    #: How many hex digits of each body's SHA-256 are kept (64: all; even).
-    digest_size: int
-    #: The prefix of the temporary files a store is written under.
-    prefix: str
-    #: Each entry's row in the index ends with its head (see the module).
-    heads: bool = False
-
-    def digest(self, body: bytes | memoryview) -> str:
-        """What an entry's body is checked against."""
-        return hashlib.sha256(body).hexdigest()[: self.digest_size]
-
-    def row(self) -> struct.Struct:
-        """A row of this format's index (:data:`_FIXED`, then the digest and the tag)."""
-        return struct.Struct(f"<QQQII{self.digest_size // 2}s{self.tag_size}q")
-
-
-class Table:
-    """A store file's index as read, checked, and held in one piece: a row is decoded only when
-    its entry is asked for.
-
-    Laid out as the head (:data:`_HEAD`), the version, the rows' hashes (:func:`_hash` of the
-    keys, 4 bytes each, sorted), the rows (fixed size, in the same order), then the keys' and
-    heads' texts.
-    """
-
-    def __init__(self, raw: bytes, form: Format, version: str) -> None:
-        """:raises ValueError: ``raw`` is not an index of ``form`` and ``version``."""
-        size, count, digest, tag, heads = _HEAD.unpack_from(raw, 0)
-        if (digest, tag, heads) != (form.digest_size // 2, form.tag_size, int(form.heads)):
-            raise ValueError("another format")
-        at = _HEAD.size
-        if raw[at : at + size] != version.encode("utf-8"):
-            raise ValueError("another version")
-        at += size
-        hashes = array("I")
-        hashes.frombytes(raw[at : at + 4 * count])
-        if len(hashes) != count or hashes.itemsize != 4:
-            raise ValueError("cut")
-        if sys.byteorder != "little":
-            hashes.byteswap()
-        self._row = form.row()
-        self._rows = at + 4 * count
-        self._texts = self._rows + count * self._row.size
-        if self._texts > len(raw):
-            raise ValueError("cut")
-        self._raw = raw
-        self._count: int = count
-        #: hash -> the first row of that hash (rows of one hash are next to each other).
-        self._first: dict[int, int] = dict(zip(reversed(hashes), range(count - 1, -1, -1), strict=True))
-        self._hashes = hashes
-
-    def __len__(self) -> int:
-        return self._count
-
-    def find(self, key: bytes, hashed: int | None = None) -> int:
-        """The row of ``key`` (whose :func:`_hash` is ``hashed``, when known), or -1."""
-        found = self.look(key, hashed)
-        return -1 if found is None else found[0]
-
-    def look(self, key: bytes, hashed: int | None = None) -> tuple[int, tuple[Any, ...]] | None:
-        """The number and the values (see :meth:`row`) of ``key``'s row, or None."""
-        if hashed is None:
-            hashed = _hash(key)
-        number = self._first.get(hashed)
-        if number is None:
-            return None
-        raw, shape, rows, texts = self._raw, self._row, self._rows, self._texts
-        while True:
-            row = shape.unpack_from(raw, rows + number * shape.size)
-            if raw[texts + row[2] : texts + row[2] + row[3]] == key:
-                return number, row
-            number += 1
-            if number >= self._count or self._hashes[number] != hashed:
-                return None
-
-    def row(self, number: int) -> tuple[Any, ...]:
-        """Row ``number`` as stored: offset, length, text, key size, head size, digest, tag."""
-        return self._row.unpack_from(self._raw, self._rows + number * self._row.size)
-
-    def key(self, number: int) -> str:
-        _start, _length, text, size, _head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
-        at = self._texts + text
-        return self._raw[at : at + size].decode("utf-8", "surrogatepass")
-
-    def head(self, number: int) -> bytes:
-        """The head of row ``number`` as JSON (checked with the index, not decoded)."""
-        _start, _length, text, size, head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
-        at = self._texts + text + size
-        return self._raw[at : at + head]
-
-
-def _index(rows: list[tuple[bytes, Tag, int, int, bytes, bytes]], form: Format, version: str) -> bytes:
-    """The index of ``rows`` (key, tag, offset, length, raw digest, head JSON) as :class:`Table` reads it.
-
-    :raises struct.error: a value that does not fit (a tag beyond 64 bits).
-    """
-    rows.sort(key=lambda row: _hash(row[0]))
-    shape = form.row()
-    hashes = array("I", [_hash(row[0]) for row in rows])
-    if sys.byteorder != "little":
-        hashes.byteswap()
-    packed: list[bytes] = []
-    texts: list[bytes] = []
-    at = 0
-    for key, tag, start, length, digest, head in rows:
-        packed.append(shape.pack(start, length, at, len(key), len(head), digest, *tag))
-        texts.append(key)
-        texts.append(head)
-        at += len(key) + len(head)
-    encoded = version.encode("utf-8")
-    head = _HEAD.pack(len(encoded), len(rows), form.digest_size // 2, form.tag_size, int(form.heads))
-    return b"".join([head, encoded, hashes.tobytes(), *packed, *texts])
-
-
-def version_of(path: Path) -> str | None:
-    """The version a store file was written for (its index whole and checked), or None: for
-    tools and tests that look at a store from outside."""
-    with contextlib.suppress(OSError, ValueError, struct.error):
-        data = path.read_bytes()
-        trailer = data[-TRAILER_SIZE:]
-        if trailer.startswith(_TRAILER) and len(data) > TRAILER_SIZE:
-            raw = data[int(trailer[6:22], 16) : -TRAILER_SIZE]
-            if hashlib.sha256(raw).hexdigest().encode("ascii") == trailer[23:87]:
-                size = _HEAD.unpack_from(raw, 0)[0]
-                return raw[_HEAD.size : _HEAD.size + size].decode("utf-8")
-    return None
+def _matches(body: bytes, digest: bytes) -> bool:
+    """Whether ``body`` has that digest (the first bytes of its SHA-256)."""
+    return hashlib.sha256(body).digest()[: len(digest)] == digest
 
 
 class Reader:
@@ -232,13 +75,15 @@ class Reader:
         self._handle: int | None = None
         #: Where the bodies end (the index starts).
         self._end = 0
+        #: The file was proven whole at the stamp it has (see the module): bodies not checked.
+        self.proven = False
         try:
             # Non-blocking and checked: a FIFO or a device at this name must not hang the build.
             handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return
         try:
-            table = self._read_index(handle, version)
+            table = self._read_index(handle, version, path)
         except (OSError, ValueError, TypeError, IndexError, KeyError, OverflowError, struct.error):
             table = None
         if table is None:
@@ -254,7 +99,7 @@ class Reader:
     def heads_kept(self) -> bool:
         return self._form.heads
 
-    def _read_index(self, handle: int, version: str) -> Table | None:
+    def _read_index(self, handle: int, version: str, path: Path) -> Table | None:
         magic = self._form.magic
         status = os.fstat(handle)
         if not stat.S_ISREG(status.st_mode) or status.st_size < len(magic) + TRAILER_SIZE:
@@ -262,7 +107,7 @@ class Reader:
         if os.pread(handle, len(magic), 0) != magic:
             return None
         trailer = os.pread(handle, TRAILER_SIZE, status.st_size - TRAILER_SIZE)
-        if not trailer.startswith(_TRAILER) or not trailer.endswith(b"\n"):
+        if not trailer.startswith(TRAILER_MARK) or not trailer.endswith(b"\n"):
             return None
         offset = int(trailer[6:22], 16)
         length = status.st_size - TRAILER_SIZE - offset
@@ -272,7 +117,9 @@ class Reader:
         if hashlib.sha256(raw).hexdigest().encode("ascii") != trailer[23:87]:
             return None
         self._end = offset
-        return Table(raw, self._form, version)
+        table = Table(raw, self._form, version)
+        self.proven = proven(path, status)
+        return table
 
     def find(self, key: bytes, tag: Tag, hashed: int | None = None) -> Found | None:
         """Where the body of the entry of ``key`` (UTF-8; its :func:`_hash` is ``hashed``, when
@@ -291,7 +138,7 @@ class Reader:
 
     def entry(self, key: str, tag: Tag = _NO_TAG) -> bytes | None:
         """The checked body of the entry of ``key`` made for ``tag``, or None."""
-        found = self.find(_key_bytes(key), tag)
+        found = self.find(key_bytes(key), tag)
         return None if found is None else self.body(found)
 
     def body(self, found: Found) -> bytes | None:
@@ -304,7 +151,7 @@ class Reader:
             body = os.pread(self._handle, length, start) if length else b""
         except OSError:
             return None
-        if len(body) != length or hashlib.sha256(body).digest()[: len(digest)] != digest:
+        if len(body) != length or not (self.proven or _matches(body, digest)):
             return None
         return body
 
@@ -353,7 +200,7 @@ class _Rows(Mapping[str, Row]):
 
     def __getitem__(self, key: str) -> Row:
         table = self._reader.table
-        number = -1 if table is None else table.find(_key_bytes(key))
+        number = -1 if table is None else table.find(key_bytes(key))
         if table is None or number < 0:
             raise KeyError(key)
         start, length, _text, _size, _head, digest, *tag = table.row(number)
@@ -373,7 +220,7 @@ class _Heads(Mapping[str, object]):
         self._reader = reader
 
     def __getitem__(self, key: str) -> object:
-        found = self._reader.head_json(_key_bytes(key))
+        found = self._reader.head_json(key_bytes(key))
         if found is None:
             raise KeyError(key)
         return json.loads(found)
@@ -383,83 +230,6 @@ class _Heads(Mapping[str, object]):
 
     def __len__(self) -> int:
         return len(self._reader) if self._reader.heads_kept else 0
-
-
-class Writer:
-    """A new store file being written beside its final name, entry by entry."""
-
-    def __init__(self, folder: Path, form: Format) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=folder, prefix=form.prefix, suffix=".tmp")
-        self.path = Path(name)
-        self.file: BinaryIO = os.fdopen(handle, "wb")
-        self.file.write(form.magic)
-        self._form = form
-        self.offset = len(form.magic)
-        #: key -> (tag, offset, length, digest) of each entry written, in order.
-        self.keys: Index = {}
-        #: key -> the head of each entry written as JSON, for a format with heads.
-        self.heads: dict[str, bytes] = {}
-
-    def add(
-        self, key: str, tag: Tag, body: bytes, digest: str, head: object = None, *, head_json: bytes | None = None
-    ) -> None:
-        """Write an entry (a key written again is found at its last body), with its head for a
-        format with heads (``head_json``: the head already written as JSON).
-
-        :raises ValueError: an entry the index cannot hold (a tag beyond 64 bits), not written.
-        """
-        try:
-            struct.pack(f"<{len(tag)}q", *tag)
-        except struct.error as error:
-            raise ValueError(f"a tag the index cannot hold: {tag}") from error
-        if len(digest) != self._form.digest_size or len(tag) != self._form.tag_size:
-            raise ValueError("another format's entry")
-        self.file.write(body)
-        self.keys[key] = (tag, self.offset, len(body), digest)
-        if self._form.heads:
-            if head_json is None:
-                head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            self.heads[key] = head_json
-        self.offset += len(body)
-
-    def head(self, key: str) -> object:
-        found = self.heads.get(key)
-        return None if found is None else json.loads(found)
-
-    def entry(self, key: str) -> bytes | None:
-        """The checked body of an entry added to this file, or None."""
-        found = self.keys.get(key)
-        if found is None:
-            return None
-        self.file.flush()
-        body = os.pread(self.file.fileno(), found[2], found[1])
-        return body if len(body) == found[2] and self._form.digest(body) == found[3] else None
-
-    def finish(self, target: Path, version: str) -> None:
-        """Write the index and trailer, and put the file at ``target`` in one step.
-
-        :raises OSError: also for an entry the index cannot hold (a tag beyond 64 bits).
-        """
-        rows = [
-            (_key_bytes(key), tag, start, count, bytes.fromhex(digest), self.heads.get(key, b""))
-            for key, (tag, start, count, digest) in self.keys.items()
-        ]
-        try:
-            index = _index(rows, self._form, version)
-        except (struct.error, ValueError, UnicodeEncodeError) as error:
-            raise OSError(f"not a store's entry: {error}") from error
-        self.file.write(index)
-        self.file.write(_TRAILER + b"%016x %s\n" % (self.offset, hashlib.sha256(index).hexdigest().encode("ascii")))
-        self.file.close()
-        self.path.chmod(0o644)
-        self.path.replace(target)
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(OSError):
-            self.path.unlink(missing_ok=True)
 
 
 class Store:
@@ -497,8 +267,8 @@ class Store:
 
     def _find(self, key: str, tag: Tag) -> tuple[Reader, Found] | None:
         """The file holding the entry of ``key`` for ``tag`` (the overlay first), and where."""
-        raw = _key_bytes(key)
-        hashed = _hash(raw)
+        raw = key_bytes(key)
+        hashed = hash_key(raw)
         for source in (self._overlay, self._store):
             found = source.find(raw, tag, hashed)
             if found is not None:
@@ -515,8 +285,8 @@ class Store:
             with contextlib.suppress(OSError):
                 return writer.entry(key)
             return None
-        raw = _key_bytes(key)
-        hashed = _hash(raw)
+        raw = key_bytes(key)
+        hashed = hash_key(raw)
         for source in (self._overlay, self._store):
             found = source.find(raw, tag, hashed)
             if found is not None and (body := source.body(found)) is not None:
@@ -658,7 +428,7 @@ class Store:
         for key, (tag, _start, _length, _digest) in self._overlay.index.items():
             if key in writer.keys or key in self._forgotten:
                 continue
-            found = self._overlay.find(_key_bytes(key), tag)
+            found = self._overlay.find(key_bytes(key), tag)
             if found is not None:
                 self._carry(writer, self._overlay, key, found, tag)
 
@@ -687,7 +457,7 @@ class Store:
                 if (hit := self._hits.get(key)) is not None
                 and hit[0] is overlay
                 and store.table is not None
-                and store.table.find(_key_bytes(key)) >= 0
+                and store.table.find(key_bytes(key)) >= 0
             )
             stale = len(store) - both - sum(1 for hit in self._hits.values() if hit[0] is store)
             dropped = any(key not in self._hits for key in overlay.names())
@@ -711,6 +481,7 @@ class Store:
                 writer.finish(self._store_path if rewrite else self._overlay_path, self._version)
                 if rewrite:
                     self._overlay_path.unlink(missing_ok=True)
+                    proof_path(self._overlay_path).unlink(missing_ok=True)
         except OSError:
             rewrite = False
             if writer is not None:

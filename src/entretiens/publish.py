@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from . import buildrecord, gcpause, layout, output, pipeline, state
+from . import buildrecord, gcpause, layout, output, pipeline, state, unitcache
 from .errors import ConfigError, Problem, ProblemsError, StrictError
 from .model import Episode, Project, Release, is_remote
 from .output import Content, WriteReport
@@ -100,6 +100,9 @@ def publish(
             result.state_written = written.state_written
             options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
             _record(built, result, read, taken, options=options, kept=kept)
+            # The caches' stores this build wrote have had the output's write to settle: proven
+            # whole now, the next build reads their entries without a check of each.
+            unitcache.prove(root)
         return result
 
 

@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Final
 
-from . import walks
+from . import checkedstore, walks
 
 # RACY_NS, Checked and ledger are named here too, where the image cache and the YAML cache take them.
 from .checkedfiles import RACY_NS as RACY_NS
@@ -333,6 +333,15 @@ class Units:
                     if not self._stored or entry.name.partition(".")[0] not in self.used:
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
+
+
+def prove(root: Path) -> int:
+    """Prove whole the units' stores, and the YAML cache's beside them, that were written since
+    they were last proven and have settled (:func:`entretiens.checkedstore.prove`): for the end
+    of a publish, so that the first build after it (an edit after a cold build) reads its kept
+    units without a SHA-256 of each. How many files were proven."""
+    units = root / UNITS_DIR
+    return checkedstore.prove(units) + checkedstore.prove(units.parent)
 
 
 def _as_bytes(content: Content) -> bytes:
