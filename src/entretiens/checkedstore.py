@@ -39,7 +39,7 @@ from typing import Final, TypeVar
 
 from .storeproof import proof_path, proven
 from .storeproof import prove as prove
-from .storetable import TRAILER_MARK, MAX_INDEX, Row, Table, hash_key, key_bytes
+from .storetable import MAX_INDEX, TRAILER_MARK, Row, Table, hash_key, key_bytes
 from .storetable import TRAILER_SIZE as TRAILER_SIZE
 from .storetable import Format as Format
 from .storetable import Tag as Tag
