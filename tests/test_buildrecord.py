@@ -138,13 +138,18 @@ def test_a_failed_publish_forgets_the_record(show: Path) -> None:
 def _count_walks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders walked from now on, in order (the real walk still runs)."""
     walked: list[Path] = []
-    walk = walks._walk
+    walk, rewalk = walks._walk, walks._rewalk
 
     def counted(top: Path, **kwargs: Any) -> buildrecord.Stats:
         walked.append(top)
         return walk(top, **kwargs)
 
+    def recounted(top: Path, *args: Any) -> buildrecord.Stats:
+        walked.append(top)  # the output's walk from its ledger
+        return rewalk(top, *args)
+
     monkeypatch.setattr(walks, "_walk", counted)
+    monkeypatch.setattr(walks, "_rewalk", recounted)
     return walked
 
 

@@ -111,3 +111,27 @@ def test_an_edit_appends_only_what_changed_and_the_ledger_is_a_fresh_walk(
         assert kept.places[0] is not None and kept.places[0].lines == 2 + round_
     # Each publish appended its few changes, not the whole ledger again.
     assert stamps.stat().st_size - whole < whole
+
+
+def test_only_the_keys_said_changed_are_compared_and_appended(tmp_path: Path) -> None:
+    # A write knows which names it changed (its walk's, its own): only those are compared, not
+    # the 80,000 stamps of a large output. A key not named is taken as unchanged.
+    path = tmp_path / "stamps.journal"
+    first = _entries(60)
+    place = journal.write(path, first)
+    assert place is not None
+    compared: list[str] = []
+
+    class Counted(dict[str, object]):
+        def get(self, key: str, default: object = None) -> object:
+            compared.append(key)
+            return super().get(key, default)
+
+    second = {**first, "1/page-1.html": [9, 9, 9, 9], "new/page.html": [1, 2, 3, 4], "0/page-0.html": [0, 0, 0, 0]}
+    del second["2/page-2.html"]
+    named = ["1/page-1.html", "new/page.html", "2/page-2.html", "3/page-3.html"]  # not 0/page-0.html
+    appended = journal.write(path, second, (Counted(first), place), changed=named)
+    assert appended is not None and appended.lines == 2 and appended.changed == 3
+    assert sorted(compared) == sorted(named)
+    read = journal.read(path, appended.token, appended.size)
+    assert read is not None and read[0] == {**second, "0/page-0.html": first["0/page-0.html"]}

@@ -402,3 +402,114 @@ def test_a_large_staged_write_leaves_every_file_proved(tmp_path: Path, monkeypat
     monkeypatch.setattr(inplace, "MIN_FILES", 200)
     small = write_tree(tmp_path / "small", files, EMPTY)
     assert small.ledger is not None and len(small.ledger.digests) < len(files)
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_the_journals_hold_what_each_write_left_and_every_digest_is_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The journals are appended to with the names the write changed only (its walk's, its own),
+    # not a comparison of every entry: read back, they are the ledger the write left, through
+    # edits, a page changed by hand, a folder made by hand, an episode removed. And every
+    # digest they keep is the SHA-256 of the file it names (a copy's says "copy").
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)  # written in place, as a large show's edit
+    monkeypatch.setattr(inplace, "SHARE", 1)
+    monkeypatch.setattr(journal, "_SHARE", 1)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    episode = root / "episodes" / "003-massimo-fubini.yaml"
+    original = episode.read_text(encoding="utf-8")
+    data = yaml.safe_load(original)
+    for step in ("edited", "by hand", "back", "removed"):
+        if step == "edited":
+            episode.write_text(yaml.safe_dump({**data, "notes": "Edited."}, allow_unicode=True, sort_keys=False))
+        elif step == "by hand":
+            page = next(p for p in sorted(out.glob("*/index.html")))
+            page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>defaced</p></body>"))
+            (out / "stray" / "deeper").mkdir(parents=True)
+        elif step == "back":
+            episode.write_text(original, encoding="utf-8")
+        else:
+            (root / "episodes" / "006-frederic-bourguet.yaml").unlink()
+        result = publish(root, now=SAMPLE_NOW)
+        assert result.report is not None and result.report.changed
+        left = result.report.ledger
+        again = buildrecord.kept(root, out)
+        assert left is not None and again is not None and left.changes is not None
+        assert again.places[0] is not None and again.places[0].lines > 1  # appended to, not rewritten
+        assert again.stats == left.stats == walks.outputs(out)
+        assert again.digests == left.digests
+        assert again.digests and all(
+            digest == "copy" or hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+            for name, digest in again.digests.items()
+        )
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    publish(cold, now=SAMPLE_NOW)
+    assert _tree(out) == _tree(cold / "public")
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_a_proved_file_costs_one_lookup_and_no_stamp_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The walk hands on the ledger's own stamp of every entry that still holds (no tuple made)
+    # and names those that moved; the compare then proves a kept page by its digest alone,
+    # without looking its stamp up (only text files are sized, copies checked by source).
+    monkeypatch.setattr(inplace, "MIN_FILES", 1)
+    out = tmp_path / "public"
+    files = _contents(tmp_path)
+    ledger = write_tree(out, files, EMPTY).ledger
+    assert ledger is not None and ledger.since is not None
+    moved: set[str] = set()
+    found = walks.outputs(out, ledger.stats, ledger.since, [], moved)
+    assert found == walks.outputs(out) and not moved
+    assert all(found[name] is stamp for name, stamp in ledger.stats.items())
+    looked: list[str] = []
+
+    class Counted(dict[str, tuple[int, int, int, int]]):
+        def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+            looked.append(key)
+            return super().get(key, default)
+
+        def __getitem__(self, key: str) -> tuple[int, int, int, int]:
+            looked.append(key)
+            return super().__getitem__(key)
+
+    report, digests = output._compare(
+        out, {**files, output.MARKER: output._MARKER_TEXT}, Counted(found), ledger, 0, {}, moved
+    )
+    assert not report.changed and report.read_back == 0 and digests == ledger.digests
+    assert "kept/index.html" not in looked and "audio/episode.mp3" in looked  # a copy: its stamp
+    assert len(looked) == len(files)  # the text files (sized) and the copy, the marker; no page
+    # A page changed in place is named by the walk, and read back.
+    page = out / "1" / "page-4.html"
+    page.write_bytes(b"PAGE 4")
+    moved.clear()
+    found = walks.outputs(out, ledger.stats, ledger.since, [], moved)
+    assert moved == {"1/page-4.html"}
+    report, _ = output._compare(out, files, found, ledger, 0, {}, moved)
+    assert [str(p) for p in report.written] == ["1/page-4.html"] and report.read_back == 1
+
+
+@pytest.mark.usefixtures("settled_at_once")
+def test_digests_naming_an_entry_the_stamps_do_not_are_not_used(tmp_path: Path) -> None:
+    # A write proves a file by its digest alone once its stamp held, so every digest must name
+    # a stamped entry: a digests journal naming another (each journal holds and is the one
+    # the record names, but not the pair a write left) gives a ledger without digests.
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    out = root / "public"
+    record, stamps = root / buildrecord.RECORD, root / buildrecord.STAMPS
+    document = json.loads(record.read_text(encoding="utf-8"))
+    kept = buildrecord.kept(root, out)
+    assert kept is not None and kept.digests
+    page = next(name for name in kept.digests if name.endswith("/index.html"))
+    token = document["ledger"][0][0]
+    entries = {name: list(stamp) for name, stamp in kept.stats.items() if name != page}
+    forged = journal._line({"after": None, "token": token, "entries": entries})
+    stamps.write_bytes(forged)
+    record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))
+    again = buildrecord.kept(root, out)
+    assert again is not None and page not in again.stats and again.digests == {}

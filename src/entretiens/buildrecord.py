@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import chain, repeat
@@ -156,6 +156,7 @@ def save(
     written_since: int | None = None,
     digests: Mapping[str, str] | None = None,
     kept: Ledger | None = None,
+    changed: Collection[str] | None = None,
     valid_until: datetime | None,
     summary: Summary,
 ) -> None:
@@ -166,13 +167,14 @@ def save(
     :param written: the output as the write left it, stamped from ``written_since`` on;
         ``digests``: the SHA-256 of its files whose stamp had settled (see :class:`Ledger`);
         ``kept``: the ledger the write started from, as read from its journals: only what
-        changed since is appended to them.
+        changed since is appended to them; ``changed``: the names whose stamp or digest may
+        differ from ``kept``'s (:attr:`Ledger.changes`), the only ones compared (None: all).
     """
     # The ledger first, under names the record then gives: a record always names the ledger of
     # its own output, and one left by another publish is never taken for it.
     places = (
-        journal.write(root / STAMPS, written, _was(kept.stats, kept.places[0]) if kept else None),
-        journal.write(root / DIGESTS, digests or {}, _was(kept.digests, kept.places[1]) if kept else None),
+        journal.write(root / STAMPS, written, _was(kept.stats, kept.places[0]) if kept else None, changed),
+        journal.write(root / DIGESTS, digests or {}, _was(kept.digests, kept.places[1]) if kept else None, changed),
     )
     with contextlib.suppress(OSError):
         (root / _OLD_DIGESTS).unlink(missing_ok=True)
@@ -248,6 +250,10 @@ class Ledger:
     #: When the stamps began to be taken (ns; None: unknown): a folder whose stamp had settled
     #: by then, and still holds, has the entries recorded (see :func:`walks.outputs`).
     since: int | None = None
+    #: Made by a write from another ledger (the first): the names whose stamp or digest may
+    #: differ from that one's (the others are its own), so that only those are compared when
+    #: its journals are appended to. None: not known, compared whole.
+    changes: tuple[Ledger, Collection[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +301,12 @@ def ledger(root: Path, named: object) -> Ledger | None:
     stats: Stats = dict(zip(stamps[0], map(tuple, values), strict=True))
     since = _since(named)
     digests = _journal(root / DIGESTS, named, 1)
-    if digests is None or not all(map(isinstance, digests[0].values(), repeat(str))):
+    # A digest proves its file once its stamp holds: one naming no stamped entry is not ours.
+    if (
+        digests is None
+        or not all(map(isinstance, digests[0].values(), repeat(str)))
+        or not digests[0].keys() <= stats.keys()
+    ):
         return Ledger(stats=stats, digests={}, places=(stamps[1], None), since=since)
     return Ledger(stats=stats, digests=digests[0], places=(stamps[1], digests[1]), since=since)
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path, PurePosixPath
 
 from . import buildrecord, inplace, staged, walks
@@ -100,13 +101,17 @@ def write_tree(
     # The folders whose stamps the ledger proves are not listed again: their files are stamped.
     known, since = (kept.stats, kept.since) if kept is not None else (None, None)
     empty: list[str] = []
-    found = buildrecord.outputs(out_dir, known, since, empty) if out_dir.is_dir() else {}
+    # The names whose stamp or digest this write finds or makes other than ``kept``'s: the
+    # journals append only those (None: not known, they are compared whole).
+    moved: set[str] | None = set() if kept is not None and out_dir.is_dir() else None
+    found = buildrecord.outputs(out_dir, known, since, empty, moved) if out_dir.is_dir() else {}
     if empty:
-        _drop_empty(out_dir, found, empty)
-    report, proven = _compare(out_dir, files, found, kept, taken, sources or {})
+        _drop_empty(out_dir, found, empty, moved if moved is not None else set())
+    report, proven = _compare(out_dir, files, found, kept, taken, sources or {}, moved)
+    changes = None if kept is None or moved is None else (kept, moved)
     if not report.changed and out_dir.is_dir():
         if kept is not None:
-            report.ledger = Ledger(stats=found, digests=proven, since=taken)
+            report.ledger = Ledger(stats=found, digests=proven, since=taken, changes=changes)
         return _without_marker(report)
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
@@ -126,7 +131,7 @@ def write_tree(
             pass  # every file is back as it was: the whole tree is staged instead
         else:
             if kept is not None:
-                report.ledger = _ledger_in_place(out_dir, files, found, proven, report, taken)
+                report.ledger = _ledger_in_place(out_dir, files, found, proven, report, taken, changes)
             return _without_marker(report)
     parent = out_dir if mounted else out_dir.parent
     try:
@@ -187,6 +192,7 @@ def _ledger_in_place(
     proven: dict[str, str],
     report: WriteReport,
     taken: int,
+    changes: tuple[Ledger, set[str]] | None,
 ) -> Ledger:
     """The ledger after an update in place: the walk before it (``found``, updated here) with
     the files written and removed, and their folders (whose times moved), stamped again, and
@@ -218,10 +224,12 @@ def _ledger_in_place(
             status = os.lstat(out_dir / folder)
             if stat.S_ISDIR(status.st_mode):
                 stats[folder] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-    return Ledger(stats=stats, digests=proven, since=taken)
+    if changes is not None:
+        changes[1].update(folders)  # the written and removed: named by _compare
+    return Ledger(stats=stats, digests=proven, since=taken, changes=changes)
 
 
-def _drop_empty(out_dir: Path, found: buildrecord.Stats, empty: list[str]) -> None:
+def _drop_empty(out_dir: Path, found: buildrecord.Stats, empty: list[str], moved: set[str]) -> None:
     """Remove the empty folders a walk found (added by hand: a cold build makes none, and an
     in-place write removes those its removals empty), and the folders they leave empty; the
     folders that held them are stamped again, in ``found`` too.
@@ -238,9 +246,11 @@ def _drop_empty(out_dir: Path, found: buildrecord.Stats, empty: list[str]) -> No
             except OSError:
                 break
             found.pop(folder, None)
+            moved.add(folder)
             touched.discard(folder)
             folder = folder[: folder.rfind("/", 0, len(folder) - 1) + 1]
             touched.add(folder)
+    moved.update(touched)
     for folder in touched:
         if folder in found:
             try:
@@ -292,6 +302,7 @@ def _compare(
     kept: Ledger | None,
     taken: int,
     sources: Mapping[str, tuple[int, int, int]],
+    moved: set[str] | None = None,
 ) -> tuple[WriteReport, dict[str, str]]:
     """What a write changes, and the digests of the files it leaves as they are, for the ledger
     of the folder after it (``found`` was taken after ``taken``).
@@ -300,72 +311,99 @@ def _compare(
     it kept is the content's) keeps its digest, without being read. A file read back and found
     unchanged gets one if its stamp had settled when it was taken (:func:`buildrecord.settled`).
     One pass over the files, in the build's order: only the files to write are sorted.
+
+    :param moved: the names whose stamp in ``found`` is not ``kept``'s (the walk's: see
+        :func:`walks.outputs`), None: unknown, compared here. The kept digests of the others
+        still hold, so a file proved by its digest costs one lookup, not one per mapping. The
+        names whose digest or stamp this write changes are added to it (for the journals).
     """
     report = WriteReport()
     written, unchanged = report.written, report.unchanged
-    proven: dict[str, str] = {}
     recorded = kept.stats if kept is not None else {}
-    known = kept.digests if kept is not None else {}
-    matched = 0
+    # The kept digests whose file's stamp still holds: the digests of the folder after the
+    # write, once those written or removed go, and those read back and found equal come.
+    if kept is None:
+        held: dict[str, str] = {}
+    elif moved is not None:
+        held = dict(kept.digests)
+        for name in moved:
+            held.pop(name, None)
+    else:
+        held = {name: digest for name, digest in kept.digests.items() if _holds_stamp(name, found, recorded)}
+    changed = moved if moved is not None else set()
+    new = 0
     for path, content in files.items():
         name = str(path)
+        digest = held.get(name)
+        if digest is not None:
+            # As the last write left it (its stamp had settled): its digest says its bytes. A
+            # kept page (most files) and a copy (the audio) are compared without a call.
+            kind = type(content)
+            if kind is Stored:
+                if digest == content.sha256:  # type: ignore[union-attr]
+                    unchanged.append(path)
+                    continue
+                written.append(path)  # other bytes than those it holds: written, nothing read
+                continue
+            if digest == _COPY and kind is not bytes:
+                if _copied(found[name], content, sources):
+                    unchanged.append(path)
+                    continue
+                # A copy whose source was touched (a re-export): compared below, as with no digest.
+                del held[name]
+            elif _sized(content, found[name][0]) and digest == _digest(content):
+                unchanged.append(path)
+                continue
+            else:
+                written.append(path)
+                continue
         stamp = found.get(name)
         if stamp is None:
             # Checked before anything is written; a path the walk found is inside the folder.
             _check_relative(path)
             written.append(path)
+            new += 1
             continue
-        matched += 1
         if stamp[0] == walks.LINK:
             written.append(path)  # a link made by hand where a file goes: the file replaces it
             continue
-        before, digest = recorded.get(name), known.get(name)
-        if before == stamp and digest is not None:
-            # As the last write left it (its stamp had settled): its digest says its bytes. A
-            # kept page (most files) is compared here, without two calls per file.
-            if type(content) is Stored:
-                if content.size == stamp[0] and digest == content.sha256:
-                    proven[name] = digest
-                    unchanged.append(path)
-                    continue
-                same = False
-            elif digest == _COPY and type(content) is not bytes and _copied(stamp, content, sources):
-                # A copy (the audio: one per episode), as it was: no call to size or digest it.
-                proven[name] = digest
-                unchanged.append(path)
-                continue
-            elif _sized(content, stamp[0]) and digest == _digest(content):
-                if digest != _COPY or _copied(stamp, content, sources):
-                    proven[name] = digest
-                    unchanged.append(path)
-                    continue
-                # A copy whose source was touched (a re-export): the same bytes leave it as it is.
-                report.read_back += 1
-                same = _same(out_dir / path, content)
-            else:
-                same = False  # other bytes than those it holds: written, nothing read
-        elif before is not None and before != stamp:
+        before = recorded.get(name)
+        report.read_back += 1
+        if before is not None and before != stamp:
             # Changed since the last write (by hand, even with its mtime put back): read.
-            report.read_back += 1
             same = _same_bytes(out_dir / path, content)
         else:
-            report.read_back += 1
             same = _same(out_dir / path, content)
         if not same:
             written.append(path)
             continue
         unchanged.append(path)
+        changed.add(name)
         if isinstance(content, Path) and type(content) is not Stored:
             stamp = found[name] = _touched(out_dir / path, content) or stamp
         if buildrecord.settled(stamp, taken):
-            proven[name] = _digest(content)
+            held[name] = _digest(content)
+    for path in written:
+        name = str(path)
+        held.pop(name, None)
+        changed.add(name)
     written.sort(key=path_order)
-    if matched < sum(1 for name in found if name[-1] != "/"):
+    if len(files) - new < len(found) - sum(map(str.endswith, found, repeat("/"))):
         wanted = {str(path) for path in files}
         report.removed = sorted(
             (PurePosixPath(name) for name in found if name[-1] != "/" and name not in wanted), key=path_order
         )
-    return report, proven
+        for path in report.removed:
+            name = str(path)
+            held.pop(name, None)
+            changed.add(name)
+    return report, held
+
+
+def _holds_stamp(name: str, found: buildrecord.Stats, recorded: Mapping[str, tuple[int, int, int, int]]) -> bool:
+    """Whether a file's stamp is the one recorded (its kept digest then holds)."""
+    stamp = found.get(name)
+    return stamp is not None and stamp == recorded.get(name)
 
 
 def path_order(path: PurePosixPath) -> str:

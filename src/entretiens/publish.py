@@ -99,7 +99,7 @@ def publish(
             result.report = written.report
             result.state_written = written.state_written
             options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
-            _record(built, result, read, taken, options=options, kept=kept)
+            _record(built, result, read, taken, options=options, kept=kept, known=known)
             # The caches' stores this build wrote have had the output's write to settle: proven
             # whole now, the next build reads their entries without a check of each.
             unitcache.prove(root)
@@ -114,6 +114,7 @@ def _record(
     *,
     options: dict[str, object],
     kept: buildrecord.Ledger | None,
+    known: buildrecord.Ledger | None = None,
 ) -> None:
     """Save what this publish read and wrote, so that an identical next run can stop at once.
 
@@ -133,6 +134,10 @@ def _record(
     later = [e.date for e in project.episodes if not e.draft and e.date > built.now]
     # The output as the write left it (from its one walk and what it wrote): not walked again.
     ledger = result.report.ledger if result.report is not None else None
+    # What the write changed from the ledger it began with (``known``, read from the journals as
+    # ``kept``): only those names are compared as the journals are appended to.
+    changes = ledger.changes if ledger is not None else None
+    changed = changes[1] if changes is not None and kept is not None and changes[0] is known else None
     summary = buildrecord.Summary(
         episodes=len(result.releases),
         seconds=result.total_duration.total_seconds(),
@@ -151,6 +156,7 @@ def _record(
         written_since=ledger.since if ledger is not None else None,
         digests=ledger.digests if ledger is not None else None,
         kept=kept,
+        changed=changed,
         valid_until=min(later, default=None),
         summary=summary,
     )

@@ -84,6 +84,7 @@ def outputs(
     known: Mapping[str, Sequence[int]] | None = None,
     since: int | None = None,
     empty: list[str] | None = None,
+    moved: set[str] | None = None,
 ) -> Stats:
     """Every file and folder of the output: a file removed, added or replaced shows in them.
 
@@ -96,8 +97,17 @@ def outputs(
         entries found then; they are stamped again without listing it. The result is the same.
     :param empty: given, the folders found with no entry in the result are added to it (a
         cold build has none), found on the way: listed empty, or recorded so.
+    :param moved: given with ``known``, the names whose stamp is not the one ``known`` holds
+        (added, changed or gone) are added to it: the others are ``known``'s own values.
     """
-    return _walk(out_dir.resolve(), skip=set(), folders=True, known=known, since=since, empty=empty)
+    top = out_dir.resolve()
+    if known is not None and since is not None:
+        return _rewalk(top, known, since, empty, moved if moved is not None else set())
+    found = _walk(top, skip=set(), folders=True, empty=empty)
+    if moved is not None and known is not None:
+        moved.update(name for name, stamp in found.items() if tuple(known.get(name, ())) != stamp)
+        moved.update(known.keys() - found.keys())
+    return found
 
 
 def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) -> bool:
@@ -155,35 +165,15 @@ def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) 
     return True
 
 
-def _walk(
-    top: Path,
-    *,
-    skip: set[Path],
-    folders: bool,
-    known: Mapping[str, Sequence[int]] | None = None,
-    since: int | None = None,
-    empty: list[str] | None = None,
-) -> Stats:
+def _walk(top: Path, *, skip: set[Path], folders: bool, empty: list[str] | None = None) -> Stats:
     """The inputs under ``top`` (``folders=False``: caches and version control skipped), or the
-    output (``folders=True``: every file and folder; see :func:`outputs` for ``known`` and
-    ``empty``)."""
+    output (``folders=True``: every file and folder; see :func:`outputs` for ``empty``), each
+    folder listed."""
     found: Stats = {}
     base = str(top) + "/"
     prefix = len(base)
-    proving = folders and known is not None and since is not None
-    entries_of = _by_folder(known) if proving and known is not None else {}
     stack = [str(top)]
-    kept: list[str] = []  # folders (relative, ending in "/") whose recorded entries still stand
-    while stack or kept:
-        if kept:
-            folder = kept.pop()
-            names = entries_of.get(folder, ())
-            if not names and empty is not None:
-                empty.append(folder)
-            if not _restamp(found, base, names, known or {}, since or 0, kept, stack):
-                # An entry gone or not what it was (its folder's stamp should have moved): listed.
-                stack.append(base + folder[:-1])
-            continue
+    while stack:
         folder = stack.pop()
         try:
             with os.scandir(folder) as scanned:
@@ -203,11 +193,7 @@ def _walk(
                         continue
                     if folders:
                         status = entry.stat(follow_symlinks=False)
-                        name = entry.path[prefix:] + "/"
-                        stamp = found[name] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-                        if proving and _proves(stamp, name, known or {}, since or 0):
-                            kept.append(name)
-                            continue
+                        found[entry.path[prefix:] + "/"] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
                     stack.append(entry.path)
                     continue
                 if folders and entry.is_symlink():
@@ -225,62 +211,131 @@ def _walk(
     return found
 
 
-def _proves(stamp: tuple[int, int, int, int], name: str, known: Mapping[str, Sequence[int]], since: int) -> bool:
-    """Whether a folder's stamp is the recorded one, settled when recorded: its entries are too."""
-    recorded = known.get(name)
-    return recorded is not None and tuple(recorded) == stamp and settled(stamp, since)
+def _rewalk(
+    top: Path, known: Mapping[str, Sequence[int]], since: int, empty: list[str] | None, moved: set[str]
+) -> Stats:
+    """:func:`outputs` from ``known``, begun at ``since``: each recorded entry stamped by its path
+    (one ``stat``), then the top folder and the folders whose stamp moved, or had not settled
+    then, listed for what was added.
 
-
-def _by_folder(known: Mapping[str, Sequence[int]]) -> dict[str, list[str]]:
-    """The recorded entries by their folder ("a/b/" holds "a/b/c" and "a/b/d/")."""
-    entries: dict[str, list[str]] = {}
-    for name in known:
-        folder = name[: name.rfind("/", 0, len(name) - 1) + 1]
-        found = entries.get(folder)
-        if found is None:
-            entries[folder] = [name]
-        else:
-            found.append(name)
-    return entries
-
-
-def _restamp(
-    found: Stats,
-    base: str,
-    names: Sequence[str],
-    known: Mapping[str, Sequence[int]],
-    since: int,
-    proved: list[str],
-    listed: list[str],
-) -> bool:
-    """Stamp again, into ``found``, the entries of a folder whose listing stands, each by its
-    path; its folders go to ``proved`` (their entries stand too) or ``listed`` (by their path,
-    to list). False: an entry is gone or is no longer a file (a folder), so the folder is to
-    be listed after all, and nothing of it is left in ``found``. Written into the caller's
-    values, not returned in new ones: two calls per episode at 10,000 episodes."""
-    folders: list[str] = []
-    for name in names:
+    An entry whose stamp holds keeps ``known``'s value (no tuple made, no name); one that
+    moved, came or went is named in ``moved``. A folder whose entries changed has a new stamp
+    (POSIX moves it at each entry added, removed or renamed), so it is listed, and what it
+    lists stands over what was stamped by path. A recorded folder that is no longer one (a
+    link put in its place) takes its recorded entries with it: they were stamped through it.
+    """
+    found: Stats = dict(known)  # type: ignore[arg-type]  # the ledger's own tuples, kept
+    base = str(top) + "/"
+    prefix = len(base)
+    listing = [str(top)]
+    lost: list[str] = []  # recorded folders no longer folders: nothing under them stands
+    lstat, stat_, is_dir, is_file, is_link = os.lstat, os.stat, stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK
+    for name, recorded in known.items():
+        if recorded[0] >= 0:  # a file: its stamp holds (most), or it is looked at again below
+            try:
+                status = stat_(base + name)
+            except OSError:
+                del found[name]
+                moved.add(name)
+                continue
+            # The same inode, unchanged since (its ctime): still this folder's regular file.
+            if (
+                status.st_ctime_ns == recorded[2]
+                and status.st_ino == recorded[3]
+                and status.st_size == recorded[0]
+                and status.st_mtime_ns == recorded[1]
+            ):
+                continue
         try:
             if name[-1] == "/":
-                status = os.lstat(base + name)
-                if not stat.S_ISDIR(status.st_mode):
-                    break
-                found[name] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-                folders.append(name)
+                status = lstat(base + name[:-1])  # not through a link put in its place ("d/" follows it)
+                if not is_dir(status.st_mode):
+                    lost.append(name)
+                    del found[name]
+                    moved.add(name)
+                    continue
+                stamp = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                if stamp != tuple(recorded):
+                    found[name] = stamp
+                    moved.add(name)
+                    listing.append(base + name[:-1])
+                elif not settled(stamp, since):
+                    listing.append(base + name[:-1])
                 continue
-            status = os.stat(base + name)
-        except OSError:
-            break
-        if not stat.S_ISREG(status.st_mode):
-            break
-        found[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-    else:
-        for name in folders:
-            if _proves(found[name], name, known, since):
-                proved.append(name)
+            if recorded[0] == LINK:
+                status = lstat(base + name)
+                if not is_link(status.st_mode):
+                    raise FileNotFoundError  # its folder moved: listed, it finds what is there
+                stamp = (LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            elif recorded[0] < 0:
+                raise FileNotFoundError  # no stamp a walk gives: not trusted
+            elif not is_file(status.st_mode):
+                raise FileNotFoundError  # a folder now (its folder moved: listed)
             else:
-                listed.append(base + name[:-1])
-        return True
-    for name in names:
-        found.pop(name, None)
-    return False
+                stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+        except OSError:
+            del found[name]
+            moved.add(name)
+            continue
+        if stamp != tuple(recorded):
+            found[name] = stamp
+            moved.add(name)
+    if lost:
+        _drop_under(found, tuple(lost), moved)
+    if empty is not None:
+        # A recorded folder no recorded entry is in, not listed (its stamp held, settled): few,
+        # one whose removal failed before. Those listed are seen empty below.
+        parents = {name[: name.rfind("/", 0, len(name) - 1) + 1] for name in known}
+        empty.extend(
+            name
+            for name in known.keys() - parents
+            if name[-1] == "/" and name in found and name not in moved and settled(found[name], since)
+        )
+    unreadable: list[str] = []
+    while listing:
+        folder = listing.pop()
+        try:
+            with os.scandir(folder) as scanned:
+                entries = list(scanned)
+        except OSError:
+            unreadable.append(folder[prefix:] + "/" if len(folder) > prefix else "")  # "": the top
+            continue
+        if not entries and empty is not None and len(folder) > prefix:
+            empty.append(folder[prefix:] + "/")
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    name = entry.path[prefix:] + "/"
+                    if name not in found:  # else stamped above, and listed if its stamp moved
+                        status = entry.stat(follow_symlinks=False)
+                        found[name] = (-1, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                        moved.add(name)
+                        listing.append(entry.path)
+                    continue
+                name = entry.path[prefix:]
+                if entry.is_symlink():
+                    had = found.get(name)
+                    if had is None or had[0] != LINK:  # else stamped above, as a link
+                        status = entry.stat(follow_symlinks=False)
+                        found[name] = (LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                        moved.add(name)
+                    continue
+                if not entry.is_file():
+                    continue  # a socket, a device...: not the output's
+                had = found.get(name)
+                if had is None or had[0] < 0:  # else stamped above, by its path
+                    status = entry.stat()
+                    found[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                    moved.add(name)
+            except OSError:
+                continue
+    if unreadable:
+        _drop_under(found, tuple(unreadable), moved, keep=True)
+    return found
+
+
+def _drop_under(found: Stats, folders: tuple[str, ...], moved: set[str], *, keep: bool = False) -> None:
+    """Take out of ``found`` what is under ``folders`` (and, unless ``keep``, the folders)."""
+    for name in [name for name in found if name.startswith(folders) and not (keep and name in folders)]:
+        del found[name]
+        moved.add(name)
