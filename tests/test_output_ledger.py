@@ -198,11 +198,14 @@ def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None
     ):
         stamps.write_bytes(broken)
         assert buildrecord.kept(root, out) is None
-    # A journal that holds, named by the record, with entries that are not stamps.
-    forged = journal._line({"after": None, "token": token, "entries": {"feed.xml": ["a", 1, 2, 3]}})
-    stamps.write_bytes(forged)
-    record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], document["ledger"][1]]}))
-    assert buildrecord.kept(root, out) is None
+    # A journal that holds, named by the record, with entries that are not stamps (as version 3
+    # wrote them, a stamp too short, not base64, not text).
+    [stamp] = buildrecord.packed([(1, 2, 3, 4)])
+    for value in ([1, 2, 3, 4], ["a", 1, 2, 3], stamp[:-4], "?" * len(stamp), 12):
+        forged = journal._line({"after": None, "token": token, "entries": {"feed.xml": value}})
+        stamps.write_bytes(forged)
+        record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], document["ledger"][1]]}))
+        assert buildrecord.kept(root, out) is None, value
     stamps.write_bytes(stamped)
     record.write_text(json.dumps(document), encoding="utf-8")
     # Digests that are not the record's own: the stamps, with no digests at all.
@@ -370,9 +373,10 @@ def test_a_ledger_naming_a_path_out_of_the_folder_is_not_read(tmp_path: Path) ->
     kept = buildrecord.kept(root, out)
     assert kept is not None
     token = document["ledger"][0][0]
-    entries = {name: list(stamp) for name, stamp in kept.stats.items()}
+    entries = dict(zip(kept.stats, buildrecord.packed(kept.stats.values()), strict=True))
     for name in ("../show/feed.yaml", "/etc/hostname", "a/../../x", "./feed.xml", "a//b", "", "a\0b", "x/./"):
-        forged = journal._line({"after": None, "token": token, "entries": {**entries, name: [1, 2, 3, 4]}})
+        [stamp] = buildrecord.packed([(1, 2, 3, 4)])
+        forged = journal._line({"after": None, "token": token, "entries": {**entries, name: stamp}})
         stamps.write_bytes(forged)
         record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))
         assert buildrecord.kept(root, out) is None, name
@@ -493,6 +497,17 @@ def test_a_proved_file_costs_one_lookup_and_no_stamp_is_made_again(
     assert [str(p) for p in report.written] == ["1/page-4.html"] and report.read_back == 1
 
 
+def test_a_stamp_is_kept_packed_and_read_back_as_it_was() -> None:
+    # 32 bytes in base64 per stamp: a folder's and a link's sizes (-1, -2), times before 1970,
+    # the largest inode; the stamps journal is read in C, with nothing to check number by number.
+    stamps = [(-1, 5, 6, 7), (walks.LINK, -1_000, 0, 2**64 - 1), (2**40, 1_796_654_456_076_150_891, 1, 0)]
+    names = [f"n{index}" for index in range(len(stamps))]
+    values = list(buildrecord.packed(stamps))
+    assert all(isinstance(value, str) and len(value) == 44 for value in values)
+    assert buildrecord.unpacked(dict(zip(names, values, strict=True))) == dict(zip(names, stamps, strict=True))
+    assert buildrecord.unpacked({}) == {}
+
+
 @pytest.mark.usefixtures("settled_at_once")
 def test_digests_naming_an_entry_the_stamps_do_not_are_not_used(tmp_path: Path) -> None:
     # A write proves a file by its digest alone once its stamp held, so every digest must name
@@ -507,7 +522,8 @@ def test_digests_naming_an_entry_the_stamps_do_not_are_not_used(tmp_path: Path) 
     assert kept is not None and kept.digests
     page = next(name for name in kept.digests if name.endswith("/index.html"))
     token = document["ledger"][0][0]
-    entries = {name: list(stamp) for name, stamp in kept.stats.items() if name != page}
+    others = {name: stamp for name, stamp in kept.stats.items() if name != page}
+    entries = dict(zip(others, buildrecord.packed(others.values()), strict=True))
     forged = journal._line({"after": None, "token": token, "entries": entries})
     stamps.write_bytes(forged)
     record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))

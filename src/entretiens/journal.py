@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,7 @@ def write(
     entries: Mapping[str, Any],
     read: tuple[Mapping[str, Any], Place] | None = None,
     changed: Collection[str] | None = None,
+    encode: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> Place | None:
     """Keep ``entries`` in ``path``: appended as what changed since ``read`` (the mapping this
     journal held, and where, as :func:`read` gave it), or written whole. None: it could not be
@@ -102,6 +103,8 @@ def write(
 
     :param changed: the only keys whose value may differ between ``read``'s mapping and
         ``entries`` (None: unknown, every key compared): an edit changes a few dozen of 80,000.
+    :param encode: what the values are written as (given them all at once, in order, it gives
+        theirs in the same order); compared as they are. None: written as they are.
     """
     token = os.urandom(16).hex()
     if read is not None:
@@ -113,7 +116,7 @@ def write(
         else:
             changes = {key: value for key in changed if (value := entries.get(key)) != before.get(key)}
         if place.lines < _MAX_LINES and (place.changed + len(changes)) * _SHARE <= max(place.whole, 1):
-            line = _line({"after": place.token, "token": token, "entries": changes})
+            line = _line({"after": place.token, "token": token, "entries": _encoded(changes, encode)})
             try:
                 with path.open("r+b") as stream:
                     # Appended only to the file as it was read: another publish's lines, or a
@@ -124,7 +127,7 @@ def write(
                         return Place(token, size, place.lines + 1, place.whole, place.changed + len(changes))
             except OSError:
                 pass
-    line = _line({"after": None, "token": token, "entries": dict(entries)})
+    line = _line({"after": None, "token": token, "entries": _encoded(entries, encode)})
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,3 +144,13 @@ def write(
 def _line(document: dict[str, Any]) -> bytes:
     text = json.dumps(document, separators=(",", ":")).encode()
     return hashlib.sha256(text).hexdigest().encode() + b" " + text + b"\n"
+
+
+def _encoded(entries: Mapping[str, Any], encode: Callable[[Iterable[Any]], Iterable[Any]] | None) -> dict[str, Any]:
+    """``entries`` with their values as ``encode`` writes them (a key removed stays None)."""
+    if encode is None:
+        return dict(entries)
+    kept = [key for key, value in entries.items() if value is not None]
+    if len(kept) == len(entries):
+        return dict(zip(entries, encode(entries.values()), strict=True))
+    return {**dict.fromkeys(entries), **dict(zip(kept, encode(entries[key] for key in kept), strict=True))}
