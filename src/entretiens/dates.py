@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 
 from . import feedfile, layout, site
-from .model import Change, PublishState, Release, Show
+from .model import Change, Episode, PublishState, Release, Show
 from .output import Content, Stored, path_order
 
 #: Files whose bytes are the show's own words and numbers; others count by name (generated
@@ -122,7 +122,7 @@ def fingerprints(files: Mapping[str, bytes]) -> dict[str, str]:
 
 def _episode_hash(named: Mapping[str, Content], release: Release) -> str:
     """The episode's hash, from the files by name (see :func:`_show_hash`)."""
-    page = str(layout.episode_page(release.episode))
+    page = _page_name(release.episode)
     notes = _beside(page)
     kept = named.get(page)
     if isinstance(kept, Stored) and kept.marks and len(marks := kept.marks.split()) == 4:
@@ -130,6 +130,19 @@ def _episode_hash(named: Mapping[str, Content], release: Release) -> str:
         if (marks[3] == "-" and beside is None) or (isinstance(beside, Stored) and beside.sha256 == marks[3]):
             return marks[2]
     return _episode_digest([(name, _bytes(named.get(name))) for name in (page, notes)])
+
+
+#: An episode page's name in its folder (``layout.episode_page``, checked by a test).
+_PAGE_NAME = "index.html"
+
+
+def _page_name(episode: Episode) -> str:
+    """``str(layout.episode_page(episode))``, joined from a slug that is one plain name (every
+    valid one): no path made and formatted per episode (2 ms at 1,000 episodes)."""
+    slug = episode.slug
+    if slug and slug != "." and "/" not in slug:
+        return f"{slug}/{_PAGE_NAME}"
+    return str(layout.episode_page(episode))
 
 
 def _beside(page: str) -> str:
