@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import sys
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -134,7 +135,21 @@ def embed_page(episode: Episode) -> PurePosixPath:
 
 def episode_url(show: Show, episode: Episode) -> str:
     """The episode page's URL (its folder, served as index.html)."""
-    return url_for(show, episode_dir(episode)) + "/"
+    return show.base_url + episode_address(episode)
+
+
+def episode_address(episode: Episode) -> str:
+    """The episode page's URL from the site's root, as :func:`url_for` writes its folder: a slug
+    of the characters ``quote()`` leaves as they are is written as it is, without a path made,
+    printed and quoted for it (each episode of the sitemap, at every build)."""
+    slug = episode.slug
+    if slug and slug != "." and not slug.strip(_UNQUOTED):
+        return slug + "/"
+    return quote(str(episode_dir(episode)), safe="/") + "/"
+
+
+#: What ``quote()`` never percent-encodes (RFC 3986's unreserved characters).
+_UNQUOTED = string.ascii_letters + string.digits + "_.-~"
 
 
 def notes_markdown(episode: Episode) -> PurePosixPath:

@@ -9,7 +9,7 @@ whole, without rendering every entry again, nor decoding, joining and encoding t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .templating import MAX_OUTPUT
 
@@ -39,3 +39,45 @@ def pieces(text: str, mark: str, entries: Iterable[bytes | None]) -> list[bytes]
     if sum(map(len, parts)) > MAX_OUTPUT:
         return None
     return parts
+
+
+def uniform_loop(
+    render: Callable[[list[tuple[str, ...]]], str], marks: tuple[str, ...]
+) -> tuple[str, list[str], str] | None:
+    """A page rendered from a list whose every row is written the same way (the sitemap's URLs),
+    cut into what comes before the rows, the text around each row's values, and what follows.
+
+    ``render`` renders the page from a list of rows; ``marks`` are texts that stand for a row's
+    values, in order (escaping and the template leave them as they are, each appears once). The
+    page is rendered with no row, one row of marks and two rows (the second's marks numbered
+    "2"): the cut is taken only when the three agree, i.e. when the page of n rows is the head,
+    then each row's pieces and values in turn, then the tail. Else None, for the caller to
+    render the page whole. A row's text is then ``pieces[0] + values[0] + pieces[1] + ... +
+    pieces[-1]``, the values escaped as the template escapes them.
+    """
+    second = tuple(f"{mark}2" for mark in marks)
+    empty, one, two = render([]), render([marks]), render([marks, second])
+    shared = 0
+    while shared < min(len(empty), len(one)) and empty[shared] == one[shared]:
+        shared += 1
+    head, tail = empty[:shared], empty[shared:]
+    if len(one) < len(empty) or not one.endswith(tail):
+        return None
+    row = one[shared : len(one) - len(tail)]
+    pieces: list[str] = []
+    rest = row
+    for mark in marks:
+        before, found, rest = rest.partition(mark)
+        if not found or mark in rest or mark in before:
+            return None
+        pieces.append(before)
+    pieces.append(rest)
+    if any(mark in piece for piece in pieces for mark in marks):
+        return None
+
+    def written(values: tuple[str, ...]) -> str:
+        return "".join(piece + value for piece, value in zip(pieces[:-1], values, strict=True)) + pieces[-1]
+
+    if written(marks) != row or two != head + row + written(second) + tail:
+        return None
+    return head, pieces, tail

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from PIL import Image
 
 from . import (
@@ -433,7 +433,47 @@ def sitemap(
     if guests:
         entries.append((layout.url_for(show, str(layout.GUESTS_PAGE.parent) + "/"), newest))
     dates = episode_dates or {}
+    joined = _sitemap_joined(show, entries, ordered, dates)
+    if joined is not None:
+        return joined
     for release in ordered:
         episode = release.episode
         entries.append((layout.episode_url(show, episode), dates.get(episode.slug, episode.date).date().isoformat()))
     return templating.render(show, "sitemap.xml.j2", entries=entries).encode("utf-8")
+
+
+#: Stand for a URL and its date while the sitemap's rows are cut (see :func:`pagejoin.uniform_loop`).
+_SITEMAP_MARKS = ("\x00entretiens-loc\x00", "\x00entretiens-lastmod\x00")
+
+
+def _sitemap_joined(
+    show: Show, entries: list[tuple[str, str]], ordered: list[Release], dates: Mapping[str, datetime]
+) -> bytes | None:
+    """The shipped sitemap, its rows written from the pieces of one row (see
+    :func:`pagejoin.uniform_loop`) rather than by the template's loop, each episode's URL
+    without a path made and printed for it, nor a value escaped (a third of a second of every
+    build at 10,000 episodes). None with a show's own sitemap template (anything may be in its loop)."""
+    if templating.overridden(show, "sitemap.xml.j2"):
+        return None
+    cut = pagejoin.uniform_loop(lambda rows: templating.render(show, "sitemap.xml.j2", entries=rows), _SITEMAP_MARKS)
+    if cut is None:
+        return None
+    head, (before, between, after), tail = cut
+    rows = [before + _escaped(url) + between + _escaped(date) + after for url, date in entries]
+    # The base escaped once: what quote() writes of a path needs no escaping in XML, nor does an
+    # ISO date (digits and dashes).
+    base = _escaped(show.base_url)
+    for release in ordered:
+        episode = release.episode
+        lastmod = dates.get(episode.slug, episode.date).date().isoformat()
+        rows.append(before + base + layout.episode_address(episode) + between + lastmod + after)
+    text = head + "".join(rows) + tail
+    if len(text) > templating.MAX_OUTPUT:
+        return None  # rendered whole, which says why it is refused
+    return text.encode("utf-8")
+
+
+def _escaped(text: str) -> str:
+    """``text`` as the template's autoescaping writes it, as a plain str (Markup would escape
+    whatever it is joined to)."""
+    return str(escape(text))

@@ -52,6 +52,11 @@ def environment(override_dir: Path | None) -> jinja2.Environment:
     return _environment(override_dir, _listing(override_dir))
 
 
+def overridden(show: Show, name: str) -> bool:
+    """Whether the show has a template of its own at ``name`` (in place of the shipped one)."""
+    return name in _listing(show.root / "templates")
+
+
 def _listing(folder: Path | None) -> tuple[str, ...]:
     # Part of the cache key: an override added or removed while `entretiens serve` runs gives
     # a new environment, since Jinja's own cache would keep using the shipped template.
