@@ -9,7 +9,7 @@ whole, without rendering every entry again, nor decoding, joining and encoding t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from .templating import MAX_OUTPUT
 
@@ -39,6 +39,21 @@ def pieces(text: str, mark: str, entries: Iterable[bytes | None]) -> list[bytes]
     if sum(map(len, parts)) > MAX_OUTPUT:
         return None
     return parts
+
+
+def batches(parts: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """``parts`` joined into pieces of about ``size`` bytes (a part larger than that alone): for
+    a writer that hashes and writes each piece, once per batch rather than once per entry."""
+    batch: list[bytes] = []
+    held = 0
+    for part in parts:
+        if batch and held + len(part) > size:
+            yield b"".join(batch)
+            batch, held = [], 0
+        batch.append(part)
+        held += len(part)
+    if batch:
+        yield b"".join(batch)
 
 
 def uniform_loop(

@@ -34,6 +34,7 @@ from . import (
     transcriptpage,
     unitcache,
 )
+from .content import PIECE
 from .guestlist import Guest
 from .markup import safe_url
 from .model import Episode, Person, Project, Release, Show, is_remote
@@ -291,8 +292,9 @@ def _home_page(
         if parts is not None:
             # Each piece whole HTML (the head up to the list, whole entries, the rest).
             out = feedfile.Writer(folder, suffix=".html")
-            for part in parts:
-                out.write(part)
+            # A writer's call hashes its piece twice and looks in it: once per 256 KiB, not per entry.
+            for batch in pagejoin.batches(parts, PIECE):
+                out.write(batch)
             return out.finish()
     return rendered("index.html.j2", layout.INDEX, home, audio_src=audio_src, **lists).encode("utf-8")
 
