@@ -101,10 +101,25 @@ class _ShowLoader(jinja2.FileSystemLoader):
         return super().get_source(environment, template)
 
 
+#: The contexts Jinja makes while :func:`render` renders a page (None outside a render).
+_contexts: ContextVar[list[Context] | None] = ContextVar("contexts", default=None)
+
+
+class _Context(Context):
+    """Jinja's context of a page or of a template it imports, noted as made (see :func:`render`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        made = _contexts.get()
+        if made is not None:
+            made.append(self)
+
+
 class _Sandbox(SandboxedEnvironment):
     """Jinja's sandbox, with repetition (``'x' * 10**10``) and powers bounded too."""
 
     intercepted_binops = frozenset({"*", "**"})
+    context_class = _Context
 
     def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
         if op == "*":
@@ -345,6 +360,8 @@ def render(show: Show, name: str, **context: object) -> str:
         the sandbox, runs past a bound, or leads outside the show; its ``problem`` says where.
     """
     token = _range_left.set([MAX_RANGE_ITEMS])
+    made: list[Context] = []
+    noted = _contexts.set(made)
     try:
         template = environment(show.root / "templates").get_template(name)
         parts: list[str] = []
@@ -374,6 +391,23 @@ def render(show: Show, name: str, **context: object) -> str:
         raise _located(show, name, exc, f"{exc.__class__.__name__}: {exc}") from None
     finally:
         _range_left.reset(token)
+        _contexts.reset(noted)
+        _let_go(made, ("show", "t", *context))
+
+
+def _let_go(made: list[Context], names: tuple[str, ...]) -> None:
+    """Drop what a page was given from the contexts its rendering made.
+
+    A context and the macros of a template imported "with context" refer to each other: a
+    cycle that only the collector frees, at its rare full passes once a large build has
+    promoted it, and that held the site, its guests and every release's entry (10 MB at
+    10,000 episodes) through the dating, lint and write of the build. A context Jinja keeps
+    for later renders (a template imported without context) holds none of these names.
+    """
+    for context in made:
+        for name in names:
+            context.parent.pop(name, None)
+            context.vars.pop(name, None)
 
 
 def _located(show: Show, name: str, exc: BaseException, message: str) -> TemplateError:
