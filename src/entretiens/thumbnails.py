@@ -120,18 +120,21 @@ class ImageCache:
         # Checked as a string; made into the Stored file it is handed on as only when kept.
         path = f"{folder.path}/{name}"
         index, checked = self._index, self._checked
-        with contextlib.suppress(OSError, ValueError):
-            # What the index says of the entry (no file opened), else what its own check says.
+        try:
+            # What the index says of the entry (no file opened), else what its own check says;
+            # the ledger's key is the file's name (given, not taken from the path again).
             known = index.find(name, hexdigest)
-            if known is None or not checked.holds(path, known[1], known[0]):
+            if known is None or not checked.holds(path, known[1], known[0], name):
                 known = _read_check(f"{folder.checks}/{name}", hexdigest)
-                if known is not None and not checked.holds(path, known[1], known[0]):
+                if known is not None and not checked.holds(path, known[1], known[0], name):
                     known = None
-            if known is not None:
-                index.note(name, hexdigest, *known)
-                kept = child(self._parent, name)
-                kept.sha256, kept.size, kept.marks = known[0], known[1], None
-                return kept
+        except (OSError, ValueError):
+            known = None
+        if known is not None:
+            index.note(name, hexdigest, *known)
+            kept = child(self._parent, name)
+            kept.sha256, kept.size, kept.marks = known[0], known[1], None
+            return kept
         data = make()
         if data and keep:
             # Only ever saves time: a cache that cannot be written is no error.
