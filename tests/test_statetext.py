@@ -314,3 +314,64 @@ def test_a_resolver_that_tags_text_is_still_tried_in_turn() -> None:
     table: Resolvers = {"1": [("tag:yaml.org,2002:str", text), ("tag:yaml.org,2002:int", number)]}
     test = yamlfile.text_test(table)
     assert [test(value) for value in ("12", "13", "1a", "x")] == [True, False, True, True]
+
+
+_LINE = st.text(alphabet="0123456789-+._:eExXoObBabcfnNyYtTlLuU~<=T ", min_size=1, max_size=14)
+_TABLES = [yamlfile._Loader.yaml_implicit_resolvers, yaml.resolver.Resolver.yaml_implicit_resolvers]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_LINE | st.sampled_from([t for t in _TRICKY if t and "\n" not in t]), min_size=1, max_size=6))
+def test_values_tried_all_at_once_are_text_only_when_each_is(values: list[str]) -> None:
+    # render() writes a whole show's slugs, GUIDs and hashes unquoted on one search's word: it
+    # may say "not sure" (then each is tried), never "text" when one is not.
+    lines = "\n".join(values)
+    for table in _TABLES:
+        each = [_one_by_one(table, value) for value in values]
+        if yamlfile.lines_test(table)(lines):
+            assert all(each), values
+        elif len(values) == 1:
+            assert not each[0], values  # one line: the search is the resolvers' own answer
+        if all(value[0].isdigit() for value in values) and yamlfile.lines_other_test(table, "0123456789")(lines):
+            assert not any(each), values
+
+
+def test_the_usual_values_are_tried_all_at_once() -> None:
+    # Else the search would always say "not sure", and each value be tried apart again.
+    podcast_guid = str(uuid.uuid4())
+    slugs = [f"{n:05d}-guest-{n}" for n in range(1, 200)] + ["intro", "a_b", "B-side"]
+    guids = [state.episode_guid_for(podcast_guid, slug) for slug in slugs]
+    hashes = [uuid.uuid4().hex for _ in slugs]
+    times = [(_WHEN + timedelta(hours=n)).isoformat() for n in range(200)]
+    for table in _TABLES:
+        for values in (slugs, guids, hashes):
+            assert yamlfile.lines_test(table)("\n".join(values))
+        assert not yamlfile.lines_test(table)("\n".join([*slugs, "2011-06-01"]))
+    assert yamlfile.lines_other_test(yaml.resolver.Resolver.yaml_implicit_resolvers, "0123456789")("\n".join(times))
+    assert not statetext._all_moments([*times, "2011-06-01T09:00:00"])
+
+
+def test_a_whole_state_is_written_without_a_check_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    podcast_guid = str(uuid.uuid4())
+    slugs = [f"{n:05d}-guest-{n}" for n in range(1, 100)]
+    guids = {slug: state.episode_guid_for(podcast_guid, slug) for slug in slugs}
+    changes = {slug: Change(hash=uuid.uuid4().hex, date=_WHEN + timedelta(hours=n)) for n, slug in enumerate(slugs)}
+    show = Change(hash=uuid.uuid4().hex, date=_WHEN)
+    expected = _with_pyyaml(monkeypatch, podcast_guid, guids, show_change=show, episode_changes=changes)
+    tried: list[str] = []
+    each = statetext._Scalars.__call__
+
+    def counted(self: statetext._Scalars, value: str) -> str:
+        tried.append(value)
+        return each(self, value)
+
+    monkeypatch.setattr(statetext._Scalars, "__call__", counted)
+    assert render_state(podcast_guid, guids, show_change=show, episode_changes=changes) == expected
+    # The show's GUID and change only: no value of an episode is tried apart.
+    assert len(tried) == 3
+    # One value not written plain among them: each is tried, and PyYAML writes the file as before.
+    guids["00007-guest-7"] = "yes"
+    tried.clear()
+    written = render_state(podcast_guid, guids, show_change=show, episode_changes=changes)
+    assert written == _with_pyyaml(monkeypatch, podcast_guid, guids, show_change=show, episode_changes=changes)
+    assert tried[-1] == "yes"

@@ -23,12 +23,12 @@ bytes those of ``yaml.dump``: tests compare both, on tricky values too.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import yaml
 
-from .yamlfile import YamlMap, reads_as_text, text_test
+from .yamlfile import YamlMap, lines_other_test, lines_test, reads_as_text, text_test
 
 #: Plain scalars written and read here: longer keys are "complex keys" for YAML emitters.
 _PLAIN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
@@ -38,6 +38,34 @@ _MOMENT: Final = re.compile(
 )
 #: Whether PyYAML's dumper would write a value unquoted (its resolvers read it as text).
 _dumped_as_text: Final = text_test(yaml.resolver.Resolver.yaml_implicit_resolvers)
+#: Lines of plain scalars, each as :data:`_PLAIN` takes it.
+_PLAIN_LINES: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}(?:\n[A-Za-z0-9][A-Za-z0-9_-]{0,99})*")
+#: Whether the dumper writes every line of a text unquoted (False: it may not, see lines_test).
+_all_dumped_as_text: Final = lines_test(yaml.resolver.Resolver.yaml_implicit_resolvers)
+#: Lines of times, each as :data:`_MOMENT` takes it (each starts with a digit).
+_MOMENT_LINES: Final = re.compile(rf"{_MOMENT.pattern}(?:\n{_MOMENT.pattern})*")
+#: Whether the dumper quotes every line of a text of times (False: it may not, see lines_other_test).
+_all_dumped_quoted: Final = lines_other_test(yaml.resolver.Resolver.yaml_implicit_resolvers, "0123456789")
+
+
+def _all_plain(values: Iterable[str]) -> bool:
+    """Whether each of ``values`` is written as it is (as :class:`_Scalars` would write it), by
+    one match and one search over all of them: False when one may not (then each is tried)."""
+    values = list(values)
+    # Texts only, as _Scalars takes them (not a subclass of str: PyYAML's dumper refuses those).
+    if {*map(type, values)} != {str}:
+        return False
+    lines = "\n".join(values)
+    return _PLAIN_LINES.fullmatch(lines) is not None and _all_dumped_as_text(lines)
+
+
+def _all_moments(values: Iterable[str]) -> bool:
+    """Whether each of ``values`` is a time :class:`_Scalars` writes in quotes, tried at once."""
+    values = list(values)
+    if {*map(type, values)} != {str}:
+        return False
+    lines = "\n".join(values)
+    return _MOMENT_LINES.fullmatch(lines) is not None and _all_dumped_quoted(lines)
 
 
 class _Scalars:
@@ -78,13 +106,19 @@ def render(
     :param episode_changes: slug -> (hash, date), in the order to write; None: no ``changes:``.
     """
     scalar = _Scalars()
+    # The slugs each written as they are (checked all at once: four scalars an episode, 40,000
+    # at 10,000 episodes, each tried apart otherwise).
+    slugs = bool(guids) and _all_plain(guids)
     try:
         lines = [f"podcast_guid: {scalar(podcast_guid)}\n"]
         if not guids:
             lines.append("episodes: {}\n")
         else:
             lines.append("episodes:\n")
-            lines += [f"  {scalar(slug)}: {scalar(guid)}\n" for slug, guid in guids.items()]
+            if slugs and _all_plain(guids.values()):
+                lines += [f"  {slug}: {guid}\n" for slug, guid in guids.items()]
+            else:
+                lines += [f"  {scalar(slug)}: {scalar(guid)}\n" for slug, guid in guids.items()]
         if show_change is not None or episode_changes is not None:
             lines.append("changes:\n")
             if show_change is not None:
@@ -93,10 +127,20 @@ def render(
                 lines.append("  episodes: {}\n")
             else:
                 lines.append("  episodes:\n")
-                lines += [
-                    f"    {scalar(slug)}:\n      hash: {scalar(digest)}\n      date: {scalar(date)}\n"
-                    for slug, (digest, date) in episode_changes.items()
-                ]
+                if (
+                    ((slugs and episode_changes.keys() <= guids.keys()) or _all_plain(episode_changes))
+                    and _all_plain(digest for digest, _ in episode_changes.values())
+                    and _all_moments(date for _, date in episode_changes.values())
+                ):
+                    lines += [
+                        f"    {slug}:\n      hash: {digest}\n      date: '{date}'\n"
+                        for slug, (digest, date) in episode_changes.items()
+                    ]
+                else:
+                    lines += [
+                        f"    {scalar(slug)}:\n      hash: {scalar(digest)}\n      date: {scalar(date)}\n"
+                        for slug, (digest, date) in episode_changes.items()
+                    ]
     except _Unusual:
         return None
     return "".join(lines)

@@ -352,15 +352,62 @@ def text_test(table: Resolvers) -> Callable[[str], bool]:
     return reads_as_text
 
 
-def _any_of(resolvers: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str] | None:
+def lines_test(table: Resolvers) -> Callable[[str], bool]:
+    """``lines -> True when every line of lines (plain scalars joined by newlines, none empty)
+    reads as text`` for the resolvers of ``table``; False when one may not (then test each with
+    :func:`text_test`). One search over all of them: published.yaml holds 40,000 scalars at
+    10,000 episodes, each tested apart on every publish.
+
+    Every resolver of every first character is tried at the start of every line, ``^`` and
+    ``$`` being each line's ends: a line that one resolver of its own first character reads as
+    something else is found (more are tried than PyYAML would, which can only say False more
+    often). Built only from resolvers that cannot match across a line's end.
+    """
+    # Each resolver once: a table lists the same one under each of its first characters.
+    combined = _any_of(list(dict.fromkeys(found for resolvers in table.values() for found in resolvers)), lines=True)
+    if combined is None:
+        return lambda lines: False
+    search = combined.search
+    return lambda lines: search(lines) is None
+
+
+def lines_other_test(table: Resolvers, first: str) -> Callable[[str], bool]:
+    """``lines -> True when every line of lines (plain scalars joined by newlines), each
+    starting with one of the characters ``first``, is read as something else than text`` by the
+    resolvers of ``table`` (then PyYAML's dumper quotes each); False when one may not.
+
+    One match over all of them: each line must be matched whole by a resolver of its first
+    character. Only when every character of ``first`` has the same resolvers, none of which
+    tags text nor can match across a line's end; else always False (then test each).
+    """
+    found = {tuple(table.get(char, [])) + tuple(table.get(None, [])) for char in first}
+    combined = _any_of(list(found.pop()), lines=True) if len(found) == 1 else None
+    if combined is None:
+        return lambda lines: False
+    one = combined.pattern
+    match = re.compile(f"{one}(?:\n{one})*", re.MULTILINE).fullmatch
+    return lambda lines: match(lines) is not None
+
+
+def _any_of(resolvers: list[tuple[str, re.Pattern[str]]], *, lines: bool = False) -> re.Pattern[str] | None:
     """One expression that matches where any of ``resolvers`` does, or None when that cannot be
-    told from one (none to try, one that tags text, a flag or a group reference of its own)."""
+    told from one (none to try, one that tags text, a flag or a group reference of its own).
+
+    :param lines: match at the start of any line of a text, each line apart (see
+        :func:`lines_test`): None also when a resolver could see past a line's end (an escape
+        other than ``\\.``, ``\\t``, ``\\*``, a negated class, a look-around).
+    """
     parts = []
     for tag, pattern in resolvers:
         flags = pattern.flags & ~re.UNICODE
         if tag == _TEXT_TAG or flags & ~re.VERBOSE or re.search(r"\\[0-9]|\(\?P=", pattern.pattern):
             return None
+        if lines and re.search(r"\\[^.t*]|\[\^|\(\?[=!<]", pattern.pattern):
+            return None
         parts.append(f"(?{'x' if flags else ''}:{pattern.pattern})")
+    if lines and parts:
+        # Tried at each line's start only (each resolver has its own ``^`` too).
+        return re.compile(f"^(?:{'|'.join(parts)})", re.MULTILINE)
     return re.compile("|".join(parts)) if parts else None
 
 
