@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from entretiens import releases
+from entretiens import chapters, releases, transcripts
 from entretiens.loading import load_project
 from entretiens.model import Release, is_remote
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -48,6 +49,38 @@ def test_a_release_left_out_is_no_ones_neighbour(tmp_path: Path) -> None:
     assert any(problem.field == "audio" for problem in prepared.problems)
     assert _linked(prepared.releases) == _expected(prepared.releases)
     assert ("004-jerome-serre", "002-nicolas-sauvage", "005-pierre-emmanuel-boiton") in _linked(prepared.releases)
+
+
+def test_a_prepared_release_holds_each_field_in_its_place(tmp_path: Path) -> None:
+    # prepare makes each Release by its fields' order (slotmaker): each is where the class puts it.
+    project = load_project(copy_sample_show(tmp_path / "show"))
+    published, _drafts, _scheduled = releases.select(project, SAMPLE_NOW)
+    infos, _problems = releases.probe_each(project, published)
+    # One episode whose chapters do not fit its audio: made as the YAML says, for the rules.
+    short = next(e for e in published if e.chapters and not is_remote(e.audio))
+    infos[short.slug] = replace(infos[short.slug], duration=timedelta(seconds=short.chapters[-1].start / 2))
+    prepared = releases.prepare(project, published, infos)
+    assert short.slug not in prepared.ready
+    by_slug = {release.episode.slug: release for release in prepared.releases}
+    for episode in published:
+        release, info = by_slug[episode.slug], infos[episode.slug]
+        expected = Release(
+            episode=episode,
+            audio=info,
+            chapters=episode.chapters if episode is short else chapters.chapters_for(episode, info)[0],
+            transcripts=() if episode is short else transcripts.plan(episode, info, None)[0],
+            audio_file=None if episode is short or is_remote(episode.audio) else project.show.root / episode.audio,
+            enclosure_length=info.size,
+            audio_stamp=None
+            if episode is short or is_remote(episode.audio)
+            else releases.stamp_of(project.show.root / episode.audio),
+            previous=release.previous,
+            next=release.next,
+        )
+        assert [getattr(release, f.name) for f in fields(Release)] == [
+            getattr(expected, f.name) for f in fields(Release)
+        ]
+    assert _linked(prepared.releases) == _expected(prepared.releases)
 
 
 def test_link_replaces_only_what_changed(tmp_path: Path) -> None:

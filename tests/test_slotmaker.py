@@ -15,13 +15,14 @@ from entretiens.model import (
     Episode,
     Link,
     Person,
+    Release,
     Soundbite,
     Source,
     Transcript,
 )
 from entretiens.slotmaker import maker
 
-_CLASSES = [Episode, Person, Link, Chapter, Soundbite, Transcript, Source, AudioInfo, EmbeddedChapter]
+_CLASSES = [Episode, Person, Link, Chapter, Soundbite, Transcript, Source, AudioInfo, EmbeddedChapter, Release]
 
 
 def _values(cls: type) -> dict[str, object]:

@@ -172,8 +172,9 @@ def build(
     if not published:
         problems.append(releases.nothing_to_publish(root))
     out = {episode.slug for episode in published}
+    # Kept in prepare's order (oldest first): only the neighbours of those left out move.
     result.releases = releases.link(
-        r for r in prepared.releases if r.episode.slug in prepared.ready and r.episode.slug in out
+        (r for r in prepared.releases if r.episode.slug in prepared.ready and r.episode.slug in out), ordered=True
     )
     if not result.releases:
         return result

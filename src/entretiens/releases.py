@@ -11,12 +11,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 from . import audio, chapters, gcpause, remote, tagging, transcripts, unitcache
 from .errors import AudioError, NetworkError, OutputError, Problem, ProblemsError
 from .loading import EPISODES_DIR
 from .model import AudioInfo, DeclaredAudio, Episode, Project, Release, is_remote
 from .output import child
+from .slotmaker import maker
 
 #: Called after each audio file is probed: (done, total, file name).
 Progress = Callable[[int, int, str], None]
@@ -270,16 +272,7 @@ def prepare(
         problems += found_problems
         if any(p.severity == "error" for p in found_problems):
             # What the YAML says, for the rules; no feed or page is built from it.
-            releases.append(
-                Release(
-                    episode=episode,
-                    audio=info,
-                    chapters=episode.chapters,
-                    enclosure_length=info.size,
-                    previous=previous,
-                    next=following,
-                )
-            )
+            releases.append(_RELEASE(episode, info, episode.chapters, (), None, info.size, None, previous, following))
             continue
         audio_file = None
         if not is_remote(episode.audio):
@@ -296,19 +289,17 @@ def prepare(
             continue
         ready.add(episode.slug)
         releases.append(
-            Release(
-                episode=episode,
-                audio=info,
-                chapters=found,
-                transcripts=published_transcripts,
-                audio_file=audio_file,
-                enclosure_length=info.size,
-                audio_stamp=stamp,
-                previous=previous,
-                next=following,
-            )
+            _RELEASE(episode, info, found, published_transcripts, audio_file, info.size, stamp, previous, following)
         )
-    return Prepared(releases=link(releases), ready=frozenset(ready), problems=problems)
+    # Made in order: only the neighbours of one left out are replaced.
+    return Prepared(releases=link(releases, ordered=True), ready=frozenset(ready), problems=problems)
+
+
+#: A Release made from its fields in their order (episode, audio, chapters, transcripts,
+#: audio_file, enclosure_length, audio_stamp, previous, next): one for every episode measured,
+#: on every build (see :func:`~entretiens.slotmaker.maker`; the class's own ``__init__`` took
+#: about twice as long).
+_RELEASE: Final = maker(Release)
 
 
 #: A file's (size, mtime, ctime in ns): see :func:`stamp_of`.
@@ -352,13 +343,16 @@ def _changed(episode: Episode) -> Problem:
     )
 
 
-def link(releases: Iterable[Release]) -> tuple[Release, ...]:
-    """The releases oldest first, each knowing its previous and next one (the pages' pager)."""
-    ordered = sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
+def link(releases: Iterable[Release], *, ordered: bool = False) -> tuple[Release, ...]:
+    """The releases oldest first, each knowing its previous and next one (the pages' pager).
+
+    :param ordered: they are oldest first already (by date, then slug): not sorted again.
+    """
+    listed = list(releases) if ordered else sorted(releases, key=lambda r: (r.episode.date, r.episode.slug))
     linked = []
-    for index, release in enumerate(ordered):
-        previous = ordered[index - 1].episode.slug if index > 0 else None
-        following = ordered[index + 1].episode.slug if index + 1 < len(ordered) else None
+    for index, release in enumerate(listed):
+        previous = listed[index - 1].episode.slug if index > 0 else None
+        following = listed[index + 1].episode.slug if index + 1 < len(listed) else None
         # Replaced only where they differ: a release is a large value, and most already know them.
         if release.previous != previous or release.next != following:
             release = replace(release, previous=previous, next=following)
