@@ -340,3 +340,52 @@ def test_texts_most_episodes_repeat_are_read_back_as_one_object() -> None:
     # A field that may be None stays None.
     _data, bare = _flat_again(replace(first, cover_image=None), registry)
     assert isinstance(bare, Episode) and bare.cover_image is None
+
+
+@pytest.mark.parametrize(
+    "notes", ["", "one line", "## Topics\n\n- a\n- b\n", "\n\nstarts with breaks", 'é\r\n\\n "q" \t\x7f', "x\n" * 500]
+)
+def test_an_entry_keeps_the_notes_after_the_json_and_reads_them_back(notes: str) -> None:
+    # The notes' line breaks are no escapes for JSON to decode: taken whole after the JSON.
+    registry = _registry()
+    episode = replace(_usual(registry), notes=notes)
+    text = episodecache.encode_entry(["audio/a.mp3", None], episode, registry)
+    head, newline, tail = text.partition("\n")
+    assert newline and tail == notes
+    assert json.loads(head)[1][11] is None
+    named, again = episodecache.decode_entry(text, episode.path, registry)
+    assert named == ["audio/a.mp3", None]
+    assert modeljson.same(again, episode)
+    # An episode of another shape is one JSON value, its notes in it.
+    odd = replace(episode, lines=(("a\x7fb", 3),))
+    text = episodecache.encode_entry([], odd, registry)
+    assert "\n" not in text
+    assert modeljson.same(episodecache.decode_entry(text, odd.path, registry)[1], odd)
+
+
+def _with_notes(head: str, notes: object) -> str:
+    entry = json.loads(head)
+    entry[1][11] = notes
+    return json.dumps(entry)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda head, tail: _with_notes(head, "n") + "\n" + tail,  # notes twice
+        lambda head, tail: head,  # notes left out
+        lambda head, tail: _with_notes(head, 3),
+        lambda head, tail: json.dumps([[], json.loads(head)[1][:5]]) + "\n" + tail,  # not flat
+        lambda head, tail: json.dumps([[], modeljson.encode(_full())]) + "\n" + tail,  # nested, with a tail
+        lambda head, tail: "[" + head + "]\n" + tail,
+        lambda head, tail: head + tail,
+        lambda head, tail: "",
+    ],
+)
+def test_a_damaged_entry_is_refused(damage: Any) -> None:
+    registry = _registry()
+    episode = replace(_usual(registry), notes="a\nb")
+    head, _, tail = episodecache.encode_entry([], episode, registry).partition("\n")
+    # What the loader catches around decode: anything else would stop a publish.
+    with pytest.raises((ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError)):
+        episodecache.decode_entry(damage(head, tail), episode.path, registry)

@@ -21,6 +21,7 @@ format of the model's values.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path, PosixPath
@@ -30,6 +31,7 @@ from typing import Final
 from .model import Chapter, DeclaredAudio, Episode, Link, Person, Soundbite, Source, Transcript
 from .modeljson import LINES_MAX, Unsupported, decode, decode_lines, decode_moment, encode, encode_field, moment
 from .slotmaker import maker
+from .yamlcache import dumps
 from .yamlfile import line_pair
 
 #: The people of the guests' registry by id, as the loader reads them (person, file).
@@ -85,6 +87,54 @@ def _text_lines(text: str) -> tuple[tuple[str, int], ...]:
         _TEXT_LINES.clear()
     _TEXT_LINES[text] = pairs
     return pairs
+
+
+#: Where the flat form keeps an episode's notes.
+_NOTES: Final = 11
+
+
+def encode_entry(named: list[str | None], episode: Episode, registry: Registry) -> str:
+    """The text an episode is kept as, with the files it names: ``[named, episode]`` in JSON
+    (:func:`encode_episode`), the notes of an episode written flat after it, on their own.
+
+    The notes are the largest text of an episode (about 1 kB in the benchmark, Markdown with a
+    line break every few words): in JSON, each line break is an escape its decoder leaves its
+    fast path for, on every build, for every kept episode. After the JSON (which holds no line
+    break of its own) and one line break, they are taken as they are.
+
+    :raises Unsupported, ValueError, TypeError, RecursionError: as :func:`encode_episode`, and
+        for what JSON does not write.
+    """
+    data = encode_episode(episode, registry)
+    if type(data) is list and data[0] == _FLAT and type(notes := data[_NOTES]) is str:
+        data[_NOTES] = None
+        return f"{dumps([named, data])}\n{notes}"
+    return dumps([named, data])
+
+
+def decode_entry(
+    text: str, path: Path, registry: Registry, pinned: Mapping[str, str] | None = None
+) -> tuple[object, object]:
+    """The files named and the episode :func:`encode_entry` wrote as ``text`` (see
+    :func:`decode_episode` for the other parameters).
+
+    :raises ValueError, TypeError, IndexError, KeyError, RecursionError, OverflowError: ``text``
+        is not what :func:`encode_entry` writes.
+    """
+    head, newline, notes = text.partition("\n")
+    entry = json.loads(head)
+    if type(entry) is not list or len(entry) != 2:
+        raise ValueError("not an entry")
+    named, data = entry
+    flat = type(data) is list and bool(data) and data[0] == _FLAT
+    if newline:
+        # Notes after the JSON: only for an episode written flat, in place of its own.
+        if not flat or data[_NOTES] is not None:
+            raise ValueError("not an entry")
+        data[_NOTES] = notes
+    elif flat and type(data[_NOTES]) is not str:
+        raise ValueError("not an entry")
+    return named, decode_episode(data, path, registry, pinned)
 
 
 def encode_episode(episode: Episode, registry: Registry) -> object:

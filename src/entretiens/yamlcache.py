@@ -214,6 +214,11 @@ class ParseCache:
         the last :data:`~entretiens.unitcache.RACY_NS` (its next change could keep the stamp)."""
         return self._keep and not self._store.broken and stamp[3] < self._started - RACY_NS
 
+    def body(self, key: str, stamp: Stamp) -> bytes | None:
+        """The checked text (UTF-8) kept under ``key`` for a file at ``stamp``, or None: for an
+        entry that is not one JSON value (see :func:`entretiens.episodecache.encode_entry`)."""
+        return self._store.get(key, stamp)
+
     def get(self, key: str, stamp: Stamp) -> tuple[object] | None:
         """The JSON value kept under ``key`` for a file at ``stamp`` (in a 1-tuple), or None."""
         body = self._store.get(key, stamp)

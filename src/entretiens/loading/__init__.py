@@ -12,7 +12,6 @@ this package's own.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -194,15 +193,14 @@ class _Kept:
         parses, registry = self.parses, self.registry
         stamp = yamlcache.stamp_of(status) if status is not None else parses.stamp(path)
         key = f"episode {self.context} {path}"
-        if stamp is not None and (found := parses.get(key, stamp)) is not None:
+        if stamp is not None and (body := parses.body(key, stamp)) is not None:
             try:
-                entry = found[0]
-                if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], list):
+                named, episode = episodecache.decode_entry(body.decode("utf-8"), path, registry, self.pinned)
+                if not isinstance(named, list):
                     raise ValueError("not an entry")
-                episode = episodecache.decode_episode(entry[1], path, registry, self.pinned)
                 root, media, asked = self.root, self.media, self.asked
                 if type(episode) is Episode and all(
-                    type(text) is str and plain_media(root, text, media, asked) for text in entry[0]
+                    type(text) is str and plain_media(root, text, media, asked) for text in named
                 ):
                     # Its parse stays in the store: a change of the show's settings needs it again.
                     parses.touch(str(path), stamp)
@@ -246,9 +244,9 @@ def _keep_episode(
     """Keep an episode (``stamp`` None: do not) when what would be read back is exactly it;
     the digest of that entry, kept or not, or None when it cannot be written as one."""
     try:
-        text = yamlcache.dumps([named, episodecache.encode_episode(episode, registry)])
+        text = episodecache.encode_entry(named, episode, registry)
         body = text.encode("utf-8")
-        again = episodecache.decode_episode(json.loads(text)[1], episode.path, registry)
+        _, again = episodecache.decode_entry(text, episode.path, registry)
     except (modeljson.Unsupported, ValueError, TypeError, IndexError, KeyError, RecursionError):
         return None
     if not modeljson.same(again, episode):
