@@ -29,6 +29,7 @@ _TRICKY = [
     "~", "<<", "=", "a" * 101, "a" * 100, "a" * 99, "x" * 90 + ":" + "y" * 10, "12345678901234567890123456789012",
     "1234567890123456789", "3b7a0c1e9f2d4a6b8c0d2e4f6a8b0c2d", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6",
     "https://example.com/ep/1", "tag:example.com,2011:1", "ep 1\nnew", "tab\there", "_x", "x_", "1-2", "--",
+    "abc\ndef", "x\ny",
 ]
 # fmt: on
 _WHEN = datetime(2011, 6, 1, 9, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))

@@ -56,6 +56,9 @@ def _all_plain(values: Iterable[str]) -> bool:
     if {*map(type, values)} != {str}:
         return False
     lines = "\n".join(values)
+    # One line per value: a value holding a line break would pass as two plain ones.
+    if lines.count("\n") != len(values) - 1:
+        return False
     return _PLAIN_LINES.fullmatch(lines) is not None and _all_dumped_as_text(lines)
 
 
@@ -65,6 +68,8 @@ def _all_moments(values: Iterable[str]) -> bool:
     if {*map(type, values)} != {str}:
         return False
     lines = "\n".join(values)
+    if lines.count("\n") != len(values) - 1:
+        return False
     return _MOMENT_LINES.fullmatch(lines) is not None and _all_dumped_quoted(lines)
 
 
