@@ -395,6 +395,8 @@ def test_the_show_hash_of_kept_pages_is_that_of_a_cold_build(tmp_path: Path) -> 
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns(".entretiens"))
     cold = pipeline.build(fresh, now=NOW, use_cache=False)
     assert cold.changes is not None
-    assert not any(type(content) is Stored for content in cold.files.values())
+    # Made pages, not kept ones (cards and thumbnails may still be handed over as the image
+    # cache's files: a build without units draws them there once the artwork has settled).
+    assert not any(type(content) is Stored and content.marks for content in cold.files.values())
     assert warm.changes.show.hash == cold.changes.show.hash
     assert warm.changes.episodes == cold.changes.episodes
