@@ -529,3 +529,28 @@ def test_digests_naming_an_entry_the_stamps_do_not_are_not_used(tmp_path: Path) 
     record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))
     again = buildrecord.kept(root, out)
     assert again is not None and page not in again.stats and again.digests == {}
+
+
+def _far_dated_show(folder: Path, far: int) -> Path:
+    show = copy_sample_show(folder)
+    audio = sorted((show / "audio").glob("*.mp3"))[0]
+    os.utime(audio, ns=(far, far))
+    return show
+
+
+def test_a_file_dated_beyond_what_a_stamp_holds_is_published_and_checked_again(tmp_path: Path) -> None:
+    # A time after 2262 does not fit the stamps journal's 64 bits (a recorder's bogus date; the
+    # audio copy is a hard link and keeps it): that file's stamp never holds, the rest still do.
+    far = 2**63 + 10**18
+    show = _far_dated_show(tmp_path / "show", far)
+    out = show / "public"
+    publish(show, out, now=SAMPLE_NOW)
+    kept = buildrecord.kept(show, out)
+    assert kept is not None
+    far_dated = [name for name, stamp in kept.stats.items() if stamp[0] == -3]
+    assert len(far_dated) == 1 and (out / far_dated[0]).stat().st_mtime_ns == far
+    assert kept.stats["index.html"][0] > 0
+    publish(show, out, now=SAMPLE_NOW)
+    cold = _far_dated_show(tmp_path / "cold", far)
+    publish(cold, cold / "public", now=SAMPLE_NOW)
+    assert _tree(out) == _tree(cold / "public")

@@ -52,6 +52,9 @@ RECORD_VERSION: Final = 4
 #: folder's and a link's size) and inode, 32 bytes, in base64 (see :func:`packed`).
 _STAMP: Final = struct.Struct("<qqqQ")
 _BASE64 = functools.partial(binascii.b2a_base64, newline=False)
+#: The stamp kept for one :data:`_STAMP` cannot hold: its size (-3) is no file's, folder's or
+#: link's, so it never holds and the file is checked as a changed one.
+_NEVER: Final = _BASE64(_STAMP.pack(-3, 0, 0, 0)).decode()
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -291,11 +294,26 @@ def kept(root: Path, out_dir: Path) -> Ledger | None:
     return ledger(root, named)
 
 
-def packed(stamps: Iterable[tuple[int, int, int, int]]) -> Iterator[str]:
+def packed(stamps: Iterable[tuple[int, int, int, int]]) -> list[str]:
     """The stamps as the stamps journal keeps them, each 32 bytes in base64 (read back by
     :func:`unpacked`): a JSON list of four large numbers took four times as long to read, and
-    had to be checked for what it held, number by number. Made in C (map), no call per stamp."""
-    return map(bytes.decode, map(_BASE64, starmap(_STAMP.pack, stamps)))
+    had to be checked for what it held, number by number. Made in C (map), no call per stamp.
+
+    A time that 64 bits cannot hold (a file dated after 2262, which a recorder or an archive can
+    leave, and a hard-linked audio copy keeps) is kept as :data:`_NEVER`: that file is then
+    read back at each write, and the rest of the ledger still serves."""
+    stamps = list(stamps)
+    try:
+        return list(map(bytes.decode, map(_BASE64, starmap(_STAMP.pack, stamps))))
+    except (struct.error, OverflowError):
+        return [_packed_one(stamp) for stamp in stamps]
+
+
+def _packed_one(stamp: tuple[int, int, int, int]) -> str:
+    try:
+        return _BASE64(_STAMP.pack(*stamp)).decode()
+    except (struct.error, OverflowError):
+        return _NEVER
 
 
 def unpacked(entries: Mapping[str, object]) -> Stats | None:
