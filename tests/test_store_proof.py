@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from entretiens import checkedstore, storeproof, unitcache, unitstore, walks
+from entretiens import checkedstore, pipeline, storeproof, storetable, unitcache, unitstore, walks
 from entretiens.checkedstore import Reader, Store
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
@@ -161,3 +161,31 @@ def test_a_publish_proves_its_stores_and_the_next_edit_checks_no_body(
 def _proof_state(path: Path) -> str | None:
     proof = storeproof.read_proof(path)
     return None if proof is None else proof[0]
+
+
+def test_a_rebuild_decodes_the_keys_of_stored_kinds_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a kind's store after a rebuild looks up each unit it used; the keys of every
+    entry are decoded (to find the files of the units dropped) for a stored kind only."""
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    units = root / unitcache.UNITS_DIR
+    stored = {"pages", "transcript-files"}
+    entries = {
+        path.stem: len(Reader(path, _form(path), checkedstore.version_of(path) or "")) for path in units.glob("*.store")
+    }
+    assert set(entries) > stored and all(entries.values())
+    decoded: list[int] = []
+    real = storetable.Table.key
+
+    def counting(self: storetable.Table, number: int) -> str:
+        decoded.append(number)
+        return real(self, number)
+
+    monkeypatch.setattr(storetable.Table, "key", counting)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert not built.errors and sum(built.computed.values()) == 0
+    assert len(decoded) == sum(entries[kind] for kind in stored if kind in entries)
+
+
+def _form(path: Path) -> checkedstore.Format:
+    return unitstore.STORED_FORMAT if path.stem in ("pages", "transcript-files") else unitstore.FORMAT
