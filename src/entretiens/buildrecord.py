@@ -52,9 +52,8 @@ RECORD_VERSION: Final = 4
 #: folder's and a link's size) and inode, 32 bytes, in base64 (see :func:`packed`).
 _STAMP: Final = struct.Struct("<qqqQ")
 _BASE64 = functools.partial(binascii.b2a_base64, newline=False)
-#: The stamp kept for one :data:`_STAMP` cannot hold: its size (-3) is no file's, folder's or
-#: link's, so it never holds and the file is checked as a changed one.
-_NEVER: Final = _BASE64(_STAMP.pack(-3, 0, 0, 0)).decode()
+#: The stamp kept for one :data:`_STAMP` cannot hold (see walks.NEVER).
+_NEVER: Final = _BASE64(_STAMP.pack(walks.NEVER, 0, 0, 0)).decode()
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

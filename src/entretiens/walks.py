@@ -31,6 +31,9 @@ FINE_RACY_NS: Final = 100_000_000
 #: The size an output walk gives a link (made by hand: a write makes none), which no file has:
 #: the write never takes it for the file it stands for, and replaces or removes it.
 LINK: Final = -2
+#: The size a ledger gives a file whose stamp it could not keep (a time 64 bits do not hold):
+#: such a stamp never holds, and the file is stamped again and read back at each write.
+NEVER: Final = -3
 
 #: path -> (size, mtime_ns, ctime_ns, inode); folders of the output end in "/" and have size -1.
 Stats = dict[str, tuple[int, int, int, int]]
@@ -267,6 +270,9 @@ def _rewalk(
                 if not is_link(status.st_mode):
                     raise FileNotFoundError  # its folder moved: listed, it finds what is there
                 stamp = (LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+            elif recorded[0] == NEVER and is_file((status := stat_(base + name)).st_mode):
+                # A file whose stamp the ledger could not keep: stamped now, and read back.
+                stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
             elif recorded[0] < 0:
                 raise FileNotFoundError  # no stamp a walk gives: not trusted
             elif not is_file(status.st_mode):
