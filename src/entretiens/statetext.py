@@ -48,29 +48,28 @@ _MOMENT_LINES: Final = re.compile(rf"{_MOMENT.pattern}(?:\n{_MOMENT.pattern})*")
 _all_dumped_quoted: Final = lines_other_test(yaml.resolver.Resolver.yaml_implicit_resolvers, "0123456789")
 
 
+def _lines(values: Iterable[str]) -> str | None:
+    """``values`` as one text, a line each, to be tried at once; None when one is not a text
+    (not a subclass of str either: PyYAML's dumper refuses those) or holds a line break (it
+    would pass as two values)."""
+    values = list(values)
+    if {*map(type, values)} != {str}:
+        return None
+    lines = "\n".join(values)
+    return lines if lines.count("\n") == len(values) - 1 else None
+
+
 def _all_plain(values: Iterable[str]) -> bool:
     """Whether each of ``values`` is written as it is (as :class:`_Scalars` would write it), by
     one match and one search over all of them: False when one may not (then each is tried)."""
-    values = list(values)
-    # Texts only, as _Scalars takes them (not a subclass of str: PyYAML's dumper refuses those).
-    if {*map(type, values)} != {str}:
-        return False
-    lines = "\n".join(values)
-    # One line per value: a value holding a line break would pass as two plain ones.
-    if lines.count("\n") != len(values) - 1:
-        return False
-    return _PLAIN_LINES.fullmatch(lines) is not None and _all_dumped_as_text(lines)
+    lines = _lines(values)
+    return lines is not None and _PLAIN_LINES.fullmatch(lines) is not None and _all_dumped_as_text(lines)
 
 
 def _all_moments(values: Iterable[str]) -> bool:
     """Whether each of ``values`` is a time :class:`_Scalars` writes in quotes, tried at once."""
-    values = list(values)
-    if {*map(type, values)} != {str}:
-        return False
-    lines = "\n".join(values)
-    if lines.count("\n") != len(values) - 1:
-        return False
-    return _MOMENT_LINES.fullmatch(lines) is not None and _all_dumped_quoted(lines)
+    lines = _lines(values)
+    return lines is not None and _MOMENT_LINES.fullmatch(lines) is not None and _all_dumped_quoted(lines)
 
 
 class _Scalars:
