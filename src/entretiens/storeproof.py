@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from . import walks
+from .checkedfiles import replace
 
 #: The first line of a ``.proof`` file.
 _PROOF: Final = b"entretiens-store-proof 1\n"
@@ -61,15 +62,9 @@ def read_proof(path: Path) -> tuple[str, Stamp, str] | None:
 
 def write_proof(path: Path, state: str, stamp: Stamp, digest: str) -> None:
     """Note ``path``'s proof (no error if it cannot: the file is then checked body by body)."""
-    target = proof_path(path)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     text = _PROOF + f"{state} {' '.join(str(value) for value in stamp)} {digest}\n".encode("ascii")
-    try:
-        temporary.write_bytes(text)
-        temporary.replace(target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        replace(proof_path(path), text)
 
 
 def proven(path: Path, status: os.stat_result) -> bool:
