@@ -1,7 +1,7 @@
 """Measure `entretiens publish` on generated shows of growing size, against floors measured in the same run.
 
 Usage: python benchmarks/publish_bench.py [--sizes 100,1000,10000] [--real 20] [--minutes 30]
-       [--real-episodes 3] [--runs cold,nochange,edit,add] [--clock wall|cpu] [--timeout S]
+       [--real-episodes 3] [--runs cold,nochange,edit,again,add] [--clock wall|cpu] [--timeout S]
        [--keep DIR]
 
 For each size it writes a show (every episode a real MP3 of valid MPEG frames with ID3 tags and
@@ -13,8 +13,10 @@ memory (of the largest single process):
 
 1. cold: first publish (every file probed, every output written);
 2. no change: the same publish again;
-3. one edit: one episode's notes changed;
-4. one added: a new newest episode with its audio.
+3. one edit: one episode's notes changed, published right after the change is saved;
+4. again: the same publish right after that one, nothing changed (what a host who publishes
+   twice in a row waits for: the edit's own files are then only seconds old);
+5. one added: a new newest episode with its audio.
 
 The floors are measured in the same run, each in a fresh Python process like the runs above, so
 that a slower or busier machine moves both sides of every ratio:
@@ -70,6 +72,7 @@ from showbuilder import SHOW, episode, write_artwork, write_yaml  # noqa: E402
 TARGETS: dict[str, tuple[str, float]] = {
     "nochange/read": ("no change / read floor", 4.0),
     "edit/nochange": ("one edit / no change", 2.0),
+    "again/nochange": ("no change right after an edit / no change", 2.0),
     "add/nochange": ("one added / no change", 2.0),
     "cold/(read+lxml)": ("cold / (read + lxml floors)", 25.0),
     "probe/mutagen": ("probe / mutagen loop (real-length MP3s)", 10.0),
@@ -220,7 +223,7 @@ _FIRST = datetime.fromisoformat("2000-01-03T10:00:00+01:00")
 #: published, and the "one added" run added an episode that no page or feed carried.
 _SPACING = timedelta(hours=12)
 #: The publish runs, in the order they are made (each after the one before).
-RUNS = ("cold", "nochange", "edit", "add")
+RUNS = ("cold", "nochange", "edit", "again", "add")
 
 
 def episode_fields(n: int) -> dict[str, Any]:
@@ -320,6 +323,8 @@ def measure_size(
         target = show / "episodes" / f"{episodes // 2 or 1:05d}-guest-{episodes // 2 or 1}.yaml"
         write_yaml(target, {**yaml.safe_load(target.read_text(encoding="utf-8")), "notes": "Edited notes."})
         runs["edit"] = measure(publish, timeout)
+    if "again" in wanted:
+        runs["again"] = measure(publish, timeout)
     if "add" in wanted:
         add_episode(show, episodes + 1, templates)
         runs["add"] = measure(publish, timeout)
@@ -343,7 +348,7 @@ def ratios(runs: dict[str, Run], clock: str = "wall") -> dict[str, float]:
     }
     if "nochange" in runs:
         found["nochange/read"] = time_of("nochange") / time_of("read")
-        for name in ("edit", "add"):
+        for name in ("edit", "again", "add"):
             if name in runs:
                 found[f"{name}/nochange"] = time_of(name) / time_of("nochange")
     return found
