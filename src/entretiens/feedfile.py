@@ -40,6 +40,14 @@ _KEEP_NS = 600 * 1_000_000_000
 #: Each temporary file's own number in this process.
 _NUMBERS = itertools.count()
 
+#: Where each item of a document lies in its file, and the SHA-256 of its bytes (hex): what the
+#: lint looks up its kept findings by, without cutting the file and hashing each item again.
+Item = tuple[int, int, str]
+#: The items of the documents written by this process, by the SHA-256 of the whole file (see
+#: :func:`items_of`); only the last few (a build writes one feed, its archive pages, a copy).
+_ITEMS: dict[str, tuple[Item, ...]] = {}
+_ITEMS_KEPT = 16
+
 
 class Writer:
     """A feed document written a piece at a time: into a file of ``folder``, or into memory.
@@ -61,6 +69,10 @@ class Writer:
         self._sha256 = hashlib.sha256()
         self._text = hashlib.sha256()
         self._size = 0
+        #: Each item written with :meth:`write_item` (place, length, SHA-256); None once an item
+        #: came after the piece that followed the items: no items are then handed on.
+        self._items: list[Item] | None = []
+        self._tail = False
         self._stream: BinaryIO | None = None
         self._temporary: Path | None = None
         if folder is not None:
@@ -74,8 +86,27 @@ class Writer:
                 # another owner) still builds, its feed held as bytes as before.
                 self._stream = None
 
+    def write_item(self, piece: bytes, sha256: str | None = None) -> None:
+        """Add the next item of the document, and note where it lies and its SHA-256 (taken
+        here unless given: the digest of exactly these bytes, see :func:`items_of`).
+
+        The items are one run of pieces: one written after a piece that followed the items
+        gives the document no items (it is linted by cutting it, see :mod:`entretiens.feedlint`).
+        """
+        if self._stream is not None and self._items is not None:
+            if self._tail:
+                self._items = None
+            else:
+                self._items.append((self._size, len(piece), sha256 or hashlib.sha256(piece).hexdigest()))
+        self._write(piece)
+
     def write(self, piece: bytes) -> None:
-        """Add the next piece of the document."""
+        """Add the next piece of the document (not an item: see :meth:`write_item`)."""
+        if self._items:
+            self._tail = True
+        self._write(piece)
+
+    def _write(self, piece: bytes) -> None:
         if self._stream is None:
             self._memory.write(piece)
             return
@@ -112,6 +143,8 @@ class Writer:
         except OSError as exc:
             self.discard()
             raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
+        if self._items:
+            _note_items(digest, tuple(self._items))
         return stored(target, digest, self._size, self._text.hexdigest())
 
     def discard(self) -> None:
@@ -122,6 +155,25 @@ class Writer:
         if self._temporary is not None:
             with contextlib.suppress(OSError):
                 self._temporary.unlink(missing_ok=True)
+
+
+def items_of(document: Stored) -> tuple[Item, ...] | None:
+    """Where each item of a document this process wrote lies in its file, and its SHA-256;
+    None if it is not known (then the lint cuts the file).
+
+    Known by the SHA-256 of the whole file, which names it: the places are those of exactly
+    the bytes the document was written with. A file changed since is caught where it is read:
+    each item the lint checks is read by its place and its SHA-256 checked, and the write
+    checks the whole file's SHA-256 before it publishes it.
+    """
+    return _ITEMS.get(document.sha256)
+
+
+def _note_items(digest: str, items: tuple[Item, ...]) -> None:
+    _ITEMS.pop(digest, None)
+    _ITEMS[digest] = items
+    while len(_ITEMS) > _ITEMS_KEPT:
+        del _ITEMS[next(iter(_ITEMS))]
 
 
 def text_part(piece: bytes, digest: hashlib._Hash) -> None:
@@ -186,6 +238,11 @@ def redated(feed: Stored, start: int, old: bytes, new: bytes) -> Content:
     made = writer.finish()
     if isinstance(made, Stored):
         made.marks = feed.marks
+        items = items_of(feed)
+        # The element is in the head, before every item: each item moves by the change in its length.
+        if items and start + len(old) <= items[0][0]:
+            shift = len(new) - len(old)
+            _note_items(made.sha256, tuple((offset + shift, length, digest) for offset, length, digest in items))
     return made
 
 

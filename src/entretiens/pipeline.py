@@ -344,7 +344,11 @@ def _lint(result: Build, project: Project, path: Path, kept: feedlint.KeptItems)
     result.problems += checks.feed_problems(_size(feed), listed, path=path)
     try:
         # A feed handed on as a file is read from it a piece at a time (see feedlint).
-        lint = feedlint.lint_feed(feed, base_dir=None, feed_url=project.show.feed_url, now=result.now, kept=kept)
+        # A feed this build wrote comes with where its items are and their digests: not cut again.
+        items = feedfile.items_of(feed) if isinstance(feed, Stored) else None
+        lint = feedlint.lint_feed(
+            feed, base_dir=None, feed_url=project.show.feed_url, now=result.now, kept=kept, items=items
+        )
     except OSError as exc:
         # The file written a moment ago is gone (removed under the build): the next build makes it anew.
         name = layout.FEED if isinstance(feed, bytes) else feed

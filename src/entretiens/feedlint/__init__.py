@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from entretiens.errors import Problem
 from entretiens.feedlint import _apple, _apple_items, _podcast, _rss, _xml
 from entretiens.feedlint._context import Context, children, self_link_url
 from entretiens.feedlint._kept import KeptItems
-from entretiens.feedlint._pieces import lint_file, lint_pieces
+from entretiens.feedlint._pieces import lint_file, lint_items, lint_pieces
 from entretiens.feedlint._stream import lint_stream
 from entretiens.podcast_spec import (
     APPLE_CATEGORIES,
@@ -46,6 +47,7 @@ def lint_feed(
     feed_url: str | None = None,
     now: datetime | None = None,
     kept: KeptItems | None = None,
+    items: Sequence[tuple[int, int, str]] | None = None,
 ) -> list[Problem]:
     """Check a feed the way podcast directories and apps would, and list what they would refuse.
 
@@ -61,6 +63,8 @@ def lint_feed(
     :param now: the moment after which dates count as future; default: now, UTC.
     :param kept: the items' findings of earlier lints of this feed, to check only the items
         not seen before (a feed shaped like ours, without ``base_dir``); updated with this one's.
+    :param items: for a file, where the writer placed each item and the SHA-256 of its bytes
+        (:func:`entretiens.feedfile.items_of`): with ``kept``, the file is not cut (see _pieces).
     :returns: the findings, errors first, each in document order.
     :raises OSError: the file cannot be read.
     """
@@ -69,7 +73,9 @@ def lint_feed(
         moment = moment.replace(tzinfo=timezone.utc)
     if isinstance(xml, Path):
         if base_dir is None and kept is not None:
-            cut = lint_file(xml, feed_url=feed_url, now=moment, kept=kept)
+            cut = None if not items else lint_items(xml, items, feed_url=feed_url, now=moment, kept=kept)
+            if cut is None:
+                cut = lint_file(xml, feed_url=feed_url, now=moment, kept=kept)
             if cut is not None:
                 return _in_order(cut)
         # Any other shape of feed, or a feed read whole: the same answer as for its bytes.

@@ -39,7 +39,7 @@ import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -68,6 +68,8 @@ _FIRST = re.compile(rb"\n[ \t]*(<item[ \t\r\n>])")
 #: What may separate two items: XML whitespace with at least one line break.
 _GAP = re.compile(rb"[ \t\r]*\n[ \t\r\n]*")
 _END = b"</item>"
+#: A piece the writer placed: an item starting its line after blanks, ending a line after blanks.
+_PLACED = re.compile(rb"[ \t]*<item[ \t\r\n>].*</item>[ \t\r]*\n[ \t\r\n]*", re.DOTALL)
 _MARKER = "entretiens-items-were-here"
 #: What an entry holds; changed when its meaning changes.
 _FORMAT = "1"
@@ -115,6 +117,47 @@ def lint_file(path: Path, *, feed_url: str | None, now: datetime, kept: KeptItem
     return _xml.check_document(head) + found
 
 
+def lint_items(
+    path: Path, items: Sequence[tuple[int, int, str]], *, feed_url: str | None, now: datetime, kept: KeptItems
+) -> list[Problem] | None:
+    """:func:`lint_file` for a feed whose items the writer placed and hashed as it wrote them
+    (:func:`entretiens.feedfile.items_of`): each item's place, length and SHA-256. The file is
+    not cut: its head and tail are read, and only the items whose findings are not kept are
+    read (by their place; their SHA-256 checked). None when the whole feed must be read.
+
+    Here an item is the whole piece the writer wrote (its indentation and the line break after
+    it included), not the cut's ``<item>`` to ``</item>``: its findings are kept in a context
+    of their own. A piece checked must start its line with ``<item`` after blanks, end with a
+    line break after ``</item>`` and blanks, and be UTF-8; else None. The pieces must follow one
+    another, the first after a head ending a line.
+
+    :raises OSError: the file cannot be read.
+    """
+    if not items:
+        return None
+    first, end = items[0][0], items[0][0]
+    for start, length, _ in items:
+        if start != end:
+            return None
+        end = start + length
+    with open(path, "rb", buffering=0) as stream:
+        handle = stream.fileno()
+        size = os.fstat(handle).st_size
+        if size < end:
+            return None
+        head, tail = os.pread(handle, first, 0), os.pread(handle, size - end, end)
+        if len(head) != first or len(tail) != size - end or not head.endswith(b"\n"):
+            return None
+        if not _utf8(head) or _xml.utf8_error(head + tail) is not None:
+            return None
+        pieces = _placed(handle, items, head.count(b"\n"))
+        found = _lint_cut(head, tail, len(items), pieces, feed_url=feed_url, now=now, kept=kept, placed=True)
+    if found is None:
+        return None
+    # The head, the tail and every item are UTF-8 (each kept one was when it was checked).
+    return _xml.check_document(head) + found
+
+
 def _lint_cut(
     head: bytes,
     tail: bytes,
@@ -124,8 +167,12 @@ def _lint_cut(
     feed_url: str | None,
     now: datetime,
     kept: KeptItems,
+    placed: bool = False,
 ) -> list[Problem] | None:
-    """The findings of a feed cut into its head, ``count`` items and its tail."""
+    """The findings of a feed cut into its head, ``count`` items and its tail.
+
+    :param placed: the items are the writer's pieces (see :func:`lint_items`), not cut.
+    """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, strip_cdata=False, huge_tree=False)
     shape = _skeleton(head, tail, parser)
     if shape is None:
@@ -154,6 +201,7 @@ def _lint_cut(
         self_url=self_url,
         seen=seen,
         kept=kept,
+        placed=placed,
     )
     kept.open(hashlib.sha256(repr(run.context()).encode("utf-8", "surrogatepass")).hexdigest())
     found = run.check(items)
@@ -318,6 +366,26 @@ def _in_file(handle: int, spans: list[_Span]) -> Iterator[Piece]:
         yield breaks, key, reader(start, end, key)
 
 
+def _placed(handle: int, items: Sequence[tuple[int, int, str]], breaks: int) -> Iterator[Piece]:
+    """Each piece the writer placed in the file open as ``handle``, as :data:`Piece`: the line
+    breaks before the first are the head's, the others follow their piece's own. Read by its
+    place only when asked; None if it no longer holds the bytes written, or is not of the
+    shape :func:`lint_items` needs."""
+
+    def reader(start: int, length: int, key: str) -> Callable[[], bytes | None]:
+        def read() -> bytes | None:
+            piece = os.pread(handle, length, start)
+            if hashlib.sha256(piece).hexdigest() != key or not _PLACED.fullmatch(piece):
+                return None
+            return piece if _xml.utf8_error(piece) is None else None
+
+        return read
+
+    for start, length, key in items:
+        yield breaks, key, reader(start, length, key)
+        breaks = 0
+
+
 def _skeleton(head: bytes, tail: bytes, parser: etree.XMLParser) -> tuple[etree._Element, etree._Element, bytes] | None:
     """The document without its items, and the opening tag of a channel holding the same namespaces.
 
@@ -359,8 +427,10 @@ class _Items:
         self_url: str | None,
         seen: set[tuple[str | None, str]],
         kept: KeptItems,
+        placed: bool = False,
     ) -> None:
         self.parser = parser
+        self.placed = placed
         self.opening = opening
         self.show_type = show_type
         self.now = now
@@ -383,6 +453,8 @@ class _Items:
             self.show_type,
             self.feed_url,
             self.self_url,
+            # What an item is (see lint_items): a piece's entry counts the lines of its blanks too.
+            "placed" if self.placed else "cut",
         )
 
     def check(self, items: Iterator[Piece]) -> list[Problem] | None:
