@@ -24,6 +24,7 @@ from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, u
 from entretiens.errors import EntretiensError
 from entretiens.output import Stored, file_sha256
 from entretiens.publish import publish
+from entretiens.storetable import key_bytes
 from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
 
 KINDS = ("checks", "items", "pages")
@@ -147,7 +148,7 @@ def _other_version(path: Path) -> None:
     data = path.read_bytes()
     for key, (start, count) in offsets.items():
         body = data[start : start + count]
-        writer.add(key, (), body, form.digest(body), reader.heads.get(key))
+        writer.add(key, (), body, form.digest(body), head_json=reader.head_json(key_bytes(key)))
     reader.close()
     writer.finish(path, "another version")
 

@@ -12,8 +12,9 @@ the entries in use, when the overlay has grown to an eighth of it). Each file is
 Each entry has a key (a text), a ``tag`` (a cache's own fixed number of integers the entry is
 valid for: a YAML file's stamp; none for units), its body's place and digest (the first bytes
 of its SHA-256, as many as the cache keeps), and, in the stores of a cache whose format has
-heads only, a ``head``: any JSON value the cache keeps with the entry (the kept pages' names,
-sizes and digests), checked with the index and decoded only when its entry is used.
+heads only, a ``head``: bytes the cache keeps with the entry (the kept pages' names, sizes and
+digests; :meth:`Store.put` writes a value as JSON), checked with the index and read only when
+its entry is used.
 
 The index is held as it was read, not decoded into a row of objects per entry: the decoded
 JSON indexes of a 10,000-episode show held ~50 MiB through a whole build, and their decode
@@ -95,10 +96,6 @@ class Reader:
     def __len__(self) -> int:
         return 0 if self.table is None else len(self.table)
 
-    @property
-    def heads_kept(self) -> bool:
-        return self._form.heads
-
     def _read_index(self, handle: int, version: str, path: Path) -> Table | None:
         magic = self._form.magic
         status = os.fstat(handle)
@@ -156,7 +153,7 @@ class Reader:
         return body
 
     def head_json(self, key: bytes) -> bytes | None:
-        """The head of ``key``'s entry as JSON, or None."""
+        """The head of ``key``'s entry as written, or None."""
         table = self.table
         number = -1 if table is None or not self._form.heads else table.find(key)
         return None if table is None or number < 0 else table.head(number)
@@ -166,7 +163,7 @@ class Reader:
         return _NO_TAG if self.table is None else tuple(self.table.row(found[3])[6:])
 
     def head_at(self, found: Found) -> bytes | None:
-        """The head as JSON of the entry :meth:`find` found, or None."""
+        """The head as written of the entry :meth:`find` found, or None."""
         return None if self.table is None or not self._form.heads else self.table.head(found[3])
 
     def names(self) -> Iterator[str]:
@@ -180,11 +177,6 @@ class Reader:
     def index(self) -> Mapping[str, Row]:
         """key -> (tag, offset, length, digest in hex) of every entry (decoded when asked)."""
         return _Rows(self)
-
-    @property
-    def heads(self) -> Mapping[str, object]:
-        """key -> its head, for a format with heads (see the module): as JSON gave it, unchecked."""
-        return _Heads(self)
 
     def close(self) -> None:
         if self._handle is not None:
@@ -211,25 +203,6 @@ class _Rows(Mapping[str, Row]):
 
     def __len__(self) -> int:
         return len(self._reader)
-
-
-class _Heads(Mapping[str, object]):
-    """A :class:`Reader`'s heads as a mapping (decoded when asked)."""
-
-    def __init__(self, reader: Reader) -> None:
-        self._reader = reader
-
-    def __getitem__(self, key: str) -> object:
-        found = self._reader.head_json(key_bytes(key))
-        if found is None:
-            raise KeyError(key)
-        return json.loads(found)
-
-    def __iter__(self) -> Iterator[str]:
-        return self._reader.names() if self._reader.heads_kept else iter(())
-
-    def __len__(self) -> int:
-        return len(self._reader) if self._reader.heads_kept else 0
 
 
 class Store:
@@ -295,14 +268,18 @@ class Store:
         return None
 
     def head(self, key: str) -> object:
+        """:meth:`head_bytes` decoded as JSON."""
+        found = self.head_bytes(key)
+        return None if found is None else json.loads(found)
+
+    def head_bytes(self, key: str) -> bytes | None:
         """The head of the entry :meth:`get` found or :meth:`put` kept under ``key`` in this
-        run (for a format with heads), or None."""
+        run (for a format with heads) as written, or None."""
         writer = self._writer
         if writer is not None and key in writer.keys:
-            return writer.head(key)
+            return writer.heads.get(key)
         hit = self._hits.get(key)
-        found = None if hit is None else hit[0].head_at(hit[1])
-        return None if found is None else json.loads(found)
+        return None if hit is None else hit[0].head_at(hit[1])
 
     def digest(self, key: str) -> str | None:
         """The digest of the body :meth:`get` found (checked) or :meth:`put` kept under ``key``

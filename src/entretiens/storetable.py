@@ -150,14 +150,14 @@ class Table:
         return self._raw[at : at + size].decode("utf-8", "surrogatepass")
 
     def head(self, number: int) -> bytes:
-        """The head of row ``number`` as JSON (checked with the index, not decoded)."""
+        """The head of row ``number`` as written (checked with the index, not decoded)."""
         _start, _length, text, size, head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
         at = self._texts + text + size
         return self._raw[at : at + head]
 
 
 def encode(rows: list[tuple[bytes, Tag, int, int, bytes, bytes]], form: Format, version: str) -> bytes:
-    """The index of ``rows`` (key, tag, offset, length, raw digest, head JSON) as :class:`Table` reads it.
+    """The index of ``rows`` (key, tag, offset, length, raw digest, head) as :class:`Table` reads it.
 
     :raises struct.error: a value that does not fit (a tag beyond 64 bits).
     """
@@ -208,7 +208,7 @@ class Writer:
         self.offset = len(form.magic)
         #: key -> (tag, offset, length, digest) of each entry written, in order.
         self.keys: Index = {}
-        #: key -> the head of each entry written as JSON, for a format with heads.
+        #: key -> the head of each entry as written, for a format with heads.
         self.heads: dict[str, bytes] = {}
 
     def add(
@@ -233,10 +233,6 @@ class Writer:
                 head_json = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             self.heads[key] = head_json
         self.offset += len(body)
-
-    def head(self, key: str) -> object:
-        found = self.heads.get(key)
-        return None if found is None else json.loads(found)
 
     def entry(self, key: str) -> bytes | None:
         """The checked body of an entry added to this file, or None."""

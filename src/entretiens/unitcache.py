@@ -247,9 +247,9 @@ class Units:
         if inline is None:
             return None
         assert self._bodies is not None
-        # The files' names and digests come with the store's index, decoded in one pass.
-        head = self._shelf.head(key)
-        files = decode_stored(self._bodies, key, head, inline, self._checked, check=True)
+        # The files' names and digests come with the store's index, checked with it in one pass.
+        head = self._shelf.head_bytes(key)
+        files = None if head is None else decode_stored(self._bodies, key, head, inline, self._checked, check=True)
         if files is None:
             self._shelf.forget(key)
         return files
@@ -267,10 +267,10 @@ class Units:
         split = split_stored(entry)
         if split is None:
             return None
-        head, head_json, inline = split
+        head, inline = split
         files = decode_stored(self._bodies, key, head, inline, self._checked, check=False)
         if files is not None:
-            self._shelf.put(key, inline, head_json=head_json)
+            self._shelf.put(key, inline, head_json=head)
         return files
 
     def _entry(self, key: str, files: dict[str, bytes]) -> bytes | None:
