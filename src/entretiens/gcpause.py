@@ -37,8 +37,14 @@ _frozen = False
 
 
 @contextlib.contextmanager
-def paused() -> Iterator[None]:
-    """The cycle collector off for the ``with`` block, then as it was (a caller's pause holds)."""
+def paused(*, hold: bool = False) -> Iterator[None]:
+    """The cycle collector off for the ``with`` block, then as it was (a caller's pause holds).
+
+    :param hold: :func:`hold` what is alive at the end of the block, before the collector is
+        back (for a block whose results live as long as the build: the loaded show). Else the
+        first new container after it starts a pass over every container the block made (all
+        still in the youngest generation): ~45 ms after loading 10,000 episodes.
+    """
     if not gc.isenabled():
         yield
         return
@@ -46,6 +52,8 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
+        if hold:
+            _hold(enabled=True)
         gc.enable()
 
 
@@ -76,8 +84,13 @@ def hold() -> None:
     Nothing happens outside such a call, with the collector off, or when something else froze
     objects before the first hold (``gc.unfreeze`` would hand back theirs too).
     """
+    _hold(enabled=gc.isenabled())
+
+
+def _hold(*, enabled: bool) -> None:
+    """:func:`hold`, ``enabled`` saying whether the collector is on (or only paused by us)."""
     global _frozen
     with _lock:
-        if _running and gc.isenabled() and (_frozen or gc.get_freeze_count() == 0):
+        if _running and enabled and (_frozen or gc.get_freeze_count() == 0):
             gc.freeze()
             _frozen = True

@@ -89,8 +89,9 @@ def probe_each(
     unmeasured: dict[str, Path] = {}
     folders: dict[str, Path] = {}
     # The cycle collector paused while the cache is read back (no cycle there); not while
-    # measuring, whose workers are forked.
-    with gcpause.paused():
+    # measuring, whose workers are forked. What it read is held at the end, in a build (the
+    # measures live as long as the build): not then walked by a pass.
+    with gcpause.paused(hold=True):
         cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
         # The loader names each show file by its real path inside the real show folder.
         real = cache is not None and root == root.resolve()

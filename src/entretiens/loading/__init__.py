@@ -58,7 +58,8 @@ def load_project(root: Path, *, previous: Path | None = None, cache: bool = True
     :raises ConfigError: listing every error found in every file.
     """
     # The cycle collector paused: what is read back (tens of thousands of episodes) has no cycle.
-    with gcpause.paused():
+    # Held at the end in a build (it lives as long as the build): not then walked by a pass.
+    with gcpause.paused(hold=True):
         return _load_project(root.resolve(), previous, cache)
 
 
