@@ -496,3 +496,35 @@ def test_a_forged_store_with_valid_digests_is_ignored(tmp_path: Path, kind: str)
         entry[3] = str(stamp[2])
     _forged(tmp_path, [entry], body)
     assert _load(tmp_path, paths) == ([_shape(read_yaml(paths[0]))], 1)
+
+
+def test_the_parse_of_an_episode_read_back_is_not_looked_for_unless_the_store_is_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Kept for a change of settings (above), it needs no look when the store stays as it is:
+    # at each edit of a large show, two lookups (overlay, store) for each of 10,000 episodes.
+    root = _sample(tmp_path)
+    _loaded(root)
+    _edit(root / "episodes/003-massimo-fubini.yaml", 'title: "', 'title: "Edited ')
+    looked: list[str] = []
+    original = checkedstore.Reader.find
+
+    def find(reader: checkedstore.Reader, key: bytes, *args: Any) -> Any:
+        looked.append(key.decode("utf-8"))
+        return original(reader, key, *args)
+
+    monkeypatch.setattr(checkedstore.Reader, "find", find)
+    project = load_project(root)
+    kept = [str(e.path) for e in project.episodes if e.slug != "003-massimo-fubini"]
+    assert len(kept) > 3 and any(key.startswith("episode ") for key in looked)
+    assert not set(kept) & set(looked)
+    assert str(root / "episodes/003-massimo-fubini.yaml") in looked  # parsed again: looked for
+    # The store rewritten (an overlay as large as the store): every parse in use is kept.
+    monkeypatch.setattr(checkedstore, "OVERLAY_MIN", 0)
+    monkeypatch.setattr(checkedstore, "OVERLAY_SHARE", 10**6)
+    _edit(root / "episodes/003-massimo-fubini.yaml", 'title: "', 'title: "Edited ')
+    assert _loaded(root) == _loaded(root, cache=False)
+    assert set(kept) <= set(looked)
+    store = checkedstore.Reader(root / yamlcache.CACHE_DIR / yamlcache.STORE, yamlcache.FORMAT, yamlcache.version())
+    assert set(kept) <= set(store.names())
+    store.close()

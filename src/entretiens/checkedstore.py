@@ -230,6 +230,8 @@ class Store:
         self._store = Reader(self._store_path, form, version)
         #: Entries found valid by this run: key -> the file holding it, and the body's place.
         self._hits: dict[str, tuple[Reader, Found]] = {}
+        #: Entries :meth:`touch` ed and not looked for yet: key -> tag (see :meth:`_touched_hits`).
+        self._touched: dict[str, Tag] = {}
         #: Entries found unusable by this run: never carried over.
         self._forgotten: set[str] = set()
         self._writer: Writer | None = None
@@ -278,7 +280,7 @@ class Store:
         writer = self._writer
         if writer is not None and key in writer.keys:
             return writer.heads.get(key)
-        hit = self._hits.get(key)
+        hit = self._hit(key)
         return None if hit is None else hit[0].head_at(hit[1])
 
     def digest(self, key: str) -> str | None:
@@ -287,7 +289,7 @@ class Store:
         writer = self._writer
         if writer is not None and (made := writer.keys.get(key)) is not None:
             return made[3]
-        hit = self._hits.get(key)
+        hit = self._hit(key)
         return None if hit is None else hit[1][2].hex()
 
     def read(self, key: str, decode: Callable[[bytes], _T | None], tag: Tag = _NO_TAG) -> _T | None:
@@ -324,14 +326,36 @@ class Store:
 
     def touch(self, key: str, tag: Tag = _NO_TAG) -> None:
         """Mark the entry under ``key`` for ``tag`` as in use without reading it, so that
-        :meth:`close` keeps it."""
-        hit = self._find(key, tag)
-        if hit is not None:
-            self._hits[key] = hit
+        :meth:`close` keeps it (an entry this run found under ``key`` already stays the one).
+
+        Looked for only when that matters: when :meth:`close` rewrites the store (or prunes),
+        or when the entry's :meth:`digest` or head is asked. A run that does not rewrite the
+        store carries the overlay over whole (it does not prune) and leaves the store as it
+        is: the parses of the 10,000 episodes read back at each edit of a large show were
+        looked for, twice each (the overlay, then the store), for a rewrite that comes once
+        in many runs."""
+        self._touched[key] = tag
+
+    def _hit(self, key: str) -> tuple[Reader, Found] | None:
+        """The entry found under ``key`` in this run; a touched one looked for now."""
+        if self._touched and (tag := self._touched.pop(key, None)) is not None and key not in self._hits:
+            hit = self._find(key, tag)
+            if hit is not None:
+                self._hits[key] = hit
+        return self._hits.get(key)
+
+    def _touched_hits(self) -> None:
+        """Look for the entries touched and not found otherwise, as :meth:`touch` once did at once."""
+        touched, self._touched = self._touched, {}
+        hits = self._hits
+        for key, tag in touched.items():
+            if key not in hits and (hit := self._find(key, tag)) is not None:
+                hits[key] = hit
 
     def forget(self, key: str) -> None:
         """Drop the entry :meth:`get` found under ``key`` (what it holds turned out unusable)."""
         self._hits.pop(key, None)
+        self._touched.pop(key, None)
         self._forgotten.add(key)
 
     def put(
@@ -343,6 +367,7 @@ class Store:
         if self.broken:
             return
         self._hits.pop(key, None)
+        self._touched.pop(key, None)
         try:
             if self._writer is None:
                 self._writer = Writer(self._folder, self._form)
@@ -369,6 +394,7 @@ class Store:
         self._overlay.close()
         self._store.close()
         self._hits.clear()
+        self._touched.clear()
 
     def __del__(self) -> None:
         # A run that stopped before closing its store (an error) leaves no temporary file.
@@ -420,6 +446,8 @@ class Store:
         """
         writer, self._writer = self._writer, None
         overlay, store = self._overlay, self._store
+        if self._prune:
+            self._touched_hits()  # counted below
         # What the overlay will carry over besides the new entries: those in use (pruning), or all.
         used_overlay = sum(1 for hit in self._hits.values() if hit[0] is overlay) if self._prune else len(overlay)
         stale = 0
@@ -447,6 +475,10 @@ class Store:
                 rewrite = not len(store) or OVERLAY_SHARE * (len(writer.keys) + used_overlay + stale) > max(
                     len(store), OVERLAY_SHARE * OVERLAY_MIN
                 )
+                if rewrite:
+                    # Else the touched entries need no look: this run does not prune, so the
+                    # overlay's go on with it, and the store stays as it is.
+                    self._touched_hits()
                 for key, (source, found) in self._hits.items():
                     if key in writer.keys or not (rewrite or source is overlay):
                         continue
@@ -467,4 +499,5 @@ class Store:
             overlay.close()
             store.close()
             self._hits.clear()
+            self._touched.clear()
         return rewrite
