@@ -10,6 +10,10 @@ from entretiens.checks._media import (
     MAX_SAMPLE_RATE,
     MIN_DURATION,
     MIN_SAMPLE_RATE,
+    Facts,
+    KeptFacts,
+    facts_from_json,
+    facts_to_json,
 )
 from entretiens.checks._rules import (
     FEED_EPISODE_LIMIT,
@@ -37,7 +41,11 @@ __all__ = [
     "SCHEDULE_LIMIT",
     "SUMMARY_LIMIT",
     "EpisodeChecks",
+    "Facts",
+    "KeptFacts",
     "episode_checks",
+    "facts_from_json",
+    "facts_to_json",
     "feed_problems",
     "merge_feed_lint",
     "run_checks",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import UnidentifiedImageError
@@ -21,6 +22,11 @@ from entretiens.podcast_spec import (
     ENCLOSURE_TYPES,
 )
 from entretiens.timecodes import timecode
+
+#: What an image is found to be: (format, width, height, mode), or why it cannot be read.
+Facts = tuple[str, int, int, str] | str | ImageTooLarge
+#: Gives an image's facts, kept by an earlier build or read with the function it is handed.
+KeptFacts = Callable[[Path, Callable[[Path], Facts]], Facts]
 
 #: Apple states no limit; hosts, Spotify and NPR One ask for 512 KB at most, and apps download
 #: the artwork again and again.
@@ -154,16 +160,25 @@ def image_problems(
 
 #: What :func:`_open_image` found in this build, by file and its size and time: a cover shared by
 #: many episodes is decoded once. Emptied when a build's checks start (:func:`forget_images`).
-_opened: dict[tuple[Path, int, int], tuple[str, int, int, str] | str | ImageTooLarge] = {}
+_opened: dict[tuple[Path, int, int], Facts] = {}
 _OPENED_ENTRIES = 10_000
+#: Where an image's facts found by an earlier build are asked first (see :func:`forget_images`).
+_kept: KeptFacts | None = None
 
 
-def forget_images() -> None:
-    """Start a new build: images are looked at again (``serve`` builds many times)."""
+def forget_images(kept: KeptFacts | None = None) -> None:
+    """Start a new build: images are looked at again (``serve`` builds many times).
+
+    :param kept: asked for each image's facts first, with what reads them when it has none:
+        the facts of an image an earlier build read, kept under the file's stamp (decoding the
+        show's artwork, done at each build, cost 10 to 60 ms of an edit). None reads each image.
+    """
+    global _kept
     _opened.clear()
+    _kept = kept
 
 
-def _open_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
+def _open_image(file: Path) -> Facts:
     """(format, width, height, mode) of an image, or why it cannot be read."""
     try:
         stat = file.stat()
@@ -174,11 +189,38 @@ def _open_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
     if found is None:
         if len(_opened) >= _OPENED_ENTRIES:
             _opened.clear()
-        found = _opened[key] = _read_image(file)
+        found = _opened[key] = _read_image(file) if _kept is None else _kept(file, _read_image)
     return found
 
 
-def _read_image(file: Path) -> tuple[str, int, int, str] | str | ImageTooLarge:
+def facts_to_json(facts: Facts) -> bytes:
+    """``facts`` as a JSON text, to keep (see :func:`facts_from_json`)."""
+    if isinstance(facts, ImageTooLarge):
+        return json.dumps(["too large", facts.width, facts.height]).encode()
+    if isinstance(facts, str):
+        return json.dumps(["cannot be read", facts]).encode()
+    return json.dumps(["read", *facts]).encode()
+
+
+def facts_from_json(text: bytes) -> Facts | None:
+    """What :func:`facts_to_json` was given, or None when ``text`` is not such a JSON text."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, list) or not data:
+        return None
+    match data:
+        case ["too large", int() | None as width, int() | None as height]:
+            return ImageTooLarge(width, height)
+        case ["cannot be read", str() as reason]:
+            return reason
+        case ["read", str() as kind, int() as width, int() as height, str() as mode]:
+            return kind, width, height, mode
+    return None
+
+
+def _read_image(file: Path) -> Facts:
     try:
         with open_image(file) as image:
             kind, (width, height), mode = str(image.format), image.size, image.mode

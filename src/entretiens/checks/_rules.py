@@ -9,7 +9,14 @@ from pathlib import Path
 
 from entretiens import markup
 from entretiens.checks._episodes import date_problems, description_problems, episode_problems, numbering_problems
-from entretiens.checks._media import artwork_problems, audio_problems, channel_problems, forget_images, image_problems
+from entretiens.checks._media import (
+    KeptFacts,
+    artwork_problems,
+    audio_problems,
+    channel_problems,
+    forget_images,
+    image_problems,
+)
 from entretiens.checks._remote import episode_remote_problems, names_remote_image, show_remote_problems
 from entretiens.errors import Problem
 from entretiens.loading import FEED_FILE, GUESTS_DIR
@@ -60,12 +67,16 @@ def run_checks(project: Project, releases: Sequence[Release], *, now: datetime |
     return show_checks(project, releases, each, lines=lines, now=now)
 
 
-def start_checks() -> None:
+def start_checks(images: KeptFacts | None = None) -> None:
     """Begin a build's checks: images named by URL are tried afresh (``serve`` builds many times),
-    and the Markdown rendered and the images opened by the last build are let go."""
+    and the Markdown rendered and the images opened by the last build are let go.
+
+    :param images: what gives the facts of an image kept by an earlier build (see
+        :func:`~entretiens.checks._media.forget_images`); None reads every image.
+    """
     forget()
     markup.forget()
-    forget_images()
+    forget_images(images)
 
 
 def episode_checks(show: Show, release: Release, lines: FieldLines) -> EpisodeChecks:

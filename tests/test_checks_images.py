@@ -1,0 +1,111 @@
+"""What the checks find of an image is kept under the file's stamp: an edit decodes no image it
+did not change (the show's artwork was decoded at every build), with the problems of a cold build."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from entretiens import checks, pipeline, unitcache, walks
+from entretiens.checks import _media
+from entretiens.images import ImageTooLarge
+from showbuilder import episode, make_show, write_artwork
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stamps settle as soon as taken (the real window is a tick after a change)."""
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
+
+
+def _show(tmp_path: Path) -> Path:
+    episodes = {f"{n:03d}-talk": episode(n, image="covers/cover.png") for n in range(1, 5)}
+    root = make_show(tmp_path / "show", episodes, seconds=1.0)
+    write_artwork(root / "covers" / "cover.png")
+    return root
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    read: list[Path] = []
+    real = _media._read_image
+
+    def counting(file: Path) -> _media.Facts:
+        read.append(file)
+        return real(file)
+
+    monkeypatch.setattr(_media, "_read_image", counting)
+    return read
+
+
+def _edit(root: Path, slug: str, words: str) -> None:
+    path = root / "episodes" / f"{slug}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title:", f"title: {words}", 1), encoding="utf-8")
+
+
+def test_an_edit_decodes_no_image_it_did_not_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _show(tmp_path)
+    read = _reads(monkeypatch)
+    cold = pipeline.build(root)
+    assert sorted({path.name for path in read}) == ["artwork.png", "cover.png"]
+    read.clear()
+    _edit(root, "002-talk", "Edited")
+    again = pipeline.build(root)
+    # The show's artwork and the edited episode's cover: their facts kept, neither decoded.
+    assert read == []
+    assert again.computed["checks"] == 1
+    assert again.problems == cold.problems
+    assert again.problems == pipeline.build(root, use_cache=False).problems
+
+
+def test_an_image_changed_with_its_old_time_put_back_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _show(tmp_path)
+    pipeline.build(root)
+    cover = root / "covers" / "cover.png"
+    before = cover.stat()
+    # Another image, not square, with the old mtime put back (its ctime moved).
+    write_artwork(cover, (1400, 1500))
+    os.utime(cover, ns=(before.st_atime_ns, before.st_mtime_ns))
+    read = _reads(monkeypatch)
+    again = pipeline.build(root)
+    assert cover in read
+    assert any(p.rule == "artwork-square" for p in again.problems)
+    assert again.problems == pipeline.build(root, use_cache=False).problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"", b"not json", b"[]", b'["read", "PNG", 1]', b'["read", "PNG", "1", 2, "RGB"]', b'["other", 1]', b"{}"],
+)
+def test_kept_facts_that_are_not_ours_are_read_again(tmp_path: Path, text: bytes) -> None:
+    assert checks.facts_from_json(text) is None
+    image = tmp_path / "artwork.png"
+    write_artwork(image)
+    units = unitcache.Units(tmp_path, "image-facts", version="v")
+    stamp = unitcache.file_stamp(image)
+    # A unit of the right key holding something else.
+    units.get((str(image),), lambda: {"facts": text}, stamps=[stamp])
+    read: list[Path] = []
+
+    def reading(file: Path) -> _media.Facts:
+        read.append(file)
+        return _media._read_image(file)
+
+    assert pipeline._kept_images(units)(image, reading) == ("PNG", 1400, 1400, "RGB")
+    assert read == [image]
+
+
+@pytest.mark.parametrize(
+    "facts", [("JPEG", 3000, 3000, "CMYK"), "is not an image", "is damaged (x)", ImageTooLarge(90000, 90000)]
+)
+def test_facts_are_kept_as_they_were_found(facts: _media.Facts) -> None:
+    back = checks.facts_from_json(checks.facts_to_json(facts))
+    if isinstance(facts, ImageTooLarge):
+        assert isinstance(back, ImageTooLarge) and str(back) == str(facts)
+        assert (back.width, back.height) == (facts.width, facts.height)
+    else:
+        assert back == facts
