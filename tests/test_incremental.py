@@ -286,17 +286,17 @@ def test_the_loops_over_every_episode_run_without_the_cycle_collector(
     it runs again around the unit cache, whose workers a fork would start with it paused."""
     _computed(show)
     seen: list[tuple[str, bool]] = []
-    card, get_files = cards.Deck.card, unitcache.Units.get_files
+    look, get_files = cards.Deck._look, unitcache.Units.get_files
 
     def carding(self: cards.Deck, episode: Any) -> Any:
         seen.append(("card", gc.isenabled()))
-        return card(self, episode)
+        return look(self, episode)
 
     def getting(self: unitcache.Units, requests: Any) -> Any:
         seen.append(("units", gc.isenabled()))
         return get_files(self, requests)
 
-    monkeypatch.setattr(cards.Deck, "card", carding)
+    monkeypatch.setattr(cards.Deck, "_look", carding)
     monkeypatch.setattr(unitcache.Units, "get_files", getting)
     assert gc.isenabled()
     _computed(show)

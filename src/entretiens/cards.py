@@ -16,18 +16,18 @@ import io
 import json
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, features
 
-from . import images, remote_images
+from . import gcpause, images, remote_images, unitcache
 from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
-from .output import Content
-from .thumbnails import ImageCache, Stamp, identity, settled, source_stamp
+from .output import Content, Stored
+from .thumbnails import ImageCache, Stamp, entry_name, identity, settled, source_stamp, write_entry
 
 WIDTH = 1200
 HEIGHT = 630
@@ -295,8 +295,56 @@ class Deck:
 
     def card(self, episode: Episode) -> Content:
         """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it changed."""
+        try:
+            name, hexdigest, kept = self._look(episode)
+            return kept if kept is not None else self._made(episode, name, hexdigest)
+        finally:
+            # The card is an episode's last picture (its cover thumbnail comes first, and shared
+            # the decoded cover): nothing decoded is held beyond it.
+            images.forget()
+
+    def cards(self, episodes: Sequence[Episode]) -> list[Content]:
+        """The card of each episode, as :meth:`card` gives it. When many must be drawn (a cold
+        build), forked workers draw them (a card is about 10 ms of CPU, as much as the pages of
+        its episode) and write them into the cache; this process notes each one a worker
+        drew by the digest it sends back, without reading the picture (the ledger checks it
+        once it has settled, as it does every file a build writes)."""
+        with gcpause.paused():
+            looked = [self._look(episode) for episode in episodes]
+        found: list[Content | None] = [kept for _, _, kept in looked]
+        missing = [index for index, (_, _, kept) in enumerate(looked) if kept is None]
+        drawers = {index: self._drawer(episodes[index]) for index in missing}
+        missing = [index for index in missing if drawers[index][1]]  # those that may be kept
+        if unitcache.parallel(len(missing)):
+            folder = self._cache.folder
+            jobs: list[unitcache.Job] = [
+                (looked[i][0], functools.partial(_drawn, drawers[i][0]), (), 0, functools.partial(_written, folder))
+                for i in missing
+            ]
+            for index, entry in zip(missing, unitcache.in_workers(jobs, Path(folder)), strict=True):
+                noted = _noted(entry)
+                if noted is not None:
+                    name, hexdigest, _ = looked[index]
+                    found[index] = self._cache.noted(name, hexdigest, *noted)
+        # What no worker drew (none ran, or one failed: its error is raised here).
+        with gcpause.paused():
+            return [
+                self._made(episodes[index], *looked[index][:2]) if card is None else card
+                for index, card in enumerate(found)
+            ]
+
+    def _made(self, episode: Episode, name: str, hexdigest: str) -> Content:
+        """An episode's card drawn here, kept as entry ``name`` if it may be."""
+        try:
+            make, keep = self._drawer(episode)
+            data = make()
+            return (self._cache.put(name, hexdigest, data) if keep else None) or data
+        finally:
+            images.forget()
+
+    def _look(self, episode: Episode) -> tuple[str, str, Stored | None]:
+        """An episode's card in the cache: its entry's name, its key's SHA-256, its file if kept."""
         show = self._show
-        guests = [person.name for person in episode.guests]
         reference = episode.cover_image or show.cover_image
         tail = self._tails.get(reference)
         if tail is None:
@@ -306,17 +354,41 @@ class Deck:
             text = json.dumps([show.title, artwork, *_drawing()], ensure_ascii=False)
             keep = artwork is None or settled(artwork)
             tail = self._tails[reference] = (artwork, ", " + text[1:], keep)
-        artwork, rest, keep = tail
         # json.dumps([title, guests], ensure_ascii=False)[1:-1], written with the function
         # json.dumps quotes each string with: without its encoder made anew for each card.
-        own = f"{_quoted(episode.title)}, [{', '.join(map(_quoted, guests))}]"
-        make = functools.partial(_draw, episode.title, guests, show.title, artwork)
-        try:
-            return self._cache.get(_KIND, self._head + own + rest, ".jpg", make, keep=keep)
-        finally:
-            # The card is an episode's last picture (its cover thumbnail comes first, and shared
-            # the decoded cover): nothing decoded is held beyond it.
-            images.forget()
+        own = f"{_quoted(episode.title)}, [{', '.join([_quoted(person.name) for person in episode.guests])}]"
+        name, hexdigest = entry_name(_KIND, self._head + own + tail[1], ".jpg")
+        return name, hexdigest, self._cache.kept(name, hexdigest)
+
+    def _drawer(self, episode: Episode) -> tuple[Callable[[], bytes], bool]:
+        """How to draw an episode's card (once :meth:`_look` ed at), and whether it may be kept."""
+        artwork, _, keep = self._tails[episode.cover_image or self._show.cover_image]
+        guests = [person.name for person in episode.guests]
+        return functools.partial(_draw, episode.title, guests, self._show.title, artwork), keep
+
+
+def _drawn(make: Callable[[], bytes]) -> dict[str, bytes]:
+    """In a worker: a card drawn (as a unit's one file), nothing decoded held after it."""
+    try:
+        return {_KIND: make()}
+    finally:
+        images.forget()
+
+
+def _written(folder: str, name: str, made: dict[str, bytes]) -> bytes | None:
+    """In a worker: the card written into the cache as entry ``name``, and what this process
+    notes of it (its SHA-256 and size); None when it cannot be written (drawn here then)."""
+    data = made[_KIND]
+    digest = write_entry(folder, name, data)
+    return None if digest is None else f"{digest} {len(data)}".encode("ascii")
+
+
+def _noted(entry: bytes | None) -> tuple[str, int] | None:
+    """The SHA-256 and size a worker sent back for a card it wrote (see :func:`_written`)."""
+    if entry is None:
+        return None
+    digest, _, size = entry.decode("ascii").partition(" ")
+    return digest, int(size)
 
 
 #: How json.dumps writes a string with ensure_ascii=False (quoted, ``"``, ``\\`` and controls escaped).

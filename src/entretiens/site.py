@@ -167,7 +167,7 @@ def build_site(
     render("404.html.j2", layout.NOT_FOUND_PAGE, pagemeta.plain_meta(show, "not-found"), from_root=True)
     by_slug = {release.episode.slug: release for release in ordered}
     requests: list[unitcache.Request] = []
-    #: The cards drawn by the units made in this process.
+    #: Each episode's card, by slug (those with a cover of their own drawn with it, first).
     drawn: dict[str, Content] = {}
     #: The cards of this build: what they share (every card without its own cover shares the show's artwork) taken once.
     deck = cards.Deck(show)
@@ -191,10 +191,6 @@ def build_site(
                 following: Release | None = following,
             ) -> dict[str, bytes]:
                 made = _episode_pages(text, show, site, release, cover, guest_of, previous, following)
-                if release.episode.slug not in drawn:
-                    # Not part of the unit: drawn here so that a cold build's workers draw the cards
-                    # (four tenths of its work) into the image cache, where this process finds them.
-                    drawn[release.episode.slug] = deck.card(release.episode)
                 if entries_kept:
                     # Rendered as any entry but the first: the newest one's is rendered anew below.
                     made[_ENTRY] = entry(release, False).encode("utf-8")
@@ -217,6 +213,9 @@ def build_site(
     # Not held past here (each holds its release, key and closure: about 1 KB an episode, at
     # the site's peak, the home page, otherwise), nor the units once their files are placed.
     requests.clear()
+    # The other cards: drawn on every core when many are missing (a cold build), read back otherwise.
+    rest = [release.episode for release in ordered if release.episode.slug not in drawn]
+    drawn.update(zip([episode.slug for episode in rest], deck.cards(rest), strict=True))
     with gcpause.paused():
         for release, unit in zip(ordered, found, strict=True):
             for name, content in unit.items():
@@ -226,11 +225,7 @@ def build_site(
                     files[layout.chapters_file(release.episode)] = content
                 else:
                     files[layout.path_of(name)] = content
-            # Drawn by a worker, the card is read back from the image cache (or drawn now if it was not kept).
-            card = drawn.pop(release.episode.slug, None)
-            if card is None:
-                card = deck.card(release.episode)
-            files[cards.card_path(release.episode)] = card
+            files[cards.card_path(release.episode)] = drawn.pop(release.episode.slug)
     found.clear()
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -216,21 +216,12 @@ class Units:
     ) -> None:
         """Make the ``missing`` units in forked workers, and keep each one a worker made."""
         assert self._units is not None
-        try:
-            self._units.mkdir(parents=True, exist_ok=True)
-            spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=self._units))
-        except OSError:
-            return  # made here
-        try:
-            jobs: list[Job] = [
-                (keys[i], requests[i][1], tuple(requests[i][2]), self._started, self._entry) for i in missing
-            ]
-            for index, spilled in zip(missing, _in_workers(jobs, spill), strict=True):
-                entry = None if spilled is None else _read_spilled(spilled)
-                if entry is not None:
-                    found[index] = self._keep(keys[index], entry)
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
+        jobs: list[Job] = [
+            (keys[i], requests[i][1], tuple(requests[i][2]), self._started, self._entry) for i in missing
+        ]
+        for index, entry in zip(missing, in_workers(jobs, self._units), strict=True):
+            if entry is not None:
+                found[index] = self._keep(keys[index], entry)
 
     def _read(self, key: str) -> dict[str, Content] | None:
         if self._shelf is None:
@@ -365,6 +356,30 @@ MAX_WORKERS = 8
 #: The jobs of the running pool: set before the fork, so that workers inherit them (closures
 #: over the build's values, which could not be sent to a process otherwise).
 _JOBS: list[Job] = []
+
+
+def parallel(count: int) -> bool:
+    """Whether ``count`` jobs are worth forked workers (:data:`PARALLEL_MIN`), and may have them."""
+    return count >= PARALLEL_MIN and _can_fork()
+
+
+def in_workers(jobs: list[Job], folder: Path) -> Iterator[bytes | None]:
+    """Make ``jobs`` in forked workers: each job's entry, in order, read back and checked, or
+    None for a job left to the caller (it failed, its worker was lost, no worker could start,
+    ``folder`` cannot be written). The workers write their entries in a folder made in
+    ``folder``, removed once they are all read: read one at a time, not all held at once.
+    For the units, and for another cache's jobs of the same build (the social cards)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=folder))
+    except OSError:
+        yield from [None] * len(jobs)
+        return
+    try:
+        for spilled in _in_workers(jobs, spill):
+            yield None if spilled is None else _read_spilled(spilled)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _cores() -> int:
