@@ -109,3 +109,30 @@ def test_facts_are_kept_as_they_were_found(facts: _media.Facts) -> None:
         assert (back.width, back.height) == (facts.width, facts.height)
     else:
         assert back == facts
+
+
+def test_checks_made_by_forked_workers_keep_no_image_and_leave_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cold build makes its checks units in forked workers: what a worker kept in the image
+    # store would be lost with it, and its temporary file left behind. It reads, and keeps nothing.
+    root = _show(tmp_path)
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(unitcache, "_cores", lambda: 2)
+    if not unitcache._can_fork():
+        pytest.skip("no forked workers here")
+    cold = pipeline.build(root)
+    units = root / unitcache.UNITS_DIR
+    assert cold.computed["checks"] == 4
+    assert [path.name for path in units.iterdir() if path.name.endswith(".tmp")] == []
+    # The show's artwork was read here, and kept; the episodes' cover in the workers only.
+    read = _reads(monkeypatch)
+    _edit(root, "002-talk", "Edited")
+    again = pipeline.build(root)
+    assert [path.name for path in read] == ["cover.png"]
+    read.clear()
+    _edit(root, "003-talk", "Edited")
+    pipeline.build(root)
+    assert read == []
+    assert [path.name for path in units.iterdir() if path.name.endswith(".tmp")] == []
+    assert again.problems == pipeline.build(root, use_cache=False).problems

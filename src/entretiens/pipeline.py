@@ -10,6 +10,7 @@ of them imports this module.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -289,11 +290,16 @@ def _episode_checks(
 
 def _kept_images(units: unitcache.Units) -> checks.KeptFacts:
     """What gives an image's facts from ``units``, kept under the file's stamp (see
-    :func:`checks.start_checks`); read, and kept, when there are none."""
+    :func:`checks.start_checks`); read, and kept, when there are none.
+
+    Only in this process: a worker forked to make checks units (a cold build) reads the
+    image, since what it kept in a store would be lost with it (and leave a temporary file).
+    """
+    here = os.getpid()
 
     def facts(file: Path, read: Callable[[Path], checks.Facts]) -> checks.Facts:
         stamp = unitcache.file_stamp(file)
-        if stamp is None:
+        if stamp is None or os.getpid() != here:
             return read(file)
         unit = units.get((str(file),), lambda: {"facts": checks.facts_to_json(read(file))}, stamps=[stamp])
         found = checks.facts_from_json(unit["facts"]) if "facts" in unit else None
