@@ -134,3 +134,75 @@ def test_cards_are_the_same_bytes_on_every_build(tmp_path: Path) -> None:
     assert changed != first
     with Image.open(io.BytesIO(changed)) as image:
         assert image.size == (1200, 630)
+
+
+def _encoded(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85, optimize=True)
+    return buffer.getvalue()
+
+
+def _sequence() -> list[tuple[str, list[str], str, Image.Image | None]]:
+    """Cards one after the other as a build draws them: the show's artwork, an episode's own,
+    none; titles and guests of every length and script, the show's name changing too."""
+    show, own = _artwork(), Image.new("RGB", (cards.ART, cards.ART), (30, 160, 90))
+    artworks = [show, show, show, own, own, None, None, show]
+    titles = [LONG_LATIN, "Court", LONG_CJK, LONG_ARABIC, "g y p q j Éé ÀÇ descenders", "W" * 90, "Court", LONG_LATIN]
+    shows = ["Test Talks", "Test Talks", "برنامج", "Une émission", "Test Talks", "Test Talks", "Autre", "Test Talks"]
+    return [
+        (title, GUESTS[: index % 3], name, artwork)
+        for index, (title, name, artwork) in enumerate(zip(titles * 2, shows * 2, artworks * 2, strict=True))
+    ]
+
+
+def test_cards_drawn_one_after_another_are_those_drawn_each_on_a_new_canvas(
+    fonts: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process draws its cards on one canvas and layer (see cards._Easel): each card is the
+    bytes render() gives for it on its own, whatever was drawn before it."""
+    sequence = _sequence()
+    fresh = [_encoded(cards.render(*card)) for card in sequence]
+    fitted = {id(artwork): artwork for *_, artwork in sequence if artwork is not None}
+    stamps = {f"stamp {key}": artwork for key, artwork in fitted.items()}
+    monkeypatch.setattr(cards, "_fitted", lambda stamp: stamps[stamp])
+    cards._EASEL.__init__()  # type: ignore[misc]
+    drawn = [
+        cards._draw(title, guests, show, None if artwork is None else f"stamp {id(artwork)}")  # type: ignore[arg-type]
+        for title, guests, show, artwork in sequence
+    ]
+    assert drawn == fresh
+    assert len(set(drawn)) > len(drawn) // 2
+
+
+def test_a_process_draws_its_cards_on_one_canvas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work per card drawn: no new 1200x630 canvas nor text layer once the first card is drawn
+    (each was 4 MB of fresh memory and the artwork pasted again), and the show's name, the same
+    on every card, set once rather than once a card."""
+    artwork = _artwork()
+    monkeypatch.setattr(cards, "_fitted", lambda stamp: artwork)
+    cards._EASEL.__init__()  # type: ignore[misc]
+    made: list[tuple[int, int]] = []
+    written: list[str] = []
+    new, text = Image.new, ImageDraw.ImageDraw.text
+
+    def counting_new(mode: str, size: tuple[int, int], *args: object, **kwargs: object) -> Image.Image:
+        made.append(size)
+        return new(mode, size, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_text(self: ImageDraw.ImageDraw, xy: object, line: str, *args: object, **kwargs: object) -> None:
+        written.append(line)
+        text(self, xy, line, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image, "new", counting_new)
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", counting_text)
+    cards._draw("First", ["Ana"], "Test Talks", ("artwork", 1, 2, 3, 4))
+    first = (len(made), len(written))
+    made.clear()
+    written.clear()
+    for number in range(10):
+        cards._draw(f"Talk {number}", ["Ana"], "Test Talks", ("artwork", 1, 2, 3, 4))
+    large = [size for size in made if size[0] * size[1] > 100_000]
+    assert large == [], "a new canvas or layer for each card"
+    assert written.count("Test Talks") == 0, "the show's name set again for each card"
+    assert len(written) == 2 * 10  # each card's title and guests
+    assert first[1] == 3

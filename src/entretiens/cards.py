@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import json
+import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -161,13 +163,20 @@ def _line_height(font: Font) -> int:
     return int(ascent) + int(descent)
 
 
+@functools.lru_cache(maxsize=4096)
+def _length(font: Font, text: str) -> float:
+    """How long ``text`` is set in ``font``: measured once per process for the texts every
+    card repeats (the show's name, words of titles and names)."""
+    return font.getlength(text)
+
+
 def _wrap(text: str, font: Font, width: int, most: int) -> tuple[list[str], bool]:
     """``text`` in at most ``most`` lines no wider than ``width``, and whether it was cut: broken
     at spaces, and inside words too long for a line (and scripts written without spaces); the
     last line of a cut text ends with "…"."""
     tokens: list[tuple[str, bool]] = []  # (piece, whether a space comes before it)
     for word in text.split():
-        if font.getlength(word) <= width:
+        if _length(font, word) <= width:
             tokens.append((word, True))
         else:
             # CJK titles and very long words: any character may start a line.
@@ -176,7 +185,7 @@ def _wrap(text: str, font: Font, width: int, most: int) -> tuple[list[str], bool
     current = ""
     for token, spaced in tokens:
         joined = f"{current} {token}" if current and spaced else current + token
-        if not current or font.getlength(joined) <= width:
+        if not current or _length(font, joined) <= width:
             current = joined
         else:
             lines.append(current)
@@ -186,7 +195,7 @@ def _wrap(text: str, font: Font, width: int, most: int) -> tuple[list[str], bool
         return lines, False
     kept = lines[:most]
     last = kept[-1]
-    while last and font.getlength(last + ELLIPSIS) > width:
+    while last and _length(font, last + ELLIPSIS) > width:
         last = last[:-1]
     kept[-1] = last.rstrip() + ELLIPSIS
     return kept, True
@@ -194,23 +203,92 @@ def _wrap(text: str, font: Font, width: int, most: int) -> tuple[list[str], bool
 
 def render(title: str, guests: Sequence[str], show_title: str, artwork: Image.Image | None) -> Image.Image:
     """The card as an image; the text is drawn clipped to :func:`text_box`."""
+    canvas = _blank(artwork)
+    box = text_box(artwork=artwork is not None)
+    _letter(canvas, box, layout(title, guests, show_title, box), _layer(box))
+    return canvas
+
+
+def _blank(artwork: Image.Image | None) -> Image.Image:
+    """A card with its artwork and no text."""
     canvas = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     if artwork is not None:
         canvas.paste(artwork, (MARGIN, MARGIN))
-    box = text_box(artwork=artwork is not None)
-    left, top, right, bottom = box
-    # Drawn on a layer the size of the text box: not a pixel can land outside it.
-    layer = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    for line in layout(title, guests, show_title, box):
-        draw.text((line.x - left, line.y - top), line.text, font=line.font, fill=line.colour)
-    # Only the part holding ink is blended in: a transparent pixel leaves the canvas as it is,
-    # and blending the whole box cost a fifth of a card.
-    inked = layer.getbbox()
-    if inked is not None:
-        ink = layer.crop(inked)
-        canvas.paste(ink, (left + inked[0], top + inked[1]), ink)
     return canvas
+
+
+def _layer(box: Box) -> Image.Image:
+    """A transparent layer the size of ``box``."""
+    left, top, right, bottom = box
+    return Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+
+
+def _letter(canvas: Image.Image, box: Box, lines: Sequence[Line], layer: Image.Image, *, drawn: int = 0) -> None:
+    """Draw ``lines`` on ``layer`` (transparent, the size of ``box``: not a pixel can land
+    outside it; the first ``drawn`` lines are on it already), then blend its ink into
+    ``canvas`` at ``box``."""
+    left, top = box[0], box[1]
+    draw = ImageDraw.Draw(layer)
+    for line in lines[drawn:]:
+        _write(draw, line, box)
+    # Only the parts holding ink are blended in: a transparent pixel leaves the canvas as it is,
+    # and blending the whole box cost a fifth of a card. The layer is cut in bands, at each
+    # line's top, and each band's ink blended on its own: the same pixels, each blended once
+    # (a pixel's blend depends on that pixel alone), without the empty rows and margins
+    # between the show's name, the title and the guests (half the box, blended for nothing).
+    width, height = layer.size
+    cuts = sorted({0, height, *(min(max(line.y - top, 0), height) for line in lines)})
+    for start, end in itertools.pairwise(cuts):
+        band = layer.crop((0, start, width, end))
+        inked = band.getbbox()
+        if inked is not None:
+            ink = band.crop(inked)
+            canvas.paste(ink, (left + inked[0], top + start + inked[1]), ink)
+
+
+def _write(draw: ImageDraw.ImageDraw, line: Line, box: Box) -> None:
+    """Draw ``line`` on a layer of ``box``."""
+    draw.text((line.x - box[0], line.y - box[1]), line.text, font=line.font, fill=line.colour)
+
+
+class _Easel:
+    """The canvas and text layer a process draws its cards on, one card after the other: a new
+    card and layer for each (4 MB of fresh memory) with the artwork pasted again were about a
+    sixth of drawing a card. The canvas keeps its artwork; the text box, the only part a card's
+    text is drawn on, is blanked before each card, and the whole layer made transparent but
+    for the show's name, drawn first on every card (one of its four lines, drawn once), so
+    that each card starts from exactly what :func:`render` has once it drew that line."""
+
+    def __init__(self) -> None:
+        #: One card at a time (a process serving pages may build from more than one thread).
+        self.lock = threading.Lock()
+        self._artwork: Image.Image | None = None
+        self._canvas: Image.Image | None = None
+        self._layer: Image.Image | None = None
+        #: The layer of a box with only a first line drawn on it, and that box and line.
+        self._primed: tuple[Box, Line, Image.Image] | None = None
+
+    def ready(self, artwork: Image.Image | None, box: Box, first: Line) -> tuple[Image.Image, Image.Image]:
+        """The canvas, holding ``artwork`` (compared by identity: a fitted artwork is never
+        changed) and nothing in ``box``, and a layer the size of ``box`` holding ``first``
+        alone; hold :attr:`lock` while they are used."""
+        if self._canvas is None or self._artwork is not artwork:
+            self._canvas, self._artwork = _blank(artwork), artwork
+        else:
+            self._canvas.paste(BACKGROUND, box)
+        if self._primed is None or self._primed[:2] != (box, first):
+            primed = _layer(box)
+            _write(ImageDraw.Draw(primed), first, box)
+            self._primed = (box, first, primed)
+        primed = self._primed[2]
+        if self._layer is None or self._layer.size != primed.size:
+            self._layer = primed.copy()
+        else:
+            self._layer.paste(primed, (0, 0))
+        return self._canvas, self._layer
+
+
+_EASEL = _Easel()
 
 
 #: Fitted artworks by their file's stamp, the most recently used last.
@@ -399,9 +477,15 @@ _KIND = "card"
 
 
 def _draw(title: str, guests: list[str], show_title: str, artwork: Stamp | None) -> bytes:
+    """A card's JPEG bytes: :func:`render`'s picture, drawn on this process's :class:`_Easel`."""
     fitted = _fitted(artwork) if artwork is not None else None
+    box = text_box(artwork=fitted is not None)
+    lines = layout(title, guests, show_title, box)
     buffer = io.BytesIO()
-    render(title, guests, show_title, fitted).save(buffer, format="JPEG", quality=85, optimize=True)
+    with _EASEL.lock:
+        canvas, layer = _EASEL.ready(fitted, box, lines[0])
+        _letter(canvas, box, lines, layer, drawn=1)
+        canvas.save(buffer, format="JPEG", quality=85, optimize=True)
     return buffer.getvalue()
 
 
