@@ -164,6 +164,33 @@ def _fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
+def _first_form(path: Path) -> None:
+    # The same entries, well formed, as version 1 of the formats wrote them: JSON names and sizes
+    # before an entry's bytes (items, checks), JSON heads (pages).
+    form = _form(path)
+    reader = checkedstore.Reader(path, form, store_version(path))
+    first = checkedstore.Format(
+        magic=form.magic.replace(b" 2\n", b" 1\n"), tag_size=0, digest_size=64, prefix=".units.", heads=form.heads
+    )
+    writer = checkedstore.Writer(path.parent, first)
+    for key in reader.names():
+        body = reader.entry(key)
+        assert body is not None
+        if form.heads:
+            head = unitstore.decode_head(reader.head_json(key_bytes(key)) or b"")
+            assert head is not None
+            writer.add(key, (), body, form.digest(body), [list(row) for row in head])
+            continue
+        found = unitstore.decode(body)
+        assert found is not None
+        files = {name: content for name, content in found.items() if isinstance(content, bytes)}
+        names = json.dumps([[name, len(content)] for name, content in files.items()]).encode()
+        old = b"".join([names, b"\n", *files.values()])
+        writer.add(key, (), old, form.digest(old))
+    reader.close()
+    writer.finish(path, store_version(path))
+
+
 DAMAGES = {
     "cut": lambda p: p.write_bytes(p.read_bytes()[:-100]),
     "index": lambda p: _flip(p, p.stat().st_size - 200),
@@ -171,6 +198,7 @@ DAMAGES = {
     "empty": lambda p: p.write_bytes(b""),
     "fifo": lambda p: _fifo(p),
     "other code": _other_version,
+    "first form": _first_form,
 }
 
 
@@ -480,3 +508,39 @@ def test_a_checks_entry_many_episodes_share_is_decoded_once(show: Path, monkeypa
     monkeypatch.setattr(unitcache, "decode", counting)
     assert _computed(show)["checks"] == 0
     assert len(decoded) == len(distinct)
+
+
+def test_kept_items_and_checks_are_read_back_without_a_json_decode(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An entry's names and sizes are split, not JSON-decoded (before: one decode per kept item,
+    # and per distinct checks entry, at every build).
+    entries: list[bytes] = []
+    real = json.loads
+
+    def counting(text: bytes | str) -> object:
+        entries.append(text if isinstance(text, bytes) else text.encode())
+        return real(text)
+
+    monkeypatch.setattr(json, "loads", counting)
+    built = pipeline.build(show, now=SAMPLE_NOW)
+    monkeypatch.undo()
+    assert built.computed["items"] == built.computed["checks"] == 0
+    assert not [text for text in entries if text.startswith((b'[["item"', b'[["remote"'))]
+    assert built.problems == pipeline.build(show, now=SAMPLE_NOW, use_cache=False).problems
+
+
+def test_an_entry_gives_back_what_it_was_given() -> None:
+    for files in ({}, {"item": b"<item/>"}, {"remote": b"[]", "own": b""}, {"a\nb \udcff": b"x", "#c": b"\0\n"}):
+        entry = unitstore.encode(files)
+        assert entry is not None and unitstore.decode(entry) == files
+    assert unitstore.encode({"a\0b": b"x"}) is None
+    for bad in (
+        b"",
+        b"x\n",
+        b"3\nab\0",
+        b"4\nab\0x\0",
+        b"4\nab\0-1\0",
+        b"5\nab\x002\0x",
+        b"6\n\xff\x001\0x",
+        b"4\nab\x002\0xyz",
+    ):
+        assert unitstore.decode(bad) is None, bad

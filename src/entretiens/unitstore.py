@@ -6,7 +6,7 @@ rebuild went to opening them); it now opens two files per kind, ``<kind>.store``
 cache): a store that is missing, cut, damaged, foreign or written by other code is ignored
 whole, and an entry whose bytes no longer match its digest is ignored alone: its unit is made
 again. The store only ever saves time, never decides what is published. This module holds the
-units' own entries: a JSON line (each file's name and size) then bytes; for a stored kind
+units' own entries: each file's name and size (:func:`encode`) then bytes; for a stored kind
 (:data:`STORED_FORMAT`), each file's name, size, SHA-256 and marks as the entry's head in the
 store's index (:func:`encode_head`: NUL-separated texts, not JSON), the file itself kept beside
 the store as ``<kind>/<key[:2]>/<key>.<n>``, and only the bytes of its :data:`INLINE` files in
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -28,9 +27,8 @@ from .checkedstore import Format, Store
 from .output import Content, Stored, child
 
 #: The units' files: no tag (a unit's key is a digest of all it is made from), whole digests.
-FORMAT: Final = Format(magic=b"entretiens-units 1\n", tag_size=0, digest_size=64, prefix=".units.")
-#: The files of a stored kind's units: as :data:`FORMAT`, each entry's files named in its head
-#: (a store of the earlier form, with the names in each entry, is another cache's: ignored).
+#: Version 2: each entry's names and sizes as :func:`encode` writes them (version 1's were JSON).
+FORMAT: Final = Format(magic=b"entretiens-units 2\n", tag_size=0, digest_size=64, prefix=".units.")
 #: Version 2: heads in the form of :func:`encode_head` (version 1's were JSON: ignored whole).
 STORED_FORMAT: Final = Format(
     magic=b"entretiens-stored-units 2\n", tag_size=0, digest_size=64, prefix=".units.", heads=True
@@ -43,24 +41,36 @@ def shelf(folder: Path, kind: str, version: str, *, stored: bool = False) -> Sto
     return Store(folder, kind, STORED_FORMAT if stored else FORMAT, version, prune=True)
 
 
-def encode(files: dict[str, bytes]) -> bytes:
-    """A unit's entry: its names and sizes as a JSON line, then its files' bytes."""
-    header = json.dumps([[name, len(content)] for name, content in files.items()], ensure_ascii=False)
-    return b"".join([header.encode("utf-8"), b"\n", *files.values()])
+def encode(files: dict[str, bytes]) -> bytes | None:
+    """A unit's entry: its names and sizes, each followed by a NUL, after their length, then its
+    files' bytes (split when read back: a JSON line cost a decode per kept item at every
+    build). None for a name holding a NUL (no file's name does): such a unit is not kept."""
+    names = "".join(f"{name}\0{len(content)}\0" for name, content in files.items())
+    if names.count("\0") != 2 * len(files):
+        return None
+    header = names.encode("utf-8", "surrogatepass")
+    return b"".join([b"%d\n" % len(header), header, *files.values()])
 
 
 def decode(entry: bytes) -> dict[str, Content] | None:
-    """What :func:`_encode` was given, or None when ``entry`` is not one."""
+    """What :func:`encode` was given, or None when ``entry`` is not one."""
+    end = entry.find(b"\n", 0, 12)
+    if end < 1 or not entry[:end].isdigit():
+        return None
+    offset = end + 1 + int(entry[:end])
     try:
-        end = entry.index(b"\n")
+        fields = entry[end + 1 : offset].decode("utf-8", "surrogatepass").split("\0")
+        count = len(fields) - 1
+        if count % 2 or fields[count]:
+            return None
         files: dict[str, Content] = {}
-        offset = end + 1
-        for name, length in json.loads(entry[:end]):
-            if type(name) is not str or type(length) is not int or length < 0:
+        for at in range(0, count, 2):
+            length = int(fields[at + 1])
+            if length < 0:
                 return None
-            files[name] = entry[offset : offset + length]
+            files[fields[at]] = entry[offset : offset + length]
             offset += length
-    except (ValueError, TypeError, RecursionError):
+    except ValueError:  # UnicodeDecodeError too
         return None
     return files if offset == len(entry) else None
 
@@ -146,17 +156,20 @@ def _rows(head: bytes) -> Iterator[tuple[str, int, str, str | None]]:
     count = len(fields) - 1
     if count % 4 or fields[count]:
         raise ValueError("not a stored unit's head")
-    each = iter(fields)
-    # Four fields at a time; the empty text after the last NUL is left over.
-    for name, size, sha256, noted in zip(each, each, each, each, strict=False):
-        if not noted:
-            yield name, int(size), sha256, None
-        elif noted[0] == _AFTER_DIGEST:
-            yield name, int(size), sha256, f"{sha256} {noted[1:]}"
-        elif noted[0] == _AS_IS:
-            yield name, int(size), sha256, noted[1:]
-        else:
-            raise ValueError("not a stored unit's head")
+    for at in range(0, count, 4):
+        name, size, sha256, noted = fields[at : at + 4]
+        yield name, int(size), sha256, _mark(sha256, noted)
+
+
+def _mark(sha256: str, noted: str) -> str | None:
+    """A file's marks as :func:`encode_head` noted them. :raises ValueError: not a mark's form."""
+    if not noted:
+        return None
+    if noted[0] == _AFTER_DIGEST:
+        return f"{sha256} {noted[1:]}"
+    if noted[0] == _AS_IS:
+        return noted[1:]
+    raise ValueError("not a stored unit's head")
 
 
 class Bodies:
@@ -190,10 +203,6 @@ class Bodies:
         return found
 
 
-#: Stands for a unit's bucket until its first file needs it.
-_NOWHERE: Final = Stored("/")
-
-
 def split_stored(entry: bytes) -> tuple[bytes, bytes] | None:
     """The head and the inline bytes of an entry :func:`write_stored` returned, or None."""
     end = entry.find(b"\n", 0, 12)
@@ -214,23 +223,32 @@ def decode_stored(
     :param check: check each file against its digest (through the ledger); False for the files
         this build has just written, which the ledger is told of instead (see :meth:`Checked.wrote`).
     """
+    try:
+        fields = head.decode("utf-8", "surrogatepass").split("\0")
+    except UnicodeDecodeError:
+        return None
+    count = len(fields) - 1
+    if count % 4 or fields[count]:
+        return None
     files: dict[str, Content] = {}
     offset = 0
-    folder: str | None = None
-    bucket = _NOWHERE
+    folder, bucket = bodies.bucket(key)
     holds = checked.holds if check else checked.wrote_file
     try:
-        for number, (name, size, sha256, marks) in enumerate(_rows(head)):
+        # The fields of each file in turn (read as _rows reads them, without a generator's
+        # step per file: 10,000 units at every build).
+        for at in range(0, count, 4):
+            name, text, sha256, noted = fields[at : at + 4]
+            size = int(text)
             if size < 0:
                 return None
             if name.startswith(INLINE):
                 files[name] = inline[offset : offset + size]
                 offset += size
                 continue
-            if folder is None:
-                folder, bucket = bodies.bucket(key)
+            marks = _mark(sha256, noted)
             # The file's name, held once by its path and the ledger (see Checked.holds).
-            own = f"{key}.{number}"
+            own = f"{key}.{at >> 2}"
             if not holds(folder + own, size, sha256, own):
                 return None
             made = child(bucket, own)
