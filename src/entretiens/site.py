@@ -161,7 +161,7 @@ def build_site(
             stamps=[stamp for _, stamp in overrides],
         )
         for name, content in units.get_files([request])[0].items():
-            files[PurePosixPath(name)] = content
+            files[layout.path_of(name)] = content
     subscribe = pagemeta.plain_meta(show, "subscribe")
     render("subscribe.html.j2", layout.SUBSCRIBE_PAGE, subscribe, apps=subscribe_apps(show.feed_url))
     render("404.html.j2", layout.NOT_FOUND_PAGE, pagemeta.plain_meta(show, "not-found"), from_root=True)
