@@ -75,9 +75,10 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
     show = copy_sample_show(tmp_path / "show")
     publish(show, now=SAMPLE_NOW)
     units = _units(show)
-    # The transcripts' checks and files too (the sample show has one), and the guests page's entries.
+    # The transcripts' checks and files too (the sample show has one), the guests page's entries,
+    # and what the checks found each image to be.
     assert sorted(p.name for p in units.iterdir() if p.is_file() and p.suffix == ".store") == sorted(
-        f"{kind}.store" for kind in (*KINDS, "guest-entries", "transcript-files", "transcripts")
+        f"{kind}.store" for kind in (*KINDS, "guest-entries", "image-facts", "transcript-files", "transcripts")
     )
     # No unit file of its own: a stored kind keeps its pages' files, named after the unit.
     assert not (units / "checks").exists() and not (units / "items").exists()
