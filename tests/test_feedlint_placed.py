@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from entretiens import feed, feedfile, feedlint, layout, pipeline
+from entretiens import dates, feed, feedfile, feedlint, layout, pipeline
 from entretiens.feedlint import _pieces
 from entretiens.output import Stored
 from showbuilder import episode, make_show
@@ -111,9 +111,9 @@ def test_an_edit_lints_the_feed_from_the_writer_s_items(tmp_path: Path, monkeypa
     given: list[str | None] = []
     write_item = feedfile.Writer.write_item
 
-    def noting(self: feedfile.Writer, piece: bytes, sha256: str | None = None) -> None:
+    def noting(self: feedfile.Writer, piece: bytes, sha256: str | None = None, *, undated: bool = False) -> None:
         given.append(sha256)
-        write_item(self, piece, sha256)
+        write_item(self, piece, sha256, undated=undated)
 
     def never(*args: object) -> None:
         raise AssertionError("the feed was cut")
@@ -177,3 +177,42 @@ def test_a_feed_dated_anew_hands_on_its_items_moved(tmp_path: Path) -> None:
     data = copy.read_bytes()
     assert items is not None and len(items) == 3
     assert all(hashlib.sha256(data[start : start + length]).hexdigest() == sha for start, length, sha in items)
+
+
+def test_an_item_read_back_is_not_searched_for_a_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its unit said, when it was made, that it holds no lastBuildDate: the part the dates hash
+    # takes it whole. The head and the tail are still searched.
+    root = _show(tmp_path)
+    pipeline.build(root)
+    path = root / "episodes" / "005-talk.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title:", "title: Edited", 1), encoding="utf-8")
+    searched: list[bytes] = []
+    text_part = feedfile.text_part
+
+    def noting(piece: bytes, digest: Any) -> None:
+        searched.append(piece)
+        text_part(piece, digest)
+
+    monkeypatch.setattr(feedfile, "text_part", noting)
+    again = pipeline.build(root)
+    monkeypatch.undo()
+    built = again.files[layout.FEED]
+    assert isinstance(built, Stored)
+    data = built.read_bytes()
+    # The feed's head and tail (other documents and text files go through it too), no item.
+    assert any(data.startswith(piece) for piece in searched) and any(data.endswith(piece) for piece in searched)
+    assert [piece for piece in searched if b"<item>" in piece] == []
+    assert built.marks == dates._text_part(built.read_bytes()).hex()
+
+
+def test_an_item_holding_a_date_element_is_left_out_of_the_dates_part(tmp_path: Path) -> None:
+    item = b"<item><description><![CDATA[<lastBuildDate>x</lastBuildDate>]]></description></item>\n"
+    assert feedfile.dated(item) and not feedfile.dated(item.replace(b"lastBuild", b"other"))
+    writer = feedfile.Writer(tmp_path)
+    writer.write(b"<rss><channel>\n<lastBuildDate>then</lastBuildDate>\n")
+    writer.write_item(item, undated=feedfile.dated(item) is False)
+    writer.write_item(b"<item/>\n", undated=True)
+    writer.write(b"</channel></rss>\n")
+    made = writer.finish()
+    assert isinstance(made, Stored)
+    assert made.marks == dates._text_part(made.read_bytes()).hex()

@@ -297,7 +297,11 @@ def _build(
             # kept bytes of every other item as they are, and their SHA-256 taken here, which
             # the lint finds its kept findings by (see feedfile.items_of): not hashed again.
             item = placed(_item(fg, show, release, root.nsmap))
-            return {"item": item, "sha256": hashlib.sha256(item).hexdigest().encode("ascii")}
+            unit = {"item": item, "sha256": hashlib.sha256(item).hexdigest().encode("ascii")}
+            if not feedfile.dated(item):
+                # Said here once: the writer does not look for a date in it at each build.
+                unit["undated"] = b""
+            return unit
 
         # Neighbours are not in an item (out of the release's digest); the templates of the notes are.
         requests.append(((common, digests.release(release)), make, [stamp for _, stamp in overrides]))
@@ -310,7 +314,7 @@ def _build(
             # Nothing left in the buffer for a worker the cache forks to write a second time.
             out.flush()
             for kept in items.get_many(requests[start : start + _BATCH]):
-                out.write_item(kept["item"], _sha256_of(kept))
+                out.write_item(kept["item"], _sha256_of(kept), undated="undated" in kept)
         out.write(tail)
     except BaseException:
         out.discard()
