@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -107,6 +111,27 @@ def test_same_input_same_bytes_and_nothing_rewritten(tmp_path: Path) -> None:
     result = publish(root, out, now=NOW)
     assert result.report is not None and not result.report.changed
     assert tree(out) == before  # same inodes and mtimes: nothing was rewritten
+
+
+def test_an_input_dated_in_the_future_never_holds_a_publish_up(tmp_path: Path) -> None:
+    """A file dated ahead of the clock (copied with its time from a machine whose clock runs
+    ahead, a recorder set to the wrong year) is published at once, every time: a publish may
+    wait for a file saved a moment ago to settle, never for a date that has not come."""
+    root = make_show(tmp_path / "show")
+    out = tmp_path / "out"
+    ahead = time.time_ns() + 365 * 24 * 3600 * 10**9
+    first = sorted((root / "episodes").glob("*.yaml"))[0]
+    os.utime(first, ns=(ahead, ahead))
+    command = [sys.executable, "-m", "entretiens", "publish", "--show", str(root), "--output", str(out), "--quiet"]
+    outputs = []
+    for _ in range(2):
+        # A hang (a wait until next year) ends the run after two minutes, and fails the test.
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        outputs.append({name: stat[2] for name, stat in tree(out).items()})
+    assert outputs[0] == outputs[1]
+    assert any(name.endswith("feed.xml") for name in outputs[0])
 
 
 def test_removed_episode_leaves_no_stale_file(tmp_path: Path) -> None:
