@@ -615,3 +615,16 @@ def test_a_kept_picture_is_the_path_its_text_makes(tmp_path: Path, monkeypatch: 
             os.fspath(text),
         )
         assert kept.parent == show.root / CACHE and kept.read_bytes() == data
+
+
+def test_a_cold_build_looks_for_no_check_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No check file is written any more: where none was ever written, none is looked for (a
+    cold build of 10,000 cards tried to open 10,000 missing files, one after the other)."""
+    root = _show(tmp_path / "show", count=4, covers=(2,)).show.root
+    opened = _checks_read(monkeypatch, root)
+    cold = _built(root)
+    assert opened == []
+    assert len(_entries(root, "card")) == 4
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    assert _built(root) == cold
+    assert opened == []

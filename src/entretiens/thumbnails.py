@@ -102,6 +102,9 @@ class ImageCache:
         self._checked = ledger(self._folder.ledger)
         #: The folder as a path, which each kept picture's is made from (see :data:`_CHILD`).
         self._parent = Stored(self._folder.path)
+        #: Whether an earlier version left check files (none to look for otherwise: a cold
+        #: build of 10,000 cards tried to open 10,000 missing files, one after the other).
+        self._checks = os.path.isdir(self._folder.checks)
 
     @property
     def folder(self) -> str:
@@ -145,7 +148,7 @@ class ImageCache:
             # the ledger's key is the file's name (given, not taken from the path again).
             known = index.find(name, hexdigest)
             if known is None or not checked.holds(path, known[1], known[0], name):
-                known = _read_check(f"{folder.checks}/{name}", hexdigest)
+                known = _read_check(f"{folder.checks}/{name}", hexdigest) if self._checks else None
                 if known is not None and not checked.holds(path, known[1], known[0], name):
                     known = None
         except (OSError, ValueError):
