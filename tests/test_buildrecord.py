@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from entretiens import buildrecord, inplace, walks
+from entretiens import buildrecord, inplace, pipeline, walks
 from entretiens.cli import cli
 from showbuilder import episode, make_show, publish_in_fresh_interpreter, tree, write_yaml
 
@@ -48,12 +50,137 @@ def show(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_file_changed_just_before_the_build_is_not_trusted(tmp_path: Path) -> None:
+def _count_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits of :func:`buildrecord.settle`, in seconds (really waited)."""
+    waits: list[float] = []
+    sleep = buildrecord._sleep
+
+    def counted(seconds: float) -> None:
+        waits.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(buildrecord, "_sleep", counted)
+    return waits
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """When each build began (ns, the clock of file times), from now on (the real build runs)."""
+    started: list[int] = []
+    build = pipeline.build
+
+    def counted(*args: Any, **kwargs: Any) -> pipeline.Build:
+        started.append(time.time_ns())
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build", counted)
+    return started
+
+
+def _recorded(root: Path) -> tuple[buildrecord.Stats, int, list[str]]:
+    document = json.loads((root / buildrecord.RECORD).read_text(encoding="utf-8"))
+    inputs = {name: tuple(stamp) for name, stamp in document["inputs"].items()}
+    return inputs, document["taken_ns"], document["own"]
+
+
+def test_a_file_saved_just_before_the_build_is_waited_for_then_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_show(tmp_path / "show")
+    waits, builds = _count_waits(monkeypatch), _count_builds(monkeypatch)
     assert _publish(root)[0] == 0
-    # The show's files are younger than 2 s at the build: the same size and timestamp could
-    # still hide a second change, so the next publish builds again.
-    assert _unchanged(root) is None
+    # The show's files are younger than a tick: the same stamp could still hide a second change.
+    # The publish waits the tick out (once, at most 0.1 s) before the build reads any of them.
+    assert len(waits) == 1 and 0 < waits[0] <= walks.FINE_RACY_NS / 1e9
+    inputs, taken, own = _recorded(root)
+    assert inputs and not buildrecord.racy(inputs, taken, own)
+    # Every stamp recorded had settled when the build began: it proves the bytes the build read.
+    # (published.yaml, written by the publish itself after its build, is recorded as it left it.)
+    read = [stamp for name, stamp in inputs.items() if name not in own]
+    assert len(builds) == 1 and all(walks.settled(stamp, builds[0]) for stamp in read)
+    assert taken <= builds[0]
+    # So the next publish is answered from the record: nothing is built.
+    assert _unchanged(root) is not None
+    code, output = _publish(root)
+    assert code == 0 and "Up to date" in output and len(builds) == 1
+
+
+def test_the_publish_after_an_edit_saved_just_before_builds_nothing(
+    show: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    waits, builds = _count_waits(monkeypatch), _count_builds(monkeypatch)
+    _edit(show, notes="Edited notes.")  # saved just now: the publish comes within the tick
+    code, output = _publish(show)
+    assert code == 0 and "Published 2 episodes" in output
+    assert len(waits) == 1 and len(builds) == 1
+    # Before, this publish built the whole show again (6.8 s at 10,000 episodes) to find nothing.
+    code, output = _publish(show)
+    assert code == 0 and "Up to date" in output and len(builds) == 1
+    # What it kept is what a cold build of the show as it is now publishes, in a fresh folder.
+    fresh = tmp_path / "fresh"
+    shutil.copytree(show, fresh, ignore=shutil.ignore_patterns(".entretiens", "public"))
+    assert _publish(fresh)[0] == 0
+    assert _bytes(fresh / "public") == _bytes(show / "public")
+
+
+def _bytes(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_a_change_during_the_wait_is_what_is_recorded(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second save while the publish waits (the same size, its mtime put back): the new stamp
+    # is taken after the wait, so the record names the bytes the build read.
+    path = show / "episodes" / "001-first.yaml"
+    _edit(show, notes="First notes.")
+    sleep = buildrecord._sleep
+
+    def save_again(seconds: float) -> None:
+        status = path.stat()
+        path.write_text(path.read_text(encoding="utf-8").replace("First", "Other"), encoding="utf-8")
+        os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+        assert path.stat().st_size == status.st_size
+        sleep(seconds)
+
+    monkeypatch.setattr(buildrecord, "_sleep", save_again)
+    assert _publish(show)[0] == 0
+    assert b"Other notes." in (show / "public" / "feed.xml").read_bytes()
+    inputs, _taken, _own = _recorded(show)
+    status = path.stat()
+    assert inputs["episodes/001-first.yaml"] == (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def test_a_file_dated_ahead_of_the_clock_is_not_waited_for(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # It would not settle by waiting (a copy from a machine whose clock runs ahead): the publish
+    # goes on at once, its record untrusted (the next publish builds again, as before).
+    waits, builds = _count_waits(monkeypatch), _count_builds(monkeypatch)
+    path = show / "episodes" / "001-first.yaml"
+    _edit(show, notes="Ahead.")
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(path, ns=(ahead, ahead))
+    assert _publish(show)[0] == 0 and waits == [] and len(builds) == 1
+    assert _unchanged(show) is None
+
+
+def test_a_stamp_that_had_not_settled_is_never_trusted(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not waited for (a coarse file system's tick, or a save during the wait): the record is
+    # not trusted. A change within the tick keeps the whole stamp (faked here, as such a
+    # change leaves it): the same size, the mtime put back even to an old time, other bytes.
+    monkeypatch.setattr(buildrecord, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(buildrecord, "now_ns", lambda: time.time_ns() - walks.RACY_NS)
+    path = show / "episodes" / "001-first.yaml"
+    _edit(show, notes="First notes.")
+    assert _publish(show)[0] == 0
+    monkeypatch.undo()
+    status = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("First", "Other"), encoding="utf-8")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns - 10_000_000_000))
+    document = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
+    now = path.stat()
+    document["inputs"]["episodes/001-first.yaml"] = [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino]
+    (show / buildrecord.RECORD).write_text(json.dumps(document), encoding="utf-8")
+    assert _unchanged(show) is None
+    builds = _count_builds(monkeypatch)
+    assert _publish(show)[0] == 0 and len(builds) == 1
+    assert b"Other notes." in (show / "public" / "feed.xml").read_bytes()
 
 
 def test_an_unchanged_show_is_answered_from_the_record_without_the_stages(show: Path) -> None:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import repeat, starmap
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -405,13 +406,10 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         taken = now_ns()
         read = inputs(root, out_dir)
         walked = Walked(root=root, out_dir=out_dir.resolve(), taken_ns=taken, read=read, code=version)
-        own = set(document["own"])
-        newest = max((stats[1] for path, stats in read.items() if path not in own), default=0)
-        # A change: the publish that follows gets the output's ledger too (not read when unchanged).
         # A change: the publish that follows reads the output's ledger when it writes (not held
         # through its build), from the journals the record names.
         walked = replace(walked, ledger=document["ledger"])
-        if not _same(document["inputs"], read) or newest >= int(document["taken_ns"]) - walks.RACY_NS:
+        if not _same(document["inputs"], read) or racy(read, int(document["taken_ns"]), document["own"]):
             return None, walked
         stamps = _journal(root / STAMPS, document["ledger"], 0)
         recorded = unpacked(stamps[0]) if stamps is not None else None
@@ -428,6 +426,60 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         ), walked
     except (OSError, ValueError, KeyError, TypeError):
         return None, walked
+
+
+def racy(read: Stats, taken_ns: int, own: Collection[str] = ()) -> list[str]:
+    """The inputs whose stamp, taken at ``taken_ns``, does not prove their bytes (:func:`settled`:
+    changed less than a tick before it, so a second change could keep the stamp), but ``own``
+    (written by the publish itself, after its walk: see :func:`save`).
+
+    By the later of the mtime and the ctime, as every other stamp: a file copied with its mtime
+    kept, or put back, has a new ctime. In C first: no file is that young (almost always).
+    """
+    if not read:
+        return []
+    limit = taken_ns - walks.RACY_NS
+    stamps = read.values()
+    if max(map(itemgetter(1), stamps)) < limit and max(map(itemgetter(2), stamps)) < limit:
+        return []
+    return [name for name, stamp in read.items() if not settled(stamp, taken_ns) and name not in own]
+
+
+def settle(root: Path, read: Stats, taken_ns: int) -> int:
+    """Wait for the inputs just saved to settle, then stamp them again (in ``read``): the moment
+    the stamps then date from, for :func:`save` (``taken_ns`` when none had to be waited for).
+
+    An input saved less than a tick before the walk (:func:`racy`) makes the record untrusted,
+    so the publish after an edit saved just before built everything again to find nothing.
+    Waiting the tick out (at most :data:`walks.FINE_RACY_NS`, wall time, no work) before the
+    build reads anything makes the stamp prove the bytes the build then reads: any later change
+    moves it. A change made meanwhile is in the new stamp. A file system with coarse times (a
+    tick of up to 2 s) and a file dated ahead of the clock are not waited for: the record then
+    stays untrusted, as before.
+    """
+    late = racy(read, taken_ns)
+    if not late:
+        return taken_ns
+    newest = max(max(read[name][1], read[name][2]) for name in late)
+    if newest > now_ns() or any(walks.coarse(read[name]) for name in late):
+        # Dated ahead of the clock (copied from a machine whose clock runs ahead): waiting
+        # would not settle it. A coarse tick is too long to wait for. Untrusted, as before.
+        return taken_ns
+    _sleep(min(walks.FINE_RACY_NS, max(0, newest + walks.FINE_RACY_NS + 1 - now_ns())) / 1e9)
+    taken = now_ns()
+    base = str(root) + "/"
+    for name in late:
+        try:
+            status = os.stat(base + name)
+        except OSError:
+            del read[name]  # gone meanwhile: the walk that follows finds it gone too
+            continue
+        read[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    return taken
+
+
+#: How :func:`settle` waits (tests watch it).
+_sleep = time.sleep
 
 
 def _same(recorded: dict[str, list[int]], current: Stats) -> bool:

@@ -74,6 +74,10 @@ def publish(
             taken = buildrecord.now_ns()
             read = None if dry_run else buildrecord.inputs(root, target)
             named = None
+        if read is not None:
+            # An input saved a moment ago is waited for (a tick, at most 0.1 s) and stamped again
+            # before the build reads it: the record then holds, and the next publish stops at once.
+            taken = buildrecord.settle(root, read, taken)
         built = pipeline.build(
             show_dir,
             now=now,

@@ -73,6 +73,12 @@ def settled(stats: tuple[int, int, int, int], taken_ns: int) -> bool:
     return max(mtime, ctime) < taken_ns - window
 
 
+def coarse(stats: tuple[int, int, int, int]) -> bool:
+    """Whether a stamp's times betray a coarse file system (whole multiples of 10 ms: FAT's 2 s),
+    whose tick :func:`settled` takes as :data:`RACY_NS`."""
+    return stats[1] % 10_000_000 == 0 and stats[2] % 10_000_000 == 0
+
+
 def inputs(root: Path, out_dir: Path) -> Stats:
     """Size, mtime and inode of every file under the show folder but the output and caches.
 
