@@ -4,12 +4,13 @@ publish changed; read only as the file its record names, whole and unbroken."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, journal
+from entretiens import buildrecord, inplace, journal, walks
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -135,3 +136,48 @@ def test_only_the_keys_said_changed_are_compared_and_appended(tmp_path: Path) ->
     assert sorted(compared) == sorted(named)
     read = journal.read(path, appended.token, appended.size)
     assert read is not None and read[0] == {**second, "0/page-0.html": first["0/page-0.html"]}
+
+
+def test_a_journal_is_read_without_copies_of_its_lines(tmp_path: Path) -> None:
+    # At 10,000 episodes the stamps journal is ~8 MB: each line was sliced out (a copy) and its
+    # JSON decoded from bytes (a second one, as text) beside the file read whole. Now the file's
+    # text is the only copy: what the read holds at its peak beyond what it returns is about the
+    # file's size once (the old read: three times).
+    path = tmp_path / "stamps.journal"
+    first = {f"episode-{n}/page-{n}.html": "x" * 44 for n in range(20_000)}
+    place = journal.write(path, first)
+    assert place is not None
+    appended = journal.write(path, {**first, "é/new.html": "y" * 44}, (first, place))
+    assert appended is not None and appended.lines == 2
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        read = journal.read(path, appended.token, appended.size)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read is not None and read[0] == {**first, "é/new.html": "y" * 44}
+    assert peak - held < 1.5 * appended.size
+    # Our lines are ASCII (JSON's escapes): a file that is not is not ours.
+    path.write_bytes(path.read_bytes().replace(b"\\u00e9", "é".encode()))
+    assert journal.read(path, appended.token, path.stat().st_size) is None
+
+
+def test_the_digests_are_keyed_by_the_stamps_own_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The digests journal names the same files as the stamps journal: read back, its names are
+    # dropped for the stamps' (one text per name held at the write, not two: ~5 MiB at 10,000).
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # every stamp settled at once: digests kept
+    monkeypatch.setattr(walks, "RACY_NS", 0)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    _edit(root, "Edited.")
+    publish(root, now=SAMPLE_NOW)  # appended to: names from two lines of each journal
+    kept = buildrecord.kept(root, root / "public")
+    assert kept is not None and kept.digests and kept.places[1] is not None
+    names = {id(name) for name in kept.stats}
+    assert all(id(name) in names for name in kept.digests)
+    # The same digests as the journal holds.
+    record = json.loads((root / buildrecord.RECORD).read_text(encoding="utf-8"))
+    token, size = record["ledger"][1]
+    found = journal.read(root / buildrecord.DIGESTS, token, size)
+    assert found is not None and found[0] == kept.digests
