@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from entretiens import dates, feed, feedfile, feedlint, layout, pipeline
-from entretiens.feedlint import _pieces
+from entretiens.feedlint import _context, _pieces
 from entretiens.output import Stored
 from showbuilder import episode, make_show
 from test_feedfile import VARIANTS
 from test_feedlint import FEED_URL, NOW
 from test_feedlint_kept import LONG, _edited
+from test_feedlint_stream import document, items
 
 _STARTS = re.compile(rb"(?m)^[ \t]*<item[ \t\r\n>]")
 
@@ -216,3 +217,24 @@ def test_an_item_holding_a_date_element_is_left_out_of_the_dates_part(tmp_path: 
     made = writer.finish()
     assert isinstance(made, Stored)
     assert made.marks == dates._text_part(made.read_bytes()).hex()
+
+
+def test_an_item_read_back_without_findings_gets_no_field_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most items of a show have no finding: what their findings would be placed by is not made.
+    xml = document(body=items(20) + items(2, "<p>raw</p>", first=21))
+    path = tmp_path / "feed.xml"
+    path.write_bytes(xml)
+    placed = _placed(xml)
+    kept = feedlint.KeptItems(tmp_path / "kept", version="test")
+    expected = feedlint.lint_feed(xml, now=NOW, feed_url=FEED_URL)
+    assert feedlint.lint_feed(path, now=NOW, feed_url=FEED_URL, kept=kept, items=placed) == expected
+    made: list[int] = []
+    indexed = _context.indexed
+
+    def counting(name: str, position: int) -> str:
+        made.append(position)
+        return indexed(name, position)
+
+    monkeypatch.setattr(_pieces, "indexed", counting)
+    assert feedlint.lint_feed(path, now=NOW, feed_url=FEED_URL, kept=kept, items=placed) == expected
+    assert kept.checked == 0 and made == [21, 22]

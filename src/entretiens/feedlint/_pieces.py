@@ -492,16 +492,24 @@ class _Items:
         """The kept findings of an item at this place, or None when they cannot be reused as they are."""
         try:
             lines, suffix, guid, url, dates, findings = entry
-            if not (isinstance(lines, int) and isinstance(suffix, str) and _text_or_none(guid, url)):
+            # The checks spelt out, not a generator per item (most items of a show are read back).
+            if not (
+                isinstance(lines, int)
+                and isinstance(suffix, str)
+                and (guid is None or isinstance(guid, str))
+                and (url is None or isinstance(url, str))
+            ):
                 return None
+            now = self.now_us
             for moment, later in dates:
-                if not isinstance(moment, int) or (moment > self.now_us) is not later:
+                if not isinstance(moment, int) or (moment > now) is not later:
                     return None
             if (guid is not None and guid in self.guids) or (url is not None and url in self.urls):
                 return None
             label = numbered("item", position) + suffix
-            field = "channel/" + indexed("item", position)
             problems = []
+            # The field path made only for an item with findings (few are).
+            field = "channel/" + indexed("item", position) if findings else ""
             for rule, rest, offset, tail, hint in findings:
                 if not (isinstance(rest, str) and isinstance(offset, int) and isinstance(tail, str)):
                     return None
