@@ -188,9 +188,9 @@ def test_audio_that_changes_while_it_is_copied_fails_the_write(tmp_path: Path, m
     source.write_bytes(b"\xff\xfb" * 1000)
     real_clone = staged._clone
 
-    def clone_while_writing(src: Path, target: Path) -> bool:
-        done = real_clone(src, target)
-        with src.open("ab") as export:  # the export appends while we copy
+    def clone_while_writing(reading: int, writing: int) -> bool:
+        done = real_clone(reading, writing)
+        with source.open("ab") as export:  # the export appends while we copy
             export.write(b"more")
         return done
 
