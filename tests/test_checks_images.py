@@ -3,14 +3,18 @@ did not change (the show's artwork was decoded at every build), with the problem
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from entretiens import checks, pipeline, unitcache, walks
 from entretiens.checks import _media
 from entretiens.images import ImageTooLarge
+from entretiens.model import AudioInfo, Chapter, Episode, FieldLines, Release
 from showbuilder import episode, make_show, write_artwork
 
 
@@ -136,3 +140,61 @@ def test_checks_made_by_forked_workers_keep_no_image_and_leave_no_file(
     assert read == []
     assert [path.name for path in units.iterdir() if path.name.endswith(".tmp")] == []
     assert again.problems == pipeline.build(root, use_cache=False).problems
+
+
+def test_an_episode_naming_a_file_of_another_host_is_checked_afresh(tmp_path: Path) -> None:
+    # Its checks are never kept (the other host may answer or not from one build to the next);
+    # the files of the show it names are stamped in order, and "" names none.
+    root = _show(tmp_path)
+    built = pipeline.build(root)
+    project = built.project
+    assert project is not None
+    release = built.checked[0]
+    episode = release.episode
+    guest = dataclasses.replace(episode.guests[0], image="covers/cover.png")
+
+    def request(**fields: Any) -> unitcache.Request | None:
+        changed = dataclasses.replace(release, episode=dataclasses.replace(episode, **fields))
+        lines = FieldLines(project)
+        return pipeline._checks_request(project.show, "settings", changed, lines, unitcache.Digests())
+
+    url = "https://example.org/a.png"
+    assert request(cover_image=url) is None
+    assert request(guests=(dataclasses.replace(guest, image=url),)) is None
+    assert request(chapters=(Chapter(start=0.0, title="One", image=url),)) is None
+    chapter = request(chapters=(Chapter(start=0.0, title="One", image="artwork.png"),), cover_image=None)
+    assert chapter is not None and list(chapter[2]) == [unitcache.file_stamp(root / "artwork.png")]
+    kept = request(cover_image="", guests=(guest, dataclasses.replace(guest, image=None)))
+    assert kept is not None
+    assert list(kept[2]) == [unitcache.file_stamp(root / "covers" / "cover.png")]
+    both = request(cover_image="artwork.png", guests=(guest,))
+    assert both is not None
+    assert list(both[2]) == [unitcache.file_stamp(root / name) for name in ("artwork.png", "covers/cover.png")]
+
+
+def test_the_channel_note_names_its_line_and_no_other_is_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    releases = [_release("e1", 1, 3), _release("e2", 2, 4), _release("e3", 1, 5)]
+    looked: list[str] = []
+    line_of = Episode.line_of
+
+    def counting(self: Episode, key: str) -> int | None:
+        looked.append(self.slug)
+        return line_of(self, key)
+
+    monkeypatch.setattr(Episode, "line_of", counting)
+    found = _media.channel_problems(releases)
+    assert [(p.rule, p.line) for p in found] == [("audio-channels-mixed", 4)]
+    assert looked == ["e2"]
+
+
+def _release(slug: str, channels: int, line: int) -> Release:
+    episode = Episode(
+        slug=slug,
+        path=Path(f"/show/episodes/{slug}.yaml"),
+        title="T",
+        date=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        audio=f"audio/{slug}.mp3",
+        lines=(("title", 1), ("audio", line)),
+    )
+    audio = AudioInfo(size=1, duration=timedelta(seconds=3), mime_type="audio/mpeg", channels=channels)
+    return Release(episode=episode, audio=audio, enclosure_length=1)

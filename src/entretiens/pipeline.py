@@ -35,7 +35,7 @@ from . import (
 from .atomicfile import write_file
 from .content import content_bytes
 from .errors import ConfigError, EntretiensError, Problem, ProblemsError
-from .model import AudioInfo, Change, Episode, FieldLines, Project, PublishState, Release, Show, is_local, is_remote
+from .model import AudioInfo, Change, Episode, FieldLines, Project, PublishState, Release, Show
 from .output import Content, Stored, WriteReport
 from .releases import Progress
 
@@ -321,31 +321,34 @@ def _checks_request(
     :param stamped: the stamps of the files taken so far in this build, by name (filled).
     """
     episode = release.episode
-    named = [
-        episode.cover_image,
-        *(person.image for person in episode.guests),
-        *(chapter.image for chapter in episode.chapters),
-        *(str(transcript.path) for transcript in episode.transcripts),
-    ]
-    if any(is_remote(ref) for ref in named):
-        return None
-    # The lines of a guest's registry file are out of the person's repr (they name private
-    # keys); the neighbours are not the episode's business (adding one does not check it again).
-    # The file as its path and line, not the Source's repr (a dataclass's: ~2 us a guest).
-    guests = [
-        (None if person.source is None else (str(person.source.path), person.source.line), person.lines)
-        for person in episode.guests
-    ]
-    inputs = (settings, digests.release(release), guests)
+    # Loops and tests spelt out (is_remote, is_local), not generators: run for every episode.
+    named = [episode.cover_image]
+    guests = []
+    for person in episode.guests:
+        named.append(person.image)
+        # The lines of a guest's registry file are out of the person's repr (they name private
+        # keys); the neighbours are not the episode's business (adding one does not check it
+        # again). The file as its path and line, not the Source's repr (~2 us a guest).
+        source = person.source
+        guests.append((None if source is None else (str(source.path), source.line), person.lines))
+    for chapter in episode.chapters:
+        named.append(chapter.image)
+    for transcript in episode.transcripts:
+        named.append(str(transcript.path))
     if stamped is None:
         stamped = {}
     stamps = []
     for ref in named:
-        if is_local(ref):
-            stamp = stamped.get(ref)
-            if stamp is None and ref not in stamped:
-                stamp = stamped[ref] = unitcache.file_stamp(show.root / ref)
-            stamps.append(stamp)
+        # None and "" name no file; a URL names another host's (see model.is_local).
+        if not ref:
+            continue
+        if "://" in ref:
+            return None
+        stamp = stamped.get(ref)
+        if stamp is None and ref not in stamped:
+            stamp = stamped[ref] = unitcache.file_stamp(show.root / ref)
+        stamps.append(stamp)
+    inputs = (settings, digests.release(release), guests)
 
     def made() -> dict[str, bytes]:
         found = checks.episode_checks(show, release, lines)

@@ -339,8 +339,11 @@ def audio_problems(release: Release, *, path: Path, line: int | None) -> list[Pr
     return problems
 
 
-def channel_problems(releases: Sequence[Release], lines: dict[Path, int | None]) -> list[Problem]:
-    """Notes on episodes whose channel count (mono, stereo) differs from most of the show's."""
+def channel_problems(releases: Sequence[Release]) -> list[Problem]:
+    """Notes on episodes whose channel count (mono, stereo) differs from most of the show's.
+
+    The line of an episode's ``audio`` is looked up for those noted only (a dict of every
+    episode's lines, made at every build, cost ~1 us an episode)."""
     counts = Counter(r.audio.channels for r in releases if r.audio.channels in (1, 2))
     if len(counts) < 2:
         return []
@@ -350,7 +353,7 @@ def channel_problems(releases: Sequence[Release], lines: dict[Path, int | None])
         Problem(
             rule="audio-channels-mixed",
             path=release.episode.path,
-            line=lines.get(release.episode.path),
+            line=release.episode.line_of("audio"),
             field="audio",
             message=f"{release.episode.audio} is {names[channels]}, while most episodes are {names[usual]}",
             hint="speech needs no stereo: mono halves the file size at the same quality"

@@ -132,7 +132,7 @@ def show_checks(
     problems += dict.fromkeys([*show_remote_problems(show, lines), *(p for e in each for p in e.remote)])
     for checked in each:
         problems += checked.own
-    problems += channel_problems(releases, {r.episode.path: r.episode.line_of("audio") for r in releases})
+    problems += channel_problems(releases)
     problems += numbering_problems(project.episodes)
     problems += date_problems(project.episodes, moment)
     return list(dict.fromkeys(problems))
