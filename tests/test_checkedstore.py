@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entretiens import checkedstore, unitstore, yamlcache
+from entretiens import checkedstore, storetable, unitstore, yamlcache
 from entretiens.checkedstore import Reader, Store, Writer
 
 
@@ -145,3 +145,38 @@ def test_a_small_body_many_entries_hold_is_read_and_decoded_once(tmp_path: Path)
         **{key: body for key, body in bodies.items() if key != "a"},
         "g": b"new",
     }
+
+
+def test_an_entry_of_the_store_is_not_looked_for_in_the_overlay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store of 200 entries, then an overlay of two (an edit's): reading every entry back looks
+    # in the overlay only for a key whose hash it holds (before: each of the 200 looked there first).
+    form = unitstore.FORMAT
+    first = Store(tmp_path, "k", form, "v", prune=False)
+    for number in range(200):
+        first.put(f"e{number}", b"%d" % number)
+    first.close()
+    second = Store(tmp_path, "k", form, "v", prune=False)
+    second.put("e7", b"new")
+    second.put("n", b"only in the overlay")
+    second.close()
+    assert (tmp_path / "k.overlay").is_file()
+    looked: list[bytes] = []
+    real = storetable.Table.look
+
+    def counting(table: storetable.Table, key: bytes, hashed: int | None = None) -> object:
+        looked.append(key)
+        return real(table, key, hashed)
+
+    monkeypatch.setattr(storetable.Table, "look", counting)
+    store = Store(tmp_path, "k", form, "v", prune=False)
+    found = [store.get(f"e{number}") for number in range(200)]
+    assert [store.read(key, bytes) for key in ("e7", "n", "e8", "none")] == [b"new", b"only in the overlay", b"8", None]
+    monkeypatch.undo()
+    assert found == [b"new" if number == 7 else b"%d" % number for number in range(200)]
+    # Each entry got once, e7 from the overlay; then read() looks twice for an entry of the
+    # overlay (e7, n) and for one found nowhere, once for one of the store (e8). Before: the
+    # 199 entries of the store alone were each looked for in the overlay first: 409 looks.
+    assert len(looked) == 200 + 2 + 2 + 1 + 2
+    store.release()

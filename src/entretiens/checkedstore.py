@@ -34,13 +34,13 @@ import json
 import os
 import stat
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from pathlib import Path
 from typing import Final, TypeVar
 
 from .storeproof import proof_path, proven
 from .storeproof import prove as prove
-from .storetable import MAX_INDEX, TRAILER_MARK, Row, Table, hash_key, key_bytes
+from .storetable import MAX_INDEX, TRAILER_MARK, Row, Rows, Table, hash_key, key_bytes
 from .storetable import TRAILER_SIZE as TRAILER_SIZE
 from .storetable import Format as Format
 from .storetable import Tag as Tag
@@ -72,6 +72,8 @@ class Reader:
 
     def __init__(self, path: Path, form: Format, version: str) -> None:
         self.table: Table | None = None
+        #: The hashes of its keys (:attr:`Table.first`; none without an index).
+        self.hashes: Container[int] = ()
         self._form = form
         self._handle: int | None = None
         #: Where the bodies end (the index starts).
@@ -91,6 +93,7 @@ class Reader:
             os.close(handle)
             return
         self.table = table
+        self.hashes = table.first
         self._handle = handle
 
     def __len__(self) -> int:
@@ -176,33 +179,12 @@ class Reader:
     @property
     def index(self) -> Mapping[str, Row]:
         """key -> (tag, offset, length, digest in hex) of every entry (decoded when asked)."""
-        return _Rows(self)
+        return Rows(self.table)
 
     def close(self) -> None:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
-
-
-class _Rows(Mapping[str, Row]):
-    """A :class:`Reader`'s entries as a mapping (for what looks at a store as a whole)."""
-
-    def __init__(self, reader: Reader) -> None:
-        self._reader = reader
-
-    def __getitem__(self, key: str) -> Row:
-        table = self._reader.table
-        number = -1 if table is None else table.find(key_bytes(key))
-        if table is None or number < 0:
-            raise KeyError(key)
-        start, length, _text, _size, _head, digest, *tag = table.row(number)
-        return tuple(tag), start, length, digest.hex()
-
-    def __iter__(self) -> Iterator[str]:
-        return self._reader.names()
-
-    def __len__(self) -> int:
-        return len(self._reader)
 
 
 class Store:
@@ -228,6 +210,7 @@ class Store:
         self._prune = prune
         self._overlay = Reader(self._overlay_path, form, version)
         self._store = Reader(self._store_path, form, version)
+        self._only_store = (self._store,)
         #: Entries found valid by this run: key -> the file holding it, and the body's place.
         self._hits: dict[str, tuple[Reader, Found]] = {}
         #: Entries :meth:`touch` ed and not looked for yet: key -> tag (see :meth:`_touched_hits`).
@@ -244,11 +227,15 @@ class Store:
         """The file holding the entry of ``key`` for ``tag`` (the overlay first), and where."""
         raw = key_bytes(key)
         hashed = hash_key(raw)
-        for source in (self._overlay, self._store):
+        for source in self._sources(hashed):
             found = source.find(raw, tag, hashed)
             if found is not None:
                 return source, found
         return None
+
+    def _sources(self, hashed: int) -> tuple[Reader, ...]:
+        """Where a key of that hash may be: the overlay (first) only if a key of its own has it."""
+        return (self._overlay, self._store) if hashed in self._overlay.hashes else self._only_store
 
     def get(self, key: str, tag: Tag = _NO_TAG) -> bytes | None:
         """The checked body kept under ``key`` for ``tag``, or None."""
@@ -262,7 +249,7 @@ class Store:
             return None
         raw = key_bytes(key)
         hashed = hash_key(raw)
-        for source in (self._overlay, self._store):
+        for source in self._sources(hashed):
             found = source.find(raw, tag, hashed)
             if found is not None and (body := source.body(found)) is not None:
                 self._hits[key] = (source, found)

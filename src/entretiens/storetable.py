@@ -17,6 +17,7 @@ import sys
 import tempfile
 import zlib
 from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -112,8 +113,9 @@ class Table:
             raise ValueError("cut")
         self._raw = raw
         self._count: int = count
-        #: hash -> the first row of that hash (rows of one hash are next to each other).
-        self._first: dict[int, int] = dict(zip(reversed(hashes), range(count - 1, -1, -1), strict=True))
+        #: hash -> the first row of that hash (rows of one hash are next to each other); a key
+        #: whose hash is not in it has no row (looked for by a store's overlay before its rows).
+        self.first: dict[int, int] = dict(zip(reversed(hashes), range(count - 1, -1, -1), strict=True))
         self._hashes = hashes
 
     def __len__(self) -> int:
@@ -128,7 +130,7 @@ class Table:
         """The number and the values (see :meth:`row`) of ``key``'s row, or None."""
         if hashed is None:
             hashed = hash_key(key)
-        number = self._first.get(hashed)
+        number = self.first.get(hashed)
         if number is None:
             return None
         raw, shape, rows, texts = self._raw, self._row, self._rows, self._texts
@@ -154,6 +156,30 @@ class Table:
         _start, _length, text, size, head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
         at = self._texts + text + size
         return self._raw[at : at + head]
+
+
+class Rows(Mapping[str, Row]):
+    """A store file's entries as a mapping, each decoded when asked (for what looks at a store
+    as a whole): none without an index."""
+
+    def __init__(self, table: Table | None) -> None:
+        self._table = table
+
+    def __getitem__(self, key: str) -> Row:
+        table = self._table
+        number = -1 if table is None else table.find(key_bytes(key))
+        if table is None or number < 0:
+            raise KeyError(key)
+        start, length, _text, _size, _head, digest, *tag = table.row(number)
+        return tuple(tag), start, length, digest.hex()
+
+    def __iter__(self) -> Iterator[str]:
+        table = self._table
+        for number in range(0 if table is None else len(table)):
+            yield table.key(number)  # type: ignore[union-attr]
+
+    def __len__(self) -> int:
+        return 0 if self._table is None else len(self._table)
 
 
 def encode(rows: list[tuple[bytes, Tag, int, int, bytes, bytes]], form: Format, version: str) -> bytes:
