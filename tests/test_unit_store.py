@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entretiens import checkedfiles, checkedstore, dates, pipeline, unitcache, unitstore, walks
+from entretiens import checkedfiles, checkedstore, dates, pipeline, storetable, unitcache, unitstore, walks
 from entretiens.errors import EntretiensError
 from entretiens.output import Stored, file_sha256
 from entretiens.publish import publish
@@ -545,3 +545,42 @@ def test_an_entry_gives_back_what_it_was_given() -> None:
         b"4\nab\x002\0xyz",
     ):
         assert unitstore.decode(bad) is None, bad
+
+
+def test_only_the_keys_of_the_units_not_found_are_decoded_at_close(
+    show: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stored kind removes the files of the units no longer in use: it decodes the keys of the
+    # entries the build did not find, not every key of the store (before: every one, each build).
+    decoded: list[str] = []
+    closing = [False]
+    real_key, real_unused = storetable.Table.key, checkedstore.Store.unused
+
+    def key(table: storetable.Table, number: int) -> str:
+        found = real_key(table, number)
+        if closing[0]:
+            decoded.append(found)
+        return found
+
+    def unused(store: checkedstore.Store, used: set[str]) -> set[str]:
+        closing[0] = True
+        try:
+            return real_unused(store, used)
+        finally:
+            closing[0] = False
+
+    monkeypatch.setattr(storetable.Table, "key", key)
+    monkeypatch.setattr(checkedstore.Store, "unused", unused)
+    assert _computed(show)["pages"] == 0
+    assert decoded == []
+    before = _bodies(show)
+    _edit_summary(show, "An edited summary.")
+    assert _computed(show)["pages"] == 1
+    # The edited episode's old page unit, alone; its files went, its new unit's came.
+    assert len(decoded) == 1
+    assert not any(name.startswith(decoded[0]) for name in _bodies(show))
+    assert len(_bodies(show)) == len(before)
+    monkeypatch.undo()
+    shutil.rmtree(show / "public")
+    publish(show, now=SAMPLE_NOW)
+    assert files_of(show / "public") == _cold(show, tmp_path / "cold")

@@ -369,9 +369,17 @@ class Store:
                 self._writer.discard()
                 self._writer = None
 
-    def known(self) -> set[str]:
-        """The keys of every entry in the store and the overlay, used by this run or not."""
-        return {*self._store.names(), *self._overlay.names()}
+    def unused(self, used: set[str]) -> set[str]:
+        """The keys in the store and the overlay but ``used``: only the keys of the entries this
+        run did not find are decoded (a key found was asked for): after an edit, a few."""
+        found: dict[Reader, set[int]] = {self._store: set(), self._overlay: set()}
+        for source, (_start, _length, _digest, number) in self._hits.values():
+            found[source].add(number)
+        keys: set[str] = set()
+        for source, numbers in found.items():
+            if (table := source.table) is not None:
+                keys.update(table.key(n) for n in range(len(table)) if n not in numbers)
+        return keys - used
 
     def release(self) -> None:
         """Release the files without keeping anything (what was put is lost)."""

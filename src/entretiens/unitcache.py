@@ -299,9 +299,9 @@ class Units:
             # Nothing asked for: nothing known to be out of use.
             shelf.release()
             return
-        # Only a stored kind's unit files are removed by key (each store key decoded: not for
-        # every kind, ~1 us a key at every edit).
-        unused = shelf.known() - self.used if self._stored else set()
+        # Only a stored kind's unit files are removed by key (a key decoded for each entry not
+        # found: not for every kind, ~1 us a key).
+        unused = shelf.unused(self.used) if self._stored else set()
         rewritten = shelf.close()
         self._checked.save()
         if self._folder is None or not (rewritten or self._stored) or not self._folder.is_dir():
