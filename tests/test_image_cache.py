@@ -628,3 +628,39 @@ def test_a_cold_build_looks_for_no_check_file(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(cards, "_draw", _refuse)
     assert _built(root) == cold
     assert opened == []
+
+
+def test_the_cards_of_episodes_sharing_a_cover_are_drawn_by_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card is drawn by this process with its page cover (one decode for both) only when no
+    other episode shares that cover: those of a cover several episodes share (a season's) are
+    drawn on every core with the others, the cover fitted once per process."""
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    if not unitcache.parallel(1):
+        pytest.skip("one core, or no fork: cards are drawn in one process")
+    shows = []
+    for name in ("workers", "alone"):
+        root = tmp_path / name
+        write_artwork(root / "covers" / "season.png", size=1400)
+        write_artwork(root / "covers" / "own.png", size=1401)
+        episodes = {f"{n:03d}-talk": {**episode(n), "title": f"Talk number {n}"} for n in range(1, 7)}
+        for n in (2, 3, 4):
+            episodes[f"{n:03d}-talk"]["image"] = "covers/season.png"
+        episodes["005-talk"]["image"] = "covers/own.png"
+        make_show(root, episodes, seconds=0.5)
+        for image in [root / "artwork.png", *root.glob("covers/*")]:
+            _settle(image)
+        shows.append(root)
+    drawn = _drawn(monkeypatch)
+    with_workers = _built(shows[0])
+    assert drawn == ["Talk number 5"], "only the card of the cover no other episode shows"
+    assert not images._decoded, "a decoded cover held past the cards"
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
+    drawn.clear()
+    alone = _built(shows[1])
+    assert len(drawn) == 6
+    card_files = sorted(path for path in with_workers if path.parts[:2] == ("assets", "cards"))
+    assert len(card_files) == 6
+    assert [with_workers[path] for path in card_files] == [alone[path] for path in card_files]

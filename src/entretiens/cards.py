@@ -406,10 +406,14 @@ class Deck:
                     found[index] = self._cache.noted(name, hexdigest, *noted)
         # What no worker drew (none ran, or one failed: its error is raised here).
         with gcpause.paused():
-            return [
+            made = [
                 self._made(episodes[index], *looked[index][:2]) if card is None else card
                 for index, card in enumerate(found)
             ]
+        # Nothing decoded held past the cards (a cover decoded for the pages and shared by
+        # several episodes, whose cards the workers drew, is up to 27 MB).
+        images.forget()
+        return made
 
     def _made(self, episode: Episode, name: str, hexdigest: str) -> Content:
         """An episode's card drawn here, kept as entry ``name`` if it may be."""

@@ -6,6 +6,7 @@ import contextlib
 import html
 import io
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -172,6 +173,9 @@ def build_site(
     #: The cards of this build: what they share (every card without its own cover shares the show's artwork) taken once.
     deck = cards.Deck(show)
     override_stamps = [stamp for _, stamp in overrides]
+    # A cover that several episodes share (a season's) is fitted once per process for all their
+    # cards: those are drawn with the others, on every core in a cold build, not here one by one.
+    covers = Counter(release.episode.cover_image for release in ordered)
     with gcpause.paused():
         for release in ordered:
             episode = release.episode
@@ -179,8 +183,9 @@ def build_site(
             if episode.cover_image:
                 # Its target joined only for an episode with a cover of its own (a few of 10,000).
                 cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
-                # Its own cover, just decoded for the thumbnail: the card shares that decode.
-                drawn[episode.slug] = deck.card(episode)
+                if covers[episode.cover_image] == 1:
+                    # Its own cover, just decoded for the thumbnail: the card shares that decode.
+                    drawn[episode.slug] = deck.card(episode)
             previous = by_slug.get(release.previous or "")
             following = by_slug.get(release.next or "")
 

@@ -22,7 +22,7 @@ from . import remote_images
 from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
-from .output import Content, Stored, child, stored
+from .output import Content, Stored, child
 from .unitcache import RACY_NS, ledger
 
 
@@ -172,7 +172,9 @@ class ImageCache:
         in the ledger (checked once more when the ledger is saved: the next build trusts it by
         stamp)."""
         self._index.note(name, hexdigest, digest, size)
-        written = stored(Path(f"{self._folder.path}/{name}"), digest, size)
+        # Made as a kept picture's is (see :meth:`kept`), not parsed from the whole path.
+        written = child(self._parent, name)
+        written.sha256, written.size, written.marks = digest, size, None
         self._checked.wrote(written, size, digest)
         return written
 
