@@ -400,3 +400,26 @@ def test_the_show_hash_of_kept_pages_is_that_of_a_cold_build(tmp_path: Path) -> 
     assert not any(type(content) is Stored and content.marks for content in cold.files.values())
     assert warm.changes.show.hash == cold.changes.show.hash
     assert warm.changes.episodes == cold.changes.episodes
+
+
+@pytest.mark.skipif(layout._MAKE_PARTS is None, reason="paths are made by parsing on this Python")
+def test_a_path_read_back_from_a_cache_gives_its_text_without_joining_its_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The dating takes str() of every path of public/: a page's path, made from the text a
+    # cache kept, is that text (the same str, hash and parts as the path parsing makes).
+    joined: list[object] = []
+    real = PurePosixPath._format_parsed_parts  # type: ignore[attr-defined]
+
+    def counting(cls: type, drv: str, root: str, parts: list[str]) -> str:
+        joined.append(parts)
+        return real(drv, root, parts)  # type: ignore[no-any-return]
+
+    for text in ("a/b.html", "00033-guest-33/embed/index.html", "é/ß", "a b/#c%20", "x", "a/../b"):
+        made = layout.path_of(text)
+        monkeypatch.setattr(PurePosixPath, "_format_parsed_parts", classmethod(counting))
+        assert str(made) == text
+        monkeypatch.undo()
+        assert made == PurePosixPath(text) and hash(made) == hash(PurePosixPath(text))
+        assert made.parts == PurePosixPath(text).parts and made.parent == PurePosixPath(text).parent
+    assert joined == []

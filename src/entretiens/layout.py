@@ -176,7 +176,7 @@ def enclosure_url(show: Show, episode: Episode) -> str:
     return absolute(show, episode.audio)
 
 
-def _parts_maker() -> Callable[[list[str]], PurePosixPath] | None:
+def _parts_maker() -> Callable[[list[str], str | None], PurePosixPath] | None:
     """How Python 3.10 and 3.11 make a path of parts already split (as ``iterdir()`` does),
     where ``PurePosixPath(text)`` and ``/`` parse the text again, and its hash given at once
     (what ``hash()`` takes of a path's parts, which it reaches through two attributes it finds
@@ -189,15 +189,21 @@ def _parts_maker() -> Callable[[list[str]], PurePosixPath] | None:
     if make is None or "_hash" not in getattr(PurePath, "__slots__", ()):
         return None
 
-    def made(parts: list[str]) -> PurePosixPath:
+    def made(parts: list[str], text: str | None = None) -> PurePosixPath:
         path: PurePosixPath = make("", "", parts)
         # POSIX paths keep their case: the parts as they are (PurePath.__hash__ in 3.10, 3.11).
         path._hash = hash(tuple(parts))  # type: ignore[attr-defined]
+        if text is not None:
+            # The text the parts were split from, which str() would join again: the dating and
+            # the write ask it of every path of public/ (0.7 us each the first time).
+            path._str = text  # type: ignore[attr-defined]
         return path
 
     try:
         same = all(
-            same_path(made(text.split("/")), PurePosixPath(text)) for text in ("a/../b.c", "x", "é/ß/Z.html", "a b/#c")
+            same_path(made(text.split("/")), PurePosixPath(text))
+            and same_path(made(text.split("/"), text), PurePosixPath(text))
+            for text in ("a/../b.c", "x", "é/ß/Z.html", "a b/#c")
         )
     except Exception:
         return None
@@ -221,7 +227,7 @@ def joined(*names: str) -> PurePosixPath:
     is a plain name: the five paths of every episode of a large show, at each build."""
     if _MAKE_PARTS is not None and _plain(names):
         # Interned as parsing interns them: "index.html" once, not once per episode.
-        return _MAKE_PARTS([sys.intern(name) for name in names])
+        return _MAKE_PARTS([sys.intern(name) for name in names], None)
     return PurePosixPath(*names)
 
 
@@ -231,5 +237,5 @@ def path_of(text: str) -> PurePosixPath:
     if _MAKE_PARTS is not None:
         names = text.split("/")
         if _plain(names):
-            return _MAKE_PARTS([sys.intern(name) for name in names])
+            return _MAKE_PARTS([sys.intern(name) for name in names], text)
     return PurePosixPath(text)
