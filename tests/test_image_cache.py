@@ -657,6 +657,7 @@ def test_the_cards_of_episodes_sharing_a_cover_are_drawn_by_the_workers(
     with_workers = _built(shows[0])
     assert drawn == ["Talk number 5"], "only the card of the cover no other episode shows"
     assert not images._decoded, "a decoded cover held past the cards"
+    assert cards._EASEL._canvas is None, "the canvas held past the cards"
     monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
     drawn.clear()
     alone = _built(shows[1])

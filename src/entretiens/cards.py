@@ -268,6 +268,12 @@ class _Easel:
         #: The layer of a box with only a first line drawn on it, and that box and line.
         self._primed: tuple[Box, Line, Image.Image] | None = None
 
+    def clear(self) -> None:
+        """Let go of the canvas and layers (the next card makes them anew)."""
+        with self.lock:
+            self._artwork = self._canvas = self._layer = None
+            self._primed = None
+
     def ready(self, artwork: Image.Image | None, box: Box, first: Line) -> tuple[Image.Image, Image.Image]:
         """The canvas, holding ``artwork`` (compared by identity: a fitted artwork is never
         changed) and nothing in ``box``, and a layer the size of ``box`` holding ``first``
@@ -411,8 +417,10 @@ class Deck:
                 for index, card in enumerate(found)
             ]
         # Nothing decoded held past the cards (a cover decoded for the pages and shared by
-        # several episodes, whose cards the workers drew, is up to 27 MB).
+        # several episodes, whose cards the workers drew, is up to 27 MB), nor the canvas and
+        # layers (5 MB, held through the write of an edit that drew one card otherwise).
         images.forget()
+        _EASEL.clear()
         return made
 
     def _made(self, episode: Episode, name: str, hexdigest: str) -> Content:
