@@ -148,8 +148,9 @@ def write_tree(
     try:
         # In the order of paths, by a string key compared in C: sorting the (path, content)
         # pairs compared two Paths in Python per step (a million at 10,000 episodes).
+        made: set[Path] = {staging}
         for path in sorted(files, key=path_order):
-            _stage(staging, out_dir, path, files[path], path in unchanged)
+            _stage(staging, out_dir, path, files[path], path in unchanged, made)
         staging.chmod(0o755)
         if mounted:
             staged.replace_contents(staging, out_dir)
@@ -509,9 +510,16 @@ def _holds(target: Path, content: bytes) -> bool:
     return offset == len(content)
 
 
-def _stage(staging: Path, out_dir: Path, path: PurePosixPath, content: Content, unchanged: bool) -> None:
+def _stage(
+    staging: Path, out_dir: Path, path: PurePosixPath, content: Content, unchanged: bool, made: set[Path]
+) -> None:
+    """Put one file of the new tree in ``staging``; ``made``: the folders made there so far
+    (each asked for once: ``mkdir`` of one that exists fails, and was asked for every file)."""
     target = staging / path
-    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = target.parent
+    if folder not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(folder)
     if unchanged:
         # Same inode as before: mtime kept, so uploaders that compare times skip it.
         try:
@@ -530,8 +538,10 @@ def _write_new(target: Path, content: Content) -> None:
     else:
         # A copy, never a link to the show's file: re-exporting an episode over its source must
         # not change what is already published.
-        staged.copy_file(content, target)
-        if isinstance(content, Stored) and file_sha256(target) != content.sha256:
+        # A cache's file is hashed as it is copied (not read back after): the bytes published
+        # are those that gave the digest.
+        digest = staged.copy_file(content, target, hashed=isinstance(content, Stored))
+        if isinstance(content, Stored) and digest != content.sha256:
             # Checked when the cache read it; changed since (a disk error, another program).
             msg = f"{content}: a cache file changed after it was checked; publish again (it will be made anew)"
             raise OSError(msg)

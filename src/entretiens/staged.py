@@ -8,6 +8,7 @@ Used by :func:`entretiens.output.write_tree` once the new tree is complete besid
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import sys
@@ -161,7 +162,7 @@ def _exchange(first: Path, second: Path) -> bool:
     return bool(result == 0)
 
 
-def copy_file(source: Path, target: Path) -> None:
+def copy_file(source: Path, target: Path, *, hashed: bool = False) -> str | None:
     """Copy bytes and modification time (for the quick check of an unchanged file).
 
     Where the file system shares blocks between files (Btrfs, XFS, APFS-like reflinks), the
@@ -171,13 +172,21 @@ def copy_file(source: Path, target: Path) -> None:
     The target is created once, and its mode and time set through the open file: a file created
     costs ~0.4 ms on a slow disk, and a clone refused (most file systems) used to remove the
     one it had created and create it again to copy (5,107 copies in a cold build of 1,000).
+
+    :param hashed: return the SHA-256 (hex) of the bytes copied, taken as they are copied (a
+        clone's, read from the copy), instead of reading the copy back after; else None.
     """
     before = source.stat()
+    digest = None
     reading = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        writing = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        writing = os.open(target, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
         try:
-            if not _clone(reading, writing):
+            if _clone(reading, writing):
+                digest = _hashed(writing) if hashed else None
+            elif hashed:
+                digest = _copy_hashed(reading, writing)
+            else:
                 _copy(reading, writing)
             after = source.stat()
             # An export still writing the source: the copy would not be the file that was measured.
@@ -191,13 +200,15 @@ def copy_file(source: Path, target: Path) -> None:
             os.close(writing)
     finally:
         os.close(reading)
+    return digest
 
 
 #: Linux's ioctl that makes a file share another's blocks (copy on write).
 _FICLONE = 0x40049409
 _LINUX = sys.platform.startswith("linux")
-#: What :func:`_copy` moves at a time.
+#: What :func:`_copy` moves at a time (by the kernel), and what is read at a time here.
 _CHUNK = 1 << 30
+_PIECE = 1 << 20
 
 
 def _clone(reading: int, writing: int) -> bool:
@@ -214,6 +225,27 @@ def _clone(reading: int, writing: int) -> bool:
     return True
 
 
+def _copy_hashed(reading: int, writing: int) -> str:
+    """Copy a file's bytes into an empty one, read and written here, and their SHA-256 (hex)."""
+    hashed = hashlib.sha256()
+    while block := os.read(reading, _PIECE):
+        hashed.update(block)
+        view = memoryview(block)
+        while view:
+            view = view[os.write(writing, view) :]
+    return hashed.hexdigest()
+
+
+def _hashed(descriptor: int) -> str:
+    """The SHA-256 (hex) of an open file's bytes, read from its start."""
+    hashed = hashlib.sha256()
+    offset = 0
+    while block := os.pread(descriptor, _PIECE, offset):
+        hashed.update(block)
+        offset += len(block)
+    return hashed.hexdigest()
+
+
 def _copy(reading: int, writing: int) -> None:
     """Copy a file's bytes into an empty one, by the kernel where it can (``sendfile``)."""
     offset = 0
@@ -226,7 +258,7 @@ def _copy(reading: int, writing: int) -> None:
                 raise
         else:
             return
-    while block := os.read(reading, 1 << 20):
+    while block := os.read(reading, _PIECE):
         view = memoryview(block)
         while view:
             view = view[os.write(writing, view) :]
