@@ -359,12 +359,20 @@ def test_a_release_is_digested_once_for_its_three_kinds_of_units(
     publish(root, now=SAMPLE_NOW)
     made: list[str] = []
     real = unitkeys.Digests._digest
+    quick = unitkeys.Digests._release_digest
 
     def counting(self: unitkeys.Digests, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
         made.append(kind)
         return real(self, kind, names, values)
 
+    def counting_quick(self: unitkeys.Digests, values: tuple[object, ...]) -> str | None:
+        found = quick(self, values)
+        if found is not None:
+            made.append("quick")
+        return found
+
     monkeypatch.setattr(unitkeys.Digests, "_digest", counting)
+    monkeypatch.setattr(unitkeys.Digests, "_release_digest", counting_quick)
     built = pipeline.build(root, now=SAMPLE_NOW)
     assert len(made) == len(built.releases) > 1
 
@@ -475,3 +483,67 @@ def test_the_checks_stamp_each_file_once_per_build(tmp_path: Path, monkeypatch: 
         )
     assert len(stamped) == len(set(stamped)) and root / "artwork.png" in stamped
     assert all(request is not None and request[2][0] == real(root / "artwork.png") for request in requests)
+
+
+def _both_ways(digests: unitcache.Digests, release: Release) -> tuple[str | None, str, int, int]:
+    """The quick digest of a release and the general loop's, and the values each took from a repr."""
+    names, values_of = unitkeys._own_fields(Release)
+    values = values_of(release)
+    before = digests.taken
+    quick = digests._release_digest(values)
+    middle = digests.taken
+    general = digests._digest("Release", names, values)
+    return quick, general, middle - before, digests.taken - middle
+
+
+def test_a_release_s_quick_digest_is_the_general_loop_s() -> None:
+    # Taken field by field as the loop takes them, in every case it handles; None otherwise.
+    release = _full_release()
+    assert release.audio.chapters and release.episode.chapters and release.transcripts
+    known = [(release.episode, "a" * 32), (release.audio, "probe 6 m")]
+    cases = {
+        "as built": release,
+        "the episode's chapters and transcripts": dataclasses.replace(
+            release,
+            chapters=release.episode.chapters,
+            transcripts=release.episode.transcripts,  # type: ignore[arg-type]
+        ),
+        # The measure's own tuple (embedded chapters) named as its part: a case the loop has.
+        "the audio's chapters": dataclasses.replace(release, chapters=release.audio.chapters),  # type: ignore[arg-type]
+        "no file, no stamp": dataclasses.replace(release, audio_file=None, audio_stamp=None),
+    }
+    digests = unitcache.Digests(known)
+    assert digests._quick
+    seen = set()
+    for label, case in cases.items():
+        quick, general, taken_quick, taken_general = _both_ways(digests, case)
+        assert quick == general and taken_quick == taken_general, label
+        seen.add(quick)
+    assert len(seen) == len(cases)
+    # Values the loop would take otherwise: left to it.
+    odd = dataclasses.replace(release, audio_file=PurePath("a/path"))  # type: ignore[arg-type]
+    assert _both_ways(digests, odd)[0] is None
+    assert _both_ways(unitcache.Digests([(release.episode, "a" * 32)]), release)[0] is None
+    assert not unitcache.Digests([*known, (release.episode.guests[0], "g")])._quick
+    # Through release(): the quick digest, the same as the general loop's.
+    assert unitcache.Digests(known).release(release) == _both_ways(unitcache.Digests(known), release)[1]
+
+
+def test_a_built_show_s_releases_take_the_quick_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    calls: list[str] = []
+    real = unitkeys.Digests._digest
+
+    def general(self: unitkeys.Digests, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
+        calls.append(kind)
+        return real(self, kind, names, values)
+
+    monkeypatch.setattr(unitkeys.Digests, "_digest", general)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.releases and calls == []
+    monkeypatch.undo()
+    assert built.project is not None
+    digests = unitcache.Digests(unitkeys.episode_digests(built.project))
+    for release in built.checked:
+        quick, general_digest, _, _ = _both_ways(digests, release)
+        assert quick in (None, general_digest)

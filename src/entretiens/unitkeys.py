@@ -14,10 +14,10 @@ import hashlib
 import operator
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Final
 
-from .model import AudioInfo, EmbeddedChapter, Episode, Person, Project
+from .model import AudioInfo, EmbeddedChapter, Episode, Person, Project, Release
 
 
 def digest(*parts: object) -> str:
@@ -73,6 +73,9 @@ class Digests:
         #: never one of their parts (not looked for).
         kinds = {type(value) for value, _ in self._known.values()}
         self._parts = frozenset(name for kind in kinds for name in _fields(kind))
+        #: A release's usual case digested without the general loop (see _release_digest):
+        #: only where the loop would treat each field as that function does.
+        self._quick = _RELEASE_QUICK and kinds <= {Episode, AudioInfo} and not (self._parts & _RELEASE_PLAIN)
         #: How many values were digested from their repr (the work a known digest saves).
         self.taken = 0
 
@@ -91,9 +94,67 @@ class Digests:
         key = tuple(map(id, values))
         found = self._taken.get(key)
         if found is None:
-            found = self._taken[key] = (values, self._digest(kind.__name__, names, values))
+            made = self._release_digest(values) if kind is Release and self._quick else None
+            found = self._taken[key] = (values, made or self._digest(kind.__name__, names, values))
         self._releases[id(release)] = (release, found[1])
         return found[1]
+
+    def _release_digest(self, values: tuple[object, ...]) -> str | None:
+        """What :meth:`_digest` gives of a :class:`Release`'s own values when its episode and
+        its measure are known (every release of a show whose audio is its own), or None.
+
+        The same bytes, taken field by field as the general loop takes them (a test compares
+        the two), without its generic steps for each field: ~5.5 of a digest's ~8 us were
+        that loop's. Only when :attr:`_quick`: the known values are episodes and measures,
+        none of whose fields is named as a release's last three are."""
+        episode, audio, chapters, transcripts, audio_file, length, stamp = values
+        known = self._known
+        named = known.get(id(episode))
+        measured = known.get(id(audio))
+        if (
+            named is None
+            or named[0] is not episode
+            or measured is None
+            or measured[0] is not audio
+            or type(episode) is not Episode
+            or type(audio) is not AudioInfo
+            # Of the types a release holds there (none an episode or a measure, so none a known
+            # value nor digested as a measure): anything else takes the general loop.
+            or type(chapters) is not tuple
+            or type(transcripts) is not tuple
+            or type(length) is not int
+            or (audio_file is not None and type(audio_file) is not PosixPath)
+            or (stamp is not None and type(stamp) is not tuple)
+        ):
+            return None
+        taken = 3
+        if chapters is episode.chapters:
+            shown = b"\x020 chapters"
+        elif chapters is audio.chapters:
+            shown = b"\x021 chapters"
+        else:
+            taken += 1
+            shown = repr(chapters).encode("utf-8", "surrogatepass")
+        if transcripts is episode.transcripts:
+            listed = b"\x020 transcripts"
+        else:
+            taken += 1
+            listed = repr(transcripts).encode("utf-8", "surrogatepass")
+        self.taken += taken
+        text = b"\0".join(
+            [
+                b"Release",
+                b"\x01" + named[1].encode("utf-8", "surrogatepass"),
+                b"\x01" + measured[1].encode("utf-8", "surrogatepass"),
+                shown,
+                listed,
+                repr(audio_file).encode("utf-8", "surrogatepass"),
+                repr(length).encode("utf-8", "surrogatepass"),
+                repr(stamp).encode("utf-8", "surrogatepass"),
+                b"",
+            ]
+        )
+        return hashlib.sha256(text).hexdigest()
 
     def _digest(self, kind: str, names: tuple[str, ...], values: tuple[object, ...]) -> str:
         """:func:`digest` of ``values``, a known one as its digest (``\x01`` and the text: no
@@ -225,3 +286,14 @@ def episode_digests(project: Project) -> list[tuple[Episode, str]]:
             guests.append(known[1])
         found.append((episode, " ".join(guests)))
     return found
+
+
+#: A release's own fields, in the order :meth:`Digests._release_digest` takes them; the last
+#: three are digested from their repr (no known value has a field of their names).
+_RELEASE_FIELDS: Final = (
+    *("episode", "audio", "chapters", "transcripts"),
+    *("audio_file", "enclosure_length", "audio_stamp"),
+)
+_RELEASE_PLAIN: Final = frozenset(_RELEASE_FIELDS[4:])
+#: Whether Release still has exactly those fields (else every release takes the general loop).
+_RELEASE_QUICK: Final = _own_fields(Release)[0] == _RELEASE_FIELDS
