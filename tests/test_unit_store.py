@@ -584,3 +584,33 @@ def test_only_the_keys_of_the_units_not_found_are_decoded_at_close(
     shutil.rmtree(show / "public")
     publish(show, now=SAMPLE_NOW)
     assert files_of(show / "public") == _cold(show, tmp_path / "cold")
+
+
+def test_kept_units_are_handed_on_as_read_not_copied_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kept unit of a kind that is not stored is handed on as the dict read back (before: copied
+    # once more, each kept item and checks unit at every build); units sharing an entry's bytes
+    # still get a dict each.
+    def request(number: int) -> unitcache.Request:
+        files = {"item": b"<item>%d</item>" % number if number < 3 else b"[]", "own": b""}
+        return ((number,), lambda: dict(files), ())
+
+    made = unitcache.Units(tmp_path, "items", version="v")
+    first = made.get_many([request(n) for n in range(6)])
+    made.prune()
+    read: list[object] = []
+    real = unitcache.Units._read
+
+    def recording(units: unitcache.Units, key: str) -> object:
+        found = real(units, key)
+        read.append(found)
+        return found
+
+    monkeypatch.setattr(unitcache.Units, "_read", recording)
+    kept = unitcache.Units(tmp_path, "items", version="v")
+    again = kept.get_many([request(n) for n in range(6)])
+    monkeypatch.undo()
+    assert kept.computed == 0 and again == first
+    assert all(unit is found for unit, found in zip(again, read, strict=True))
+    assert len({id(unit) for unit in again}) == 6
+    again[3]["own"] = b"changed"
+    assert again[4] == first[4]

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 from . import checkedstore, walks
 
@@ -183,7 +183,10 @@ class Units:
         """
         if self._stored:
             raise TypeError("the units of a stored kind are read with get_files()")
-        return [{name: _as_bytes(content) for name, content in unit.items()} for unit in self._get(requests)]
+        # Each unit a dict of its own (a kept one shared by entries is copied by _read), its
+        # files bytes alone (decoded from an entry, or made): handed on as they are, not copied
+        # again (two dicts a kept item or checks unit, at every build).
+        return cast("list[dict[str, bytes]]", self._get(requests))
 
     def get_files(self, requests: Sequence[Request]) -> list[dict[str, Content]]:
         """Like :meth:`get_many`; a kept unit's files come as :class:`~entretiens.output.Stored`
@@ -335,11 +338,6 @@ def prove(root: Path) -> int:
     units without a SHA-256 of each. How many files were proven."""
     units = root / UNITS_DIR
     return checkedstore.prove(units) + checkedstore.prove(units.parent)
-
-
-def _as_bytes(content: Content) -> bytes:
-    assert isinstance(content, bytes), "only stored kinds hand over files"
-    return content
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
