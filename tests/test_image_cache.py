@@ -665,3 +665,28 @@ def test_the_cards_of_episodes_sharing_a_cover_are_drawn_by_the_workers(
     card_files = sorted(path for path in with_workers if path.parts[:2] == ("assets", "cards"))
     assert len(card_files) == 6
     assert [with_workers[path] for path in card_files] == [alone[path] for path in card_files]
+
+
+def test_the_cards_made_before_a_card_failed_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache's index is the only check of the pictures a build made: it is saved even when
+    a card fails, so the next build draws only what it did not make (10,000 cards otherwise)."""
+    root = _show(tmp_path / "show", count=5).show.root
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
+    real = cards._draw
+
+    def failing(title: str, *args: Any) -> bytes:
+        if title == "Talk number 3":
+            raise RuntimeError("a card that cannot be drawn")
+        return real(title, *args)
+
+    monkeypatch.setattr(cards, "_draw", failing)
+    with pytest.raises(RuntimeError, match="cannot be drawn"):
+        _built(root)
+    # The next publish is a new process: nothing of this one's caches left in memory.
+    thumbnails._Index.opened.clear()
+    checkedfiles._LEDGERS.clear()
+    monkeypatch.setattr(cards, "_draw", real)
+    drawn = _drawn(monkeypatch)
+    _built(root)
+    # The newest first: 5 and 4 were made before 3 failed, 2 and 1 never asked for.
+    assert sorted(drawn) == ["Talk number 1", "Talk number 2", "Talk number 3"]

@@ -220,7 +220,12 @@ def build_site(
     requests.clear()
     # The other cards: drawn on every core when many are missing (a cold build), read back otherwise.
     rest = [release.episode for release in ordered if release.episode.slug not in drawn]
-    drawn.update(zip([episode.slug for episode in rest], deck.cards(rest), strict=True))
+    try:
+        drawn.update(zip([episode.slug for episode in rest], deck.cards(rest), strict=True))
+    finally:
+        # Every picture of the build asked for: what the image cache checked or made is kept for
+        # the next, even when a card failed (the index is the only check of those made).
+        thumbnails.keep_index(show.root)
     with gcpause.paused():
         for release, unit in zip(ordered, found, strict=True):
             for name, content in unit.items():
@@ -244,8 +249,6 @@ def build_site(
     # second render of every entry): reserved here, so that no other file takes its name.
     files[SITEMAP] = b""
     files[ROBOTS] = templating.render(show, "robots.txt.j2", sitemap_url=layout.url_for(show, SITEMAP)).encode("utf-8")
-    # Every picture of the build asked for: what the image cache checked is kept for the next.
-    thumbnails.keep_index(show.root)
     return files
 
 
