@@ -244,6 +244,22 @@ def test_a_scheduled_episode_coming_out_ends_the_record(tmp_path: Path) -> None:
     assert buildrecord.up_to_date(root, root / "public", options=options, now=soon) is None
 
 
+def test_a_clock_moved_back_before_an_episode_came_out_ends_the_record(show: Path) -> None:
+    # Set right by NTP, a machine restored: a cold build at that moment leaves the episode out
+    # (scheduled again), so the record of the output that holds it no longer holds (s10-review R3).
+    options = buildrecord.options(show / "public", include_future=False, tag_audio=None)
+    record = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
+    latest = datetime.fromisoformat("2024-03-02T10:00:00+01:00")  # episode 2, the latest out
+    assert datetime.fromisoformat(record["valid_from"]) == latest
+    assert buildrecord.up_to_date(show, show / "public", options=options, now=datetime.now(timezone.utc))
+    assert buildrecord.up_to_date(show, show / "public", options=options, now=latest)
+    assert buildrecord.up_to_date(show, show / "public", options=options, now=latest - timedelta(seconds=1)) is None
+    # Published with --include-future, every episode is out whatever the clock says.
+    assert _publish(show, "--include-future")[0] == 0
+    record = json.loads((show / buildrecord.RECORD).read_text(encoding="utf-8"))
+    assert record["valid_from"] is None
+
+
 def test_warnings_are_repeated_and_strict_still_fails(tmp_path: Path) -> None:
     root = _age(make_show(tmp_path / "show", {"001-first": episode(1, summary=None)}))
     code, first = _publish(root)

@@ -4,7 +4,8 @@ After a publish, ``.entretiens/build.json`` keeps the size, modification and cha
 inode of every file of the show folder (the inputs, as they were when the build began), the
 state of the output folder (the same of every file and folder, and the SHA-256 of each file
 whose stamp had settled, in journals beside it that it names, see :class:`Ledger`), the options, the
-code that built it, the first moment a scheduled episode comes out, and what the command
+code that built it, the first moment a scheduled episode comes out (and the date of the latest one
+out, for a clock moved back), and what the command
 printed (the summary and the warnings). When all of it still holds, the command repeats the
 summary and stops: nothing is read, built or written. Anything else, or a record that cannot be
 read, means a normal build; the record only ever saves time.
@@ -167,6 +168,7 @@ def save(
     kept: Ledger | None = None,
     changed: Collection[str] | None = None,
     valid_until: datetime | None,
+    valid_from: datetime | None = None,
     summary: Summary,
 ) -> None:
     """Write the record (temporary file, then rename); a record that cannot be written is no error.
@@ -178,6 +180,10 @@ def save(
         ``kept``: the ledger the write started from, as read from its journals: only what
         changed since is appended to them; ``changed``: the names whose stamp or digest may
         differ from ``kept``'s (:attr:`Ledger.changes`), the only ones compared (None: all).
+    :param valid_until: the first moment a scheduled episode comes out; ``valid_from``: the date
+        of the latest episode out by its date (None: none, or all out whatever the date): a
+        clock moved back before it (set right by NTP, a machine restored) takes that episode
+        out of a cold build, so the record no longer holds.
     """
     # The ledger first, under names the record then gives: a record always names the ledger of
     # its own output, and one left by another publish is never taken for it.
@@ -196,6 +202,7 @@ def save(
         "taken_ns": taken_ns,
         "own": list(own),
         "valid_until": valid_until.isoformat() if valid_until else None,
+        "valid_from": valid_from.isoformat() if valid_from else None,
         "summary": {
             "episodes": summary.episodes,
             "seconds": summary.seconds,
@@ -409,8 +416,10 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
         document = json.loads((root / RECORD).read_text(encoding="utf-8"))
         if document["version"] != RECORD_VERSION or document["options"] != options:
             return None, None
-        until = document["valid_until"]
+        until, since = document["valid_until"], document["valid_from"]
         if until is not None and now >= datetime.fromisoformat(until):
+            return None, None
+        if since is not None and now < datetime.fromisoformat(since):
             return None, None
         version = code()
         if document["code"] != version:

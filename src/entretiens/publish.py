@@ -136,6 +136,9 @@ def _record(
         read[state.STATE_FILE] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
         own = (state.STATE_FILE,)
     later = [e.date for e in project.episodes if not e.draft and e.date > built.now]
+    # Out by its date (not by --include-future): a clock moved back before it would leave it out.
+    out = [r.episode.date for r in result.releases if r.episode.date <= built.now]
+    latest = None if options.get("include_future") else max(out, default=None)
     # The output as the write left it (from its one walk and what it wrote): not walked again.
     ledger = result.report.ledger if result.report is not None else None
     # What the write changed from the ledger it began with (``known``, read from the journals as
@@ -162,6 +165,7 @@ def _record(
         kept=kept,
         changed=changed,
         valid_until=min(later, default=None),
+        valid_from=latest,
         summary=summary,
     )
 
