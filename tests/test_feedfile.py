@@ -3,14 +3,17 @@ the feed held as bytes, never read whole by a stage, and never published once da
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from entretiens import dates, feedfile, feedlint, layout, pipeline
+from entretiens.content import PIECE
 from entretiens.errors import OutputError
 from entretiens.feedlint import _pieces
 from entretiens.output import Content, Stored, content_bytes
@@ -207,6 +210,61 @@ def test_a_cache_that_cannot_be_written_leaves_the_feed_in_memory(tmp_path: Path
     # Dated anew (later, nothing changed) as bytes too.
     later = pipeline.build(root, now=SAMPLE_NOW + timedelta(days=3))
     assert isinstance(later.files[layout.FEED], bytes) and not later.errors
+
+
+def _full_disk(room: int) -> Callable[[int, memoryview], int]:
+    """A file system with ``room`` bytes left: a write is cut at the room left, then refused
+    with ENOSPC, as a full disk does."""
+    left = [room]
+
+    def write_some(fd: int, data: memoryview) -> int:
+        if not left[0]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written = os.write(fd, data[: left[0]])
+        left[0] -= written
+        return written
+
+    return write_some
+
+
+@pytest.mark.parametrize("room", [0, 1, 1000, PIECE - 1, PIECE, PIECE + 7, 10**9])
+def test_a_disk_that_fills_up_under_a_document_leaves_it_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    # Pieces of every size around the writer's own (the head, items, a long tail).
+    pieces = [bytes([65 + n % 26]) * (n * 997 % 40_000 + 1) for n in range(60)] + [b"z" * (PIECE + 3)]
+    expected = b"".join(pieces)
+    monkeypatch.setattr(feedfile, "_write_some", _full_disk(room))
+    writer = feedfile.Writer(tmp_path / "documents")
+    for index, piece in enumerate(pieces):
+        (writer.write_item if index else writer.write)(piece)
+        if index % 17 == 0:
+            writer.flush()
+    made = writer.finish()
+    assert content_bytes(made) == expected
+    if room >= len(expected):
+        assert isinstance(made, Stored) and made.sha256 == hashlib.sha256(expected).hexdigest()
+    else:
+        # In memory: no file left behind, none half written.
+        assert isinstance(made, bytes) and not list((tmp_path / "documents").iterdir())
+
+
+def test_a_publish_on_a_full_cache_disk_publishes_what_a_cold_build_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cold = copy_sample_show(tmp_path / "cold")
+    publish(cold, now=SAMPLE_NOW)
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    # The cache's disk fills up: the next publish writes its feed with no room left.
+    for episode_file in sorted((root / "episodes").glob("*.yaml"))[:1]:
+        episode_file.write_text(episode_file.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(feedfile, "_write_some", _full_disk(0))
+    publish(root, now=SAMPLE_NOW + timedelta(days=1))
+    publish(cold, now=SAMPLE_NOW + timedelta(days=1))
+    assert (root / "public" / "feed.xml").read_bytes() == (cold / "public" / "feed.xml").read_bytes()
+    assert (root / "public" / "index.html").read_bytes() == (cold / "public" / "index.html").read_bytes()
+    assert not [name for name in os.listdir(root / pipeline.DOCUMENTS) if name.endswith(".tmp")]
 
 
 def test_old_feed_files_are_removed_and_young_ones_left(tmp_path: Path) -> None:

@@ -25,7 +25,6 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 from .content import PIECE, Content, Stored, stored
 from .errors import EntretiensError, OutputError
@@ -73,18 +72,24 @@ class Writer:
         #: came after the piece that followed the items: no items are then handed on.
         self._items: list[Item] | None = []
         self._tail = False
-        self._stream: BinaryIO | None = None
+        #: The file's descriptor while the document goes to a file; None: it is made in memory.
+        self._fd: int | None = None
         self._temporary: Path | None = None
+        #: The pieces not yet written to the file, and their size: written a PIECE at a time.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        #: The bytes written to the file so far: exactly its first bytes, all of the document's.
+        self._on_disk = 0
         if folder is not None:
             temporary = folder / f".{os.getpid()}.{next(_NUMBERS)}.tmp"
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                self._stream = open(temporary, "xb", buffering=PIECE)  # noqa: SIM115 (closed in finish/discard)
+                self._fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
                 self._temporary = temporary
             except OSError:
                 # A cache only saves memory: a show folder that cannot be written (read-only,
                 # another owner) still builds, its feed held as bytes as before.
-                self._stream = None
+                self._fd = None
 
     def write_item(self, piece: bytes, sha256: str | None = None, *, undated: bool = False) -> None:
         """Add the next item of the document, and note where it lies and its SHA-256 (taken
@@ -96,7 +101,7 @@ class Writer:
         The items are one run of pieces: one written after a piece that followed the items
         gives the document no items (it is linted by cutting it, see :mod:`entretiens.feedlint`).
         """
-        if self._stream is not None and self._items is not None:
+        if self._fd is not None and self._items is not None:
             if self._tail:
                 self._items = None
             else:
@@ -110,7 +115,7 @@ class Writer:
         self._write(piece)
 
     def _write(self, piece: bytes, *, undated: bool = False) -> None:
-        if self._stream is None:
+        if self._fd is None:
             self._memory.write(piece)
             return
         self._sha256.update(piece)
@@ -120,47 +125,92 @@ class Writer:
                 self._text.update(piece)
             else:
                 text_part(piece, self._text)
+        self._pending.append(piece)
+        self._pending_size += len(piece)
+        if self._pending_size >= PIECE:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Write the pending pieces to the file; on a disk that refuses them (full, over quota,
+        failing), go on in memory with every byte so far (see :meth:`_to_memory`)."""
+        if self._fd is None or not self._pending:
+            return
+        data = memoryview(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_size = 0
         try:
-            self._stream.write(piece)
+            while data:
+                written = _write_some(self._fd, data)
+                self._on_disk += written
+                data = data[written:]
+        except OSError:
+            self._to_memory(bytes(data))
+
+    def _to_memory(self, rest: bytes) -> None:
+        """Go on in memory: the file's bytes so far read back, then ``rest``, and the file removed.
+
+        The file only saves memory (a cache): a disk that fills up while a feed is written
+        must not fail a publish that can hold the feed as bytes.
+
+        :raises OutputError: even the bytes already written cannot be read back.
+        """
+        assert self._fd is not None
+        try:
+            done = os.pread(self._fd, self._on_disk, 0) if self._on_disk else b""
         except OSError as exc:
             self.discard()
             raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
+        if len(done) != self._on_disk:
+            self.discard()
+            raise OutputError(f"{self._folder}: the document written there was cut short; publish again")
+        self.discard()
+        self._fd = None
+        self._items = None
+        self._memory.write(done)
+        self._memory.write(rest)
+        self._memory.write(b"".join(self._pending))
+        self._pending.clear()
+        self._pending_size = 0
 
     def flush(self) -> None:
-        """Write out what is buffered (before the process forks: a child must not write it again)."""
-        if self._stream is not None:
-            try:
-                self._stream.flush()
-            except OSError as exc:
-                self.discard()
-                raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
+        """Write out what is pending (before the process forks: a child must not hold it)."""
+        self._drain()
 
     def finish(self) -> Content:
         """The document: its bytes, or the file it was written to, renamed after its SHA-256."""
-        if self._stream is None:
+        self._drain()
+        if self._fd is None:
             return self._memory.getvalue()
         digest = self._sha256.hexdigest()
         assert self._folder is not None and self._temporary is not None
         target = self._folder / f"{digest}{self._suffix}"
         try:
-            self._stream.close()
-            os.chmod(self._temporary, 0o644)
+            os.fchmod(self._fd, 0o644)
             os.replace(self._temporary, target)
-        except OSError as exc:
-            self.discard()
-            raise OutputError(f"{self._folder}: the document cannot be written there ({exc.strerror})") from exc
+        except OSError:
+            self._to_memory(b"")
+            return self._memory.getvalue()
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            os.close(fd)
         if self._items:
             _note_items(digest, tuple(self._items))
         return stored(target, digest, self._size, self._text.hexdigest())
 
     def discard(self) -> None:
         """Drop a document not finished (a build that failed on the way)."""
-        if self._stream is not None:
+        if self._fd is not None:
             with contextlib.suppress(OSError):
-                self._stream.close()
+                os.close(self._fd)
+            self._fd = None
         if self._temporary is not None:
             with contextlib.suppress(OSError):
                 self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+
+
+#: How a document's bytes go to its file (a test stands a full disk in for it).
+_write_some = os.write
 
 
 def items_of(document: Stored) -> tuple[Item, ...] | None:
