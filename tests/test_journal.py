@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, journal, walks
+from entretiens import buildrecord, inplace, journal
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -161,23 +161,3 @@ def test_a_journal_is_read_without_copies_of_its_lines(tmp_path: Path) -> None:
     # Our lines are ASCII (JSON's escapes): a file that is not is not ours.
     path.write_bytes(path.read_bytes().replace(b"\\u00e9", "é".encode()))
     assert journal.read(path, appended.token, path.stat().st_size) is None
-
-
-def test_the_digests_are_keyed_by_the_stamps_own_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The digests journal names the same files as the stamps journal: read back, its names are
-    # dropped for the stamps' (one text per name held at the write, not two: ~5 MiB at 10,000).
-    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)  # every stamp settled at once: digests kept
-    monkeypatch.setattr(walks, "RACY_NS", 0)
-    root = copy_sample_show(tmp_path / "show")
-    publish(root, now=SAMPLE_NOW)
-    _edit(root, "Edited.")
-    publish(root, now=SAMPLE_NOW)  # appended to: names from two lines of each journal
-    kept = buildrecord.kept(root, root / "public")
-    assert kept is not None and kept.digests and kept.places[1] is not None
-    names = {id(name) for name in kept.stats}
-    assert all(id(name) in names for name in kept.digests)
-    # The same digests as the journal holds.
-    record = json.loads((root / buildrecord.RECORD).read_text(encoding="utf-8"))
-    token, size = record["ledger"][1]
-    found = journal.read(root / buildrecord.DIGESTS, token, size)
-    assert found is not None and found[0] == kept.digests
