@@ -507,7 +507,7 @@ def test_this_process_reads_no_card_a_worker_drew(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(thumbnails, "keep_index", keeping)
     made = _built(root)
-    assert drawn == ["Talk number 2"], "only the card drawn with its episode's own cover"
+    assert drawn == [], "the card of an episode's own cover too: its thumbnail was made by a worker"
     assert read_in_build == [0]
     assert len(_entries(root, "card")) == 6
     monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
@@ -655,7 +655,7 @@ def test_the_cards_of_episodes_sharing_a_cover_are_drawn_by_the_workers(
         shows.append(root)
     drawn = _drawn(monkeypatch)
     with_workers = _built(shows[0])
-    assert drawn == ["Talk number 5"], "only the card of the cover no other episode shows"
+    assert drawn == [], "the cover's thumbnails made by workers: no card is drawn here"
     assert not images._decoded, "a decoded cover held past the cards"
     assert cards._EASEL._canvas is None, "the canvas held past the cards"
     monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
@@ -690,3 +690,62 @@ def test_the_cards_made_before_a_card_failed_are_kept(tmp_path: Path, monkeypatc
     _built(root)
     # The newest first: 5 and 4 were made before 3 failed, 2 and 1 never asked for.
     assert sorted(drawn) == ["Talk number 1", "Talk number 2", "Talk number 3"]
+
+
+def _made_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources of the thumbnails encoded in this process from now on (not in a forked worker)."""
+    made: list[str] = []
+    here = os.getpid()
+    encode = thumbnails._encode
+
+    def counting(source: Path, size: int, *, square: bool, suffix: str) -> bytes | None:
+        if os.getpid() == here:
+            made.append(source.name)
+        return encode(source, size, square=square, suffix=suffix)
+
+    monkeypatch.setattr(thumbnails, "_encode", counting)
+    return made
+
+
+def test_the_own_covers_of_a_cold_build_are_made_by_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A show whose episodes each have their own cover: a cold build makes their thumbnails
+    and cards on every core, none here (each was 50-80 ms in this process, one after the
+    other); the same bytes as a cold build in one process, in a fresh folder. A rebuild trusts
+    what the workers kept, and an entry damaged since is made again, never handed on."""
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    if not unitcache.parallel(1):
+        pytest.skip("one core, or no fork: pictures are made in one process")
+    real_encode, real_draw = thumbnails._encode, cards._draw
+    every = tuple(range(1, 7))
+    root = _show(tmp_path / "workers", count=6, covers=every).show.root
+    alone = _show(tmp_path / "alone", count=6, covers=every).show.root
+    encoded, drawn = _made_here(monkeypatch), _drawn(monkeypatch)
+    with_workers = _built(root)
+    assert encoded == ["artwork.png", "artwork.png"], "only the show's cover and icon"
+    assert drawn == []
+    assert len(_entries(root, "thumbnail")) == 8 and len(_entries(root, "card")) == 6
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
+    one = _built(alone)
+    assert Counter(encoded[2:]) == Counter({"artwork.png": 2, **{f"{n}.png": 1 for n in every}})
+    assert len(drawn) == 6
+    pictures = [path for path in with_workers if path.parts[0] == "assets" and path.suffix == ".jpg"]
+    assert len(pictures) == 13  # the show's cover, 6 covers, 6 cards
+    assert with_workers == one
+    # Kept: a rebuild makes nothing (a worker's refusal would come back here and raise).
+    monkeypatch.setattr(unitcache, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(cards, "_draw", _refuse)
+    monkeypatch.setattr(thumbnails, "_encode", lambda *args, **kwargs: _refuse())
+    assert _built(root) == with_workers
+    # Damaged: every cover's thumbnail and card made again by the workers, the same bytes.
+    for entry in [*_entries(root, "thumbnail"), *_entries(root, "card")]:
+        entry.write_bytes(b"not an image")
+    monkeypatch.setattr(thumbnails, "_encode", real_encode)
+    monkeypatch.setattr(cards, "_draw", real_draw)
+    encoded, drawn = _made_here(monkeypatch), _drawn(monkeypatch)
+    assert _built(root) == with_workers
+    assert encoded == ["artwork.png", "artwork.png"] and drawn == []
+    assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "thumbnail"))
+    assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "card"))

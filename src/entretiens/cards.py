@@ -29,7 +29,7 @@ from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
 from .output import Content, Stored
-from .thumbnails import ImageCache, Stamp, entry_name, identity, settled, source_stamp, write_entry
+from .thumbnails import ImageCache, Stamp, entry_name, identity, settled, source_stamp
 
 WIDTH = 1200
 HEIGHT = 630
@@ -355,6 +355,13 @@ def prepare(show: Show) -> None:
             _fitted(stamp)
 
 
+def shares_decode(show: Show, episode: Episode) -> bool:
+    """Whether the episode's artwork is decoded in this process now (its cover's thumbnail was
+    just made here): its card drawn now shares that decode, rather than decoding it again."""
+    source = _source(show, episode)
+    return source is not None and images.holds(source)
+
+
 def card(show: Show, episode: Episode) -> Content:
     """An episode's card as JPEG bytes, or the cache's file of them when nothing that shapes it
     changed (a build draws or finds all its cards through one :class:`Deck`)."""
@@ -400,16 +407,9 @@ class Deck:
         drawers = {index: self._drawer(episodes[index]) for index in missing}
         missing = [index for index in missing if drawers[index][1]]  # those that may be kept
         if unitcache.parallel(len(missing)):
-            folder = self._cache.folder
-            jobs: list[unitcache.Job] = [
-                (looked[i][0], functools.partial(_drawn, drawers[i][0]), (), 0, functools.partial(_written, folder))
-                for i in missing
-            ]
-            for index, entry in zip(missing, unitcache.in_workers(jobs, Path(folder)), strict=True):
-                noted = _noted(entry)
-                if noted is not None:
-                    name, hexdigest, _ = looked[index]
-                    found[index] = self._cache.noted(name, hexdigest, *noted)
+            wanted = [(looked[i][0], looked[i][1], drawers[i][0]) for i in missing]
+            for index, drawn in zip(missing, self._cache.made_in_workers(wanted), strict=True):
+                found[index] = drawn
         # What no worker drew (none ran, or one failed: its error is raised here).
         with gcpause.paused():
             made = [
@@ -455,30 +455,6 @@ class Deck:
         artwork, _, keep = self._tails[episode.cover_image or self._show.cover_image]
         guests = [person.name for person in episode.guests]
         return functools.partial(_draw, episode.title, guests, self._show.title, artwork), keep
-
-
-def _drawn(make: Callable[[], bytes]) -> dict[str, bytes]:
-    """In a worker: a card drawn (as a unit's one file), nothing decoded held after it."""
-    try:
-        return {_KIND: make()}
-    finally:
-        images.forget()
-
-
-def _written(folder: str, name: str, made: dict[str, bytes]) -> bytes | None:
-    """In a worker: the card written into the cache as entry ``name``, and what this process
-    notes of it (its SHA-256 and size); None when it cannot be written (drawn here then)."""
-    data = made[_KIND]
-    digest = write_entry(folder, name, data)
-    return None if digest is None else f"{digest} {len(data)}".encode("ascii")
-
-
-def _noted(entry: bytes | None) -> tuple[str, int] | None:
-    """The SHA-256 and size a worker sent back for a card it wrote (see :func:`_written`)."""
-    if entry is None:
-        return None
-    digest, _, size = entry.decode("ascii").partition(" ")
-    return digest, int(size)
 
 
 #: How json.dumps writes a string with ensure_ascii=False (quoted, ``"``, ``\\`` and controls escaped).

@@ -176,6 +176,9 @@ def build_site(
     # A cover that several episodes share (a season's) is fitted once per process for all their
     # cards: those are drawn with the others, on every core in a cold build, not here one by one.
     covers = Counter(release.episode.cover_image for release in ordered)
+    # The episodes' own covers made on every core when many are missing (a cold build of a show
+    # whose episodes each have one), their cards then with the others: not here one by one.
+    images.prefetch([cover for cover in covers if cover], COVER_SIZE, ".jpg")
     with gcpause.paused():
         for release in ordered:
             episode = release.episode
@@ -183,8 +186,8 @@ def build_site(
             if episode.cover_image:
                 # Its target joined only for an episode with a cover of its own (a few of 10,000).
                 cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
-                if covers[episode.cover_image] == 1:
-                    # Its own cover, just decoded for the thumbnail: the card shares that decode.
+                if covers[episode.cover_image] == 1 and cards.shares_decode(show, episode):
+                    # Its own cover, just decoded here for the thumbnail: the card shares that decode.
                     drawn[episode.slug] = deck.card(episode)
             previous = by_slug.get(release.previous or "")
             following = by_slug.get(release.next or "")

@@ -10,7 +10,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, TypeVar
@@ -18,7 +18,7 @@ from typing import ClassVar, TypeVar
 import PIL
 from PIL import Image, ImageOps
 
-from . import remote_images
+from . import images, remote_images, unitcache
 from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
@@ -177,6 +177,49 @@ class ImageCache:
         written.sha256, written.size, written.marks = digest, size, None
         self._checked.wrote(written, size, digest)
         return written
+
+    def made_in_workers(self, wanted: Sequence[tuple[str, str, Callable[[], bytes | None]]]) -> list[Stored | None]:
+        """Each entry of ``wanted`` (its name, its key's SHA-256, how to make its bytes) made
+        by forked workers (:func:`~entretiens.unitcache.in_workers`), which write it into the
+        cache (:func:`write_entry`) and send back only the SHA-256 and size of its bytes: noted
+        here as :meth:`put` notes an entry it wrote, never read back (the ledger checks it once
+        settled, as every file a build writes). None for an entry left to the caller: a worker
+        failed, could not write it, or made nothing (an image Pillow cannot read)."""
+        folder = self._folder.path
+        jobs: list[unitcache.Job] = [
+            (name, functools.partial(_made, make), (), 0, functools.partial(_written, folder))
+            for name, _, make in wanted
+        ]
+        found: list[Stored | None] = []
+        for (name, hexdigest, _), entry in zip(wanted, unitcache.in_workers(jobs, Path(folder)), strict=True):
+            if entry is None:
+                found.append(None)
+                continue
+            digest, _, size = entry.decode("ascii").partition(" ")
+            found.append(self.noted(name, hexdigest, digest, int(size)))
+        return found
+
+
+#: The name of the one file of a worker's unit (see :meth:`ImageCache.made_in_workers`).
+_MADE = "entry"
+
+
+def _made(make: Callable[[], bytes | None]) -> dict[str, bytes]:
+    """In a worker: an entry's bytes (as a unit's one file; none when nothing was made),
+    nothing decoded held after it."""
+    try:
+        data = make()
+        return {_MADE: data} if data else {}
+    finally:
+        images.forget()
+
+
+def _written(folder: str, name: str, made: dict[str, bytes]) -> bytes | None:
+    """In a worker: the entry written into the cache as ``name``, and what the parent notes of
+    it, "<SHA-256> <size>"; None when nothing was made or it cannot be written (left to the parent)."""
+    data = made.get(_MADE)
+    digest = write_entry(folder, name, data) if data else None
+    return None if digest is None or not data else f"{digest} {len(data)}".encode("ascii")
 
 
 def entry_name(kind: str, identity: str, suffix: str) -> tuple[str, str]:
@@ -384,6 +427,39 @@ class Images:
         if key not in self._made:
             self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)
         return self._made[key]
+
+    def prefetch(self, references: Iterable[str], size: int, suffix: str) -> None:
+        """Make in forked workers the thumbnails :meth:`thumbnail` will ask for at ``size`` as
+        ``suffix`` of ``references`` (local images), when many are neither made by this build
+        nor kept in the cache: a cold build of a show whose episodes each have their own cover
+        (each 50-80 ms, one after the other in this process otherwise). The same key and the
+        same bytes as :meth:`thumbnail` makes here (:func:`_encode`); those kept are looked up
+        once, here. What no worker made (a file not :func:`settled`, an image Pillow cannot
+        read, a worker lost) is left to :meth:`thumbnail`, which makes it as before."""
+        cache = ImageCache(self._show.root)
+        missing: dict[tuple[str, int, bool, str], tuple[str, str, Callable[[], bytes | None]]] = {}
+        for reference in references:
+            encoding = (reference, size, False, suffix)
+            if not reference or is_remote(reference) or encoding in self._encoded or encoding in missing:
+                continue
+            source = self._show.root / reference
+            stamp = source_stamp(source)
+            if stamp is None or not settled(stamp):
+                continue
+            name, hexdigest = entry_name("thumbnail", identity("thumbnail", [*stamp, size, False]), suffix)
+            kept = cache.kept(name, hexdigest)
+            if kept is not None:
+                self._encoded[encoding] = kept
+            else:
+                missing[encoding] = (
+                    name,
+                    hexdigest,
+                    functools.partial(_encode, source, size, square=False, suffix=suffix),
+                )
+        if unitcache.parallel(len(missing)):
+            for encoding, made in zip(missing, cache.made_in_workers(list(missing.values())), strict=True):
+                if made is not None:
+                    self._encoded[encoding] = made
 
     def _make(
         self, reference: str, target: PurePosixPath, size: int, *, square: bool, local_only: bool
