@@ -132,6 +132,19 @@ def test_a_forged_head_makes_its_unit_anew_alone(tmp_path: Path, damage: str) ->
     assert files_of(tmp_path / "out") == files_of(tmp_path / "cold")
 
 
+def _made_again_whole(root: Path, tmp_path: Path) -> None:
+    """The pages' store of ``root``, rewritten in an older form, is ignored whole: every page
+    is made again, and the publish equals one of a fresh copy of the show."""
+    (root / unitcache.UNITS_DIR / "pages.overlay").unlink(missing_ok=True)
+    built = pipeline.build(root, now=SAMPLE_NOW)
+    assert built.computed["pages"] == len(built.releases) + 1
+    shutil.rmtree(root / "public")
+    publish(root, now=SAMPLE_NOW)
+    fresh = copy_sample_show(tmp_path / "fresh")
+    publish(fresh, now=SAMPLE_NOW)
+    assert files_of(root / "public") == files_of(fresh / "public")
+
+
 def test_a_store_of_the_earlier_form_is_ignored_and_made_again(tmp_path: Path) -> None:
     # The pages' store as the last release wrote it: each entry its JSON line then its inline bytes.
     root = copy_sample_show(tmp_path / "show")
@@ -148,14 +161,7 @@ def test_a_store_of_the_earlier_form_is_ignored_and_made_again(tmp_path: Path) -
         writer.add(key, tag, old, unitstore.FORMAT.digest(old))
     reader.close()
     writer.finish(store, version)
-    (root / unitcache.UNITS_DIR / "pages.overlay").unlink(missing_ok=True)
-    built = pipeline.build(root, now=SAMPLE_NOW)
-    assert built.computed["pages"] == len(built.releases) + 1
-    shutil.rmtree(root / "public")
-    publish(root, now=SAMPLE_NOW)
-    fresh = copy_sample_show(tmp_path / "fresh")
-    publish(fresh, now=SAMPLE_NOW)
-    assert files_of(root / "public") == files_of(fresh / "public")
+    _made_again_whole(root, tmp_path)
 
 
 def test_heads_travel_with_their_entries_through_the_overlay_and_a_rewrite(tmp_path: Path) -> None:
@@ -196,14 +202,7 @@ def test_a_store_of_json_heads_is_ignored_whole_and_made_again(tmp_path: Path) -
         writer.add(key, tag, body, digest, [list(row) for row in heads[key]])
     reader.close()
     writer.finish(store, version)
-    (root / unitcache.UNITS_DIR / "pages.overlay").unlink(missing_ok=True)
-    built = pipeline.build(root, now=SAMPLE_NOW)
-    assert built.computed["pages"] == len(built.releases) + 1
-    shutil.rmtree(root / "public")
-    publish(root, now=SAMPLE_NOW)
-    fresh = copy_sample_show(tmp_path / "fresh")
-    publish(fresh, now=SAMPLE_NOW)
-    assert files_of(root / "public") == files_of(fresh / "public")
+    _made_again_whole(root, tmp_path)
 
 
 def test_a_head_gives_back_what_it_was_given() -> None:
