@@ -723,9 +723,23 @@ def test_the_own_covers_of_a_cold_build_are_made_by_the_workers(
     root = _show(tmp_path / "workers", count=6, covers=every).show.root
     alone = _show(tmp_path / "alone", count=6, covers=every).show.root
     encoded, drawn = _made_here(monkeypatch), _drawn(monkeypatch)
+    # Every process's decodes, in a file (the workers' lists would not come back).
+    decodes = tmp_path / "decodes"
+    real_open = images.open_image
+
+    def noting(source: Path) -> AbstractContextManager[Image.Image]:
+        with decodes.open("a") as log:
+            log.write(Path(source).name + "\n")
+        return real_open(source)
+
+    monkeypatch.setattr(images, "open_image", noting)
     with_workers = _built(root)
     assert encoded == ["artwork.png", "artwork.png"], "only the show's cover and icon"
     assert drawn == []
+    assert sorted(decodes.read_text().split()) == sorted(["artwork.png", *(f"{n}.png" for n in every)]), (
+        "each cover decoded once, for its thumbnail and its card"
+    )
+    monkeypatch.setattr(images, "open_image", real_open)
     assert len(_entries(root, "thumbnail")) == 8 and len(_entries(root, "card")) == 6
     monkeypatch.setattr(unitcache, "PARALLEL_MIN", 10**9)
     one = _built(alone)

@@ -29,7 +29,7 @@ from . import layout as paths
 from .images import ImageTooLarge, upright
 from .model import Episode, Show, is_remote
 from .output import Content, Stored
-from .thumbnails import ImageCache, Stamp, entry_name, identity, settled, source_stamp
+from .thumbnails import Entry, ImageCache, Stamp, entry_name, identity, settled, source_stamp
 
 WIDTH = 1200
 HEIGHT = 630
@@ -407,9 +407,9 @@ class Deck:
         drawers = {index: self._drawer(episodes[index]) for index in missing}
         missing = [index for index in missing if drawers[index][1]]  # those that may be kept
         if unitcache.parallel(len(missing)):
-            wanted = [(looked[i][0], looked[i][1], drawers[i][0]) for i in missing]
+            wanted = [[(looked[i][0], looked[i][1], drawers[i][0])] for i in missing]
             for index, drawn in zip(missing, self._cache.made_in_workers(wanted), strict=True):
-                found[index] = drawn
+                found[index] = drawn[0]
         # What no worker drew (none ran, or one failed: its error is raised here).
         with gcpause.paused():
             made = [
@@ -422,6 +422,15 @@ class Deck:
         images.forget()
         _EASEL.clear()
         return made
+
+    def missing(self, episode: Episode) -> Entry | None:
+        """An episode's card as an entry of the image cache to make, when it is not kept and
+        may be (see :meth:`ImageCache.made_in_workers`); None otherwise."""
+        name, hexdigest, kept = self._look(episode)
+        if kept is not None:
+            return None
+        make, keep = self._drawer(episode)
+        return (name, hexdigest, make) if keep else None
 
     def _made(self, episode: Episode, name: str, hexdigest: str) -> Content:
         """An episode's card drawn here, kept as entry ``name`` if it may be."""

@@ -177,8 +177,20 @@ def build_site(
     # cards: those are drawn with the others, on every core in a cold build, not here one by one.
     covers = Counter(release.episode.cover_image for release in ordered)
     # The episodes' own covers made on every core when many are missing (a cold build of a show
-    # whose episodes each have one), their cards then with the others: not here one by one.
-    images.prefetch([cover for cover in covers if cover], COVER_SIZE, ".jpg")
+    # whose episodes each have one), not here one by one: each cover's card, when no other
+    # episode shares the cover, by the same job from the same decode.
+    own = {
+        release.episode.cover_image: release.episode
+        for release in ordered
+        if release.episode.cover_image and covers[release.episode.cover_image] == 1
+    }
+    made = images.prefetch(
+        [cover for cover in covers if cover],
+        COVER_SIZE,
+        ".jpg",
+        lambda cover: deck.missing(own[cover]) if cover in own else None,
+    )
+    drawn.update((own[cover].slug, card) for cover, card in made.items())
     with gcpause.paused():
         for release in ordered:
             episode = release.episode
@@ -186,7 +198,11 @@ def build_site(
             if episode.cover_image:
                 # Its target joined only for an episode with a cover of its own (a few of 10,000).
                 cover = images.thumbnail(episode.cover_image, _COVERS / f"{episode.slug}.jpg", COVER_SIZE)
-                if covers[episode.cover_image] == 1 and cards.shares_decode(show, episode):
+                if (
+                    covers[episode.cover_image] == 1
+                    and episode.slug not in drawn
+                    and cards.shares_decode(show, episode)
+                ):
                     # Its own cover, just decoded here for the thumbnail: the card shares that decode.
                     drawn[episode.slug] = deck.card(episode)
             previous = by_slug.get(release.previous or "")

@@ -178,48 +178,65 @@ class ImageCache:
         self._checked.wrote(written, size, digest)
         return written
 
-    def made_in_workers(self, wanted: Sequence[tuple[str, str, Callable[[], bytes | None]]]) -> list[Stored | None]:
-        """Each entry of ``wanted`` (its name, its key's SHA-256, how to make its bytes) made
-        by forked workers (:func:`~entretiens.unitcache.in_workers`), which write it into the
-        cache (:func:`write_entry`) and send back only the SHA-256 and size of its bytes: noted
-        here as :meth:`put` notes an entry it wrote, never read back (the ledger checks it once
-        settled, as every file a build writes). None for an entry left to the caller: a worker
-        failed, could not write it, or made nothing (an image Pillow cannot read)."""
+    def made_in_workers(self, wanted: Sequence[Sequence[Entry]]) -> list[list[Stored | None]]:
+        """Each group of entries of ``wanted`` (an entry: its name, its key's SHA-256, how to make
+        its bytes) made by forked workers (:func:`~entretiens.unitcache.in_workers`), a group in
+        one job, one after the other (an episode's cover thumbnail and its card share one decode
+        of the cover). A worker writes each entry into the cache (:func:`write_entry`) and sends
+        back only the SHA-256 and size of its bytes: noted here as :meth:`put` notes an entry it
+        wrote, never read back (the ledger checks it once settled, as every file a build
+        writes). None for an entry left to the caller: a worker failed, could not write it, or
+        made nothing (an image Pillow cannot read)."""
         folder = self._folder.path
         jobs: list[unitcache.Job] = [
-            (name, functools.partial(_made, make), (), 0, functools.partial(_written, folder))
-            for name, _, make in wanted
+            (
+                group[0][0],
+                functools.partial(_made, [make for _, _, make in group]),
+                (),
+                0,
+                functools.partial(_written, folder, [name for name, _, _ in group]),
+            )
+            for group in wanted
         ]
-        found: list[Stored | None] = []
-        for (name, hexdigest, _), entry in zip(wanted, unitcache.in_workers(jobs, Path(folder)), strict=True):
-            if entry is None:
-                found.append(None)
-                continue
-            digest, _, size = entry.decode("ascii").partition(" ")
-            found.append(self.noted(name, hexdigest, digest, int(size)))
+        found: list[list[Stored | None]] = []
+        for group, entry in zip(wanted, unitcache.in_workers(jobs, Path(folder)), strict=True):
+            lines = [] if entry is None else entry.decode("ascii").split("\n")
+            noted: list[Stored | None] = []
+            for index, (name, hexdigest, _) in enumerate(group):
+                digest, _, size = lines[index].partition(" ") if len(lines) == len(group) else ("", "", "")
+                noted.append(self.noted(name, hexdigest, digest, int(size)) if size else None)
+            found.append(noted)
         return found
 
 
-#: The name of the one file of a worker's unit (see :meth:`ImageCache.made_in_workers`).
-_MADE = "entry"
+#: An entry of the image cache to make: its name, the SHA-256 of its key, how to make its bytes.
+Entry = tuple[str, str, Callable[[], bytes | None]]
 
 
-def _made(make: Callable[[], bytes | None]) -> dict[str, bytes]:
-    """In a worker: an entry's bytes (as a unit's one file; none when nothing was made),
-    nothing decoded held after it."""
+def _made(makes: Sequence[Callable[[], bytes | None]]) -> dict[str, bytes]:
+    """In a worker: the bytes of each entry of a group (as a unit's files, by their place in
+    it; none for one that made nothing), nothing decoded held after them."""
     try:
-        data = make()
-        return {_MADE: data} if data else {}
+        made: dict[str, bytes] = {}
+        for index, make in enumerate(makes):
+            data = make()
+            if data:
+                made[str(index)] = data
+        return made
     finally:
         images.forget()
 
 
-def _written(folder: str, name: str, made: dict[str, bytes]) -> bytes | None:
-    """In a worker: the entry written into the cache as ``name``, and what the parent notes of
-    it, "<SHA-256> <size>"; None when nothing was made or it cannot be written (left to the parent)."""
-    data = made.get(_MADE)
-    digest = write_entry(folder, name, data) if data else None
-    return None if digest is None or not data else f"{digest} {len(data)}".encode("ascii")
+def _written(folder: str, names: Sequence[str], key: str, made: dict[str, bytes]) -> bytes | None:
+    """In a worker: each entry of a group written into the cache under its name, and what the
+    parent notes of them, a line each: "<SHA-256> <size>", empty for one that made nothing or
+    cannot be written (made by the parent then)."""
+    lines = []
+    for index, name in enumerate(names):
+        data = made.get(str(index))
+        digest = write_entry(folder, name, data) if data else None
+        lines.append("" if digest is None or not data else f"{digest} {len(data)}")
+    return "\n".join(lines).encode("ascii")
 
 
 def entry_name(kind: str, identity: str, suffix: str) -> tuple[str, str]:
@@ -428,16 +445,27 @@ class Images:
             self._made[key] = self._make(reference, target, size, square=square, local_only=local_only)
         return self._made[key]
 
-    def prefetch(self, references: Iterable[str], size: int, suffix: str) -> None:
+    def prefetch(
+        self,
+        references: Iterable[str],
+        size: int,
+        suffix: str,
+        paired: Callable[[str], Entry | None] = lambda reference: None,
+    ) -> dict[str, Stored]:
         """Make in forked workers the thumbnails :meth:`thumbnail` will ask for at ``size`` as
         ``suffix`` of ``references`` (local images), when many are neither made by this build
         nor kept in the cache: a cold build of a show whose episodes each have their own cover
         (each 50-80 ms, one after the other in this process otherwise). The same key and the
         same bytes as :meth:`thumbnail` makes here (:func:`_encode`); those kept are looked up
         once, here. What no worker made (a file not :func:`settled`, an image Pillow cannot
-        read, a worker lost) is left to :meth:`thumbnail`, which makes it as before."""
+        read, a worker lost) is left to :meth:`thumbnail`, which makes it as before.
+
+        ``paired(reference)``, asked only for a thumbnail to make: another entry made from the
+        same image by the same job, after it, from the same decode (an episode's card, when it
+        is missing too). Gives those made, by reference.
+        """
         cache = ImageCache(self._show.root)
-        missing: dict[tuple[str, int, bool, str], tuple[str, str, Callable[[], bytes | None]]] = {}
+        missing: dict[tuple[str, int, bool, str], list[Entry]] = {}
         for reference in references:
             encoding = (reference, size, False, suffix)
             if not reference or is_remote(reference) or encoding in self._encoded or encoding in missing:
@@ -451,15 +479,20 @@ class Images:
             if kept is not None:
                 self._encoded[encoding] = kept
             else:
-                missing[encoding] = (
-                    name,
-                    hexdigest,
-                    functools.partial(_encode, source, size, square=False, suffix=suffix),
-                )
+                make = functools.partial(_encode, source, size, square=False, suffix=suffix)
+                missing[encoding] = [(name, hexdigest, make)]
+        others: dict[str, Stored] = {}
         if unitcache.parallel(len(missing)):
+            for encoding, group in missing.items():
+                other = paired(encoding[0])
+                if other is not None:
+                    group.append(other)
             for encoding, made in zip(missing, cache.made_in_workers(list(missing.values())), strict=True):
-                if made is not None:
-                    self._encoded[encoding] = made
+                if made[0] is not None:
+                    self._encoded[encoding] = made[0]
+                if len(made) > 1 and made[1] is not None:
+                    others[encoding[0]] = made[1]
+        return others
 
     def _make(
         self, reference: str, target: PurePosixPath, size: int, *, square: bool, local_only: bool
