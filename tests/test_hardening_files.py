@@ -8,6 +8,7 @@ resolves inside the show folder" by test_media_linked_out_of_the_show_is_refused
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -18,6 +19,7 @@ import pytest
 from conftest import as_another_user
 from entretiens.errors import EntretiensError, OutputError, ProblemsError
 from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show
 from showbuilder import episode, make_show, tree, write_artwork, write_yaml
 
 NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
@@ -383,6 +385,42 @@ def test_a_fifo_as_the_state_or_the_probe_cache_does_not_hang(tmp_path: Path, fi
     else:
         publish(root, tmp_path / "out", now=NOW)  # the cache is only a cache: rebuilt
         assert (root / fifo).is_file()
+
+
+@pytest.mark.parametrize(
+    "fifo",
+    [
+        ".entretiens/build.json",
+        ".entretiens/cache/images/checked.json",
+        ".entretiens/cache/units/pages.checked",
+        ".entretiens/cache/units/transcript-files.checked",
+    ],
+)
+def test_a_fifo_as_the_build_record_or_a_ledger_does_not_hang(tmp_path: Path, fifo: str) -> None:
+    """The build record and the ledgers of checked files are read whole: a FIFO in their place
+    (a show folder can come from anyone) is no record and no ledger, never a publish that waits
+    forever for a writer."""
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    assert (root / fifo).is_file()
+    (root / fifo).unlink()
+    os.mkfifo(root / fifo)
+    first = sorted((root / "episodes").glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8").replace('title: "', 'title: "Revu, ', 1), encoding="utf-8")
+    command = [sys.executable, "-m", "entretiens", "publish", "--show", str(root), "--quiet"]
+    # A hang ends the run after two minutes, and fails the test.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # The edit is published, as by a cold build: the same pages as one of a fresh copy.
+    cold = copy_sample_show(tmp_path / "cold")
+    shutil.copy2(first, cold / "episodes" / first.name)
+    subprocess.run([*command[:5], str(cold), "--quiet"], capture_output=True, timeout=120, check=True)
+    pages = sorted((root / "public").glob("*/index.html"))
+    assert pages and any("Revu, " in page.read_text(encoding="utf-8") for page in pages)
+    assert {page.parent.name: page.read_bytes() for page in pages} == {
+        page.parent.name: page.read_bytes() for page in sorted((cold / "public").glob("*/index.html"))
+    }
 
 
 def test_a_read_only_output_folder_leaves_no_copy_behind(world_readable_dir: Path) -> None:

@@ -102,7 +102,7 @@ def test_each_kind_is_one_store_and_a_rebuild_opens_no_file_per_unit(
     monkeypatch.undo()
     # The store and overlay of each kind, and the pages' ledger: never a unit's own file.
     assert opened
-    assert {name.rsplit(".", 1)[-1] for name in opened} <= {"store", "overlay", "checked", "proof"}, opened
+    assert {name.rsplit(".", 1)[-1] for name in opened} <= {"store", "overlay", "checked", "delta", "proof"}, opened
 
 
 def _entry_offsets(path: Path) -> dict[str, tuple[int, int]]:

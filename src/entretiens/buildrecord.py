@@ -292,7 +292,7 @@ class Walked:
 def kept(root: Path, out_dir: Path) -> Ledger | None:
     """The output as the last publish into ``out_dir`` left it, from the record, or None."""
     try:
-        document = json.loads((root / RECORD).read_text(encoding="utf-8"))
+        document = json.loads(walks.read_regular(root / RECORD) or b"null")
         if document["version"] != RECORD_VERSION or document["options"]["out_dir"] != str(out_dir.resolve()):
             return None
         named = document["ledger"]
@@ -407,7 +407,7 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
     """
     walked: Walked | None = None
     try:
-        document = json.loads((root / RECORD).read_text(encoding="utf-8"))
+        document = json.loads(walks.read_regular(root / RECORD) or b"null")
         if document["version"] != RECORD_VERSION or document["options"] != options:
             return None, None
         until, since = document["valid_until"], document["valid_from"]

@@ -186,7 +186,7 @@ def _delta(ledger: Path) -> Path:
 def _read(path: Path) -> dict[str, object]:
     """The files a ledger (or its delta) names, or none when it cannot be read."""
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        document = json.loads(path.read_bytes())
+        document = json.loads(walks.read_regular(path) or b"null")
         if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
             return document["files"]
     return {}

@@ -79,6 +79,30 @@ def coarse(stats: tuple[int, int, int, int]) -> bool:
     return stats[1] % 10_000_000 == 0 and stats[2] % 10_000_000 == 0
 
 
+def read_regular(path: Path, most: int = 1 << 30) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``most`` bytes, else None
+    (missing, unreadable, a folder, a link, a FIFO or a device).
+
+    For the files of ``.entretiens/`` read whole (the build record, the ledgers): a show folder
+    can come from anyone, and a FIFO opened and read the plain way blocks the publish forever.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > most:
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(most + 1)
+        return data if len(data) <= most else None
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
 def inputs(root: Path, out_dir: Path) -> Stats:
     """Size, mtime and inode of every file under the show folder but the output and caches.
 
