@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from conftest import as_another_user
+from entretiens import journal, walks
 from entretiens.errors import EntretiensError, OutputError, ProblemsError
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -394,24 +396,36 @@ def test_a_fifo_as_the_state_or_the_probe_cache_does_not_hang(tmp_path: Path, fi
         ".entretiens/cache/images/checked.json",
         ".entretiens/cache/units/pages.checked",
         ".entretiens/cache/units/transcript-files.checked",
+        ".entretiens/output-stamps.journal",
+        ".entretiens/output-digests.journal",
     ],
 )
-def test_a_fifo_as_the_build_record_or_a_ledger_does_not_hang(tmp_path: Path, fifo: str) -> None:
-    """The build record and the ledgers of checked files are read whole: a FIFO in their place
-    (a show folder can come from anyone) is no record and no ledger, never a publish that waits
-    forever for a writer."""
+def test_a_fifo_as_the_build_record_or_a_ledger_does_not_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifo: str
+) -> None:
+    """The build record, the output's journals and the ledgers of checked files are read whole:
+    a FIFO in their place (a show folder can come from anyone) is no record, no journal and no
+    ledger, never a publish that waits forever for a writer."""
     root = copy_sample_show(tmp_path / "show")
-    publish(root, now=SAMPLE_NOW)
+    # Files count as settled at once: the first publish writes every ledger (timing decides else).
+    with monkeypatch.context() as patched:
+        patched.setattr(walks, "FINE_RACY_NS", 0)
+        patched.setattr(walks, "RACY_NS", 0)
+        publish(root, now=SAMPLE_NOW)
     assert (root / fifo).is_file()
     (root / fifo).unlink()
     os.mkfifo(root / fifo)
     first = sorted((root / "episodes").glob("*.yaml"))[0]
-    first.write_text(first.read_text(encoding="utf-8").replace('title: "', 'title: "Revu, ', 1), encoding="utf-8")
     command = [sys.executable, "-m", "entretiens", "publish", "--show", str(root), "--quiet"]
-    # A hang ends the run after two minutes, and fails the test.
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
+    # Nothing changed (the record and the output's stamps are read), then an edit. A hang ends
+    # the run after two minutes, and fails the test.
+    for edit in (False, True):
+        if edit:
+            text = first.read_text(encoding="utf-8").replace('title: "', 'title: "Revu, ', 1)
+            first.write_text(text, encoding="utf-8")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
     # The edit is published, as by a cold build: the same pages as one of a fresh copy.
     cold = copy_sample_show(tmp_path / "cold")
     shutil.copy2(first, cold / "episodes" / first.name)
@@ -421,6 +435,18 @@ def test_a_fifo_as_the_build_record_or_a_ledger_does_not_hang(tmp_path: Path, fi
     assert {page.parent.name: page.read_bytes() for page in pages} == {
         page.parent.name: page.read_bytes() for page in sorted((cold / "public").glob("*/index.html"))
     }
+
+
+def test_a_fifo_in_place_of_a_journal_is_no_journal(tmp_path: Path) -> None:
+    """Read in the write of an edit made in place too: a FIFO there is no journal, at once."""
+    path = tmp_path / "output-digests.journal"
+    os.mkfifo(path)
+    found: list[object] = []
+    reader = threading.Thread(target=lambda: found.append(journal.read(path, "token", 100)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "the read of a FIFO waits for a writer"
+    assert found == [None]
 
 
 def test_a_read_only_output_folder_leaves_no_copy_behind(world_readable_dir: Path) -> None:

@@ -289,10 +289,21 @@ class Walked:
     code: str | None = None
 
 
+def _record(root: Path) -> bytes:
+    """The record's bytes, read only from a regular file (see :func:`walks.read_regular`).
+
+    :raises OSError: there is no such file.
+    """
+    data = walks.read_regular(root / RECORD)
+    if data is None:
+        raise FileNotFoundError(root / RECORD)
+    return data
+
+
 def kept(root: Path, out_dir: Path) -> Ledger | None:
     """The output as the last publish into ``out_dir`` left it, from the record, or None."""
     try:
-        document = json.loads(walks.read_regular(root / RECORD) or b"null")
+        document = json.loads(_record(root))
         if document["version"] != RECORD_VERSION or document["options"]["out_dir"] != str(out_dir.resolve()):
             return None
         named = document["ledger"]
@@ -407,7 +418,7 @@ def check(root: Path, out_dir: Path, *, options: dict[str, Any], now: datetime) 
     """
     walked: Walked | None = None
     try:
-        document = json.loads(walks.read_regular(root / RECORD) or b"null")
+        document = json.loads(_record(root))
         if document["version"] != RECORD_VERSION or document["options"] != options:
             return None, None
         until, since = document["valid_until"], document["valid_from"]

@@ -185,8 +185,11 @@ def _delta(ledger: Path) -> Path:
 
 def _read(path: Path) -> dict[str, object]:
     """The files a ledger (or its delta) names, or none when it cannot be read."""
+    data = walks.read_regular(path)
+    if data is None:
+        return {}
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        document = json.loads(walks.read_regular(path) or b"null")
+        document = json.loads(data)
         if document["version"] == _LEDGER_VERSION and isinstance(document["files"], dict):
             return document["files"]
     return {}

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import walks
+
 _DECODER = json.JSONDecoder()
 
 #: A file whose changed lines hold more entries than this share of its whole mapping is written whole.
@@ -50,12 +52,9 @@ def read(path: Path, token: object, size: object) -> tuple[dict[str, Any], Place
     """The mapping a journal holds, if it is the one written with ``token`` and ``size``."""
     if not isinstance(token, str) or not isinstance(size, int):
         return None
-    try:
-        with path.open("rb") as stream:
-            data = stream.read(size + 1)
-    except OSError:
-        return None
-    if len(data) != size or not data.endswith(b"\n") or not data.isascii():
+    # A regular file only (a FIFO in its place would block the publish forever).
+    data = walks.read_regular(path, size)
+    if data is None or len(data) != size or not data.endswith(b"\n") or not data.isascii():
         return None  # our lines are ASCII (JSON's escapes): so a character is a byte below
     # Each line's SHA-256 is checked on the bytes, through a view (no copy of the line); then
     # the file is one text, and each line's JSON is decoded from its place in it: no slice.
