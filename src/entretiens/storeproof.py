@@ -39,25 +39,18 @@ def proof_path(path: Path) -> Path:
 
 def read_proof(path: Path) -> tuple[str, Stamp, str] | None:
     """What ``path``'s proof says: ``pending`` or ``proven``, the stamp and the SHA-256; or None."""
-    try:
-        handle = os.open(proof_path(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+    # A regular file only, and no longer than a proof (a FIFO there must not block the build).
+    data = walks.read_regular(proof_path(path), 512)
+    if data is None or not data.startswith(_PROOF) or not data.endswith(b"\n"):
         return None
     try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            return None
-        data = os.read(handle, 512)
-        if not data.startswith(_PROOF) or not data.endswith(b"\n"):
-            return None
         state, *values, digest = data[len(_PROOF) : -1].decode("ascii").split(" ")
         size, mtime, ctime, inode = (int(value) for value in values)
         if state not in ("pending", "proven") or len(digest) != 64:
             return None
         return state, (size, mtime, ctime, inode), digest
-    except (OSError, ValueError):
+    except ValueError:
         return None
-    finally:
-        os.close(handle)
 
 
 def write_proof(path: Path, state: str, stamp: Stamp, digest: str) -> None:

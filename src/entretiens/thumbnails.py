@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import ClassVar, TypeVar
 import PIL
 from PIL import Image, ImageOps
 
-from . import images, remote_images, unitcache
+from . import images, remote_images, unitcache, walks
 from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
@@ -352,14 +351,9 @@ class _Index:
         return found
 
     def _read(self) -> dict[str, list[object]]:
-        handle = os.open(self._path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        try:
-            status = os.fstat(handle)
-            if not stat.S_ISREG(status.st_mode) or status.st_size > _LARGEST_INDEX:
-                return {}
-            data = os.read(handle, status.st_size + 1)
-        finally:
-            os.close(handle)
+        data = walks.read_regular(self._path, _LARGEST_INDEX)
+        if data is None:
+            return {}
         digest, _, body = data.removeprefix(_INDEX_MAGIC).partition(b"\n")
         if not data.startswith(_INDEX_MAGIC) or digest != hashlib.sha256(body).hexdigest().encode("ascii"):
             return {}
