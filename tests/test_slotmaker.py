@@ -102,3 +102,16 @@ def test_a_maker_is_refused_for_a_class_whose_init_does_more(cls: type) -> None:
     # A __post_init__ or a field left out of __init__ would be skipped: refused, not made.
     with pytest.raises(TypeError):
         maker(cls)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Slotted:
+    value: int
+
+
+def test_a_maker_is_refused_for_a_class_whose_slots_are_not_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The value is made as a class with the same slots, then given its own: its slots must be its fields.
+    assert maker(_Slotted)(3) == _Slotted(3)
+    monkeypatch.setattr(_Slotted, "__slots__", ("value", "other"))
+    with pytest.raises(TypeError, match="slots"):
+        maker(_Slotted)
