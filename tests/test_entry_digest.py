@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
-from entretiens import episodecache, loading, yamlcache
+from entretiens import episodecache, loading, walks, yamlcache
 from entretiens.model import Project
 from sampleshow import copy_sample_show
 
@@ -22,6 +23,7 @@ def _show(tmp_path: Path) -> Path:
     root = copy_sample_show(tmp_path / "show").resolve()
     for file in root.rglob("*.yaml"):
         os.utime(file, ns=(_PAST_NS, _PAST_NS))
+    time.sleep(2 * walks.FINE_RACY_NS / 1e9)  # their ctime (now) settles too (walks.settled)
     return root
 
 

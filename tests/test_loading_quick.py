@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entretiens import loading, state
+from entretiens import loading, state, walks
 from entretiens.errors import ConfigError, Problem
 from entretiens.fieldreader import FieldReader
 from entretiens.loading import _files, _guids
@@ -393,8 +394,15 @@ def test_a_cached_load_looks_at_each_media_file_and_folder_once(
 
 
 def _backdated(root: Path) -> Path:
+    stamps = []
     for file in root.rglob("*.yaml"):
         os.utime(file, ns=(_PAST_NS, _PAST_NS))
+        status = file.stat()
+        stamps.append((status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino))
+    # The ctime (now: no program can put it back) settles too: the cache keeps a parse only once
+    # the later of the two times is a tick old (walks.settled).
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
     # Kept even when the show is in error: the GUIDs are checked after the episodes are read.
     with contextlib.suppress(ConfigError):
         loading.load_project(root)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -15,21 +16,29 @@ from typing import Any
 
 import pytest
 
-from entretiens import checkedstore, loading, yamlcache
+from entretiens import checkedstore, loading, walks, yamlcache
 from entretiens.errors import ConfigError, Problem
 from entretiens.loading import _episode, load_project
 from entretiens.model import Episode, Person, Project
 from entretiens.yamlfile import YamlList, YamlMap, YamlSyntaxError, read_yaml
 from sampleshow import copy_sample_show
 
-#: Long enough ago that the cache trusts a file's stamp (see unitcache.RACY_NS).
+#: A modification time long past (any mtime can be put there, as some tools and editors do).
 _PAST_NS = 1_600_000_000 * 10**9
 
 
 def _age(*paths: Path) -> None:
+    """Date the files (those under the folders) back, then wait until their last change has
+    settled (:func:`walks.settled`): the ctime, which no program can put back, is that of now,
+    and the cache keeps a parse only once the later of the two times is a tick old."""
+    stamps = []
     for path in paths:
         for file in [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]:
             os.utime(file, ns=(_PAST_NS, _PAST_NS))
+            status = file.stat()
+            stamps.append((status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino))
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
 
 
 def _shape(value: object) -> object:
@@ -126,13 +135,16 @@ def test_an_edit_is_parsed_again_even_with_the_same_size_and_mtime(tmp_path: Pat
     other.write_text(paths[3].read_text(encoding="utf-8").replace("Episode 3", "Episode Y"), encoding="utf-8")
     _age(other)
     other.replace(paths[3])
+    _age(paths[3])  # a rename moves the ctime too
     values, parsed = _load(tmp_path, paths)
     assert parsed == 1
     assert "Episode Y" in str(values[3])
     assert _load(tmp_path, paths)[1] == 0
 
 
-def test_a_file_changed_just_now_is_not_kept(tmp_path: Path) -> None:
+def test_a_file_changed_just_now_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tick of 1 s (ten times the real one): both loads fall within it however busy the machine.
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 10**9)
     paths = _files(tmp_path, 3)
     paths[1].write_text("title: Fresh\n", encoding="utf-8")
     assert _load(tmp_path, paths)[1] == 3
@@ -140,6 +152,83 @@ def test_a_file_changed_just_now_is_not_kept(tmp_path: Path) -> None:
     _age(paths[1])
     assert _load(tmp_path, paths)[1] == 1
     assert _load(tmp_path, paths)[1] == 0
+
+
+def _whole_seconds(monkeypatch: pytest.MonkeyPatch) -> Callable[[os.stat_result], yamlcache.Stamp]:
+    """Stamps as a file system with times in whole seconds gives them (ext3, some network
+    mounts): two saves within one second leave the same."""
+    real = yamlcache.stamp_of
+
+    def coarse(status: os.stat_result) -> yamlcache.Stamp:
+        device, inode, size, mtime, ctime = real(status)
+        return (device, inode, size, mtime - mtime % 10**9, ctime - ctime % 10**9)
+
+    monkeypatch.setattr(yamlcache, "stamp_of", coarse)
+    return coarse
+
+
+def _saved_twice(path: Path, texts: tuple[str, str], load: Callable[[], str], stamp_of: Callable[..., object]) -> None:
+    """Save ``texts`` (the same size, each telling its own word) one after the other in ``path``
+    within one second, its mtime put back each time (``rsync -t``, ``touch -r``, some editors);
+    ``load()`` in between must tell the first. Tried again until both saves leave the same
+    stamp (were made in the same second)."""
+    first, second = texts
+    assert len(first.encode()) == len(second.encode())
+    for _attempt in range(20):
+        path.write_text(first, encoding="utf-8")
+        os.utime(path, ns=(_PAST_NS, _PAST_NS))
+        saved = stamp_of(path.stat())
+        assert load() in first
+        path.write_text(second, encoding="utf-8")
+        os.utime(path, ns=(_PAST_NS, _PAST_NS))
+        if stamp_of(path.stat()) == saved:
+            return
+    pytest.fail("no two saves within one second")
+
+
+def test_a_file_saved_twice_in_one_second_with_its_mtime_put_back_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the ctime moved, and not to another second: the first parse, made within a tick of
+    # the save, was not kept (judged by its mtime alone, it was, and the next load read it back).
+    stamp_of = _whole_seconds(monkeypatch)
+    paths = _files(tmp_path, 3)
+
+    def title() -> str:
+        cache = yamlcache.ParseCache(tmp_path)
+        try:
+            value = cache.read_yaml(paths[1])
+        finally:
+            cache.close()
+        assert isinstance(value, YamlMap)
+        return str(value["title"])
+
+    _saved_twice(paths[1], ("title: First\n", "title: Other\n"), title, stamp_of)
+    values = _load(tmp_path, paths)[0]
+    assert "Other" in str(values[1]) and values[1] == _shape(read_yaml(paths[1]))
+
+
+def test_an_episode_saved_twice_in_one_second_with_its_mtime_put_back_is_loaded_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same for the episode the loader keeps beside the parse of its file.
+    stamp_of = _whole_seconds(monkeypatch)
+    root = _sample(tmp_path)
+    path = root / "episodes" / "003-massimo-fubini.yaml"
+    text = path.read_text(encoding="utf-8")
+    title = "Massimo Fubini, ContactLab"
+
+    def loaded() -> str:
+        return next(e.title for e in load_project(root).episodes if e.path == path)
+
+    _saved_twice(
+        path,
+        (text.replace(title, "First title, ContactLab"), text.replace(title, "Other title, ContactLab")),
+        loaded,
+        stamp_of,
+    )
+    assert load_project(root) == load_project(root, cache=False)
+    assert loaded().startswith("Other title")
 
 
 def test_values_the_format_does_not_hold_are_not_kept(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ ignored: the file is parsed again. The cache only ever saves time; it never deci
 Entries are JSON (a show folder can come from anyone: nothing here runs code), in a closed
 format that holds exactly what the loader builds: YamlMap, YamlList, text, numbers, booleans,
 null, dates and times. A file that holds anything else (``!!binary``, ``!!set``), a file
-modified in the last two seconds (its next change could keep the same stamp) and a file whose
+changed within a timestamp tick of the load (its next change could keep the stamp) and a file whose
 parse failed are simply not kept.
 """
 
@@ -34,9 +34,9 @@ from typing import Final
 
 import yaml
 
+from . import walks
 from .buildrecord import code
 from .checkedstore import Format, Store
-from .unitcache import RACY_NS
 from .yamlfile import YamlList, YamlMap, read_yaml
 
 #: Where the store and its overlay are kept, in the show folder.
@@ -210,9 +210,15 @@ class ParseCache:
             return None
 
     def keeps(self, stamp: Stamp) -> bool:
-        """Whether what is made from a file at ``stamp`` would be kept: not a file modified in
-        the last :data:`~entretiens.unitcache.RACY_NS` (its next change could keep the stamp)."""
-        return self._keep and not self._store.broken and stamp[3] < self._started - RACY_NS
+        """Whether what is made from a file at ``stamp`` would be kept: not a file changed within
+        a timestamp tick of this load's start, whose next change could keep the stamp
+        (:func:`walks.settled`: by the later of its mtime and ctime, as a file saved with its
+        mtime put back has a new ctime)."""
+        return (
+            self._keep
+            and not self._store.broken
+            and walks.settled((stamp[2], stamp[3], stamp[4], stamp[1]), self._started)
+        )
 
     def body(self, key: str, stamp: Stamp) -> bytes | None:
         """The checked text (UTF-8) kept under ``key`` for a file at ``stamp``, or None: for an
