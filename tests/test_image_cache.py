@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from conftest import NOW
-from entretiens import cards, checkedfiles, images, thumbnails, unitcache
+from entretiens import cards, checkedfiles, images, thumbnails, unitcache, walks
 from entretiens.images import open_image
 from entretiens.loading import load_project
 from entretiens.model import Episode, Project, Show
@@ -46,16 +46,23 @@ def _show(root: Path, count: int = 2, covers: tuple[int, ...] = ()) -> Project:
         write_artwork(root / "covers" / f"{n}.png", size=1400 + n)
         episodes[f"{n:03d}-talk"]["image"] = f"covers/{n}.png"
     make_show(root, episodes, seconds=0.5)
-    for image in [root / "artwork.png", *root.glob("covers/*")]:
-        _settle(image)
+    _settle(root / "artwork.png", *root.glob("covers/*"))
     return load_project(root)
 
 
-def _settle(path: Path, seconds: int = 60) -> None:
-    """Date a file ``seconds`` back: pictures made from a file changed in the last 2 s are not
-    kept (it could change again within the same timestamp tick)."""
+def _settle(*paths: Path, seconds: int = 60) -> None:
+    """Date files ``seconds`` back, then wait until their last change has settled: pictures made
+    from a file changed within a timestamp tick are not kept (it could change again with the
+    same stamp), by the later of its mtime and its ctime, which is now (no program can put it
+    back): see :func:`walks.settled`."""
     then = time.time_ns() - seconds * 1_000_000_000
-    os.utime(path, ns=(then, then))
+    stamps = []
+    for path in paths:
+        os.utime(path, ns=(then, then))
+        status = path.stat()
+        stamps.append((status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino))
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
 
 
 def _card(show: Show, episode: Episode) -> bytes:
@@ -174,8 +181,7 @@ def test_an_image_is_decoded_once_per_build_for_all_its_pictures(
 
 def test_a_damaged_thumbnail_entry_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = site_show(tmp_path / "show")
-    for image in root.rglob("*.png"):
-        _settle(image)
+    _settle(*root.rglob("*.png"))
     first = publish(root, root / "public", dry_run=True).files
     photo = PurePosixPath("assets/people/ada-lovelace.jpg")
     expected = content_bytes(first[photo])
@@ -197,9 +203,13 @@ def test_a_damaged_thumbnail_entry_is_made_again(tmp_path: Path, monkeypatch: py
     assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "thumbnail"))
 
 
-def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(tmp_path: Path) -> None:
+def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file changed within a timestamp tick of being read can change again with the same
     size and time: what is made from it is right for this build, and made again next time."""
+    # A tick of 1 s (ten times the real one): the card falls within it however busy the machine.
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 10**9)
     project = _show(tmp_path / "show")
     show, first = project.show, project.episodes[0]
     (show.root / "artwork.png").touch()
@@ -210,6 +220,61 @@ def test_a_picture_of_a_file_changed_in_the_last_seconds_is_made_but_not_kept(tm
     cards._FITTED.clear()
     assert _card(show, first) == drawn
     assert len(_entries(show.root, "card")) == 1
+
+
+def _whole_seconds(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """``os.stat`` of ``path`` as a file system with times in whole seconds gives it (ext3, some
+    network mounts): two saves within one second leave the same stamp."""
+    real = os.stat
+    names = {str(path), str(path.resolve())}
+
+    def coarse(name: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        status = real(name, *args, **kwargs)
+        if not isinstance(name, (str, os.PathLike)) or os.fspath(name) not in names:
+            return status
+        mtime, ctime = (ns - ns % 10**9 for ns in (status.st_mtime_ns, status.st_ctime_ns))
+        extra = {field: getattr(status, field) for field in dir(status) if field.startswith("st_")}
+        extra.update(st_mtime=mtime / 1e9, st_ctime=ctime / 1e9, st_mtime_ns=mtime, st_ctime_ns=ctime)
+        return os.stat_result((*status[:7], status[7], mtime // 10**9, ctime // 10**9), extra)
+
+    monkeypatch.setattr(os, "stat", coarse)
+
+
+def test_a_picture_saved_twice_in_one_second_with_its_mtime_put_back_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved twice within one second, its mtime put back each time (``rsync -t``, ``touch -r``,
+    some editors), the artwork keeps its stamp: only the ctime moved, not to another second. The
+    card drawn from the first save, within a tick of it, was not kept (judged by the mtime
+    alone, it was, and was handed on for the second)."""
+    project = _show(tmp_path / "show")
+    show, first = project.show, project.episodes[0]
+    artwork = show.root / "artwork.png"
+    _whole_seconds(monkeypatch, artwork)
+    saves = []
+    for colour in ((200, 30, 30), (30, 30, 200)):
+        data = io.BytesIO()
+        Image.new("RGB", (700, 700), colour).save(data, "PNG", compress_level=0)
+        saves.append(data.getvalue())
+    assert len(saves[0]) == len(saves[1])
+    then = time.time_ns() - 60 * 1_000_000_000
+    for _attempt in range(20):
+        artwork.write_bytes(saves[0])
+        os.utime(artwork, ns=(then, then))
+        saved = thumbnails.source_stamp(artwork)
+        cards._FITTED.clear()
+        drawn = _card(show, first)
+        artwork.write_bytes(saves[1])
+        os.utime(artwork, ns=(then, then))
+        if thumbnails.source_stamp(artwork) == saved:
+            break
+    else:
+        pytest.fail("no two saves within one second")
+    cards._FITTED.clear()
+    again = _card(show, first)
+    shutil.copytree(show.root, tmp_path / "cold", ignore=shutil.ignore_patterns(".entretiens"))
+    cold = load_project(tmp_path / "cold")
+    assert again == _card(cold.show, cold.episodes[0]) != drawn
 
 
 def _bodies_read(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
@@ -650,8 +715,7 @@ def test_the_cards_of_episodes_sharing_a_cover_are_drawn_by_the_workers(
             episodes[f"{n:03d}-talk"]["image"] = "covers/season.png"
         episodes["005-talk"]["image"] = "covers/own.png"
         make_show(root, episodes, seconds=0.5)
-        for image in [root / "artwork.png", *root.glob("covers/*")]:
-            _settle(image)
+        _settle(root / "artwork.png", *root.glob("covers/*"))
         shows.append(root)
     drawn = _drawn(monkeypatch)
     with_workers = _built(shows[0])

@@ -469,13 +469,14 @@ def test_a_broken_template_override_is_a_clear_error(tmp_path: Path, text: str) 
 def test_resized_images_come_from_the_cache_until_their_source_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from entretiens import thumbnails
+    from entretiens import thumbnails, walks
 
     root = site_show(tmp_path / "show")
-    # Dated back: what is made from a file changed in the last 2 s is not kept (it could change
-    # again within the same timestamp tick).
+    # Dated back, and their ctime (now) waited for: what is made from a file changed within a
+    # timestamp tick is not kept (it could change again within the same tick).
     for image in root.rglob("*.png"):
         os.utime(image, ns=(time.time_ns() - 60_000_000_000,) * 2)
+    time.sleep(2 * walks.FINE_RACY_NS / 1e9)
     first = _build(root)
     made: list[Path] = []
     encode = thumbnails._encode

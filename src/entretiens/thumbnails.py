@@ -22,7 +22,7 @@ from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import Content, Stored, child
-from .unitcache import RACY_NS, ledger
+from .unitcache import ledger
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +67,12 @@ def source_stamp(source: Path) -> Stamp | None:
 
 
 def settled(stamp: Stamp) -> bool:
-    """Whether any later change to the file will change its stamp: it was last modified over
-    :data:`~entretiens.unitcache.RACY_NS` ago. A file changed within a timestamp tick of being
-    read can change again with the same stamp, so what is made from it is not kept. Ask before
+    """Whether any later change to the file will change its stamp: it last changed over a
+    timestamp tick ago (:func:`walks.settled`: by the later of its mtime and ctime, as a picture
+    saved with its mtime put back has a new ctime). A file changed within a tick of being read
+    can change again with the same stamp, so what is made from it is not kept. Ask before
     reading the file."""
-    return stamp[2] < time.time_ns() - RACY_NS
+    return walks.settled((stamp[1], stamp[2], stamp[4], stamp[3]), time.time_ns())
 
 
 def cached_image(
