@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
 from lxml import etree
 
-from entretiens import layout, publish
+from entretiens import buildrecord, layout, pipeline, publish
 from entretiens.content import content_bytes
+from entretiens.feed import build_feeds
 from entretiens.loading import load_project
+from entretiens.unitcache import Digests, Units
 from showbuilder import episode, make_show
 
 NS = {
@@ -230,3 +234,31 @@ def test_subcategories_of_one_category_nest_under_one_parent(tmp_path: Path) -> 
         "Marketing",
         "Entrepreneurship",
     ]
+
+
+
+def test_the_items_are_asked_for_with_the_collector_off_and_read_with_it_on(
+    show_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The requests (a closure, a key and a list an episode) set off full passes of the collector
+    # over the whole build; the items are read with it on (the cache may fork workers).
+    built = pipeline.build(show_root)
+    assert built.project is not None and built.releases
+    seen: list[tuple[str, bool]] = []
+    release, get_many = Digests.release, Units.get_many
+
+    def watched_release(digests: Digests, value: object) -> str:
+        seen.append(("request", gc.isenabled()))
+        return release(digests, value)
+
+    def watched_get_many(units: Units, requests: Any) -> Any:
+        seen.append(("units", gc.isenabled()))
+        return get_many(units, requests)
+
+    monkeypatch.setattr(Digests, "release", watched_release)
+    monkeypatch.setattr(Units, "get_many", watched_get_many)
+    items = Units(show_root, "items", version=buildrecord.code())
+    made = build_feeds(built.project.show, built.releases, items, Digests())
+    assert content_bytes(made[layout.FEED]).count(b"<item>") == len(built.releases)
+    assert set(seen) == {("request", False), ("units", True)}
+    assert gc.isenabled()

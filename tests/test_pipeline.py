@@ -6,11 +6,12 @@ import gc
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from check_fixtures import NOW, episode_path, make_clean_show, replace_in, write_artwork
-from entretiens import checks, feedlint, files, loading, output, pipeline, releases
+from entretiens import checks, feedlint, files, loading, output, pipeline, releases, unitcache
 from entretiens.check import check_show
 from entretiens.errors import ConfigError, EntretiensError, Problem, ProblemsError
 from entretiens.publish import publish
@@ -177,3 +178,34 @@ def test_a_commit_writes_with_the_build_set_aside_from_the_collector(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_an_episodes_checks_are_asked_for_with_the_collector_off_and_read_with_it_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The requests and the problems read back (a few containers an episode) set off full passes
+    # of the collector over the whole build; the units are read with it on (the cache may fork).
+    root = make_clean_show(tmp_path / "show")
+    pipeline.build(root, now=NOW)
+    seen: list[tuple[str, bool]] = []
+    request, checked = pipeline._checks_request, checks.EpisodeChecks
+    get_many = unitcache.Units.get_many
+
+    def watched_request(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("request", gc.isenabled()))
+        return request(*args, **kwargs)
+
+    def watched_checked(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("read", gc.isenabled()))
+        return checked(*args, **kwargs)
+
+    def watched_get_many(units: Any, requests: Any) -> Any:
+        seen.append(("units", gc.isenabled()))
+        return get_many(units, requests)
+
+    monkeypatch.setattr(pipeline, "_checks_request", watched_request)
+    monkeypatch.setattr(checks, "EpisodeChecks", watched_checked)
+    monkeypatch.setattr(unitcache.Units, "get_many", watched_get_many)
+    assert not pipeline.build(root, now=NOW).errors
+    assert set(seen) == {("request", False), ("read", False), ("units", True)}
+    assert gc.isenabled()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from . import feedfile, layout, site
+from . import feedfile, gcpause, layout, site
 from .model import Change, Episode, PublishState, Release, Show
 from .output import Content, Stored, path_order
 
@@ -44,6 +44,16 @@ def stamp(
 ) -> Changes:
     """Date the build in ``files`` (the feed's lastBuildDate, the sitemap) from what changed
     since ``state`` was recorded, and return the record to keep."""
+    # With the collector off, and what is made held out of its passes: the names, records and
+    # the sitemap's rows (none in a cycle) set off full passes over the whole build otherwise
+    # (~80 ms of an edit at 10,000 episodes). Nothing here starts a process.
+    with gcpause.paused(hold=True):
+        return _stamp(show, state, releases, files, now)
+
+
+def _stamp(
+    show: Show, state: PublishState, releases: tuple[Release, ...], files: dict[PurePosixPath, Content], now: datetime
+) -> Changes:
     recorded = dict(state.episode_changes)
     # The files by name, from the show hash's one pass: looked up by string, not by a Path made
     # for the purpose (whose hash and comparison are slow), twice per episode.
