@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from entretiens import feedfile, files, guestlist, layout, pagejoin, pipeline, site, templating
+from entretiens import feedfile, files, gcpause, guestlist, layout, pagejoin, pipeline, site, templating
 from entretiens.errors import EntretiensError
 from entretiens.output import Content, content_bytes
 from sampleshow import SAMPLE_NOW, copy_sample_show
@@ -200,4 +200,32 @@ def test_the_site_paths_come_with_their_hash(tmp_path: Path, monkeypatch: pytest
     assert not {id(path) for path in reached} & pages, "an episode's file path was hashed from its parts"
     assert {path: content_bytes(content) for path, content in built.items()} == {
         path: content_bytes(content) for path, content in site.build_site(before.project, before.releases).items()
+    }
+
+
+def test_what_the_site_loops_make_is_held_out_of_the_collector(tmp_path: Path) -> None:
+    """The paths of every episode's files, its guests and releases in order, made in loops that
+    start no process, live as long as the build: held out of the collector's passes as each
+    loop ends (gcpause), else its passes walked them again and again after one edit of a large
+    show. Handed back when the build ends; the build is the one it was."""
+    root = copy_sample_show(tmp_path / "show")
+    cold = pipeline.build(root, now=SAMPLE_NOW)
+    assert cold.project is not None
+    held: list[bool] = []
+
+    @gcpause.thawed
+    def build() -> dict[PurePosixPath, Content]:
+        assert cold.project is not None
+        made = site.build_site(cold.project, cold.releases)
+        tracked = {id(value) for value in gc.get_objects()}
+        slugs = {release.episode.slug for release in cold.releases}
+        # Frozen: tracked, yet in none of the collector's generations.
+        held.extend(id(path) not in tracked for path in made if gc.is_tracked(path) and path.parts[0] in slugs)
+        return made
+
+    built = build()
+    assert len(held) >= 3 * len(cold.releases) > 6 and all(held)
+    assert gc.get_freeze_count() == 0
+    assert {path: content_bytes(content) for path, content in built.items()} == {
+        path: content_bytes(content) for path, content in site.build_site(cold.project, cold.releases).items()
     }

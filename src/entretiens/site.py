@@ -92,8 +92,9 @@ def build_site(
     files: dict[PurePosixPath, Content] = {}
     images = Images(show, files)
     # The collector paused over the loops that visit every episode (nothing in them forks): at
-    # 10,000 episodes its passes over a heap that only grows were a share of every step.
-    with gcpause.paused():
+    # 10,000 episodes its passes over a heap that only grows were a share of every step. What
+    # each loop made is held out of its passes as it ends (gcpause): it lives as long as the build.
+    with gcpause.paused(hold=True):
         ordered = tuple(sorted(releases, key=lambda r: (r.episode.date, r.episode.slug), reverse=True))
         guests, guest_of = guestlist.guest_list(ordered, images)
     site = Site(
@@ -191,7 +192,7 @@ def build_site(
         lambda cover: deck.missing(own[cover]) if cover in own else None,
     )
     drawn.update((own[cover].slug, card) for cover, card in made.items())
-    with gcpause.paused():
+    with gcpause.paused(hold=True):
         for release in ordered:
             episode = release.episode
             cover = None
@@ -245,7 +246,7 @@ def build_site(
         # Every picture of the build asked for: what the image cache checked or made is kept for
         # the next, even when a card failed (the index is the only check of those made).
         thumbnails.keep_index(show.root)
-    with gcpause.paused():
+    with gcpause.paused(hold=True):
         for release, unit in zip(ordered, found, strict=True):
             for name, content in unit.items():
                 if name == _ENTRY:

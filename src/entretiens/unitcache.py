@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Final, cast
 
-from . import checkedstore, walks
+from . import checkedstore, gcpause, walks
 
 # RACY_NS, Checked and ledger are named here too, where the image cache and the YAML cache take them.
 from .checkedfiles import RACY_NS as RACY_NS
@@ -194,8 +194,13 @@ class Units:
         return self._get(requests)
 
     def _get(self, requests: Sequence[Request]) -> list[dict[str, Content]]:
-        keys = [self._key(*inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
-        found = [self._read(key) for key in keys]
+        # No process is started while the units are keyed and read back (a dict, and a path
+        # or bytes per file, for each of 10,000 episodes): the collector paused, and what they
+        # made, which lives as long as the build, held out of its passes once read (gcpause).
+        # Else it walked them again and again: a tenth of the site's CPU after one edit.
+        with gcpause.paused(hold=True):
+            keys = [self._key(*inputs, *tuple(stamps)) for inputs, _make, stamps in requests]
+            found = [self._read(key) for key in keys]
         missing = [index for index, unit in enumerate(found) if unit is None]
         if self._shelf is not None and len(missing) >= PARALLEL_MIN and _can_fork():
             self._in_workers(requests, keys, missing, found)
