@@ -8,15 +8,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from entretiens import buildrecord, inplace, walks
 from entretiens.publish import publish
-from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
+from sampleshow import SAMPLE_NOW, cold_output, copy_sample_show, files_of
 
 #: Longer than a timestamp tick (10 ms at most on Linux): a change after it has other times.
 _A_TICK_LATER = 0.05
@@ -236,3 +237,147 @@ def test_the_walk_names_the_empty_folders_listed_or_recorded(tmp_path: Path, lis
     assert walks.outputs(out, known, since, again) == known
     assert sorted(again) == ["a/hollow/deep/", "empty/"]
     assert str(out / "empty") not in listed and str(out / "a" / "hollow" / "deep") not in listed
+
+
+class _CoarseEntry:
+    """An entry of a listing, stamped as :func:`_coarse_under` stamps it."""
+
+    def __init__(self, entry: os.DirEntry[str], floor: Callable[[os.stat_result], os.stat_result]) -> None:
+        self._entry, self._floor = entry, floor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._entry, name)
+
+    def __fspath__(self) -> str:
+        return self._entry.path
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        return self._floor(self._entry.stat(follow_symlinks=follow_symlinks))
+
+
+class _CoarseListing:
+    def __init__(self, listing: Any, floor: Callable[[os.stat_result], os.stat_result]) -> None:
+        self._listing, self._floor = listing, floor
+
+    def __enter__(self) -> _CoarseListing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listing.close()
+
+    def __iter__(self) -> Iterator[_CoarseEntry]:
+        return (_CoarseEntry(entry, self._floor) for entry in self._listing)
+
+    def close(self) -> None:
+        self._listing.close()
+
+
+def _coarse_under(monkeypatch: pytest.MonkeyPatch, folder: Path, tick_ns: int) -> None:
+    """The files and folders under ``folder`` stamped as a file system with coarse times stamps
+    them (ext3 and some network mounts: whole seconds; FAT: 2 s): mtime and ctime in whole
+    ``tick_ns``, through ``os.stat``, ``os.lstat`` and the entries ``os.scandir`` lists. The
+    rest of the disk is left as it is."""
+    tops = {str(folder), str(folder.resolve())}
+    real_stat, real_lstat, real_scandir = os.stat, os.lstat, os.scandir
+
+    def under(path: object) -> bool:
+        if not isinstance(path, (str, os.PathLike)):
+            return False
+        name = os.fspath(path)
+        return isinstance(name, str) and any(name == top or name.startswith(top + "/") for top in tops)
+
+    def floor(status: os.stat_result) -> os.stat_result:
+        mtime, ctime = (ns - ns % tick_ns for ns in (status.st_mtime_ns, status.st_ctime_ns))
+        extra = {field: getattr(status, field) for field in dir(status) if field.startswith("st_")}
+        extra.update(st_mtime=mtime / 1e9, st_ctime=ctime / 1e9, st_mtime_ns=mtime, st_ctime_ns=ctime)
+        return os.stat_result((*status[:8], mtime // 10**9, ctime // 10**9), extra)
+
+    def stat_(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        status = real_stat(path, *args, **kwargs)
+        return floor(status) if under(path) else status
+
+    def lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        status = real_lstat(path, *args, **kwargs)
+        return floor(status) if under(path) else status
+
+    def scandir(path: Any = ".") -> Any:
+        listing = real_scandir(path)
+        return _CoarseListing(listing, floor) if under(path) else listing
+
+    monkeypatch.setattr(os, "stat", stat_)
+    monkeypatch.setattr(os, "lstat", lstat)
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_on_coarse_times_a_file_rewritten_in_the_second_of_its_stamp_is_not_proven(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Times in whole seconds: a file rewritten by hand (or by another program) at the same size
+    # within the second of the write the ledger recorded keeps its stamp. Recorded within that
+    # tick, the stamp proves nothing (by the stamp alone, the output held, the change unseen).
+    out = tmp_path / "public"
+    _tree(out)
+    _coarse_under(monkeypatch, out, 10**9)
+    for _attempt in range(20):
+        (out / "c" / "y").write_bytes(b"c/y")
+        since = time.time_ns()
+        known = walks.outputs(out)
+        (out / "c" / "y").write_bytes(b"C/Y")  # in place, the same size
+        if walks.outputs(out) == known:
+            break  # in the same second: the same stamp
+    else:
+        pytest.fail("no two writes within one second")
+    assert walks.coarse(known["c/y"])
+    assert not walks.holds(out, known, since)
+    assert not walks.holds(out, known, None)
+    assert walks.outputs(out, known, since) == known  # the walk finds the same: the write reads it back
+
+
+def test_on_coarse_times_a_stamp_recorded_a_tick_after_its_write_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settled when recorded: any later change moves its time to a later second.
+    out = tmp_path / "public"
+    _tree(out)
+    _coarse_under(monkeypatch, out, 10**9)
+    time.sleep(walks.RACY_NS / 1e9 + _A_TICK_LATER)
+    since = time.time_ns()
+    known = walks.outputs(out)
+    assert all(walks.coarse(stamp) for stamp in known.values())
+    assert walks.holds(out, known, since)
+    # Recorded at an unknown moment (an older record): not proven.
+    assert not walks.holds(out, known, None)
+
+
+def test_a_page_rewritten_in_the_second_of_the_write_on_coarse_times_is_mended_by_the_next_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # public/ on a file system whose times move once every 100,000 s (a tick that the whole test
+    # falls in; the window of coarse times, walks.RACY_NS, covers it, as its 2 s cover FAT's):
+    # a page defaced by hand at the same size, its mtime put back, keeps the stamp the publish
+    # recorded. The next publish does not take the output as unchanged: it mends the page.
+    tick = 100_000 * 10**9
+    monkeypatch.setattr(walks, "RACY_NS", tick)
+    root = copy_sample_show(tmp_path / "show")
+    out = root / "public"
+    _coarse_under(monkeypatch, out, tick)
+    publish(root, now=SAMPLE_NOW)
+    page = sorted(out.glob("*/index.html"))[0]
+    data = page.read_bytes()
+    before = os.stat(page)
+    at = data.index(b"<title>") + len(b"<title>")
+    page.write_bytes(data[:at] + b"Defaced" + data[at + len(b"Defaced") :])
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    kept = buildrecord.kept(root, out)
+    after = os.stat(page)
+    assert kept is not None
+    assert kept.stats[page.relative_to(out).as_posix()] == (
+        after.st_size,
+        after.st_mtime_ns,
+        after.st_ctime_ns,
+        after.st_ino,
+    )
+    # What `entretiens publish` asks first: not up to date (its stamp had not settled).
+    assert buildrecord.unchanged(root, None) is None
+    publish(root, now=SAMPLE_NOW)
+    assert files_of(out) == cold_output(root, tmp_path / "cold")

@@ -151,13 +151,29 @@ def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) 
     and those whose stamp, the same as recorded, had not settled then: any other added entry
     would have moved its folder's stamp, which no longer matches. Half the cost of a walk
     (no folder is listed, no entry object made per file).
+
+    A file (or link) whose recorded stamp has coarse times (:func:`coarse`: whole seconds, on
+    ext3, FAT, some network mounts) and had not settled by ``since`` proves nothing: another
+    program rewriting it at the same size in the same second as the write that left it keeps
+    that stamp. It is then not taken as unchanged (the publish builds, and reads it back),
+    until a write records it settled. Fine times are trusted as they are: their tick is a few
+    ms, and a publish right after its own write would otherwise never find the output still
+    holding.
     """
     top = out_dir.resolve()
     if since is None:
         found = outputs(top)
-        return len(found) == len(known) and all(tuple(known.get(name, ())) == stamp for name, stamp in found.items())
+        return (
+            len(found) == len(known)
+            and all(tuple(known.get(name, ())) == stamp for name, stamp in found.items())
+            # Taken at an unknown moment: no coarse stamp of a file can be said to have settled.
+            and not any(stamp[0] != -1 and coarse(stamp) for stamp in found.values())
+        )
     base = str(top) + "/"
     listed = [str(top)]
+    # A stamp whose times are both older than this had settled by ``since`` whatever its tick:
+    # only the others (the files the last write made, mostly) are asked whether they are coarse.
+    young = since - RACY_NS
     for name, recorded in known.items():
         try:
             if name[-1] == "/":
@@ -170,16 +186,18 @@ def holds(out_dir: Path, known: Mapping[str, Sequence[int]], since: int | None) 
                 continue
             if recorded[0] == LINK:
                 status = os.lstat(base + name)
-                if not stat.S_ISLNK(status.st_mode) or tuple(recorded) != (
-                    LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
-                ):  # fmt: skip
+                stamp = (LINK, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                if not stat.S_ISLNK(status.st_mode) or tuple(recorded) != stamp:
                     return False
-                continue
-            status = os.stat(base + name)
+            else:
+                status = os.stat(base + name)
+                stamp = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+                if tuple(recorded) != stamp:
+                    return False
         except OSError:
             return False
-        if tuple(recorded) != (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino):
-            return False
+        if (stamp[2] >= young or stamp[1] >= young) and coarse(stamp):
+            return False  # not settled by ``since`` (walks.settled's window for coarse times)
     prefix = len(base)
     for folder in listed:
         try:
