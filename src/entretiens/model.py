@@ -447,21 +447,25 @@ class FieldLines:
 
     def __init__(self, project: Project) -> None:
         self._project = project
-        # Made at the first question: a build whose checks are all kept asks none, and each
-        # file's entry (a path hashed, a dict made) cost ~8 us an episode, 10,000 a build.
-        self._files: dict[Path, dict[str, int]] | None = None
+        # Made at the first question: a build whose checks are all kept asks none.
+        self._files: dict[str, tuple[tuple[str, int], ...]] | None = None
+        #: The files asked about, as mappings (each made at its first question).
+        self._asked: dict[str, dict[str, int]] = {}
 
-    def _made(self) -> dict[Path, dict[str, int]]:
-        files: dict[Path, dict[str, int]] = {}
+    def _made(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        # Keyed by the paths' texts, each already made by the loader (a Path's hash is taken
+        # part by part), and each file's lines left as they are until asked about: an edit's
+        # checks ask about one episode, and a mapping made for each file of 10,000 cost ~20 ms.
+        files: dict[str, tuple[tuple[str, int], ...]] = {}
         show = self._project.show
         episodes = self._project.episodes
         if show.source is not None:
-            files[show.source.path] = dict(show.lines)
+            files[str(show.source.path)] = show.lines
         for episode in episodes:
-            files[episode.path] = dict(episode.lines)
+            files[str(episode.path)] = episode.lines
         for person in (*show.hosts, *(guest for episode in episodes for guest in episode.guests)):
             if person.source is not None:
-                files[person.source.path] = dict(person.lines)
+                files[str(person.source.path)] = person.lines
         self._files = files
         return files
 
@@ -471,10 +475,14 @@ class FieldLines:
         A lone value written where a list is allowed counts as a list of one: ``guests[0].bio``
         of ``guest: ada`` is the line of ``guest``.
         """
-        files = self._files if self._files is not None else self._made()
-        lines = files.get(path)
+        key = str(path)
+        lines = self._asked.get(key)
         if lines is None:
-            return None
+            files = self._files if self._files is not None else self._made()
+            found = files.get(key)
+            if found is None:
+                return None
+            lines = self._asked[key] = dict(found)
         parts = _FIELD_PART.findall(field)
         for end in range(len(parts), 0, -1):
             dotted = "".join(
