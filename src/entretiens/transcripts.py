@@ -208,6 +208,8 @@ def published(
     requests: list[unitcache.Request] = []
     owners: list[int] = []
     for index, release in enumerate(releases):
+        if not release.transcripts:
+            continue  # nothing published: no look for its targets (most episodes of most shows)
         for transcript, targets in _targets(release):
             source = show.root / transcript.path
             stamp = unitcache.file_stamp(source)
@@ -220,13 +222,13 @@ def published(
 
             requests.append(((str(source), _suffix(transcript), targets), make, [stamp]))
             owners.append(index)
-    found: list[dict[str, Content]] = [{} for _ in releases]
+    found: dict[int, dict[str, Content]] = {}
     for index, unit in zip(owners, kept.get_files(requests), strict=True):
-        found[index].update(unit)
+        found.setdefault(index, {}).update(unit)
     # In the order of files() (originals first), not of the units (one per transcript file).
     return [
-        {PurePosixPath(target): made[target] for target in _order(release)}
-        for release, made in zip(releases, found, strict=True)
+        {PurePosixPath(target): made[target] for target in _order(release)} if (made := found.get(index)) else {}
+        for index, release in enumerate(releases)
     ]
 
 
