@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -381,3 +382,35 @@ def test_a_page_rewritten_in_the_second_of_the_write_on_coarse_times_is_mended_b
     assert buildrecord.unchanged(root, None) is None
     publish(root, now=SAMPLE_NOW)
     assert files_of(out) == cold_output(root, tmp_path / "cold")
+
+
+def test_a_small_file_is_read_without_reserving_the_most_it_may_hold(tmp_path: Path) -> None:
+    """A record of a few bytes costs a few bytes: a read sized by the bound reserved a gigabyte
+    each time, which a machine without overcommit (or under `ulimit -v`) refuses."""
+    small = tmp_path / "record.json"
+    small.write_bytes(b'{"a": 1}')
+    tracemalloc.start()
+    try:
+        assert walks.read_regular(small) == b'{"a": 1}'
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+
+
+def test_a_file_that_grew_since_it_was_measured_is_read_whole_or_refused_past_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grown = tmp_path / "ledger.json"
+    grown.write_bytes(bytes(range(256)) * 20_000)  # 5,120,000 bytes: more than one chunk
+    measured = os.fstat
+
+    def fstat_before_the_growth(handle: int) -> os.stat_result:
+        found = measured(handle)
+        return os.stat_result((*found[:6], 100, *found[7:]))
+
+    monkeypatch.setattr(os, "fstat", fstat_before_the_growth)
+    assert walks.read_regular(grown) == grown.read_bytes()
+    assert walks.read_regular(grown, most=5_120_000) == grown.read_bytes()
+    assert walks.read_regular(grown, most=5_119_999) is None
+    assert walks.read_regular(grown, most=1_500_000) is None

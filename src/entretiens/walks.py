@@ -16,7 +16,7 @@ import os
 import stat
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 #: Folders of the show folder that are never inputs: caches, version control, staging.
 _SKIPPED: Final = frozenset({".entretiens", ".git", ".hg", ".svn", "node_modules", "__pycache__"})
@@ -95,12 +95,28 @@ def read_regular(path: Path, most: int = 1 << 30) -> bytes | None:
         if not stat.S_ISREG(status.st_mode) or status.st_size > most:
             return None
         with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(most + 1)
+            # What fstat said, and one byte more to see growth: a read of `most` would reserve
+            # that much (a gigabyte) for every small file.
+            data = stream.read(min(most, status.st_size) + 1)
+            if status.st_size < len(data) <= most:
+                data += _rest(stream, most + 1 - len(data))
         return data if len(data) <= most else None
     except OSError:
         return None
     finally:
         os.close(handle)
+
+
+def _rest(stream: BinaryIO, most: int) -> bytes:
+    """At most ``most`` more bytes of a file that grew since it was measured, a chunk at a time."""
+    parts: list[bytes] = []
+    while most > 0:
+        chunk = stream.read(min(most, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        most -= len(chunk)
+    return b"".join(parts)
 
 
 def inputs(root: Path, out_dir: Path) -> Stats:
