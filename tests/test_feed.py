@@ -236,7 +236,6 @@ def test_subcategories_of_one_category_nest_under_one_parent(tmp_path: Path) -> 
     ]
 
 
-
 def test_the_items_are_asked_for_with_the_collector_off_and_read_with_it_on(
     show_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
