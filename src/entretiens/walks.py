@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Collection, Mapping, Sequence
+from itertools import repeat
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -297,6 +299,9 @@ def _rewalk(
     listing = [str(top)]
     lost: list[str] = []  # recorded folders no longer folders: nothing under them stands
     lstat, stat_, is_dir, is_file, is_link = os.lstat, os.stat, stat.S_ISDIR, stat.S_ISREG, stat.S_ISLNK
+    # A folder whose times are both before this has settled, whatever its file system's tick
+    # (the longer one): :func:`settled` is only asked about the others (few).
+    long_settled = since - RACY_NS
     for name, recorded in known.items():
         if recorded[0] >= 0:  # a file: its stamp holds (most), or it is looked at again below
             try:
@@ -326,7 +331,7 @@ def _rewalk(
                     found[name] = stamp
                     moved.add(name)
                     listing.append(base + name[:-1])
-                elif not settled(stamp, since):
+                elif (stamp[1] >= long_settled or stamp[2] >= long_settled) and not settled(stamp, since):
                     listing.append(base + name[:-1])
                 continue
             if recorded[0] == LINK:
@@ -355,11 +360,8 @@ def _rewalk(
     if empty is not None:
         # A recorded folder no recorded entry is in, not listed (its stamp held, settled): few,
         # one whose removal failed before. Those listed are seen empty below.
-        parents = {name[: name.rfind("/", 0, len(name) - 1) + 1] for name in known}
         empty.extend(
-            name
-            for name in known.keys() - parents
-            if name[-1] == "/" and name in found and name not in moved and settled(found[name], since)
+            name for name in _childless(known) if name in found and name not in moved and settled(found[name], since)
         )
     unreadable: list[str] = []
     while listing:
@@ -402,6 +404,20 @@ def _rewalk(
     if unreadable:
         _drop_under(found, tuple(unreadable), moved, keep=True)
     return found
+
+
+def _childless(names: Collection[str]) -> list[str]:
+    """The folders among ``names`` (those ending in "/") that are no other name's folder.
+
+    Each name's folder without its "/" ("" for the top) is what is left of it, its last
+    character cut off, before its last "/": a file's last character is no "/", and a folder's
+    is the one cut. Made in C (map, set), not one Python step per name: 80,000 names at
+    10,000 episodes, of which almost never one is childless.
+    """
+    cut = itemgetter(slice(None, -1))
+    parents = set(map(itemgetter(0), map(str.rpartition, map(cut, names), repeat("/"))))
+    folders = set(map(cut, filter(methodcaller("endswith", "/"), names)))
+    return [folder + "/" for folder in folders - parents]
 
 
 def _drop_under(found: Stats, folders: tuple[str, ...], moved: set[str], *, keep: bool = False) -> None:
