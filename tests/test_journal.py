@@ -3,6 +3,7 @@ publish changed; read only as the file its record names, whole and unbroken."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tracemalloc
 from pathlib import Path
@@ -161,3 +162,45 @@ def test_a_journal_is_read_without_copies_of_its_lines(tmp_path: Path) -> None:
     # Our lines are ASCII (JSON's escapes): a file that is not is not ours.
     path.write_bytes(path.read_bytes().replace(b"\\u00e9", "é".encode()))
     assert journal.read(path, appended.token, path.stat().st_size) is None
+
+
+def test_a_whole_mapping_is_written_a_chunk_at_a_time(tmp_path: Path) -> None:
+    # The stamps of a large output (80,000 at 10,000 episodes), written whole: the encoded
+    # values, the dump, its text, its bytes and the line were each as large as the file.
+    stamps = {f"{n:05d}-episode/page-{n}.html": (n * 7, 10**18 + n, 10**18 + 2 * n, 10**6 + n) for n in range(50_000)}
+    path = tmp_path / "stamps.journal"
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        place = journal.write(path, stamps, encode=buildrecord.packed)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert place is not None and place.size == path.stat().st_size > 3 * 1024 * 1024
+    assert peak < place.size // 4, (peak, place.size)
+    read = journal.read(path, place.token, place.size)
+    assert read is not None and buildrecord.unpacked(read[0]) == stamps
+
+
+def test_a_line_is_the_dump_of_its_document_behind_its_digest(tmp_path: Path) -> None:
+    # Written a chunk at a time, a line is still byte for byte the JSON of the whole document.
+    first = {f"{n % 5}/é-{n}.html": [n, str(n)] for n in range(journal._CHUNK * 2 + 3)}
+    path = tmp_path / "journal"
+    place = journal.write(path, first)
+    assert place is not None
+    text = json.dumps({"after": None, "token": place.token, "entries": first}, separators=(",", ":")).encode()
+    assert path.read_bytes() == hashlib.sha256(text).hexdigest().encode() + b" " + text + b"\n"
+    # An appended line, with a key removed (null), the same.
+    second = dict(first)
+    del second["0/é-0.html"]
+    second["new"] = [1, "1"]
+    appended = journal.write(path, second, (first, place))
+    assert appended is not None and appended.lines == 2
+    changes = {"new": [1, "1"], "0/é-0.html": None}
+    line = json.dumps({"after": place.token, "token": appended.token, "entries": changes}, separators=(",", ":"))
+    tail = path.read_bytes()[place.size :]
+    digest = hashlib.sha256(line.encode()).hexdigest()
+    assert tail == f"{digest} {line}\n".encode()
+    read = journal.read(path, appended.token, appended.size)
+    assert read is not None and read[0] == second

@@ -194,7 +194,7 @@ def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None
         stamped[:-10],
         stamped.replace(b'"feed.xml"', b'"feed.xmL"'),  # its digest no longer holds
         stamped + stamped,
-        journal._line({"after": None, "token": token, "entries": {}}),  # another whole mapping
+        _journal_line({"after": None, "token": token, "entries": {}}),  # another whole mapping
     ):
         stamps.write_bytes(broken)
         assert buildrecord.kept(root, out) is None
@@ -202,7 +202,7 @@ def test_a_damaged_foreign_or_old_record_gives_no_ledger(tmp_path: Path) -> None
     # wrote them, a stamp too short, not base64, not text).
     [stamp] = buildrecord.packed([(1, 2, 3, 4)])
     for value in ([1, 2, 3, 4], ["a", 1, 2, 3], stamp[:-4], "?" * len(stamp), 12):
-        forged = journal._line({"after": None, "token": token, "entries": {"feed.xml": value}})
+        forged = _journal_line({"after": None, "token": token, "entries": {"feed.xml": value}})
         stamps.write_bytes(forged)
         record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], document["ledger"][1]]}))
         assert buildrecord.kept(root, out) is None, value
@@ -376,12 +376,12 @@ def test_a_ledger_naming_a_path_out_of_the_folder_is_not_read(tmp_path: Path) ->
     entries = dict(zip(kept.stats, buildrecord.packed(kept.stats.values()), strict=True))
     for name in ("../show/feed.yaml", "/etc/hostname", "a/../../x", "./feed.xml", "a//b", "", "a\0b", "x/./"):
         [stamp] = buildrecord.packed([(1, 2, 3, 4)])
-        forged = journal._line({"after": None, "token": token, "entries": {**entries, name: stamp}})
+        forged = _journal_line({"after": None, "token": token, "entries": {**entries, name: stamp}})
         stamps.write_bytes(forged)
         record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))
         assert buildrecord.kept(root, out) is None, name
     # The same journal without the odd name is read.
-    plain = journal._line({"after": None, "token": token, "entries": entries})
+    plain = _journal_line({"after": None, "token": token, "entries": entries})
     stamps.write_bytes(plain)
     record.write_text(json.dumps({**document, "ledger": [[token, len(plain)], *document["ledger"][1:]]}))
     again = buildrecord.kept(root, out)
@@ -524,7 +524,7 @@ def test_digests_naming_an_entry_the_stamps_do_not_are_not_used(tmp_path: Path) 
     token = document["ledger"][0][0]
     others = {name: stamp for name, stamp in kept.stats.items() if name != page}
     entries = dict(zip(others, buildrecord.packed(others.values()), strict=True))
-    forged = journal._line({"after": None, "token": token, "entries": entries})
+    forged = _journal_line({"after": None, "token": token, "entries": entries})
     stamps.write_bytes(forged)
     record.write_text(json.dumps({**document, "ledger": [[token, len(forged)], *document["ledger"][1:]]}))
     again = buildrecord.kept(root, out)
@@ -557,3 +557,10 @@ def test_a_file_dated_beyond_what_a_stamp_holds_is_published_and_checked_again(t
     cold = _far_dated_show(tmp_path / "cold", far)
     publish(cold, cold / "public", now=SAMPLE_NOW)
     assert _tree(out) == _tree(cold / "public")
+
+
+def _journal_line(document: dict[str, object]) -> bytes:
+    """A journal line holding ``document``, made here as the format says (its SHA-256, a space,
+    its JSON, a line break): to forge journals the record names."""
+    text = json.dumps(document, separators=(",", ":")).encode()
+    return hashlib.sha256(text).hexdigest().encode() + b" " + text + b"\n"
