@@ -6,13 +6,31 @@ templates' generated code, cached images and tagged audio copies.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
+
+#: A temporary file of the caches younger than this is left where it is: a build still running
+#: (``serve`` beside a ``publish``) may be writing it. Older, it was left by a build that was
+#: killed (kill -9, a power cut, out of memory): no build keeps one open that long.
+LEFTOVER_NS = 600 * 1_000_000_000
+#: The names of the temporaries written in the caches' folders (``cache`` and its ``units``),
+#: as each writer makes them: a store file (:class:`entretiens.storetable.Writer`: its format's
+#: prefix, ``mkstemp``'s 8 letters, ``.tmp``), a ledger or a store's proof replaced whole by
+#: :func:`entretiens.checkedfiles.replace` (``.<name>.<pid>.tmp``), the probe cache replaced by
+#: :func:`atomic_write` (``.probe.json.<8 letters>.json``).
+_LEFTOVER = re.compile(
+    r"\.(?:units|yaml)\.[a-z0-9_]{8}\.tmp"
+    r"|\..+\.(?:proof|checked|checked\.delta)\.[0-9]+\.tmp"
+    r"|\.probe\.json\.[a-z0-9_]{8}\.json"
+)
 
 
 def resolved(out_dir: Path) -> Path:
@@ -68,3 +86,21 @@ def write_file(path: Path, data: bytes) -> bool:
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
     return True
+
+
+def remove_leftovers(folder: Path, names: list[str], now: int) -> int:
+    """Remove from ``folder`` (whose entries are ``names``) the temporary files of the caches'
+    writers older than :data:`LEFTOVER_NS` at ``now`` (ns): regular files only, named exactly
+    as one of the writers names them (see :data:`_LEFTOVER`). Returns how many were removed;
+    never raises on I/O."""
+    removed = 0
+    for name in names:
+        if not name.startswith(".") or _LEFTOVER.fullmatch(name) is None:
+            continue
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            status = os.lstat(path)
+            if stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns > LEFTOVER_NS:
+                os.unlink(path)
+                removed += 1
+    return removed

@@ -26,6 +26,7 @@ import re
 import time
 from pathlib import Path
 
+from .atomicfile import LEFTOVER_NS
 from .content import PIECE, Content, Stored, stored
 from .errors import EntretiensError, OutputError
 
@@ -34,8 +35,9 @@ LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
 _OPEN = b"<lastBuildDate>"
 #: How much of a file's start is read for its ``lastBuildDate`` (a channel's head is a few KB).
 HEAD = 64 * 1024
-#: Files of other builds younger than this are left when the folder is tidied (one may be in use).
-_KEEP_NS = 600 * 1_000_000_000
+#: Files of other builds younger than this are left when the folder is tidied (one may be in use):
+#: the caches' one rule for what a killed build left.
+_KEEP_NS = LEFTOVER_NS
 #: Each temporary file's own number in this process.
 _NUMBERS = itertools.count()
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Final
 
-from . import walks
+from . import atomicfile, walks
 from .checkedfiles import replace
 
 #: The first line of a ``.proof`` file.
@@ -90,6 +90,7 @@ def prove(folder: Path) -> int:
         names = sorted(os.listdir(folder))
     except OSError:
         return 0
+    atomicfile.remove_leftovers(folder, names, now)
     for name in names:
         if not name.endswith((".store", ".overlay")):
             continue
