@@ -226,7 +226,7 @@ class _Kept:
         if episode is None:
             return episode
         # Kept only when it can be read back whole next time: no problem to report again, every
-        # named file checked the quick way, a file not modified in the last two seconds.
+        # named file checked the quick way, a file whose stamp has settled (walks.settled).
         keep = stamp is not None and len(problems) == before and None not in checked and parses.keeps(stamp)
         digest = _keep_episode(parses, key, stamp if keep else None, episode, checked, registry)
         if digest is not None:
