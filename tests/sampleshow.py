@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,8 +61,20 @@ def copy_sample_show(dest: Path) -> Path:
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
     # Every file copied has a ctime of now: a unit reading one is kept only once it has settled
     # (unitcache._racy, by walks.settled), as it has in a real show by the time its build gets there.
-    time.sleep(walks.FINE_RACY_NS / 1e9)
+    wait_settled(path for path in dest.rglob("*") if path.is_file())
     return dest
+
+
+def wait_settled(paths: Iterable[Path]) -> None:
+    """Wait until the last change of each file has settled by :func:`walks.settled` (0.1 s after
+    the later of its mtime and ctime; 2 s where the file system keeps whole seconds): a test
+    that dates files back with ``os.utime`` still gives them a ctime of now."""
+    stamps = []
+    for path in paths:
+        status = path.stat()
+        stamps.append((status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino))
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from entretiens import episodecache, loading, walks, yamlcache
+from entretiens import episodecache, loading, yamlcache
 from entretiens.model import Project
-from sampleshow import copy_sample_show
+from sampleshow import copy_sample_show, wait_settled
 
 #: Long enough ago that the cache trusts a file's stamp (see unitcache.RACY_NS).
 _PAST_NS = 1_600_000_000 * 10**9
@@ -21,9 +20,10 @@ _PAST_NS = 1_600_000_000 * 10**9
 
 def _show(tmp_path: Path) -> Path:
     root = copy_sample_show(tmp_path / "show").resolve()
-    for file in root.rglob("*.yaml"):
+    files = list(root.rglob("*.yaml"))
+    for file in files:
         os.utime(file, ns=(_PAST_NS, _PAST_NS))
-    time.sleep(2 * walks.FINE_RACY_NS / 1e9)  # their ctime (now) settles too (walks.settled)
+    wait_settled(files)  # their ctime (now) settles too
     return root
 
 

@@ -24,6 +24,7 @@ from entretiens import feed, guestlist, layout, publish, releases, site
 from entretiens.loading import load_project
 from entretiens.markup import escape
 from entretiens.output import Content, content_bytes
+from sampleshow import wait_settled
 from showbuilder import BASE_URL
 from site_fixtures import APPLE, SPOTIFY, XSS, feedable, hostile_project, site_show
 
@@ -469,14 +470,15 @@ def test_a_broken_template_override_is_a_clear_error(tmp_path: Path, text: str) 
 def test_resized_images_come_from_the_cache_until_their_source_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from entretiens import thumbnails, walks
+    from entretiens import thumbnails
 
     root = site_show(tmp_path / "show")
     # Dated back, and their ctime (now) waited for: what is made from a file changed within a
     # timestamp tick is not kept (it could change again within the same tick).
-    for image in root.rglob("*.png"):
+    images = list(root.rglob("*.png"))
+    for image in images:
         os.utime(image, ns=(time.time_ns() - 60_000_000_000,) * 2)
-    time.sleep(2 * walks.FINE_RACY_NS / 1e9)
+    wait_settled(images)
     first = _build(root)
     made: list[Path] = []
     encode = thumbnails._encode
