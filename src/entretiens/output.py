@@ -332,6 +332,8 @@ def _compare(
     else:
         held = {name: digest for name, digest in kept.digests.items() if _holds_stamp(name, found, recorded)}
     changed = moved if moved is not None else set()
+    # The moment the kept stamps began to be taken (None: unknown, no coarse stamp is proven).
+    since = kept.since if kept is not None else None
     new = 0
     for path, content in files.items():
         name = str(path)
@@ -370,8 +372,9 @@ def _compare(
             continue
         before = recorded.get(name)
         report.read_back += 1
-        if before is not None and before != stamp:
-            # Changed since the last write (by hand, even with its mtime put back): read.
+        if before is not None and (before != stamp or _unproven(before, since)):
+            # Changed since the last write (by hand, even with its mtime put back), or perhaps
+            # changed within the coarse tick of its recorded stamp: read.
             same = _same_bytes(out_dir / path, content)
         else:
             same = _same(out_dir / path, content)
@@ -399,6 +402,15 @@ def _compare(
             held.pop(name, None)
             changed.add(name)
     return report, held
+
+
+def _unproven(recorded: tuple[int, int, int, int], since: int | None) -> bool:
+    """Whether a recorded stamp has coarse times (whole seconds: ext3, FAT, some network mounts)
+    and had not settled by ``since``: a file rewritten at the same size in the tick of the write
+    that left it, its mtime put back, keeps that stamp, and a kept page's mtime is its cache
+    file's, so the quick check of :func:`_same` would take it as unchanged. Fine times never are
+    (their tick is a few ms): the check costs them two remainders."""
+    return walks.coarse(recorded) and (since is None or not walks.settled(recorded, since))
 
 
 def _holds_stamp(name: str, found: buildrecord.Stats, recorded: Mapping[str, tuple[int, int, int, int]]) -> bool:
