@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +26,18 @@ LEFTOVER_NS = 600 * 1_000_000_000
 #: as each writer makes them: a store file (:class:`entretiens.storetable.Writer`: its format's
 #: prefix, ``mkstemp``'s 8 letters, ``.tmp``), a ledger or a store's proof replaced whole by
 #: :func:`entretiens.checkedfiles.replace` (``.<name>.<pid>.tmp``), the probe cache replaced by
-#: :func:`atomic_write` (``.probe.json.<8 letters>.json``).
+#: :func:`atomic_write` (``.probe.json.<8 letters>.json``); in ``.entretiens`` itself, the build
+#: record and its journals (``.build.json.<pid>.tmp``, ``.<name>.journal.<pid>.tmp``); in
+#: ``cache/lint``, the kept findings and their delta (``.feed-items[.delta].<pid>.tmp``); in a
+#: bucket of stored units, a unit's file (``.<key>.<n>.<pid>.tmp``).
 _LEFTOVER = re.compile(
     r"\.(?:units|yaml)\.[a-z0-9_]{8}\.tmp"
     r"|\..+\.(?:proof|checked|checked\.delta)\.[0-9]+\.tmp"
     r"|\.probe\.json\.[a-z0-9_]{8}\.json"
+    r"|\.build\.json\.[0-9]+\.tmp"
+    r"|\.[a-z0-9-]+\.journal\.[0-9]+\.tmp"
+    r"|\.feed-items(?:\.delta)?\.[0-9]+\.tmp"
+    r"|\.[0-9a-f]{64}\.[0-9]+\.[0-9]+\.tmp"
 )
 
 
@@ -104,3 +112,27 @@ def remove_leftovers(folder: Path, names: list[str], now: int) -> int:
                 os.unlink(path)
                 removed += 1
     return removed
+
+
+def remove_leftovers_in(folder: Path) -> int:
+    """:func:`remove_leftovers` in ``folder``, listed here (a small folder: one ``listdir``);
+    nothing when it cannot be listed."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    return remove_leftovers(folder, names, time.time_ns())
+
+
+def in_use(path: str, name: str, now: int) -> bool:
+    """Whether ``path`` (named ``name``) is a temporary file of the caches' writers younger than
+    :data:`LEFTOVER_NS` at ``now`` (ns), which a build still running may be writing: for a
+    folder whose other files are removed whatever their age. Only such a name is looked at
+    (``lstat``); False when it cannot be."""
+    if not name.startswith(".") or _LEFTOVER.fullmatch(name) is None:
+        return False
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns <= LEFTOVER_NS

@@ -214,6 +214,11 @@ def save(
         "inputs": read,
     }
     _write(root / RECORD, document)
+    # What a publish killed as it wrote them left (the record's, the journals' temporaries).
+    # Imported here: a publish with nothing changed stops before any save, and imports no more.
+    from . import atomicfile
+
+    atomicfile.remove_leftovers_in(root / RECORD.parent)
 
 
 def _was(

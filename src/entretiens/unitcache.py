@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Final, cast
 
-from . import checkedstore, gcpause, walks
+from . import atomicfile, checkedstore, gcpause, walks
 
 # RACY_NS, Checked and ledger are named here too, where the image cache and the YAML cache take them.
 from .checkedfiles import RACY_NS as RACY_NS
@@ -323,7 +323,10 @@ class Units:
                 remove_files(self._folder / name, keys)
             return
         # The store is rewritten: any file not of a unit in use goes (a unit of an earlier
-        # version, one whose store entry was lost), as does what another layout left.
+        # version, one whose store entry was lost), as does what another layout left; but not a
+        # unit's temporary file young enough that another build (``serve`` beside a ``publish``)
+        # may be writing it. Only such a temporary's stamp is read.
+        now = time.time_ns()
         with contextlib.suppress(OSError):
             for bucket in os.scandir(self._folder):
                 if not bucket.is_dir(follow_symlinks=False):
@@ -331,7 +334,9 @@ class Units:
                         os.unlink(bucket.path)
                     continue
                 for entry in os.scandir(bucket.path):
-                    if not self._stored or entry.name.partition(".")[0] not in self.used:
+                    if self._stored and entry.name.partition(".")[0] in self.used:
+                        continue
+                    if not atomicfile.in_use(entry.path, entry.name, now):
                         with contextlib.suppress(OSError):
                             os.unlink(entry.path)
 

@@ -22,6 +22,8 @@ import stat
 from pathlib import Path
 from typing import Any, Final
 
+from entretiens import atomicfile
+
 _MAGIC: Final = b"entretiens-lint 1\n"
 _DELTA_MAGIC: Final = b"entretiens-lint-delta 1\n"
 #: The file is written whole when what its delta changes is more than this share of it.
@@ -104,6 +106,8 @@ class KeptItems:
         delta = self.path.with_name(self.path.name + ".delta")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # What a lint killed as it wrote this file or its delta left.
+            atomicfile.remove_leftovers_in(self.path.parent)
             if whole and _DELTA_SHARE * (len(added) + len(dropped)) <= len(whole):
                 changes = {"added": added, "dropped": dropped}
                 _write(delta, _DELTA_MAGIC, {"context": self._context, "base": self._base}, changes)
