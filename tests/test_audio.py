@@ -10,6 +10,7 @@ import random
 import shutil
 import struct
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -35,7 +36,7 @@ from audiogen import (
     write_wav,
 )
 from audiogen import write_flac as _write_flac
-from entretiens import audio
+from entretiens import audio, walks
 from entretiens.audio import ProbeCache, mime_type_for, probe
 from entretiens.errors import AudioError, OutputError
 from entretiens.model import AudioInfo, EmbeddedChapter
@@ -447,9 +448,46 @@ def test_mime_type_for_refuses_a_contradicting_extension(name: str, container: a
 # --- Cache -----------------------------------------------------------------------------------
 
 
+def _settle(*paths: Path) -> None:
+    """Wait until the files' last change has settled (:func:`walks.settled`), as a show's audio
+    has by the time a build measures it: the cache keeps no measure of a file changed within a
+    timestamp tick of its read."""
+    stamps = [(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for s in (path.stat() for path in paths)]
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def episode(tmp_path: Path) -> Path:
-    return write_mp3(tmp_path / "episode.mp3", seconds=2, id3_chapters=CHAPTERS[:1], id3_tags={"title": "T"})
+    made = write_mp3(tmp_path / "episode.mp3", seconds=2, id3_chapters=CHAPTERS[:1], id3_tags={"title": "T"})
+    _settle(made)
+    return made
+
+
+def test_a_measure_of_a_file_changed_within_a_tick_of_its_read_is_used_but_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tick of 1 s (ten times the real one): the read falls within it however busy the machine.
+    # A file changed again in that tick at the same size could keep its stamp (whole-second
+    # times, an exporter rewriting its header): a measure kept would be handed on for new bytes.
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 10**9)
+    store = tmp_path / "probe.json"
+    fresh = write_mp3(tmp_path / "fresh.mp3", seconds=2, id3_tags={"title": "T"})
+    cache = ProbeCache(store)
+    info = probe(fresh, cache=cache)
+    assert info == probe(fresh) and info.duration.seconds == 2
+    assert cache.get(fresh) is None
+    assert not cache.put(fresh, info)
+    cache.save()
+    assert ProbeCache(store).get(fresh) is None
+    # Once settled, the next build's measure is kept.
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 0)
+    monkeypatch.setattr(walks, "RACY_NS", 0)
+    _settle(fresh)
+    cache = ProbeCache(store)
+    assert probe(fresh, cache=cache) == info
+    cache.save()
+    assert ProbeCache(store).get(fresh) == info
 
 
 def test_cache_round_trip(tmp_path: Path, episode: Path) -> None:
@@ -492,7 +530,10 @@ def test_cache_misses_when_size_or_mtime_change(tmp_path: Path, episode: Path) -
     stat = episode.stat()
     os.utime(episode, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert cache.get(episode) is None
-    cache.put(episode, probe(episode))
+    _settle(episode)
+    cache = ProbeCache(tmp_path / "probe.json")
+    assert cache.put(episode, probe(episode))
+    assert cache.get(episode) is not None
     mtime = episode.stat().st_mtime_ns
     with episode.open("ab") as stream:
         stream.write(b"TAG" + bytes(125))
@@ -506,6 +547,7 @@ def test_a_save_looks_only_at_the_files_this_run_did_not_find(
     # One file measured in a show of 10,000: the others' entries were each looked at again.
     store = tmp_path / "probe.json"
     files = [episode, *(shutil.copy(episode, tmp_path / f"copy-{n}.mp3") for n in range(4))]
+    _settle(*map(Path, files))
     cache = ProbeCache(store)
     for file in files:
         cache.put(Path(file), probe(Path(file)))
@@ -717,6 +759,7 @@ def test_equal_texts_of_cached_measures_are_one_object(tmp_path: Path, episode: 
     # A show's files share their MIME type, codec, method, tags (artist, album) and often
     # chapter titles: read back from the cache, each equal text is held once.
     copy = Path(shutil.copy(episode, tmp_path / "copy.mp3"))
+    _settle(copy)
     store = tmp_path / "probe.json"
     cache = ProbeCache(store)
     for file in (episode, copy):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 
 import showbuilder
 from audiogen import write_m4a, write_mp3, write_ogg_vorbis, write_opus, write_wav
-from entretiens import audio, releases
+from entretiens import audio, releases, walks
 from entretiens.errors import Problem
 from entretiens.loading import load_project
 from entretiens.model import AudioInfo
@@ -48,7 +50,13 @@ def show(tmp_path_factory: pytest.TempPathFactory) -> Path:
     episodes = {
         slug: showbuilder.episode(index, audio=name) for index, (slug, name) in enumerate(AUDIO.items(), start=1)
     }
-    return showbuilder.make_show(root, episodes, seconds=0)
+    made = showbuilder.make_show(root, episodes, seconds=0)
+    # The audio settled (walks.settled), as a show's has by the time a build measures it: the
+    # probe cache keeps no measure of a file changed within a timestamp tick of its read.
+    stamps = [(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for s in map(os.stat, (root / "audio").iterdir())]
+    while not all(walks.settled(stamp, time.time_ns()) for stamp in stamps):
+        time.sleep(0.01)
+    return made
 
 
 Run = tuple[dict[str, AudioInfo], list[Problem], list[tuple[int, int, str]], bytes]
@@ -102,6 +110,39 @@ def test_a_second_run_is_answered_by_the_cache(show: Path, monkeypatch: pytest.M
     monkeypatch.setattr(audio, "measure", only_the_broken)
     project = load_project(show)
     assert releases.probe_each(project, list(project.episodes), workers=2) == (results, problems)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_audio_changed_within_a_tick_of_its_read_is_measured_but_not_kept(
+    show: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    settled = _run(show, workers=1)[:2]
+    # Every file of the show changed within a tick of its read (a tick longer than the test).
+    monkeypatch.setattr(walks, "FINE_RACY_NS", 10**18)
+    monkeypatch.setattr(walks, "RACY_NS", 10**18)
+    unpacked: list[Path] = []
+    unpack = audio._unpack
+
+    def counted(path: Path, answer: Any) -> audio.Measured:
+        unpacked.append(path)
+        return unpack(path, answer)
+
+    monkeypatch.setattr(audio, "_unpack", counted)
+    store = show / releases.CACHE_DIR / "probe.json"
+    store.unlink(missing_ok=True)
+    project = load_project(show)
+    named: list[tuple[AudioInfo, str]] = []
+    # Used for this build, as measured...
+    assert releases.probe_each(project, list(project.episodes), workers=workers, named=named) == settled
+    assert bool(unpacked) == (workers > 1)
+    # ... but neither kept nor named (its units key on its values: its stamp may come back with
+    # other bytes).
+    assert named == []
+    assert not store.exists() or not json.loads(store.read_bytes().rpartition(b"\n")[0])["entries"]
+    monkeypatch.undo()
+    assert releases.probe_each(project, list(project.episodes), workers=workers, named=named) == settled
+    assert len(named) == len(settled[0])
+    assert releases.probe_each(load_project(show), list(project.episodes), workers=workers) == settled
 
 
 def test_a_worker_that_dies_leaves_its_files_to_this_process(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:

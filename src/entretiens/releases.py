@@ -178,7 +178,8 @@ def _answer(
     """A show file's measure and the stamp it was taken at: from the cache, or from the
     measuring, whose answers come in the order the episodes first name the files (so the one
     wanted is at most the next one); remembered in the cache as :func:`audio.probe` would
-    (and, when measured, added to ``named`` with the name the cache will give it back under).
+    (and, when measured and kept, added to ``named`` with the name the cache will give it back
+    under).
 
     :raises AudioError: the file could not be measured.
     """
@@ -189,10 +190,12 @@ def _answer(
     while path not in measured:
         done, answer = next(answers)
         measured[done] = answer
+        # Named as the cache will give it back: a cold build keys its units as the next does.
+        # A measure the cache does not keep (the file changed within a tick of its read) is not
+        # named: its stamp may come back with other bytes, and its units key on its values.
         if cache is not None and not isinstance(answer, AudioError):
-            cache.put(done, answer[0], stat=answer[1])
-            if named is not None:
-                # Named as the cache will give it back: a cold build keys its units as the next does.
+            kept = cache.put(done, answer[0], stat=answer[1])
+            if kept and named is not None:
                 named.append((answer[0], cache.name_of(done, answer[1])))
     answer = measured[path]
     if isinstance(answer, AudioError):

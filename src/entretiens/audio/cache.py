@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 from datetime import timedelta
 from pathlib import Path
 from sys import intern
@@ -13,6 +14,7 @@ from typing import Any, Final, cast, get_args
 
 import mutagen
 
+from .. import walks
 from ..atomicfile import atomic_write
 from ..errors import OutputError
 from ..model import AudioInfo, DurationMethod, EmbeddedChapter
@@ -32,11 +34,17 @@ class ProbeCache:
     that still parses (a flipped digit in a duration) would otherwise be published as measured.
     A missing, unreadable, damaged or corrupt cache file, or one written by another version of
     the probe or of mutagen, is treated as empty: the cache only ever saves time.
+
+    A measure is kept only for a file whose stamp had settled (:func:`walks.settled`) when the
+    cache was made, before any file it is given was read: a file changed within a timestamp
+    tick of its read could change again in that tick, at the same size, and keep the stamp.
     """
 
     def __init__(self, path: Path) -> None:
         """:param path: the JSON file; created by :meth:`save`."""
         self.path = path
+        #: Before any measure this cache is given was taken: what :meth:`put` judges stamps by.
+        self._since = time.time_ns()
         self._entries: dict[str, list[Any]] = {}
         #: Keys of the files this run found there (stat'ed or measured): kept by :meth:`save`
         #: without a look each.
@@ -98,13 +106,25 @@ class ProbeCache:
         not digest the measure's values."""
         return f"{self._version} {audio} {stat.st_size} {stat.st_mtime_ns} {stat.st_ctime_ns} {stat.st_ino}"
 
-    def put(self, audio: Path, info: AudioInfo, *, stat: os.stat_result | None = None) -> None:
-        """Remember ``info`` for ``audio`` as it is now (or as it was at ``stat``)."""
+    def put(self, audio: Path, info: AudioInfo, *, stat: os.stat_result | None = None) -> bool:
+        """Remember ``info`` for ``audio`` as it is now (or as it was at ``stat``, taken before
+        it was read), if that stamp had settled when this cache was made.
+
+        :returns: whether the measure is kept (and :meth:`name_of` names it alone). One that is
+            not is for this build only: the file changed within a tick of the read, and a change
+            in that same tick could leave the stamp as it is; its earlier entry is dropped.
+        """
         stat = stat or audio.stat()
         key = str(audio.resolve())
         self._present.add(key)
-        self._entries[key] = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, _info_to_json(info)]
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        if not walks.settled(stamp, self._since):
+            if self._entries.pop(key, None) is not None:
+                self._changed = True
+            return False
+        self._entries[key] = [*stamp, _info_to_json(info)]
         self._changed = True
+        return True
 
     def save(self) -> None:
         """Write the cache atomically (temporary file, then rename), if anything changed.
