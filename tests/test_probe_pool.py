@@ -74,8 +74,8 @@ def _run(root: Path, **options: Any) -> Run:
     return results, problems, calls, store.read_bytes()
 
 
-def test_a_pool_gives_what_one_process_gives(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    alone = _run(show, workers=1)
+def _count_unpacked(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files whose workers' answers are unpacked from now on: the ones the pool measured."""
     unpacked: list[Path] = []
     unpack = audio._unpack
 
@@ -84,6 +84,12 @@ def test_a_pool_gives_what_one_process_gives(show: Path, monkeypatch: pytest.Mon
         return unpack(path, answer)
 
     monkeypatch.setattr(audio, "_unpack", counted)
+    return unpacked
+
+
+def test_a_pool_gives_what_one_process_gives(show: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = _run(show, workers=1)
+    unpacked = _count_unpacked(monkeypatch)
     pooled = _run(show, workers=2)
     # Every file named once went through the workers: the pool really measured them.
     assert sorted(unpacked) == sorted(show / name for name in AUDIO.values())
@@ -120,14 +126,7 @@ def test_audio_changed_within_a_tick_of_its_read_is_measured_but_not_kept(
     # Every file of the show changed within a tick of its read (a tick longer than the test).
     monkeypatch.setattr(walks, "FINE_RACY_NS", 10**18)
     monkeypatch.setattr(walks, "RACY_NS", 10**18)
-    unpacked: list[Path] = []
-    unpack = audio._unpack
-
-    def counted(path: Path, answer: Any) -> audio.Measured:
-        unpacked.append(path)
-        return unpack(path, answer)
-
-    monkeypatch.setattr(audio, "_unpack", counted)
+    unpacked = _count_unpacked(monkeypatch)
     store = show / releases.CACHE_DIR / "probe.json"
     store.unlink(missing_ok=True)
     project = load_project(show)
