@@ -103,12 +103,10 @@ def remove_leftovers(folder: Path, names: list[str], now: int) -> int:
     never raises on I/O."""
     removed = 0
     for name in names:
-        if not name.startswith(".") or _LEFTOVER.fullmatch(name) is None:
-            continue
         path = os.path.join(folder, name)
-        with contextlib.suppress(OSError):
-            status = os.lstat(path)
-            if stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns > LEFTOVER_NS:
+        age = _age(path, name, now)
+        if age is not None and age > LEFTOVER_NS:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
                 removed += 1
     return removed
@@ -129,10 +127,18 @@ def in_use(path: str, name: str, now: int) -> bool:
     :data:`LEFTOVER_NS` at ``now`` (ns), which a build still running may be writing: for a
     folder whose other files are removed whatever their age. Only such a name is looked at
     (``lstat``); False when it cannot be."""
+    age = _age(path, name, now)
+    return age is not None and age <= LEFTOVER_NS
+
+
+def _age(path: str, name: str, now: int) -> int | None:
+    """How long before ``now`` (ns) ``path`` (named ``name``) was last written, if it is a
+    regular file named as one of the caches' writers names its temporaries; else None (also
+    when it cannot be looked at). Only such a name is looked at (``lstat``)."""
     if not name.startswith(".") or _LEFTOVER.fullmatch(name) is None:
-        return False
+        return None
     try:
         status = os.lstat(path)
     except OSError:
-        return False
-    return stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns <= LEFTOVER_NS
+        return None
+    return now - status.st_mtime_ns if stat.S_ISREG(status.st_mode) else None
