@@ -85,10 +85,11 @@ def write_tree(
     over as the same file (hard link), keeping their modification time; when nothing changed,
     nothing is written at all.
 
-    :param kept: the folder as the previous write left it (an empty ledger when unknown): a
-        file whose stamp still matches it is proved unchanged by its digest, without reading
-        it back. Given, the report carries the ledger of the folder after this write, made
-        from the one walk before it and what was written (no walk after, unless staged).
+    :param kept: the folder as the previous write left it (an empty ledger when unknown: every
+        old file is then read back before it is kept): a file whose stamp still matches it is
+        proved unchanged by its digest, without reading it back. Given, the report carries the
+        ledger of the folder after this write, made from the one walk before it and what was
+        written (no walk after, unless staged).
     :param sources: (size, mtime, ctime in ns) of copied files by their path, as the caller has just
         checked them (the audio: see :func:`entretiens.releases.changed_audio`): not stat'ed again.
     :raises OutputError: a path escapes the folder, or the disk refuses a write.
@@ -372,7 +373,11 @@ def _compare(
             continue
         before = recorded.get(name)
         report.read_back += 1
-        if before is not None and (before != stamp or _unproven(before, since)):
+        if before is None and kept is not None:
+            # No stamp of it recorded (the record lost, damaged, or the file put there since): its
+            # size and mtime prove nothing, a file rewritten with its mtime put back keeps them.
+            same = _same_bytes(out_dir / path, content)
+        elif before is not None and (before != stamp or _unproven(before, since)):
             # Changed since the last write (by hand, even with its mtime put back), or perhaps
             # changed within the coarse tick of its recorded stamp: read.
             same = _same_bytes(out_dir / path, content)
