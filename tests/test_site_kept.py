@@ -6,6 +6,7 @@ from __future__ import annotations
 import pathlib
 import sys
 import weakref
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from entretiens import cards, files, layout, pagemeta, pipeline, site, templating, thumbnails, unitcache
+from entretiens.model import Episode
 from entretiens.output import Stored, content_bytes
 from sampleshow import SAMPLE_NOW, copy_sample_show
 
@@ -181,3 +183,29 @@ def test_the_page_requests_are_not_held_while_the_home_page_is_made(
     assert len(made) == len(built.releases) > 3
     # The last episode's closure is still the loop's own variable.
     assert alive and max(alive) <= 1, alive
+
+
+@pytest.mark.parametrize("slug", ["slug", "00033-guest-33", "é ß", "..", "a b#c", "", ".", "a/b", "/a", "slug/"])
+@pytest.mark.parametrize(
+    "rest", ["/index.html", "/embed/index.html", "/notes.md", "/chapters.json", "/other.txt", "/embed", "/x.htm", "/"]
+)
+def test_an_episode_file_is_the_parsed_path(slug: str, rest: str) -> None:
+    """The path of an episode's own file read back from its unit, made of the slug and fixed
+    names, is the one parsing gives; as are the paths of its files and its card made so."""
+    episode = _episode(slug)
+    _same(layout.episode_file(episode, slug + rest), PurePosixPath(slug + rest))
+    _same(layout.episode_page(episode), PurePosixPath(slug, "index.html"))
+    _same(layout.embed_page(episode), PurePosixPath(slug, "embed", "index.html"))
+    _same(layout.notes_markdown(episode), PurePosixPath(slug, "notes.md"))
+    _same(layout.chapters_file(episode), PurePosixPath(slug, "chapters.json"))
+    _same(cards.card_path(episode), PurePosixPath("assets", "cards", f"{slug}.jpg"))
+
+
+def _episode(slug: str) -> Episode:
+    return Episode(
+        slug=slug,
+        path=Path("episodes") / "x.yaml",
+        title="T",
+        date=datetime(2024, 5, 1, tzinfo=timezone.utc),
+        audio="a.mp3",
+    )

@@ -63,7 +63,7 @@ Box = tuple[int, int, int, int]
 
 def card_path(episode: Episode) -> PurePosixPath:
     """Where an episode's card is published."""
-    return paths.joined(*_CARDS.parts, f"{episode.slug}.jpg")
+    return paths.in_folder(_CARDS, f"{episode.slug}.jpg")
 
 
 #: The folder of the cards in public/ (joined once, not for each card).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import sys
@@ -125,12 +126,12 @@ def episode_dir(episode: Episode) -> PurePosixPath:
 
 def episode_page(episode: Episode) -> PurePosixPath:
     """The episode's HTML page."""
-    return joined(episode.slug, "index.html")
+    return _own_file(episode.slug, _PAGE)
 
 
 def embed_page(episode: Episode) -> PurePosixPath:
     """The episode's embeddable player, a page made to sit in another site's <iframe>."""
-    return joined(episode.slug, "embed", "index.html")
+    return _own_file(episode.slug, _EMBED_PAGE)
 
 
 def episode_url(show: Show, episode: Episode) -> str:
@@ -154,12 +155,63 @@ _UNQUOTED = string.ascii_letters + string.digits + "_.-~"
 
 def notes_markdown(episode: Episode) -> PurePosixPath:
     """The episode's show notes as Markdown."""
-    return joined(episode.slug, NOTES_NAME)
+    return _own_file(episode.slug, _NOTES)
 
 
 def chapters_file(episode: Episode) -> PurePosixPath:
     """The episode's JSON chapters."""
-    return joined(episode.slug, "chapters.json")
+    return _own_file(episode.slug, _CHAPTERS)
+
+
+def episode_file(episode: Episode, name: str) -> PurePosixPath:
+    """:func:`path_of` ``name``, a path of public/ as ``str()`` wrote it (read back from a cache):
+    one of the episode's own files (page, embed page, notes, chapters) made of the episode's
+    slug and the file's fixed names, nothing split, checked nor interned for it (30,000 paths
+    of every build at 10,000 episodes); any other name is parsed as :func:`path_of` does."""
+    slug = episode.slug
+    if slug and name.startswith(slug):
+        rest = _OWN_FILES.get(name[len(slug) :])
+        if rest is not None:
+            return _own_file(slug, rest, name)
+    return path_of(name)
+
+
+#: The names of an episode's own files under its folder.
+_PAGE = ("index.html",)
+_EMBED_PAGE = ("embed", "index.html")
+_NOTES = (NOTES_NAME,)
+_CHAPTERS = ("chapters.json",)
+#: Each of them by what ``str()`` writes of its path after the episode's slug.
+_OWN_FILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"/" + "/".join(rest): rest for rest in (_PAGE, _EMBED_PAGE, _NOTES, _CHAPTERS)}
+)
+
+
+def _own_file(slug: str, rest: tuple[str, ...], text: str | None = None) -> PurePosixPath:
+    """``PurePosixPath(slug, *rest)`` (whose ``str()`` is ``text``, when given), for ``rest`` one
+    of an episode's own files' fixed names: made of these parts, the slug as it is, when the slug
+    is one plain name (the same parts as parsing keeps; "..", which it keeps too, included)."""
+    if _MAKE_PARTS is not None and slug and slug != "." and "/" not in slug:
+        return _MAKE_PARTS([slug, *rest], text)
+    return PurePosixPath(slug, *rest)
+
+
+def in_folder(folder: PurePosixPath, name: str) -> PurePosixPath:
+    """``folder / name``, made of the folder's parts and the name when both are plain (a folder
+    of public/ such as the cards', and a file's name): nothing parsed, the folder's parts
+    checked once per folder."""
+    if _MAKE_PARTS is not None and name and name != "." and "/" not in name:
+        parts = _folder_parts(folder)
+        if parts is not None:
+            return _MAKE_PARTS([*parts, name], None)
+    return folder / name
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_parts(folder: PurePosixPath) -> tuple[str, ...] | None:
+    """The parts of a relative folder of plain names, or None."""
+    parts = folder.parts
+    return parts if parts and not folder.anchor and _plain(parts) else None
 
 
 def transcript_file(episode: Episode, transcript: Transcript, suffix: str | None = None) -> PurePosixPath:

@@ -248,14 +248,15 @@ def build_site(
         thumbnails.keep_index(show.root)
     with gcpause.paused(hold=True):
         for release, unit in zip(ordered, found, strict=True):
+            episode = release.episode
             for name, content in unit.items():
                 if name == _ENTRY:
-                    entries[release.episode.slug] = content_bytes(content)
+                    entries[episode.slug] = content_bytes(content)
                 elif name == _CHAPTERS:
-                    files[layout.chapters_file(release.episode)] = content
+                    files[layout.chapters_file(episode)] = content
                 else:
-                    files[layout.path_of(name)] = content
-            files[cards.card_path(release.episode)] = drawn.pop(release.episode.slug)
+                    files[layout.episode_file(episode, name)] = content
+            files[cards.card_path(episode)] = drawn.pop(episode.slug)
     found.clear()
     if entries_kept:
         # From the entries kept with each episode's pages (the newest one's rendered anew).
