@@ -332,6 +332,32 @@ def test_a_rebuild_keyed_on_the_loader_s_digests_is_a_cold_build(
     assert _problems(built, root) == _problems(cold, fresh)
 
 
+def test_only_the_registry_s_own_people_are_digested_apart_from_the_entry(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    # A guest written inline and a registry guest with a role of its own: both written whole in
+    # the episode's entry, so in the loader's digest; the other episodes name theirs by id.
+    inline = "  - name: Ada Inline\n    bio: Inline.\n  - id: massimo-fubini\n    role: host\n"
+    _edit(root / "episodes" / "003-massimo-fubini.yaml", lambda text: text.replace("  - massimo-fubini\n", inline, 1))
+    project = load_project(root)
+    texts = {episode.slug: text for episode, text in unitkeys.episode_digests(project)}
+    assert texts["003-massimo-fubini"] == project.entry_digest("003-massimo-fubini")
+    named = next(e for e in project.episodes if e.slug == "001-jeremi-lepetit")
+    assert project.people is not None and named.guests[0] in project.people
+    assert texts[named.slug] == f"{project.entry_digest(named.slug)} {unitkeys.digest(named.guests[0])}"
+    # The registry's people unknown: every guest is digested apart.
+    unknown = dataclasses.replace(project, people=None)
+    texts = {episode.slug: text for episode, text in unitkeys.episode_digests(unknown)}
+    assert len(texts["003-massimo-fubini"].split()) == 3
+    # The inline guest edited: that episode's digest moves, through its entry.
+    before = dict(texts)
+    _edit(root / "episodes" / "003-massimo-fubini.yaml", lambda text: text.replace("bio: Inline.", "bio: Edited.", 1))
+    project = load_project(root)
+    texts = {episode.slug: text for episode, text in unitkeys.episode_digests(project)}
+    assert {slug for slug, text in texts.items() if text.split()[0] != before[slug].split()[0]} == {
+        "003-massimo-fubini"
+    }
+
+
 def test_a_unit_s_key_is_the_digest_of_its_version_then_its_inputs(tmp_path: Path) -> None:
     # The version is hashed once per kind: the keys are those a digest of everything gives.
     parts = ("text", 1, None, ("a", Path("/b")), [1.5])

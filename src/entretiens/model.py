@@ -317,6 +317,10 @@ class Project:
     warnings: tuple[Problem, ...] = ()
     #: slug -> :meth:`entry_digest` (the episodes the loader could write as a kept entry).
     entry_digests: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: The people of the guests' registry as the loader read them: the very objects its
+    #: episodes hold for the guests their files name by id. None: not known (then any guest
+    #: may be one of them, see :meth:`entry_digest`).
+    people: tuple[Person, ...] | None = field(default=None, compare=False, repr=False)
 
     def entry_digest(self, slug: str) -> str | None:
         """A digest of everything the episode ``slug`` of :attr:`episodes` holds, or None.
@@ -326,9 +330,11 @@ class Project:
         body, the episode file's path, and the GUID the loader gave the episode (pinned,
         written or derived). Equal digests mean equal Episodes, field for field, in any build
         of the show, but for the guests of the registry: the entry names them by their id, and
-        the Episode holds the registry's own Person, which the digest does NOT cover (digest
-        each guest apart, see :func:`entretiens.unitkeys.episode_digests`): so that editing one
-        guest's file moves no episode's digest.
+        the Episode holds the registry's own Person (one of :attr:`people`, the very object),
+        which the digest does NOT cover (digest each such guest apart, see
+        :func:`entretiens.unitkeys.episode_digests`): so that editing one guest's file moves no
+        episode's digest. Any other guest (written in the episode's file, or a registry guest
+        with a role or bio of its own there) is in the entry whole, so in the digest.
 
         It does NOT cover what the Episode only names either: the content of its audio, images
         and transcript files, nor the show's settings (feed.yaml), nor the other episodes. None

@@ -264,14 +264,19 @@ def tree_stamps(folder: Path) -> tuple[tuple[str, tuple[int, int, int, int] | No
 def episode_digests(project: Project) -> list[tuple[Episode, str]]:
     """Each episode of ``project`` with a digest of all it holds, for :class:`Digests`: the
     loader's digest of it (:meth:`~entretiens.model.Project.entry_digest`) and a digest of each
-    of its guests (the loader's leaves out the registry's people: each is digested once here,
+    of its guests from the registry (the loader's leaves them out: each is digested once here,
     however many episodes name them, so that editing a guest moves only their episodes' keys).
+
+    A guest that is not one of the registry's people (:attr:`~entretiens.model.Project.people`)
+    is in the loader's digest whole: not digested again (its repr, ~3 us, for most guests of
+    most episodes). When the registry's people are not known, every guest is digested.
 
     By slug: none when two episodes share one, so that a digest never names another episode.
     """
     episodes = project.episodes
     if len({episode.slug for episode in episodes}) != len(episodes):
         return []
+    registry = None if project.people is None else {id(person): person for person in project.people}
     people: dict[int, tuple[Person, str]] = {}
     found = []
     for episode in episodes:
@@ -280,6 +285,8 @@ def episode_digests(project: Project) -> list[tuple[Episode, str]]:
             continue
         guests = [entry]
         for person in episode.guests:
+            if registry is not None and registry.get(id(person)) is not person:
+                continue
             known = people.get(id(person))
             if known is None or known[0] is not person:
                 known = people[id(person)] = (person, digest(person))

@@ -124,6 +124,7 @@ def _load_project(root: Path, previous: Path | None, cache: bool) -> Project:
         state=state,
         warnings=tuple(problems),
         entry_digests=_entry_digests(episodes, entries),
+        people=tuple([person for person, _ in registry.values()]),
     )
 
 
