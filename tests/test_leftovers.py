@@ -157,3 +157,38 @@ def test_a_rewritten_page_store_leaves_a_fresh_temporary_in_its_buckets(tmp_path
     assert (folder.parent / "pages.store").is_file()  # written whole: every file not in use looked at
     assert [path for path in fresh + in_use if not path.exists()] == []
     assert [path for path in old + stray if path.exists()] == []
+
+
+def _spill(folder: Path, name: str, seconds: float, *, worker_seconds: float | None = None) -> Path:
+    """A folder of workers' entries as a pool leaves it (one file per worker), last written
+    ``seconds`` ago (its worker's file ``worker_seconds`` ago, when given)."""
+    spill = folder / name
+    spill.mkdir()
+    (spill / "4242").write_bytes(b"entries")
+    _age(spill / "4242", seconds if worker_seconds is None else worker_seconds)
+    _age(spill, seconds)
+    return spill
+
+
+def test_a_killed_builds_old_spill_folder_goes_and_nothing_else(tmp_path: Path) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    publish(root, now=SAMPLE_NOW)
+    folder = root / unitcache.UNITS_DIR
+    old_enough = atomicfile.LEFTOVER_NS / 1e9 + 60
+    gone = [_spill(folder, ".spill-k2_9zq0a", old_enough)]
+    # A running build's: made a moment ago, or made long ago with a worker appending to its file.
+    kept = [_spill(folder, ".spill-fresh___", 5), _spill(folder, ".spill-busy____", old_enough, worker_seconds=5)]
+    # Named like one, not ours: another length, case or prefix, and a file (not a folder).
+    kept += [_spill(folder, name, old_enough) for name in (".spill-k2_9zq0", ".spill-K2_9ZQ0A", "spill-k2_9zq0a")]
+    stray = folder / ".spill-file____"
+    stray.write_bytes(b"a user's")
+    _age(stray, old_enough)
+    # A link named as ours, to a folder elsewhere: neither it nor what it points to is removed.
+    target = _spill(tmp_path, "elsewhere", old_enough)
+    link = folder / ".spill-linked__"
+    link.symlink_to(target)
+    kept += [stray, link]
+    publish(root, now=SAMPLE_NOW)
+    assert [path for path in gone if os.path.lexists(path)] == []
+    assert [path for path in kept if not os.path.lexists(path)] == []
+    assert (target / "4242").read_bytes() == b"entries"

@@ -347,7 +347,42 @@ def prove(root: Path) -> int:
     of a publish, so that the first build after it (an edit after a cold build) reads its kept
     units without a SHA-256 of each. How many files were proven."""
     units = root / UNITS_DIR
+    remove_spills(units, time.time_ns())
     return checkedstore.prove(units) + checkedstore.prove(units.parent)
+
+
+#: The name of the folder a pool's workers write their entries into (:func:`in_workers`):
+#: ``tempfile.mkdtemp``'s 8 letters after :data:`SPILL_PREFIX`.
+SPILL_PREFIX: Final = ".spill-"
+_SPILL_NAME = re.compile(re.escape(SPILL_PREFIX) + r"[a-z0-9_]{8}")
+
+
+def remove_spills(folder: Path, now: int) -> int:
+    """Remove the folders in ``folder`` that a pool's workers wrote their entries into and a
+    killed build left (:func:`in_workers` removes its own on every other way out): a real
+    folder named as :func:`in_workers` names it, in which nothing was written for
+    :data:`atomicfile.LEFTOVER_NS` before ``now`` (ns), by the latest change of the folder and
+    of its files (a running build's workers append to theirs). How many were removed; never
+    raises on I/O."""
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if _SPILL_NAME.fullmatch(entry.name) is None or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if now - _last_change(entry.path) > atomicfile.LEFTOVER_NS:
+                    shutil.rmtree(entry.path)
+                    removed += 1
+    return removed
+
+
+def _last_change(folder: str) -> int:
+    """The latest mtime (ns) of ``folder`` and of its entries. :raises OSError: not readable."""
+    latest = os.lstat(folder).st_mtime_ns
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            latest = max(latest, entry.stat(follow_symlinks=False).st_mtime_ns)
+    return latest
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
@@ -379,7 +414,7 @@ def in_workers(jobs: list[Job], folder: Path) -> Iterator[bytes | None]:
     For the units, and for another cache's jobs of the same build (the social cards)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=folder))
+        spill = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=folder))
     except OSError:
         yield from [None] * len(jobs)
         return
