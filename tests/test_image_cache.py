@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from conftest import NOW
-from entretiens import cards, checkedfiles, images, thumbnails, unitcache, walks
+from entretiens import atomicfile, cards, checkedfiles, images, thumbnails, unitcache, walks
 from entretiens.images import open_image
 from entretiens.loading import load_project
 from entretiens.model import Episode, Project, Show
@@ -827,3 +827,42 @@ def test_the_own_covers_of_a_cold_build_are_made_by_the_workers(
     assert encoded == ["artwork.png", "artwork.png"] and drawn == []
     assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "thumbnail"))
     assert all(not entry.read_bytes().startswith(b"not an image") for entry in _entries(root, "card"))
+
+
+def test_a_build_that_makes_a_picture_removes_the_old_temporaries_a_killed_one_left(tmp_path: Path) -> None:
+    """A build killed while writing an entry, the index or the ledger leaves a temporary file:
+    the next build that writes into the cache removes ours once old; a fresh one (another
+    build's, still being written), names that only look like ours, links and folders stay; a
+    build that makes no picture does not even list the folder."""
+    root = tmp_path / "show"
+    _show(root)
+    publish(root, tmp_path / "public", now=NOW)
+    cache = root / CACHE
+    digest = "0123456789abcdef" * 2
+    old = [f".card-{digest}.jpg.4242.tmp", f".thumbnail-{digest}.png.7.tmp", ".index.ab_c12xy", ".checked.json.9.tmp"]
+    old.append(".checked.json.delta.31.tmp")
+    fresh = [f".card-{digest}.jpg.4243.tmp", ".index.fresh123"]
+    alike = [f"card-{digest}.jpg.1.tmp", f".card-{digest[:-1]}.jpg.1.tmp", f".card-{digest}.jpg.1.tmp.bak"]
+    alike += [".index.toolong12", f".card-{digest}.jpg.x.tmp", ".checked.json.tmp", ".index"]
+    for name in old + fresh + alike:
+        (cache / name).write_bytes(b"half written")
+    (cache / f".card-{digest}.jpg.55.tmp").mkdir()
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"not ours")
+    (cache / f".thumbnail-{digest}.jpg.56.tmp").symlink_to(outside)
+    others = [f".card-{digest}.jpg.55.tmp", f".thumbnail-{digest}.jpg.56.tmp"]
+    then = time.time_ns() - atomicfile.LEFTOVER_NS - 60 * 1_000_000_000
+    for name in old + alike + others:
+        os.utime(cache / name, ns=(then, then), follow_symlinks=False)
+    # Nothing made: nothing removed, whatever its age.
+    publish(root, tmp_path / "public", now=NOW)
+    assert [name for name in old if not (cache / name).exists()] == []
+    # A new title: its card is drawn and written into the cache.
+    edited = root / "episodes" / "001-talk.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Talk number 1", "Talk number one"), encoding="utf-8")
+    publish(root, tmp_path / "public", now=NOW)
+    left = set(os.listdir(cache))
+    assert not left & set(old)
+    assert set(fresh + alike + others) <= left
+    assert outside.read_bytes() == b"not ours"
+    assert thumbnails.remove_leftovers(str(tmp_path / "missing"), time.time_ns()) == 0

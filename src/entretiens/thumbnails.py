@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ import PIL
 from PIL import Image, ImageOps
 
 from . import images, remote_images, unitcache, walks
-from .atomicfile import atomic_write
+from .atomicfile import LEFTOVER_NS, atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import Content, Stored, child
@@ -172,6 +174,7 @@ class ImageCache:
         in the ledger (checked once more when the ledger is saved: the next build trusts it by
         stamp)."""
         self._index.note(name, hexdigest, digest, size)
+        self._index.wrote = True
         # Made as a kept picture's is (see :meth:`kept`), not parsed from the whole path.
         written = child(self._parent, name)
         written.sha256, written.size, written.marks = digest, size, None
@@ -341,6 +344,8 @@ class _Index:
         self._path = Path(folder) / _INDEX
         self._known: dict[str, list[object]] = {}
         self._used: dict[str, list[object]] = {}
+        #: Whether this build wrote an entry into the folder (its temporaries are tidied then).
+        self.wrote = False
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
             self._known = self._read()
 
@@ -391,9 +396,46 @@ class _Index:
 def keep_index(root: Path) -> None:
     """Save the index of the show's image cache, once its pictures are all asked for (the
     site's build), and close it: the next build reads it anew."""
-    index = _Index.opened.pop(str(root / IMAGE_CACHE), None)
+    folder = str(root / IMAGE_CACHE)
+    index = _Index.opened.pop(folder, None)
     if index is not None:
         index.save()
+        if index.wrote:
+            remove_leftovers(folder, time.time_ns())
+
+
+def remove_leftovers(folder: str, now: int) -> int:
+    """Remove the temporary files the writers of an image cache left in ``folder`` when killed
+    while writing (an entry's, the index's, the ledger's), once older than
+    :data:`~entretiens.atomicfile.LEFTOVER_NS` at ``now`` (ns): a younger one may be another
+    build's, still being written. Regular files only, named exactly as those writers name them.
+    Done by a build that wrote an entry (the folder listed then: 20,000 names at 10,000
+    episodes), never by one that made no picture. Returns how many were removed; never raises
+    on I/O."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        if not name.startswith(".") or _TEMPORARY.fullmatch(name) is None:
+            continue
+        path = f"{folder}/{name}"
+        with contextlib.suppress(OSError):
+            status = os.lstat(path)
+            if stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns > LEFTOVER_NS:
+                os.unlink(path)
+                removed += 1
+    return removed
+
+
+#: The names of an image cache's temporary files: an entry's (:func:`write_entry`: ``.<entry's
+#: name>.<pid>.tmp``), the ledger's and its delta's
+#: (:func:`~entretiens.checkedfiles.replace`: ``.checked.json[.delta].<pid>.tmp``), the
+#: index's (:func:`~entretiens.atomicfile.atomic_write`: ``.index.`` and ``mkstemp``'s 8 letters).
+_TEMPORARY = re.compile(
+    r"\.(?:[a-z]+-[0-9a-f]{32}\.[a-z0-9]+|checked\.json(?:\.delta)?)\.[0-9]+\.tmp|\.index\.[a-z0-9_]{8}"
+)
 
 
 #: The index of an image cache's entries (see :class:`_Index`), and what it starts with.
