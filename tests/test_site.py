@@ -10,9 +10,10 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import lxml.html
@@ -20,10 +21,12 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from entretiens import feed, guestlist, layout, publish, releases, site
+from entretiens import feed, guestlist, layout, publish, releases, site, thumbnails
 from entretiens.loading import load_project
 from entretiens.markup import escape
+from entretiens.model import AudioInfo, Episode, Person, Release
 from entretiens.output import Content, content_bytes
+from entretiens.thumbnails import Picture
 from sampleshow import wait_settled
 from showbuilder import BASE_URL
 from site_fixtures import APPLE, SPOTIFY, XSS, feedable, hostile_project, site_show
@@ -532,3 +535,51 @@ def test_ascii_names_sort_by_family_name_as_before_from_one_fold() -> None:
     names = ["Ada Lovelace", " Ada  LOVELACE ", "Mary\tAnn  Evans", "Cher", "  Prince ", "", " ", "a\x1cb c"]
     names += ["J. R. R. Tolkien", "Jérémi Lepetit", "Ŀuis Ŀepetit", "Élodie"]
     assert [guestlist.family_first(name) for name in names] == [slow(name) for name in names]
+
+
+class _Photos:
+    """Stands for the site's images: each photo asked for, linked as it is."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, PurePosixPath]] = []
+
+    def thumbnail(self, reference: str, target: PurePosixPath, size: int, *, square: bool = False) -> Picture:
+        self.asked.append((reference, target))
+        return Picture(src=reference)
+
+
+def test_each_guest_has_the_newest_photo_given_and_every_appearance_newest_first() -> None:
+    """A guest's photo is the first one given, newest appearance first (an older one when the
+    newer ones give none; none for an empty reference), whether they appear once or more."""
+
+    def release(slug: str, day: int, *people: Person) -> Release:
+        episode = Episode(
+            slug=slug,
+            path=Path("episodes") / f"{slug}.yaml",
+            title=slug,
+            date=datetime(2024, 5, day, tzinfo=timezone.utc),
+            audio=f"audio/{slug}.mp3",
+            guests=people,
+        )
+        audio = AudioInfo(size=1, duration=timedelta(seconds=1), mime_type="audio/mpeg")
+        return Release(episode=episode, audio=audio, enclosure_length=1)
+
+    ordered = (
+        release("c", 3, Person(name="Ada Once", image="ada.png"), Person(name="Bo Twice")),
+        release("b", 2, Person(name="Bo Twice", image="bo-old.png"), Person(name="Cy Empty", image="")),
+        release("a", 1, Person(name="Bo Twice", image="bo-older.png"), Person(name="Di None")),
+    )
+    photos = _Photos()
+    guests, guest_of = guestlist.guest_list(ordered, cast("thumbnails.Images", photos))
+    found = {guest.person.name: (guest.photo, [r.episode.slug for r in guest.releases]) for guest in guests}
+    assert found == {
+        "Ada Once": (Picture(src="ada.png"), ["c"]),
+        "Bo Twice": (Picture(src="bo-old.png"), ["c", "b", "a"]),
+        "Cy Empty": (None, ["b"]),
+        "Di None": (None, ["a"]),
+    }
+    assert photos.asked == [
+        ("ada.png", PurePosixPath("assets/people/ada-once.jpg")),
+        ("bo-old.png", PurePosixPath("assets/people/bo-twice.jpg")),
+    ]
+    assert guest_of(ordered[2].episode.guests[0]) is guest_of(ordered[0].episode.guests[1])

@@ -61,11 +61,17 @@ def guest_list(ordered: tuple[Release, ...], images: Images) -> tuple[tuple[Gues
         while anchor in used:
             anchor, counter = f"{base}-{counter}", counter + 1
         used.add(anchor)
-        photo_ref = next((p.image for _, p in entries if p.image), None)
+        releases: tuple[Release, ...]
+        if len(entries) == 1:
+            # Most guests of a large show appear once: no generator made for each of them.
+            photo_ref, releases = person.image, (entries[0][0],)
+        else:
+            photo_ref = next((p.image for _, p in entries if p.image), None)
+            releases = tuple(r for r, _ in entries)
         photo = None
         if photo_ref:
             photo = images.thumbnail(photo_ref, _PHOTOS / f"{anchor}.jpg", PHOTO_SIZE, square=True)
-        by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=tuple(r for r, _ in entries))
+        by_key[guest_key] = Guest(person=person, anchor=anchor, photo=photo, releases=releases)
 
     def guest_of(person: Person) -> Guest:
         known = keys.get(id(person))

@@ -89,7 +89,12 @@ def slugify(text: str, *, limit: int = 60) -> str:
         folded = text.casefold()  # nothing to decompose nor drop: the same, at a fraction of the cost
     else:
         folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:limit].strip("-")
+    return _NOT_SLUG.sub("-", folded).strip("-")[:limit].strip("-")
+
+
+#: What a slug has none of: each run of it becomes one dash (compiled once, not looked up in
+#: ``re``'s cache for each of a large show's guests at every build).
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def feed_archive(page: int) -> PurePosixPath:
