@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path, PurePath
+from pathlib import Path, PosixPath, PurePath
 from typing import Any
 
 import pytest
@@ -356,6 +356,12 @@ def test_only_the_registry_s_own_people_are_digested_apart_from_the_entry(tmp_pa
     assert {slug for slug, text in texts.items() if text.split()[0] != before[slug].split()[0]} == {
         "003-massimo-fubini"
     }
+
+
+@pytest.mark.parametrize("text", ["/show/audio/01.mp3", 'relative/it\'s "quoted"', "/caf\u00e9/\udcff.mp3", "a\\b\n"])
+def test_a_release_s_audio_file_is_digested_as_its_repr(text: str) -> None:
+    path = PosixPath(text)
+    assert unitkeys._path_repr(path) == repr(path).encode("utf-8", "surrogatepass")
 
 
 def test_a_unit_s_key_is_the_digest_of_its_version_then_its_inputs(tmp_path: Path) -> None:

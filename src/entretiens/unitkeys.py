@@ -39,8 +39,11 @@ def keyer(*first: object) -> Callable[..., str]:
 
 
 def _text(parts: Iterable[object]) -> bytes:
-    """What :func:`digest` hashes: each part's repr, each followed by a NUL (no repr holds one)."""
-    return b"".join([repr(part).encode("utf-8", "surrogatepass") + b"\0" for part in parts])
+    """What :func:`digest` hashes: each part's repr, each followed by a NUL (no repr holds one).
+
+    Joined as text and encoded once (UTF-8 encodes a text's parts as it encodes the whole): an
+    encoding and a copy per part cost ~0.3 us each, 30,000 keys a build."""
+    return ("\0".join(map(repr, parts)) + "\0").encode("utf-8", "surrogatepass")
 
 
 class Digests:
@@ -148,7 +151,9 @@ class Digests:
                 b"\x01" + measured[1].encode("utf-8", "surrogatepass"),
                 shown,
                 listed,
-                repr(audio_file).encode("utf-8", "surrogatepass"),
+                # A PosixPath's repr, from its text (made once per path and kept by it): the
+                # class's own __repr__ formats the path again (~1 us a release).
+                b"None" if audio_file is None else _path_repr(audio_file),
                 repr(length).encode("utf-8", "surrogatepass"),
                 repr(stamp).encode("utf-8", "surrogatepass"),
                 b"",
@@ -178,6 +183,12 @@ class Digests:
                 parts.append(repr(value).encode("utf-8", "surrogatepass"))
         parts.append(b"")
         return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _path_repr(path: PosixPath) -> bytes:
+    """``repr(path)``, encoded as :func:`digest` encodes it, for a PosixPath (whose repr is its
+    class's name around the repr of its text)."""
+    return f"PosixPath({str(path)!r})".encode("utf-8", "surrogatepass")
 
 
 def _audio_text(info: AudioInfo) -> bytes:
