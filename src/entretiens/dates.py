@@ -15,10 +15,12 @@ its newest episode's), which is what the feed said before dates were recorded.
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from pathlib import PurePosixPath
 
 from . import feedfile, gcpause, layout, site
@@ -201,11 +203,16 @@ def _show_hash(
     """
     sitemap = str(site.SITEMAP)
     known = sizes or {}
-    total = 0
-    for path, content in files.items():
-        name = str(path)
-        if named is not None:
-            named[name] = content
+    # The files' names in one pass (a path keeps its text once made): no statement per file.
+    names = list(map(str, files))
+    if named is not None:
+        named.update(zip(names, files.values(), strict=True))
+    # The kept pages' record digests as their marks hold them, and the other files' records
+    # to hash: each kind summed at once (int and from_bytes mapped over a list, in C), not
+    # added one file at a time.
+    marked: list[str] = []
+    records: list[bytes] = []
+    for name, content in zip(names, files.values(), strict=True):
         if name == sitemap:
             continue
         kind = type(content)
@@ -213,7 +220,7 @@ def _show_hash(
             marks = content.marks  # type: ignore[union-attr]
             # "<part> <record>[ ...]" (see fingerprints): the record digest as it was kept.
             if marks is not None and len(marks) >= 129 and marks[64] == " ":
-                total += int(marks[65:129], 16)
+                marked.append(marks[65:129])
                 continue
             # A kept image (a card) counts by its name; the cases of _part inline, as for the
             # copies below: one per episode each.
@@ -222,12 +229,16 @@ def _show_hash(
             part = b"size:%d" % size
         else:
             part = _part(name, content, sizes)
-        total += int.from_bytes(hashlib.sha256(b"%s\0%s\0" % (name.encode(), part)).digest(), "big")
+        records.append(b"%s\0%s\0" % (name.encode(), part))
+    sha256 = hashlib.sha256
+    total = sum(map(int, marked, repeat(16))) + sum(map(_from_big, [sha256(record).digest() for record in records]))
     return f"v2-{total % _MODULUS:064x}"[:35]
 
 
 #: The show hash's sums are taken modulo this (the size of a SHA-256).
 _MODULUS = 1 << 256
+#: A digest as the number it is, most significant byte first.
+_from_big = functools.partial(int.from_bytes, byteorder="big")
 
 
 def _record(name: str, part: bytes) -> int:
