@@ -214,7 +214,13 @@ def save(
         "inputs": read,
     }
     _write(root / RECORD, document)
-    # What a publish killed as it wrote them left (the record's, the journals' temporaries).
+    tidy(root)
+
+
+def tidy(root: Path) -> None:
+    """Remove what a publish killed as it wrote them left in ``.entretiens`` (the record's, the
+    journals' temporaries), once old enough (see :func:`entretiens.atomicfile.remove_leftovers`):
+    after each save, and after each publish that keeps no record (a show with remote audio)."""
     # Imported here: a publish with nothing changed stops before any save, and imports no more.
     from . import atomicfile
 

@@ -126,11 +126,14 @@ def _record(
     """Save what this publish read and wrote, so that an identical next run can stop at once.
 
     Not for shows with remote audio: what a URL serves can change with no file changing here.
+    What a publish killed as it saved a record left in ``.entretiens`` still goes (the show
+    had local audio then): no save comes to remove it.
     """
     project = result.project
-    if any(is_remote(release.episode.audio) for release in result.releases):
-        return
     root = project.show.root
+    if any(is_remote(release.episode.audio) for release in result.releases):
+        buildrecord.tidy(root)
+        return
     pinned = root / state.STATE_FILE
     own: tuple[str, ...] = ()
     if result.state_written and pinned.exists():
