@@ -107,6 +107,7 @@ class Table:
         if sys.byteorder != "little":
             hashes.byteswap()
         self._row = form.row()
+        self._tag_size = form.tag_size
         self._rows = at + 4 * count
         self._texts = self._rows + count * self._row.size
         if self._texts > len(raw):
@@ -145,6 +146,11 @@ class Table:
     def row(self, number: int) -> tuple[Any, ...]:
         """Row ``number`` as stored: offset, length, text, key size, head size, digest, tag."""
         return self._row.unpack_from(self._raw, self._rows + number * self._row.size)
+
+    def digest(self, number: int) -> bytes:
+        """The digest of row ``number`` (sliced from the index, no row decoded)."""
+        at = self._rows + number * self._row.size + _FIXED.size
+        return self._raw[at : at + self._row.size - _FIXED.size - 8 * self._tag_size]
 
     def key(self, number: int) -> str:
         _start, _length, text, size, _head = _FIXED.unpack_from(self._raw, self._rows + number * self._row.size)
