@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import builtins
 import gc
+import hashlib
 import json
 import os
 import shutil
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable
@@ -22,6 +24,7 @@ import pytest
 import yaml
 
 from entretiens import checkedfiles, checkedstore, dates, gcpause, pipeline, storetable, unitcache, unitstore, walks
+from entretiens.content import QUICK_PARTS, same_path
 from entretiens.errors import EntretiensError
 from entretiens.output import Stored, content_bytes, file_sha256
 from entretiens.publish import publish
@@ -365,6 +368,30 @@ def test_a_kept_page_s_path_is_the_one_its_text_names(tmp_path: Path) -> None:
     assert Path(text).read_bytes() == b"abc"
     # The bucket's own path is not changed by its children.
     assert bodies.stored("abef", "abef.0", "1" * 64, 1, None).name == "abef.0"
+
+
+def test_a_kept_unit_s_files_are_the_paths_their_texts_name(tmp_path: Path) -> None:
+    # Read back from its head: each file made from its bucket's parts (Python 3.10, 3.11), the
+    # very path parsing its text makes, with its size, digest and marks as kept.
+    assert QUICK_PARTS is (sys.version_info < (3, 12))
+    bodies = unitstore.Bodies(tmp_path / "pages")
+    (tmp_path / "pages" / "ab").mkdir(parents=True)
+    texts = {"a/index.html": b"<p>page</p>", "a/notes.md": b"notes", "#entry": b"<li>entry</li>"}
+    marks = {"a/index.html": f"{hashlib.sha256(texts['a/index.html']).hexdigest()} 1 2", "a/notes.md": "as is"}
+    entry = unitstore.write_stored(tmp_path / "pages", "abcd", texts, lambda _files: marks)
+    assert entry is not None
+    split = unitstore.split_stored(entry)
+    assert split is not None
+    files = unitstore.decode_stored(bodies, "abcd", *split, checkedfiles.Checked(None), check=True)
+    assert files is not None
+    assert files["#entry"] == b"<li>entry</li>"
+    for number, name in enumerate(["a/index.html", "a/notes.md"]):
+        made, text = files[name], bodies.text("abcd", number)
+        assert isinstance(made, Stored)
+        assert same_path(made, Stored(text)) and same_path(made.parent, Stored(text).parent)
+        digest = hashlib.sha256(texts[name]).hexdigest()
+        assert (made.sha256, made.size, made.marks) == (digest, len(texts[name]), marks[name])
+        assert made.read_bytes() == texts[name]
 
 
 def test_the_ledger_holds_one_text_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
