@@ -866,3 +866,65 @@ def test_a_build_that_makes_a_picture_removes_the_old_temporaries_a_killed_one_l
     assert set(fresh + alike + others) <= left
     assert outside.read_bytes() == b"not ours"
     assert thumbnails.remove_leftovers(str(tmp_path / "missing"), time.time_ns()) == 0
+
+
+def test_a_build_that_makes_a_picture_removes_the_old_entries_no_index_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry is found only through the index, which names the entries its build checked or
+    made: when a new version of Pillow keys every picture anew, the old ones can never be found
+    again. A build that writes an entry removes those once old; the entries it used, fresh ones
+    (another build's), look-alike names, links and folders stay; a build that makes no picture
+    removes nothing."""
+    root = tmp_path / "show"
+    _show(root, count=3, covers=(2,))
+    out = tmp_path / "public"
+    publish(root, out, now=NOW)
+    cache = root / CACHE
+    first = {path.name for path in [*_entries(root, "card"), *_entries(root, "thumbnail")]}
+    assert len(first) == 3 + 3  # three cards; the show's cover and icon, episode 2's cover
+    then = time.time_ns() - atomicfile.LEFTOVER_NS - 60 * 1_000_000_000
+    digest = "0123456789abcdef" * 2
+    stale = [f"card-{digest}.jpg", f"thumbnail-{digest}.png"]
+    fresh = [f"card-{digest[::-1]}.jpg"]
+    alike = [f"card-{digest}.jpg.bak", f"Card-{digest}.jpg", f"card-{digest[:-1]}.jpg", "notes.txt", "card-x.jpg"]
+    for name in stale + fresh + alike:
+        (cache / name).write_bytes(b"a picture of another key")
+    (cache / f"card-{digest[1:]}0.jpg").mkdir()
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"not ours")
+    (cache / f"thumbnail-{digest[1:]}0.jpg").symlink_to(outside)
+    others = [f"card-{digest[1:]}0.jpg", f"thumbnail-{digest[1:]}0.jpg"]
+    for name in [*first, *stale, *alike, *others]:
+        os.utime(cache / name, ns=(then, then), follow_symlinks=False)
+    # Nothing made: nothing removed, whatever its age.
+    publish(root, out, now=NOW)
+    assert set(stale) | first <= set(os.listdir(cache))
+    # A new title: its card is drawn; the other pictures are used as they are.
+    edited = root / "episodes" / "001-talk.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Talk number 1", "Talk number one"), encoding="utf-8")
+    publish(root, out, now=NOW)
+    left = set(os.listdir(cache))
+    assert not left & set(stale)
+    assert set(fresh + alike + others) <= left
+    assert outside.read_bytes() == b"not ours"
+    now_kept = {path.name for path in [*_entries(root, "card"), *_entries(root, "thumbnail")]} & set(first)
+    assert len(now_kept) == 5, "the old card of the retitled episode went; the pictures in use stayed"
+    # Another Pillow keys every picture anew: the next build draws them all, and the old ones go.
+    before = {path: content_bytes(out / path) for path in map(PurePosixPath, ["index.html"])}
+    monkeypatch.setattr(PIL, "__version__", f"{PIL.__version__}.test")
+    for name in now_kept:
+        os.utime(cache / name, ns=(then, then))
+    publish(root, out, now=NOW)
+    left = set(os.listdir(cache))
+    assert not left & now_kept
+    assert len([name for name in left if name.startswith(("card-", "thumbnail-")) and "." in name]) >= 6
+    assert {path: content_bytes(out / path) for path in before} == before
+    cold = tmp_path / "cold"
+    shutil.rmtree(cache)
+    publish(root, cold, now=NOW)
+    assert _tree(out) == _tree(cold)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}

@@ -11,7 +11,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import ClassVar, TypeVar
@@ -380,6 +380,11 @@ class _Index:
             return entry[1], entry[2]
         return None
 
+    @property
+    def used(self) -> Collection[str]:
+        """The names of the entries this build checked or made."""
+        return self._used.keys()
+
     def note(self, name: str, identity: str, digest: str, size: int) -> None:
         """An entry checked or made by this build, kept in the index it saves."""
         self._used[name] = [identity, digest, size]
@@ -401,24 +406,32 @@ def keep_index(root: Path) -> None:
     if index is not None:
         index.save()
         if index.wrote:
-            remove_leftovers(folder, time.time_ns())
+            remove_leftovers(folder, time.time_ns(), used=index.used)
 
 
-def remove_leftovers(folder: str, now: int) -> int:
+def remove_leftovers(folder: str, now: int, *, used: Collection[str] | None = None) -> int:
     """Remove the temporary files the writers of an image cache left in ``folder`` when killed
-    while writing (an entry's, the index's, the ledger's), once older than
-    :data:`~entretiens.atomicfile.LEFTOVER_NS` at ``now`` (ns): a younger one may be another
-    build's, still being written. Regular files only, named exactly as those writers name them.
+    while writing (an entry's, the index's, the ledger's), and, given ``used`` (the entries this
+    build checked or made, which its index now names alone), the entries no build will find
+    again: one that no index names is made anew when asked for. Each once written more than
+    :data:`~entretiens.atomicfile.LEFTOVER_NS` before ``now`` (ns): a younger one may be another
+    build's (a ``serve`` beside a ``publish``), still being written or about to be published.
+    Regular files only, named exactly as those writers name them.
+
     Done by a build that wrote an entry (the folder listed then: 20,000 names at 10,000
-    episodes), never by one that made no picture. Returns how many were removed; never raises
-    on I/O."""
+    episodes), never by one that made no picture. Without it, every change of what a picture is
+    made from (a new version of Pillow, the show folder moved) left the 10,000 cards of the old
+    key in the cache, about 250 MB. Returns how many files were removed; never raises on I/O."""
     try:
         names = os.listdir(folder)
     except OSError:
         return 0
     removed = 0
     for name in names:
-        if not name.startswith(".") or _TEMPORARY.fullmatch(name) is None:
+        if name.startswith("."):
+            if _TEMPORARY.fullmatch(name) is None:
+                continue
+        elif used is None or name in used or _ENTRY.fullmatch(name) is None:
             continue
         path = f"{folder}/{name}"
         with contextlib.suppress(OSError):
@@ -427,6 +440,10 @@ def remove_leftovers(folder: str, now: int) -> int:
                 os.unlink(path)
                 removed += 1
     return removed
+
+
+#: The name of an image cache's entry (:func:`entry_name`).
+_ENTRY = re.compile(r"[a-z]+-[0-9a-f]{32}\.[a-z0-9]+")
 
 
 #: The names of an image cache's temporary files: an entry's (:func:`write_entry`: ``.<entry's
