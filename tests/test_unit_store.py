@@ -9,6 +9,7 @@ so that the next build trusts them by stamp instead of reading every page again.
 from __future__ import annotations
 
 import builtins
+import functools
 import gc
 import hashlib
 import json
@@ -17,7 +18,7 @@ import shutil
 import sys
 import threading
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -392,6 +393,51 @@ def test_a_kept_unit_s_files_are_the_paths_their_texts_name(tmp_path: Path) -> N
         digest = hashlib.sha256(texts[name]).hexdigest()
         assert (made.sha256, made.size, made.marks) == (digest, len(texts[name]), marks[name])
         assert made.read_bytes() == texts[name]
+
+
+def _given(marks: dict[str, str], _files: Mapping[str, bytes]) -> dict[str, str]:
+    return marks
+
+
+def _held_per_file(folder: Path, pages: dict[str, bytes], marks: Callable[[str], str]) -> tuple[float, list[Stored]]:
+    """The memory held by the kept files of one-page units read back, per file, and the files."""
+    bodies = unitstore.Bodies(folder)
+    heads = []
+    for number, (name, page) in enumerate(pages.items()):
+        noted = {name: marks(hashlib.sha256(page).hexdigest())}
+        entry = unitstore.write_stored(folder, f"{number:064x}", {name: page}, functools.partial(_given, noted))
+        split = None if entry is None else unitstore.split_stored(entry)
+        assert split is not None
+        heads.append((f"{number:064x}", *split))
+    checked = checkedfiles.Checked(None)
+    assert unitstore.decode_stored(bodies, *heads[0], checked, check=False) is not None
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        units = [unitstore.decode_stored(bodies, *head, checked, check=False) for head in heads]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    files = [file for unit in units if unit is not None for file in unit.values()]
+    assert all(isinstance(file, Stored) for file in files)
+    return held / len(pages), files  # type: ignore[return-value]
+
+
+def test_a_kept_page_holds_its_digest_once_in_its_marks(tmp_path: Path) -> None:
+    # 30,000 kept files at 10,000 episodes, held through the build: the digest a page's marks
+    # start with (dates.fingerprints) is not held a second time as a text of its own, as it is
+    # for marks of the same length that do not start with it.
+    pages = {f"{number}/index.html": b"<p>page %d</p>" % number for number in range(300)}
+    after, files = _held_per_file(tmp_path / "after", pages, lambda digest: f"{digest} {digest} x")
+    apart, others = _held_per_file(tmp_path / "apart", pages, lambda digest: f"{digest}-{digest} x")
+    for (name, page), made, other in zip(pages.items(), files, others, strict=True):
+        digest = hashlib.sha256(page).hexdigest()
+        assert (made.sha256, made.marks, made.size) == (digest, f"{digest} {digest} x", len(page))
+        assert (other.sha256, other.marks) == (digest, f"{digest}-{digest} x")
+        assert made.read_bytes() == other.read_bytes() == page
+        assert str(made).endswith(".0") and made.name.startswith(f"{list(pages).index(name):064x}")
+    # A text of 64 characters: ~113 bytes.
+    assert apart - after > 80, (apart, after)
 
 
 def test_the_ledger_holds_one_text_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,12 +31,33 @@ class Stored(_ConcretePath):
     it publishes again, so a cache file changed since is never published. :attr:`marks` are
     small facts the cache kept about the bytes when they were made (see
     :func:`entretiens.dates.fingerprints`), so that nothing needs to read them again.
+
+    The marks of a kept page start with its SHA-256 and a space: such a file holds its digest
+    once, in its marks (:func:`digest_in_marks`; 30,000 texts of 64 characters fewer through a
+    build of 10,000 episodes), and hands it on as :attr:`sha256` all the same.
     """
 
-    __slots__ = ("marks", "sha256", "size")
-    sha256: str
+    __slots__ = ("_sha256", "marks", "size")
+    _sha256: str | None
     size: int
     marks: str | None
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 (hex) the cache checked the file's bytes against."""
+        own = self._sha256
+        # None: the head of the marks, as digest_in_marks() set it.
+        return own if own is not None else self.marks[:64]  # type: ignore[index]
+
+    @sha256.setter
+    def sha256(self, value: str) -> None:
+        self._sha256 = value
+
+
+def digest_in_marks(made: Stored, size: int, marks: str) -> None:
+    """Give ``made`` its size and its marks, which start with its SHA-256 and a space (see
+    :class:`Stored`), for its digest too. The marks of such a file are not changed after."""
+    made._sha256, made.size, made.marks = None, size, marks
 
 
 def content_bytes(content: Content) -> bytes:

@@ -24,7 +24,7 @@ from typing import Final
 
 from .checkedfiles import Checked, replace
 from .checkedstore import Format, Store
-from .content import QUICK_PARTS
+from .content import QUICK_PARTS, digest_in_marks
 from .output import Content, Stored, child
 
 _new = object.__new__
@@ -255,6 +255,8 @@ def decode_stored(
             form = noted[:1]
             if form == _AFTER_DIGEST:
                 marks: str | None = f"{sha256} {noted[1:]}"
+                if len(sha256) != 64:
+                    return None  # not a digest: its marks could not hold it
             elif form == _AS_IS:
                 marks = noted[1:]
             elif form:
@@ -270,7 +272,11 @@ def decode_stored(
             else:
                 made = _new(Stored)
                 made._drv, made._root, made._parts = quick[0], quick[1], [*quick[2], own]  # type: ignore[attr-defined]
-            made.sha256, made.size, made.marks = sha256, size, marks
+            if form == _AFTER_DIGEST:
+                # The digest held once, as the head of the marks (see Stored).
+                digest_in_marks(made, size, marks)  # type: ignore[arg-type]
+            else:
+                made.sha256, made.size, made.marks = sha256, size, marks
             files[name] = made
     except (OSError, ValueError):
         return None
