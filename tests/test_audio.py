@@ -502,31 +502,6 @@ def test_cache_round_trip(tmp_path: Path, episode: Path) -> None:
     assert _cache_document(store)["version"] == audio.CACHE_VERSION
 
 
-def test_a_show_s_cache_drops_the_measures_of_files_outside_the_show(tmp_path: Path, episode: Path) -> None:
-    # A show folder copied whole (a backup restored, a show started from another) brings the
-    # other's measures: kept while its files exist, read back at every build, never used.
-    show, other = tmp_path / "show", tmp_path / "show-other"
-    inside, outside = show / "audio" / "a.mp3", other / "audio" / "a.mp3"
-    for file in (inside, outside):
-        file.parent.mkdir(parents=True)
-        shutil.copyfile(episode, file)
-    _settle(inside, outside)
-    store = show / ".entretiens" / "cache" / "probe.json"
-    cache = ProbeCache(store)
-    for file in (inside, outside):
-        assert cache.put(file, probe(file))
-    cache.save()
-    assert set(_cache_document(store)["entries"]) == {str(inside), str(outside)}
-    # Opened for the show: only its own files' measures, and the file written again without
-    # the others although nothing was measured.
-    cache = ProbeCache(store, show=show)
-    assert cache.get(outside) is None
-    assert cache.get(inside) == probe(inside)
-    cache.save()
-    assert set(_cache_document(store)["entries"]) == {str(inside)}
-    assert ProbeCache(store, show=show).get(inside) == probe(inside)
-
-
 def _cache_document(store: Path) -> Any:
     """The probe cache's document, once its digest line is checked."""
     body, _, digest = store.read_bytes().rpartition(b"\n")

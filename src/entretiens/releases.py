@@ -92,10 +92,9 @@ def probe_each(
     # measuring, whose workers are forked. What it read is held at the end, in a build (the
     # measures live as long as the build): not then walked by a pass.
     with gcpause.paused(hold=True):
-        real_root = root.resolve() if use_cache else root
-        cache = audio.ProbeCache(root / CACHE_DIR / "probe.json", show=real_root) if use_cache else None
+        cache = audio.ProbeCache(root / CACHE_DIR / "probe.json") if use_cache else None
         # The loader names each show file by its real path inside the real show folder.
-        real = cache is not None and root == real_root
+        real = cache is not None and root == root.resolve()
         for episode in episodes:
             text = episode.audio
             if episode.declared_audio is None and not is_remote(text):

@@ -40,13 +40,8 @@ class ProbeCache:
     tick of its read could change again in that tick, at the same size, and keep the stamp.
     """
 
-    def __init__(self, path: Path, *, show: Path | None = None) -> None:
-        """:param path: the JSON file; created by :meth:`save`.
-        :param show: the real folder of the show whose files are measured (they are all in it):
-            the entries of files elsewhere are dropped, here and from the file at the next
-            :meth:`save`. A show folder copied whole carries the cache of the one it was copied
-            from, whose files, while they exist, :meth:`save` keeps: each build read them all.
-        """
+    def __init__(self, path: Path) -> None:
+        """:param path: the JSON file; created by :meth:`save`."""
         self.path = path
         #: Before any measure this cache is given was taken: what :meth:`put` judges stamps by.
         self._since = time.time_ns()
@@ -73,18 +68,7 @@ class ProbeCache:
             and document.get("mutagen") == mutagen.version_string
             and isinstance(document.get("entries"), dict)
         ):
-            entries = document["entries"]
-            if show is None:
-                self._entries = {key: value for key, value in entries.items() if type(value) is list}
-            else:
-                inside = os.path.join(show, "")
-                self._entries = {
-                    key: value
-                    for key, value in entries.items()
-                    if type(value) is list and type(key) is str and key.startswith(inside)
-                }
-                # Written again without them (once), even if nothing is measured.
-                self._changed = len(self._entries) != len(entries)
+            self._entries = {key: value for key, value in document["entries"].items() if type(value) is list}
 
     def get(self, audio: Path, *, real: bool = False) -> AudioInfo | None:
         """The cached answer for ``audio`` if the file has not changed since, else None.
