@@ -369,6 +369,10 @@ def test_a_unit_s_key_is_the_digest_of_its_version_then_its_inputs(tmp_path: Pat
     parts = ("text", 1, None, ("a", Path("/b")), [1.5])
     assert unitcache.digest(*parts) == hashlib.sha256(b"".join(repr(p).encode() + b"\0" for p in parts)).hexdigest()
     assert unitkeys.keyer("v", 2)(*parts) == unitcache.digest("v", 2, *parts)
+    # No part more, and no part at all: what the parts hashed one by one give.
+    assert unitkeys.keyer("v", 2)() == unitcache.digest("v", 2)
+    assert unitkeys.keyer()("v") == unitcache.digest("v")
+    assert unitcache.digest() == hashlib.sha256(b"").hexdigest()
     units = unitcache.Units(tmp_path, "checks", version="v")
     units.get(("x", 3), lambda: {"a": b"b"}, stamps=[(1, 2, 3)])
     assert units.used == {unitcache.digest(f"checks v {unitcache.libraries()}", "x", 3, (1, 2, 3))}

@@ -43,7 +43,9 @@ def _text(parts: Iterable[object]) -> bytes:
 
     Joined as text and encoded once (UTF-8 encodes a text's parts as it encodes the whole): an
     encoding and a copy per part cost ~0.3 us each, 30,000 keys a build."""
-    return ("\0".join(map(repr, parts)) + "\0").encode("utf-8", "surrogatepass")
+    text = "\0".join(map(repr, parts))
+    # No part, nothing (as before the join): a repr is never empty.
+    return (text + "\0").encode("utf-8", "surrogatepass") if text else b""
 
 
 class Digests:
