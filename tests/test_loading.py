@@ -215,7 +215,7 @@ def test_duplicate_explicit_guids(tmp_path: Path) -> None:
     assert problem.rule == "duplicate-guid"
 
 
-@pytest.mark.parametrize("name", ["Episode One", "épisode", "audio", "-x"])
+@pytest.mark.parametrize("name", ["Episode One", "épisode", "audio", "-x", "006-x\n", "006-x\r"])
 def test_slug_must_name_a_page(tmp_path: Path, name: str) -> None:
     root = make_show(tmp_path / "show", {name: episode(1)})
     (problem,) = _errors(root)

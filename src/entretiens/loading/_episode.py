@@ -21,7 +21,7 @@ from ._people import read_people
 RESERVED_SLUGS = frozenset({"assets", "audio", "guests", "images", "transcripts"})
 
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
 _EPISODE_KEYS = {
@@ -49,7 +49,7 @@ def load_episode(
         return None
     reader = FieldReader(path, problems, named=named)
     slug = path.stem
-    if not _SLUG.match(slug):
+    if not _SLUG.fullmatch(slug):
         reader.error(
             "invalid-slug",
             "file name",
