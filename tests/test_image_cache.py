@@ -873,9 +873,9 @@ def test_a_build_that_makes_a_picture_removes_the_old_entries_no_index_names(
 ) -> None:
     """An entry is found only through the index, which names the entries its build checked or
     made: when a new version of Pillow keys every picture anew, the old ones can never be found
-    again. A build that writes an entry removes those once old; the entries it used, fresh ones
-    (another build's), look-alike names, links and folders stay; a build that makes no picture
-    removes nothing."""
+    again. A build that writes an entry removes those once old, and the workers' folder of a
+    killed build; the entries it used, fresh ones (another build's), look-alike names, links and
+    other folders stay; a build that makes no picture removes nothing."""
     root = tmp_path / "show"
     _show(root, count=3, covers=(2,))
     out = tmp_path / "public"
@@ -891,22 +891,25 @@ def test_a_build_that_makes_a_picture_removes_the_old_entries_no_index_names(
     for name in stale + fresh + alike:
         (cache / name).write_bytes(b"a picture of another key")
     (cache / f"card-{digest[1:]}0.jpg").mkdir()
+    # The workers' folder of a killed cold build (empty, as when caught), and a running one's.
+    (cache / ".spill-k1ll3d_0").mkdir()
+    (cache / ".spill-running").mkdir()
     outside = tmp_path / "outside.jpg"
     outside.write_bytes(b"not ours")
     (cache / f"thumbnail-{digest[1:]}0.jpg").symlink_to(outside)
     others = [f"card-{digest[1:]}0.jpg", f"thumbnail-{digest[1:]}0.jpg"]
-    for name in [*first, *stale, *alike, *others]:
+    for name in [*first, *stale, *alike, *others, ".spill-k1ll3d_0"]:
         os.utime(cache / name, ns=(then, then), follow_symlinks=False)
     # Nothing made: nothing removed, whatever its age.
     publish(root, out, now=NOW)
-    assert set(stale) | first <= set(os.listdir(cache))
+    assert set(stale) | first | {".spill-k1ll3d_0"} <= set(os.listdir(cache))
     # A new title: its card is drawn; the other pictures are used as they are.
     edited = root / "episodes" / "001-talk.yaml"
     edited.write_text(edited.read_text(encoding="utf-8").replace("Talk number 1", "Talk number one"), encoding="utf-8")
     publish(root, out, now=NOW)
     left = set(os.listdir(cache))
-    assert not left & set(stale)
-    assert set(fresh + alike + others) <= left
+    assert not left & {*stale, ".spill-k1ll3d_0"}
+    assert {*fresh, *alike, *others, ".spill-running"} <= left
     assert outside.read_bytes() == b"not ours"
     now_kept = {path.name for path in [*_entries(root, "card"), *_entries(root, "thumbnail")]} & set(first)
     assert len(now_kept) == 5, "the old card of the retitled episode went; the pictures in use stayed"

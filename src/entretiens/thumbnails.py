@@ -411,7 +411,8 @@ def keep_index(root: Path) -> None:
 
 def remove_leftovers(folder: str, now: int, *, used: Collection[str] | None = None) -> int:
     """Remove the temporary files the writers of an image cache left in ``folder`` when killed
-    while writing (an entry's, the index's, the ledger's), and, given ``used`` (the entries this
+    while writing (an entry's, the index's, the ledger's; its workers' folders: see
+    :func:`unitcache.remove_spills`), and, given ``used`` (the entries this
     build checked or made, which its index now names alone), the entries no build will find
     again: one that no index names is made anew when asked for. Each once written more than
     :data:`~entretiens.atomicfile.LEFTOVER_NS` before ``now`` (ns): a younger one may be another
@@ -421,15 +422,17 @@ def remove_leftovers(folder: str, now: int, *, used: Collection[str] | None = No
     Done by a build that wrote an entry (the folder listed then: 20,000 names at 10,000
     episodes), never by one that made no picture. Without it, every change of what a picture is
     made from (a new version of Pillow, the show folder moved) left the 10,000 cards of the old
-    key in the cache, about 250 MB. Returns how many files were removed; never raises on I/O."""
+    key in the cache, about 250 MB. Returns how many were removed; never raises on I/O."""
     try:
         names = os.listdir(folder)
     except OSError:
         return 0
-    removed = 0
+    removed, spilled = 0, False
     for name in names:
         if name.startswith("."):
             if _TEMPORARY.fullmatch(name) is None:
+                # A killed build's workers' folder (cold builds draw the cards on every core)?
+                spilled = spilled or name.startswith(unitcache.SPILL_PREFIX)
                 continue
         elif used is None or name in used or _ENTRY.fullmatch(name) is None:
             continue
@@ -439,6 +442,8 @@ def remove_leftovers(folder: str, now: int, *, used: Collection[str] | None = No
             if stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns > LEFTOVER_NS:
                 os.unlink(path)
                 removed += 1
+    if spilled:
+        removed += unitcache.remove_spills(Path(folder), now)
     return removed
 
 
