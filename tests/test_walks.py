@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from entretiens import buildrecord, inplace, walks
+from entretiens import buildrecord, inplace, output, walks
 from entretiens.publish import publish
 from sampleshow import SAMPLE_NOW, cold_output, copy_sample_show, files_of
 
@@ -467,3 +467,60 @@ def test_on_coarse_times_a_kept_page_rewritten_in_the_second_of_the_write_is_rea
 def _page_of(root: Path, episode: Path) -> str:
     """The page of ``episode`` in the output (the folder named as its file)."""
     return f"{episode.stem}/index.html"
+
+
+def test_on_coarse_times_a_write_leaves_the_files_it_keeps_proven_so_the_next_reads_only_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sample show (a tree smaller than inplace.MIN_FILES, so it was staged at every write) on
+    # a file system with coarse times: a tick of 0.1 s, and the coarse window (2 s, for FAT) set
+    # to three. Staged, every kept file was linked anew, its ctime moved into the write's tick:
+    # the next write read every file of the output back whole (the audio copies too), and the
+    # publish after an edit never was answered from the record. Written in place, an edit
+    # leaves the files it keeps as they were, proven by their digests: the next write reads back
+    # only the files the last one made (their stamps had not settled), the audio never.
+    tick = 10**8
+    root = copy_sample_show(tmp_path / "show")
+    out = root / "public"
+    _coarse_under(monkeypatch, tmp_path, tick)
+    monkeypatch.setattr(walks, "RACY_NS", 3 * tick)
+    settle = walks.RACY_NS / 1e9 + tick / 1e9 + _A_TICK_LATER
+    read: list[str] = []
+    same_bytes = output._same_bytes
+
+    def counted(target: Path, content: output.Content) -> bool:
+        read.append(target.relative_to(out).as_posix())
+        return same_bytes(target, content)
+
+    monkeypatch.setattr(output, "_same_bytes", counted)
+    publish(root, now=SAMPLE_NOW)
+    time.sleep(settle)
+    publish(root, now=SAMPLE_NOW)  # the cold build's files, all made in its tick, read back once
+    total = len(files_of(out))
+    assert len(read) == total
+    episode = sorted((root / "episodes").glob("*.yaml"))[0]
+    data = yaml.safe_load(episode.read_text(encoding="utf-8"))
+    made: list[str] = []
+    for attempt in range(3):
+        data["notes"] = f"{data.get('notes') or ''} Edited {attempt}."
+        episode.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        time.sleep(settle)
+        read.clear()
+        report = publish(root, now=SAMPLE_NOW).report
+        assert report is not None
+        assert report.written
+        assert set(read) <= set(made)
+        made = [str(path) for path in report.written]
+    time.sleep(settle)
+    read.clear()
+    assert buildrecord.unchanged(root, None) is None  # the last edit's files had not settled
+    publish(root, now=SAMPLE_NOW)
+    assert read
+    assert set(read) <= set(made)
+    assert not any(name.startswith("audio/") for name in made)
+    time.sleep(settle)
+    read.clear()
+    assert buildrecord.unchanged(root, None) is not None  # the publish is answered from the record
+    publish(root, now=SAMPLE_NOW)
+    assert not read
+    assert files_of(out) == cold_output(root, tmp_path / "cold")

@@ -34,8 +34,18 @@ _LAST = str(layout.FEED)
 Content = TypeVar("Content")
 
 
-def worth_it(changes: int, total: int) -> bool:
-    """Whether ``changes`` written or removed files of a ``total``-file tree are written in place."""
+def worth_it(changes: int, total: int, *, coarse: bool = False) -> bool:
+    """Whether ``changes`` written or removed files of a ``total``-file tree are written in place.
+
+    :param coarse: the tree's times are coarse (whole seconds: ext3, FAT, some network mounts).
+        Staged, every file kept is linked anew, which moves its ctime into the write's tick: for
+        a tick (2 s, :data:`entretiens.walks.RACY_NS`) its stamp proves nothing, so the next
+        write reads every file back whole, the audio copies too, and the next publish is never
+        answered from the record. In place, only the files written are: in place then, in a tree
+        of any size, while at least half its files stay as they are.
+    """
+    if coarse:
+        return changes * 2 <= total
     return total >= MIN_FILES and changes * SHARE <= total
 
 

@@ -117,7 +117,8 @@ def write_tree(
     # A mount point (a container volume, a USB disk) cannot be renamed: stage inside it and
     # move the entries in place. Not one atomic step, but each file still appears whole.
     mounted = out_dir.is_dir() and os.path.ismount(out_dir)
-    if not mounted and out_dir.is_dir() and inplace.worth_it(len(report.written) + len(report.removed), len(files)):
+    count = len(report.written) + len(report.removed)
+    if not mounted and out_dir.is_dir() and inplace.worth_it(count, len(files), coarse=_coarse(found)):
         try:
             inplace.update(
                 out_dir,
@@ -229,6 +230,13 @@ def _ledger_in_place(
     if changes is not None:
         changes[1].update(folders)  # the written and removed: named by _compare
     return Ledger(stats=stats, digests=proven, since=taken, changes=changes)
+
+
+def _coarse(found: buildrecord.Stats) -> bool:
+    """Whether the output's times are coarse (:func:`walks.coarse`), told by its marker's stamp:
+    written at its first write, then kept (in place) or linked anew (staged), never by hand."""
+    stamp = found.get(_MARKER_NAME)
+    return stamp is not None and stamp[0] >= 0 and walks.coarse(stamp)
 
 
 def _drop_empty(out_dir: Path, found: buildrecord.Stats, empty: list[str], moved: set[str]) -> None:
