@@ -220,6 +220,8 @@ def test_slug_must_name_a_page(tmp_path: Path, name: str) -> None:
     root = make_show(tmp_path / "show", {name: episode(1)})
     (problem,) = _errors(root)
     assert problem.rule == "invalid-slug"
+    # On one line: a line break in the name is shown escaped.
+    assert "\n" not in problem.message and "\r" not in problem.message
 
 
 def test_missing_feed_yaml(tmp_path: Path) -> None:

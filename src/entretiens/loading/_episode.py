@@ -54,7 +54,7 @@ def load_episode(
             "invalid-slug",
             "file name",
             None,
-            f"'{slug}' cannot name an episode page",
+            f"{slug!r} cannot name an episode page",
             "rename the file with lower-case letters, digits and dashes only, e.g. 012-jane-doe.yaml",
         )
     elif slug in RESERVED_SLUGS:
