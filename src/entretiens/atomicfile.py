@@ -12,7 +12,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,10 +101,17 @@ def remove_leftovers(folder: Path, names: list[str], now: int) -> int:
     writers older than :data:`LEFTOVER_NS` at ``now`` (ns): regular files only, named exactly
     as one of the writers names them (see :data:`_LEFTOVER`). Returns how many were removed;
     never raises on I/O."""
+    return remove_old(folder, [name for name in names if _ours(name)], now)
+
+
+def remove_old(folder: Path | str, names: Iterable[str], now: int) -> int:
+    """Remove from ``folder`` each of ``names`` that is a regular file last written more than
+    :data:`LEFTOVER_NS` before ``now`` (ns): a younger one may be another build's, still being
+    written. The caller chose the names. Returns how many were removed; never raises on I/O."""
     removed = 0
     for name in names:
         path = os.path.join(folder, name)
-        age = _age(path, name, now)
+        age = _written_ago(path, now)
         if age is not None and age > LEFTOVER_NS:
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -135,8 +142,17 @@ def _age(path: str, name: str, now: int) -> int | None:
     """How long before ``now`` (ns) ``path`` (named ``name``) was last written, if it is a
     regular file named as one of the caches' writers names its temporaries; else None (also
     when it cannot be looked at). Only such a name is looked at (``lstat``)."""
-    if not name.startswith(".") or _LEFTOVER.fullmatch(name) is None:
-        return None
+    return _written_ago(path, now) if _ours(name) else None
+
+
+def _ours(name: str) -> bool:
+    """Whether ``name`` is one the caches' writers give their temporaries (:data:`_LEFTOVER`)."""
+    return name.startswith(".") and _LEFTOVER.fullmatch(name) is not None
+
+
+def _written_ago(path: str, now: int) -> int | None:
+    """How long before ``now`` (ns) the regular file ``path`` was last written; None for
+    anything else, or when it cannot be looked at (``lstat``)."""
     try:
         status = os.lstat(path)
     except OSError:

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ from typing import ClassVar, TypeVar
 import PIL
 from PIL import Image, ImageOps
 
-from . import images, remote_images, unitcache, walks
-from .atomicfile import LEFTOVER_NS, atomic_write
+from . import atomicfile, images, remote_images, unitcache, walks
+from .atomicfile import atomic_write
 from .images import ImageTooLarge, upright
 from .model import Show, is_remote
 from .output import Content, Stored, child
@@ -427,21 +426,18 @@ def remove_leftovers(folder: str, now: int, *, used: Collection[str] | None = No
         names = os.listdir(folder)
     except OSError:
         return 0
-    removed, spilled = 0, False
+    spilled = False
+    old: list[str] = []
     for name in names:
         if name.startswith("."):
-            if _TEMPORARY.fullmatch(name) is None:
+            if _TEMPORARY.fullmatch(name) is not None:
+                old.append(name)
+            else:
                 # A killed build's workers' folder (cold builds draw the cards on every core)?
                 spilled = spilled or name.startswith(unitcache.SPILL_PREFIX)
-                continue
-        elif used is None or name in used or _ENTRY.fullmatch(name) is None:
-            continue
-        path = f"{folder}/{name}"
-        with contextlib.suppress(OSError):
-            status = os.lstat(path)
-            if stat.S_ISREG(status.st_mode) and now - status.st_mtime_ns > LEFTOVER_NS:
-                os.unlink(path)
-                removed += 1
+        elif used is not None and name not in used and _ENTRY.fullmatch(name) is not None:
+            old.append(name)
+    removed = atomicfile.remove_old(folder, old, now)
     if spilled:
         removed += unitcache.remove_spills(Path(folder), now)
     return removed
