@@ -242,7 +242,7 @@ def decode_stored(
     each = iter(fields)
     try:
         # The fields of each file in turn (read as _rows reads them, without a generator's
-        # step, a slice of the fields, nor a call to _mark or child per file: 30,000 files
+        # step, a slice of the fields, nor a call to child per file: 30,000 files
         # at every build of 10,000 episodes).
         for number, (name, text, sha256, noted) in enumerate(zip(each, each, each, each)):  # noqa: B905 (4 a file, checked)
             size = int(text)
@@ -252,17 +252,7 @@ def decode_stored(
                 files[name] = inline[offset : offset + size]
                 offset += size
                 continue
-            form = noted[:1]
-            if form == _AFTER_DIGEST:
-                marks: str | None = f"{sha256} {noted[1:]}"
-                if len(sha256) != 64:
-                    return None  # not a digest: its marks could not hold it
-            elif form == _AS_IS:
-                marks = noted[1:]
-            elif form:
-                return None
-            else:
-                marks = None
+            marks = _mark(sha256, noted)
             # The file's name, held once by its path and the ledger (see Checked.holds).
             own = f"{key}.{number}"
             if not holds(folder + own, size, sha256, own):
@@ -272,9 +262,9 @@ def decode_stored(
             else:
                 made = _new(Stored)
                 made._drv, made._root, made._parts = quick[0], quick[1], [*quick[2], own]  # type: ignore[attr-defined]
-            if form == _AFTER_DIGEST:
+            if marks is not None and noted[0] == _AFTER_DIGEST and len(sha256) == 64:
                 # The digest held once, as the head of the marks (see Stored).
-                digest_in_marks(made, size, marks)  # type: ignore[arg-type]
+                digest_in_marks(made, size, marks)
             else:
                 made.sha256, made.size, made.marks = sha256, size, marks
             files[name] = made
