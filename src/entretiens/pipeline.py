@@ -24,6 +24,7 @@ from . import (
     feedlint,
     files,
     gcpause,
+    heap,
     layout,
     loading,
     output,
@@ -123,6 +124,8 @@ def build(
         preview. Never for publish.
     :raises OutputError: a cache folder cannot be written (the machine's problem, not the show's).
     """
+    # Large buffers freed during the build go back to the system at once (see heap).
+    heap.fix_threshold()
     root = show_dir.resolve()
     moment = now or datetime.now(timezone.utc)
     try:
