@@ -9,10 +9,12 @@ SHA-256, its size and what the dating hashes of it (its text without ``lastBuild
 :class:`~entretiens.content.Stored` file, which the write copies and checks like any page kept
 in a cache, and which the dating and the lint read a piece at a time.
 
-Files are named by their SHA-256, written under a temporary name and renamed into place (a
-build never changes a file another build handed on). A missing or damaged file is refused by
-the write (its SHA-256 is checked on the copy) and made anew by the next build, which always
-writes its feeds afresh.
+Each build writes its documents into a folder of its own (:func:`build_folder`), removed as
+soon as the command that made the build is done with it (:func:`remove`): a ``check``, a dry
+run or a refused publish leaves nothing behind, however many run in a row. Files are named by
+their SHA-256, written under a temporary name and renamed into place. A missing or damaged file
+is refused by the write (its SHA-256 is checked on the copy); no build reads another's folder,
+and each writes its feeds afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import io
 import itertools
 import os
 import re
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,9 +39,11 @@ LAST_BUILD = re.compile(rb"<lastBuildDate>[^<]*</lastBuildDate>")
 _OPEN = b"<lastBuildDate>"
 #: How much of a file's start is read for its ``lastBuildDate`` (a channel's head is a few KB).
 HEAD = 64 * 1024
-#: Files of other builds younger than this are left when the folder is tidied (one may be in use):
+#: What other builds left younger than this is kept when the folder is tidied (one may be in use):
 #: the caches' one rule for what a killed build left.
 _KEEP_NS = LEFTOVER_NS
+#: How each build's own folder of documents begins (:func:`build_folder`).
+_PREFIX = "build-"
 #: Each temporary file's own number in this process.
 _NUMBERS = itertools.count()
 
@@ -309,11 +315,35 @@ def redated(feed: Stored, start: int, old: bytes, new: bytes) -> Content:
     return made
 
 
-def tidy(folder: Path, used: set[str]) -> None:
-    """Remove the feed files of earlier builds (not ``used`` by this one); no error if it cannot.
+def build_folder(folder: Path) -> Path | None:
+    """A new folder of ``folder`` for one build's documents; None if it cannot be made (a
+    read-only or full disk: the documents are then made as bytes, see :class:`Writer`).
 
-    A file younger than a few minutes is left: another build of the show (``serve`` beside a
-    ``publish``) may have handed it on and not written it yet.
+    What killed builds left in ``folder`` goes first (see :func:`tidy`).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        made = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
+    except OSError:
+        return None
+    tidy(folder, made.name)
+    return made
+
+
+def remove(folder: Path) -> None:
+    """Remove one build's folder of documents, and every file it holds; no error if it cannot."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def tidy(folder: Path, own: str) -> None:
+    """Remove from ``folder`` what killed builds left (all but the folder named ``own``): the
+    folders of builds, and the files of versions that wrote documents there loose; no error if
+    it cannot.
+
+    Only what is older than a few minutes goes: another build of the show (``serve`` beside a
+    ``publish``) may be writing its folder, or may have handed a file on and not written it
+    yet. A folder's age is that of the newest of it and its files (a feed being written is
+    younger than the folder it is written in).
     """
     try:
         entries = list(os.scandir(folder))
@@ -321,8 +351,28 @@ def tidy(folder: Path, used: set[str]) -> None:
         return
     now = time.time_ns()
     for entry in entries:
-        if entry.name in used:
+        if entry.name == own:
             continue
         with contextlib.suppress(OSError):
-            if now - entry.stat(follow_symlinks=False).st_mtime_ns > _KEEP_NS:
+            if entry.is_dir(follow_symlinks=False):
+                if _old(entry, now) and _all_old(entry.path, now):
+                    remove(Path(entry.path))
+            elif _old(entry, now):
                 os.unlink(entry.path)
+
+
+def _old(entry: os.DirEntry[str], now: int) -> bool:
+    """Whether ``entry`` was last written more than :data:`_KEEP_NS` before ``now`` (ns).
+
+    :raises OSError: it cannot be looked at.
+    """
+    return now - entry.stat(follow_symlinks=False).st_mtime_ns > _KEEP_NS
+
+
+def _all_old(folder: str, now: int) -> bool:
+    """Whether every entry of ``folder`` is older than :data:`_KEEP_NS` at ``now`` (ns).
+
+    :raises OSError: it cannot be listed, or one cannot be looked at.
+    """
+    with os.scandir(folder) as entries:
+        return all(_old(entry, now) for entry in entries)

@@ -3,8 +3,9 @@
 ``build`` runs load -> probe -> prepare -> rules -> files -> feed lint and gathers every
 problem on the way without stopping; ``commit`` writes a build. Every command is a thin
 composition of the two: ``publish`` = build + commit, ``check`` = build (+ links), ``serve`` =
-build + commit without pinning GUIDs. Stages take plain values and return plain values; none
-of them imports this module.
+build + commit without pinning GUIDs. Each command closes its build once done with it: the
+feed documents the build wrote go with it (see :class:`Build`). Stages take plain values and
+return plain values; none of them imports this module.
 """
 
 from __future__ import annotations
@@ -42,13 +43,19 @@ from .releases import Progress
 
 #: Where the findings of each feed item are kept between builds (see feedlint.KeptItems).
 LINT_CACHE = releases.CACHE_DIR / "lint" / "feed-items"
-#: Where the large documents (the feeds, the home page) are written while they are built (see feedfile).
+#: Where the large documents (the feeds, the home page) are written while they are built, each
+#: build in a folder of its own, removed once its command is done with it (see feedfile).
 DOCUMENTS = releases.CACHE_DIR / "documents"
 
 
 @dataclass(slots=True, kw_only=True)
 class Build:
-    """One run of the stages over a show: what they made, and every problem they met."""
+    """One run of the stages over a show: what they made, and every problem they met.
+
+    The feed documents among its files are files of a folder of its own (see
+    :mod:`entretiens.feedfile`): the command that made it closes it once done with its files
+    (``with build(...) as built:``, or :meth:`close`), and they are gone.
+    """
 
     root: Path
     #: The moment that decided which episodes are out.
@@ -69,6 +76,23 @@ class Build:
     changes: dates.Changes | None = None
     #: How many per-episode units of each kind were computed rather than read from the cache.
     computed: dict[str, int] = field(default_factory=dict)
+    #: The folder the feed documents among ``files`` are in, this build's own; None when there
+    #: is none (no cache, none could be made, or closed).
+    documents: Path | None = None
+
+    def __enter__(self) -> Build:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove this build's folder of documents: its feed files can no longer be read,
+        written or committed. Once its command is done with it (the commit made, or none to
+        make); closing twice does nothing."""
+        folder, self.documents = self.documents, None
+        if folder is not None:
+            feedfile.remove(folder)
 
     @property
     def errors(self) -> list[Problem]:
@@ -122,6 +146,7 @@ def build(
     :param preview_url: a preview's address (``serve``): once checked as published, the feeds
         and sitemap carry it in place of base_url, so that a podcast app can subscribe to the
         preview. Never for publish.
+    :returns: the build, to be closed by the caller once done with its files (see :class:`Build`).
     :raises OutputError: a cache folder cannot be written (the machine's problem, not the show's).
     """
     # Large buffers freed during the build go back to the system at once (see heap).
@@ -190,6 +215,43 @@ def build(
     if (project.show.tag_audio if tag_audio is None else tag_audio) and not result.errors:
         result.releases, tag_problems = releases.tag(project, result.releases)
         problems += tag_problems
+    # The feed documents are written to files as they are built, never held whole (see feedfile),
+    # in a folder of this build's own that its command removes (see Build).
+    result.documents = feedfile.build_folder(root / DOCUMENTS) if use_cache else None
+    try:
+        _make_files(
+            result,
+            project,
+            digests,
+            kept,
+            version=version,
+            use_cache=use_cache,
+            feed_path=feed_path,
+            preview_url=preview_url,
+        )
+    except BaseException:
+        # A build that stops here is handed to no command to close: its documents go now.
+        result.close()
+        raise
+    return result
+
+
+def _make_files(
+    result: Build,
+    project: Project,
+    digests: unitcache.Digests,
+    kept: unitcache.Units,
+    *,
+    version: str,
+    use_cache: bool,
+    feed_path: Path | None,
+    preview_url: str | None,
+) -> None:
+    """Build the files of ``result``, date them and lint its feed (the end of :func:`build`).
+
+    :param kept: the episodes' checks, pruned once the files are built.
+    """
+    root, moment, problems = result.root, result.now, result.problems
     # Pages are kept as files of their own and handed on as paths: a build of 10,000 episodes
     # held every page's bytes otherwise. dates finds what it hashes of them in their marks.
     pages = unitcache.Units(
@@ -204,11 +266,9 @@ def build(
     # date follows a change, dated now (else the feed of a 10,000-episode show, 56 MB, was
     # copied once more to be dated, the peak of an edit). stamp checks it either way.
     guess = moment if project.state.show_change is not None and moment.tzinfo is not None else None
-    # The feed documents written to files as they are built, never held whole (see feedfile).
-    documents = root / DOCUMENTS if use_cache else None
     try:
         result.files = files.build_files(
-            project, result.releases, pages, items, digests, last_build=guess, texts=texts, documents=documents
+            project, result.releases, pages, items, digests, last_build=guess, texts=texts, documents=result.documents
         )
         result.changes = dates.stamp(project.show, project.state, result.releases, result.files, moment)
         gcpause.hold()
@@ -218,7 +278,7 @@ def build(
         pages.keep()
         items.keep()
         texts.keep()
-        return result
+        return
     result.computed["pages"] = pages.computed
     result.computed["items"] = items.computed
     pages.prune()
@@ -237,10 +297,6 @@ def build(
             if path.suffix == ".xml" and (isinstance(content, bytes) or path in feeds):
                 # A feed handed on as a file is read whole here: a preview is of a show being written.
                 result.files[path] = content_bytes(content).replace(old, new)
-    if documents is not None:
-        written = [content for _, content in _feed_documents(result.files)] + [result.files.get(layout.INDEX)]
-        feedfile.tidy(documents, {content.name for content in written if isinstance(content, Path)})
-    return result
 
 
 def _feed_documents(built: dict[PurePosixPath, Content]) -> Iterator[tuple[PurePosixPath, Content]]:
