@@ -30,8 +30,8 @@ NS = {
 
 
 def _feed(root: Path) -> etree._Element:
-    result = publish.publish(root, root / "public", dry_run=True)
-    data = content_bytes(result.files[layout.FEED])
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        data = content_bytes(result.files[layout.FEED])
     assert isinstance(data, bytes)
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     return etree.fromstring(data)
@@ -191,8 +191,8 @@ def test_feed_and_show_notes_never_carry_script(tmp_path: Path) -> None:
         },
         show={"description": payload + " and an escaped &lt;script&gt;alert(4)&lt;/script&gt; in `<code>`"},
     )
-    result = publish.publish(root, root / "public", dry_run=True)
-    xml = content_bytes(result.files[layout.FEED])
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        xml = content_bytes(result.files[layout.FEED])
     assert isinstance(xml, bytes)
     feed = etree.fromstring(xml)
     for field in ("item/description", "item/content:encoded", "channel/description"):

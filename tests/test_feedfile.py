@@ -265,7 +265,8 @@ def test_a_publish_on_a_full_cache_disk_publishes_what_a_cold_build_does(
     publish(cold, now=SAMPLE_NOW + timedelta(days=1))
     assert (root / "public" / "feed.xml").read_bytes() == (cold / "public" / "feed.xml").read_bytes()
     assert (root / "public" / "index.html").read_bytes() == (cold / "public" / "index.html").read_bytes()
-    assert not [name for name in os.listdir(root / pipeline.DOCUMENTS) if name.endswith(".tmp")]
+    # Nothing left behind: no half-written file, and the build's folder gone with it.
+    assert os.listdir(root / pipeline.DOCUMENTS) == []
 
 
 def test_old_feed_files_are_removed_and_young_ones_left(tmp_path: Path) -> None:

@@ -138,7 +138,8 @@ def built_feed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         {f"{n:03d}-talk": episode(n) for n in range(1, 7)},
         seconds=1.0,
     )
-    data = content_bytes(publish.publish(root, root / "public", dry_run=True).files[layout.FEED])
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        data = content_bytes(result.files[layout.FEED])
     assert isinstance(data, bytes)
     return data
 

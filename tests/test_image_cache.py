@@ -296,10 +296,8 @@ def _ledgered_show(tmp_path: Path) -> tuple[Path, dict[PurePosixPath, bytes]]:
     """A show built twice: the second build checks the pictures the first kept, and notes their
     stamps (once they are older than a timestamp tick) in the image cache's ledger."""
     root = _show(tmp_path / "show", count=3, covers=(2,)).show.root
-    cold = {
-        path: content_bytes(content)
-        for path, content in publish(root, root / "public", dry_run=True, now=NOW).files.items()
-    }
+    with publish(root, root / "public", dry_run=True, now=NOW, hold=True) as result:
+        cold = {path: content_bytes(content) for path, content in result.files.items()}
     assert _entries(root, "card") and _entries(root, "thumbnail")
     time.sleep(2.1)  # the pictures' stamps are kept only once settled
     publish(root, root / "public", dry_run=True, now=NOW)
@@ -308,8 +306,8 @@ def _ledgered_show(tmp_path: Path) -> tuple[Path, dict[PurePosixPath, bytes]]:
 
 
 def _built(root: Path) -> dict[PurePosixPath, bytes]:
-    files = publish(root, root / "public", dry_run=True, now=NOW).files
-    return {path: content_bytes(content) for path, content in files.items()}
+    with publish(root, root / "public", dry_run=True, now=NOW, hold=True) as result:
+        return {path: content_bytes(content) for path, content in result.files.items()}
 
 
 def test_an_unchanged_rebuild_reads_no_picture_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,10 +36,8 @@ SECOND = PurePosixPath("002-compilers/index.html")
 
 
 def _build(root: Path) -> dict[PurePosixPath, bytes]:
-    result = publish.publish(root, root / "public", dry_run=True)
-    return {
-        path: content if isinstance(content, bytes) else content.read_bytes() for path, content in result.files.items()
-    }
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        return {path: content_bytes(content) for path, content in result.files.items()}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ HUB = "https://hub.example.net/"
 
 
 def _feed_bytes(root: Path) -> bytes:
-    data = content_bytes(publish.publish(root, root / "public", dry_run=True).files[layout.FEED])
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        data = content_bytes(result.files[layout.FEED])
     assert isinstance(data, bytes)
     return data
 

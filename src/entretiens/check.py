@@ -72,6 +72,8 @@ def check_show(
     :returns: the report; ``project`` is None when the show could not be loaded.
     """
     built = pipeline.build(show_dir, now=now, check_scheduled=True, tag_audio=False, use_cache=use_cache)
+    # Nothing of a check is written: the documents it built go at once (their sizes are known).
+    built.close()
     feed = built.feed_size
     report = CheckReport(
         root=built.root,

@@ -23,9 +23,25 @@ class PublishResult:
     drafts: tuple[Episode, ...]
     scheduled: tuple[Episode, ...]
     warnings: list[Problem]
+    #: The files of the build. Its feed documents (see :mod:`entretiens.feedfile`) can be read
+    #: only while the result holds the build (:func:`publish`'s ``hold``).
     files: dict[PurePosixPath, Content] = field(default_factory=dict)
     report: WriteReport | None = None
     state_written: bool = False
+    #: The build whose documents ``files`` names, kept for the caller to read: closed by :meth:`close`.
+    held: pipeline.Build | None = None
+
+    def __enter__(self) -> PublishResult:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the documents of the build held, if any (see :meth:`pipeline.Build.close`)."""
+        built, self.held = self.held, None
+        if built is not None:
+            built.close()
 
     @property
     def total_duration(self) -> timedelta:
@@ -46,6 +62,7 @@ def publish(
     tag_audio: bool | None = None,
     progress: Progress | None = None,
     walked: buildrecord.Walked | None = None,
+    hold: bool = False,
 ) -> PublishResult:
     """Publish a show folder into ``out_dir`` (default: ``show_dir/public``).
 
@@ -55,6 +72,10 @@ def publish(
     :param tag_audio: write tags into the published audio copies; None follows feed.yaml.
     :param walked: the inputs as :func:`buildrecord.look` just walked them for this show and
         output (before anything is built): recorded instead of walking the show again.
+    :param hold: keep the build's feed documents for the caller to read in ``files`` (deploy
+        uploads them), until it closes the result (``with publish(...) as result:``). Else they
+        are removed before this returns or raises (written into ``out_dir``, refused, or a dry
+        run): a publish leaves no document behind.
     :raises ProblemsError: the show, its audio or the feed has errors; nothing is written.
     :raises StrictError: ``strict`` and there are warnings; nothing is written.
     :raises OutputError: the output cannot be written; the previous output is untouched.
@@ -88,28 +109,37 @@ def publish(
             progress=progress,
         )
         try:
-            result = accept(built, target, strict=strict)
-        except (ConfigError, ProblemsError, StrictError):
-            if not dry_run:
+            try:
+                result = accept(built, target, strict=strict)
+            except (ConfigError, ProblemsError, StrictError):
+                if not dry_run:
+                    buildrecord.forget(root)
+                raise
+            if read is not None:
+                # The output as the last publish left it (none known: an empty ledger), so that the files
+                # it proves unchanged are not read back, and the new one is recorded without a walk.
+                # Read with the collector paused, and held out of its passes: 80,000 stamps and 60,000
+                # digests at 10,000 episodes, no cycle among them, set off a pass every few hundred.
+                with gcpause.paused(hold=True):
+                    kept = buildrecord.ledger(root, named) if named is not None else buildrecord.kept(root, target)
                 buildrecord.forget(root)
+                known = kept or buildrecord.Ledger(stats={}, digests={})
+                written = pipeline.commit(built, target, pin_guids=True, kept=known)
+                result.report = written.report
+                result.state_written = written.state_written
+                options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
+                _record(built, result, read, taken, options=options, kept=kept, known=known)
+                # The caches' stores this build wrote have had the output's write to settle: proven
+                # whole now, the next build reads their entries without a check of each.
+                unitcache.prove(root)
+        except BaseException:
+            # Refused, or the write failed: nothing reads the build's documents.
+            built.close()
             raise
-        if read is not None:
-            # The output as the last publish left it (none known: an empty ledger), so that the files
-            # it proves unchanged are not read back, and the new one is recorded without a walk.
-            # Read with the collector paused, and held out of its passes: 80,000 stamps and 60,000
-            # digests at 10,000 episodes, no cycle among them, set off a pass every few hundred.
-            with gcpause.paused(hold=True):
-                kept = buildrecord.ledger(root, named) if named is not None else buildrecord.kept(root, target)
-            buildrecord.forget(root)
-            known = kept or buildrecord.Ledger(stats={}, digests={})
-            written = pipeline.commit(built, target, pin_guids=True, kept=known)
-            result.report = written.report
-            result.state_written = written.state_written
-            options = buildrecord.options(target, include_future=include_future, tag_audio=tag_audio)
-            _record(built, result, read, taken, options=options, kept=kept, known=known)
-            # The caches' stores this build wrote have had the output's write to settle: proven
-            # whole now, the next build reads their entries without a check of each.
-            unitcache.prove(root)
+        if hold:
+            result.held = built
+        else:
+            built.close()
         return result
 
 

@@ -100,8 +100,10 @@ def build(
     built = pipeline.build(
         show_dir, now=now, include_future=include_future, feed_path=out_dir / FEED, preview_url=preview_url
     )
-    result = accept(built, out_dir)
-    result.report = pipeline.commit(built, out_dir, pin_guids=False).report
+    # Its documents go once written (or refused): the preview serves out_dir's copies.
+    with built:
+        result = accept(built, out_dir)
+        result.report = pipeline.commit(built, out_dir, pin_guids=False).report
     return result
 
 

@@ -86,35 +86,39 @@ def deploy_command(
     from ..deploy import pings
     from ..publish import publish  # here: the stages are not loaded to start the command line
 
-    result = publish(show_dir, out_dir, include_future=include_future, dry_run=dry_run, strict=strict)
-    show = result.project.show
-    if result.warnings and not quiet and output_format == "text":
-        print_problems(result.warnings, show.root)
-    settings = show.deploy
-    spec = to or settings.to
-    if not spec:
-        msg = "nowhere to deploy to: give --to s3://BUCKET/PREFIX (or a folder), or set deploy.to in feed.yaml"
-        raise DeployError(msg)
-    target = _open_target(spec, result, endpoint_url or settings.endpoint_url, region or settings.region)
-    slugs = {guid: slug for slug, guid in result.project.state.guids}
-    slugs.update({release.episode.guid: release.episode.slug for release in result.releases})
-    site = stage.Site(base_url=show.base_url, feed_url=show.feed_url, slugs=slugs)
-    options = stage.Options(delete=delete, allow_removal=frozenset(allow_removal), force=force, live_feed_url=live_feed)
-    plan = stage.prepare(result.files, target, site, options)
-    ping_settings = pings.PingSettings(
-        websub_hub=show.websub_hub,
-        pubnotify_url=(pubnotify_url or pings.PUBNOTIFY_URL) if settings.podcast_index else None,
-        podping_url=podping_url or settings.podping,
-        podping_token=os.environ.get(pings.PODPING_TOKEN_VARIABLE) or None,
-    )
-    if no_ping:
-        ping_settings = pings.PingSettings(pubnotify_url=None)
-    if dry_run:
-        _print_plan(plan, ping_settings, output_format, quiet)
-        return
-    outcome = _execute(plan, target, show_progress=sys.stderr.isatty() and not quiet and output_format == "text")
-    ping_results = pings.notify(show.feed_url, ping_settings, medium=show.medium) if outcome.uploaded else []
-    _print_outcome(plan, outcome, ping_results, output_format, quiet)
+    # The build's feed documents are uploaded from where it wrote them (dry run or not): held
+    # until the upload is done, then removed.
+    with publish(show_dir, out_dir, include_future=include_future, dry_run=dry_run, strict=strict, hold=True) as result:
+        show = result.project.show
+        if result.warnings and not quiet and output_format == "text":
+            print_problems(result.warnings, show.root)
+        settings = show.deploy
+        spec = to or settings.to
+        if not spec:
+            msg = "nowhere to deploy to: give --to s3://BUCKET/PREFIX (or a folder), or set deploy.to in feed.yaml"
+            raise DeployError(msg)
+        target = _open_target(spec, result, endpoint_url or settings.endpoint_url, region or settings.region)
+        slugs = {guid: slug for slug, guid in result.project.state.guids}
+        slugs.update({release.episode.guid: release.episode.slug for release in result.releases})
+        site = stage.Site(base_url=show.base_url, feed_url=show.feed_url, slugs=slugs)
+        options = stage.Options(
+            delete=delete, allow_removal=frozenset(allow_removal), force=force, live_feed_url=live_feed
+        )
+        plan = stage.prepare(result.files, target, site, options)
+        ping_settings = pings.PingSettings(
+            websub_hub=show.websub_hub,
+            pubnotify_url=(pubnotify_url or pings.PUBNOTIFY_URL) if settings.podcast_index else None,
+            podping_url=podping_url or settings.podping,
+            podping_token=os.environ.get(pings.PODPING_TOKEN_VARIABLE) or None,
+        )
+        if no_ping:
+            ping_settings = pings.PingSettings(pubnotify_url=None)
+        if dry_run:
+            _print_plan(plan, ping_settings, output_format, quiet)
+            return
+        outcome = _execute(plan, target, show_progress=sys.stderr.isatty() and not quiet and output_format == "text")
+        ping_results = pings.notify(show.feed_url, ping_settings, medium=show.medium) if outcome.uploaded else []
+        _print_outcome(plan, outcome, ping_results, output_format, quiet)
 
 
 def _open_target(spec: str, result: PublishResult, endpoint_url: str | None, region: str | None) -> stage.Target:
