@@ -1,0 +1,239 @@
+"""Each build writes its feed documents (the feeds, the home page) into a folder of its own,
+removed as soon as the command that made the build is done with it: a check, a dry run, a
+refused publish or a preview leaves nothing in the cache; what a killed build left goes once
+old enough that no build still running can be writing it."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deployshow import deploy_show, digests, report, run_deploy
+from entretiens import atomicfile, dates, pipeline, serve
+from entretiens.check import check_show
+from entretiens.content import Stored
+from entretiens.errors import ProblemsError, StrictError
+from entretiens.publish import publish
+from sampleshow import SAMPLE_NOW, copy_sample_show, files_of
+from showbuilder import episode, make_show, tree, write_yaml
+
+NOW = datetime(2024, 6, 1, tzinfo=timezone.utc)
+#: Older than what a build still running may be writing.
+OLD = atomicfile.LEFTOVER_NS / 1e9 + 60
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[pipeline.Build]:
+    """Every build the commands make, as they made it."""
+    made: list[pipeline.Build] = []
+    build = pipeline.build
+
+    def kept(*args: Any, **kwargs: Any) -> pipeline.Build:
+        built = build(*args, **kwargs)
+        made.append(built)
+        return built
+
+    monkeypatch.setattr(pipeline, "build", kept)
+    return made
+
+
+def _documents(built: pipeline.Build, kinds: frozenset[str]) -> list[Stored]:
+    """The feed documents a build wrote to files: one of each of ``kinds`` at least."""
+    found = [
+        content
+        for content in built.files.values()
+        if isinstance(content, Stored) and built.root / pipeline.DOCUMENTS in content.parents
+    ]
+    assert {content.suffix for content in found} >= kinds
+    return found
+
+
+def _left(root: Path) -> list[str]:
+    """Everything under the show's folder of documents."""
+    folder = root / pipeline.DOCUMENTS
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+
+
+def _age(*paths: Path) -> None:
+    when = time.time() - OLD
+    for path in paths:
+        os.utime(path, (when, when), follow_symlinks=False)
+
+
+def _gone(builds: list[pipeline.Build], count: int, kinds: frozenset[str] = frozenset({".xml", ".html"})) -> None:
+    """``count`` builds were made, each wrote its documents (the feed, the home page), and
+    none of them is left."""
+    assert len(builds) == count
+    for built in builds:
+        assert not [path for path in _documents(built, kinds) if path.exists()]
+        assert built.documents is None
+
+
+def test_checks_in_a_row_leave_nothing_of_their_builds(tmp_path: Path, builds: list[pipeline.Build]) -> None:
+    root = copy_sample_show(tmp_path / "show")
+    for _ in range(3):  # an editor's hook, at each save
+        report = check_show(root, now=SAMPLE_NOW)
+        assert not report.count("error") and report.feed_size
+    _gone(builds, 3)
+    assert _left(root) == []
+
+
+def _break(root: Path) -> None:
+    """Add an episode whose audio cannot be read: the others are built, and the build has an error."""
+    write_yaml(root / "episodes" / "009-broken.yaml", episode(9))
+    (root / "audio" / "009.mp3").write_bytes(b"not audio at all")
+
+
+@pytest.mark.parametrize("how", ["refused", "strict", "dry run"])
+def test_a_publish_that_writes_nothing_leaves_nothing(tmp_path: Path, builds: list[pipeline.Build], how: str) -> None:
+    root = make_show(tmp_path / "show", {f"{n:03d}-talk": episode(n) for n in range(1, 4)}, seconds=1)
+    publish(root, now=NOW)
+    before = tree(root / "public")
+    if how == "refused":
+        _break(root)
+        with pytest.raises(ProblemsError, match=r"009\.mp3"):
+            publish(root, now=NOW)
+    elif how == "strict":
+        # Audio of one second: a warning each.
+        with pytest.raises(StrictError):
+            publish(root, now=NOW, strict=True)
+    else:
+        result = publish(root, now=NOW, dry_run=True)
+        assert result.report is None and len(result.releases) == 3
+    _gone(builds, 2)
+    assert _left(root) == []
+    assert tree(root / "public") == before
+
+
+def test_publish_then_publish_again_writes_the_same_bytes(tmp_path: Path, builds: list[pipeline.Build]) -> None:
+    root = make_show(tmp_path / "show", {f"{n:03d}-talk": episode(n) for n in range(1, 4)}, seconds=1)
+    publish(root, now=NOW)
+    first = files_of(root / "public")
+    assert _left(root) == []
+    # Saved again as it was: built again, the same files.
+    edited = root / "episodes" / "002-talk.yaml"
+    edited.write_bytes(edited.read_bytes())
+    later = publish(root, now=NOW)
+    assert later.report is not None
+    assert files_of(root / "public") == first
+    # And elsewhere (--output).
+    publish(root, tmp_path / "elsewhere", now=NOW)
+    assert files_of(tmp_path / "elsewhere") == first
+    _gone(builds, 3)
+    assert _left(root) == []
+
+
+def test_what_a_killed_build_left_goes_once_old_and_nothing_young(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", seconds=1)
+    folder = root / pipeline.DOCUMENTS
+    # A build killed long ago: its folder, a document and a half-written one.
+    killed = folder / "build-killed"
+    killed.mkdir(parents=True)
+    (killed / f"{'0' * 64}.xml").write_bytes(b"<rss/>")
+    (killed / ".4242.0.tmp").write_bytes(b"<rss")
+    # A build still running: its folder made a moment ago; and one whose folder is old but
+    # which is writing a document now (a cold build of a large show).
+    running = folder / "build-running"
+    running.mkdir()
+    (running / f"{'1' * 64}.xml").write_bytes(b"<rss/>")
+    writing = folder / "build-writing"
+    writing.mkdir()
+    (writing / ".4343.0.tmp").write_bytes(b"<rss")
+    # Documents that an older version wrote loose in the folder: the old one goes.
+    loose_old, loose_young = folder / f"{'2' * 64}.html", folder / ".4444.1.tmp"
+    loose_old.write_bytes(b"<html/>")
+    loose_young.write_bytes(b"<rss")
+    _age(*killed.iterdir(), killed, writing, loose_old)
+    report = check_show(root, now=NOW)
+    assert not report.count("error")
+    assert _left(root) == sorted(
+        [
+            "build-running",
+            f"build-running/{'1' * 64}.xml",
+            "build-writing",
+            "build-writing/.4343.0.tmp",
+            ".4444.1.tmp",
+        ]
+    )
+
+
+def test_a_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_show(tmp_path / "show", seconds=1)
+    folder = root / pipeline.DOCUMENTS
+    made: list[Stored] = []
+
+    def interrupted(*args: Any, **kwargs: Any) -> dates.Changes:
+        files = args[3]
+        made.extend(content for content in files.values() if isinstance(content, Stored) and folder in content.parents)
+        raise KeyboardInterrupt  # Ctrl-C, once the documents are written
+
+    monkeypatch.setattr(dates, "stamp", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        check_show(root, now=NOW)
+    assert {content.suffix for content in made} == {".xml", ".html"}
+    assert _left(root) == []
+
+
+def test_a_preview_leaves_nothing_built_or_refused(tmp_path: Path, builds: list[pipeline.Build]) -> None:
+    root = make_show(tmp_path / "show", seconds=1)
+    out = tmp_path / "preview"
+    serve.build(root, out, now=NOW, preview_url="http://127.0.0.1:8000/")
+    served = files_of(out)
+    assert b"http://127.0.0.1:8000/" in served["feed.xml"]
+    _break(root)
+    with pytest.raises(ProblemsError):
+        serve.build(root, out, now=NOW, preview_url="http://127.0.0.1:8000/")
+    assert files_of(out) == served
+    # A preview's feeds carry its address, rewritten as bytes: its home page is a document.
+    _gone(builds, 2, frozenset({".html"}))
+    assert _left(root) == []
+
+
+def test_a_cache_that_refuses_the_build_folder_publishes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    episodes = {f"{n:03d}-talk": episode(n) for n in range(1, 4)}
+    cold = make_show(tmp_path / "cold", episodes, seconds=1)
+    publish(cold, now=NOW)
+    root = make_show(tmp_path / "show", episodes, seconds=1)
+
+    mkdtemp = tempfile.mkdtemp
+
+    def full(*args: Any, **kwargs: Any) -> str:
+        # The disk is full for the build's folder of documents (only: the output has room).
+        if str(kwargs.get("dir")) == str(root / pipeline.DOCUMENTS):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        made: str = mkdtemp(*args, **kwargs)
+        return made
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    assert not check_show(root, now=NOW).count("error")
+    publish(root, now=NOW)
+    assert files_of(root / "public") == files_of(cold / "public")
+    assert _left(root) == []
+
+
+def _deploy_args(web_root: Path, live: str, *extra: str) -> list[str]:
+    return ["--to", str(web_root), "--live-feed", live, "--no-ping", "--format", "json", *extra]
+
+
+def test_deploy_uploads_the_documents_then_removes_them(
+    tmp_path: Path, nothing_live: str, builds: list[pipeline.Build]
+) -> None:
+    show = deploy_show(tmp_path / "show")
+    web_root = tmp_path / "www"
+    planned = report(run_deploy(show, *_deploy_args(web_root, nothing_live, "--dry-run")))
+    assert "feed.xml" in [item["key"] for item in planned["uploads"]]
+    assert not web_root.exists()
+    report(run_deploy(show, *_deploy_args(web_root, nothing_live)))
+    assert digests(web_root)["feed.xml"] == digests(show / "public")["feed.xml"]
+    assert digests(web_root)["index.html"] == digests(show / "public")["index.html"]
+    _gone(builds, 2)
+    assert _left(show) == []
