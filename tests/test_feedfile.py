@@ -125,7 +125,7 @@ def test_a_feed_dated_anew_is_a_copy_with_its_date_moved(tmp_path: Path, monkeyp
     assert feed.read_bytes() == published
     assert feed.sha256 == hashlib.sha256(published).hexdigest() and feed.size == len(published)
     assert feed.marks == made[0].marks == dates._text_part(published).hex()
-    # The one built first is left as it was (another build may hand it on).
+    # The one built first is left as it was (a document's file never changes once made).
     assert made[0].read_bytes() != published
     assert made[0].sha256 == hashlib.sha256(made[0].read_bytes()).hexdigest()
 

@@ -280,8 +280,9 @@ def last_build(feed: Stored) -> tuple[int, bytes] | None:
 
 def redated(feed: Stored, start: int, old: bytes, new: bytes) -> Content:
     """A copy of a stored feed with the element ``old`` at ``start`` replaced by ``new``, in a
-    file of its own (the feed it was made from may already be handed on elsewhere); as bytes
-    when the folder can no longer be written.
+    file of its own beside it (a document's file never changes once made: its name is its
+    SHA-256, under which its items' places are noted); as bytes when the folder can no longer
+    be written.
 
     The part the dating hashes does not change (it leaves the element out).
 
