@@ -27,9 +27,9 @@ def _show(root: Path, count: int, **show: object) -> Path:
 
 
 def _documents(root: Path) -> dict[PurePosixPath, bytes]:
-    files = publish.publish(root, root / "public", dry_run=True).files
-    # The feed documents are handed on as files of the cache (see feedfile): read here.
-    return {path: content_bytes(data) for path, data in files.items() if path.suffix == ".xml"}
+    # The feed documents are handed on as files of the build (see feedfile): read while it is held.
+    with publish.publish(root, root / "public", dry_run=True, hold=True) as result:
+        return {path: content_bytes(data) for path, data in result.files.items() if path.suffix == ".xml"}
 
 
 def _links(document: bytes) -> dict[str, str]:

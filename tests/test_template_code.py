@@ -45,8 +45,8 @@ def generated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def _built(root: Path) -> dict[PurePosixPath, bytes]:
     """The site as a new process builds it (no template compiled in memory yet)."""
     templating._environment.cache_clear()
-    files = publish(root, root / "public", dry_run=True, now=SAMPLE_NOW).files
-    return {path: content_bytes(content) for path, content in files.items()}
+    with publish(root, root / "public", dry_run=True, now=SAMPLE_NOW, hold=True) as result:
+        return {path: content_bytes(content) for path, content in result.files.items()}
 
 
 def test_a_run_after_the_first_generates_no_template_code(cache: Path, generated: list[str], tmp_path: Path) -> None:
