@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .atomicfile import LEFTOVER_NS
+from .atomicfile import LEFTOVER_NS, remove_old
 from .content import PIECE, Content, Stored, stored
 from .errors import EntretiensError, OutputError
 
@@ -347,33 +347,24 @@ def tidy(folder: Path, own: str) -> None:
     younger than the folder it is written in).
     """
     try:
-        entries = list(os.scandir(folder))
+        entries = [entry for entry in os.scandir(folder) if entry.name != own]
     except OSError:
         return
     now = time.time_ns()
-    for entry in entries:
-        if entry.name == own:
-            continue
+    folders = [entry.path for entry in entries if entry.is_dir(follow_symlinks=False)]
+    remove_old(folder, [entry.name for entry in entries if entry.path not in folders], now)
+    for path in folders:
         with contextlib.suppress(OSError):
-            if entry.is_dir(follow_symlinks=False):
-                if _old(entry, now) and _all_old(entry.path, now):
-                    remove(Path(entry.path))
-            elif _old(entry, now):
-                os.unlink(entry.path)
+            if now - _last_written(path) > _KEEP_NS:
+                remove(Path(path))
 
 
-def _old(entry: os.DirEntry[str], now: int) -> bool:
-    """Whether ``entry`` was last written more than :data:`_KEEP_NS` before ``now`` (ns).
+def _last_written(folder: str) -> int:
+    """When ``folder`` or one of its entries was last written (ns): the newest of their mtimes.
 
-    :raises OSError: it cannot be looked at.
-    """
-    return now - entry.stat(follow_symlinks=False).st_mtime_ns > _KEEP_NS
-
-
-def _all_old(folder: str, now: int) -> bool:
-    """Whether every entry of ``folder`` is older than :data:`_KEEP_NS` at ``now`` (ns).
-
-    :raises OSError: it cannot be listed, or one cannot be looked at.
+    :raises OSError: it cannot be listed, or an entry cannot be looked at.
     """
     with os.scandir(folder) as entries:
-        return all(_old(entry, now) for entry in entries)
+        return max(
+            [os.lstat(folder).st_mtime_ns, *(entry.stat(follow_symlinks=False).st_mtime_ns for entry in entries)]
+        )
