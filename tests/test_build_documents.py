@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from deployshow import deploy_show, digests, report, run_deploy
 from entretiens import atomicfile, dates, pipeline, serve
 from entretiens.check import check_show
 from entretiens.content import Stored
@@ -218,22 +217,3 @@ def test_a_cache_that_refuses_the_build_folder_publishes_the_same_bytes(
     publish(root, now=NOW)
     assert files_of(root / "public") == files_of(cold / "public")
     assert _left(root) == []
-
-
-def _deploy_args(web_root: Path, live: str, *extra: str) -> list[str]:
-    return ["--to", str(web_root), "--live-feed", live, "--no-ping", "--format", "json", *extra]
-
-
-def test_deploy_uploads_the_documents_then_removes_them(
-    tmp_path: Path, nothing_live: str, builds: list[pipeline.Build]
-) -> None:
-    show = deploy_show(tmp_path / "show")
-    web_root = tmp_path / "www"
-    planned = report(run_deploy(show, *_deploy_args(web_root, nothing_live, "--dry-run")))
-    assert "feed.xml" in [item["key"] for item in planned["uploads"]]
-    assert not web_root.exists()
-    report(run_deploy(show, *_deploy_args(web_root, nothing_live)))
-    assert digests(web_root)["feed.xml"] == digests(show / "public")["feed.xml"]
-    assert digests(web_root)["index.html"] == digests(show / "public")["index.html"]
-    _gone(builds, 2)
-    assert _left(show) == []

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from deployshow import deploy_show, digests, report, run_deploy, uploaded
+from entretiens import pipeline
 from entretiens.deploy.manifest import MANIFEST_KEY
 
 
@@ -114,3 +116,30 @@ def test_a_damaged_live_feed_stops_the_deploy_unless_forced(show: Path, tmp_path
     forced = report(run_deploy(show, *_args(web_root, nothing_live, "--force")))
     assert forced["uploaded"][-1]["key"] == "feed.xml"
     assert (web_root / "feed.xml").read_bytes() == (show / "public" / "feed.xml").read_bytes()
+
+
+def test_deploy_uploads_the_feed_documents_then_removes_them(
+    show: Path, tmp_path: Path, nothing_live: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy reads its publish's feed and home page (files of the build's own folder) while it
+    uploads them, and removes them after, dry run or not. (Here, not beside the other tests of
+    that folder: the live feed's server is a thread that lasts for the rest of the session, and
+    a process with another thread forks no worker, so it stays with the tests that use it.)"""
+    made: list[pipeline.Build] = []
+    build = pipeline.build
+
+    def kept(*args: Any, **kwargs: Any) -> pipeline.Build:
+        made.append(build(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(pipeline, "build", kept)
+    web_root = tmp_path / "www"
+    planned = report(run_deploy(show, *_args(web_root, nothing_live, "--dry-run")))
+    assert "feed.xml" in [item["key"] for item in planned["uploads"]]
+    assert not web_root.exists()
+    report(run_deploy(show, *_args(web_root, nothing_live)))
+    for name in ("feed.xml", "index.html"):
+        assert digests(web_root)[name] == digests(show / "public")[name]
+    assert len(made) == 2
+    assert all(built.documents is None for built in made)
+    assert sorted((show / pipeline.DOCUMENTS).rglob("*")) == []
