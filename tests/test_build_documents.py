@@ -163,6 +163,28 @@ def test_what_a_killed_build_left_goes_once_old_and_nothing_young(tmp_path: Path
     )
 
 
+def test_only_what_builds_left_is_tidied(tmp_path: Path) -> None:
+    """The folder of documents is a link to one the host keeps other things in (or holds an
+    output published there): nothing that a build did not name goes, however old."""
+    root = make_show(tmp_path / "show", seconds=1)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "notes").mkdir(parents=True)
+    (elsewhere / "notes" / "draft.txt").write_text("kept")
+    (elsewhere / "todo.txt").write_text("kept")
+    killed = elsewhere / "build-killed"
+    killed.mkdir()
+    (killed / f"{'0' * 64}.xml").write_bytes(b"<rss/>")
+    _age(*elsewhere.rglob("*"))
+    (root / pipeline.DOCUMENTS).parent.mkdir(parents=True, exist_ok=True)
+    (root / pipeline.DOCUMENTS).symlink_to(elsewhere)
+    assert not check_show(root, now=NOW).count("error")
+    assert sorted(path.relative_to(elsewhere).as_posix() for path in elsewhere.rglob("*")) == [
+        "notes",
+        "notes/draft.txt",
+        "todo.txt",
+    ]
+
+
 def test_a_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_show(tmp_path / "show", seconds=1)
     folder = root / pipeline.DOCUMENTS

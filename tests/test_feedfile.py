@@ -273,7 +273,8 @@ def test_old_feed_files_are_removed_and_young_ones_left(tmp_path: Path) -> None:
     root = copy_sample_show(tmp_path / "show")
     folder = root / pipeline.DOCUMENTS
     folder.mkdir(parents=True)
-    old, young = folder / "old.xml", folder / ".1.2.tmp"
+    # A feed an earlier version wrote loose there (named by its SHA-256), and one being written.
+    old, young = folder / f"{'0' * 64}.xml", folder / ".1.2.tmp"
     old.write_bytes(b"old")
     young.write_bytes(b"young")
     os.utime(old, (1, 1))

@@ -44,6 +44,11 @@ HEAD = 64 * 1024
 _KEEP_NS = LEFTOVER_NS
 #: How each build's own folder of documents begins (:func:`build_folder`).
 _PREFIX = "build-"
+#: The names a build gives what it writes in the folder of documents: its own folder
+#: (``mkdtemp``'s letters after the prefix), and loose, as earlier versions wrote them, a
+#: document (its SHA-256 and suffix) or one being written (``.<pid>.<n>.tmp``). Nothing else
+#: there is tidied: the folder may be a link to one the host keeps other things in.
+_OURS = re.compile(rf"{_PREFIX}[a-z0-9_]+|[0-9a-f]{{64}}\.(?:xml|html)|\.[0-9]+\.[0-9]+\.tmp")
 #: Each temporary file's own number in this process.
 _NUMBERS = itertools.count()
 
@@ -338,8 +343,8 @@ def remove(folder: Path) -> None:
 
 def tidy(folder: Path, own: str) -> None:
     """Remove from ``folder`` what killed builds left (all but the folder named ``own``): the
-    folders of builds, and the files of versions that wrote documents there loose; no error if
-    it cannot.
+    folders of builds, and the files of versions that wrote documents there loose, each known
+    by its name (:data:`_OURS`); no error if it cannot.
 
     Only what is older than a few minutes goes: another build of the show (``serve`` beside a
     ``publish``) may be writing its folder, or may have handed a file on and not written it
@@ -347,7 +352,7 @@ def tidy(folder: Path, own: str) -> None:
     younger than the folder it is written in).
     """
     try:
-        entries = [entry for entry in os.scandir(folder) if entry.name != own]
+        entries = [entry for entry in os.scandir(folder) if entry.name != own and _OURS.fullmatch(entry.name)]
     except OSError:
         return
     now = time.time_ns()
