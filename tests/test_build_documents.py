@@ -5,11 +5,16 @@ old enough that no build still running can be writing it."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +188,71 @@ def test_only_what_builds_left_is_tidied(tmp_path: Path) -> None:
         "notes/draft.txt",
         "todo.txt",
     ]
+
+
+def test_a_build_held_long_keeps_its_documents(tmp_path: Path) -> None:
+    """A build whose command holds it longer than a killed build's leftovers are kept (a
+    deploy's upload, a first publish copying hours of audio) keeps its documents while another
+    build of the show tidies the folder; once closed, they go."""
+    root = make_show(tmp_path / "show", {f"{n:03d}-talk": episode(n) for n in range(1, 4)}, seconds=1)
+    with publish(root, now=NOW, dry_run=True, hold=True) as result:
+        assert result.held is not None and result.held.documents is not None
+        held = _documents(result.held, frozenset({".xml", ".html"}))
+        # An hour into the upload: nothing of the build's folder was written since.
+        _age(*result.held.documents.iterdir(), result.held.documents)
+        assert not check_show(root, now=NOW).count("error")
+        assert [path for path in held if path.exists() and sha256(path.read_bytes()).hexdigest() == path.sha256] == held
+    assert _left(root) == []
+
+
+def test_a_build_dropped_unclosed_is_tidied_once_old(tmp_path: Path) -> None:
+    root = make_show(tmp_path / "show", seconds=1)
+    built = pipeline.build(root, now=NOW)
+    folder = built.documents
+    assert folder is not None and list(folder.iterdir())
+    del built
+    _age(*folder.iterdir(), folder)
+    assert not check_show(root, now=NOW).count("error")
+    assert _left(root) == []
+
+
+#: Builds a show, forks a worker that outlives it, and is killed (kill -9) holding the build.
+_KILLED_WITH_A_WORKER = """
+import os, signal, sys, time
+from datetime import datetime, timezone
+from pathlib import Path
+from entretiens import pipeline
+
+built = pipeline.build(Path(sys.argv[1]), now=datetime(2024, 6, 1, tzinfo=timezone.utc))
+print(built.documents, flush=True)
+worker = os.fork()
+if worker == 0:
+    for stream in (0, 1, 2):  # the test reads the output until its end: not held by the worker
+        os.dup2(os.open(os.devnull, os.O_RDWR), stream)
+    time.sleep(60)
+    os._exit(0)
+print(worker, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_outliving_a_killed_build_holds_nothing(tmp_path: Path) -> None:
+    """A process forked while a build is open (the units' workers) does not keep the build's
+    folder in use once the build is gone: killed, what it left goes once old."""
+    root = make_show(tmp_path / "show", seconds=1)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_WITH_A_WORKER, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    folder, worker = Path(done.stdout.split()[0]), int(done.stdout.split()[1])
+    try:
+        assert list(folder.iterdir())
+        _age(*folder.iterdir(), folder)
+        assert not check_show(root, now=NOW).count("error")
+        assert _left(root) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_a_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,6 +51,11 @@ _PREFIX = "build-"
 _OURS = re.compile(rf"{_PREFIX}[a-z0-9_]+|[0-9a-f]{{64}}\.(?:xml|html)|\.[0-9]+\.[0-9]+\.tmp")
 #: Each temporary file's own number in this process.
 _NUMBERS = itertools.count()
+#: The build folders this process holds, each by a descriptor locked (``flock``) until the
+#: folder is removed or let go (:func:`release`): a build of another process leaves a locked
+#: folder, however long ago it was written (a deploy uploading for an hour, a first publish
+#: copying hours of audio).
+_HELD: dict[Path, int] = {}
 
 #: Where each item of a document lies in its file, and the SHA-256 of its bytes (hex): what the
 #: lint looks up its kept findings by, without cutting the file and hashing each item again.
@@ -332,6 +337,10 @@ def build_folder(folder: Path) -> Path | None:
         made = Path(tempfile.mkdtemp(prefix=_PREFIX, dir=folder))
     except OSError:
         return None
+    with contextlib.suppress(BlockingIOError):
+        held = _lock(made)
+        if held is not None:
+            _HELD[made] = held
     tidy(folder, made.name)
     return made
 
@@ -339,6 +348,65 @@ def build_folder(folder: Path) -> Path | None:
 def remove(folder: Path) -> None:
     """Remove one build's folder of documents, and every file it holds; no error if it cannot."""
     shutil.rmtree(folder, ignore_errors=True)
+    release(folder)
+
+
+def release(folder: Path) -> None:
+    """Let go of one build's folder (its lock) without removing it: a later build removes it
+    once old enough (a build dropped without being closed)."""
+    held = _HELD.pop(folder, None)
+    if held is not None:
+        with contextlib.suppress(OSError):
+            os.close(held)
+
+
+def _lock(folder: str | Path) -> int | None:
+    """A descriptor of ``folder`` locked for this process; None where it cannot be opened or
+    locked (no ``flock``, a file system without locks).
+
+    :raises BlockingIOError: another process holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return None
+    try:
+        held = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(held)
+        raise
+    except OSError:
+        os.close(held)
+        return None
+    return held
+
+
+def _in_use(folder: str) -> bool:
+    """Whether a build still running holds ``folder`` (see :data:`_HELD`)."""
+    try:
+        held = _lock(folder)
+    except BlockingIOError:
+        return True
+    if held is not None:
+        os.close(held)
+    return False
+
+
+def _forget_held() -> None:
+    """In a forked worker: the parent's folders are the parent's to hold, not kept in use by a
+    worker that outlives it (its copy of each descriptor closed; the parent's lock stays)."""
+    for held in _HELD.values():
+        with contextlib.suppress(OSError):
+            os.close(held)
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_held)
 
 
 def tidy(folder: Path, own: str) -> None:
@@ -349,7 +417,8 @@ def tidy(folder: Path, own: str) -> None:
     Only what is older than a few minutes goes: another build of the show (``serve`` beside a
     ``publish``) may be writing its folder, or may have handed a file on and not written it
     yet. A folder's age is that of the newest of it and its files (a feed being written is
-    younger than the folder it is written in).
+    younger than the folder it is written in). A folder a running build holds is left,
+    however old (see :data:`_HELD`).
     """
     try:
         entries = [entry for entry in os.scandir(folder) if entry.name != own and _OURS.fullmatch(entry.name)]
@@ -360,7 +429,7 @@ def tidy(folder: Path, own: str) -> None:
     remove_old(folder, [entry.name for entry in entries if entry.path not in folders], now)
     for path in folders:
         with contextlib.suppress(OSError):
-            if now - _last_written(path) > _KEEP_NS:
+            if now - _last_written(path) > _KEEP_NS and not _in_use(path):
                 remove(Path(path))
 
 

@@ -94,6 +94,11 @@ class Build:
         if folder is not None:
             feedfile.remove(folder)
 
+    def __del__(self) -> None:
+        # A build dropped without being closed lets its folder go: a later build removes it.
+        if self.documents is not None:
+            feedfile.release(self.documents)
+
     @property
     def errors(self) -> list[Problem]:
         """The problems that forbid publishing."""
