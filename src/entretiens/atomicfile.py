@@ -96,6 +96,33 @@ def write_file(path: Path, data: bytes) -> bool:
     return True
 
 
+def lock_folder(folder: str | Path) -> int | None:
+    """An exclusive lock (``flock``) on ``folder`` for this process: the descriptor to close to
+    let it go, or None where none can be taken (no ``flock``, a file system without locks, not
+    a folder that opens). Held by the process that writes a folder, so that another one knows
+    the folder is in use, however old; a killed process's lock goes with it.
+
+    :raises BlockingIOError: another process (or another descriptor of this one) holds it.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return None
+    try:
+        held = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(held)
+        raise
+    except OSError:
+        os.close(held)
+        return None
+    return held
+
+
 def remove_leftovers(folder: Path, names: list[str], now: int) -> int:
     """Remove from ``folder`` (whose entries are ``names``) the temporary files of the caches'
     writers older than :data:`LEFTOVER_NS` at ``now`` (ns): regular files only, named exactly

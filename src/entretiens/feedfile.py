@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .atomicfile import LEFTOVER_NS, remove_old
+from .atomicfile import LEFTOVER_NS, lock_folder, remove_old
 from .content import PIECE, Content, Stored, stored
 from .errors import EntretiensError, OutputError
 
@@ -338,7 +338,7 @@ def build_folder(folder: Path) -> Path | None:
     except OSError:
         return None
     with contextlib.suppress(BlockingIOError):
-        held = _lock(made)
+        held = lock_folder(made)
         if held is not None:
             _HELD[made] = held
     tidy(folder, made.name)
@@ -360,35 +360,10 @@ def release(folder: Path) -> None:
             os.close(held)
 
 
-def _lock(folder: str | Path) -> int | None:
-    """A descriptor of ``folder`` locked for this process; None where it cannot be opened or
-    locked (no ``flock``, a file system without locks).
-
-    :raises BlockingIOError: another process holds the lock.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        return None
-    try:
-        held = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(held)
-        raise
-    except OSError:
-        os.close(held)
-        return None
-    return held
-
-
 def _in_use(folder: str) -> bool:
     """Whether a build still running holds ``folder`` (see :data:`_HELD`)."""
     try:
-        held = _lock(folder)
+        held = lock_folder(folder)
     except BlockingIOError:
         return True
     if held is not None:
@@ -425,7 +400,7 @@ def tidy(folder: Path, own: str) -> None:
     except OSError:
         return
     now = time.time_ns()
-    folders = [entry.path for entry in entries if entry.is_dir(follow_symlinks=False)]
+    folders = {entry.path for entry in entries if entry.is_dir(follow_symlinks=False)}
     remove_old(folder, [entry.name for entry in entries if entry.path not in folders], now)
     for path in folders:
         with contextlib.suppress(OSError):

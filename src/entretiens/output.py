@@ -15,7 +15,7 @@ from itertools import repeat
 from pathlib import Path, PurePosixPath
 
 from . import buildrecord, inplace, staged, walks
-from .atomicfile import resolved
+from .atomicfile import lock_folder, resolved
 from .buildrecord import Ledger
 from .content import PIECE as _PIECE
 from .content import Content as Content
@@ -127,7 +127,7 @@ def write_tree(
                 report.removed,
                 write=_write_new,
                 marker=(MARKER, _MARKER_TEXT),
-                lock_folder=staged.lock,
+                lock_folder=lock_folder,
             )
         except OSError:
             pass  # every file is back as it was: the whole tree is staged instead
@@ -142,7 +142,7 @@ def write_tree(
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
         # Held until this write ends (or the process dies): the next publish then knows this
         # staging folder is in use, not left over from an interrupted one.
-        lock = staged.lock(staging)
+        lock = lock_folder(staging)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from exc
     # A set: testing each of n paths against a list of n was the quadratic step of a rebuild.

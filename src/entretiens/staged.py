@@ -17,17 +17,7 @@ import time
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 
-
-def lock(folder: Path) -> int | None:
-    """Take an exclusive lock on a folder we are writing; the descriptor to close, or None where locks are unknown."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        return None
-    fd = os.open(folder, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fd
-
+from .atomicfile import lock_folder
 
 _FRESH_SECONDS = 60
 
@@ -38,10 +28,6 @@ def remove_stale(parent: Path, name: str, marker: PurePosixPath) -> list[Path]:
     Only ours: named as we name them, holding our marker (or nothing at all), and not locked by a
     publish still running.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        return []
     removed = []
     for prefix in (f".{name}.new-", f".{name}.old-"):
         for folder in parent.glob(f"{prefix}*"):
@@ -51,13 +37,13 @@ def remove_stale(parent: Path, name: str, marker: PurePosixPath) -> list[Path]:
             empty = not any(folder.iterdir()) and time.time() - folder.stat().st_mtime > _FRESH_SECONDS
             if not ((folder / marker).is_file() or (folder / "previous" / marker).is_file() or empty):
                 continue
-            fd = os.open(folder, os.O_RDONLY)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+                held = lock_folder(folder)
+            except BlockingIOError:
                 continue  # another publish is writing it now
-            finally:
-                os.close(fd)
+            if held is None:
+                continue  # no lock to tell: it may be another publish's, being written
+            os.close(held)
             remove_tree(folder)
             removed.append(folder)
     return removed
