@@ -96,6 +96,19 @@ def write_file(path: Path, data: bytes) -> bool:
     return True
 
 
+def last_written(folder: str) -> int:
+    """When ``folder`` or one of its entries was last written (ns): the newest of their mtimes
+    (a running build writes into a folder of its own long after making it).
+
+    :raises OSError: it cannot be listed, or an entry cannot be looked at.
+    """
+    latest = os.lstat(folder).st_mtime_ns
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            latest = max(latest, entry.stat(follow_symlinks=False).st_mtime_ns)
+    return latest
+
+
 def lock_folder(folder: str | Path) -> int | None:
     """An exclusive lock (``flock``) on ``folder`` for this process: the descriptor to close to
     let it go, or None where none can be taken (no ``flock``, a file system without locks, not

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .atomicfile import LEFTOVER_NS, lock_folder, remove_old
+from .atomicfile import LEFTOVER_NS, last_written, lock_folder, remove_old
 from .content import PIECE, Content, Stored, stored
 from .errors import EntretiensError, OutputError
 
@@ -404,16 +404,5 @@ def tidy(folder: Path, own: str) -> None:
     remove_old(folder, [entry.name for entry in entries if entry.path not in folders], now)
     for path in folders:
         with contextlib.suppress(OSError):
-            if now - _last_written(path) > _KEEP_NS and not _in_use(path):
+            if now - last_written(path) > _KEEP_NS and not _in_use(path):
                 remove(Path(path))
-
-
-def _last_written(folder: str) -> int:
-    """When ``folder`` or one of its entries was last written (ns): the newest of their mtimes.
-
-    :raises OSError: it cannot be listed, or an entry cannot be looked at.
-    """
-    with os.scandir(folder) as entries:
-        return max(
-            [os.lstat(folder).st_mtime_ns, *(entry.stat(follow_symlinks=False).st_mtime_ns for entry in entries)]
-        )

@@ -370,19 +370,10 @@ def remove_spills(folder: Path, now: int) -> int:
             if _SPILL_NAME.fullmatch(entry.name) is None or not entry.is_dir(follow_symlinks=False):
                 continue
             with contextlib.suppress(OSError):
-                if now - _last_change(entry.path) > atomicfile.LEFTOVER_NS:
+                if now - atomicfile.last_written(entry.path) > atomicfile.LEFTOVER_NS:
                     shutil.rmtree(entry.path)
                     removed += 1
     return removed
-
-
-def _last_change(folder: str) -> int:
-    """The latest mtime (ns) of ``folder`` and of its entries. :raises OSError: not readable."""
-    latest = os.lstat(folder).st_mtime_ns
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            latest = max(latest, entry.stat(follow_symlinks=False).st_mtime_ns)
-    return latest
 
 
 #: One unit to get: its inputs, how to make it, and the stamps of the files it reads.
